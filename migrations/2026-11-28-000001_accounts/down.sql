@@ -1,0 +1,5 @@
+DROP TABLE login_failures;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE accounts;
+DROP TABLE actors;

@@ -1,0 +1,526 @@
+//! Configuration: `config.toml.example` mirrored field by field.
+//!
+//! Values come from built-in defaults, then the optional TOML file, then environment variables
+//! named `CULTURECNOUS__SECTION__KEY`. Every value is validated once, here, so the rest of the
+//! program can trust it; an invalid value names its key and stops start-up (exit code 2).
+
+use serde::{Deserialize, Serialize};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+use url::Url;
+
+/// Prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "CULTURECNOUS__";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub instance: InstanceConfig,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub storage: StorageConfig,
+    pub federation: FederationSettings,
+    pub registration: RegistrationConfig,
+    pub mail: MailConfig,
+    pub meetings: MeetingsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstanceConfig {
+    /// Public base URL; every ActivityPub id is built from it.
+    pub url: String,
+    pub name: String,
+    /// `fr` or `en`: the default language of the interface.
+    pub language: String,
+    /// Username of the institutional page staff publish as.
+    pub page_actor: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub bind: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Empty means: run a private PostgreSQL cluster under `data_dir/postgres`.
+    pub url: String,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    pub max_upload_mb: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FederationSettings {
+    /// Tests only: federate with peers on loopback and private networks, over plain http.
+    pub allow_private_addresses: bool,
+    pub delivery_workers: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrationConfig {
+    pub open: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// Empty means mails are written to `data_dir/outbox-mail`.
+    pub smtp_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeetingsConfig {
+    pub video_base_url: String,
+}
+
+impl Default for InstanceConfig {
+    fn default() -> Self {
+        Self {
+            url: "http://localhost:8080".into(),
+            name: "cultureCnous".into(),
+            language: "fr".into(),
+            page_actor: "departement".into(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            pool_size: 16,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            max_upload_mb: 25,
+        }
+    }
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_addresses: false,
+            delivery_workers: 4,
+        }
+    }
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self { open: true }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: String::new(),
+        }
+    }
+}
+
+impl Default for MeetingsConfig {
+    fn default() -> Self {
+        Self {
+            video_base_url: String::new(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            instance: InstanceConfig::default(),
+            http: HttpConfig::default(),
+            database: DatabaseConfig::default(),
+            storage: StorageConfig::default(),
+            federation: FederationSettings::default(),
+            registration: RegistrationConfig::default(),
+            mail: MailConfig::default(),
+            meetings: MeetingsConfig::default(),
+        }
+    }
+}
+
+/// A configuration problem, always naming the key (and the value when there is one).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("invalid configuration value for `{key}` = {value:?}: {reason}")]
+    Invalid {
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error("unknown configuration key `{key}`")]
+    UnknownKey { key: String },
+}
+
+impl ConfigError {
+    fn invalid(key: &str, value: impl std::fmt::Display, reason: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key: key.into(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The languages the interface speaks.
+pub const LANGUAGES: &[&str] = &["fr", "en"];
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Same as [`Config::load`] with an explicit environment, so tests need not touch the
+    /// process-wide one.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Syntax {
+                        path: path.to_path_buf(),
+                        message: e.to_string(),
+                    })?
+            }
+            None => toml::Table::new(),
+        };
+        apply_env(&mut table, env)?;
+        let config = Config::from_table(table)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_table(table: toml::Table) -> Result<Config, ConfigError> {
+        // Check each key against the defaults first, so that the error names the exact key
+        // instead of a serde message about the whole document.
+        let defaults = toml::Table::try_from(Config::default()).map_err(|e| {
+            ConfigError::invalid("(defaults)", "", format!("cannot serialise defaults: {e}"))
+        })?;
+        for (section, value) in &table {
+            let Some(default_section) = defaults.get(section).and_then(|v| v.as_table()) else {
+                return Err(ConfigError::UnknownKey {
+                    key: section.clone(),
+                });
+            };
+            let Some(section_table) = value.as_table() else {
+                return Err(ConfigError::invalid(section, value, "expected a [section]"));
+            };
+            for (key, value) in section_table {
+                let full = format!("{section}.{key}");
+                let Some(default_value) = default_section.get(key) else {
+                    return Err(ConfigError::UnknownKey { key: full });
+                };
+                if default_value.type_str() != value.type_str() {
+                    return Err(ConfigError::invalid(
+                        &full,
+                        value,
+                        format!("expected a {}", default_value.type_str()),
+                    ));
+                }
+            }
+        }
+        Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| ConfigError::invalid("(file)", "", e.to_string()))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = Url::parse(&self.instance.url)
+            .map_err(|e| ConfigError::invalid("instance.url", &self.instance.url, e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::invalid(
+                "instance.url",
+                &self.instance.url,
+                "must start with http:// or https://",
+            ));
+        }
+        if url.host_str().is_none() {
+            return Err(ConfigError::invalid(
+                "instance.url",
+                &self.instance.url,
+                "must name a host",
+            ));
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(ConfigError::invalid(
+                "instance.url",
+                &self.instance.url,
+                "must be the site root, without path, query or fragment",
+            ));
+        }
+        if !LANGUAGES.contains(&self.instance.language.as_str()) {
+            return Err(ConfigError::invalid(
+                "instance.language",
+                &self.instance.language,
+                "must be one of: fr, en",
+            ));
+        }
+        if self.instance.name.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                "instance.name",
+                &self.instance.name,
+                "must not be empty",
+            ));
+        }
+        if let Err(reason) = crate::service::accounts::check_username_shape(&self.instance.page_actor)
+        {
+            return Err(ConfigError::invalid(
+                "instance.page_actor",
+                &self.instance.page_actor,
+                reason,
+            ));
+        }
+        self.http.bind.parse::<SocketAddr>().map_err(|e| {
+            ConfigError::invalid("http.bind", &self.http.bind, format!("{e} (expected IP:PORT)"))
+        })?;
+        if !self.database.url.is_empty()
+            && !(self.database.url.starts_with("postgres://")
+                || self.database.url.starts_with("postgresql://")
+                || self.database.url.contains("host="))
+        {
+            return Err(ConfigError::invalid(
+                "database.url",
+                &self.database.url,
+                "expected postgres://user:password@host/dbname or empty for the managed database",
+            ));
+        }
+        if !(1..=512).contains(&self.database.pool_size) {
+            return Err(ConfigError::invalid(
+                "database.pool_size",
+                self.database.pool_size,
+                "must be between 1 and 512",
+            ));
+        }
+        if self.storage.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::invalid(
+                "storage.data_dir",
+                "",
+                "must not be empty",
+            ));
+        }
+        if !(1..=2048).contains(&self.storage.max_upload_mb) {
+            return Err(ConfigError::invalid(
+                "storage.max_upload_mb",
+                self.storage.max_upload_mb,
+                "must be between 1 and 2048",
+            ));
+        }
+        if !(1..=256).contains(&self.federation.delivery_workers) {
+            return Err(ConfigError::invalid(
+                "federation.delivery_workers",
+                self.federation.delivery_workers,
+                "must be between 1 and 256",
+            ));
+        }
+        if !self.mail.smtp_url.is_empty() {
+            Url::parse(&self.mail.smtp_url).map_err(|e| {
+                ConfigError::invalid("mail.smtp_url", &self.mail.smtp_url, e.to_string())
+            })?;
+        }
+        if !self.meetings.video_base_url.is_empty() {
+            Url::parse(&self.meetings.video_base_url).map_err(|e| {
+                ConfigError::invalid(
+                    "meetings.video_base_url",
+                    &self.meetings.video_base_url,
+                    e.to_string(),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The public base URL, without trailing slash, e.g. `https://culture.example`.
+    pub fn base_url(&self) -> String {
+        self.instance.url.trim_end_matches('/').to_string()
+    }
+
+    /// `host[:port]` of the public URL: the domain activitypub_federation compares ids with.
+    pub fn domain(&self) -> String {
+        let url = Url::parse(&self.instance.url).ok();
+        match url {
+            Some(u) => match (u.host_str(), u.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_string(),
+                _ => String::new(),
+            },
+            None => String::new(),
+        }
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.instance.url.starts_with("https://")
+    }
+
+    pub fn max_upload_bytes(&self) -> usize {
+        usize::try_from(self.storage.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+}
+
+/// Writes `CULTURECNOUS__SECTION__KEY=value` into the table, typed like the default value of
+/// that key, so `CULTURECNOUS__STORAGE__MAX_UPLOAD_MB=abc` fails naming `storage.max_upload_mb`.
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let defaults = toml::Table::try_from(Config::default())
+        .map_err(|e| ConfigError::invalid("(defaults)", "", e.to_string()))?;
+    let mut pairs: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect();
+    pairs.sort();
+    for (name, raw) in pairs {
+        let rest = &name[ENV_PREFIX.len()..];
+        let Some((section, key)) = rest.split_once("__") else {
+            return Err(ConfigError::UnknownKey { key: name });
+        };
+        let section = section.to_ascii_lowercase();
+        let key = key.to_ascii_lowercase();
+        let full = format!("{section}.{key}");
+        let default_value = defaults
+            .get(&section)
+            .and_then(|s| s.as_table())
+            .and_then(|s| s.get(&key))
+            .ok_or_else(|| ConfigError::UnknownKey {
+                key: format!("{full} (from {name})"),
+            })?;
+        let value = match default_value {
+            toml::Value::Boolean(_) => match raw.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => toml::Value::Boolean(true),
+                "false" | "0" | "no" | "off" => toml::Value::Boolean(false),
+                _ => return Err(ConfigError::invalid(&full, &raw, "expected true or false")),
+            },
+            toml::Value::Integer(_) => raw
+                .trim()
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .map_err(|_| ConfigError::invalid(&full, &raw, "expected a whole number"))?,
+            _ => toml::Value::String(raw),
+        };
+        let section_table = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        match section_table.as_table_mut() {
+            Some(t) => {
+                t.insert(key, value);
+            }
+            None => return Err(ConfigError::invalid(&section, "", "expected a [section]")),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_work_without_file() {
+        let c = Config::load_from(None, env(&[])).expect("defaults are valid");
+        assert_eq!(c, Config::default());
+        assert_eq!(c.domain(), "localhost:8080");
+    }
+
+    #[test]
+    fn example_file_matches_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml.example");
+        let c = Config::load_from(Some(&path), env(&[])).expect("example parses");
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn env_overrides_and_types() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("CULTURECNOUS__INSTANCE__URL", "http://localhost:8081"),
+                ("CULTURECNOUS__FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true"),
+                ("CULTURECNOUS__STORAGE__MAX_UPLOAD_MB", "3"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.instance.url, "http://localhost:8081");
+        assert!(c.federation.allow_private_addresses);
+        assert_eq!(c.storage.max_upload_mb, 3);
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let cases = [
+            ("CULTURECNOUS__INSTANCE__URL", "not a url", "instance.url"),
+            ("CULTURECNOUS__INSTANCE__LANGUAGE", "de", "instance.language"),
+            ("CULTURECNOUS__STORAGE__MAX_UPLOAD_MB", "lots", "storage.max_upload_mb"),
+            ("CULTURECNOUS__HTTP__BIND", "8080", "http.bind"),
+            ("CULTURECNOUS__FEDERATION__DELIVERY_WORKERS", "0", "federation.delivery_workers"),
+            ("CULTURECNOUS__NOPE__KEY", "1", "nope.key"),
+        ];
+        for (k, v, key) in cases {
+            let err = Config::load_from(None, env(&[(k, v)])).expect_err(k);
+            assert!(err.to_string().contains(key), "{k}: {err}");
+        }
+    }
+
+    #[test]
+    fn file_type_errors_name_the_key() {
+        let dir = std::env::temp_dir().join(format!("cc-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        let path = dir.join("c.toml");
+        std::fs::write(&path, "[storage]\nmax_upload_mb = \"big\"\n").expect("write");
+        let err = Config::load_from(Some(&path), env(&[])).expect_err("type");
+        assert!(err.to_string().contains("storage.max_upload_mb"), "{err}");
+        std::fs::write(&path, "[instance]\nurl = \"ftp://x\"\n").expect("write");
+        let err = Config::load_from(Some(&path), env(&[])).expect_err("scheme");
+        assert!(err.to_string().contains("instance.url"), "{err}");
+    }
+}

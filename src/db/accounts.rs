@@ -1,0 +1,170 @@
+//! Local accounts: the people and structures who log in.
+
+use super::schema::accounts;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, PartialEq)]
+#[diesel(table_name = accounts)]
+pub struct DbAccount {
+    pub id: i64,
+    pub actor_id: i64,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub kind: String,
+    pub display_name: String,
+    pub bio_markdown: String,
+    pub bio_html: String,
+    pub avatar_path: Option<String>,
+    pub disciplines: Vec<String>,
+    pub commune: String,
+    pub website: String,
+    pub language: Option<String>,
+    pub hide_network: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct NewAccount {
+    pub actor_id: i64,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub kind: String,
+    pub display_name: String,
+}
+
+/// The editable part of a profile. `bio_html` must come from `SafeHtml`.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = accounts)]
+pub struct ProfileChanges {
+    pub display_name: String,
+    pub bio_markdown: String,
+    pub bio_html: String,
+    pub disciplines: Vec<String>,
+    pub commune: String,
+    pub website: String,
+    pub language: Option<String>,
+    pub hide_network: bool,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewAccount) -> QueryResult<DbAccount> {
+    diesel::insert_into(accounts::table)
+        .values(new)
+        .returning(DbAccount::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<DbAccount> {
+    accounts::table
+        .find(id)
+        .select(DbAccount::as_select())
+        .first(conn)
+        .await
+}
+
+pub async fn by_actor_id(
+    conn: &mut AsyncPgConnection,
+    actor_id: i64,
+) -> QueryResult<Option<DbAccount>> {
+    accounts::table
+        .filter(accounts::actor_id.eq(actor_id))
+        .select(DbAccount::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Finds an account by username or e-mail, case-insensitively.
+pub async fn by_login(conn: &mut AsyncPgConnection, login: &str) -> QueryResult<Option<DbAccount>> {
+    let login = login.trim().to_lowercase();
+    accounts::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(username) = ")
+                .bind::<diesel::sql_types::Text, _>(login.clone())
+                .sql(" OR lower(email) = ")
+                .bind::<diesel::sql_types::Text, _>(login)
+                .sql(")"),
+        )
+        .select(DbAccount::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn username_taken(conn: &mut AsyncPgConnection, username: &str) -> QueryResult<bool> {
+    let taken_by_account: bool = diesel::select(diesel::dsl::exists(accounts::table.filter(
+        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = lower(")
+            .bind::<diesel::sql_types::Text, _>(username)
+            .sql(")"),
+    )))
+    .get_result(conn)
+    .await?;
+    if taken_by_account {
+        return Ok(true);
+    }
+    Ok(super::actors::local_by_username(conn, username).await?.is_some())
+}
+
+pub async fn email_taken(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(accounts::table.filter(
+        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+            .bind::<diesel::sql_types::Text, _>(email)
+            .sql(")"),
+    )))
+    .get_result(conn)
+    .await
+}
+
+pub async fn update_profile(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    changes: &ProfileChanges,
+) -> QueryResult<DbAccount> {
+    diesel::update(accounts::table.find(id))
+        .set((changes, accounts::updated_at.eq(diesel::dsl::now)))
+        .returning(DbAccount::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn set_avatar(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    path: Option<&str>,
+) -> QueryResult<DbAccount> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::avatar_path.eq(path), accounts::updated_at.eq(diesel::dsl::now)))
+        .returning(DbAccount::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn set_role(conn: &mut AsyncPgConnection, id: i64, role: &str) -> QueryResult<DbAccount> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::role.eq(role), accounts::updated_at.eq(diesel::dsl::now)))
+        .returning(DbAccount::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn touch_login(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::last_login_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    accounts::table.count().get_result(conn).await
+}

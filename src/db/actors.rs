@@ -1,0 +1,113 @@
+//! Actors: local (members, the département page, the instance actor…) and remote ones.
+
+use super::schema::actors;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, PartialEq)]
+#[diesel(table_name = actors)]
+pub struct DbActor {
+    pub id: i64,
+    pub ap_id: String,
+    pub kind: String,
+    pub username: String,
+    pub domain: String,
+    pub local: bool,
+    pub name: String,
+    pub summary_html: String,
+    pub icon_url: Option<String>,
+    pub url: Option<String>,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub following_url: Option<String>,
+    pub public_key_pem: String,
+    pub private_key_pem: Option<String>,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    pub published: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_refreshed_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = actors)]
+pub struct NewActor {
+    pub ap_id: String,
+    pub kind: String,
+    pub username: String,
+    pub domain: String,
+    pub local: bool,
+    pub name: String,
+    pub summary_html: String,
+    pub icon_url: Option<String>,
+    pub url: Option<String>,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub following_url: Option<String>,
+    pub public_key_pem: String,
+    pub private_key_pem: Option<String>,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    pub published: DateTime<Utc>,
+    pub last_refreshed_at: DateTime<Utc>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewActor) -> QueryResult<DbActor> {
+    diesel::insert_into(actors::table)
+        .values(new)
+        .returning(DbActor::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Inserts or refreshes a remote actor by `ap_id`. A local actor is never overwritten.
+pub async fn upsert_remote(conn: &mut AsyncPgConnection, new: &NewActor) -> QueryResult<DbActor> {
+    if let Some(existing) = by_ap_id(conn, &new.ap_id).await? {
+        if existing.local {
+            return Ok(existing);
+        }
+    }
+    diesel::insert_into(actors::table)
+        .values(new)
+        .on_conflict(actors::ap_id)
+        .do_update()
+        .set((new, actors::updated_at.eq(diesel::dsl::now), actors::deleted_at.eq(None::<DateTime<Utc>>)))
+        .returning(DbActor::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<DbActor> {
+    actors::table.find(id).select(DbActor::as_select()).first(conn).await
+}
+
+pub async fn by_ap_id(conn: &mut AsyncPgConnection, ap_id: &str) -> QueryResult<Option<DbActor>> {
+    actors::table
+        .filter(actors::ap_id.eq(ap_id))
+        .select(DbActor::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A local actor by its username, case-insensitively.
+pub async fn local_by_username(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+) -> QueryResult<Option<DbActor>> {
+    actors::table
+        .filter(actors::local.eq(true))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = lower(")
+            .bind::<diesel::sql_types::Text, _>(username)
+            .sql(")"))
+        .select(DbActor::as_select())
+        .first(conn)
+        .await
+        .optional()
+}

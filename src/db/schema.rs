@@ -1,0 +1,165 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    accounts (id) {
+        id -> Int8,
+        actor_id -> Int8,
+        username -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        kind -> Text,
+        display_name -> Text,
+        bio_markdown -> Text,
+        bio_html -> Text,
+        avatar_path -> Nullable<Text>,
+        disciplines -> Array<Text>,
+        commune -> Text,
+        website -> Text,
+        language -> Nullable<Text>,
+        hide_network -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        last_login_at -> Nullable<Timestamptz>,
+        suspended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> Int8,
+        ap_id -> Text,
+        kind -> Text,
+        actor_id -> Int8,
+        object_ap_id -> Nullable<Text>,
+        data -> Jsonb,
+        public -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    actors (id) {
+        id -> Int8,
+        ap_id -> Text,
+        kind -> Text,
+        username -> Text,
+        domain -> Text,
+        local -> Bool,
+        name -> Text,
+        summary_html -> Text,
+        icon_url -> Nullable<Text>,
+        url -> Nullable<Text>,
+        inbox_url -> Text,
+        shared_inbox_url -> Nullable<Text>,
+        outbox_url -> Nullable<Text>,
+        followers_url -> Nullable<Text>,
+        following_url -> Nullable<Text>,
+        public_key_pem -> Text,
+        private_key_pem -> Nullable<Text>,
+        manually_approves_followers -> Bool,
+        discoverable -> Bool,
+        published -> Timestamptz,
+        updated_at -> Timestamptz,
+        last_refreshed_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Int8,
+        account_id -> Int8,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Int8,
+        activity_id -> Int8,
+        inbox_url -> Text,
+        domain -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+        failed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> Int8,
+        follower_id -> Int8,
+        followee_id -> Int8,
+        state -> Text,
+        activity_ap_id -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    instances (domain) {
+        domain -> Text,
+        first_failure_at -> Nullable<Timestamptz>,
+        last_failure_at -> Nullable<Timestamptz>,
+        last_success_at -> Nullable<Timestamptz>,
+        unreachable_since -> Nullable<Timestamptz>,
+        retry_after_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Int8,
+        scope -> Text,
+        key -> Text,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    received_activities (ap_id) {
+        ap_id -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        account_id -> Int8,
+        csrf_token -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        user_agent -> Text,
+    }
+}
+
+diesel::joinable!(accounts -> actors (actor_id));
+diesel::joinable!(activities -> actors (actor_id));
+diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(deliveries -> activities (activity_id));
+diesel::joinable!(sessions -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    activities,
+    actors,
+    api_tokens,
+    deliveries,
+    follows,
+    instances,
+    login_failures,
+    received_activities,
+    sessions,
+);

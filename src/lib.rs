@@ -1,0 +1,167 @@
+//! cultureCnous: a federated platform where the cultural actors of a territory build projects
+//! together. See DESIGN.md (shared with the team) for the map of the system.
+
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod federation;
+pub mod i18n;
+pub mod sanitize;
+pub mod service;
+#[doc(hidden)]
+pub mod testing;
+pub mod urls;
+pub mod web;
+
+use crate::{
+    config::Config,
+    context::AppContext,
+    db::{database::Database, pool},
+};
+use anyhow::Context as _;
+use axum::Router;
+use std::{fs::File, net::SocketAddr, path::PathBuf};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+
+/// The whole router: federation, web pages and JSON API, with the shared middleware.
+pub fn app(ctx: AppContext, federation: federation::FederationConfig) -> Router {
+    let router = Router::new()
+        .merge(federation::federation_routes())
+        .merge(web::web_routes())
+        .merge(web::api::api_routes());
+    web::apply_middleware(router, ctx, federation)
+}
+
+/// A running instance: what `serve` runs and what tests start in-process.
+pub struct RunningInstance {
+    pub ctx: AppContext,
+    pub federation: federation::FederationConfig,
+    pub local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+    database: Database,
+    _lock: Option<File>,
+}
+
+impl RunningInstance {
+    /// Stops accepting requests, lets running ones and the workers finish, then stops the
+    /// managed database if this process started it.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        for task in self.background {
+            let _ = task.await;
+        }
+        self.ctx.pool.close();
+        self.database.close().await;
+    }
+
+    /// A receiver that turns true when shutdown starts (for background tasks).
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+}
+
+/// Starts an instance on `http.bind`.
+pub async fn start(config: Config) -> anyhow::Result<RunningInstance> {
+    let listener = TcpListener::bind(&config.http.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (http.bind)", config.http.bind))?;
+    start_with_listener(config, listener).await
+}
+
+/// Starts an instance on an already bound listener (tests bind port 0 first, then build the
+/// instance URL from the port they got).
+pub async fn start_with_listener(
+    config: Config,
+    listener: TcpListener,
+) -> anyhow::Result<RunningInstance> {
+    std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
+        format!(
+            "cannot create the data folder {} (storage.data_dir)",
+            config.storage.data_dir.display()
+        )
+    })?;
+    let lock = lock_data_dir(&config.storage.data_dir)?;
+    let database = Database::open(&config).await?;
+    let result = start_on_database(config, listener, &database).await;
+    match result {
+        Ok((ctx, federation, local_addr, shutdown, server, background)) => Ok(RunningInstance {
+            ctx,
+            federation,
+            local_addr,
+            shutdown,
+            server,
+            background,
+            database,
+            _lock: Some(lock),
+        }),
+        Err(e) => {
+            database.close().await;
+            Err(e)
+        }
+    }
+}
+
+type Started = (
+    AppContext,
+    federation::FederationConfig,
+    SocketAddr,
+    watch::Sender<bool>,
+    JoinHandle<std::io::Result<()>>,
+    Vec<JoinHandle<()>>,
+);
+
+async fn start_on_database(
+    config: Config,
+    listener: TcpListener,
+    database: &Database,
+) -> anyhow::Result<Started> {
+    let pool = pool::build_pool(&database.url, config.database.pool_size)?;
+    pool::run_migrations(&pool)
+        .await
+        .context("applying database migrations")?;
+    std::fs::create_dir_all(config.storage.data_dir.join("media"))?;
+    let ctx = AppContext::new(config, pool);
+    service::actors::ensure_system_actors(&ctx)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the system actors: {e}"))?;
+    let federation = federation::build_config(&ctx).await?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let background = federation::spawn_background_tasks(&ctx, &federation, shutdown_rx.clone());
+    let router = app(ctx.clone(), federation.clone());
+    let local_addr = listener.local_addr()?;
+    let mut rx = shutdown_rx;
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
+    tracing::info!("listening on {local_addr}, public URL {}", ctx.config.instance.url);
+    Ok((ctx, federation, local_addr, shutdown, server, background))
+}
+
+/// One `serve` per data folder: a second one would fight over the managed database.
+fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<File> {
+    let path: PathBuf = data_dir.join("serve.lock");
+    let file = File::create(&path)
+        .with_context(|| format!("cannot create the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(anyhow::anyhow!(
+            "another cultureCnous server is already running with the data folder {}. \
+             Stop it first, or give this one its own folder with CULTURECNOUS__STORAGE__DATA_DIR.",
+            data_dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::Error::from(e).context(format!("cannot lock {}", path.display())))
+        }
+    }
+}

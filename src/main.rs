@@ -1,0 +1,248 @@
+//! Command line: parses arguments and calls into the library. Nothing else lives here.
+
+use clap::{Parser, Subcommand};
+use culturecnous::{
+    config::Config,
+    context::AppContext,
+    db::{database::Database, pool},
+    service,
+};
+use std::{io::Read, path::PathBuf, process::ExitCode};
+
+#[derive(Parser)]
+#[command(
+    name = "culturecnous",
+    version,
+    about = "cultureCnous: the collaborative platform of a territory's cultural actors",
+    long_about = "cultureCnous: the collaborative platform of a territory's cultural actors.\n\n\
+        Every command reads the same configuration: the file given with --config (optional), \
+        then the environment variables CULTURECNOUS__SECTION__KEY. With no database URL \
+        configured, a private PostgreSQL database is kept under the data folder (./data)."
+)]
+struct Cli {
+    /// Configuration file (TOML); see config.toml.example for every key.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web site, the API, the federation endpoints and the delivery workers.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API access tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input (--password-stdin).
+    Create {
+        /// Username: 3 to 30 lowercase letters, digits or _.
+        #[arg(long)]
+        username: String,
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+        /// What the account may do.
+        #[arg(long, default_value = "member", value_parser = ["member", "staff", "moderator", "admin"])]
+        role: String,
+        /// A person, or a structure (company, library, school, care home, council…).
+        #[arg(long, default_value = "individual", value_parser = ["individual", "structure"])]
+        kind: String,
+        /// Name shown on the profile (defaults to the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new API token for an account, alone on the last line of standard output.
+    Create {
+        /// Username (or e-mail) of the account.
+        #[arg(long)]
+        user: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,activitypub_federation=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command, config));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            with_database(config, |ctx| async move {
+                let _ = ctx;
+                Ok(())
+            })
+            .await
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    email,
+                    role,
+                    kind,
+                    display_name,
+                    password_stdin: _,
+                },
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.lines().next().unwrap_or("").to_string();
+            with_database(config, |ctx| async move {
+                let account = service::accounts::create_account(
+                    &ctx,
+                    service::accounts::NewAccountInput {
+                        display_name: display_name.unwrap_or_else(|| username.clone()),
+                        username,
+                        email,
+                        password,
+                        kind,
+                        role,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+                println!(
+                    "created {} account {} ({})",
+                    account.role,
+                    account.username,
+                    ctx.urls.user(&account.username)
+                );
+                Ok(())
+            })
+            .await
+        }
+        Command::Token {
+            command: TokenCommand::Create { user, name },
+        } => {
+            with_database(config, |ctx| async move {
+                let token = service::tokens::create_token(&ctx, &user, &name)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+                println!("API token for {user} (shown once, keep it secret):");
+                println!("{token}");
+                Ok(())
+            })
+            .await
+        }
+    }
+}
+
+/// A readable one-line explanation of a domain error for the terminal.
+fn describe(e: &culturecnous::error::AppError) -> String {
+    if e.fields.is_empty() {
+        return e.detail.clone();
+    }
+    e.fields
+        .iter()
+        .map(|f| {
+            format!(
+                "--{}: {}",
+                f.field.replace('_', "-"),
+                culturecnous::i18n::Lang::En.t(f.message_key)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Opens the database (starting the managed cluster if nobody runs it), applies migrations,
+/// runs `f`, and stops the cluster again if this command started it.
+async fn with_database<F, Fut>(config: Config, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(AppContext) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let database = Database::open(&config).await?;
+    let result = async {
+        let pool = pool::build_pool(&database.url, 2)?;
+        let applied = pool::run_migrations(&pool).await?;
+        if applied > 0 {
+            eprintln!("applied {applied} database migration(s)");
+        }
+        let ctx = AppContext::new(config, pool.clone());
+        let r = f(ctx).await;
+        pool.close();
+        r
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let url = config.instance.url.clone();
+    let instance = culturecnous::start(config).await?;
+    eprintln!("cultureCnous is running at {url} (listening on {}). Ctrl-C to stop.", instance.local_addr);
+    wait_for_stop_signal().await;
+    eprintln!("stopping…");
+    instance.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,184 @@
+//! The one HTML allow-list, shared by Markdown written here and HTML arriving by federation.
+//!
+//! [`SafeHtml`] can only be built by cleaning, so a template that renders it unescaped can
+//! never output HTML that did not go through ammonia.
+
+use ammonia::Builder;
+use std::{collections::HashSet, sync::LazyLock};
+
+/// Input larger than this is cut before parsing: html5ever is linear, but a bound keeps the
+/// worst case of hostile documents (deep nesting, huge attributes) predictable.
+pub const MAX_HTML_INPUT: usize = 200_000;
+
+static CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let tags: HashSet<&'static str> = [
+        "p", "br", "em", "strong", "b", "i", "u", "s", "del", "a", "ul", "ol", "li",
+        "blockquote", "code", "pre", "h2", "h3", "h4", "span", "hr",
+    ]
+    .into_iter()
+    .collect();
+    let mut b = Builder::default();
+    b.tags(tags)
+        .clean_content_tags(["script", "style", "iframe", "object", "embed", "template"].into())
+        .generic_attributes(HashSet::new())
+        .tag_attributes(
+            [
+                ("a", ["href", "title"].into_iter().collect()),
+                ("ol", ["start"].into_iter().collect()),
+            ]
+            .into_iter()
+            .collect(),
+        )
+        // Mastodon marks mentions and hashtags with these classes; keep only them.
+        .allowed_classes(
+            [("span", ["h-card", "invisible", "ellipsis"].into_iter().collect())]
+                .into_iter()
+                .collect(),
+        )
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .strip_comments(true);
+    b
+});
+
+/// HTML that went through the allow-list. Render with `|safe` in templates.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(transparent)]
+pub struct SafeHtml(String);
+
+impl SafeHtml {
+    /// Cleans untrusted HTML (a federated `content`, a stored legacy value).
+    pub fn clean(untrusted: &str) -> SafeHtml {
+        let input = truncate_at_char_boundary(untrusted, MAX_HTML_INPUT);
+        SafeHtml(CLEANER.clean(input).to_string())
+    }
+
+    /// Renders CommonMark, then cleans the result: raw HTML inside Markdown is cleaned too.
+    pub fn from_markdown(markdown: &str) -> SafeHtml {
+        use pulldown_cmark::{Options, Parser, html};
+        let input = truncate_at_char_boundary(markdown, MAX_HTML_INPUT);
+        let mut options = Options::empty();
+        options.insert(Options::ENABLE_STRIKETHROUGH);
+        let parser = Parser::new_ext(input, options).map(|event| match event {
+            // h1 is the page title's: demote Markdown headings into the allowed h2–h4 range.
+            pulldown_cmark::Event::Start(pulldown_cmark::Tag::Heading { level, id, classes, attrs }) => {
+                pulldown_cmark::Event::Start(pulldown_cmark::Tag::Heading {
+                    level: demote(level),
+                    id,
+                    classes,
+                    attrs,
+                })
+            }
+            pulldown_cmark::Event::End(pulldown_cmark::TagEnd::Heading(level)) => {
+                pulldown_cmark::Event::End(pulldown_cmark::TagEnd::Heading(demote(level)))
+            }
+            other => other,
+        });
+        let mut out = String::with_capacity(input.len() * 3 / 2);
+        html::push_html(&mut out, parser);
+        SafeHtml::clean(&out)
+    }
+
+    /// Plain text, escaped: for places where no markup is wanted at all.
+    pub fn from_text(text: &str) -> SafeHtml {
+        SafeHtml(escape_text(text))
+    }
+
+    /// Wraps HTML that was cleaned earlier and stored as such in the database.
+    /// Only for columns written exclusively from a `SafeHtml`.
+    pub fn from_trusted_storage(html: String) -> SafeHtml {
+        SafeHtml(html)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for SafeHtml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn demote(level: pulldown_cmark::HeadingLevel) -> pulldown_cmark::HeadingLevel {
+    use pulldown_cmark::HeadingLevel::*;
+    match level {
+        H1 | H2 => H2,
+        H3 => H3,
+        _ => H4,
+    }
+}
+
+/// Escapes the five HTML-significant characters.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn truncate_at_char_boundary(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_html_is_neutralised() {
+        let dirty = r#"<p onclick="x()">hi<script>alert(1)</script><style>p{}</style>
+            <iframe src="https://evil"></iframe><img src=x onerror=alert(1)>
+            <a href="javascript:alert(1)">j</a><a href="data:text/html,x">d</a>
+            <a href="https://ok.example/">ok</a><div><b>unclosed"#;
+        let clean = SafeHtml::clean(dirty).into_string();
+        for bad in ["script", "style", "iframe", "onerror", "onclick", "javascript:", "data:", "<img", "<div"] {
+            assert!(!clean.contains(bad), "{bad} survived in {clean}");
+        }
+        assert!(clean.contains(r#"href="https://ok.example/""#), "{clean}");
+        assert!(clean.contains(r#"rel="nofollow noopener noreferrer""#), "{clean}");
+        assert!(clean.contains("<b>unclosed</b>"), "{clean}");
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let dirty = "<div>".repeat(10_000) + "x" + &"</div>".repeat(10_000);
+        let clean = SafeHtml::clean(&dirty).into_string();
+        assert!(!clean.contains("<div"));
+        assert!(clean.contains('x'));
+    }
+
+    #[test]
+    fn markdown_renders_and_cleans() {
+        let html = SafeHtml::from_markdown("# Titre\n\n*un* [lien](https://a.example) <script>x</script> [j](javascript:alert(1))").into_string();
+        assert!(html.contains("<h2>Titre</h2>"), "{html}");
+        assert!(html.contains("<em>un</em>"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(SafeHtml::from_text("<b>&'\"").as_str(), "&lt;b&gt;&amp;&#39;&quot;");
+    }
+}

@@ -1,0 +1,87 @@
+//! API bearer tokens: random, shown once, stored as SHA-256, revocable.
+
+use crate::{
+    context::AppContext,
+    db::{self, accounts::DbAccount, schema::api_tokens},
+    error::{AppError, AppResult},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Prefix that makes a leaked token recognisable by secret scanners.
+pub const TOKEN_PREFIX: &str = "ccn_";
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Creates a token for the account named `login` (username or e-mail); returns the secret.
+pub async fn create_token(ctx: &AppContext, login: &str, name: &str) -> AppResult<String> {
+    let mut conn = ctx.conn().await?;
+    let account = db::accounts::by_login(&mut conn, login)
+        .await?
+        .ok_or_else(|| AppError::field("user", "field.credentials.invalid"))?;
+    if name.chars().count() > 100 {
+        return Err(AppError::field("name", "field.too_long"));
+    }
+    let token = format!("{TOKEN_PREFIX}{}", new_secret());
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::account_id.eq(account.id),
+            api_tokens::name.eq(name),
+            api_tokens::token_hash.eq(hash_token(&token)),
+        ))
+        .execute(&mut conn)
+        .await?;
+    Ok(token)
+}
+
+/// The account behind a bearer token, if the token exists and is not revoked.
+pub async fn authenticate(ctx: &AppContext, token: &str) -> AppResult<DbAccount> {
+    let mut conn = ctx.conn().await?;
+    let hash = hash_token(token.trim());
+    let account_id: Option<i64> = diesel::update(
+        api_tokens::table
+            .filter(api_tokens::token_hash.eq(&hash))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::last_used_at.eq(diesel::dsl::now))
+    .returning(api_tokens::account_id)
+    .get_result(&mut conn)
+    .await
+    .optional()?;
+    let account_id = account_id.ok_or_else(|| {
+        AppError::unauthorized().with_message("field.token.invalid")
+    })?;
+    let account = db::accounts::by_id(&mut conn, account_id).await?;
+    if account.suspended_at.is_some() {
+        return Err(AppError::forbidden("account suspended"));
+    }
+    Ok(account)
+}
+
+/// Revokes a token of `account` by its id. Revoking twice is harmless.
+pub async fn revoke_token(ctx: &AppContext, account: &DbAccount, token_id: i64) -> AppResult<()> {
+    let mut conn = ctx.conn().await?;
+    let n = diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(token_id))
+            .filter(api_tokens::account_id.eq(account.id)),
+    )
+    .set(api_tokens::revoked_at.eq(diesel::dsl::now))
+    .execute(&mut conn)
+    .await?;
+    if n == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}

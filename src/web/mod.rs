@@ -1,0 +1,26 @@
+//! The web side: HTML pages and the JSON API, and the middleware they share.
+
+pub mod api;
+pub mod assets;
+pub mod errors;
+pub mod pages;
+pub mod security;
+
+use crate::{context::AppContext, federation::FederationConfig};
+use activitypub_federation::config::FederationMiddleware;
+use axum::{Router, middleware};
+
+/// HTML pages and static assets.
+pub fn web_routes() -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .merge(assets::routes())
+}
+
+/// Middleware shared by every route. Order matters: the outermost layer is listed last.
+pub fn apply_middleware(router: Router, _ctx: AppContext, federation: FederationConfig) -> Router {
+    router
+        .layer(middleware::from_fn(errors::render_errors))
+        .layer(middleware::from_fn(security::security_headers))
+        .layer(FederationMiddleware::new(federation))
+}

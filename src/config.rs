@@ -306,7 +306,8 @@ impl Config {
                 "must not be empty",
             ));
         }
-        if let Err(reason) = crate::service::accounts::check_username_shape(&self.instance.page_actor)
+        if let Err(reason) =
+            crate::service::accounts::check_username_shape(&self.instance.page_actor)
         {
             return Err(ConfigError::invalid(
                 "instance.page_actor",
@@ -315,7 +316,11 @@ impl Config {
             ));
         }
         self.http.bind.parse::<SocketAddr>().map_err(|e| {
-            ConfigError::invalid("http.bind", &self.http.bind, format!("{e} (expected IP:PORT)"))
+            ConfigError::invalid(
+                "http.bind",
+                &self.http.bind,
+                format!("{e} (expected IP:PORT)"),
+            )
         })?;
         if !self.database.url.is_empty()
             && !(self.database.url.starts_with("postgres://")
@@ -396,7 +401,8 @@ impl Config {
     }
 
     pub fn max_upload_bytes(&self) -> usize {
-        usize::try_from(self.storage.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+        usize::try_from(self.storage.max_upload_mb.saturating_mul(1024 * 1024))
+            .unwrap_or(usize::MAX)
     }
 }
 
@@ -499,10 +505,22 @@ mod tests {
     fn invalid_values_name_the_key() {
         let cases = [
             ("CULTURECNOUS__INSTANCE__URL", "not a url", "instance.url"),
-            ("CULTURECNOUS__INSTANCE__LANGUAGE", "de", "instance.language"),
-            ("CULTURECNOUS__STORAGE__MAX_UPLOAD_MB", "lots", "storage.max_upload_mb"),
+            (
+                "CULTURECNOUS__INSTANCE__LANGUAGE",
+                "de",
+                "instance.language",
+            ),
+            (
+                "CULTURECNOUS__STORAGE__MAX_UPLOAD_MB",
+                "lots",
+                "storage.max_upload_mb",
+            ),
             ("CULTURECNOUS__HTTP__BIND", "8080", "http.bind"),
-            ("CULTURECNOUS__FEDERATION__DELIVERY_WORKERS", "0", "federation.delivery_workers"),
+            (
+                "CULTURECNOUS__FEDERATION__DELIVERY_WORKERS",
+                "0",
+                "federation.delivery_workers",
+            ),
             ("CULTURECNOUS__NOPE__KEY", "1", "nope.key"),
         ];
         for (k, v, key) in cases {

@@ -144,7 +144,10 @@ async fn start_on_database(
         })
         .await
     });
-    tracing::info!("listening on {local_addr}, public URL {}", ctx.config.instance.url);
+    tracing::info!(
+        "listening on {local_addr}, public URL {}",
+        ctx.config.instance.url
+    );
     Ok((ctx, federation, local_addr, shutdown, server, background))
 }
 

@@ -99,7 +99,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -225,7 +228,10 @@ where
 async fn serve(config: Config) -> anyhow::Result<()> {
     let url = config.instance.url.clone();
     let instance = culturecnous::start(config).await?;
-    eprintln!("cultureCnous is running at {url} (listening on {}). Ctrl-C to stop.", instance.local_addr);
+    eprintln!(
+        "cultureCnous is running at {url} (listening on {}). Ctrl-C to stop.",
+        instance.local_addr
+    );
     wait_for_stop_signal().await;
     eprintln!("stopping…");
     instance.shutdown().await;

@@ -12,8 +12,27 @@ pub const MAX_HTML_INPUT: usize = 200_000;
 
 static CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let tags: HashSet<&'static str> = [
-        "p", "br", "em", "strong", "b", "i", "u", "s", "del", "a", "ul", "ol", "li",
-        "blockquote", "code", "pre", "h2", "h3", "h4", "span", "hr",
+        "p",
+        "br",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "u",
+        "s",
+        "del",
+        "a",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "code",
+        "pre",
+        "h2",
+        "h3",
+        "h4",
+        "span",
+        "hr",
     ]
     .into_iter()
     .collect();
@@ -31,9 +50,12 @@ static CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
         )
         // Mastodon marks mentions and hashtags with these classes; keep only them.
         .allowed_classes(
-            [("span", ["h-card", "invisible", "ellipsis"].into_iter().collect())]
-                .into_iter()
-                .collect(),
+            [(
+                "span",
+                ["h-card", "invisible", "ellipsis"].into_iter().collect(),
+            )]
+            .into_iter()
+            .collect(),
         )
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("nofollow noopener noreferrer"))
@@ -61,14 +83,17 @@ impl SafeHtml {
         options.insert(Options::ENABLE_STRIKETHROUGH);
         let parser = Parser::new_ext(input, options).map(|event| match event {
             // h1 is the page title's: demote Markdown headings into the allowed h2–h4 range.
-            pulldown_cmark::Event::Start(pulldown_cmark::Tag::Heading { level, id, classes, attrs }) => {
-                pulldown_cmark::Event::Start(pulldown_cmark::Tag::Heading {
-                    level: demote(level),
-                    id,
-                    classes,
-                    attrs,
-                })
-            }
+            pulldown_cmark::Event::Start(pulldown_cmark::Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => pulldown_cmark::Event::Start(pulldown_cmark::Tag::Heading {
+                level: demote(level),
+                id,
+                classes,
+                attrs,
+            }),
             pulldown_cmark::Event::End(pulldown_cmark::TagEnd::Heading(level)) => {
                 pulldown_cmark::Event::End(pulldown_cmark::TagEnd::Heading(demote(level)))
             }
@@ -152,11 +177,24 @@ mod tests {
             <a href="javascript:alert(1)">j</a><a href="data:text/html,x">d</a>
             <a href="https://ok.example/">ok</a><div><b>unclosed"#;
         let clean = SafeHtml::clean(dirty).into_string();
-        for bad in ["script", "style", "iframe", "onerror", "onclick", "javascript:", "data:", "<img", "<div"] {
+        for bad in [
+            "script",
+            "style",
+            "iframe",
+            "onerror",
+            "onclick",
+            "javascript:",
+            "data:",
+            "<img",
+            "<div",
+        ] {
             assert!(!clean.contains(bad), "{bad} survived in {clean}");
         }
         assert!(clean.contains(r#"href="https://ok.example/""#), "{clean}");
-        assert!(clean.contains(r#"rel="nofollow noopener noreferrer""#), "{clean}");
+        assert!(
+            clean.contains(r#"rel="nofollow noopener noreferrer""#),
+            "{clean}"
+        );
         assert!(clean.contains("<b>unclosed</b>"), "{clean}");
     }
 
@@ -170,7 +208,10 @@ mod tests {
 
     #[test]
     fn markdown_renders_and_cleans() {
-        let html = SafeHtml::from_markdown("# Titre\n\n*un* [lien](https://a.example) <script>x</script> [j](javascript:alert(1))").into_string();
+        let html = SafeHtml::from_markdown(
+            "# Titre\n\n*un* [lien](https://a.example) <script>x</script> [j](javascript:alert(1))",
+        )
+        .into_string();
         assert!(html.contains("<h2>Titre</h2>"), "{html}");
         assert!(html.contains("<em>un</em>"), "{html}");
         assert!(!html.contains("<script"), "{html}");
@@ -179,6 +220,9 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        assert_eq!(SafeHtml::from_text("<b>&'\"").as_str(), "&lt;b&gt;&amp;&#39;&quot;");
+        assert_eq!(
+            SafeHtml::from_text("<b>&'\"").as_str(),
+            "&lt;b&gt;&amp;&#39;&quot;"
+        );
     }
 }

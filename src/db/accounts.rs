@@ -102,25 +102,31 @@ pub async fn by_login(conn: &mut AsyncPgConnection, login: &str) -> QueryResult<
 }
 
 pub async fn username_taken(conn: &mut AsyncPgConnection, username: &str) -> QueryResult<bool> {
-    let taken_by_account: bool = diesel::select(diesel::dsl::exists(accounts::table.filter(
-        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = lower(")
-            .bind::<diesel::sql_types::Text, _>(username)
-            .sql(")"),
-    )))
+    let taken_by_account: bool = diesel::select(diesel::dsl::exists(
+        accounts::table.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = lower(")
+                .bind::<diesel::sql_types::Text, _>(username)
+                .sql(")"),
+        ),
+    ))
     .get_result(conn)
     .await?;
     if taken_by_account {
         return Ok(true);
     }
-    Ok(super::actors::local_by_username(conn, username).await?.is_some())
+    Ok(super::actors::local_by_username(conn, username)
+        .await?
+        .is_some())
 }
 
 pub async fn email_taken(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(accounts::table.filter(
-        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
-            .bind::<diesel::sql_types::Text, _>(email)
-            .sql(")"),
-    )))
+    diesel::select(diesel::dsl::exists(
+        accounts::table.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                .bind::<diesel::sql_types::Text, _>(email)
+                .sql(")"),
+        ),
+    ))
     .get_result(conn)
     .await
 }
@@ -143,7 +149,10 @@ pub async fn set_avatar(
     path: Option<&str>,
 ) -> QueryResult<DbAccount> {
     diesel::update(accounts::table.find(id))
-        .set((accounts::avatar_path.eq(path), accounts::updated_at.eq(diesel::dsl::now)))
+        .set((
+            accounts::avatar_path.eq(path),
+            accounts::updated_at.eq(diesel::dsl::now),
+        ))
         .returning(DbAccount::as_returning())
         .get_result(conn)
         .await
@@ -151,7 +160,10 @@ pub async fn set_avatar(
 
 pub async fn set_role(conn: &mut AsyncPgConnection, id: i64, role: &str) -> QueryResult<DbAccount> {
     diesel::update(accounts::table.find(id))
-        .set((accounts::role.eq(role), accounts::updated_at.eq(diesel::dsl::now)))
+        .set((
+            accounts::role.eq(role),
+            accounts::updated_at.eq(diesel::dsl::now),
+        ))
         .returning(DbAccount::as_returning())
         .get_result(conn)
         .await

@@ -77,14 +77,22 @@ pub async fn upsert_remote(conn: &mut AsyncPgConnection, new: &NewActor) -> Quer
         .values(new)
         .on_conflict(actors::ap_id)
         .do_update()
-        .set((new, actors::updated_at.eq(diesel::dsl::now), actors::deleted_at.eq(None::<DateTime<Utc>>)))
+        .set((
+            new,
+            actors::updated_at.eq(diesel::dsl::now),
+            actors::deleted_at.eq(None::<DateTime<Utc>>),
+        ))
         .returning(DbActor::as_returning())
         .get_result(conn)
         .await
 }
 
 pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<DbActor> {
-    actors::table.find(id).select(DbActor::as_select()).first(conn).await
+    actors::table
+        .find(id)
+        .select(DbActor::as_select())
+        .first(conn)
+        .await
 }
 
 pub async fn by_ap_id(conn: &mut AsyncPgConnection, ap_id: &str) -> QueryResult<Option<DbActor>> {
@@ -103,9 +111,11 @@ pub async fn local_by_username(
 ) -> QueryResult<Option<DbActor>> {
     actors::table
         .filter(actors::local.eq(true))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = lower(")
-            .bind::<diesel::sql_types::Text, _>(username)
-            .sql(")"))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = lower(")
+                .bind::<diesel::sql_types::Text, _>(username)
+                .sql(")"),
+        )
         .select(DbActor::as_select())
         .first(conn)
         .await

@@ -2,8 +2,8 @@
 //! callers can pass a transaction. This layer knows neither the web nor federation.
 
 pub mod accounts;
-pub mod database;
 pub mod actors;
+pub mod database;
 pub mod pool;
 pub mod postgres;
 pub mod schema;

@@ -1,5 +1,9 @@
 //! ActivityPub: actors, objects, activities, inbox, delivery. Built on activitypub_federation.
 
+pub mod delivery;
+pub mod negotiation;
+pub mod routes;
+
 use crate::context::AppContext;
 use axum::Router;
 use tokio::{sync::watch, task::JoinHandle};
@@ -9,7 +13,7 @@ pub type Data = activitypub_federation::config::Data<AppContext>;
 
 /// Routes served to other servers: WebFinger, NodeInfo, actors, collections, inboxes.
 pub fn federation_routes() -> Router {
-    Router::new()
+    Router::new().merge(routes::routes())
 }
 
 /// The library configuration: our domain, the context as app data.

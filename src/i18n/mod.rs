@@ -66,7 +66,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for (k, fr, en) in messages::MESSAGES {
             assert!(seen.insert(*k), "duplicate key {k}");
-            assert!(!fr.is_empty() && !en.is_empty(), "empty translation for {k}");
+            assert!(
+                !fr.is_empty() && !en.is_empty(),
+                "empty translation for {k}"
+            );
         }
     }
 

@@ -19,14 +19,70 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 
 /// Names that would collide with routes, well-known accounts or staff roles.
 pub const RESERVED_USERNAMES: &[&str] = &[
-    "admin", "administrateur", "administrator", "api", "inbox", "outbox", "actor", "instance",
-    "root", "system", "support", "moderation", "moderateur", "moderator", "staff", "postmaster",
-    "webmaster", "hostmaster", "abuse", "security", "noreply", "no_reply", "null", "undefined",
-    "www", "mail", "static", "assets", "media", "users", "user", "login", "logout", "register",
-    "inscription", "connexion", "settings", "parametres", "profile", "profil", "well_known",
-    "nodeinfo", "webfinger", "forum", "workspaces", "venues", "lieux", "posts", "announcements",
-    "annonces", "directory", "annuaire", "reports", "signalements", "departement", "culturecnous",
-    "help", "aide", "about", "apropos", "contact", "feeds", "rss", "atom",
+    "admin",
+    "administrateur",
+    "administrator",
+    "api",
+    "inbox",
+    "outbox",
+    "actor",
+    "instance",
+    "root",
+    "system",
+    "support",
+    "moderation",
+    "moderateur",
+    "moderator",
+    "staff",
+    "postmaster",
+    "webmaster",
+    "hostmaster",
+    "abuse",
+    "security",
+    "noreply",
+    "no_reply",
+    "null",
+    "undefined",
+    "www",
+    "mail",
+    "static",
+    "assets",
+    "media",
+    "users",
+    "user",
+    "login",
+    "logout",
+    "register",
+    "inscription",
+    "connexion",
+    "settings",
+    "parametres",
+    "profile",
+    "profil",
+    "well_known",
+    "nodeinfo",
+    "webfinger",
+    "forum",
+    "workspaces",
+    "venues",
+    "lieux",
+    "posts",
+    "announcements",
+    "annonces",
+    "directory",
+    "annuaire",
+    "reports",
+    "signalements",
+    "departement",
+    "culturecnous",
+    "help",
+    "aide",
+    "about",
+    "apropos",
+    "contact",
+    "feeds",
+    "rss",
+    "atom",
 ];
 
 /// Shape of a username: 3–30 of `a-z`, `0-9`, `_`. Used for accounts and `instance.page_actor`.
@@ -69,9 +125,24 @@ fn email_looks_valid(email: &str) -> bool {
 
 /// A few of the passwords every attacker tries first.
 const COMMON_PASSWORDS: &[&str] = &[
-    "password", "motdepasse", "1234567890", "0123456789", "azertyuiop", "qwertyuiop",
-    "password123", "motdepasse1", "aaaaaaaaaa", "iloveyou12", "culturecnous", "bonjour123",
-    "soleil1234", "1234512345", "1111111111", "abcdefghij", "qwerty1234", "azerty1234",
+    "password",
+    "motdepasse",
+    "1234567890",
+    "0123456789",
+    "azertyuiop",
+    "qwertyuiop",
+    "password123",
+    "motdepasse1",
+    "aaaaaaaaaa",
+    "iloveyou12",
+    "culturecnous",
+    "bonjour123",
+    "soleil1234",
+    "1234512345",
+    "1111111111",
+    "abcdefghij",
+    "qwerty1234",
+    "azerty1234",
 ];
 
 /// Returns the i18n key of the problem, if any.
@@ -182,26 +253,28 @@ pub async fn create_account(ctx: &AppContext, input: NewAccountInput) -> AppResu
     let mut conn = ctx.conn().await?;
     let result = conn
         .transaction::<DbAccount, AppError, _>(async |conn| {
-            {
-                let actor_kind = if kind == "structure" { "Organization" } else { "Person" };
-                let new_actor =
-                    actors::new_local_actor(ctx, &username, actor_kind, &display_name, keypair);
-                let actor = db::actors::insert(conn, &new_actor).await?;
-                let account = db::accounts::insert(
-                    conn,
-                    &NewAccount {
-                        actor_id: actor.id,
-                        username: username.clone(),
-                        email: email.clone(),
-                        password_hash,
-                        role,
-                        kind,
-                        display_name: display_name.clone(),
-                    },
-                )
-                .await?;
-                Ok(account)
-            }
+            let actor_kind = if kind == "structure" {
+                "Organization"
+            } else {
+                "Person"
+            };
+            let new_actor =
+                actors::new_local_actor(ctx, &username, actor_kind, &display_name, keypair);
+            let actor = db::actors::insert(conn, &new_actor).await?;
+            let account = db::accounts::insert(
+                conn,
+                &NewAccount {
+                    actor_id: actor.id,
+                    username: username.clone(),
+                    email: email.clone(),
+                    password_hash,
+                    role,
+                    kind,
+                    display_name: display_name.clone(),
+                },
+            )
+            .await?;
+            Ok(account)
         })
         .await;
     match result {
@@ -261,10 +334,22 @@ mod tests {
     #[test]
     fn password_rules() {
         assert_eq!(check_password("short", "bob"), Some("field.password.weak"));
-        assert_eq!(check_password("motdepasse", "bob"), Some("field.password.weak"));
-        assert_eq!(check_password("aaaaaaaaaaaa", "bob"), Some("field.password.weak"));
-        assert_eq!(check_password("bobbobbob123!", "bob"), Some("field.password.weak"));
-        assert_eq!(check_password(&"x1y2".repeat(70), "bob"), Some("field.password.too_long"));
+        assert_eq!(
+            check_password("motdepasse", "bob"),
+            Some("field.password.weak")
+        );
+        assert_eq!(
+            check_password("aaaaaaaaaaaa", "bob"),
+            Some("field.password.weak")
+        );
+        assert_eq!(
+            check_password("bobbobbob123!", "bob"),
+            Some("field.password.weak")
+        );
+        assert_eq!(
+            check_password(&"x1y2".repeat(70), "bob"),
+            Some("field.password.too_long")
+        );
         assert_eq!(check_password("correct horse battery", "bob"), None);
     }
 

@@ -59,9 +59,8 @@ pub async fn authenticate(ctx: &AppContext, token: &str) -> AppResult<DbAccount>
     .get_result(&mut conn)
     .await
     .optional()?;
-    let account_id = account_id.ok_or_else(|| {
-        AppError::unauthorized().with_message("field.token.invalid")
-    })?;
+    let account_id =
+        account_id.ok_or_else(|| AppError::unauthorized().with_message("field.token.invalid"))?;
     let account = db::accounts::by_id(&mut conn, account_id).await?;
     if account.suspended_at.is_some() {
         return Err(AppError::forbidden("account suspended"));

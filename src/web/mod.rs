@@ -12,9 +12,7 @@ use axum::{Router, middleware};
 
 /// HTML pages and static assets.
 pub fn web_routes() -> Router {
-    Router::new()
-        .merge(pages::routes())
-        .merge(assets::routes())
+    Router::new().merge(pages::routes()).merge(assets::routes())
 }
 
 /// Middleware shared by every route. Order matters: the outermost layer is listed last.

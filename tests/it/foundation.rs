@@ -32,5 +32,9 @@ async fn stylesheet_is_cached() {
     let r = app.get("/assets/style.css", "text/css").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("cache-control").unwrap_or("").contains("max-age"));
-    assert!(r.header("content-type").unwrap_or("").starts_with("text/css"));
+    assert!(
+        r.header("content-type")
+            .unwrap_or("")
+            .starts_with("text/css")
+    );
 }

@@ -21,5 +21,7 @@ async fn http_get_home(data: Data) -> crate::error::AppResult<Html<String>> {
         lang: ctx.default_lang,
         instance_name: &ctx.config.instance.name,
     };
-    Ok(Html(page.render().map_err(|e| crate::error::AppError::internal(e.to_string()))?))
+    Ok(Html(page.render().map_err(|e| {
+        crate::error::AppError::internal(e.to_string())
+    })?))
 }

@@ -1,6 +1,7 @@
 //! HTML pages: one file per capability.
 
 pub mod home;
+pub mod profile;
 
 use crate::i18n::Lang;
 use axum::{Router, extract::Request, http::header};

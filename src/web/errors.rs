@@ -49,10 +49,11 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     *out.status_mut() = parts.status;
     // Keep headers such as Retry-After or Set-Cookie set by the handler.
     for (name, value) in parts.headers.drain() {
-        if let Some(name) = name {
-            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-                out.headers_mut().insert(name, value);
-            }
+        if let Some(name) = name
+            && name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+        {
+            out.headers_mut().insert(name, value);
         }
     }
     out

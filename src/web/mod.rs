@@ -2,6 +2,8 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
+pub mod csrf;
 pub mod errors;
 pub mod pages;
 pub mod security;
@@ -16,9 +18,16 @@ pub fn web_routes() -> Router {
 }
 
 /// Middleware shared by every route. Order matters: the outermost layer is listed last.
-pub fn apply_middleware(router: Router, _ctx: AppContext, federation: FederationConfig) -> Router {
+/// The session layer wraps the error renderer so error pages know the visitor and language;
+/// cross-site form posts are refused before any handler runs.
+pub fn apply_middleware(router: Router, ctx: AppContext, federation: FederationConfig) -> Router {
     router
+        .layer(middleware::from_fn(csrf::reject_cross_site))
         .layer(middleware::from_fn(errors::render_errors))
+        .layer(middleware::from_fn_with_state(
+            ctx,
+            auth::session_middleware,
+        ))
         .layer(middleware::from_fn(security::security_headers))
         .layer(FederationMiddleware::new(federation))
 }

@@ -1,7 +1,31 @@
 //! JSON API v1 (`/api/v1`), authenticated by `Authorization: Bearer <token>`.
+//!
+//! One file per capability, each with its handlers (`http_<verb>_<resource>`), its
+//! `routes()` and its `#[derive(OpenApi)]` struct; `openapi.rs` merges the documents.
+//!
+//! Conventions every module follows, because a test checks them:
+//! - routes are registered with their full literal path (`.route("/api/v1/…", get(…))`),
+//!   never through `nest`, so the test can compare the routes with the OpenAPI document;
+//! - every route has a `#[utoipa::path]` and is listed in its module's `#[openapi(paths(…))]`;
+//! - bodies are read with [`ApiJson`], callers identified with [`ApiUser`]; failures are
+//!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
+
+pub mod auth;
+pub mod follows;
+pub mod json;
+pub mod me;
+pub mod openapi;
+pub mod tokens;
+
+pub use auth::ApiUser;
+pub use json::ApiJson;
 
 use axum::Router;
 
 pub fn api_routes() -> Router {
     Router::new()
+        .merge(openapi::routes())
+        .merge(me::routes())
+        .merge(follows::routes())
+        .merge(tokens::routes())
 }

@@ -1,27 +1,41 @@
-//! The home page.
+//! The home page: what the platform is, and where to start.
 
-use crate::{federation::Data, i18n::Lang};
+use crate::{
+    error::AppResult,
+    federation::Data,
+    i18n::Lang,
+    web::{
+        auth::MaybeUser,
+        pages::{PageLang, render},
+    },
+};
 use askama::Template;
-use axum::{Router, response::Html, routing::get};
+use axum::{Router, response::Response, routing::get};
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage<'a> {
     lang: Lang,
     instance_name: &'a str,
+    /// Username of the logged-in member.
+    username: Option<&'a str>,
+    registration_open: bool,
 }
 
 pub fn routes() -> Router {
     Router::new().route("/", get(http_get_home))
 }
 
-async fn http_get_home(data: Data) -> crate::error::AppResult<Html<String>> {
+async fn http_get_home(
+    data: Data,
+    PageLang(lang): PageLang,
+    MaybeUser(user): MaybeUser,
+) -> AppResult<Response> {
     let ctx = data.app_data();
-    let page = HomePage {
-        lang: ctx.default_lang,
+    render(&HomePage {
+        lang,
         instance_name: &ctx.config.instance.name,
-    };
-    Ok(Html(page.render().map_err(|e| {
-        crate::error::AppError::internal(e.to_string())
-    })?))
+        username: user.as_ref().map(|u| u.username.as_str()),
+        registration_open: ctx.config.registration.open,
+    })
 }

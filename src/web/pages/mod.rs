@@ -1,36 +1,118 @@
 //! HTML pages: one file per capability.
 
+pub mod accounts;
+pub mod admin;
+pub mod admin_federation;
+pub mod follows;
+pub mod forms;
 pub mod home;
+pub mod lang;
+pub mod layout;
+pub mod media;
 pub mod profile;
+pub mod settings;
+pub mod tokens;
 
-use crate::i18n::Lang;
-use axum::{Router, extract::Request, http::header};
+use crate::{
+    error::{AppError, AppResult},
+    i18n::Lang,
+    web::auth::{LANG_COOKIE, ResolvedLang, cookie},
+};
+use askama::Template;
+use axum::{
+    Router,
+    extract::{FromRequestParts, Request},
+    http::{StatusCode, request::Parts},
+    response::{Html, IntoResponse, Response},
+};
 
 pub fn routes() -> Router {
-    Router::new().merge(home::routes())
+    Router::new()
+        .merge(home::routes())
+        .merge(accounts::routes())
+        .merge(settings::routes())
+        .merge(tokens::routes())
+        .merge(follows::routes())
+        .merge(admin::routes())
+        .merge(admin_federation::routes())
+        .merge(lang::routes())
+        .merge(media::routes())
 }
 
-/// Language of a page: the `lang` cookie when set, else the browser's preference between the
-/// languages we speak, else French.
-pub struct PageLang;
+/// Extractor: the language of the page. The member's own preference first, then the `lang`
+/// cookie (the switch visitors use), then `instance.language`. Resolved once per request by the
+/// session middleware.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLang(pub Lang);
 
 impl PageLang {
     pub fn from_request_headers(request: &Request) -> Lang {
-        from_headers(request.headers())
+        match request.extensions().get::<ResolvedLang>() {
+            Some(ResolvedLang(lang)) => *lang,
+            None => from_headers(request.headers()),
+        }
     }
 }
 
+impl<S: Send + Sync> FromRequestParts<S> for PageLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PageLang(match parts.extensions.get::<ResolvedLang>() {
+            Some(ResolvedLang(lang)) => *lang,
+            None => from_headers(&parts.headers),
+        }))
+    }
+}
+
+/// Language of a page for code that only has the headers. Inside a request this is the
+/// language the session middleware resolved (member preference > `lang` cookie > instance
+/// default); outside one, the `lang` cookie, else French.
 pub fn from_headers(headers: &axum::http::HeaderMap) -> Lang {
-    if let Some(lang) = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == "lang")
-        .and_then(|(_, v)| Lang::parse(v))
-    {
+    if let Some(lang) = layout::current_lang() {
         return lang;
     }
-    Lang::default()
+    cookie(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .unwrap_or_default()
+}
+
+/// Renders a template as a 200 HTML page.
+pub fn render<T: Template>(page: &T) -> AppResult<Response> {
+    render_status(StatusCode::OK, page)
+}
+
+/// Renders a template as an HTML page with `status` (422 for a form shown again with errors).
+pub fn render_status<T: Template>(status: StatusCode, page: &T) -> AppResult<Response> {
+    let body = page
+        .render()
+        .map_err(|e| AppError::internal(format!("template: {e}")))?;
+    Ok((status, Html(body)).into_response())
+}
+
+/// `next` when it is a path on this site, so login cannot be turned into an open redirect.
+pub fn local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\')
+        && next.len() <= 2000;
+    ok.then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/parametres/profil"), Some("/parametres/profil"));
+        assert_eq!(local_path("/admin?x=1"), Some("/admin?x=1"));
+        assert_eq!(local_path("//evil.example/"), None);
+        assert_eq!(local_path("/\\evil.example"), None);
+        assert_eq!(local_path("https://evil.example/"), None);
+        assert_eq!(local_path("javascript:alert(1)"), None);
+        assert_eq!(local_path("/a\nb"), None);
+        assert_eq!(local_path(""), None);
+    }
 }

@@ -1,0 +1,87 @@
+//! Login rate limits: at most [`MAX_PER_IP`] failures per client address and [`MAX_PER_ACCOUNT`]
+//! per account within [`WINDOW_MINUTES`]. Past that, login answers 429 until the oldest failure
+//! leaves the window. A successful login clears the account's failures (not the address's: an
+//! attacker who owns one account must not reset the counter used against the others).
+
+use crate::{
+    context::AppContext,
+    db::login_failures::{self, SCOPE_ACCOUNT, SCOPE_IP},
+    error::{AppError, AppResult, ErrorKind},
+};
+use chrono::{Duration, Utc};
+
+pub const WINDOW_MINUTES: i64 = 15;
+pub const MAX_PER_IP: i64 = 10;
+pub const MAX_PER_ACCOUNT: i64 = 5;
+/// Failures older than this are deleted when new ones are recorded.
+const RETENTION_HOURS: i64 = 24;
+
+/// Which limit was hit, and in how many seconds one more attempt is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    pub retry_after_secs: i64,
+}
+
+impl Limited {
+    pub fn into_error(self) -> AppError {
+        AppError::new(
+            ErrorKind::TooManyRequests,
+            format!(
+                "too many failed logins, retry in {} s",
+                self.retry_after_secs
+            ),
+        )
+        .with_message("login.rate_limited")
+    }
+}
+
+fn window_start() -> chrono::DateTime<Utc> {
+    Utc::now() - Duration::minutes(WINDOW_MINUTES)
+}
+
+async fn check_scope(
+    ctx: &AppContext,
+    scope: &str,
+    key: &str,
+    max: i64,
+) -> AppResult<Option<Limited>> {
+    let mut conn = ctx.conn().await?;
+    let since = window_start();
+    let count = login_failures::count_since(&mut conn, scope, key, since).await?;
+    if count < max {
+        return Ok(None);
+    }
+    let oldest = login_failures::oldest_since(&mut conn, scope, key, since)
+        .await?
+        .unwrap_or_else(Utc::now);
+    let free_at = oldest + Duration::minutes(WINDOW_MINUTES);
+    let retry_after_secs = (free_at - Utc::now()).num_seconds().max(1);
+    Ok(Some(Limited { retry_after_secs }))
+}
+
+/// Whether the client address may try to log in now.
+pub async fn check_ip(ctx: &AppContext, ip: &str) -> AppResult<Option<Limited>> {
+    check_scope(ctx, SCOPE_IP, ip, MAX_PER_IP).await
+}
+
+/// Whether the account may be tried now.
+pub async fn check_account(ctx: &AppContext, account_id: i64) -> AppResult<Option<Limited>> {
+    check_scope(ctx, SCOPE_ACCOUNT, &account_id.to_string(), MAX_PER_ACCOUNT).await
+}
+
+/// Records one failure for the address and, when the login named an existing account, for it.
+pub async fn record_failure(ctx: &AppContext, ip: &str, account_id: Option<i64>) -> AppResult<()> {
+    let mut conn = ctx.conn().await?;
+    login_failures::record(&mut conn, SCOPE_IP, ip).await?;
+    if let Some(id) = account_id {
+        login_failures::record(&mut conn, SCOPE_ACCOUNT, &id.to_string()).await?;
+    }
+    login_failures::purge_before(&mut conn, Utc::now() - Duration::hours(RETENTION_HOURS)).await?;
+    Ok(())
+}
+
+pub async fn clear_account(ctx: &AppContext, account_id: i64) -> AppResult<()> {
+    let mut conn = ctx.conn().await?;
+    login_failures::clear(&mut conn, SCOPE_ACCOUNT, &account_id.to_string()).await?;
+    Ok(())
+}

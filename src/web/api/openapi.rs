@@ -1,0 +1,137 @@
+//! The OpenAPI 3.1 document of the JSON API, served at `/api/v1/openapi.json`.
+//!
+//! Each API module describes its own paths and schemas with one `#[derive(OpenApi)]` struct;
+//! [`document`] merges them. A new module adds one `.merge_from(…)` line there (a test fails
+//! when a route under `/api/v1` is missing from the document).
+
+use crate::{federation::Data, web::api};
+use axum::{Json, Router, routing::get};
+use serde::Serialize;
+use utoipa::{
+    Modify, OpenApi, ToSchema,
+    openapi::{
+        self, Server,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+
+/// Name of the security scheme that paths refer to: `security(("bearer" = []))`.
+pub const BEARER: &str = "bearer";
+
+/// An error, as every API route reports it (`application/problem+json`, RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status and title say it all.
+    #[schema(example = "about:blank")]
+    pub r#type: String,
+    /// Short English title of the status.
+    #[schema(example = "Some fields need correcting")]
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, in English, for the developer.
+    pub detail: String,
+    /// The first field at fault, when the problem is about input.
+    pub field: Option<String>,
+    /// Every field at fault, when the problem is about input.
+    pub errors: Option<Vec<ProblemField>>,
+}
+
+/// One input field that broke a rule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// Path of the field in the request (`title`, `tags[2]`, `place.latitude`) or the header
+    /// name (`authorization`).
+    pub field: String,
+    /// Stable machine-readable code of the rule.
+    #[schema(example = "field.required")]
+    pub code: String,
+    /// The rule, in the interface language of the request.
+    pub message: String,
+}
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, doc: &mut openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A personal access token, created on the page /parametres/jetons or \
+                         with `culturecnous token create --user NAME`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "cultureCnous API",
+        description = "JSON API of a cultureCnous instance. Authenticate with \
+            `Authorization: Bearer <token>`. Errors are `application/problem+json` \
+            documents naming the field at fault.",
+        license(name = "AGPL-3.0-only", identifier = "AGPL-3.0-only"),
+    ),
+    paths(http_get_openapi),
+    components(schemas(Problem, ProblemField)),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "meta", description = "About the API itself"),
+        (name = "accounts", description = "The caller's account"),
+        (name = "tokens", description = "Personal access tokens"),
+        (name = "follows", description = "Following accounts across the fediverse"),
+    )
+)]
+struct BaseApi;
+
+/// The whole document: the base plus every API module's paths and schemas.
+pub fn document() -> openapi::OpenApi {
+    BaseApi::openapi()
+        .merge_from(api::me::MeApi::openapi())
+        .merge_from(api::follows::FollowsApi::openapi())
+        .merge_from(api::tokens::TokensApi::openapi())
+}
+
+pub fn routes() -> Router {
+    Router::new().route("/api/v1/openapi.json", get(http_get_openapi))
+}
+
+/// The OpenAPI 3.1 description of this API.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)),
+)]
+async fn http_get_openapi(data: Data) -> Json<openapi::OpenApi> {
+    let mut doc = document();
+    doc.servers = Some(vec![Server::new(data.app_data().urls.base())]);
+    Json(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_is_openapi_3_1_with_bearer_scheme() {
+        let json = serde_json::to_value(document()).expect("serialise");
+        assert!(
+            json["openapi"].as_str().unwrap_or("").starts_with("3.1"),
+            "{}",
+            json["openapi"]
+        );
+        assert_eq!(
+            json["components"]["securitySchemes"][BEARER]["scheme"],
+            "bearer"
+        );
+        assert!(json["paths"]["/api/v1/me"]["get"].is_object());
+        assert!(json["components"]["schemas"]["Problem"].is_object());
+    }
+}

@@ -1,0 +1,251 @@
+//! Settings: the member's own profile form (multipart, because of the avatar).
+
+use crate::{
+    error::{AppError, AppResult, ErrorKind},
+    federation::Data,
+    i18n::Lang,
+    service::profile::{self, ProfileInput, max_avatar_bytes},
+    web::{
+        auth::CurrentUser,
+        csrf::{self, CsrfToken},
+        pages::{PageLang, forms::FormState, layout::set_flash, render, render_status},
+    },
+};
+use askama::Template;
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Multipart, multipart::MultipartRejection},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+
+/// The largest profile form read: the biggest avatar any configuration allows, plus room for
+/// the text fields. A larger body is cut off and reported as a too-large image.
+const BODY_LIMIT: usize = profile::MAX_AVATAR_BYTES + 256 * 1024;
+
+pub fn routes() -> Router {
+    Router::new()
+        .route(
+            "/parametres",
+            get(|| async { Redirect::to("/parametres/profil") }),
+        )
+        .route(
+            "/parametres/profil",
+            get(http_get_profile_settings)
+                .post(http_post_profile_settings)
+                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "settings/profile.html")]
+struct ProfileSettingsPage<'a> {
+    lang: Lang,
+    csrf: &'a str,
+    username: &'a str,
+    form: &'a ProfileInput,
+    errors: FormState,
+    avatar_url: Option<String>,
+    /// The avatar size limit, in the page's words ("2 Mo").
+    max_avatar: String,
+}
+
+fn max_avatar_text(lang: Lang, bytes: usize) -> String {
+    let kib = bytes / 1024;
+    let unit = lang.t("unit.megabyte");
+    if kib >= 1024 && kib.is_multiple_of(1024) {
+        format!("{} {unit}", kib / 1024)
+    } else {
+        format!("{:.1} {unit}", kib as f64 / 1024.0)
+    }
+}
+
+fn page<'a>(
+    lang: Lang,
+    csrf: &'a str,
+    user: &'a CurrentUser,
+    form: &'a ProfileInput,
+    errors: FormState,
+    max_bytes: usize,
+) -> ProfileSettingsPage<'a> {
+    ProfileSettingsPage {
+        lang,
+        csrf,
+        username: &user.username,
+        form,
+        errors,
+        avatar_url: profile::avatar_path_url(&user.account),
+        max_avatar: max_avatar_text(lang, max_bytes),
+    }
+}
+
+async fn http_get_profile_settings(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    let form = ProfileInput::from_account(&user.account);
+    render(&page(
+        lang,
+        csrf.value(),
+        &user,
+        &form,
+        FormState::new(lang),
+        max_avatar_bytes(ctx),
+    ))
+}
+
+/// What the multipart body held.
+#[derive(Default)]
+struct Submitted {
+    csrf_token: Option<String>,
+    avatar: Option<Vec<u8>>,
+    /// The body was larger than [`BODY_LIMIT`]; the field being read when it stopped.
+    cut_off_in: Option<String>,
+}
+
+fn is_too_large(e: &axum::extract::multipart::MultipartError) -> bool {
+    e.status() == StatusCode::PAYLOAD_TOO_LARGE
+}
+
+/// Reads every field; the avatar is kept up to one byte over the limit (enough to know it is
+/// too large) and the rest of it is skipped.
+async fn read_form(
+    multipart: &mut Multipart,
+    input: &mut ProfileInput,
+    max_avatar: usize,
+) -> AppResult<Submitted> {
+    let mut out = Submitted::default();
+    let mut hide_network = false;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if is_too_large(&e) => {
+                out.cut_off_in = Some(String::new());
+                break;
+            }
+            Err(e) => return Err(AppError::bad_request(format!("multipart: {e}"))),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "avatar" {
+            let mut bytes = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if bytes.len() <= max_avatar {
+                            let room = max_avatar + 1 - bytes.len();
+                            bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) if is_too_large(&e) => {
+                        out.cut_off_in = Some(name.clone());
+                        break;
+                    }
+                    Err(e) => return Err(AppError::bad_request(format!("multipart: {e}"))),
+                }
+            }
+            if out.cut_off_in.is_some() {
+                break;
+            }
+            out.avatar = Some(bytes);
+            continue;
+        }
+        let target: Option<&mut String> = match name.as_str() {
+            "display_name" => Some(&mut input.display_name),
+            "bio" => Some(&mut input.bio),
+            "disciplines" => Some(&mut input.disciplines),
+            "commune" => Some(&mut input.commune),
+            "website" => Some(&mut input.website),
+            "language" => Some(&mut input.language),
+            _ => None,
+        };
+        let is_known = target.is_some() || name == csrf::FIELD || name == "hide_network";
+        if !is_known {
+            continue;
+        }
+        let text = match field.text().await {
+            Ok(text) => text,
+            Err(e) if is_too_large(&e) => {
+                out.cut_off_in = Some(name.clone());
+                break;
+            }
+            Err(e) => return Err(AppError::bad_request(format!("multipart: {e}"))),
+        };
+        match target {
+            Some(slot) => *slot = text,
+            None if name == csrf::FIELD => out.csrf_token = Some(text),
+            None => hide_network = !text.is_empty(),
+        }
+    }
+    input.hide_network = hide_network;
+    Ok(out)
+}
+
+async fn http_post_profile_settings(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    // Not a multipart body: not our form.
+    let mut multipart = multipart.map_err(|_| csrf::rejected())?;
+    let max = max_avatar_bytes(ctx);
+    // Fields the body does not carry keep their current value.
+    let mut input = ProfileInput::from_account(&user.account);
+    let submitted = read_form(&mut multipart, &mut input, max).await?;
+
+    if let Some(field) = submitted.cut_off_in {
+        // Nothing is written; show the form again with the problem on the field that was
+        // too big (the avatar, unless the body stopped elsewhere).
+        let mut errors = FormState::new(lang);
+        match field.as_str() {
+            "" | "avatar" => errors.add("avatar", "field.image.too_large"),
+            other => errors.add(other, "field.too_long"),
+        }
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(lang, csrf.value(), &user, &input, errors, max),
+        );
+    }
+    csrf.verify(submitted.csrf_token.as_deref())?;
+
+    match profile::update_profile(ctx, &user.account, &input, submitted.avatar).await {
+        Ok(updated) => {
+            let mut response =
+                Redirect::to(&format!("/users/{}", updated.username)).into_response();
+            set_flash(ctx, &mut response, "flash.profile_saved");
+            Ok(response)
+        }
+        Err(e) if e.kind == ErrorKind::Validation => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(
+                lang,
+                csrf.value(),
+                &user,
+                &input,
+                FormState::from_error(lang, &e),
+                max,
+            ),
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avatar_limit_in_words() {
+        assert_eq!(max_avatar_text(Lang::Fr, 2 * 1024 * 1024), "2 Mo");
+        assert_eq!(max_avatar_text(Lang::En, 1024 * 1024), "1 MB");
+        assert_eq!(max_avatar_text(Lang::En, 1536 * 1024), "1.5 MB");
+    }
+}

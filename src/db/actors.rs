@@ -31,6 +31,27 @@ pub struct DbActor {
     pub updated_at: DateTime<Utc>,
     pub last_refreshed_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `ap_id` parsed once: activitypub_federation's `Object::id` must hand out a `&Url`.
+    #[diesel(select_expression = actors::ap_id, deserialize_as = ApUrl)]
+    pub ap_url: url::Url,
+}
+
+/// Reads a text column as a URL (see [`DbActor::ap_url`]). Every stored `ap_id` came from a
+/// `Url`, so a failure here means the row was written by hand.
+pub struct ApUrl(String);
+
+impl diesel::deserialize::Queryable<diesel::sql_types::Text, diesel::pg::Pg> for ApUrl {
+    type Row = String;
+    fn build(row: String) -> diesel::deserialize::Result<Self> {
+        Ok(ApUrl(row))
+    }
+}
+
+impl TryFrom<ApUrl> for url::Url {
+    type Error = url::ParseError;
+    fn try_from(value: ApUrl) -> Result<Self, Self::Error> {
+        url::Url::parse(&value.0)
+    }
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -68,10 +89,10 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewActor) -> QueryResult
 
 /// Inserts or refreshes a remote actor by `ap_id`. A local actor is never overwritten.
 pub async fn upsert_remote(conn: &mut AsyncPgConnection, new: &NewActor) -> QueryResult<DbActor> {
-    if let Some(existing) = by_ap_id(conn, &new.ap_id).await? {
-        if existing.local {
-            return Ok(existing);
-        }
+    if let Some(existing) = by_ap_id(conn, &new.ap_id).await?
+        && existing.local
+    {
+        return Ok(existing);
     }
     diesel::insert_into(actors::table)
         .values(new)

@@ -1,8 +1,17 @@
 //! ActivityPub: actors, objects, activities, inbox, delivery. Built on activitypub_federation.
 
+pub mod activities;
+pub mod collections;
 pub mod delivery;
+pub mod http_client;
+pub mod inbox;
 pub mod negotiation;
+pub mod nodeinfo;
+pub mod objects;
 pub mod routes;
+pub mod signatures;
+pub mod webfinger;
+pub mod workers;
 
 use crate::context::AppContext;
 use axum::Router;
@@ -16,12 +25,45 @@ pub fn federation_routes() -> Router {
     Router::new().merge(routes::routes())
 }
 
-/// The library configuration: our domain, the context as app data.
+/// The library configuration: our domain, the context as app data, the one outbound client
+/// (SSRF-filtering resolver, no redirects, 10 s timeout), the URL verifier, and the instance
+/// actor signing every fetch (servers in authorized-fetch mode answer only signed fetches).
+/// `ensure_system_actors` must have run: the instance actor row is loaded here.
 pub async fn build_config(ctx: &AppContext) -> anyhow::Result<FederationConfig> {
+    use anyhow::Context as _;
+    use rsa::pkcs8::DecodePrivateKey as _;
     let allow_private = ctx.config.federation.allow_private_addresses;
+    let instance_actor = {
+        let mut conn = ctx
+            .pool
+            .get()
+            .await
+            .context("database connection for the instance actor")?;
+        crate::db::actors::by_ap_id(&mut conn, &ctx.urls.instance_actor())
+            .await?
+            .context("the instance actor is missing (ensure_system_actors runs first)")?
+    };
+    // The builder panics on an unreadable key: check it here to fail with a message instead.
+    let pem = instance_actor
+        .private_key_pem
+        .as_deref()
+        .context("the instance actor has no private key")?;
+    rsa::RsaPrivateKey::from_pkcs8_pem(pem).context("the instance actor's private key")?;
+    let user_agent = format!(
+        "cultureCnous/{} (+{})",
+        env!("CARGO_PKG_VERSION"),
+        ctx.urls.base()
+    );
     let config = FederationConfig::builder()
         .domain(ctx.config.domain())
         .app_data(ctx.clone())
+        .client(http_client::build_client(allow_private, &user_agent)?)
+        .request_timeout(http_client::REQUEST_TIMEOUT)
+        .http_fetch_limit(FETCHES_PER_REQUEST)
+        .url_verifier(Box::new(http_client::SsrfUrlVerifier::new(allow_private)))
+        .signed_fetch_actor(&instance_actor)
+        // Debug mode lets ids carry ports and plain http (test instances on localhost:PORT);
+        // it is tied to the tests-only switch, like http URLs.
         .debug(allow_private)
         .allow_http_urls(allow_private)
         .build()
@@ -29,11 +71,15 @@ pub async fn build_config(ctx: &AppContext) -> anyhow::Result<FederationConfig> 
     Ok(config)
 }
 
+/// Most remote fetches one inbound request may cause (actor, object, parents…): bounds the
+/// work a hostile chain of references can make us do.
+pub const FETCHES_PER_REQUEST: u32 = 20;
+
 /// Delivery workers and periodic clean-ups; they stop when `shutdown` turns true.
 pub fn spawn_background_tasks(
-    _ctx: &AppContext,
-    _federation: &FederationConfig,
-    _shutdown: watch::Receiver<bool>,
+    ctx: &AppContext,
+    federation: &FederationConfig,
+    shutdown: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
-    Vec::new()
+    workers::spawn(ctx, federation, shutdown)
 }

@@ -1,0 +1,44 @@
+//! The catch-all: an activity type nobody here handles yet. It passed the signature and
+//! origin checks; it is answered 202 and ignored, so senders do not retry it.
+
+use crate::{
+    context::AppContext,
+    db::actors::DbActor,
+    error::{AppError, AppResult},
+    federation::Data,
+};
+use activitypub_federation::{fetch::object_id::ObjectId, traits::Activity};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Other {
+    #[serde(rename = "type")]
+    pub kind: Value,
+    pub id: Url,
+    pub actor: ObjectId<DbActor>,
+}
+
+#[async_trait::async_trait]
+impl Activity for Other {
+    type DataType = AppContext;
+    type Error = AppError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, _data: &Data) -> AppResult<()> {
+        Ok(())
+    }
+
+    async fn receive(self, _data: &Data) -> AppResult<()> {
+        tracing::debug!("ignored inbound {} {}", self.kind, self.id);
+        Ok(())
+    }
+}

@@ -1,0 +1,482 @@
+//! The one outbound HTTP client: fetches, deliveries, WebFinger and media all go through it.
+//!
+//! Server-side request forgery is stopped at three places, because each covers a gap of the
+//! others:
+//! - the DNS resolver ([`FilteringResolver`]) hands reqwest only public addresses, so the
+//!   address that is vetted is the address that is connected to (no DNS-rebinding window);
+//! - URLs with an IP literal never reach a resolver, so a client middleware ([`AddressGuard`])
+//!   checks them on every request, whoever builds it;
+//! - the library's [`UrlVerifier`] ([`SsrfUrlVerifier`]) refuses them before any work is done,
+//!   with an error that says why.
+//!
+//! Redirects are not followed by the client (the library follows one itself, after checking
+//! the new URL again), environment proxies are ignored (a proxy would resolve names for us,
+//! out of the resolver's sight), and bodies are read through [`read_body_limited`].
+
+use activitypub_federation::{config::UrlVerifier, error::Error as FederationError};
+use futures::StreamExt;
+use http::Extensions;
+use reqwest::{
+    Client, Request, Response, StatusCode,
+    dns::{Addrs, Name, Resolve, Resolving},
+    header::{HeaderMap, RETRY_AFTER},
+    redirect::Policy,
+};
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
+use std::{
+    cell::RefCell,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+use url::{Host, Url};
+
+/// Every outbound request is abandoned after this long, body included: a peer that trickles
+/// one byte per second frees its delivery worker here.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest body we read from another server (the library caps its own fetches at 1 MiB too).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Why an address or URL is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("{0} is not a public address ({1})")]
+    Address(IpAddr, &'static str),
+    #[error("{0} resolves to no public address")]
+    NoPublicAddress(String),
+    #[error("{0} names this machine or a private network")]
+    LocalName(String),
+    #[error("URL scheme {0} is not allowed")]
+    Scheme(String),
+    #[error("URL has no host")]
+    NoHost,
+}
+
+/// The range `ip` belongs to when it must not be contacted, `None` when it is public.
+///
+/// IPv4-mapped (`::ffff:a.b.c.d`) addresses are judged by the IPv4 address they carry; the
+/// deprecated IPv4-compatible (`::a.b.c.d`) and translated forms, NAT64, 6to4 and Teredo are
+/// refused whole, because each can reach an IPv4 host we cannot see from the address alone.
+pub fn forbidden_range(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => forbidden_v4(v4),
+        IpAddr::V6(v6) => forbidden_v6(v6),
+    }
+}
+
+fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, c, _] = ip.octets();
+    let range = match (a, b, c) {
+        (0, _, _) => "this network 0.0.0.0/8",
+        (10, _, _) => "private 10.0.0.0/8",
+        (100, 64..=127, _) => "shared address space (CGNAT) 100.64.0.0/10",
+        (127, _, _) => "loopback 127.0.0.0/8",
+        (169, 254, _) => "link-local 169.254.0.0/16",
+        (172, 16..=31, _) => "private 172.16.0.0/12",
+        (192, 0, 0) => "IETF protocol assignments 192.0.0.0/24",
+        (192, 0, 2) => "documentation 192.0.2.0/24",
+        (192, 88, 99) => "6to4 relay anycast 192.88.99.0/24",
+        (192, 168, _) => "private 192.168.0.0/16",
+        (198, 18..=19, _) => "benchmarking 198.18.0.0/15",
+        (198, 51, 100) => "documentation 198.51.100.0/24",
+        (203, 0, 113) => "documentation 203.0.113.0/24",
+        (224..=239, _, _) => "multicast 224.0.0.0/4",
+        (255, 255, 255) if ip.is_broadcast() => "broadcast 255.255.255.255",
+        (240..=255, _, _) => "reserved 240.0.0.0/4",
+        _ => return None,
+    };
+    Some(range)
+}
+
+fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    let s = ip.segments();
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return forbidden_v4(v4);
+    }
+    let range = match s {
+        [0, 0, 0, 0, 0, 0, 0, 0] => "unspecified ::",
+        [0, 0, 0, 0, 0, 0, 0, 1] => "loopback ::1",
+        [0, 0, 0, 0, 0, 0, _, _] => "IPv4-compatible ::/96",
+        [0, 0, 0, 0, 0xffff, 0, _, _] => "IPv4-translated ::ffff:0:0:0/96",
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => "NAT64 64:ff9b::/96",
+        [0x64, 0xff9b, 1, ..] => "local-use NAT64 64:ff9b:1::/48",
+        [0x100, 0, 0, 0, ..] => "discard-only 100::/64",
+        [0x2001, 0, ..] => "Teredo 2001::/32",
+        [0x2001, 0x0..=0x1ff, ..] => "IETF protocol assignments 2001::/23",
+        [0x2001, 0xdb8, ..] => "documentation 2001:db8::/32",
+        [0x2002, ..] => "6to4 2002::/16",
+        [0x3fff, 0..=0x0fff, ..] => "documentation 3fff::/20",
+        [0xfc00..=0xfdff, ..] => "unique local fc00::/7",
+        [0xfe80..=0xfebf, ..] => "link-local fe80::/10",
+        [0xfec0..=0xfeff, ..] => "site-local fec0::/10",
+        [0xff00..=0xffff, ..] => "multicast ff00::/8",
+        // Only 2000::/3 is allocated for global unicast; the rest is reserved.
+        [first, ..] if first & 0xe000 != 0x2000 => "reserved (outside 2000::/3)",
+        _ => return None,
+    };
+    Some(range)
+}
+
+/// Checks one address unless private addresses are allowed (tests).
+pub fn check_ip(ip: IpAddr, allow_private: bool) -> Result<(), Refused> {
+    match forbidden_range(ip) {
+        Some(range) if !allow_private => Err(Refused::Address(ip, range)),
+        _ => Ok(()),
+    }
+}
+
+/// Checks what can be checked without DNS: the scheme, IP-literal hosts, and names that
+/// always mean this machine (`localhost`, `*.localhost`).
+pub fn check_url(url: &Url, allow_private: bool) -> Result<(), Refused> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Refused::Scheme(url.scheme().to_string()));
+    }
+    match url.host() {
+        None => Err(Refused::NoHost),
+        Some(Host::Ipv4(ip)) => check_ip(IpAddr::V4(ip), allow_private),
+        Some(Host::Ipv6(ip)) => check_ip(IpAddr::V6(ip), allow_private),
+        Some(Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            if !allow_private && (name == "localhost" || name.ends_with(".localhost")) {
+                return Err(Refused::LocalName(name));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// DNS resolver that returns only the public addresses of a name (all of them when private
+/// addresses are allowed), and fails when none is left. reqwest connects only to what it
+/// returns, so the check and the connection use the same answer.
+#[derive(Debug, Clone)]
+pub struct FilteringResolver {
+    allow_private: bool,
+}
+
+impl FilteringResolver {
+    pub fn new(allow_private: bool) -> Self {
+        Self { allow_private }
+    }
+
+    /// Resolves `host` and keeps the addresses we may contact.
+    pub async fn resolve_host(&self, host: &str) -> std::io::Result<Vec<SocketAddr>> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let refused = |e: Refused| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e);
+        if !self.allow_private && (host == "localhost" || host.ends_with(".localhost")) {
+            return Err(refused(Refused::LocalName(host)));
+        }
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+        let mut kept: Vec<SocketAddr> = addrs
+            .into_iter()
+            .filter(|a| check_ip(a.ip(), self.allow_private).is_ok())
+            .collect();
+        if kept.is_empty() {
+            return Err(refused(Refused::NoPublicAddress(host)));
+        }
+        // IPv4 first: test peers listen on 127.0.0.1 only, and most servers answer on both.
+        kept.sort_by_key(|a| !a.is_ipv4());
+        kept.dedup();
+        Ok(kept)
+    }
+}
+
+impl Resolve for FilteringResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let resolver = self.clone();
+        Box::pin(async move {
+            let addrs = resolver.resolve_host(name.as_str()).await?;
+            let addrs: Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Client middleware refusing IP-literal hosts (which never reach the resolver) and schemes
+/// other than http(s), on every request sent through the client.
+#[derive(Debug, Clone)]
+pub struct AddressGuard {
+    allow_private: bool,
+}
+
+#[async_trait::async_trait]
+impl Middleware for AddressGuard {
+    async fn handle(
+        &self,
+        req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        if let Err(refused) = check_url(req.url(), self.allow_private) {
+            return Err(reqwest_middleware::Error::middleware(refused));
+        }
+        next.run(req, extensions).await
+    }
+}
+
+/// What the last response seen by [`ResponseProbe`] in the current task said, for code that
+/// calls library functions which keep the status to themselves (the library's sender turns a
+/// 410 or a 400 into `Ok(())`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbedResponse {
+    pub status: StatusCode,
+    /// `Retry-After` as a delay from now (seconds or an HTTP date).
+    pub retry_after: Option<Duration>,
+}
+
+tokio::task_local! {
+    static PROBE: RefCell<Option<ProbedResponse>>;
+}
+
+/// Runs `future` and returns its output with the status of the last response the client
+/// received while it ran (`None` when no response came back: refused, timeout, network error).
+pub async fn with_response_probe<F: Future>(future: F) -> (F::Output, Option<ProbedResponse>) {
+    PROBE
+        .scope(RefCell::new(None), async move {
+            let output = future.await;
+            let probed = PROBE.with(|cell| cell.borrow_mut().take());
+            (output, probed)
+        })
+        .await
+}
+
+/// Records the status and `Retry-After` of each response into the task's probe, if any.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseProbe;
+
+#[async_trait::async_trait]
+impl Middleware for ResponseProbe {
+    async fn handle(
+        &self,
+        req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let response = next.run(req, extensions).await?;
+        let probed = ProbedResponse {
+            status: response.status(),
+            retry_after: parse_retry_after(response.headers(), SystemTime::now()),
+        };
+        let _ = PROBE.try_with(|cell| *cell.borrow_mut() = Some(probed));
+        Ok(response)
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date, relative to `now`.
+pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The library's URL verifier: same rules as the client, reported before any request.
+#[derive(Debug, Clone)]
+pub struct SsrfUrlVerifier {
+    allow_private: bool,
+}
+
+impl SsrfUrlVerifier {
+    pub fn new(allow_private: bool) -> Self {
+        Self { allow_private }
+    }
+}
+
+#[async_trait::async_trait]
+impl UrlVerifier for SsrfUrlVerifier {
+    async fn verify(&self, url: &Url) -> Result<(), FederationError> {
+        check_url(url, self.allow_private)
+            .map_err(|refused| FederationError::Other(format!("URL {url} refused: {refused}")))
+    }
+}
+
+/// Builds the client every outbound request uses.
+pub fn build_client(allow_private: bool, user_agent: &str) -> anyhow::Result<ClientWithMiddleware> {
+    let client = Client::builder()
+        .redirect(Policy::none())
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(REQUEST_TIMEOUT)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(4)
+        .tcp_nodelay(true)
+        .user_agent(user_agent)
+        .dns_resolver(Arc::new(FilteringResolver::new(allow_private)))
+        .build()?;
+    Ok(ClientBuilder::new(client)
+        .with(AddressGuard { allow_private })
+        .with(ResponseProbe)
+        .build())
+}
+
+/// Reads a response body, failing as soon as it grows past `limit` bytes (a declared
+/// `Content-Length` above the limit fails before reading anything).
+pub async fn read_body_limited(
+    response: Response,
+    limit: usize,
+) -> Result<bytes::Bytes, BodyError> {
+    if let Some(declared) = response.content_length()
+        && declared > limit as u64
+    {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut body = bytes::BytesMut::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(BodyError::Read)?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("response body larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("reading the response body: {0}")]
+    Read(reqwest::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn refuses_non_public_addresses() {
+        for s in [
+            "0.0.0.0",
+            "0.1.2.3",
+            "10.1.2.3",
+            "100.64.0.1",
+            "100.127.255.254",
+            "127.0.0.1",
+            "127.8.8.8",
+            "169.254.169.254",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.0.0.8",
+            "192.0.2.1",
+            "192.168.1.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "::ffff:0:7f00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::808:808",
+            "64:ff9b:1::1",
+            "100::1",
+            "2001::1",
+            "2001:0:4136:e378::1",
+            "2001:db8::1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::",
+            "3fff:10::1",
+            "fc00::1",
+            "fd00::1",
+            "fe80::1",
+            "fec0::1",
+            "ff02::1",
+            "1::1",
+            "4000::1",
+        ] {
+            assert!(forbidden_range(ip(s)).is_some(), "{s} should be refused");
+            assert!(check_ip(ip(s), false).is_err(), "{s}");
+            assert!(check_ip(ip(s), true).is_ok(), "{s} allowed in tests");
+        }
+    }
+
+    #[test]
+    fn accepts_public_addresses() {
+        for s in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "100.63.255.255",
+            "100.128.0.1",
+            "172.15.0.1",
+            "172.32.0.1",
+            "192.0.1.1",
+            "192.169.0.1",
+            "198.17.0.1",
+            "198.20.0.1",
+            "223.255.255.255",
+            "::ffff:8.8.8.8",
+            "2001:4860:4860::8888",
+            "2606:4700::1111",
+            "2a01:4f8::1",
+        ] {
+            assert_eq!(forbidden_range(ip(s)), None, "{s} should be allowed");
+        }
+    }
+
+    #[test]
+    fn urls_with_literal_private_hosts_are_refused() {
+        for u in [
+            "http://127.0.0.1:9/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "https://169.254.169.254/latest/meta-data/",
+            "http://0x7f000001/",
+            "http://2130706433/",
+            "http://localhost:8080/",
+            "http://api.localhost/",
+            "http://LOCALHOST./",
+        ] {
+            let url = Url::parse(u).expect("url");
+            assert!(check_url(&url, false).is_err(), "{u}");
+            assert!(check_url(&url, true).is_ok(), "{u} allowed in tests");
+        }
+        let ftp = Url::parse("ftp://example.org/").expect("url");
+        assert!(matches!(check_url(&ftp, true), Err(Refused::Scheme(_))));
+        assert!(check_url(&Url::parse("https://example.org/x").expect("url"), false).is_ok());
+        assert!(check_url(&Url::parse("https://8.8.8.8/").expect("url"), false).is_ok());
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "120".parse().expect("header"));
+        assert_eq!(
+            parse_retry_after(&headers, now),
+            Some(Duration::from_secs(120))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(300));
+        headers.insert(RETRY_AFTER, later.parse().expect("header"));
+        assert_eq!(
+            parse_retry_after(&headers, now),
+            Some(Duration::from_secs(300))
+        );
+        headers.insert(RETRY_AFTER, "soon".parse().expect("header"));
+        assert_eq!(parse_retry_after(&headers, now), None);
+    }
+
+    #[tokio::test]
+    async fn resolver_drops_loopback_unless_allowed() {
+        let strict = FilteringResolver::new(false);
+        assert!(strict.resolve_host("localhost").await.is_err());
+        assert!(strict.resolve_host("127.0.0.1").await.is_err());
+        let lax = FilteringResolver::new(true);
+        let addrs = lax.resolve_host("localhost").await.expect("resolves");
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()));
+    }
+}

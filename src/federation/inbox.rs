@@ -1,0 +1,550 @@
+//! The inboxes (`/inbox`, `/users/{username}/inbox`, `/actor/inbox`): what gets in, and how.
+//!
+//! activitypub_federation verifies the HTTP signature and dispatches the activity; this module
+//! wraps it so that every rejection has the right status and nothing is stored before the
+//! request is proven genuine:
+//!
+//! | check | status |
+//! |---|---|
+//! | more than [`RATE_BURST`] requests a minute from one signing host | 429 + Retry-After |
+//! | body over [`MAX_INBOX_BYTES`] | 413 |
+//! | content type other than ActivityStreams JSON | 415 |
+//! | no or malformed signature, unsigned `(request-target)`/`host`/`date`/`digest`, Date more than 1 h away, Digest mismatch, keyId not the actor's, key unknown, bad signature | 401 |
+//! | JSON nested deeper than [`MAX_JSON_DEPTH`], malformed, ids off the actor's origin (scheme, host and port), a local actor claimed from elsewhere | 400 |
+//! | database unavailable, processing over [`PROCESSING_TIMEOUT`] | 503 (the sender retries) |
+//! | accepted (new, replayed, or of a type nobody handles) | 202 |
+
+use crate::{
+    context::AppContext,
+    db::actors::DbActor,
+    error::{AppError, AppResult, ErrorKind},
+    federation::{
+        Data,
+        activities::{
+            accept::Accept, check_origins, delete::Delete, follow::Follow, id_of, other::Other,
+            reject::Reject, type_of, undo::Undo, update::Update,
+        },
+        delivery::host_port,
+        objects::is_local_url,
+        signatures::{key_belongs_to, key_id_host, precheck},
+    },
+};
+use activitypub_federation::{
+    axum::inbox::{ActivityData, receive_activity},
+    fetch::object_id::ObjectId,
+    traits::Activity,
+};
+use axum::{
+    body::Body,
+    extract::{FromRequest, Request},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use std::{
+    collections::HashMap,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+use url::Url;
+
+/// Largest inbox body: real activities are a few KiB; Mastodon's limit is the same.
+pub const MAX_INBOX_BYTES: usize = 1024 * 1024;
+/// Deepest JSON accepted. Checked on the raw bytes, before any parser runs, so a hostile
+/// 10 000-level document costs one linear scan.
+pub const MAX_JSON_DEPTH: usize = 64;
+/// A request not answered by then gets 503 and is retried by its sender.
+pub const PROCESSING_TIMEOUT: Duration = Duration::from_secs(9);
+/// Per signing host: this many requests at once, refilled at [`RATE_PER_MINUTE`].
+pub const RATE_BURST: f64 = 300.0;
+pub const RATE_PER_MINUTE: f64 = 300.0;
+/// Hosts tracked by the rate limiter before idle ones are forgotten.
+const RATE_MAX_HOSTS: usize = 10_000;
+/// How often a process purges received-activity ids older than a week.
+const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Every activity an inbox accepts: specific types first, the catch-all last. Dispatch is on
+/// `type`, so a malformed Follow is a 400, not a silently ignored "other".
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum InboxActivity {
+    Follow(Follow),
+    Accept(Accept),
+    Reject(Reject),
+    Undo(Undo),
+    Update(Update),
+    Delete(Delete),
+    Other(Other),
+}
+
+impl<'de> Deserialize<'de> for InboxActivity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut value = Value::deserialize(deserializer)?;
+        // Compact JSON-LD may list several types; the first one decides.
+        if let Some(first) = type_of(&value).map(str::to_string)
+            && value.get("type").is_some_and(Value::is_array)
+        {
+            value["type"] = Value::String(first);
+        }
+        let parsed = match type_of(&value) {
+            Some("Follow") => serde_json::from_value(value).map(InboxActivity::Follow),
+            Some("Accept") => serde_json::from_value(value).map(InboxActivity::Accept),
+            Some("Reject") => serde_json::from_value(value).map(InboxActivity::Reject),
+            Some("Undo") => serde_json::from_value(value).map(InboxActivity::Undo),
+            Some("Update") => serde_json::from_value(value).map(InboxActivity::Update),
+            Some("Delete") => serde_json::from_value(value).map(InboxActivity::Delete),
+            _ => serde_json::from_value(value).map(InboxActivity::Other),
+        };
+        parsed.map_err(D::Error::custom)
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for InboxActivity {
+    type DataType = AppContext;
+    type Error = AppError;
+
+    fn id(&self) -> &Url {
+        match self {
+            InboxActivity::Follow(a) => a.id(),
+            InboxActivity::Accept(a) => a.id(),
+            InboxActivity::Reject(a) => a.id(),
+            InboxActivity::Undo(a) => a.id(),
+            InboxActivity::Update(a) => a.id(),
+            InboxActivity::Delete(a) => a.id(),
+            InboxActivity::Other(a) => a.id(),
+        }
+    }
+
+    fn actor(&self) -> &Url {
+        match self {
+            InboxActivity::Follow(a) => a.actor(),
+            InboxActivity::Accept(a) => a.actor(),
+            InboxActivity::Reject(a) => a.actor(),
+            InboxActivity::Undo(a) => a.actor(),
+            InboxActivity::Update(a) => a.actor(),
+            InboxActivity::Delete(a) => a.actor(),
+            InboxActivity::Other(a) => a.actor(),
+        }
+    }
+
+    async fn verify(&self, data: &Data) -> AppResult<()> {
+        match self {
+            InboxActivity::Follow(a) => a.verify(data).await,
+            InboxActivity::Accept(a) => a.verify(data).await,
+            InboxActivity::Reject(a) => a.verify(data).await,
+            InboxActivity::Undo(a) => a.verify(data).await,
+            InboxActivity::Update(a) => a.verify(data).await,
+            InboxActivity::Delete(a) => a.verify(data).await,
+            InboxActivity::Other(a) => a.verify(data).await,
+        }
+    }
+
+    async fn receive(self, data: &Data) -> AppResult<()> {
+        match self {
+            InboxActivity::Follow(a) => a.receive(data).await,
+            InboxActivity::Accept(a) => a.receive(data).await,
+            InboxActivity::Reject(a) => a.receive(data).await,
+            InboxActivity::Undo(a) => a.receive(data).await,
+            InboxActivity::Update(a) => a.receive(data).await,
+            InboxActivity::Delete(a) => a.receive(data).await,
+            InboxActivity::Other(a) => a.receive(data).await,
+        }
+    }
+}
+
+/// State shared by the inbox routes of one router: the per-host token buckets and the time
+/// of the last purge of old received-activity ids.
+pub struct InboxState {
+    buckets: Mutex<HashMap<String, Bucket>>,
+    last_purge: AtomicU64,
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+impl Default for InboxState {
+    fn default() -> Self {
+        Self {
+            buckets: Mutex::new(HashMap::new()),
+            last_purge: AtomicU64::new(0),
+        }
+    }
+}
+
+impl InboxState {
+    /// Takes a token for `host`; on refusal, the seconds until one is available.
+    pub fn take_token(&self, host: &str) -> Result<(), u64> {
+        let per_second = RATE_PER_MINUTE / 60.0;
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else {
+            // A panic while holding the lock: fail open rather than refuse everyone.
+            return Ok(());
+        };
+        if buckets.len() >= RATE_MAX_HOSTS && !buckets.contains_key(host) {
+            buckets.retain(|_, b| {
+                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < RATE_BURST
+            });
+        }
+        let bucket = buckets.entry(host.to_string()).or_insert(Bucket {
+            tokens: RATE_BURST,
+            updated: now,
+        });
+        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * per_second).min(RATE_BURST);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+        }
+    }
+
+    /// Starts a purge of received ids older than a week, at most once an hour per process.
+    fn maybe_purge(&self, ctx: &AppContext) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let last = self.last_purge.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < PURGE_EVERY.as_secs()
+            || self
+                .last_purge
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            if let Err(e) = purge_received(&ctx).await {
+                tracing::warn!("purging received activity ids: {e}");
+            }
+        });
+    }
+}
+
+/// Deletes received-activity ids older than a week (they are kept at least that long).
+pub async fn purge_received(ctx: &AppContext) -> AppResult<usize> {
+    let mut conn = ctx.conn().await?;
+    Ok(crate::db::received_activities::purge_old(&mut conn).await?)
+}
+
+/// Whether the raw JSON nests deeper than `max` (strings are skipped, escapes honoured).
+pub fn json_too_deep(bytes: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `application/activity+json`, `application/ld+json` (any profile) or `application/json`.
+pub fn check_content_type(headers: &HeaderMap) -> AppResult<()> {
+    let mime = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    match mime.as_str() {
+        "application/activity+json" | "application/ld+json" | "application/json" => Ok(()),
+        other => Err(AppError::new(
+            ErrorKind::UnsupportedMediaType,
+            format!(
+                "content type {other:?} is not accepted: send application/activity+json, \
+                 application/ld+json or application/json"
+            ),
+        )),
+    }
+}
+
+async fn read_body(body: Body) -> AppResult<bytes::Bytes> {
+    axum::body::to_bytes(body, MAX_INBOX_BYTES)
+        .await
+        .map_err(|e| {
+            // axum reports http_body_util's LengthLimitError, here or as the source.
+            let too_large = e.to_string().contains("length limit")
+                || std::error::Error::source(&e)
+                    .is_some_and(|s| s.to_string().contains("length limit"));
+            if too_large {
+                AppError::new(
+                    ErrorKind::PayloadTooLarge,
+                    format!("activities are limited to {MAX_INBOX_BYTES} bytes"),
+                )
+            } else {
+                AppError::bad_request(format!("reading the body: {e}"))
+            }
+        })
+}
+
+/// `id`, `actor` and `type` of an activity, each required.
+fn envelope(value: &Value) -> AppResult<(Url, Url)> {
+    if !value.is_object() {
+        return Err(AppError::bad_request("an activity is a JSON object"));
+    }
+    let id = value
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| Url::parse(s).ok())
+        .ok_or_else(|| AppError::bad_request("activity id: missing or not a URL"))?;
+    let actor = value
+        .get("actor")
+        .and_then(id_of)
+        .ok_or_else(|| AppError::bad_request("activity actor: missing or not a URL"))?;
+    if type_of(value).is_none() {
+        return Err(AppError::bad_request("activity type: missing"));
+    }
+    Ok((id, actor))
+}
+
+/// Receives one inbound request; the status is what the sender gets.
+pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Response {
+    let started = Instant::now();
+    let rate_key = key_id_host(request.headers());
+    if let Some(host) = &rate_key
+        && let Err(retry_after) = state.take_token(host)
+    {
+        let mut response = AppError::new(
+            ErrorKind::TooManyRequests,
+            format!("too many activities from {host}"),
+        )
+        .into_response();
+        if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    state.maybe_purge(data.app_data());
+    let outcome = tokio::time::timeout(PROCESSING_TIMEOUT, process(data, request)).await;
+    match outcome {
+        Ok(Ok(status)) => status.into_response(),
+        Ok(Err(e)) => {
+            if e.kind != ErrorKind::Unavailable {
+                tracing::info!("inbox refused ({:?}): {}", e.kind, e.detail);
+            }
+            e.into_response()
+        }
+        Err(_) => {
+            tracing::warn!("inbox processing timed out after {:?}", started.elapsed());
+            let mut response =
+                AppError::unavailable("processing timed out, retry later").into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            response
+        }
+    }
+}
+
+async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
+    let (parts, body) = request.into_parts();
+    check_content_type(&parts.headers)?;
+    if !parts.headers.contains_key("signature") {
+        // Refused before the body is read: unsigned requests cost nothing.
+        return Err(AppError::new(
+            ErrorKind::Unauthorized,
+            "request is not signed (no Signature header)",
+        ));
+    }
+    let bytes = read_body(body).await?;
+    let params = precheck(
+        &parts.method,
+        &parts.headers,
+        &bytes,
+        data.domain(),
+        SystemTime::now(),
+    )?;
+    if json_too_deep(&bytes, MAX_JSON_DEPTH) {
+        return Err(AppError::bad_request(format!(
+            "JSON nested deeper than {MAX_JSON_DEPTH} levels"
+        )));
+    }
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| AppError::bad_request(format!("malformed JSON: {e}")))?;
+    let (id, actor) = envelope(&value)?;
+    if is_local_url(data, &actor) || is_local_url(data, &id) {
+        return Err(AppError::bad_request(
+            "an activity of a local actor cannot come from elsewhere",
+        ));
+    }
+    check_origins(&value, &id, &actor)?;
+    let key_id = Url::parse(&params.key_id)
+        .map_err(|_| AppError::new(ErrorKind::Unauthorized, "keyId is not a URL"))?;
+    if !key_belongs_to(&key_id, &actor) {
+        return Err(AppError::new(
+            ErrorKind::Unauthorized,
+            format!("signed with {key_id}, which is not a key of the actor {actor}"),
+        ));
+    }
+
+    let ctx = data.app_data();
+    if type_of(&value) == Some("Delete")
+        && value.get("object").and_then(id_of).as_ref() == Some(&actor)
+    {
+        let mut conn = ctx.conn().await?;
+        if crate::db::actors::by_ap_id(&mut conn, actor.as_str())
+            .await?
+            .is_none()
+        {
+            // An account we never knew was deleted: nothing to undo, and its key is gone
+            // (fetching it would answer 410).
+            return Ok(StatusCode::ACCEPTED);
+        }
+    }
+    let signer = ObjectId::<DbActor>::from(actor.clone())
+        .dereference(data)
+        .await
+        .map_err(|e| {
+            if e.kind == ErrorKind::Unavailable {
+                e
+            } else {
+                AppError::new(
+                    ErrorKind::Unauthorized,
+                    format!("cannot get the key of {actor}: {}", e.detail),
+                )
+            }
+        })?;
+    if signer.deleted_at.is_some() {
+        // Gone: whatever it still sends is ignored (a retried Delete included).
+        return Ok(StatusCode::ACCEPTED);
+    }
+    if signer.local {
+        return Err(AppError::bad_request(
+            "an activity of a local actor cannot come from elsewhere",
+        ));
+    }
+
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let activity_data = ActivityData::from_request(request, &())
+        .await
+        .map_err(|_| AppError::bad_request("unreadable body"))?;
+    receive_activity::<InboxActivity, DbActor, AppContext>(activity_data, data).await?;
+    if let Some(domain) = host_port(&actor) {
+        // A host that sends us something is alive: deliveries to it resume.
+        let mut conn = ctx.conn().await?;
+        crate::federation::delivery::mark_alive(&mut conn, &domain).await?;
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_measured_on_raw_bytes() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(json_too_deep(deep.as_bytes(), MAX_JSON_DEPTH));
+        let ok = format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert!(!json_too_deep(ok.as_bytes(), MAX_JSON_DEPTH));
+        // Brackets inside strings do not count, escaped quotes do not end strings.
+        let tricky = format!(
+            r#"{{"a": "{}\"{}", "b": [1]}}"#,
+            "[".repeat(100),
+            "{".repeat(100)
+        );
+        assert!(!json_too_deep(tricky.as_bytes(), 2));
+    }
+
+    #[test]
+    fn content_types() {
+        let with = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).expect("ct"));
+            h
+        };
+        for ok in [
+            "application/activity+json",
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            "application/json; charset=utf-8",
+            "Application/Activity+JSON",
+        ] {
+            check_content_type(&with(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "text/html",
+        ] {
+            let e = check_content_type(&with(bad)).expect_err(bad);
+            assert_eq!(e.kind, ErrorKind::UnsupportedMediaType);
+        }
+        assert!(check_content_type(&HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn token_bucket_per_host() {
+        let state = InboxState::default();
+        for _ in 0..RATE_BURST as usize {
+            state.take_token("a.example").expect("within burst");
+        }
+        let retry = state.take_token("a.example").expect_err("over burst");
+        assert!(retry >= 1);
+        state
+            .take_token("b.example")
+            .expect("other host unaffected");
+    }
+
+    #[test]
+    fn dispatch_on_type() {
+        let follow: InboxActivity = serde_json::from_str(
+            r#"{"type":"Follow","id":"https://a.example/f/1","actor":"https://a.example/u/x","object":"https://b.example/u/y"}"#,
+        )
+        .expect("follow");
+        assert!(matches!(follow, InboxActivity::Follow(_)));
+        let other: InboxActivity = serde_json::from_str(
+            r#"{"type":"Arrive","id":"https://a.example/f/1","actor":"https://a.example/u/x"}"#,
+        )
+        .expect("other");
+        assert!(matches!(other, InboxActivity::Other(_)));
+        // A Follow without object is malformed, not "other".
+        assert!(
+            serde_json::from_str::<InboxActivity>(
+                r#"{"type":"Follow","id":"https://a.example/f/1","actor":"https://a.example/u/x"}"#
+            )
+            .is_err()
+        );
+        // Several types: the first one counts.
+        let multi: InboxActivity = serde_json::from_str(
+            r#"{"type":["Delete","as:Delete"],"id":"https://a.example/d/1","actor":"https://a.example/u/x","object":"https://a.example/u/x"}"#,
+        )
+        .expect("multi");
+        assert!(matches!(multi, InboxActivity::Delete(_)));
+    }
+}

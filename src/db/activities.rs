@@ -1,0 +1,95 @@
+//! Activities we published: each is stored once, served at its id, and is the body every
+//! delivery of it sends.
+
+use super::schema::activities;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, PartialEq)]
+#[diesel(table_name = activities)]
+pub struct DbActivity {
+    pub id: i64,
+    pub ap_id: String,
+    pub kind: String,
+    pub actor_id: i64,
+    pub object_ap_id: Option<String>,
+    pub data: serde_json::Value,
+    pub public: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = activities)]
+pub struct NewActivity<'a> {
+    pub ap_id: &'a str,
+    pub kind: &'a str,
+    pub actor_id: i64,
+    pub object_ap_id: Option<&'a str>,
+    pub data: &'a serde_json::Value,
+    pub public: bool,
+}
+
+/// Inserts the activity; returns its row id.
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewActivity<'_>) -> QueryResult<i64> {
+    diesel::insert_into(activities::table)
+        .values(new)
+        .returning(activities::id)
+        .get_result(conn)
+        .await
+}
+
+pub async fn by_ap_id(
+    conn: &mut AsyncPgConnection,
+    ap_id: &str,
+) -> QueryResult<Option<DbActivity>> {
+    activities::table
+        .filter(activities::ap_id.eq(ap_id))
+        .select(DbActivity::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<DbActivity>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    activities::table
+        .filter(activities::id.eq_any(ids))
+        .select(DbActivity::as_select())
+        .load(conn)
+        .await
+}
+
+/// The public activities of an actor, newest first (for outboxes).
+pub async fn public_by_actor(
+    conn: &mut AsyncPgConnection,
+    actor_id: i64,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<DbActivity>> {
+    let mut query = activities::table
+        .filter(activities::actor_id.eq(actor_id))
+        .filter(activities::public.eq(true))
+        .select(DbActivity::as_select())
+        .order(activities::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(activities::id.lt(before));
+    }
+    query.load(conn).await
+}
+
+pub async fn count_public_by_actor(
+    conn: &mut AsyncPgConnection,
+    actor_id: i64,
+) -> QueryResult<i64> {
+    activities::table
+        .filter(activities::actor_id.eq(actor_id))
+        .filter(activities::public.eq(true))
+        .count()
+        .get_result(conn)
+        .await
+}

@@ -26,23 +26,69 @@ pub fn new_secret() -> String {
 
 /// Creates a token for the account named `login` (username or e-mail); returns the secret.
 pub async fn create_token(ctx: &AppContext, login: &str, name: &str) -> AppResult<String> {
-    let mut conn = ctx.conn().await?;
-    let account = db::accounts::by_login(&mut conn, login)
-        .await?
-        .ok_or_else(|| AppError::field("user", "field.credentials.invalid"))?;
-    if name.chars().count() > 100 {
+    let account = {
+        let mut conn = ctx.conn().await?;
+        db::accounts::by_login(&mut conn, login)
+            .await?
+            .ok_or_else(|| AppError::field("user", "field.credentials.invalid"))?
+    };
+    Ok(create_token_for(ctx, &account, name).await?.secret)
+}
+
+/// Longest token name, in characters.
+pub const TOKEN_NAME_MAX: usize = 100;
+
+/// A token as its owner sees it: never the secret, which is only known at creation.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A token just created: the only moment its secret exists outside its owner's hands.
+#[derive(Debug, Clone)]
+pub struct CreatedToken {
+    pub info: TokenInfo,
+    pub secret: String,
+}
+
+/// Creates a token for `account`. The name is trimmed; it may be empty.
+pub async fn create_token_for(
+    ctx: &AppContext,
+    account: &DbAccount,
+    name: &str,
+) -> AppResult<CreatedToken> {
+    let name = name.trim();
+    if name.chars().count() > TOKEN_NAME_MAX {
         return Err(AppError::field("name", "field.too_long"));
     }
-    let token = format!("{TOKEN_PREFIX}{}", new_secret());
-    diesel::insert_into(api_tokens::table)
+    let mut conn = ctx.conn().await?;
+    let secret = format!("{TOKEN_PREFIX}{}", new_secret());
+    let info = diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::account_id.eq(account.id),
             api_tokens::name.eq(name),
-            api_tokens::token_hash.eq(hash_token(&token)),
+            api_tokens::token_hash.eq(hash_token(&secret)),
         ))
-        .execute(&mut conn)
+        .returning(TokenInfo::as_returning())
+        .get_result(&mut conn)
         .await?;
-    Ok(token)
+    Ok(CreatedToken { info, secret })
+}
+
+/// The tokens of `account`, newest first, revoked ones included (so the owner sees history).
+pub async fn list_tokens(ctx: &AppContext, account: &DbAccount) -> AppResult<Vec<TokenInfo>> {
+    let mut conn = ctx.conn().await?;
+    Ok(api_tokens::table
+        .filter(api_tokens::account_id.eq(account.id))
+        .order((api_tokens::created_at.desc(), api_tokens::id.desc()))
+        .select(TokenInfo::as_select())
+        .load(&mut conn)
+        .await?)
 }
 
 /// The account behind a bearer token, if the token exists and is not revoked.

@@ -1,0 +1,321 @@
+//! Browser smoke test: a real instance on a real port, driven by headless Chromium over
+//! WebDriver (Debian `chromium` + `chromium-driver`): register, land on the profile page, log
+//! out, log in again.
+
+use culturecnous::testing::TestDatabases;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::{
+    os::unix::process::CommandExt,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// Chromium flags for a root user in a container with no network beyond localhost.
+const CHROMIUM_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--window-size=1280,1000",
+];
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// `name` in PATH, else `fallback` when it exists.
+fn find_program(name: &str, fallback: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .chain(std::iter::once(PathBuf::from(fallback)))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Processes (other than ours) whose command line mentions `needle`.
+fn pids_mentioning(needle: &str) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let own = std::process::id();
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| u32::try_from(*pid).is_ok_and(|p| p != own))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// A running chromedriver and the browser profile folder it uses. Dropping it kills
+/// chromedriver, every Chromium process started for that profile, and removes the folder,
+/// whether the test passed or not.
+struct Driver {
+    child: Child,
+    port: u16,
+    profile: PathBuf,
+    log: PathBuf,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let chromedriver =
+            find_program("chromedriver", "/usr/bin/chromedriver").unwrap_or_else(|| {
+                panic!(
+                    "chromedriver not found (PATH, /usr/bin/chromedriver): the browser tests \
+                     need headless Chromium and its WebDriver. Install them with \
+                     `apt-get install chromium chromium-driver` (.ci/run does this)."
+                )
+            });
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let profile = std::env::temp_dir().join(format!(
+            "culturecnous-chromium-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&profile).expect("profile folder");
+        let log = profile.with_extension("log");
+        let port = free_port();
+        let child = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own process group, so that Drop can stop it with everything it started.
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let mut driver = Driver {
+            child,
+            port,
+            profile,
+            log,
+        };
+        driver.wait_until_listening();
+        driver
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "chromedriver exited at start ({status}): {}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {} within {WAIT:?}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    async fn client(&self) -> Client {
+        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
+        args.push(format!("--user-data-dir={}", self.profile.display()));
+        let mut options = serde_json::json!({ "args": args });
+        if let Some(binary) = find_program("chromium", "/usr/bin/chromium") {
+            options["binary"] = serde_json::Value::String(binary.display().to_string());
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".to_string(), options);
+        ClientBuilder::rustls()
+            .expect("TLS setup")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot open a Chromium session: {e}\n{}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                )
+            })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: signalling the process group of the chromedriver we started.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Chromium may have left the group; its command line names our profile folder.
+        for pid in pids_mentioning(&self.profile.display().to_string()) {
+            // SAFETY: these processes run with the profile folder this test created.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.profile);
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// Waits until the page's path is `path`.
+async fn wait_for_path(client: &Client, path: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let url = client.current_url().await.expect("current URL");
+        if url.path() == path {
+            return;
+        }
+        if Instant::now() > deadline {
+            let source = client.source().await.unwrap_or_default();
+            panic!("expected to reach {path}, still on {url}:\n{source}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn fill(client: &Client, css: &str, value: &str) {
+    let field = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no field {css}: {e}"));
+    field.clear().await.expect("clear");
+    field.send_keys(value).await.expect("type");
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("nothing to click at {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn register_log_out_and_log_in(client: &Client, base: &str) {
+    let username = "compagnie_soleil";
+    let display_name = "Compagnie du Soleil";
+    let password = "un mot de passe solide";
+
+    // Register.
+    client
+        .goto(&format!("{base}/inscription"))
+        .await
+        .expect("open /inscription");
+    let html_lang = client
+        .find(Locator::Css("html"))
+        .await
+        .expect("html")
+        .attr("lang")
+        .await
+        .expect("lang attribute");
+    assert_eq!(html_lang.as_deref(), Some("fr"));
+    click(client, "input[name='kind'][value='structure']").await;
+    fill(client, "input[name='display_name']", display_name).await;
+    fill(client, "input[name='username']", username).await;
+    fill(client, "input[name='email']", "contact@soleil.example").await;
+    fill(client, "input[name='password']", password).await;
+    click(client, "form[action='/inscription'] button[type='submit']").await;
+
+    // The profile page, logged in.
+    let profile = format!("/users/{username}");
+    wait_for_path(client, &profile).await;
+    assert_eq!(text_of(client, "h1").await, display_name);
+
+    // Log out from the header.
+    click(client, "form[action='/deconnexion'] button[type='submit']").await;
+    wait_for_path(client, "/").await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("a[href='/connexion']"))
+        .await
+        .expect("logged out: the header offers to log in");
+    assert!(
+        client
+            .find(Locator::Css("form[action='/deconnexion']"))
+            .await
+            .is_err(),
+        "still logged in after logging out"
+    );
+
+    // Log in again.
+    client
+        .goto(&format!("{base}/connexion"))
+        .await
+        .expect("open /connexion");
+    fill(client, "input[name='login']", username).await;
+    fill(client, "input[name='password']", password).await;
+    click(client, "form[action='/connexion'] button[type='submit']").await;
+    wait_for_path(client, &profile).await;
+    assert_eq!(text_of(client, "h1").await, display_name);
+    client
+        .find(Locator::Css("form[action='/deconnexion']"))
+        .await
+        .expect("logged in: the header offers to log out");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_log_out_and_log_in_with_chromium() {
+    let driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+
+    let client = driver.client().await;
+    // Run the journey in its own task so that a failed assertion still closes the session.
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move { register_log_out_and_log_in(&client, &base).await })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

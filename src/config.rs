@@ -14,7 +14,7 @@ use url::Url;
 /// Prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "CULTURECNOUS__";
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub instance: InstanceConfig,
@@ -74,14 +74,14 @@ pub struct RegistrationConfig {
     pub open: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailConfig {
     /// Empty means mails are written to `data_dir/outbox-mail`.
     pub smtp_url: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct MeetingsConfig {
     pub video_base_url: String,
@@ -136,37 +136,6 @@ impl Default for FederationSettings {
 impl Default for RegistrationConfig {
     fn default() -> Self {
         Self { open: true }
-    }
-}
-
-impl Default for MailConfig {
-    fn default() -> Self {
-        Self {
-            smtp_url: String::new(),
-        }
-    }
-}
-
-impl Default for MeetingsConfig {
-    fn default() -> Self {
-        Self {
-            video_base_url: String::new(),
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            instance: InstanceConfig::default(),
-            http: HttpConfig::default(),
-            database: DatabaseConfig::default(),
-            storage: StorageConfig::default(),
-            federation: FederationSettings::default(),
-            registration: RegistrationConfig::default(),
-            mail: MailConfig::default(),
-            meetings: MeetingsConfig::default(),
-        }
     }
 }
 
@@ -322,11 +291,12 @@ impl Config {
                 format!("{e} (expected IP:PORT)"),
             )
         })?;
-        if !self.database.url.is_empty()
-            && !(self.database.url.starts_with("postgres://")
-                || self.database.url.starts_with("postgresql://")
-                || self.database.url.contains("host="))
-        {
+        let db_url = &self.database.url;
+        let db_url_ok = db_url.is_empty()
+            || db_url.starts_with("postgres://")
+            || db_url.starts_with("postgresql://")
+            || db_url.contains("host=");
+        if !db_url_ok {
             return Err(ConfigError::invalid(
                 "database.url",
                 &self.database.url,

@@ -204,9 +204,12 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 AppError::unavailable(info.message().to_string())
             }
-            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
-                if is_connection_failure(info.message()) =>
-            {
+            // diesel-async reports a connection lost mid-query ("connection closed", an I/O
+            // error) as UnableToSendCommand: the database is unavailable, not our bug.
+            Error::DatabaseError(
+                DatabaseErrorKind::Unknown | DatabaseErrorKind::UnableToSendCommand,
+                ref info,
+            ) if is_connection_failure(info.message()) => {
                 AppError::unavailable(info.message().to_string())
             }
             other => AppError::internal(format!("database: {other}")),
@@ -216,7 +219,11 @@ impl From<diesel::result::Error> for AppError {
 
 fn is_connection_failure(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("connection") || m.contains("terminating") || m.contains("shutting down")
+    m.contains("connection")
+        || m.contains("communicating with the server")
+        || m.contains("terminating")
+        || m.contains("shutting down")
+        || m.contains("starting up")
 }
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {

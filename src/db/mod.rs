@@ -2,11 +2,18 @@
 //! callers can pass a transaction. This layer knows neither the web nor federation.
 
 pub mod accounts;
+pub mod activities;
 pub mod actors;
 pub mod database;
+pub mod deliveries;
+pub mod follows;
+pub mod instances;
+pub mod login_failures;
 pub mod pool;
 pub mod postgres;
+pub mod received_activities;
 pub mod schema;
+pub mod sessions;
 
 pub use diesel_async::AsyncPgConnection as Conn;
 pub use pool::{DbPool, PooledConn};

@@ -90,6 +90,7 @@ diesel::table! {
         created_at -> Timestamptz,
         delivered_at -> Nullable<Timestamptz>,
         failed_at -> Nullable<Timestamptz>,
+        claimed_at -> Nullable<Timestamptz>,
     }
 }
 

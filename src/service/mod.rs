@@ -3,4 +3,9 @@
 
 pub mod accounts;
 pub mod actors;
+pub mod admin;
+pub mod follows;
+pub mod login_limits;
+pub mod profile;
+pub mod sessions;
 pub mod tokens;

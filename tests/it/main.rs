@@ -3,5 +3,15 @@
 
 mod common;
 
+mod api;
+mod browser;
 mod config_cli;
+mod delivery;
+mod fault_tolerance;
+mod federation_actors;
+mod federation_inbox;
+mod follows;
 mod foundation;
+mod sink;
+mod ssrf;
+mod web_accounts;

@@ -1,0 +1,422 @@
+//! What the process benchmarks share: the real `culturecnous serve` in a child process on its
+//! own data folder (its managed, durable PostgreSQL included, as in production), resident
+//! memory readings, latency percentiles and a baseline of committed inserts.
+#![allow(dead_code)]
+
+use culturecnous::{
+    config::ENV_PREFIX,
+    db::postgres::{APP_DATABASE, ManagedCluster},
+};
+use std::{
+    fs::OpenOptions,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// Benchmarks run only under `cargo bench` (which passes `--bench`): `cargo test
+/// --all-targets` runs bench targets too, and these take minutes.
+pub fn started_by_cargo_bench() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// The sections asked for on the command line (`cargo bench --bench inbox -- b1`), or all.
+pub fn wanted(all: &[&'static str]) -> Vec<&'static str> {
+    let asked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .map(|a| a.to_ascii_lowercase())
+        .collect();
+    let chosen: Vec<&'static str> = all
+        .iter()
+        .copied()
+        .filter(|name| asked.iter().any(|a| a == name))
+        .collect();
+    if chosen.is_empty() {
+        all.to_vec()
+    } else {
+        chosen
+    }
+}
+
+/// Hundreds of sockets need more than the usual 1 024 descriptors.
+pub fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls on a local struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// A port nobody listens on right now (the child binds it itself).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// `VmRSS` and `VmHWM` (peak) of a process, in KiB.
+pub fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// `culturecnous serve` as an operator runs it: configured through the environment only, a
+/// data folder of its own and, unless a database URL is given, the managed PostgreSQL
+/// cluster inside it (durable: fsync on). Everything is stopped and removed on drop.
+pub struct Serve {
+    pub label: String,
+    pub port: u16,
+    pub dir: PathBuf,
+    pub database_url: Option<String>,
+    pub extra_env: Vec<(String, String)>,
+    child: Option<Child>,
+}
+
+impl Serve {
+    /// A new instance (nothing started yet) on a fresh folder under the temp directory,
+    /// which the `postgres` system user can reach.
+    pub fn new(label: &str) -> Serve {
+        let dir = std::env::temp_dir().join(format!(
+            "culturecnous-bench-{}-{label}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(dir.join("data")).expect("bench folder");
+        Serve {
+            label: label.into(),
+            port: free_port(),
+            dir,
+            database_url: None,
+            extra_env: Vec::new(),
+            child: None,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("serve.log")
+    }
+
+    /// `localhost:PORT`: the instance's domain, which signed requests name as `host`.
+    pub fn domain(&self) -> String {
+        format!("localhost:{}", self.port)
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://localhost:{}", self.port)
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// The managed cluster under the data folder.
+    pub fn cluster(&self) -> ManagedCluster {
+        ManagedCluster::new(&self.data_dir().join("postgres")).expect("PostgreSQL binaries")
+    }
+
+    /// Where the instance's data lives (the managed cluster's, unless a URL was given).
+    pub fn db_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| self.cluster().connection_string(APP_DATABASE))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child
+            .as_ref()
+            .map(Child::id)
+            .expect("serve is running")
+    }
+
+    pub fn rss_kib(&self) -> (u64, u64) {
+        rss_kib(self.pid())
+    }
+
+    /// Starts `serve` and waits for its first answered request; returns how long that took
+    /// from the spawn.
+    pub async fn start(&mut self) -> Duration {
+        assert!(self.child.is_none(), "{} already runs", self.label);
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_culturecnous"));
+        command
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().expect("log handle")))
+            .stderr(Stdio::from(log));
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with(ENV_PREFIX) {
+                command.env_remove(name);
+            }
+        }
+        command
+            .env("CULTURECNOUS__INSTANCE__URL", self.base_url())
+            .env(
+                "CULTURECNOUS__HTTP__BIND",
+                format!("127.0.0.1:{}", self.port),
+            )
+            .env("CULTURECNOUS__STORAGE__DATA_DIR", self.data_dir())
+            .env("CULTURECNOUS__FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true")
+            .env("NO_COLOR", "1")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            );
+        if let Some(url) = &self.database_url {
+            command.env("CULTURECNOUS__DATABASE__URL", url);
+        }
+        command.envs(self.extra_env.iter().map(|(k, v)| (k, v)));
+        let started = Instant::now();
+        self.child = Some(command.spawn().expect("spawn culturecnous serve"));
+        self.wait_until_answers().await;
+        started.elapsed()
+    }
+
+    async fn wait_until_answers(&mut self) {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("client");
+        let url = format!("http://127.0.0.1:{}/", self.port);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(child) = &mut self.child
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                self.child = None;
+                panic!(
+                    "{} exited ({status}) before answering. Log:\n{}",
+                    self.label,
+                    self.log_tail()
+                );
+            }
+            if let Ok(r) = client.get(&url).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not answer within 2 minutes. Log:\n{}",
+                self.label,
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// SIGKILL: what a crash or the OOM killer does. The managed PostgreSQL (its own process
+    /// group) keeps running, as it would.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit (the managed PostgreSQL is stopped with it when this
+    /// process started it).
+    pub async fn terminate(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+            // SAFETY: a signal to our own child, not reaped yet.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => return,
+                Ok(None) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return;
+                }
+            }
+        }
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        self.kill9();
+        let pg = self.data_dir().join("postgres");
+        if pg.join("PG_VERSION").exists()
+            && let Ok(cluster) = ManagedCluster::new(&pg)
+        {
+            cluster.stop_blocking();
+        }
+        if std::env::var_os("KEEP_BENCH_DIR").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("kept {}", self.dir.display());
+        }
+    }
+}
+
+/// A diesel connection to `url`, for setting up rows and counting results.
+pub async fn connect(url: &str) -> diesel_async::AsyncPgConnection {
+    use diesel_async::AsyncConnection;
+    diesel_async::AsyncPgConnection::establish(url)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"))
+}
+
+/// Sorted latencies and what is printed about them.
+pub struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    pub fn new(mut all: Vec<Duration>) -> Latencies {
+        all.sort_unstable();
+        Latencies(all)
+    }
+
+    pub fn percentile(&self, p: f64) -> Duration {
+        if self.0.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((p / 100.0) * self.0.len() as f64).ceil() as usize;
+        self.0[rank.clamp(1, self.0.len()) - 1]
+    }
+
+    pub fn summary(&self) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            ms(self.percentile(50.0)),
+            ms(self.percentile(90.0)),
+            ms(self.percentile(99.0)),
+            ms(self.0.last().copied().unwrap_or_default())
+        )
+    }
+}
+
+/// Committed single-row inserts per second into a scratch table shaped like a stored
+/// activity (text id, ~1.5 KB JSONB), from `clients` connections for `length`: the ceiling
+/// any handler that stores one row per activity runs into on this machine and database.
+pub async fn insert_rate(url: &str, clients: usize, length: Duration) -> f64 {
+    let (admin, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let admin_task = tokio::spawn(conn);
+    admin
+        .batch_execute(
+            "DROP TABLE IF EXISTS bench_insert_scratch; \
+             CREATE TABLE bench_insert_scratch (id BIGSERIAL PRIMARY KEY, ap_id TEXT NOT NULL UNIQUE, \
+             data JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await
+        .expect("scratch table");
+    let payload = serde_json::json!({
+        "type": "Create",
+        "object": {"type": "Note", "content": "<p>Résidence d'artistes au printemps</p>".repeat(35)},
+    })
+    .to_string();
+    let deadline = Instant::now() + length;
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let url = url.to_string();
+            let payload = payload.clone();
+            tokio::spawn(async move {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect");
+                let task = tokio::spawn(conn);
+                let insert = client
+                    .prepare("INSERT INTO bench_insert_scratch (ap_id, data) VALUES ($1, $2::text::jsonb)")
+                    .await
+                    .expect("prepare");
+                let mut done = 0usize;
+                while Instant::now() < deadline {
+                    let id = format!("https://bench.example/activities/{c}-{done}");
+                    client
+                        .execute(&insert, &[&id, &payload])
+                        .await
+                        .expect("insert");
+                    done += 1;
+                }
+                drop(client);
+                let _ = task.await;
+                done
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.expect("insert client");
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    admin
+        .batch_execute("DROP TABLE bench_insert_scratch")
+        .await
+        .expect("drop scratch table");
+    drop(admin);
+    let _ = admin_task.await;
+    rate
+}
+
+/// CPU time (user + system) a process used so far.
+pub fn cpu_of(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    // SAFETY: sysconf has no preconditions.
+    let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap_or(100);
+    Duration::from_millis((ticks(11) + ticks(12)) * 1000 / per_second.max(1))
+}
+
+pub fn own_pid() -> u32 {
+    std::process::id()
+}

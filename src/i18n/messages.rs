@@ -609,11 +609,6 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "This field is not accepted here.",
     ),
     // Settings: API access tokens.
-    (
-        "settings.sections",
-        "Rubriques des paramètres",
-        "Settings sections",
-    ),
     ("tokens.title", "Jetons d'accès", "Access tokens"),
     (
         "tokens.intro",

@@ -73,6 +73,35 @@ mod tests {
         }
     }
 
+    /// Every key the templates and the code ask for exists: a missing one would show "?".
+    #[test]
+    fn every_used_key_exists() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let call = regex::Regex::new(r#"\bt\("([a-z0-9_.]+)"\)"#).expect("regex");
+        let field_key = regex::Regex::new(r#""((?:field|error)\.[a-z0-9_.]+)""#).expect("regex");
+        let mut missing = Vec::new();
+        let mut stack = vec![root.join("templates"), root.join("src")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                for cap in call.captures_iter(&text).chain(field_key.captures_iter(&text)) {
+                    let key = &cap[1];
+                    if !Lang::has(key) && !key.ends_with('.') && !key.ends_with(".html") {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "missing translations:\n{}", missing.join("\n"));
+    }
+
     #[test]
     fn parse_languages() {
         assert_eq!(Lang::parse("FR"), Some(Lang::Fr));

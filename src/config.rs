@@ -169,6 +169,35 @@ impl ConfigError {
     }
 }
 
+/// A connection string as an error message may show it: with its password masked, because
+/// start-up errors end up in service-manager logs.
+fn without_password(value: &str) -> String {
+    if let Ok(mut url) = Url::parse(value) {
+        if url.password().is_some() && url.set_password(Some("***")).is_ok() {
+            return url.to_string();
+        }
+        return value.to_string();
+    }
+    if value.contains('=') {
+        // libpq's `key=value` form.
+        return value
+            .split_whitespace()
+            .map(|part| {
+                if part.to_ascii_lowercase().starts_with("password=") {
+                    "password=***"
+                } else {
+                    part
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    match value.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => value.to_string(),
+    }
+}
+
 /// The languages the interface speaks.
 pub const LANGUAGES: &[&str] = &["fr", "en"];
 
@@ -299,7 +328,7 @@ impl Config {
         if !db_url_ok {
             return Err(ConfigError::invalid(
                 "database.url",
-                &self.database.url,
+                without_password(&self.database.url),
                 "expected postgres://user:password@host/dbname or empty for the managed database",
             ));
         }
@@ -333,7 +362,11 @@ impl Config {
         }
         if !self.mail.smtp_url.is_empty() {
             Url::parse(&self.mail.smtp_url).map_err(|e| {
-                ConfigError::invalid("mail.smtp_url", &self.mail.smtp_url, e.to_string())
+                ConfigError::invalid(
+                    "mail.smtp_url",
+                    without_password(&self.mail.smtp_url),
+                    e.to_string(),
+                )
             })?;
         }
         if !self.meetings.video_base_url.is_empty() {
@@ -355,15 +388,11 @@ impl Config {
 
     /// `host[:port]` of the public URL: the domain activitypub_federation compares ids with.
     pub fn domain(&self) -> String {
-        let url = Url::parse(&self.instance.url).ok();
-        match url {
-            Some(u) => match (u.host_str(), u.port()) {
-                (Some(h), Some(p)) => format!("{h}:{p}"),
-                (Some(h), None) => h.to_string(),
-                _ => String::new(),
-            },
-            None => String::new(),
-        }
+        Url::parse(&self.instance.url)
+            .ok()
+            .as_ref()
+            .and_then(crate::urls::host_port)
+            .unwrap_or_default()
     }
 
     pub fn is_https(&self) -> bool {
@@ -510,5 +539,29 @@ mod tests {
         std::fs::write(&path, "[instance]\nurl = \"ftp://x\"\n").expect("write");
         let err = Config::load_from(Some(&path), env(&[])).expect_err("scheme");
         assert!(err.to_string().contains("instance.url"), "{err}");
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn connection_string_passwords_never_appear_in_errors() {
+        for (key, value) in [
+            (
+                "CULTURECNOUS__DATABASE__URL",
+                "mysql://app:s3cr3t@db.example/culture",
+            ),
+            (
+                "CULTURECNOUS__DATABASE__URL",
+                "user=app password=s3cr3t dbname=culture",
+            ),
+            (
+                "CULTURECNOUS__MAIL__SMTP_URL",
+                "smtp//app:s3cr3t@mail.example",
+            ),
+        ] {
+            let err = Config::load_from(None, env(&[(key, value)])).expect_err(value);
+            let text = err.to_string();
+            assert!(!text.contains("s3cr3t"), "{text}");
+            assert!(text.contains("***"), "{text}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! cultureCnous: a federated platform where the cultural actors of a territory build projects
 //! together. See DESIGN.md (shared with the team) for the map of the system.
 
+pub mod body;
 pub mod config;
 pub mod context;
 pub mod db;

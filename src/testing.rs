@@ -8,7 +8,7 @@ use crate::{
     config::Config,
     db::{
         pool,
-        postgres::{Durability, ManagedCluster, SUPERUSER},
+        postgres::{Durability, ManagedCluster},
     },
 };
 use std::{
@@ -20,6 +20,14 @@ use std::{
 };
 
 const TEMPLATE_DB: &str = "culturecnous_template";
+
+/// The text of a real payload from another server, `path` relative to `shared/fixtures/`
+/// (read-only, beside the repository). Panics naming the file: a test without its fixture
+/// cannot say anything.
+pub fn fixture(path: &str) -> String {
+    let full = format!("{}/../shared/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
 
 /// Where test databases live, set up once per process.
 pub struct TestDatabases {
@@ -221,6 +229,3 @@ fn register_exit_stop(cluster: ManagedCluster) {
         }
     }
 }
-
-/// The role tests connect as through the managed socket.
-pub const TEST_ROLE: &str = SUPERUSER;

@@ -1,5 +1,17 @@
 //! Every public URL and ActivityPub id is built here, from `instance.url`.
 
+use url::Url;
+
+/// `host[:port]` of a URL: how instances (our own domain included) are named everywhere —
+/// in tests, instances differ only by port, so the port is part of the name.
+pub fn host_port(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct Urls {
     base: String,
@@ -42,6 +54,12 @@ impl Urls {
     pub fn instance_actor(&self) -> String {
         format!("{}/actor", self.base)
     }
+    pub fn instance_actor_inbox(&self) -> String {
+        format!("{}/actor/inbox", self.base)
+    }
+    pub fn instance_actor_outbox(&self) -> String {
+        format!("{}/actor/outbox", self.base)
+    }
     pub fn shared_inbox(&self) -> String {
         format!("{}/inbox", self.base)
     }
@@ -50,5 +68,29 @@ impl Urls {
     }
     pub fn avatar(&self, file_name: &str) -> String {
         format!("{}/media/avatars/{file_name}", self.base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_keeps_explicit_ports_only() {
+        let hp = |s: &str| host_port(&Url::parse(s).expect("url"));
+        assert_eq!(
+            hp("http://localhost:8081/users/a").as_deref(),
+            Some("localhost:8081")
+        );
+        assert_eq!(
+            hp("https://Culture.Example/x").as_deref(),
+            Some("culture.example")
+        );
+        // The scheme's default port is no part of the name.
+        assert_eq!(
+            hp("https://culture.example:443/").as_deref(),
+            Some("culture.example")
+        );
+        assert_eq!(hp("data:text/plain,hi"), None);
     }
 }

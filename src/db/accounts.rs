@@ -1,6 +1,6 @@
 //! Local accounts: the people and structures who log in.
 
-use super::schema::accounts;
+use super::{lower, schema::accounts};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -89,11 +89,9 @@ pub async fn by_login(conn: &mut AsyncPgConnection, login: &str) -> QueryResult<
     let login = login.trim().to_lowercase();
     accounts::table
         .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(username) = ")
-                .bind::<diesel::sql_types::Text, _>(login.clone())
-                .sql(" OR lower(email) = ")
-                .bind::<diesel::sql_types::Text, _>(login)
-                .sql(")"),
+            lower(accounts::username)
+                .eq(&login)
+                .or(lower(accounts::email).eq(&login)),
         )
         .select(DbAccount::as_select())
         .first(conn)
@@ -103,11 +101,7 @@ pub async fn by_login(conn: &mut AsyncPgConnection, login: &str) -> QueryResult<
 
 pub async fn username_taken(conn: &mut AsyncPgConnection, username: &str) -> QueryResult<bool> {
     let taken_by_account: bool = diesel::select(diesel::dsl::exists(
-        accounts::table.filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = lower(")
-                .bind::<diesel::sql_types::Text, _>(username)
-                .sql(")"),
-        ),
+        accounts::table.filter(lower(accounts::username).eq(lower(username))),
     ))
     .get_result(conn)
     .await?;
@@ -121,11 +115,7 @@ pub async fn username_taken(conn: &mut AsyncPgConnection, username: &str) -> Que
 
 pub async fn email_taken(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        accounts::table.filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
-                .bind::<diesel::sql_types::Text, _>(email)
-                .sql(")"),
-        ),
+        accounts::table.filter(lower(accounts::email).eq(lower(email))),
     ))
     .get_result(conn)
     .await
@@ -167,6 +157,22 @@ pub async fn set_role(conn: &mut AsyncPgConnection, id: i64, role: &str) -> Quer
         .returning(DbAccount::as_returning())
         .get_result(conn)
         .await
+}
+
+/// `None`: the instance default language.
+pub async fn set_language(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    language: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::language.eq(language),
+            accounts::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 pub async fn touch_login(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {

@@ -1,7 +1,7 @@
 //! Activities we published: each is stored once, served at its id, and is the body every
 //! delivery of it sends.
 
-use super::schema::activities;
+use super::schema::{activities, actors};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -62,24 +62,38 @@ pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Ve
         .await
 }
 
-/// The public activities of an actor, newest first (for outboxes).
-pub async fn public_by_actor(
+/// One page of an actor's public activities (their JSON), newest first: an outbox page.
+pub async fn public_page_by_actor(
     conn: &mut AsyncPgConnection,
     actor_id: i64,
-    before_id: Option<i64>,
+    offset: i64,
     limit: i64,
-) -> QueryResult<Vec<DbActivity>> {
-    let mut query = activities::table
+) -> QueryResult<Vec<serde_json::Value>> {
+    activities::table
         .filter(activities::actor_id.eq(actor_id))
         .filter(activities::public.eq(true))
-        .select(DbActivity::as_select())
         .order(activities::id.desc())
+        .offset(offset)
         .limit(limit)
-        .into_boxed();
-    if let Some(before) = before_id {
-        query = query.filter(activities::id.lt(before));
-    }
-    query.load(conn).await
+        .select(activities::data)
+        .load(conn)
+        .await
+}
+
+/// A public activity's JSON and the page (`url`) of its actor; non-public ones are `None`,
+/// like activities that do not exist.
+pub async fn public_with_actor_url(
+    conn: &mut AsyncPgConnection,
+    ap_id: &str,
+) -> QueryResult<Option<(serde_json::Value, Option<String>)>> {
+    activities::table
+        .inner_join(actors::table.on(actors::id.eq(activities::actor_id)))
+        .filter(activities::ap_id.eq(ap_id))
+        .filter(activities::public.eq(true))
+        .select((activities::data, actors::url))
+        .first(conn)
+        .await
+        .optional()
 }
 
 pub async fn count_public_by_actor(

@@ -1,6 +1,6 @@
 //! Actors: local (members, the département page, the instance actor…) and remote ones.
 
-use super::schema::actors;
+use super::{lower, schema::actors};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -132,13 +132,62 @@ pub async fn local_by_username(
 ) -> QueryResult<Option<DbActor>> {
     actors::table
         .filter(actors::local.eq(true))
-        .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = lower(")
-                .bind::<diesel::sql_types::Text, _>(username)
-                .sql(")"),
-        )
+        .filter(lower(actors::username).eq(lower(username)))
         .select(DbActor::as_select())
         .first(conn)
         .await
         .optional()
+}
+
+/// A remote actor we already know by its handle: `domain` is `host[:port]`, as stored.
+pub async fn remote_by_handle(
+    conn: &mut AsyncPgConnection,
+    domain: &str,
+    username: &str,
+) -> QueryResult<Option<DbActor>> {
+    actors::table
+        .filter(actors::local.eq(false))
+        .filter(actors::domain.eq(domain))
+        .filter(lower(actors::username).eq(lower(username)))
+        .select(DbActor::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// What a local member's profile edit changes on their actor. `icon_url: None` keeps the
+/// current icon (diesel skips `None` fields of a changeset).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = actors)]
+pub struct ActorProfileChanges<'a> {
+    pub name: &'a str,
+    pub summary_html: &'a str,
+    pub icon_url: Option<&'a str>,
+}
+
+pub async fn update_profile(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    changes: &ActorProfileChanges<'_>,
+) -> QueryResult<()> {
+    diesel::update(actors::table.find(id))
+        .set((changes, actors::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Keeps a deleted remote actor as a marker (so it is not fetched again) without its profile.
+pub async fn mark_deleted(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+    diesel::update(actors::table.find(id))
+        .set((
+            actors::deleted_at.eq(Some(Utc::now())),
+            actors::name.eq(""),
+            actors::summary_html.eq(""),
+            actors::icon_url.eq(None::<String>),
+            actors::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }

@@ -166,22 +166,3 @@ pub async fn pause(
     .await?;
     Ok(())
 }
-
-/// Hosts with a problem (failing, unreachable, paused), worst first, for the admin page.
-pub async fn troubled(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<DbInstance>> {
-    instances::table
-        .filter(
-            instances::first_failure_at
-                .is_not_null()
-                .or(instances::unreachable_since.is_not_null())
-                .or(instances::retry_after_until.gt(diesel::dsl::now)),
-        )
-        .order((
-            instances::unreachable_since.asc().nulls_last(),
-            instances::first_failure_at.asc().nulls_last(),
-        ))
-        .limit(limit)
-        .select(DbInstance::as_select())
-        .load(conn)
-        .await
-}

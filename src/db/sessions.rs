@@ -78,15 +78,6 @@ pub async fn delete(conn: &mut AsyncPgConnection, token_hash: &str) -> QueryResu
         .map(|n| n > 0)
 }
 
-pub async fn delete_for_account(
-    conn: &mut AsyncPgConnection,
-    account_id: i64,
-) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id)))
-        .execute(conn)
-        .await
-}
-
 pub async fn delete_expired(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(diesel::dsl::now)))
         .execute(conn)
@@ -96,14 +87,6 @@ pub async fn delete_expired(conn: &mut AsyncPgConnection) -> QueryResult<usize> 
 pub async fn count_active(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     sessions::table
         .filter(sessions::expires_at.gt(diesel::dsl::now))
-        .count()
-        .get_result(conn)
-        .await
-}
-
-pub async fn count_for_account(conn: &mut AsyncPgConnection, account_id: i64) -> QueryResult<i64> {
-    sessions::table
-        .filter(sessions::account_id.eq(account_id))
         .count()
         .get_result(conn)
         .await

@@ -3,11 +3,7 @@
 //! actor's public activities).
 
 use crate::{
-    db::{
-        self,
-        actors::DbActor,
-        schema::{activities, actors},
-    },
+    db::{self, actors::DbActor},
     error::{AppError, AppResult},
     federation::{Data, negotiation::ACTIVITY_JSON, objects::AS_CONTEXT},
 };
@@ -15,8 +11,6 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -169,19 +163,16 @@ pub async fn outbox(data: &Data, actor: &DbActor, query: &PageQuery) -> AppResul
     let page = query.page()?;
     let id = actor.outbox_url.clone().ok_or_else(AppError::not_found)?;
     let mut conn = data.app_data().conn().await?;
-    let public_of_actor = activities::table
-        .filter(activities::actor_id.eq(actor.id))
-        .filter(activities::public.eq(true));
-    let total: i64 = public_of_actor.count().get_result(&mut conn).await?;
+    let total = db::activities::count_public_by_actor(&mut conn, actor.id).await?;
     let items = match page {
         Some(n) => {
-            let rows: Vec<Value> = public_of_actor
-                .order(activities::id.desc())
-                .offset((n - 1) * OUTBOX_PAGE_SIZE)
-                .limit(OUTBOX_PAGE_SIZE)
-                .select(activities::data)
-                .load(&mut conn)
-                .await?;
+            let rows = db::activities::public_page_by_actor(
+                &mut conn,
+                actor.id,
+                (n - 1) * OUTBOX_PAGE_SIZE,
+                OUTBOX_PAGE_SIZE,
+            )
+            .await?;
             Some(
                 rows.into_iter()
                     .map(|mut activity| {
@@ -217,15 +208,9 @@ pub async fn public_activity(data: &Data, uuid: &str) -> AppResult<(Value, Optio
     let ctx = data.app_data();
     let ap_id = ctx.urls.activity(&uuid);
     let mut conn = ctx.conn().await?;
-    let row: Option<(Value, Option<String>)> = activities::table
-        .inner_join(actors::table.on(actors::id.eq(activities::actor_id)))
-        .filter(activities::ap_id.eq(&ap_id))
-        .filter(activities::public.eq(true))
-        .select((activities::data, actors::url))
-        .first(&mut conn)
-        .await
-        .optional()?;
-    row.ok_or_else(AppError::not_found)
+    db::activities::public_with_actor_url(&mut conn, &ap_id)
+        .await?
+        .ok_or_else(AppError::not_found)
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use crate::{
         Data, FederationConfig,
         http_client::{self, ProbedResponse, Refused},
     },
+    urls::host_port,
 };
 use activitypub_federation::{
     activity_sending::SendActivityTask, error::Error as FederationError, traits::Activity,
@@ -136,15 +137,6 @@ pub async fn enqueue(
             .await?;
     }
     Ok(activity_id)
-}
-
-/// `host[:port]` of a URL: how instances (and our own domain) are named everywhere.
-pub fn host_port(url: &Url) -> Option<String> {
-    let host = url.host_str()?;
-    Some(match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    })
 }
 
 /// The inboxes that reach every remote follower of `actor_id`: one per shared inbox, else

@@ -24,10 +24,10 @@ use crate::{
             accept::Accept, check_origins, delete::Delete, follow::Follow, id_of, other::Other,
             reject::Reject, type_of, undo::Undo, update::Update,
         },
-        delivery::host_port,
         objects::is_local_url,
         signatures::{key_belongs_to, key_id_host, precheck},
     },
+    urls::host_port,
 };
 use activitypub_federation::{
     axum::inbox::{ActivityData, receive_activity},
@@ -271,18 +271,7 @@ pub fn json_too_deep(bytes: &[u8], max: usize) -> bool {
 
 /// `application/activity+json`, `application/ld+json` (any profile) or `application/json`.
 pub fn check_content_type(headers: &HeaderMap) -> AppResult<()> {
-    let mime = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
-    match mime.as_str() {
+    match crate::body::media_type(headers).as_str() {
         "application/activity+json" | "application/ld+json" | "application/json" => Ok(()),
         other => Err(AppError::new(
             ErrorKind::UnsupportedMediaType,
@@ -292,25 +281,6 @@ pub fn check_content_type(headers: &HeaderMap) -> AppResult<()> {
             ),
         )),
     }
-}
-
-async fn read_body(body: Body) -> AppResult<bytes::Bytes> {
-    axum::body::to_bytes(body, MAX_INBOX_BYTES)
-        .await
-        .map_err(|e| {
-            // axum reports http_body_util's LengthLimitError, here or as the source.
-            let too_large = e.to_string().contains("length limit")
-                || std::error::Error::source(&e)
-                    .is_some_and(|s| s.to_string().contains("length limit"));
-            if too_large {
-                AppError::new(
-                    ErrorKind::PayloadTooLarge,
-                    format!("activities are limited to {MAX_INBOX_BYTES} bytes"),
-                )
-            } else {
-                AppError::bad_request(format!("reading the body: {e}"))
-            }
-        })
 }
 
 /// `id`, `actor` and `type` of an activity, each required.
@@ -336,7 +306,14 @@ fn envelope(value: &Value) -> AppResult<(Url, Url)> {
 /// Receives one inbound request; the status is what the sender gets.
 pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Response {
     let started = Instant::now();
-    let rate_key = key_id_host(request.headers());
+    // Keyed on the claimed signing host *and* the connecting address: the host is read before
+    // the signature is checked, so a forger elsewhere must not drain a real server's allowance.
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let rate_key = key_id_host(request.headers()).map(|host| format!("{host} {peer}"));
     if let Some(host) = &rate_key
         && let Err(retry_after) = state.take_token(host)
     {
@@ -382,7 +359,7 @@ async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
             "request is not signed (no Signature header)",
         ));
     }
-    let bytes = read_body(body).await?;
+    let bytes = crate::body::read_capped(body, MAX_INBOX_BYTES).await?;
     let params = precheck(
         &parts.method,
         &parts.headers,

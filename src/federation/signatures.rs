@@ -99,7 +99,7 @@ pub fn key_id_host(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("signature")?.to_str().ok()?;
     let params = parse_signature(value).ok()?;
     let url = Url::parse(&params.key_id).ok()?;
-    crate::federation::delivery::host_port(&url).map(|h| h.to_ascii_lowercase())
+    crate::urls::host_port(&url).map(|h| h.to_ascii_lowercase())
 }
 
 /// Whether `key_id` names a key of `actor`: `{actor}#fragment` (Mastodon, Pleroma, Lemmy,
@@ -279,11 +279,8 @@ mod tests {
     use serde_json::Value;
 
     fn vectors() -> Value {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/fixtures/http-signatures/mastodon-cavage-vectors.json"
-        );
-        serde_json::from_str(&std::fs::read_to_string(path).expect("vectors")).expect("json")
+        let vectors = crate::testing::fixture("http-signatures/mastodon-cavage-vectors.json");
+        serde_json::from_str(&vectors).expect("json")
     }
 
     fn headers_of(vector: &Value) -> HeaderMap {

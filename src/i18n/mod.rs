@@ -73,33 +73,63 @@ mod tests {
         }
     }
 
-    /// Every key the templates and the code ask for exists: a missing one would show "?".
-    #[test]
-    fn every_used_key_exists() {
+    /// Every file of `src/` and `templates/` with its text, except the messages themselves.
+    fn sources() -> Vec<(std::path::PathBuf, String)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let call = regex::Regex::new(r#"\bt\("([a-z0-9_.]+)"\)"#).expect("regex");
-        let field_key = regex::Regex::new(r#""((?:field|error)\.[a-z0-9_.]+)""#).expect("regex");
-        let mut missing = Vec::new();
+        let messages = root.join("src/i18n/messages.rs");
+        let mut files = Vec::new();
         let mut stack = vec![root.join("templates"), root.join("src")];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
                 let path = entry.path();
                 if path.is_dir() {
                     stack.push(path);
-                    continue;
-                }
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                for cap in call.captures_iter(&text).chain(field_key.captures_iter(&text)) {
-                    let key = &cap[1];
-                    if !Lang::has(key) && !key.ends_with('.') && !key.ends_with(".html") {
-                        missing.push(format!("{}: {key}", path.display()));
-                    }
+                } else if path != messages
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                {
+                    files.push((path, text));
                 }
             }
         }
-        assert!(missing.is_empty(), "missing translations:\n{}", missing.join("\n"));
+        files
+    }
+
+    /// Every key the templates and the code ask for exists: a missing one would show "?".
+    #[test]
+    fn every_used_key_exists() {
+        let call = regex::Regex::new(r#"\bt\("([a-z0-9_.]+)"\)"#).expect("regex");
+        let field_key = regex::Regex::new(r#""((?:field|error)\.[a-z0-9_.]+)""#).expect("regex");
+        let mut missing = Vec::new();
+        for (path, text) in sources() {
+            for cap in call
+                .captures_iter(&text)
+                .chain(field_key.captures_iter(&text))
+            {
+                let key = &cap[1];
+                if !Lang::has(key) && !key.ends_with('.') && !key.ends_with(".html") {
+                    missing.push(format!("{}: {key}", path.display()));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "missing translations:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    /// Every defined key is asked for somewhere, by its full name (keys are never built with
+    /// `format!`, so that this test and the one above can see them): a sentence nobody shows is
+    /// a sentence nobody maintains.
+    #[test]
+    fn every_defined_key_is_used() {
+        let sources: String = sources().into_iter().map(|(_, text)| text).collect();
+        let unused: Vec<&str> = messages::MESSAGES
+            .iter()
+            .map(|(key, _, _)| *key)
+            .filter(|key| !sources.contains(&format!("\"{key}\"")))
+            .collect();
+        assert!(unused.is_empty(), "keys defined but never used: {unused:?}");
     }
 
     #[test]

@@ -8,7 +8,6 @@ use crate::{
         accounts::DbAccount,
         actors::DbActor,
         follows::{ACCEPTED, DbFollow, PENDING, REJECTED},
-        schema::actors,
     },
     error::{AppError, AppResult, ErrorKind},
     federation::{
@@ -28,8 +27,7 @@ use activitypub_federation::{
     traits::Actor,
 };
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use std::net::IpAddr;
 use url::{Host, Url};
@@ -217,18 +215,7 @@ async fn known_target(data: &Data, input: &str) -> AppResult<Option<DbActor>> {
             if host == ctx.config.domain().to_ascii_lowercase() {
                 db::actors::local_by_username(&mut conn, &user).await?
             } else {
-                actors::table
-                    .filter(actors::local.eq(false))
-                    .filter(actors::domain.eq(&host))
-                    .filter(
-                        diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = lower(")
-                            .bind::<diesel::sql_types::Text, _>(&user)
-                            .sql(")"),
-                    )
-                    .select(DbActor::as_select())
-                    .first(&mut conn)
-                    .await
-                    .optional()?
+                db::actors::remote_by_handle(&mut conn, &host, &user).await?
             }
         }
     })
@@ -572,16 +559,7 @@ pub async fn remove_deleted_actor(conn: &mut AsyncPgConnection, actor_id: i64) -
                 "a local actor cannot be deleted from elsewhere",
             ));
         }
-        diesel::update(actors::table.find(actor_id))
-            .set((
-                actors::deleted_at.eq(Some(Utc::now())),
-                actors::name.eq(""),
-                actors::summary_html.eq(""),
-                actors::icon_url.eq(None::<String>),
-                actors::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
+        db::actors::mark_deleted(conn, actor_id).await?;
         db::follows::delete_all_of(conn, actor_id).await?;
         Ok(())
     })

@@ -6,7 +6,7 @@
 use crate::{
     context::AppContext,
     db::login_failures::{self, SCOPE_ACCOUNT, SCOPE_IP},
-    error::{AppError, AppResult, ErrorKind},
+    error::AppResult,
 };
 use chrono::{Duration, Utc};
 
@@ -20,19 +20,6 @@ const RETENTION_HOURS: i64 = 24;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limited {
     pub retry_after_secs: i64,
-}
-
-impl Limited {
-    pub fn into_error(self) -> AppError {
-        AppError::new(
-            ErrorKind::TooManyRequests,
-            format!(
-                "too many failed logins, retry in {} s",
-                self.retry_after_secs
-            ),
-        )
-        .with_message("login.rate_limited")
-    }
 }
 
 fn window_start() -> chrono::DateTime<Utc> {

@@ -10,15 +10,13 @@ use crate::{
     db::{
         self,
         accounts::{DbAccount, ProfileChanges},
-        schema::{accounts, actors},
     },
     error::{AppError, AppResult, FieldErrors},
     i18n::Lang,
     sanitize::SafeHtml,
     service::{follows, tokens},
 };
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::AsyncConnection;
 use std::path::{Path, PathBuf};
 
 pub const MAX_DISPLAY_NAME: usize = 100;
@@ -291,29 +289,16 @@ pub async fn update_profile(
             } else {
                 changes.display_name.clone()
             };
-            match &icon_url {
-                Some(icon) => {
-                    diesel::update(actors::table.find(actor_id))
-                        .set((
-                            actors::name.eq(&actor_name),
-                            actors::summary_html.eq(&changes.bio_html),
-                            actors::icon_url.eq(icon),
-                            actors::updated_at.eq(diesel::dsl::now),
-                        ))
-                        .execute(conn)
-                        .await?;
-                }
-                None => {
-                    diesel::update(actors::table.find(actor_id))
-                        .set((
-                            actors::name.eq(&actor_name),
-                            actors::summary_html.eq(&changes.bio_html),
-                            actors::updated_at.eq(diesel::dsl::now),
-                        ))
-                        .execute(conn)
-                        .await?;
-                }
-            }
+            db::actors::update_profile(
+                conn,
+                actor_id,
+                &db::actors::ActorProfileChanges {
+                    name: &actor_name,
+                    summary_html: &changes.bio_html,
+                    icon_url: icon_url.as_deref(),
+                },
+            )
+            .await?;
             // Followers elsewhere learn of the change (`Update` of the actor), in the same
             // transaction: no profile change without its delivery, and the reverse.
             let actor = db::actors::by_id(conn, actor_id).await?;
@@ -366,13 +351,7 @@ async fn remove_avatar_file(path: &Path) {
 /// Records the interface language the member chose (`None`: the instance default).
 pub async fn set_language(ctx: &AppContext, account_id: i64, lang: Option<Lang>) -> AppResult<()> {
     let mut conn = ctx.conn().await?;
-    diesel::update(accounts::table.find(account_id))
-        .set((
-            accounts::language.eq(lang.map(|l| l.code())),
-            accounts::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(&mut conn)
-        .await?;
+    db::accounts::set_language(&mut conn, account_id, lang.map(|l| l.code())).await?;
     Ok(())
 }
 

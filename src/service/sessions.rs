@@ -7,7 +7,7 @@
 use crate::{
     context::AppContext,
     db::{self, accounts::DbAccount, sessions::NewSession},
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppError, AppResult},
     service::{accounts, login_limits, tokens},
 };
 use chrono::{DateTime, Duration, Utc};
@@ -143,28 +143,6 @@ impl From<AppError> for LoginError {
 impl From<diesel::result::Error> for LoginError {
     fn from(e: diesel::result::Error) -> Self {
         LoginError::Other(e.into())
-    }
-}
-
-impl LoginError {
-    /// The same failure as an `AppError` (for the JSON API and generic pages).
-    pub fn into_app_error(self) -> AppError {
-        match self {
-            LoginError::RateLimited(limited) => limited.into_error(),
-            LoginError::BadCredentials => AppError::field("login", "field.credentials.invalid"),
-            LoginError::Missing(fields) => AppError::fields(
-                fields
-                    .into_iter()
-                    .map(|f| crate::error::FieldError {
-                        field: f.to_string(),
-                        message_key: "field.required",
-                    })
-                    .collect(),
-            ),
-            LoginError::Suspended => AppError::new(ErrorKind::Forbidden, "account suspended")
-                .with_message("login.suspended"),
-            LoginError::Other(e) => e,
-        }
     }
 }
 

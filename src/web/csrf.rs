@@ -13,7 +13,6 @@
 
 use crate::error::{AppError, AppResult};
 use axum::{
-    body::Bytes,
     extract::{FromRequest, FromRequestParts, Request},
     http::{Method, header, request::Parts},
     middleware::Next,
@@ -135,7 +134,7 @@ where
 {
     type Rejection = Response;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Response> {
         let (parts, body) = request.into_parts();
         let token = CsrfToken::from_parts(&parts).map_err(IntoResponse::into_response)?;
         let is_form = parts
@@ -143,24 +142,13 @@ where
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let request = Request::from_parts(parts, body);
         if !is_form {
             // Whatever it is, it is not one of our forms: refuse as a forgery.
             return Err(rejected().into_response());
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            AppError::new(
-                crate::error::ErrorKind::PayloadTooLarge,
-                format!("form body: {e}"),
-            )
-            .into_response()
-        })?;
-        if bytes.len() > MAX_FORM_BYTES {
-            return Err(
-                AppError::new(crate::error::ErrorKind::PayloadTooLarge, "form too large")
-                    .into_response(),
-            );
-        }
+        let bytes = crate::body::read_capped(body, MAX_FORM_BYTES)
+            .await
+            .map_err(IntoResponse::into_response)?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| AppError::bad_request(format!("form: {e}")).into_response())?;
         let submitted = pairs

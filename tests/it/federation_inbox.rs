@@ -762,13 +762,9 @@ async fn database_down_is_503_never_202() {
 #[tokio::test(flavor = "multi_thread")]
 async fn update_of_an_actor_refreshes_it_and_only_it_may_update_itself() {
     let (app, bob) = setup().await;
-    let mut doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/fixtures/mastodon/objects/person.json"
-        ))
-        .expect("fixture"),
-    )
+    let mut doc: Value = serde_json::from_str(&culturecnous::testing::fixture(
+        "mastodon/objects/person.json",
+    ))
     .expect("json");
     let base = "http://remote.example:1234";
     doc["id"] = json!(bob.id());

@@ -11,10 +11,7 @@ use culturecnous::{
     db,
     federation::{
         delivery::{OutgoingActivity, drain, enqueue},
-        http_client::{
-            BodyError, MAX_BODY_BYTES, Refused, build_client, check_ip, forbidden_range,
-            read_body_limited,
-        },
+        http_client::{MAX_BODY_BYTES, Refused, build_client, check_ip, forbidden_range},
     },
 };
 use std::net::IpAddr;
@@ -144,40 +141,6 @@ async fn redirects_are_not_followed() {
         "the 302 comes back as is"
     );
     assert_eq!(sink.received().len(), 1);
-}
-
-#[tokio::test]
-async fn bodies_are_capped() {
-    let sink = Sink::start().await;
-    let client = build_client(true, "test").expect("client");
-    sink.answer(Answer {
-        status: StatusCode::OK,
-        body_len: 2 * MAX_BODY_BYTES,
-        ..Answer::default()
-    });
-    let response = client
-        .get(sink.url("/big").as_str())
-        .send()
-        .await
-        .expect("response");
-    assert!(matches!(
-        read_body_limited(response, MAX_BODY_BYTES).await,
-        Err(BodyError::TooLarge(_))
-    ));
-    sink.answer(Answer {
-        status: StatusCode::OK,
-        body_len: MAX_BODY_BYTES / 2,
-        ..Answer::default()
-    });
-    let response = client
-        .get(sink.url("/half").as_str())
-        .send()
-        .await
-        .expect("response");
-    let body = read_body_limited(response, MAX_BODY_BYTES)
-        .await
-        .expect("fits");
-    assert_eq!(body.len(), MAX_BODY_BYTES / 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -466,6 +466,32 @@ async fn register_without_a_valid_csrf_token_is_forbidden_and_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_form_is_413_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let mut browser = Browser::new(&app);
+    let token = browser.csrf("/inscription").await;
+    let huge = "a".repeat(culturecnous::web::csrf::MAX_FORM_BYTES);
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("kind", "individual"),
+        ("display_name", huge.as_str()),
+        ("username", "eve"),
+        ("email", "eve@example.org"),
+        ("password", "une phrase de passe"),
+    ];
+    let r = browser.post_form("/inscription", &fields).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert_eq!(account_count(&app).await, 0);
+    // Just under the cap, the same form is read (and refused for its too long name).
+    let fits = "a".repeat(culturecnous::web::csrf::MAX_FORM_BYTES / 2);
+    let mut fields = fields;
+    fields[2] = ("display_name", fits.as_str());
+    let r = browser.post_form("/inscription", &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(account_count(&app).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn cross_site_posts_are_refused_even_with_a_token() {
     let app = TestApp::new().await;
     let mut browser = Browser::new(&app);
@@ -1391,4 +1417,57 @@ async fn suspended_accounts_cannot_log_in_and_lose_their_sessions() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert!(r.body.contains("Ce compte est suspendu."), "{}", r.body);
     assert!(set_cookie(&r, "session").is_none());
+}
+
+/// Usernames and e-mails match whatever their case, through the `lower(…)` indexes.
+#[tokio::test(flavor = "multi_thread")]
+async fn account_lookups_ignore_case() {
+    let app = TestApp::new().await;
+    let alice = app.create_user("alice", "member").await;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    for login in ["ALICE", "Alice@Example.ORG", " alice "] {
+        let found = db::accounts::by_login(&mut conn, login)
+            .await
+            .expect("query")
+            .unwrap_or_else(|| panic!("{login} not found"));
+        assert_eq!(found.id, alice.id);
+    }
+    assert!(
+        db::accounts::by_login(&mut conn, "alicia")
+            .await
+            .expect("query")
+            .is_none()
+    );
+    assert!(
+        db::accounts::username_taken(&mut conn, "ALICE")
+            .await
+            .expect("query")
+    );
+    assert!(
+        !db::accounts::username_taken(&mut conn, "bob")
+            .await
+            .expect("query")
+    );
+    assert!(
+        db::accounts::email_taken(&mut conn, "ALICE@example.org")
+            .await
+            .expect("query")
+    );
+    assert!(
+        !db::accounts::email_taken(&mut conn, "bob@example.org")
+            .await
+            .expect("query")
+    );
+    let actor = db::actors::local_by_username(&mut conn, "Alice")
+        .await
+        .expect("query")
+        .expect("actor");
+    assert_eq!(actor.id, alice.actor_id);
+    // A local actor is no remote one, whatever its domain.
+    assert!(
+        db::actors::remote_by_handle(&mut conn, &actor.domain, "ALICE")
+            .await
+            .expect("query")
+            .is_none()
+    );
 }

@@ -7,9 +7,8 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         Data,
-        activities::{FollowRef, follow::Follow},
+        activities::{follow::Follow, receive_follow_answer, verify_follow_answer},
     },
-    service,
 };
 use activitypub_federation::{
     fetch::object_id::ObjectId, kinds::activity::AcceptType,
@@ -64,37 +63,19 @@ impl Activity for Accept {
 
     /// Only the followed actor may accept.
     async fn verify(&self, data: &Data) -> AppResult<()> {
-        if let Some(reference) = FollowRef::from_value(&self.object) {
-            let mut conn = data.app_data().conn().await?;
-            service::follows::find_outbound_follow(&mut conn, &reference, self.actor.inner())
-                .await?;
-        }
-        Ok(())
+        verify_follow_answer(data, &self.object, self.actor.inner()).await
     }
 
     async fn receive(self, data: &Data) -> AppResult<()> {
-        let Some(reference) = FollowRef::from_value(&self.object) else {
-            return Ok(());
-        };
-        service::follows::follow_answered(
-            data.app_data(),
-            &self.id,
-            &reference,
-            self.actor.inner(),
-            true,
-        )
-        .await
+        receive_follow_answer(data, &self.id, &self.object, self.actor.inner(), true).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(path: &str) -> String {
-        let full = format!("{}/../shared/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-    }
+    use crate::federation::activities::FollowRef;
+    use crate::testing::fixture;
 
     #[test]
     fn fixture_accepts_parse_and_name_a_follow() {

@@ -75,11 +75,7 @@ impl Activity for Delete {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(path: &str) -> String {
-        let full = format!("{}/../shared/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-    }
+    use crate::testing::fixture;
 
     #[test]
     fn fixture_deletes_parse_and_are_not_actor_deletions() {

@@ -85,11 +85,7 @@ impl Activity for Follow {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(path: &str) -> String {
-        let full = format!("{}/../shared/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-    }
+    use crate::testing::fixture;
 
     #[test]
     fn fixture_follows_parse() {

@@ -7,9 +7,8 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         Data,
-        activities::{FollowRef, follow::Follow},
+        activities::{follow::Follow, receive_follow_answer, verify_follow_answer},
     },
-    service,
 };
 use activitypub_federation::{
     fetch::object_id::ObjectId, kinds::activity::RejectType,
@@ -64,32 +63,18 @@ impl Activity for Reject {
 
     /// Only the followed actor may refuse.
     async fn verify(&self, data: &Data) -> AppResult<()> {
-        if let Some(reference) = FollowRef::from_value(&self.object) {
-            let mut conn = data.app_data().conn().await?;
-            service::follows::find_outbound_follow(&mut conn, &reference, self.actor.inner())
-                .await?;
-        }
-        Ok(())
+        verify_follow_answer(data, &self.object, self.actor.inner()).await
     }
 
     async fn receive(self, data: &Data) -> AppResult<()> {
-        let Some(reference) = FollowRef::from_value(&self.object) else {
-            return Ok(());
-        };
-        service::follows::follow_answered(
-            data.app_data(),
-            &self.id,
-            &reference,
-            self.actor.inner(),
-            false,
-        )
-        .await
+        receive_follow_answer(data, &self.id, &self.object, self.actor.inner(), false).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::federation::activities::FollowRef;
 
     #[test]
     fn reject_by_id_or_embedded_parses() {

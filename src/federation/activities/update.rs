@@ -114,14 +114,9 @@ mod tests {
 
     #[test]
     fn update_of_an_actor_or_of_something_else() {
-        let person: Value = serde_json::from_str(
-            &std::fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/fixtures/mastodon/objects/person.json"
-            ))
-            .expect("fixture"),
-        )
-        .expect("json");
+        let person: Value =
+            serde_json::from_str(&crate::testing::fixture("mastodon/objects/person.json"))
+                .expect("json");
         let update: Update = serde_json::from_value(json!({
             "type": "Update", "id": "https://masto.qa.urbanwildlife.biz/users/mastodon#updates/1",
             "actor": "https://masto.qa.urbanwildlife.biz/users/mastodon",

@@ -14,10 +14,10 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         Data,
-        delivery::host_port,
         objects::{actor_context, is_local_url, same_origin},
     },
     sanitize::SafeHtml,
+    urls::host_port,
 };
 use activitypub_federation::{
     fetch::object_id::ObjectId,
@@ -453,11 +453,7 @@ impl Actor for DbActor {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(path: &str) -> String {
-        let full = format!("{}/../shared/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-    }
+    use crate::testing::fixture;
 
     const ACTOR_FIXTURES: &[&str] = &[
         "mastodon/objects/person.json",

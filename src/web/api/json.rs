@@ -10,7 +10,7 @@ use crate::error::{AppError, ErrorKind, FieldError};
 use axum::{
     body::Bytes,
     extract::{FromRequest, Request},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -21,18 +21,7 @@ pub struct ApiJson<T>(pub T);
 
 /// `application/json`, or any `application/…+json` (e.g. `merge-patch+json`), parameters allowed.
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = crate::body::media_type(headers);
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -266,7 +255,10 @@ mod tests {
     fn json_content_types() {
         let headers = |v: &str| {
             let mut h = HeaderMap::new();
-            h.insert(header::CONTENT_TYPE, v.parse().expect("header value"));
+            h.insert(
+                axum::http::header::CONTENT_TYPE,
+                v.parse().expect("header value"),
+            );
             h
         };
         assert!(is_json(&headers("application/json")));

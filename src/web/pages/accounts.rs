@@ -12,7 +12,10 @@ use crate::{
     web::{
         auth::{self, ClientIp, MaybeUser},
         csrf::{CsrfForm, CsrfToken},
-        pages::{PageLang, forms::FormState, layout::set_flash, local_path, render, render_status},
+        pages::{
+            PageLang, forms::FormState, layout::redirect_with_flash, local_path, render,
+            render_status,
+        },
     },
 };
 use askama::Template;
@@ -104,12 +107,11 @@ fn logged_in_redirect(
     session: &sessions::OpenedSession,
     flash: &'static str,
 ) -> Response {
-    let mut response = Redirect::to(target).into_response();
+    let mut response = redirect_with_flash(ctx, target, flash);
     auth::add_cookie(
         &mut response,
         auth::session_cookie(ctx, &session.token, session.expires_at),
     );
-    set_flash(ctx, &mut response, flash);
     response
 }
 
@@ -290,8 +292,7 @@ async fn http_post_logout(
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     close_previous_session(ctx, &headers).await?;
-    let mut response = Redirect::to("/").into_response();
+    let mut response = redirect_with_flash(ctx, "/", "flash.logged_out");
     auth::add_cookie(&mut response, auth::clear_session_cookie(ctx));
-    set_flash(ctx, &mut response, "flash.logged_out");
     Ok(response)
 }

@@ -13,14 +13,14 @@ use crate::{
     web::{
         auth::{Admin, Moderator},
         csrf::{CsrfForm, CsrfToken},
-        pages::{PageLang, layout::set_flash, render},
+        pages::{PageLang, layout::redirect_with_flash, render},
     },
 };
 use askama::Template;
 use axum::{
     Router,
     extract::{Path, Query},
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -125,8 +125,6 @@ async fn http_post_role(
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     let changed = admin::change_role(ctx, &user, &username, &form.role).await?;
-    let mut response =
-        Redirect::to(&format!("/admin/comptes#compte-{}", changed.username)).into_response();
-    set_flash(ctx, &mut response, "flash.role_changed");
-    Ok(response)
+    let to = format!("/admin/comptes#compte-{}", changed.username);
+    Ok(redirect_with_flash(ctx, &to, "flash.role_changed"))
 }

@@ -10,14 +10,14 @@ use crate::{
     web::{
         auth::CurrentUser,
         csrf::{CsrfForm, CsrfToken},
-        pages::{PageLang, forms::FormState, layout::set_flash, render_status},
+        pages::{PageLang, forms::FormState, layout::redirect_with_flash, render_status},
     },
 };
 use askama::Template;
 use axum::{
     Router,
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -126,14 +126,12 @@ async fn http_post_follow(
 ) -> AppResult<Response> {
     match follows::request_follow(&data, &user.account, &form.target).await {
         Ok(state) => {
-            let mut response = Redirect::to("/suivre").into_response();
             let key = match state {
                 FollowState::Pending => "flash.follow_pending",
                 FollowState::Accepted => "flash.follow_accepted",
                 FollowState::Rejected => "flash.follow_rejected",
             };
-            set_flash(data.app_data(), &mut response, key);
-            Ok(response)
+            Ok(redirect_with_flash(data.app_data(), "/suivre", key))
         }
         Err(e) if e.kind == ErrorKind::Validation => {
             page(
@@ -159,11 +157,11 @@ async fn http_post_unfollow(
     CsrfForm(form): CsrfForm<TargetForm>,
 ) -> AppResult<Response> {
     match follows::unfollow(&data, &user.account, &form.target).await {
-        Ok(()) => {
-            let mut response = Redirect::to("/suivre").into_response();
-            set_flash(data.app_data(), &mut response, "flash.unfollowed");
-            Ok(response)
-        }
+        Ok(()) => Ok(redirect_with_flash(
+            data.app_data(),
+            "/suivre",
+            "flash.unfollowed",
+        )),
         Err(e) if e.kind == ErrorKind::Validation => {
             page(
                 &data,

@@ -7,7 +7,10 @@
 //! The value is request-scoped (a tokio task-local), not global state.
 
 use crate::{i18n::Lang, web::csrf::CsrfState};
-use axum::{http::HeaderValue, response::Response};
+use axum::{
+    http::HeaderValue,
+    response::{IntoResponse, Redirect, Response},
+};
 use std::{
     future::Future,
     sync::{
@@ -145,6 +148,18 @@ pub fn current_lang() -> Option<Lang> {
 /// so a forged cookie can at most display one of our own sentences.
 pub fn flash_key(value: &str) -> Option<String> {
     (value.starts_with("flash.") && Lang::has(value)).then(|| value.to_string())
+}
+
+/// The answer to a form POST that succeeded: back to a page (post/redirect/get), which shows
+/// the flash message `key`.
+pub fn redirect_with_flash(
+    ctx: &crate::context::AppContext,
+    to: &str,
+    key: &'static str,
+) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    set_flash(ctx, &mut response, key);
+    response
 }
 
 /// Sets a flash message (an i18n key of the `flash.` family) shown on the next page.

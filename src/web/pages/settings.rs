@@ -8,7 +8,7 @@ use crate::{
     web::{
         auth::CurrentUser,
         csrf::{self, CsrfToken},
-        pages::{PageLang, forms::FormState, layout::set_flash, render, render_status},
+        pages::{PageLang, forms::FormState, layout::redirect_with_flash, render, render_status},
     },
 };
 use askama::Template;
@@ -16,7 +16,7 @@ use axum::{
     Router,
     extract::{DefaultBodyLimit, Multipart, multipart::MultipartRejection},
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::{Redirect, Response},
     routing::get,
 };
 
@@ -218,10 +218,8 @@ async fn http_post_profile_settings(
 
     match profile::update_profile(ctx, &user.account, &input, submitted.avatar).await {
         Ok(updated) => {
-            let mut response =
-                Redirect::to(&format!("/users/{}", updated.username)).into_response();
-            set_flash(ctx, &mut response, "flash.profile_saved");
-            Ok(response)
+            let to = format!("/users/{}", updated.username);
+            Ok(redirect_with_flash(ctx, &to, "flash.profile_saved"))
         }
         Err(e) if e.kind == ErrorKind::Validation => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,

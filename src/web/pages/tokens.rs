@@ -9,7 +9,7 @@ use crate::{
     web::{
         auth::CurrentUser,
         csrf::{CsrfForm, CsrfToken},
-        pages::{PageLang, forms::FormState, layout::set_flash, render_status},
+        pages::{PageLang, forms::FormState, layout::redirect_with_flash, render_status},
     },
 };
 use askama::Template;
@@ -17,7 +17,7 @@ use axum::{
     Router,
     extract::Path,
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
     routing::{get, post},
 };
 use chrono::{DateTime, Utc};
@@ -184,9 +184,11 @@ async fn http_post_revoke_token(
     let ctx = data.app_data();
     let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
     tokens::revoke_token(ctx, &user.account, id).await?;
-    let mut response = Redirect::to("/parametres/jetons").into_response();
-    set_flash(ctx, &mut response, "flash.token_revoked");
-    Ok(response)
+    Ok(redirect_with_flash(
+        ctx,
+        "/parametres/jetons",
+        "flash.token_revoked",
+    ))
 }
 
 #[cfg(test)]

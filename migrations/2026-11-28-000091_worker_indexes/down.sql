@@ -1,0 +1,2 @@
+DROP INDEX actors_remote_inbox;
+DROP INDEX deliveries_delivered;

@@ -11,9 +11,17 @@ pub mod instances;
 pub mod login_failures;
 pub mod pool;
 pub mod postgres;
+pub mod posts;
 pub mod received_activities;
 pub mod schema;
 pub mod sessions;
 
 pub use diesel_async::AsyncPgConnection as Conn;
+
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// SQL `lower(text)`. Case-insensitive lookups compare `lower(column)` so that the
+    /// `lower(…)` expression indexes of the migrations serve them, with the value bound.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
 pub use pool::{DbPool, PooledConn};

@@ -128,6 +128,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    posts (id) {
+        id -> Int8,
+        category -> Text,
+        ap_id -> Text,
+        author_actor_id -> Int8,
+        account_id -> Nullable<Int8>,
+        as_page -> Bool,
+        title -> Text,
+        slug -> Text,
+        summary -> Text,
+        body_markdown -> Text,
+        body_html -> Text,
+        cover_image_path -> Nullable<Text>,
+        cover_image_alt -> Nullable<Text>,
+        hashtags -> Array<Text>,
+        kind -> Nullable<Text>,
+        deadline -> Nullable<Date>,
+        disciplines -> Array<Text>,
+        commune -> Text,
+        draft -> Bool,
+        published_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     received_activities (ap_id) {
         ap_id -> Text,
         received_at -> Timestamptz,
@@ -150,6 +178,8 @@ diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(activities -> actors (actor_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(deliveries -> activities (activity_id));
+diesel::joinable!(posts -> accounts (account_id));
+diesel::joinable!(posts -> actors (author_actor_id));
 diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -161,6 +191,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     follows,
     instances,
     login_failures,
+    posts,
     received_activities,
     sessions,
 );

@@ -7,5 +7,6 @@ pub mod admin;
 pub mod follows;
 pub mod login_limits;
 pub mod profile;
+pub mod publishing;
 pub mod sessions;
 pub mod tokens;

@@ -12,6 +12,7 @@ mod federation_actors;
 mod federation_inbox;
 mod follows;
 mod foundation;
+mod publishing;
 mod sink;
 mod ssrf;
 mod web_accounts;

@@ -3,6 +3,7 @@
 //! `receive()` writes, inside one transaction that starts with the duplicate-activity guard.
 
 pub mod accept;
+pub mod create_or_update;
 pub mod delete;
 pub mod follow;
 pub mod other;
@@ -13,7 +14,8 @@ pub mod update;
 use crate::{
     context::AppContext,
     error::{AppError, AppResult},
-    federation::objects::same_origin,
+    federation::{Data, objects::same_origin},
+    service,
 };
 use serde::{Deserialize, Deserializer, de::DeserializeOwned};
 use serde_json::Value;
@@ -103,6 +105,30 @@ impl FollowRef {
             FollowRef::Embedded { id, .. } => id.as_ref(),
         }
     }
+}
+
+/// `verify()` of Accept and Reject: only the followed actor may answer a Follow (an object
+/// that is no Follow is not ours to check).
+async fn verify_follow_answer(data: &Data, object: &Value, answering: &Url) -> AppResult<()> {
+    if let Some(reference) = FollowRef::from_value(object) {
+        let mut conn = data.app_data().conn().await?;
+        service::follows::find_outbound_follow(&mut conn, &reference, answering).await?;
+    }
+    Ok(())
+}
+
+/// `receive()` of Accept (`accepted`) and Reject.
+async fn receive_follow_answer(
+    data: &Data,
+    id: &Url,
+    object: &Value,
+    answering: &Url,
+    accepted: bool,
+) -> AppResult<()> {
+    let Some(reference) = FollowRef::from_value(object) else {
+        return Ok(());
+    };
+    service::follows::follow_answered(data.app_data(), id, &reference, answering, accepted).await
 }
 
 /// Types whose embedded `object` legitimately lives on another origin: Accept and Reject

@@ -1,5 +1,7 @@
 //! Protocol structs (what goes over the wire) beside their `impl Object`/`Actor`.
 
+pub mod article;
+pub mod note;
 pub mod person;
 
 use serde_json::{Value, json};
@@ -45,7 +47,7 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
 
 /// Whether `url` names something on this instance (same host and port as our domain).
 pub fn is_local_url(data: &crate::federation::Data, url: &Url) -> bool {
-    crate::federation::delivery::host_port(url).as_deref() == Some(data.domain())
+    crate::urls::host_port(url).as_deref() == Some(data.domain())
 }
 
 #[cfg(test)]

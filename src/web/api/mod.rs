@@ -15,6 +15,7 @@ pub mod follows;
 pub mod json;
 pub mod me;
 pub mod openapi;
+pub mod posts;
 pub mod tokens;
 
 pub use auth::ApiUser;
@@ -28,4 +29,5 @@ pub fn api_routes() -> Router {
         .merge(me::routes())
         .merge(follows::routes())
         .merge(tokens::routes())
+        .merge(posts::routes())
 }

@@ -86,6 +86,7 @@ impl Modify for BearerScheme {
         (name = "accounts", description = "The caller's account"),
         (name = "tokens", description = "Personal access tokens"),
         (name = "follows", description = "Following accounts across the fediverse"),
+        (name = "publishing", description = "Blog posts and announcements"),
     )
 )]
 struct BaseApi;
@@ -96,6 +97,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::me::MeApi::openapi())
         .merge_from(api::follows::FollowsApi::openapi())
         .merge_from(api::tokens::TokensApi::openapi())
+        .merge_from(api::posts::PostsApi::openapi())
 }
 
 pub fn routes() -> Router {

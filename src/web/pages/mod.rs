@@ -9,6 +9,7 @@ pub mod home;
 pub mod lang;
 pub mod layout;
 pub mod media;
+pub mod posts;
 pub mod profile;
 pub mod settings;
 pub mod tokens;
@@ -37,6 +38,7 @@ pub fn routes() -> Router {
         .merge(admin_federation::routes())
         .merge(lang::routes())
         .merge(media::routes())
+        .merge(posts::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -1,0 +1,291 @@
+//! Blog posts and announcements: one table, told apart by `category`.
+
+use super::schema::posts;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+pub const CATEGORY_POST: &str = "post";
+pub const CATEGORY_ANNOUNCEMENT: &str = "announcement";
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, PartialEq)]
+#[diesel(table_name = posts)]
+pub struct DbPost {
+    pub id: i64,
+    pub category: String,
+    pub ap_id: String,
+    pub author_actor_id: i64,
+    pub account_id: Option<i64>,
+    pub as_page: bool,
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub body_markdown: String,
+    /// Written only from a `SafeHtml` (see `service::publishing`).
+    pub body_html: String,
+    pub cover_image_path: Option<String>,
+    pub cover_image_alt: Option<String>,
+    pub hashtags: Vec<String>,
+    pub kind: Option<String>,
+    pub deadline: Option<NaiveDate>,
+    pub disciplines: Vec<String>,
+    pub commune: String,
+    pub draft: bool,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl DbPost {
+    pub fn is_announcement(&self) -> bool {
+        self.category == CATEGORY_ANNOUNCEMENT
+    }
+
+    /// Visible to everyone: published and not deleted.
+    pub fn is_public(&self) -> bool {
+        !self.draft && self.deleted_at.is_none()
+    }
+
+    /// An announcement is closed ("clos") once its deadline day is over.
+    pub fn is_closed(&self, today: NaiveDate) -> bool {
+        self.deadline.is_some_and(|d| d < today)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = posts)]
+pub struct NewPost {
+    pub id: i64,
+    pub category: String,
+    pub ap_id: String,
+    pub author_actor_id: i64,
+    pub account_id: Option<i64>,
+    pub as_page: bool,
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub hashtags: Vec<String>,
+    pub kind: Option<String>,
+    pub deadline: Option<NaiveDate>,
+    pub disciplines: Vec<String>,
+    pub commune: String,
+    pub draft: bool,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// The columns an edit rewrites.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = posts, treat_none_as_null = true)]
+pub struct PostChanges {
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub hashtags: Vec<String>,
+    pub kind: Option<String>,
+    pub deadline: Option<NaiveDate>,
+    pub disciplines: Vec<String>,
+    pub commune: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The id the next row will get: the AP id (`/posts/{id}`) is built from it before the insert.
+pub async fn next_id(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "nextval('posts_id_seq')",
+    ))
+    .get_result(conn)
+    .await
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewPost) -> QueryResult<DbPost> {
+    diesel::insert_into(posts::table)
+        .values(new)
+        .returning(DbPost::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<DbPost>> {
+    posts::table
+        .find(id)
+        .select(DbPost::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The row locked until the end of the transaction (edits and deletes serialise on it).
+pub async fn by_id_for_update(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+) -> QueryResult<Option<DbPost>> {
+    posts::table
+        .find(id)
+        .select(DbPost::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    changes: &PostChanges,
+) -> QueryResult<DbPost> {
+    diesel::update(posts::table.find(id))
+        .set(changes)
+        .returning(DbPost::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn mark_published(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    at: DateTime<Utc>,
+) -> QueryResult<DbPost> {
+    diesel::update(posts::table.find(id))
+        .set((
+            posts::draft.eq(false),
+            posts::published_at.eq(at),
+            posts::updated_at.eq(at),
+        ))
+        .returning(DbPost::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn mark_deleted(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(posts::table.find(id))
+        .set((posts::deleted_at.eq(at), posts::updated_at.eq(at)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Filters of the announcement list; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct AnnouncementFilter {
+    pub kind: Option<String>,
+    /// Matched without regard to case.
+    pub discipline: Option<String>,
+    /// Matched without regard to case.
+    pub commune: Option<String>,
+    /// `Some(true)`: deadline not passed (or none); `Some(false)`: closed.
+    pub open: Option<bool>,
+}
+
+fn announcements_query<'a>(
+    filter: &'a AnnouncementFilter,
+    today: NaiveDate,
+) -> posts::BoxedQuery<'a, diesel::pg::Pg> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let mut query = posts::table
+        .filter(posts::category.eq(CATEGORY_ANNOUNCEMENT))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::draft.eq(false))
+        .into_boxed();
+    if let Some(kind) = &filter.kind {
+        query = query.filter(posts::kind.eq(kind));
+    }
+    if let Some(discipline) = &filter.discipline {
+        query = query.filter(
+            sql::<Bool>(
+                "EXISTS (SELECT 1 FROM unnest(posts.disciplines) d WHERE lower(d) = lower(",
+            )
+            .bind::<Text, _>(discipline.clone())
+            .sql("))"),
+        );
+    }
+    if let Some(commune) = &filter.commune {
+        query = query.filter(
+            sql::<Bool>("lower(posts.commune) = lower(")
+                .bind::<Text, _>(commune.clone())
+                .sql(")"),
+        );
+    }
+    match filter.open {
+        Some(true) => {
+            query = query.filter(posts::deadline.is_null().or(posts::deadline.ge(today)));
+        }
+        Some(false) => query = query.filter(posts::deadline.lt(today)),
+        None => {}
+    }
+    query
+}
+
+/// One page of published announcements, newest first, and the total matching.
+pub async fn list_announcements(
+    conn: &mut AsyncPgConnection,
+    filter: &AnnouncementFilter,
+    today: NaiveDate,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<DbPost>, i64)> {
+    let total = announcements_query(filter, today)
+        .count()
+        .get_result(conn)
+        .await?;
+    let items = announcements_query(filter, today)
+        .select(DbPost::as_select())
+        .order((posts::published_at.desc(), posts::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok((items, total))
+}
+
+/// Published blog posts of an actor, newest first, and the total.
+pub async fn list_posts_by_actor(
+    conn: &mut AsyncPgConnection,
+    actor_id: i64,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<DbPost>, i64)> {
+    let base = || {
+        posts::table
+            .filter(posts::category.eq(CATEGORY_POST))
+            .filter(posts::author_actor_id.eq(actor_id))
+            .filter(posts::deleted_at.is_null())
+            .filter(posts::draft.eq(false))
+    };
+    let total = base().count().get_result(conn).await?;
+    let items = base()
+        .select(DbPost::as_select())
+        .order((posts::published_at.desc(), posts::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok((items, total))
+}
+
+/// Drafts written by an account (they are shown to it only).
+pub async fn drafts_by_account(
+    conn: &mut AsyncPgConnection,
+    account_id: i64,
+    category: &str,
+) -> QueryResult<Vec<DbPost>> {
+    posts::table
+        .filter(posts::account_id.eq(account_id))
+        .filter(posts::category.eq(category))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::draft.eq(true))
+        .select(DbPost::as_select())
+        .order(posts::id.desc())
+        .limit(200)
+        .load(conn)
+        .await
+}

@@ -1,0 +1,257 @@
+//! Blog posts on the wire: `Article` with a real `summary` (Mastodon shows an Article as name +
+//! summary + link) and a FEP-b2b8 `preview` Note for software that renders Notes only.
+
+use crate::{
+    context::AppContext,
+    db::{actors::DbActor, posts::DbPost},
+    error::{AppError, AppResult},
+    federation::objects::PUBLIC,
+    sanitize::{SafeHtml, escape_text},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+/// `tag` entry for a hashtag.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Hashtag {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// With its `#`, as Mastodon expects.
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub href: Option<Url>,
+}
+
+/// The `source` of an object: what the author typed.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    pub content: String,
+    pub media_type: String,
+}
+
+/// FEP-b2b8 `preview`: a short Note standing in for the Article.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub attributed_to: Url,
+    pub content: String,
+}
+
+/// An image attachment; `name` is the alt text.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageAttachment {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub media_type: String,
+    pub url: Url,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Article {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Url,
+    pub attributed_to: Url,
+    pub name: String,
+    pub content: String,
+    pub media_type: String,
+    pub summary: String,
+    pub preview: Preview,
+    pub source: Source,
+    pub url: Url,
+    pub published: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    pub to: Vec<Url>,
+    pub cc: Vec<Url>,
+    pub tag: Vec<Hashtag>,
+    pub attachment: Vec<ImageAttachment>,
+    pub sensitive: bool,
+}
+
+/// Longest `summary` excerpt made from the body, in characters.
+pub const EXCERPT_CHARS: usize = 400;
+
+/// The plain text of sanitised HTML, whitespace collapsed: for excerpts.
+pub fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let text = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first `max` characters of `text`, cut at a word and ended with "…" when cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
+}
+
+/// The summary shown to Mastodon: the author's, else an excerpt of the body. Plain text,
+/// escaped into HTML.
+pub fn summary_text(post: &DbPost) -> String {
+    if post.summary.trim().is_empty() {
+        excerpt(&plain_text(&post.body_html), EXCERPT_CHARS)
+    } else {
+        post.summary.clone()
+    }
+}
+
+/// The hashtags of a post as `tag` entries. The hashtag of an announcement's kind links to
+/// the list of announcements of that kind.
+pub fn hashtags(ctx: &AppContext, post: &DbPost) -> Vec<Hashtag> {
+    let kind_tag = post
+        .kind
+        .as_deref()
+        .and_then(crate::service::publishing::AnnouncementKind::parse);
+    post.hashtags
+        .iter()
+        .map(|t| Hashtag {
+            kind: "Hashtag".into(),
+            name: format!("#{t}"),
+            href: kind_tag.filter(|k| k.hashtag() == t).and_then(|k| {
+                Url::parse(&ctx.urls.absolute(&format!("/annonces?kind={}", k.as_str()))).ok()
+            }),
+        })
+        .collect()
+}
+
+/// `to` and `cc` of a public object: Public, and the author's followers.
+pub fn audience(author: &DbActor) -> AppResult<(Vec<Url>, Vec<Url>)> {
+    let public = Url::parse(PUBLIC)?;
+    let cc = match &author.followers_url {
+        Some(f) => vec![Url::parse(f)?],
+        None => Vec::new(),
+    };
+    Ok((vec![public], cc))
+}
+
+fn cover(ctx: &AppContext, post: &DbPost) -> Vec<ImageAttachment> {
+    match (&post.cover_image_path, &post.cover_image_alt) {
+        (Some(path), Some(alt)) => Url::parse(&ctx.urls.absolute(&format!("/media/{path}")))
+            .map(|url| ImageAttachment {
+                kind: "Image".into(),
+                media_type: crate::service::publishing::image_media_type(path).into(),
+                url,
+                name: alt.clone(),
+            })
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A blog post as an `Article`.
+pub fn article(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<Article> {
+    if post.is_announcement() {
+        return Err(AppError::internal(
+            "an announcement is a Note, not an Article",
+        ));
+    }
+    let id = Url::parse(&post.ap_id)?;
+    let attributed_to = Url::parse(&author.ap_id)?;
+    let (to, cc) = audience(author)?;
+    let summary = summary_text(post);
+    let preview = Preview {
+        kind: "Note".into(),
+        attributed_to: attributed_to.clone(),
+        content: format!(
+            "<p><strong>{}</strong></p><p>{}</p>",
+            escape_text(&post.title),
+            escape_text(&summary)
+        ),
+    };
+    let published = post.published_at.unwrap_or(post.created_at);
+    Ok(Article {
+        kind: "Article".into(),
+        url: Url::parse(&crate::service::publishing::page_url(post))?,
+        id,
+        attributed_to,
+        name: post.title.clone(),
+        content: SafeHtml::from_trusted_storage(post.body_html.clone()).into_string(),
+        media_type: "text/html".into(),
+        summary: escape_text(&summary),
+        preview,
+        source: Source {
+            content: post.body_markdown.clone(),
+            media_type: "text/markdown".into(),
+        },
+        published,
+        updated: (post.updated_at > published).then_some(post.updated_at),
+        to,
+        cc,
+        tag: hashtags(ctx, post),
+        attachment: cover(ctx, post),
+        sensitive: false,
+    })
+}
+
+/// `Tombstone` served (with 410) for a deleted post or announcement, and sent in `Delete`.
+pub fn tombstone(post: &DbPost) -> Value {
+    let former = if post.is_announcement() {
+        "Note"
+    } else {
+        "Article"
+    };
+    serde_json::json!({
+        "type": "Tombstone",
+        "id": post.ap_id,
+        "formerType": former,
+        "deleted": post.deleted_at.unwrap_or(post.updated_at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_cut_at_a_word() {
+        assert_eq!(excerpt("court", 10), "court");
+        let long = "un deux trois quatre cinq six sept";
+        let e = excerpt(long, 15);
+        assert!(e.ends_with('…'), "{e}");
+        assert!(e.chars().count() <= 16, "{e}");
+        assert!(!e.contains("qua…"), "{e}");
+    }
+
+    #[test]
+    fn plain_text_strips_tags_and_entities() {
+        assert_eq!(
+            plain_text("<p>Bonjour <em>à</em> &amp; vous</p><p>Suite</p>"),
+            "Bonjour à & vous Suite"
+        );
+    }
+}

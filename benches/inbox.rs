@@ -41,10 +41,16 @@ use std::{
     },
     time::{Duration, Instant, SystemTime},
 };
-use support::{Latencies, Serve, mib};
+use support::{CpuMeter, Latencies, Serve, mib};
 
 const ACTORS: usize = 200;
-const ACTIVITIES: usize = 20_000;
+/// 20 000 unless `CULTURECNOUS_BENCH_ACTIVITIES` says otherwise (quicker profiling runs).
+fn activities() -> usize {
+    std::env::var("CULTURECNOUS_BENCH_ACTIVITIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000)
+}
 const CONNECTIONS: usize = 32;
 /// Distinct key pairs among the remote actors (verification costs the same whoever owns them).
 const KEYS: usize = 8;
@@ -267,9 +273,27 @@ async fn count_received(url: &str, pattern: &str) -> i64 {
         .expect("count received ids")
 }
 
+/// Lost: answered 202 the first time but not recorded. New ids after the replay would mean
+/// the replayed requests were taken for other activities.
+fn print_stored(first: &LoadResult, after_first: i64, after_replay: i64) {
+    let answered = first.accepted.iter().filter(|a| **a).count();
+    if after_first == 0 {
+        println!(
+            "    received-activity rows: none (this type is verified, then ignored without being recorded: Create(Note) is issue 4)"
+        );
+        return;
+    }
+    println!(
+        "    answered 202: {answered}; received-activity rows: {after_first} (lost: {}); after the replay: {after_replay} (new: {})",
+        i64::try_from(answered).unwrap_or(i64::MAX) - after_first,
+        after_replay - after_first
+    );
+}
+
 async fn ingest() {
     println!(
-        "B-1 inbox ingest: {ACTIVITIES} signed activities with 1-2 KB of hostile HTML from {ACTORS} known remote actors, {CONNECTIONS} connections"
+        "B-1 inbox ingest: {} signed activities with 1-2 KB of hostile HTML from {ACTORS} known remote actors, {CONNECTIONS} connections",
+        activities()
     );
     let mut serve = Serve::new("ingest");
     let first_start = serve.start().await;
@@ -321,7 +345,7 @@ async fn ingest() {
             .expect("remote actors");
     }
 
-    let creates: Vec<_> = (0..ACTIVITIES)
+    let creates: Vec<_> = (0..activities())
         .map(|n| {
             let a = n % ACTORS;
             let actor = format!("{}/users/compagnie", create_bases[a]);
@@ -350,7 +374,7 @@ async fn ingest() {
             )
         })
         .collect();
-    let updates: Vec<_> = (0..ACTIVITIES)
+    let updates: Vec<_> = (0..activities())
         .map(|n| {
             let a = n % ACTORS;
             let base = &update_bases[a];
@@ -404,54 +428,57 @@ async fn ingest() {
     let client = load_client();
     let pid = serve.pid();
     let (stop_sampling, sampling) = sample_rss(pid);
-    let server_cpu = support::cpu_of(pid);
-    let client_cpu = support::cpu_of(support::own_pid());
     let creates = Arc::new(creates);
+    let cpu = CpuMeter::start(&serve);
     let first = run_load(&client, serve.addr(), creates.clone(), CONNECTIONS).await;
-    let server_cpu = support::cpu_of(pid) - server_cpu;
-    let client_cpu = support::cpu_of(support::own_pid()) - client_cpu;
     first.print("Create(Note), first delivery");
-    println!(
-        "    CPU meanwhile: server {:.1} s, this client {:.1} s, over {:.1} s of wall time on {} cores",
-        server_cpu.as_secs_f64(),
-        client_cpu.as_secs_f64(),
-        first.elapsed.as_secs_f64(),
-        std::thread::available_parallelism().map_or(2, usize::from)
-    );
+    println!("    {}", cpu.report(activities()));
     for (clients, rate) in &insert_rates {
         println!(
             "    ratio to the committed-insert rate at {clients:>2} clients: {:.2}",
             first.rate() / rate
         );
     }
+    let create_pattern = "http://r%.bench.example/statuses/%";
+    let after_first = count_received(&db, create_pattern).await;
+    let cpu = CpuMeter::start(&serve);
     let replay = run_load(&client, serve.addr(), creates.clone(), CONNECTIONS).await;
     replay.print("Create(Note), same requests replayed");
-    let create_ids = count_received(&db, "http://r%.bench.example/statuses/%").await;
-    println!(
-        "    received-activity rows for these Creates: {create_ids} (Create(Note) is verified, then ignored without being recorded: issue 4)"
-    );
+    println!("    {}", cpu.report(activities()));
+    let after_replay = count_received(&db, create_pattern).await;
+    print_stored(&first, after_first, after_replay);
 
     let updates = Arc::new(updates);
+    let cpu = CpuMeter::start(&serve);
     let stored = run_load(&client, serve.addr(), updates.clone(), CONNECTIONS).await;
     stored.print("Update(Person) (stored path: dedupe row + actor row, ammonia on the summary)");
+    println!("    {}", cpu.report(activities()));
     for (clients, rate) in &insert_rates {
         println!(
             "    ratio to the committed-insert rate at {clients:>2} clients: {:.2}",
             stored.rate() / rate
         );
     }
-    let after_first =
-        count_received(&db, "http://u%.bench.example/users/compagnie#updates/%").await;
-    let answered = stored.accepted.iter().filter(|a| **a).count();
+    let update_pattern = "http://u%.bench.example/users/compagnie#updates/%";
+    let after_first = count_received(&db, update_pattern).await;
+    let replay_started = chrono::Utc::now();
+    let cpu = CpuMeter::start(&serve);
     let replayed = run_load(&client, serve.addr(), updates.clone(), CONNECTIONS).await;
     replayed.print("Update(Person), same requests replayed");
-    let after_replay =
-        count_received(&db, "http://u%.bench.example/users/compagnie#updates/%").await;
-    println!(
-        "    answered 202: {answered}; stored ids: {after_first} (lost: {}); after the replay: {after_replay} (duplicated: {})",
-        i64::try_from(answered).unwrap_or(i64::MAX) - after_first,
-        after_replay - after_first
-    );
+    println!("    {}", cpu.report(activities()));
+    let after_replay = count_received(&db, update_pattern).await;
+    print_stored(&stored, after_first, after_replay);
+    let reapplied: i64 = {
+        let mut conn = support::connect(&db).await;
+        actors::table
+            .filter(actors::ap_id.like("http://u%.bench.example/users/compagnie"))
+            .filter(actors::updated_at.gt(replay_started))
+            .count()
+            .get_result(&mut conn)
+            .await
+            .expect("count updated actors")
+    };
+    println!("    actor rows changed by the replay (an Update applied twice): {reapplied}");
     let _ = stop_sampling.send(());
     let sampled = sampling.await.unwrap_or(0);
     let (_, peak) = serve.rss_kib();
@@ -583,8 +610,10 @@ async fn cold_actors() {
         .await
         .expect("signing");
     let client = load_client();
+    let cpu = CpuMeter::start(&serve);
     let result = run_load(&client, serve.addr(), Arc::new(posts), CONNECTIONS).await;
     result.print("Create(Note) from unseen actors");
+    println!("    {}", cpu.report(COLD_ACTIVITIES));
     let counts = fetches.lock().expect("fetch counts").clone();
     let total: usize = counts.values().sum();
     let most = counts.values().copied().max().unwrap_or(0);

@@ -728,57 +728,6 @@ async fn background_workers_deliver_on_commit_and_stop_gracefully() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_slow_host_frees_its_worker_at_the_timeout() {
-    let (app, alice) = setup().await;
-    // Accepts connections and answers one byte per second, forever.
-    let slow = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let slow_port = slow.local_addr().expect("addr").port();
-    let trickle = tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = slow.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                use tokio::io::AsyncWriteExt;
-                for byte in b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n" {
-                    if socket.write_all(&[*byte]).await.is_err() {
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            });
-        }
-    });
-    let fast = Sink::start().await;
-    let slow_inbox = Url::parse(&format!("http://localhost:{slow_port}/inbox")).expect("url");
-    let (id, _) = publish(&app, &alice, vec![slow_inbox, fast.url("/inbox")]).await;
-    let started = std::time::Instant::now();
-    assert_eq!(drain(&app.ctx, &app.federation).await.expect("drain"), 2);
-    let took = started.elapsed();
-    trickle.abort();
-    assert!(
-        took < Duration::from_secs(20),
-        "freed at the timeout, took {took:?}"
-    );
-    assert_eq!(fast.received().len(), 1);
-    let rows = rows_of(&app.ctx, id).await;
-    let slow_row = rows
-        .iter()
-        .find(|r| r.domain == format!("localhost:{slow_port}"))
-        .expect("slow row");
-    assert!(
-        slow_row.delivered_at.is_none() && slow_row.attempts == 1,
-        "{slow_row:?}"
-    );
-    assert!(
-        rows.iter()
-            .any(|r| r.domain == fast.host() && r.delivered_at.is_some())
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn maintenance_purges_old_rows_and_gives_up_behind_dead_hosts() {
     let (app, alice) = setup().await;
     let sink = Sink::start().await;

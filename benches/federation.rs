@@ -9,16 +9,14 @@
 //! Run: `cargo bench --bench federation` (uses the test database harness: a throwaway
 //! PostgreSQL cluster, or `TEST_DATABASE_URL`).
 
+#[path = "support/fan_out.rs"]
+mod fan_out_world;
 #[path = "../tests/it/sink.rs"]
 mod sink;
 
 use culturecnous::{
     context::AppContext,
-    db::{
-        self,
-        actors::NewActor,
-        schema::{actors, deliveries, follows},
-    },
+    db::{self, schema::deliveries},
     error::AppError,
     federation::{
         self,
@@ -29,13 +27,9 @@ use culturecnous::{
 };
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use sink::{Answer, Sink};
+use fan_out_world::{EXPECTED_REQUESTS, FOLLOWERS_PER_INSTANCE, SHARED_INSTANCES, SOLO_INSTANCES};
+use sink::Sink;
 use std::time::{Duration, Instant};
-
-const SHARED_INSTANCES: usize = 450;
-const SOLO_INSTANCES: usize = 50;
-const FOLLOWERS_PER_INSTANCE: usize = 20;
-const EXPECTED_REQUESTS: usize = SHARED_INSTANCES + SOLO_INSTANCES * FOLLOWERS_PER_INSTANCE;
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes --bench; `cargo test --all-targets` must not run the fan-out.
@@ -127,74 +121,13 @@ async fn fan_out(dbs: &'static TestDatabases) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut conn = ctx.conn().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let sender = db::actors::by_id(&mut conn, account.actor_id).await?;
-    let key_id = format!("{}#main-key", sender.ap_id);
 
     let setup = Instant::now();
-    let mut sinks = Vec::with_capacity(SHARED_INSTANCES + SOLO_INSTANCES);
-    for i in 0..SHARED_INSTANCES + SOLO_INSTANCES {
-        let sink = Sink::counting().await;
-        sink.trust(&key_id, &sender.public_key_pem);
-        sink.answer(Answer {
-            latency: Duration::from_millis(20 + (i as u64 * 7) % 31),
-            ..Answer::default()
-        });
-        sinks.push(sink);
-    }
-    let now = chrono::Utc::now();
-    let mut new_actors = Vec::new();
-    for (i, sink) in sinks.iter().enumerate() {
-        let host = sink.host();
-        for n in 0..FOLLOWERS_PER_INSTANCE {
-            new_actors.push(NewActor {
-                ap_id: format!("http://{host}/users/f{n}"),
-                kind: "Person".into(),
-                username: format!("f{n}"),
-                domain: host.clone(),
-                local: false,
-                name: format!("Follower {n}"),
-                summary_html: String::new(),
-                icon_url: None,
-                url: None,
-                inbox_url: format!("http://{host}/users/f{n}/inbox"),
-                shared_inbox_url: (i < SHARED_INSTANCES).then(|| format!("http://{host}/inbox")),
-                outbox_url: None,
-                followers_url: None,
-                following_url: None,
-                public_key_pem: sender.public_key_pem.clone(),
-                private_key_pem: None,
-                manually_approves_followers: false,
-                discoverable: true,
-                published: now,
-                last_refreshed_at: now,
-            });
-        }
-    }
-    for chunk in new_actors.chunks(1000) {
-        let ids: Vec<i64> = diesel::insert_into(actors::table)
-            .values(chunk)
-            .returning(actors::id)
-            .get_results(&mut conn)
-            .await?;
-        let rows: Vec<_> = ids
-            .iter()
-            .map(|id| {
-                (
-                    follows::follower_id.eq(*id),
-                    follows::followee_id.eq(sender.id),
-                    follows::state.eq("accepted"),
-                    follows::activity_ap_id.eq(format!("http://bench/follows/{id}")),
-                )
-            })
-            .collect();
-        diesel::insert_into(follows::table)
-            .values(rows)
-            .execute(&mut conn)
-            .await?;
-    }
+    let (sinks, follower_count) = fan_out_world::build(&mut conn, &sender, Sink::counting).await?;
     println!(
         "  setup: {} sinks, {} followers in {:.1} s",
         sinks.len(),
-        new_actors.len(),
+        follower_count,
         setup.elapsed().as_secs_f64()
     );
 

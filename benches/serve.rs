@@ -13,6 +13,8 @@
 //!
 //! Run: `cargo bench --bench serve` (both), `-- footprint` or `-- durability`.
 
+#[path = "support/fan_out.rs"]
+mod fan_out_world;
 #[path = "../tests/it/sink.rs"]
 mod sink;
 mod support;
@@ -20,29 +22,20 @@ mod support;
 use culturecnous::{
     config::Config,
     context::AppContext,
-    db::{
-        self,
-        actors::NewActor,
-        postgres::APP_DATABASE,
-        schema::{actors, deliveries, follows},
-    },
+    db::{self, postgres::APP_DATABASE, schema::deliveries},
     error::AppError,
     federation::delivery::{OutgoingActivity, enqueue, followers_inboxes},
     service::accounts::{NewAccountInput, create_account},
 };
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use sink::{Answer, Sink};
+use fan_out_world::{EXPECTED_REQUESTS, FOLLOWERS_PER_INSTANCE, SHARED_INSTANCES, SOLO_INSTANCES};
+use sink::Sink;
 use std::{
     collections::{HashMap, HashSet},
     time::{Duration, Instant},
 };
 use support::{Serve, mib};
-
-const SHARED_INSTANCES: usize = 450;
-const SOLO_INSTANCES: usize = 50;
-const FOLLOWERS_PER_INSTANCE: usize = 20;
-const EXPECTED_REQUESTS: usize = SHARED_INSTANCES + SOLO_INSTANCES * FOLLOWERS_PER_INSTANCE;
 
 fn main() -> anyhow::Result<()> {
     if !support::started_by_cargo_bench() {
@@ -218,71 +211,10 @@ async fn durability() {
     let sender = db::actors::by_id(&mut conn, account.actor_id)
         .await
         .expect("sender");
-    let key_id = format!("{}#main-key", sender.ap_id);
 
-    let mut sinks = Vec::with_capacity(SHARED_INSTANCES + SOLO_INSTANCES);
-    for i in 0..SHARED_INSTANCES + SOLO_INSTANCES {
-        let sink = Sink::start().await;
-        sink.trust(&key_id, &sender.public_key_pem);
-        sink.answer(Answer {
-            latency: Duration::from_millis(20 + (i as u64 * 7) % 31),
-            ..Answer::default()
-        });
-        sinks.push(sink);
-    }
-    let now = chrono::Utc::now();
-    let mut followers = Vec::new();
-    for (i, sink) in sinks.iter().enumerate() {
-        let host = sink.host();
-        for n in 0..FOLLOWERS_PER_INSTANCE {
-            followers.push(NewActor {
-                ap_id: format!("http://{host}/users/f{n}"),
-                kind: "Person".into(),
-                username: format!("f{n}"),
-                domain: host.clone(),
-                local: false,
-                name: format!("Abonné {n}"),
-                summary_html: String::new(),
-                icon_url: None,
-                url: None,
-                inbox_url: format!("http://{host}/users/f{n}/inbox"),
-                shared_inbox_url: (i < SHARED_INSTANCES).then(|| format!("http://{host}/inbox")),
-                outbox_url: None,
-                followers_url: None,
-                following_url: None,
-                public_key_pem: sender.public_key_pem.clone(),
-                private_key_pem: None,
-                manually_approves_followers: false,
-                discoverable: true,
-                published: now,
-                last_refreshed_at: now,
-            });
-        }
-    }
-    for chunk in followers.chunks(1000) {
-        let ids: Vec<i64> = diesel::insert_into(actors::table)
-            .values(chunk)
-            .returning(actors::id)
-            .get_results(&mut conn)
-            .await
-            .expect("followers");
-        let rows: Vec<_> = ids
-            .iter()
-            .map(|id| {
-                (
-                    follows::follower_id.eq(*id),
-                    follows::followee_id.eq(sender.id),
-                    follows::state.eq("accepted"),
-                    follows::activity_ap_id.eq(format!("http://bench.example/follows/{id}")),
-                )
-            })
-            .collect();
-        diesel::insert_into(follows::table)
-            .values(rows)
-            .execute(&mut conn)
-            .await
-            .expect("follows");
-    }
+    let (sinks, _) = fan_out_world::build(&mut conn, &sender, Sink::start)
+        .await
+        .expect("fan-out world");
 
     let domain = ctx.config.domain();
     let ap_id = ctx.urls.activity(&uuid::Uuid::new_v4());

@@ -17,16 +17,12 @@ mod sink;
 use culturecnous::{
     context::AppContext,
     db::{self, schema::deliveries},
-    error::AppError,
-    federation::{
-        self,
-        delivery::{OutgoingActivity, enqueue, followers_inboxes},
-    },
+    federation,
     service::accounts::{NewAccountInput, create_account},
     testing::TestDatabases,
 };
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use fan_out_world::{EXPECTED_REQUESTS, FOLLOWERS_PER_INSTANCE, SHARED_INSTANCES, SOLO_INSTANCES};
 use sink::Sink;
 use std::time::{Duration, Instant};
@@ -137,42 +133,9 @@ async fn fan_out(dbs: &'static TestDatabases) -> anyhow::Result<()> {
     // Let the listener connect, so the enqueue notification wakes the workers.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let domain = ctx.config.domain();
-    let ap_id = ctx.urls.activity(&uuid::Uuid::new_v4());
-    let json = serde_json::json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": ap_id,
-        "type": "Create",
-        "actor": sender.ap_id,
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-        "cc": [format!("{}/followers", sender.ap_id)],
-        "object": {
-            "id": format!("{}/posts/1", ctx.urls.base()),
-            "type": "Note",
-            "attributedTo": sender.ap_id,
-            "content": "<p>Appel à projets : résidence d'artistes au printemps.</p>".repeat(10),
-        },
-    });
     let cpu_before = cpu_time();
     let started = Instant::now();
-    let activity_id = conn
-        .transaction::<i64, AppError, _>(async |conn| {
-            let inboxes = followers_inboxes(conn, sender.id).await?;
-            enqueue(
-                conn,
-                &domain,
-                OutgoingActivity {
-                    ap_id: &ap_id,
-                    kind: "Create",
-                    actor: &sender,
-                    object_ap_id: None,
-                    json,
-                    public: true,
-                },
-                inboxes,
-            )
-            .await
-        })
+    let activity_id = fan_out_world::publish(&mut conn, &ctx, &sender)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let enqueue_time = started.elapsed();

@@ -3,12 +3,17 @@
 //! remote followers of one local sender.
 
 use crate::sink::{Answer, Sink};
-use culturecnous::db::{
-    actors::{DbActor, NewActor},
-    schema::{actors, follows},
+use culturecnous::{
+    context::AppContext,
+    db::{
+        actors::{DbActor, NewActor},
+        schema::{actors, follows},
+    },
+    error::AppError,
+    federation::delivery::{OutgoingActivity, enqueue, followers_inboxes},
 };
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::{future::Future, time::Duration};
 
 pub const SHARED_INSTANCES: usize = 450;
@@ -91,4 +96,47 @@ where
             .await?;
     }
     Ok((sinks, followers.len()))
+}
+
+/// Enqueues one public `Create(Note)` by `sender` to all its followers' inboxes, in one
+/// transaction as the domain functions do; returns the activity row id.
+pub async fn publish(
+    conn: &mut AsyncPgConnection,
+    ctx: &AppContext,
+    sender: &DbActor,
+) -> Result<i64, AppError> {
+    let domain = ctx.config.domain();
+    let ap_id = ctx.urls.activity(&uuid::Uuid::new_v4());
+    let json = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": ap_id,
+        "type": "Create",
+        "actor": sender.ap_id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [format!("{}/followers", sender.ap_id)],
+        "object": {
+            "id": format!("{}/posts/1", ctx.urls.base()),
+            "type": "Note",
+            "attributedTo": sender.ap_id,
+            "content": "<p>Appel à projets : résidence d'artistes au printemps.</p>".repeat(10),
+        },
+    });
+    conn.transaction::<i64, AppError, _>(async |conn| {
+        let inboxes = followers_inboxes(conn, sender.id).await?;
+        enqueue(
+            conn,
+            &domain,
+            OutgoingActivity {
+                ap_id: &ap_id,
+                kind: "Create",
+                actor: sender,
+                object_ap_id: None,
+                json,
+                public: true,
+            },
+            inboxes,
+        )
+        .await
+    })
+    .await
 }

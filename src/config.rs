@@ -11,6 +11,11 @@ use std::{
 };
 use url::Url;
 
+/// Default of `storage.max_cover_kb`: 5 MiB.
+pub const DEFAULT_MAX_COVER_KB: u64 = 5 * 1024;
+/// Upper bound of `storage.max_cover_kb` (20 MiB): the post forms' body limit is built from it.
+pub const MAX_COVER_KB: u64 = 20 * 1024;
+
 /// Prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "CULTURECNOUS__";
 
@@ -58,6 +63,8 @@ pub struct DatabaseConfig {
 pub struct StorageConfig {
     pub data_dir: PathBuf,
     pub max_upload_mb: u64,
+    /// Largest cover image of a post or announcement, in kibibytes (capped by `max_upload_mb`).
+    pub max_cover_kb: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -120,6 +127,7 @@ impl Default for StorageConfig {
         Self {
             data_dir: PathBuf::from("./data"),
             max_upload_mb: 25,
+            max_cover_kb: DEFAULT_MAX_COVER_KB,
         }
     }
 }
@@ -353,6 +361,13 @@ impl Config {
                 "must be between 1 and 2048",
             ));
         }
+        if !(1..=MAX_COVER_KB).contains(&self.storage.max_cover_kb) {
+            return Err(ConfigError::invalid(
+                "storage.max_cover_kb",
+                self.storage.max_cover_kb,
+                format!("must be between 1 and {MAX_COVER_KB}"),
+            ));
+        }
         if !(1..=256).contains(&self.federation.delivery_workers) {
             return Err(ConfigError::invalid(
                 "federation.delivery_workers",
@@ -397,6 +412,14 @@ impl Config {
 
     pub fn is_https(&self) -> bool {
         self.instance.url.starts_with("https://")
+    }
+
+    /// The largest cover image accepted, in bytes: `storage.max_cover_kb`, never more than
+    /// `storage.max_upload_mb`.
+    pub fn max_cover_bytes(&self) -> usize {
+        usize::try_from(self.storage.max_cover_kb.saturating_mul(1024))
+            .unwrap_or(usize::MAX)
+            .min(self.max_upload_bytes())
     }
 
     pub fn max_upload_bytes(&self) -> usize {
@@ -498,6 +521,9 @@ mod tests {
         assert_eq!(c.instance.url, "http://localhost:8081");
         assert!(c.federation.allow_private_addresses);
         assert_eq!(c.storage.max_upload_mb, 3);
+        // The cover limit never exceeds the upload limit.
+        assert_eq!(c.max_cover_bytes(), 3 * 1024 * 1024);
+        assert_eq!(Config::default().max_cover_bytes(), 5 * 1024 * 1024);
     }
 
     #[test]
@@ -515,6 +541,16 @@ mod tests {
                 "storage.max_upload_mb",
             ),
             ("CULTURECNOUS__HTTP__BIND", "8080", "http.bind"),
+            (
+                "CULTURECNOUS__STORAGE__MAX_COVER_KB",
+                "20481",
+                "storage.max_cover_kb",
+            ),
+            (
+                "CULTURECNOUS__STORAGE__MAX_COVER_KB",
+                "0",
+                "storage.max_cover_kb",
+            ),
             (
                 "CULTURECNOUS__FEDERATION__DELIVERY_WORKERS",
                 "0",

@@ -48,12 +48,16 @@ static CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
             .into_iter()
             .collect(),
         )
-        // Mastodon marks mentions and hashtags with these classes; keep only them.
+        // Mastodon marks mentions and hashtags with these classes; keep only them (our own
+        // mention links use `u-url mention` too, see `service::mentions`).
         .allowed_classes(
-            [(
-                "span",
-                ["h-card", "invisible", "ellipsis"].into_iter().collect(),
-            )]
+            [
+                (
+                    "span",
+                    ["h-card", "invisible", "ellipsis"].into_iter().collect(),
+                ),
+                ("a", ["mention", "hashtag", "u-url"].into_iter().collect()),
+            ]
             .into_iter()
             .collect(),
         )
@@ -196,6 +200,20 @@ mod tests {
             "{clean}"
         );
         assert!(clean.contains("<b>unclosed</b>"), "{clean}");
+    }
+
+    #[test]
+    fn links_keep_only_the_mention_and_hashtag_classes() {
+        let clean = SafeHtml::clean(
+            r#"<a href="https://m.example/@bob" class="u-url mention big-red">@<span class="h-card x">bob</span></a><p class="mention">p</p>"#,
+        )
+        .into_string();
+        assert!(clean.contains(r#"class="u-url mention""#), "{clean}");
+        assert!(
+            !clean.contains("big-red") && !clean.contains(" x\""),
+            "{clean}"
+        );
+        assert!(clean.contains("<p>p</p>"), "{clean}");
     }
 
     #[test]

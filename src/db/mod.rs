@@ -4,14 +4,17 @@
 pub mod accounts;
 pub mod activities;
 pub mod actors;
+pub mod comments;
 pub mod database;
 pub mod deliveries;
+pub mod domain_blocks;
 pub mod follows;
 pub mod instances;
 pub mod login_failures;
 pub mod pool;
 pub mod postgres;
 pub mod posts;
+pub mod reactions;
 pub mod received_activities;
 pub mod schema;
 pub mod sessions;

@@ -35,6 +35,12 @@ pub struct DbPost {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `false` for a remote Article/Note kept because a local member follows its author.
+    pub local: bool,
+    /// The remote page of a remote post (`None` for local ones).
+    pub url: Option<String>,
+    /// Resolved mentions, `[{href, name, url}]` (see `service::mentions`).
+    pub mentions: serde_json::Value,
 }
 
 impl DbPost {
@@ -91,6 +97,106 @@ pub struct PostChanges {
     pub disciplines: Vec<String>,
     pub commune: String,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The cover image and the resolved mentions: written apart from [`NewPost`] and
+/// [`PostChanges`] because they come from the upload and the WebFinger look-ups.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = posts, treat_none_as_null = true)]
+pub struct PostExtras {
+    pub cover_image_path: Option<String>,
+    pub cover_image_alt: Option<String>,
+    pub mentions: serde_json::Value,
+}
+
+pub async fn set_extras(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    extras: &PostExtras,
+) -> QueryResult<DbPost> {
+    diesel::update(posts::table.find(id))
+        .set(extras)
+        .returning(DbPost::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// A remote Article/Note kept for a local follower (`local = false`, no account).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = posts)]
+pub struct NewRemotePost {
+    pub id: i64,
+    pub category: String,
+    pub ap_id: String,
+    pub author_actor_id: i64,
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub hashtags: Vec<String>,
+    pub kind: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub local: bool,
+    pub url: Option<String>,
+}
+
+/// Inserts a remote post; `None` when its id is already stored (a replay).
+pub async fn insert_remote(
+    conn: &mut AsyncPgConnection,
+    new: &NewRemotePost,
+) -> QueryResult<Option<DbPost>> {
+    diesel::insert_into(posts::table)
+        .values(new)
+        .on_conflict(posts::ap_id)
+        .do_nothing()
+        .returning(DbPost::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+pub async fn by_ap_id(conn: &mut AsyncPgConnection, ap_id: &str) -> QueryResult<Option<DbPost>> {
+    posts::table
+        .filter(posts::ap_id.eq(ap_id))
+        .select(DbPost::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A member's timeline (`/fil`): published posts and announcements, local and remote, of
+/// `actor_id` and of the actors it follows (accepted), newest first, and the total.
+pub async fn timeline(
+    conn: &mut AsyncPgConnection,
+    actor_id: i64,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<DbPost>, i64)> {
+    use super::schema::follows;
+    let base = || {
+        let followed = follows::table
+            .filter(follows::follower_id.eq(actor_id))
+            .filter(follows::state.eq("accepted"))
+            .select(follows::followee_id);
+        posts::table
+            .filter(posts::deleted_at.is_null())
+            .filter(posts::draft.eq(false))
+            .filter(
+                posts::author_actor_id
+                    .eq(actor_id)
+                    .or(posts::author_actor_id.eq_any(followed)),
+            )
+    };
+    let total = base().count().get_result(conn).await?;
+    let items = base()
+        .select(DbPost::as_select())
+        .order((posts::published_at.desc(), posts::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok((items, total))
 }
 
 /// The id the next row will get: the AP id (`/posts/{id}`) is built from it before the insert.
@@ -193,6 +299,7 @@ fn announcements_query<'a>(
     use diesel::sql_types::{Bool, Text};
     let mut query = posts::table
         .filter(posts::category.eq(CATEGORY_ANNOUNCEMENT))
+        .filter(posts::local.eq(true))
         .filter(posts::deleted_at.is_null())
         .filter(posts::draft.eq(false))
         .into_boxed();
@@ -257,6 +364,7 @@ pub async fn list_posts_by_actor(
     let base = || {
         posts::table
             .filter(posts::category.eq(CATEGORY_POST))
+            .filter(posts::local.eq(true))
             .filter(posts::author_actor_id.eq(actor_id))
             .filter(posts::deleted_at.is_null())
             .filter(posts::draft.eq(false))
@@ -288,4 +396,77 @@ pub async fn drafts_by_account(
         .limit(200)
         .load(conn)
         .await
+}
+
+/// Which published local rows a public listing shows (posts and announcements together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Everyone's: the "Actualités" page and its feeds (served by `posts_news_idx`).
+    News,
+    /// Published as one actor (member or the département page): its blog feed, its profile.
+    Actor(i64),
+}
+
+fn listing_query(listing: Listing) -> posts::BoxedQuery<'static, diesel::pg::Pg, posts::SqlType> {
+    let query = posts::table
+        .filter(posts::local.eq(true))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::draft.eq(false))
+        .into_boxed();
+    match listing {
+        Listing::News => query,
+        Listing::Actor(actor_id) => query.filter(posts::author_actor_id.eq(actor_id)),
+    }
+}
+
+/// One page of a listing, newest first, each row with its author: one query, whatever the
+/// page size (the Actualités page is benchmarked).
+pub async fn list_public_with_authors(
+    conn: &mut AsyncPgConnection,
+    listing: Listing,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<(DbPost, super::actors::DbActor)>> {
+    use super::schema::actors;
+    let mut query = posts::table
+        .inner_join(actors::table)
+        .filter(posts::local.eq(true))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::draft.eq(false))
+        .select((DbPost::as_select(), super::actors::DbActor::as_select()))
+        .into_boxed();
+    if let Listing::Actor(actor_id) = listing {
+        query = query.filter(posts::author_actor_id.eq(actor_id));
+    }
+    query
+        .order((posts::published_at.desc(), posts::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
+        .await
+}
+
+/// How many rows a listing has (for its pagination).
+pub async fn count_public(conn: &mut AsyncPgConnection, listing: Listing) -> QueryResult<i64> {
+    listing_query(listing).count().get_result(conn).await
+}
+
+/// The authors of `rows`, by actor id, in one query (lists that were loaded without them).
+pub async fn authors_of(
+    conn: &mut AsyncPgConnection,
+    rows: &[DbPost],
+) -> QueryResult<std::collections::HashMap<i64, super::actors::DbActor>> {
+    use super::schema::actors;
+    let mut ids: Vec<i64> = rows.iter().map(|p| p.author_actor_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let authors: Vec<super::actors::DbActor> = actors::table
+        .filter(actors::id.eq_any(ids))
+        .select(super::actors::DbActor::as_select())
+        .load(conn)
+        .await?;
+    Ok(authors.into_iter().map(|a| (a.id, a)).collect())
 }

@@ -79,6 +79,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    comments (id) {
+        id -> Int8,
+        ap_id -> Text,
+        post_id -> Int8,
+        parent_id -> Nullable<Int8>,
+        in_reply_to -> Text,
+        author_actor_id -> Int8,
+        account_id -> Nullable<Int8>,
+        body_markdown -> Nullable<Text>,
+        body_html -> Text,
+        url -> Nullable<Text>,
+        published_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     deliveries (id) {
         id -> Int8,
         activity_id -> Int8,
@@ -91,6 +109,15 @@ diesel::table! {
         delivered_at -> Nullable<Timestamptz>,
         failed_at -> Nullable<Timestamptz>,
         claimed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    domain_blocks (domain) {
+        domain -> Text,
+        severity -> Text,
+        reason -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -152,6 +179,20 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        local -> Bool,
+        url -> Nullable<Text>,
+        mentions -> Jsonb,
+    }
+}
+
+diesel::table! {
+    reactions (id) {
+        id -> Int8,
+        kind -> Text,
+        object_ap_id -> Text,
+        actor_id -> Int8,
+        activity_ap_id -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -177,9 +218,13 @@ diesel::table! {
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(activities -> actors (actor_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(comments -> accounts (account_id));
+diesel::joinable!(comments -> actors (author_actor_id));
+diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(deliveries -> activities (activity_id));
 diesel::joinable!(posts -> accounts (account_id));
 diesel::joinable!(posts -> actors (author_actor_id));
+diesel::joinable!(reactions -> actors (actor_id));
 diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -187,11 +232,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     activities,
     actors,
     api_tokens,
+    comments,
     deliveries,
+    domain_blocks,
     follows,
     instances,
     login_failures,
     posts,
+    reactions,
     received_activities,
     sessions,
 );

@@ -21,8 +21,9 @@ use crate::{
     federation::{
         Data,
         activities::{
-            accept::Accept, check_origins, delete::Delete, follow::Follow, id_of, other::Other,
-            reject::Reject, type_of, undo::Undo, update::Update,
+            accept::Accept, announce::Announce, check_origins, create::Create, delete::Delete,
+            follow::Follow, id_of, like::Like, other::Other, reject::Reject, type_of, undo::Undo,
+            update::Update,
         },
         objects::is_local_url,
         signatures::{key_belongs_to, key_id_host, precheck},
@@ -78,6 +79,9 @@ pub enum InboxActivity {
     Undo(Undo),
     Update(Update),
     Delete(Delete),
+    Create(Create),
+    Like(Like),
+    Announce(Announce),
     Other(Other),
 }
 
@@ -98,6 +102,9 @@ impl<'de> Deserialize<'de> for InboxActivity {
             Some("Undo") => serde_json::from_value(value).map(InboxActivity::Undo),
             Some("Update") => serde_json::from_value(value).map(InboxActivity::Update),
             Some("Delete") => serde_json::from_value(value).map(InboxActivity::Delete),
+            Some("Create") => serde_json::from_value(value).map(InboxActivity::Create),
+            Some("Like") => serde_json::from_value(value).map(InboxActivity::Like),
+            Some("Announce") => serde_json::from_value(value).map(InboxActivity::Announce),
             _ => serde_json::from_value(value).map(InboxActivity::Other),
         };
         parsed.map_err(D::Error::custom)
@@ -117,6 +124,9 @@ impl Activity for InboxActivity {
             InboxActivity::Undo(a) => a.id(),
             InboxActivity::Update(a) => a.id(),
             InboxActivity::Delete(a) => a.id(),
+            InboxActivity::Create(a) => a.id(),
+            InboxActivity::Like(a) => a.id(),
+            InboxActivity::Announce(a) => a.id(),
             InboxActivity::Other(a) => a.id(),
         }
     }
@@ -129,6 +139,9 @@ impl Activity for InboxActivity {
             InboxActivity::Undo(a) => a.actor(),
             InboxActivity::Update(a) => a.actor(),
             InboxActivity::Delete(a) => a.actor(),
+            InboxActivity::Create(a) => a.actor(),
+            InboxActivity::Like(a) => a.actor(),
+            InboxActivity::Announce(a) => a.actor(),
             InboxActivity::Other(a) => a.actor(),
         }
     }
@@ -141,6 +154,9 @@ impl Activity for InboxActivity {
             InboxActivity::Undo(a) => a.verify(data).await,
             InboxActivity::Update(a) => a.verify(data).await,
             InboxActivity::Delete(a) => a.verify(data).await,
+            InboxActivity::Create(a) => a.verify(data).await,
+            InboxActivity::Like(a) => a.verify(data).await,
+            InboxActivity::Announce(a) => a.verify(data).await,
             InboxActivity::Other(a) => a.verify(data).await,
         }
     }
@@ -153,6 +169,9 @@ impl Activity for InboxActivity {
             InboxActivity::Undo(a) => a.receive(data).await,
             InboxActivity::Update(a) => a.receive(data).await,
             InboxActivity::Delete(a) => a.receive(data).await,
+            InboxActivity::Create(a) => a.receive(data).await,
+            InboxActivity::Like(a) => a.receive(data).await,
+            InboxActivity::Announce(a) => a.receive(data).await,
             InboxActivity::Other(a) => a.receive(data).await,
         }
     }
@@ -163,6 +182,8 @@ impl Activity for InboxActivity {
 pub struct InboxState {
     buckets: Mutex<HashMap<String, Bucket>>,
     last_purge: AtomicU64,
+    /// Blocked domains, re-read at most every few seconds.
+    pub blocks: crate::service::domain_blocks::BlockCache,
 }
 
 struct Bucket {
@@ -175,6 +196,7 @@ impl Default for InboxState {
         Self {
             buckets: Mutex::new(HashMap::new()),
             last_purge: AtomicU64::new(0),
+            blocks: Default::default(),
         }
     }
 }
@@ -303,6 +325,44 @@ fn envelope(value: &Value) -> AppResult<(Url, Url)> {
     Ok((id, actor))
 }
 
+/// Object types of a post or reply: a `Create` of one from a silenced domain is dropped.
+const SILENCED_CREATE_TYPES: &[&str] = &["Note", "Article", "Page", "Question"];
+
+/// Whether the activity is dropped because of a domain block: everything from a `reject`ed
+/// domain (the actor's or the signing key's), and posts and replies (`Create`) from a
+/// `silence`d one.
+async fn blocked(
+    ctx: &AppContext,
+    state: &InboxState,
+    actor: &Url,
+    key_id: &Url,
+    activity: &Value,
+) -> AppResult<bool> {
+    use crate::service::domain_blocks::Severity;
+    let hosts: Vec<String> = [host_port(actor), host_port(key_id)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    let drop = match state.blocks.severity(ctx, &hosts).await? {
+        Some(Severity::Reject) => true,
+        Some(Severity::Silence) => {
+            type_of(activity) == Some("Create")
+                && activity
+                    .get("object")
+                    .and_then(type_of)
+                    .is_some_and(|t| SILENCED_CREATE_TYPES.contains(&t))
+        }
+        None => false,
+    };
+    if drop {
+        let kind = type_of(activity).unwrap_or("activity");
+        let id = activity.get("id").and_then(Value::as_str).unwrap_or("");
+        tracing::info!("dropped {kind} {id} from a blocked domain");
+    }
+    Ok(drop)
+}
+
 /// Receives one inbound request; the status is what the sender gets.
 pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Response {
     let started = Instant::now();
@@ -328,7 +388,7 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
         return response;
     }
     state.maybe_purge(data.app_data());
-    let outcome = tokio::time::timeout(PROCESSING_TIMEOUT, process(data, request)).await;
+    let outcome = tokio::time::timeout(PROCESSING_TIMEOUT, process(data, state, request)).await;
     match outcome {
         Ok(Ok(status)) => status.into_response(),
         Ok(Err(e)) => {
@@ -349,7 +409,7 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
     }
 }
 
-async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
+async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult<StatusCode> {
     let (parts, body) = request.into_parts();
     check_content_type(&parts.headers)?;
     if !parts.headers.contains_key("signature") {
@@ -391,6 +451,10 @@ async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
     }
 
     let ctx = data.app_data();
+    if blocked(ctx, state, &actor, &key_id, &value).await? {
+        // Answered as accepted so the sender does not retry; nothing fetched, nothing stored.
+        return Ok(StatusCode::ACCEPTED);
+    }
     if type_of(&value) == Some("Delete")
         && value.get("object").and_then(id_of).as_ref() == Some(&actor)
     {

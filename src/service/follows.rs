@@ -250,6 +250,19 @@ async fn follower_actor(conn: &mut AsyncPgConnection, account: &DbAccount) -> Ap
     Ok(db::actors::by_id(conn, account.actor_id).await?)
 }
 
+/// Refuses, before any network access, a target on a domain an administrator rejected.
+async fn refuse_blocked_target(ctx: &AppContext, input: &str) -> AppResult<()> {
+    let host = match parse_target(input)? {
+        FollowTarget::Handle { host, .. } => host,
+        FollowTarget::Url(url) => match crate::urls::host_port(&url) {
+            Some(host) => host,
+            None => return Ok(()),
+        },
+    };
+    let mut conn = ctx.conn().await?;
+    crate::service::domain_blocks::refuse_rejected(&mut conn, &host, "target").await
+}
+
 /// A member asks to follow `target` (`user@host` or an actor URL). Remote accounts stay
 /// `pending` until their server answers; local ones answer at once. Asking again while
 /// pending or accepted changes nothing; after a Reject it asks again.
@@ -259,8 +272,13 @@ pub async fn request_follow(
     target: &str,
 ) -> AppResult<FollowState> {
     let ctx = data.app_data();
+    refuse_blocked_target(ctx, target).await?;
     let target = resolve_target(data, target).await?;
     let mut conn = ctx.conn().await?;
+    if !target.local {
+        // The account may live elsewhere than the host that was typed (WebFinger delegation).
+        crate::service::domain_blocks::refuse_rejected(&mut conn, &target.domain, "target").await?;
+    }
     let follower = follower_actor(&mut conn, follower).await?;
     if follower.id == target.id {
         return Err(AppError::field("target", "field.target.self"));

@@ -4,9 +4,14 @@
 pub mod accounts;
 pub mod actors;
 pub mod admin;
+pub mod comments;
+pub mod covers;
+pub mod domain_blocks;
 pub mod follows;
 pub mod login_limits;
+pub mod mentions;
 pub mod profile;
 pub mod publishing;
+pub mod reactions;
 pub mod sessions;
 pub mod tokens;

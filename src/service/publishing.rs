@@ -9,21 +9,27 @@ use crate::{
         self,
         accounts::DbAccount,
         actors::DbActor,
-        posts::{CATEGORY_ANNOUNCEMENT, CATEGORY_POST, DbPost, NewPost, PostChanges},
+        posts::{CATEGORY_ANNOUNCEMENT, CATEGORY_POST, DbPost, NewPost, PostChanges, PostExtras},
     },
     error::{AppError, AppResult, ErrorKind, FieldErrors},
     federation::{
+        Data,
         activities::{
             create_or_update::{CreateOrUpdate, CreateOrUpdateType},
             delete::Delete,
             new_activity_id,
         },
         delivery::{OutgoingActivity, enqueue, followers_inboxes},
-        objects::article::{article, audience, tombstone},
+        objects::article::{article, audience_of, tombstone},
         objects::note::note,
     },
     sanitize::SafeHtml,
-    service::{accounts::is_staff, profile::parse_disciplines},
+    service::{
+        accounts::is_staff,
+        covers::{self, MAX_ALT_CHARS, WrittenCover},
+        mentions::{self, Mention},
+        profile::{ImageType, parse_disciplines},
+    },
 };
 use activitypub_federation::{
     fetch::object_id::ObjectId, kinds::activity::DeleteType, protocol::context::WithContext,
@@ -142,6 +148,17 @@ impl AnnouncementKind {
     }
 }
 
+/// What an edit does to the cover image.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum CoverChange {
+    /// Keep the current one (or none). An empty upload (a form sent without a file) is this.
+    #[default]
+    Keep,
+    Remove,
+    /// The uploaded bytes, checked by [`check`] (image type by signature, size limit).
+    Upload(Vec<u8>),
+}
+
 /// What the author typed. The announcement fields are ignored for blog posts.
 #[derive(Debug, Clone, Default)]
 pub struct PostInput {
@@ -157,6 +174,9 @@ pub struct PostInput {
     pub as_page: bool,
     /// Keep it unpublished: not federated, shown to its author only.
     pub draft: bool,
+    pub cover: CoverChange,
+    /// Alternative text of the cover, required when there is one. `None` keeps the stored one.
+    pub cover_alt: Option<String>,
 }
 
 /// A partial edit (API `PATCH`): `None` keeps the stored value. `deadline: Some("")` clears it.
@@ -169,6 +189,8 @@ pub struct PostPatch {
     pub deadline: Option<String>,
     pub disciplines: Option<Vec<String>>,
     pub commune: Option<String>,
+    pub cover: CoverChange,
+    pub cover_alt: Option<String>,
 }
 
 impl From<PostInput> for PostPatch {
@@ -181,6 +203,8 @@ impl From<PostInput> for PostPatch {
             deadline: Some(i.deadline),
             disciplines: Some(i.disciplines),
             commune: Some(i.commune),
+            cover: i.cover,
+            cover_alt: i.cover_alt,
         }
     }
 }
@@ -198,6 +222,31 @@ struct Checked {
     deadline: Option<NaiveDate>,
     disciplines: Vec<String>,
     commune: String,
+    cover: CoverPlan,
+}
+
+/// The cover once checked.
+#[derive(Debug, PartialEq)]
+enum CoverPlan {
+    /// No cover (none before, or removed).
+    None,
+    /// The stored image stays; the alt text may have changed.
+    Keep { alt: String },
+    /// A new image replaces the stored one, if any.
+    New {
+        bytes: Vec<u8>,
+        kind: ImageType,
+        alt: String,
+    },
+}
+
+impl CoverPlan {
+    fn alt(&self) -> Option<&str> {
+        match self {
+            CoverPlan::None => None,
+            CoverPlan::Keep { alt } | CoverPlan::New { alt, .. } => Some(alt),
+        }
+    }
 }
 
 fn one_line(s: &str) -> String {
@@ -227,11 +276,14 @@ pub fn today() -> NaiveDate {
 }
 
 /// Every rule of issue 4 "Bad input and limits", all reported at once. `previous_deadline`
-/// lets an edit keep a deadline that has passed since (only a new past deadline is refused).
+/// lets an edit keep a deadline that has passed since (only a new past deadline is refused);
+/// `has_cover` says whether a cover is stored; `max_cover` is the image size limit in bytes.
 fn check(
     category: Category,
     input: &PostInput,
     previous_deadline: Option<NaiveDate>,
+    has_cover: bool,
+    max_cover: usize,
 ) -> AppResult<Checked> {
     let mut errors = FieldErrors::default();
     let title = one_line(&input.title);
@@ -291,6 +343,33 @@ fn check(
             errors.add("commune", "field.too_long");
         }
     }
+    let cover_alt = one_line(input.cover_alt.as_deref().unwrap_or_default());
+    let cover = match &input.cover {
+        CoverChange::Remove => CoverPlan::None,
+        CoverChange::Upload(bytes) if !bytes.is_empty() => {
+            match covers::check_image(bytes, max_cover) {
+                Ok(kind) => CoverPlan::New {
+                    bytes: bytes.clone(),
+                    kind,
+                    alt: cover_alt.clone(),
+                },
+                Err(key) => {
+                    errors.add("cover_image", key);
+                    CoverPlan::None
+                }
+            }
+        }
+        CoverChange::Keep | CoverChange::Upload(_) if has_cover => CoverPlan::Keep {
+            alt: cover_alt.clone(),
+        },
+        CoverChange::Keep | CoverChange::Upload(_) => CoverPlan::None,
+    };
+    let image_given = cover != CoverPlan::None || errors.has("cover_image");
+    if image_given && cover_alt.is_empty() {
+        errors.add("cover_image_alt", "field.cover_alt.required");
+    } else if cover_alt.chars().count() > MAX_ALT_CHARS {
+        errors.add("cover_image_alt", "field.too_long");
+    }
     errors.into_result()?;
     let mut hashtags = Vec::new();
     if let Some(kind) = kind {
@@ -315,6 +394,7 @@ fn check(
         deadline,
         disciplines,
         commune,
+        cover,
     })
 }
 
@@ -398,6 +478,15 @@ pub fn ap_id(ctx: &AppContext, category: Category, id: i64) -> String {
 
 /// The slugged public page (the AP id serves the same page to browsers).
 pub fn page_url(post: &DbPost) -> String {
+    if !post.local {
+        // A remote post kept here: its local page (its AP id is the remote server's).
+        let base = if post.is_announcement() {
+            "/announcements"
+        } else {
+            "/posts"
+        };
+        return format!("{base}/{}/{}", post.id, post.slug);
+    }
     format!("{}/{}", post.ap_id, post.slug)
 }
 
@@ -458,8 +547,41 @@ fn with_context<T: Serialize>(activity: T) -> AppResult<serde_json::Value> {
         .map_err(|e| AppError::internal(format!("serialise activity: {e}")))
 }
 
-/// Enqueues `Create` or `Update` of `post` to its author's followers (inside the caller's
-/// transaction).
+/// The inboxes of the actors a post mentions, other than our own (shared inbox when they
+/// have one).
+async fn mentioned_inboxes(conn: &mut AsyncPgConnection, post: &DbPost) -> AppResult<Vec<Url>> {
+    let mut inboxes = Vec::new();
+    for mention in mentions::stored(post) {
+        let Some(actor) = db::actors::by_ap_id(conn, &mention.href).await? else {
+            continue;
+        };
+        if actor.local || actor.deleted_at.is_some() {
+            continue;
+        }
+        if let Ok(url) = Url::parse(actor.shared_inbox_url.as_ref().unwrap_or(&actor.inbox_url)) {
+            inboxes.push(url);
+        }
+    }
+    Ok(inboxes)
+}
+
+/// The followers' inboxes and the mentioned actors' ones, each once.
+async fn audience_inboxes(
+    conn: &mut AsyncPgConnection,
+    post: &DbPost,
+    author: &DbActor,
+) -> AppResult<Vec<Url>> {
+    let mut inboxes = followers_inboxes(conn, author.id).await?;
+    for url in mentioned_inboxes(conn, post).await? {
+        if !inboxes.contains(&url) {
+            inboxes.push(url);
+        }
+    }
+    Ok(inboxes)
+}
+
+/// Enqueues `Create` or `Update` of `post` to its author's followers and to the actors it
+/// mentions (inside the caller's transaction).
 async fn federate(
     ctx: &AppContext,
     conn: &mut AsyncPgConnection,
@@ -467,7 +589,7 @@ async fn federate(
     post: &DbPost,
     author: &DbActor,
 ) -> AppResult<()> {
-    let (to, cc) = audience(author)?;
+    let (to, cc) = audience_of(author, post)?;
     let id = new_activity_id(ctx)?;
     let activity = CreateOrUpdate::new(
         kind,
@@ -477,7 +599,7 @@ async fn federate(
         to,
         cc,
     );
-    let inboxes = followers_inboxes(conn, author.id).await?;
+    let inboxes = audience_inboxes(conn, post, author).await?;
     enqueue(
         conn,
         &ctx.config.domain(),
@@ -495,49 +617,98 @@ async fn federate(
     Ok(())
 }
 
+/// The mentions of freshly rendered HTML, resolved (before any transaction: this may use the
+/// network), and the HTML with them linked. `known` are the mentions of the previous version.
+async fn with_mentions(
+    data: &Data,
+    html: SafeHtml,
+    known: &[Mention],
+) -> AppResult<(SafeHtml, Vec<Mention>)> {
+    let found = mentions::resolve(data, &html, known).await?;
+    let linked = mentions::link_html(&html, &found, &data.app_data().config.domain());
+    Ok((linked, found))
+}
+
+/// Writes the new cover image, if the plan has one (before the transaction).
+async fn write_new_cover(ctx: &AppContext, plan: &CoverPlan) -> AppResult<Option<WrittenCover>> {
+    match plan {
+        CoverPlan::New { bytes, kind, .. } => {
+            Ok(Some(covers::write_cover(ctx, bytes, *kind).await?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Runs a transaction that stores `written` (if any): on failure the new file is removed, so
+/// a refused or failed change leaves no file behind.
+async fn removing_on_error<T>(
+    written: &Option<WrittenCover>,
+    result: AppResult<T>,
+) -> AppResult<T> {
+    if result.is_err()
+        && let Some(file) = written
+    {
+        covers::remove_file(&file.path).await;
+    }
+    result
+}
+
 /// Publishes (or saves as a draft) a new blog post or announcement.
 pub async fn create(
-    ctx: &AppContext,
+    data: &Data,
     account: &DbAccount,
     category: Category,
     input: PostInput,
 ) -> AppResult<DbPost> {
-    let checked = check(category, &input, None)?;
-    let mut conn = ctx.conn().await?;
-    conn.transaction::<DbPost, AppError, _>(async |conn| {
-        let author = publishing_actor(ctx, conn, account, input.as_page).await?;
-        let id = db::posts::next_id(conn).await?;
-        let now = Utc::now();
-        let post = db::posts::insert(
-            conn,
-            &NewPost {
-                id,
-                category: category.as_str().into(),
-                ap_id: ap_id(ctx, category, id),
-                author_actor_id: author.id,
-                account_id: Some(account.id),
-                as_page: input.as_page,
-                title: checked.title,
-                slug: checked.slug,
-                summary: checked.summary,
-                body_markdown: checked.body_markdown,
-                body_html: checked.body_html.into_string(),
-                hashtags: checked.hashtags,
-                kind: checked.kind.map(|k| k.as_str().to_string()),
-                deadline: checked.deadline,
-                disciplines: checked.disciplines,
-                commune: checked.commune,
-                draft: input.draft,
-                published_at: (!input.draft).then_some(now),
-            },
-        )
-        .await?;
-        if !post.draft {
-            federate(ctx, conn, CreateOrUpdateType::Create, &post, &author).await?;
-        }
-        Ok(post)
-    })
-    .await
+    let ctx = data.app_data();
+    let checked = check(category, &input, None, false, covers::max_cover_bytes(ctx))?;
+    let (body_html, found) = with_mentions(data, checked.body_html, &[]).await?;
+    let written = write_new_cover(ctx, &checked.cover).await?;
+    let extras = PostExtras {
+        cover_image_path: written.as_ref().map(|w| w.rel.clone()),
+        cover_image_alt: checked.cover.alt().map(str::to_string),
+        mentions: mentions::to_json(&found),
+    };
+    let result = async {
+        let mut conn = ctx.conn().await?;
+        conn.transaction::<DbPost, AppError, _>(async |conn| {
+            let author = publishing_actor(ctx, conn, account, input.as_page).await?;
+            let id = db::posts::next_id(conn).await?;
+            let now = Utc::now();
+            let post = db::posts::insert(
+                conn,
+                &NewPost {
+                    id,
+                    category: category.as_str().into(),
+                    ap_id: ap_id(ctx, category, id),
+                    author_actor_id: author.id,
+                    account_id: Some(account.id),
+                    as_page: input.as_page,
+                    title: checked.title,
+                    slug: checked.slug,
+                    summary: checked.summary,
+                    body_markdown: checked.body_markdown,
+                    body_html: body_html.into_string(),
+                    hashtags: checked.hashtags,
+                    kind: checked.kind.map(|k| k.as_str().to_string()),
+                    deadline: checked.deadline,
+                    disciplines: checked.disciplines,
+                    commune: checked.commune,
+                    draft: input.draft,
+                    published_at: (!input.draft).then_some(now),
+                },
+            )
+            .await?;
+            let post = db::posts::set_extras(conn, post.id, &extras).await?;
+            if !post.draft {
+                federate(ctx, conn, CreateOrUpdateType::Create, &post, &author).await?;
+            }
+            Ok(post)
+        })
+        .await
+    }
+    .await;
+    removing_on_error(&written, result).await
 }
 
 /// Loads a post of `category` that `account` may change, locked for the transaction.
@@ -560,62 +731,132 @@ async fn editable(
     Ok(post)
 }
 
-/// Edits a post; a published one is federated again as `Update`.
+/// Edits a post; a published one is federated again as `Update`. A new cover replaces the old
+/// file, which is removed once the change is committed.
 pub async fn edit(
-    ctx: &AppContext,
+    data: &Data,
     account: &DbAccount,
     category: Category,
     id: i64,
     patch: PostPatch,
 ) -> AppResult<DbPost> {
-    let mut conn = ctx.conn().await?;
-    conn.transaction::<DbPost, AppError, _>(async |conn| {
-        let post = editable(conn, account, category, id).await?;
-        let input = PostInput {
-            title: patch.title.unwrap_or_else(|| post.title.clone()),
-            body: patch.body.unwrap_or_else(|| post.body_markdown.clone()),
-            summary: patch.summary.unwrap_or_else(|| post.summary.clone()),
-            kind: patch
-                .kind
-                .unwrap_or_else(|| post.kind.clone().unwrap_or_default()),
-            deadline: patch.deadline.unwrap_or_else(|| {
-                post.deadline
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default()
-            }),
-            disciplines: patch
-                .disciplines
-                .unwrap_or_else(|| post.disciplines.clone()),
-            commune: patch.commune.unwrap_or_else(|| post.commune.clone()),
-            as_page: post.as_page,
-            draft: post.draft,
-        };
-        let checked = check(category, &input, post.deadline)?;
-        let updated = db::posts::update(
-            conn,
-            post.id,
-            &PostChanges {
-                title: checked.title,
-                slug: checked.slug,
-                summary: checked.summary,
-                body_markdown: checked.body_markdown,
-                body_html: checked.body_html.into_string(),
-                hashtags: checked.hashtags,
-                kind: checked.kind.map(|k| k.as_str().to_string()),
-                deadline: checked.deadline,
-                disciplines: checked.disciplines,
-                commune: checked.commune,
-                updated_at: Utc::now(),
-            },
-        )
-        .await?;
-        if !updated.draft {
-            let author = db::actors::by_id(conn, updated.author_actor_id).await?;
-            federate(ctx, conn, CreateOrUpdateType::Update, &updated, &author).await?;
-        }
-        Ok(updated)
-    })
-    .await
+    let ctx = data.app_data();
+    // Read without a lock first: the checks and the mention look-ups (network) must happen
+    // before the transaction; the row is read again, locked, inside it.
+    let post = {
+        let mut conn = ctx.conn().await?;
+        editable_unlocked(&mut conn, account, category, id).await?
+    };
+    let input = PostInput {
+        title: patch.title.unwrap_or_else(|| post.title.clone()),
+        body: patch.body.unwrap_or_else(|| post.body_markdown.clone()),
+        summary: patch.summary.unwrap_or_else(|| post.summary.clone()),
+        kind: patch
+            .kind
+            .unwrap_or_else(|| post.kind.clone().unwrap_or_default()),
+        deadline: patch.deadline.unwrap_or_else(|| {
+            post.deadline
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        }),
+        disciplines: patch
+            .disciplines
+            .unwrap_or_else(|| post.disciplines.clone()),
+        commune: patch.commune.unwrap_or_else(|| post.commune.clone()),
+        as_page: post.as_page,
+        draft: post.draft,
+        cover: patch.cover,
+        cover_alt: patch.cover_alt.or_else(|| post.cover_image_alt.clone()),
+    };
+    let has_cover = post.cover_image_path.is_some();
+    let checked = check(
+        category,
+        &input,
+        post.deadline,
+        has_cover,
+        covers::max_cover_bytes(ctx),
+    )?;
+    let known = mentions::stored(&post);
+    let (body_html, found) = if checked.body_markdown == post.body_markdown {
+        // Same text: the same mentions, no look-up.
+        let html = mentions::link_html(&checked.body_html, &known, &ctx.config.domain());
+        (html, known)
+    } else {
+        with_mentions(data, checked.body_html, &known).await?
+    };
+    let written = write_new_cover(ctx, &checked.cover).await?;
+    let result = async {
+        let mut conn = ctx.conn().await?;
+        conn.transaction::<(DbPost, Option<String>), AppError, _>(async |conn| {
+            let locked = editable(conn, account, category, id).await?;
+            let extras = PostExtras {
+                cover_image_path: match &checked.cover {
+                    CoverPlan::None => None,
+                    // What the row holds now, under the lock (another edit may have changed it
+                    // since the checks).
+                    CoverPlan::Keep { .. } => locked.cover_image_path.clone(),
+                    CoverPlan::New { .. } => written.as_ref().map(|w| w.rel.clone()),
+                },
+                cover_image_alt: checked.cover.alt().map(str::to_string),
+                mentions: mentions::to_json(&found),
+            };
+            let updated = db::posts::update(
+                conn,
+                locked.id,
+                &PostChanges {
+                    title: checked.title,
+                    slug: checked.slug,
+                    summary: checked.summary,
+                    body_markdown: checked.body_markdown,
+                    body_html: body_html.into_string(),
+                    hashtags: checked.hashtags,
+                    kind: checked.kind.map(|k| k.as_str().to_string()),
+                    deadline: checked.deadline,
+                    disciplines: checked.disciplines,
+                    commune: checked.commune,
+                    updated_at: Utc::now(),
+                },
+            )
+            .await?;
+            let updated = db::posts::set_extras(conn, updated.id, &extras).await?;
+            if !updated.draft {
+                let author = db::actors::by_id(conn, updated.author_actor_id).await?;
+                federate(ctx, conn, CreateOrUpdateType::Update, &updated, &author).await?;
+            }
+            // The file the row pointed at under the lock, if it no longer does.
+            let replaced = locked
+                .cover_image_path
+                .filter(|old| updated.cover_image_path.as_ref() != Some(old));
+            Ok((updated, replaced))
+        })
+        .await
+    }
+    .await;
+    let (updated, replaced) = removing_on_error(&written, result).await?;
+    if let Some(old) = replaced {
+        covers::remove_stored_cover(ctx, &old).await;
+    }
+    Ok(updated)
+}
+
+/// Like [`editable`], without the lock (for the checks made before a transaction).
+async fn editable_unlocked(
+    conn: &mut AsyncPgConnection,
+    account: &DbAccount,
+    category: Category,
+    id: i64,
+) -> AppResult<DbPost> {
+    let post = db::posts::by_id(conn, id)
+        .await?
+        .filter(|p| p.category == category.as_str())
+        .filter(|p| p.deleted_at.is_none())
+        .ok_or_else(AppError::not_found)?;
+    if !can_edit(account, &post) {
+        return Err(
+            AppError::forbidden("this is someone else's post").with_message("publishing.not_yours")
+        );
+    }
+    Ok(post)
 }
 
 /// Publishes a draft: from now on public, and federated as `Create`.
@@ -644,8 +885,8 @@ pub async fn publish_draft(
     .await
 }
 
-/// Deletes a post; a published one is federated as `Delete` of a Tombstone, and its id
-/// answers 410 from then on.
+/// Deletes a post; a published one is federated as `Delete` of a Tombstone (to its followers
+/// and the actors it mentioned), and its id answers 410 from then on. Its cover file goes.
 pub async fn delete(
     ctx: &AppContext,
     account: &DbAccount,
@@ -653,43 +894,61 @@ pub async fn delete(
     id: i64,
 ) -> AppResult<()> {
     let mut conn = ctx.conn().await?;
-    conn.transaction::<(), AppError, _>(async |conn| {
-        let mut post = editable(conn, account, category, id).await?;
-        let now = Utc::now();
-        db::posts::mark_deleted(conn, post.id, now).await?;
-        if post.draft {
-            return Ok(());
-        }
-        post.deleted_at = Some(now);
-        let author = db::actors::by_id(conn, post.author_actor_id).await?;
-        let (to, cc) = audience(&author)?;
-        let activity_id = new_activity_id(ctx)?;
-        let activity = Delete {
-            kind: DeleteType::Delete,
-            id: activity_id.clone(),
-            actor: ObjectId::from(Url::parse(&author.ap_id)?),
-            object: tombstone(&post),
-            to,
-            cc,
-        };
-        let inboxes = followers_inboxes(conn, author.id).await?;
-        enqueue(
-            conn,
-            &ctx.config.domain(),
-            OutgoingActivity {
-                ap_id: activity_id.as_str(),
-                kind: "Delete",
-                actor: &author,
-                object_ap_id: Some(&post.ap_id),
-                json: with_context(activity)?,
-                public: true,
-            },
-            inboxes,
-        )
+    let cover = conn
+        .transaction::<Option<String>, AppError, _>(async |conn| {
+            let mut post = editable(conn, account, category, id).await?;
+            let now = Utc::now();
+            db::posts::mark_deleted(conn, post.id, now).await?;
+            let cover = post.cover_image_path.clone();
+            if cover.is_some() {
+                db::posts::set_extras(
+                    conn,
+                    post.id,
+                    &PostExtras {
+                        cover_image_path: None,
+                        cover_image_alt: None,
+                        mentions: post.mentions.clone(),
+                    },
+                )
+                .await?;
+            }
+            if post.draft {
+                return Ok(cover);
+            }
+            post.deleted_at = Some(now);
+            let author = db::actors::by_id(conn, post.author_actor_id).await?;
+            let (to, cc) = audience_of(&author, &post)?;
+            let activity_id = new_activity_id(ctx)?;
+            let activity = Delete {
+                kind: DeleteType::Delete,
+                id: activity_id.clone(),
+                actor: ObjectId::from(Url::parse(&author.ap_id)?),
+                object: tombstone(&post),
+                to,
+                cc,
+            };
+            let inboxes = audience_inboxes(conn, &post, &author).await?;
+            enqueue(
+                conn,
+                &ctx.config.domain(),
+                OutgoingActivity {
+                    ap_id: activity_id.as_str(),
+                    kind: "Delete",
+                    actor: &author,
+                    object_ap_id: Some(&post.ap_id),
+                    json: with_context(activity)?,
+                    public: true,
+                },
+                inboxes,
+            )
+            .await?;
+            Ok(cover)
+        })
         .await?;
-        Ok(())
-    })
-    .await
+    if let Some(path) = cover {
+        covers::remove_stored_cover(ctx, &path).await;
+    }
+    Ok(())
 }
 
 /// What a reader finds at a post's address.
@@ -779,7 +1038,7 @@ mod tests {
             deadline: "2001-01-01".into(),
             ..Default::default()
         };
-        let e = check(Category::Announcement, &input, None).expect_err("refused");
+        let e = check(Category::Announcement, &input, None, false, 1024).expect_err("refused");
         let fields: Vec<_> = e
             .fields
             .iter()
@@ -805,7 +1064,7 @@ mod tests {
             deadline: "31/12/2099".into(),
             ..Default::default()
         };
-        let e = check(Category::Announcement, &bad_date, None).expect_err("refused");
+        let e = check(Category::Announcement, &bad_date, None, false, 1024).expect_err("refused");
         assert_eq!(e.fields[0].message_key, "field.deadline.invalid");
         // An edit may keep a deadline that passed since.
         let past = NaiveDate::from_ymd_opt(2001, 1, 1).expect("date");
@@ -813,6 +1072,6 @@ mod tests {
             deadline: "2001-01-01".into(),
             ..bad_date
         };
-        check(Category::Announcement, &keep, Some(past)).expect("kept");
+        check(Category::Announcement, &keep, Some(past), false, 1024).expect("kept");
     }
 }

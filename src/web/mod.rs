@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod csrf;
 pub mod errors;
+pub mod feeds;
 pub mod pages;
 pub mod security;
 

@@ -5,14 +5,18 @@ mod common;
 
 mod api;
 mod browser;
+mod comments;
 mod config_cli;
+mod covers_mentions;
 mod delivery;
 mod fault_tolerance;
 mod federation_actors;
 mod federation_inbox;
+mod feeds;
 mod follows;
 mod foundation;
 mod publishing;
+mod reactions;
 mod sink;
 mod ssrf;
 mod web_accounts;

@@ -1,5 +1,5 @@
 //! `Delete` of an actor by itself: the cached actor is marked deleted and its follows go.
-//! Deletes of other objects belong to their own modules and are ignored here.
+//! Deletes of other objects (comments, remote posts) go to `service::comments`.
 
 use crate::{
     context::AppContext,
@@ -65,7 +65,18 @@ impl Activity for Delete {
 
     async fn receive(self, data: &Data) -> AppResult<()> {
         if !self.deletes_actor() {
-            return Ok(());
+            // A deleted object (IRI or Tombstone): a comment or remote post, by its author only.
+            let Some(object_id) = id_of(&self.object) else {
+                return Ok(());
+            };
+            let actor = self.actor.dereference(data).await?;
+            return service::comments::receive_delete(
+                data.app_data(),
+                &self.id,
+                &actor,
+                &object_id,
+            )
+            .await;
         }
         let actor = self.actor.dereference_local(data).await?;
         service::follows::delete_remote_actor(data.app_data(), &self.id, &actor).await

@@ -3,9 +3,12 @@
 //! `receive()` writes, inside one transaction that starts with the duplicate-activity guard.
 
 pub mod accept;
+pub mod announce;
+pub mod create;
 pub mod create_or_update;
 pub mod delete;
 pub mod follow;
+pub mod like;
 pub mod other;
 pub mod reject;
 pub mod undo;
@@ -133,8 +136,9 @@ async fn receive_follow_answer(
 
 /// Types whose embedded `object` legitimately lives on another origin: Accept and Reject
 /// answer our own Follow; Announce shares someone else's object (its handler must fetch it
-/// from its origin rather than trust the copy).
-const FOREIGN_OBJECT_TYPES: &[&str] = &["Accept", "Reject", "Announce"];
+/// from its origin rather than trust the copy); Like names someone else's object (only its
+/// id is read).
+const FOREIGN_OBJECT_TYPES: &[&str] = &["Accept", "Reject", "Announce", "Like"];
 /// Types whose `object`, even given as a bare IRI, must be the actor's own.
 const OWN_OBJECT_TYPES: &[&str] = &["Update", "Delete", "Undo", "Create"];
 

@@ -1,6 +1,6 @@
 //! `Undo(Follow)`: a remote actor stops following one of ours; and the Undo we send when a
-//! member unfollows. Undo of other activities (Like, Announce…) belongs to their own modules
-//! and is ignored here.
+//! member unfollows. `Undo(Like)` and `Undo(Announce)` go to `service::reactions`; Undo of
+//! other activities is ignored.
 
 use crate::{
     context::AppContext,
@@ -74,6 +74,13 @@ impl Activity for Undo {
     }
 
     async fn receive(self, data: &Data) -> AppResult<()> {
+        if let Some(reaction) =
+            service::reactions::undo_reference(data.app_data(), &self.object).await?
+        {
+            let actor = self.actor.dereference(data).await?;
+            return service::reactions::receive_undo(data.app_data(), &self.id, &actor, &reaction)
+                .await;
+        }
         let Some(reference) = FollowRef::from_value(&self.object) else {
             return Ok(());
         };

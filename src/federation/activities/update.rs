@@ -1,6 +1,6 @@
 //! `Update` of an actor: a remote profile changed (the cached row is refreshed), and the
-//! Update we send to followers when a member edits their profile. Updates of other objects
-//! belong to their own modules and are ignored here.
+//! Update we send to followers when a member edits their profile. Updates of Notes and
+//! Articles (comments, remote posts) go to `service::comments`; other objects are ignored.
 
 use crate::{
     context::AppContext,
@@ -100,6 +100,21 @@ impl Activity for Update {
 
     async fn receive(self, data: &Data) -> AppResult<()> {
         let Some(person) = self.actor_document()? else {
+            // An edited Note/Article: a comment or a remote post we keep (by its author only).
+            if self.object.is_object()
+                && type_of(&self.object).is_some_and(|t| {
+                    crate::federation::objects::comment::ACCEPTED_TYPES.contains(&t)
+                })
+            {
+                let actor = self.actor.dereference(data).await?;
+                return service::comments::receive_update(
+                    data.app_data(),
+                    &self.id,
+                    &actor,
+                    &self.object,
+                )
+                .await;
+            }
             return Ok(());
         };
         let new = person.into_new_remote_actor()?;

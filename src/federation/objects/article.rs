@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-/// `tag` entry for a hashtag.
+/// `tag` entry for a hashtag (`type: Hashtag`) or a mention (`type: Mention`, `name`
+/// `@user@host`, `href` the actor's id).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Hashtag {
@@ -43,7 +44,8 @@ pub struct Preview {
     pub content: String,
 }
 
-/// An image attachment; `name` is the alt text.
+/// An image: the Article's `image` (`type: Image`) or an attachment (`type: Document`, the
+/// way Mastodon sends media); `name` is the alt text.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageAttachment {
@@ -74,6 +76,9 @@ pub struct Article {
     pub to: Vec<Url>,
     pub cc: Vec<Url>,
     pub tag: Vec<Hashtag>,
+    /// The cover image (with its alt text in `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageAttachment>,
     pub attachment: Vec<ImageAttachment>,
     pub sensitive: bool,
 }
@@ -158,19 +163,47 @@ pub fn audience(author: &DbActor) -> AppResult<(Vec<Url>, Vec<Url>)> {
     Ok((vec![public], cc))
 }
 
-fn cover(ctx: &AppContext, post: &DbPost) -> Vec<ImageAttachment> {
-    match (&post.cover_image_path, &post.cover_image_alt) {
-        (Some(path), Some(alt)) => Url::parse(&ctx.urls.absolute(&format!("/media/{path}")))
-            .map(|url| ImageAttachment {
-                kind: "Image".into(),
-                media_type: crate::service::publishing::image_media_type(path).into(),
-                url,
-                name: alt.clone(),
-            })
-            .into_iter()
-            .collect(),
-        _ => Vec::new(),
+/// `to` and `cc` of a post: [`audience`], plus the actors it mentions in `cc`.
+pub fn audience_of(author: &DbActor, post: &DbPost) -> AppResult<(Vec<Url>, Vec<Url>)> {
+    let (to, mut cc) = audience(author)?;
+    for mention in crate::service::mentions::stored(post) {
+        if let Ok(href) = Url::parse(&mention.href)
+            && !cc.contains(&href)
+        {
+            cc.push(href);
+        }
     }
+    Ok((to, cc))
+}
+
+/// The `Mention` tags of a post.
+pub fn mention_tags(post: &DbPost) -> Vec<Hashtag> {
+    crate::service::mentions::stored(post)
+        .into_iter()
+        .filter_map(|m| {
+            Url::parse(&m.href).ok().map(|href| Hashtag {
+                kind: "Mention".into(),
+                name: m.name,
+                href: Some(href),
+            })
+        })
+        .collect()
+}
+
+/// The cover of a post as an image of type `kind` (`Image` or `Document`), when it has one.
+pub fn cover_image(ctx: &AppContext, post: &DbPost, kind: &str) -> Option<ImageAttachment> {
+    use crate::service::covers;
+    let (path, alt) = (
+        post.cover_image_path.as_ref()?,
+        post.cover_image_alt.as_ref()?,
+    );
+    let url = Url::parse(&covers::cover_url(ctx, path)?).ok()?;
+    Some(ImageAttachment {
+        kind: kind.into(),
+        media_type: covers::cover_media_type(path).into(),
+        url,
+        name: alt.clone(),
+    })
 }
 
 /// A blog post as an `Article`.
@@ -182,7 +215,7 @@ pub fn article(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<A
     }
     let id = Url::parse(&post.ap_id)?;
     let attributed_to = Url::parse(&author.ap_id)?;
-    let (to, cc) = audience(author)?;
+    let (to, cc) = audience_of(author, post)?;
     let summary = summary_text(post);
     let preview = Preview {
         kind: "Note".into(),
@@ -212,8 +245,12 @@ pub fn article(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<A
         updated: (post.updated_at > published).then_some(post.updated_at),
         to,
         cc,
-        tag: hashtags(ctx, post),
-        attachment: cover(ctx, post),
+        tag: hashtags(ctx, post)
+            .into_iter()
+            .chain(mention_tags(post))
+            .collect(),
+        image: cover_image(ctx, post, "Image"),
+        attachment: cover_image(ctx, post, "Document").into_iter().collect(),
         sensitive: false,
     })
 }

@@ -1,6 +1,7 @@
 //! Protocol structs (what goes over the wire) beside their `impl Object`/`Actor`.
 
 pub mod article;
+pub mod comment;
 pub mod note;
 pub mod person;
 

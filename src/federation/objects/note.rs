@@ -6,7 +6,9 @@ use crate::{
     context::AppContext,
     db::{actors::DbActor, posts::DbPost},
     error::{AppError, AppResult},
-    federation::objects::article::{Hashtag, Source, audience, hashtags},
+    federation::objects::article::{
+        Hashtag, ImageAttachment, Source, audience_of, cover_image, hashtags, mention_tags,
+    },
     i18n::Lang,
     sanitize::{SafeHtml, escape_text},
     service::publishing::{AnnouncementKind, page_url},
@@ -37,6 +39,8 @@ pub struct Note {
     pub to: Vec<Url>,
     pub cc: Vec<Url>,
     pub tag: Vec<Hashtag>,
+    /// The cover image as a `Document` (Mastodon shows a Note's attachments).
+    pub attachment: Vec<ImageAttachment>,
     pub sensitive: bool,
 }
 
@@ -82,7 +86,7 @@ pub fn note(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<Note
     let lang = ctx.default_lang;
     let id = Url::parse(&post.ap_id)?;
     let attributed_to = Url::parse(&author.ap_id)?;
-    let (to, cc) = audience(author)?;
+    let (to, cc) = audience_of(author, post)?;
     let url = Url::parse(&page_url(post))?;
     let tags = hashtags(ctx, post);
     let tag_links = tags
@@ -125,7 +129,8 @@ pub fn note(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<Note
             .map(|d| d.and_utc()),
         to,
         cc,
-        tag: tags,
+        tag: tags.into_iter().chain(mention_tags(post)).collect(),
+        attachment: cover_image(ctx, post, "Document").into_iter().collect(),
         sensitive: false,
     })
 }

@@ -11,11 +11,13 @@
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
 pub mod auth;
+pub mod comments;
 pub mod follows;
 pub mod json;
 pub mod me;
 pub mod openapi;
 pub mod posts;
+pub mod reactions;
 pub mod tokens;
 
 pub use auth::ApiUser;
@@ -30,4 +32,6 @@ pub fn api_routes() -> Router {
         .merge(follows::routes())
         .merge(tokens::routes())
         .merge(posts::routes())
+        .merge(reactions::routes())
+        .merge(comments::routes())
 }

@@ -87,6 +87,8 @@ impl Modify for BearerScheme {
         (name = "tokens", description = "Personal access tokens"),
         (name = "follows", description = "Following accounts across the fediverse"),
         (name = "publishing", description = "Blog posts and announcements"),
+        (name = "reactions", description = "Likes and boosts of posts, announcements and comments"),
+        (name = "comments", description = "Comments under posts and announcements"),
     )
 )]
 struct BaseApi;
@@ -98,6 +100,8 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::follows::FollowsApi::openapi())
         .merge_from(api::tokens::TokensApi::openapi())
         .merge_from(api::posts::PostsApi::openapi())
+        .merge_from(api::reactions::ReactionsApi::openapi())
+        .merge_from(api::comments::CommentsApi::openapi())
 }
 
 pub fn routes() -> Router {

@@ -7,8 +7,11 @@ use crate::{
     db::{self, actors::DbActor, posts::DbPost},
     error::{AppError, AppResult},
     federation::Data,
-    service::publishing::{
-        self, AnnouncementKind, Category, PostInput, PostPatch, page_url, today,
+    service::{
+        covers,
+        publishing::{
+            self, AnnouncementKind, Category, CoverChange, PostInput, PostPatch, page_url, today,
+        },
     },
     web::{
         api::{ApiJson, ApiUser, openapi::Problem},
@@ -17,9 +20,9 @@ use crate::{
 };
 use axum::{
     Router,
-    extract::{Path, Query},
+    extract::{DefaultBodyLimit, Multipart, Path, Query, multipart::MultipartError},
     http::StatusCode,
-    routing::{get, post},
+    routing::{get, post, put},
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -39,8 +42,14 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         http_patch_announcement,
         http_delete_announcement,
         http_post_publish_announcement,
+        http_put_post_cover,
+        http_delete_post_cover,
+        http_put_announcement_cover,
+        http_delete_announcement_cover,
     ),
     components(schemas(
+        CoverImage,
+        CoverUpload,
         NewPostRequest,
         NewAnnouncementRequest,
         PostPatchRequest,
@@ -76,7 +85,23 @@ pub fn routes() -> Router {
             "/api/v1/announcements/{id}/publish",
             post(http_post_publish_announcement),
         )
+        .route(
+            "/api/v1/posts/{id}/cover",
+            put(http_put_post_cover)
+                .delete(http_delete_post_cover)
+                .layer(DefaultBodyLimit::max(COVER_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/announcements/{id}/cover",
+            put(http_put_announcement_cover)
+                .delete(http_delete_announcement_cover)
+                .layer(DefaultBodyLimit::max(COVER_BODY_LIMIT)),
+        )
 }
+
+/// Body limit of the cover uploads: the largest cover any configuration allows, plus room
+/// for the alt text and the multipart framing.
+const COVER_BODY_LIMIT: usize = crate::config::MAX_COVER_KB as usize * 1024 + 64 * 1024;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -148,6 +173,7 @@ impl From<PostPatchRequest> for PostPatch {
             deadline: r.deadline.map(Option::unwrap_or_default),
             disciplines: r.disciplines,
             commune: r.commune,
+            ..Default::default()
         }
     }
 }
@@ -185,9 +211,31 @@ pub struct PostDetail {
     pub closed: bool,
     pub disciplines: Vec<String>,
     pub commune: String,
+    /// The cover image, or `null`.
+    pub cover_image: Option<CoverImage>,
+    /// Likes, local and remote (in the answer of `GET …/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub likes: Option<i64>,
+    /// Boosts, local and remote (in the answer of `GET …/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boosts: Option<i64>,
 }
 
-fn detail(post: &DbPost, author: &DbActor) -> PostDetail {
+/// A cover image: its address and its alt text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CoverImage {
+    pub url: String,
+    pub alt: String,
+}
+
+fn cover_of(ctx: &AppContext, post: &DbPost) -> Option<CoverImage> {
+    Some(CoverImage {
+        url: covers::cover_url(ctx, post.cover_image_path.as_deref()?)?,
+        alt: post.cover_image_alt.clone()?,
+    })
+}
+
+fn detail(ctx: &AppContext, post: &DbPost, author: &DbActor) -> PostDetail {
     PostDetail {
         id: post.id,
         url: page_url(post),
@@ -207,6 +255,9 @@ fn detail(post: &DbPost, author: &DbActor) -> PostDetail {
         closed: post.is_closed(today()),
         disciplines: post.disciplines.clone(),
         commune: post.commune.clone(),
+        cover_image: cover_of(ctx, post),
+        likes: None,
+        boosts: None,
     }
 }
 
@@ -257,20 +308,29 @@ async fn get_one(
     id: i64,
 ) -> AppResult<ApiJson<PostDetail>> {
     let (post, author) = publishing::visible(ctx, Some(&user.account), category, id).await?;
-    Ok(ApiJson(detail(&post, &author)))
+    let mut detail = detail(ctx, &post, &author);
+    let mut conn = ctx.conn().await?;
+    let counts = crate::service::reactions::counts(&mut conn, std::slice::from_ref(&post.ap_id))
+        .await?
+        .remove(&post.ap_id)
+        .unwrap_or_default();
+    detail.likes = Some(counts.likes);
+    detail.boosts = Some(counts.boosts);
+    Ok(ApiJson(detail))
 }
 
 async fn patch_one(
-    ctx: &AppContext,
+    data: &Data,
     user: &ApiUser,
     category: Category,
     id: i64,
     body: PostPatchRequest,
 ) -> AppResult<ApiJson<PostDetail>> {
-    let post = publishing::edit(ctx, &user.account, category, id, body.into()).await?;
+    let ctx = data.app_data();
+    let post = publishing::edit(data, &user.account, category, id, body.into()).await?;
     let mut conn = ctx.conn().await?;
     let author = db::actors::by_id(&mut conn, post.author_actor_id).await?;
-    Ok(ApiJson(detail(&post, &author)))
+    Ok(ApiJson(detail(ctx, &post, &author)))
 }
 
 async fn publish_one(
@@ -282,7 +342,7 @@ async fn publish_one(
     let post = publishing::publish_draft(ctx, &user.account, category, id).await?;
     let mut conn = ctx.conn().await?;
     let author = db::actors::by_id(&mut conn, post.author_actor_id).await?;
-    Ok(ApiJson(detail(&post, &author)))
+    Ok(ApiJson(detail(ctx, &post, &author)))
 }
 
 /// Publishes a blog post (federated as `Create(Article)` to the author's followers).
@@ -313,7 +373,7 @@ async fn http_post_post(
         draft: body.draft,
         ..Default::default()
     };
-    let post = publishing::create(data.app_data(), &user.account, Category::Post, input).await?;
+    let post = publishing::create(&data, &user.account, Category::Post, input).await?;
     Ok(created(&post))
 }
 
@@ -361,7 +421,7 @@ async fn http_patch_post(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PostPatchRequest>,
 ) -> AppResult<ApiJson<PostDetail>> {
-    patch_one(data.app_data(), &user, Category::Post, parse_id(&id)?, body).await
+    patch_one(&data, &user, Category::Post, parse_id(&id)?, body).await
 }
 
 /// Deletes a blog post (federated as `Delete`; its id answers 410 afterwards).
@@ -446,13 +506,7 @@ async fn http_post_announcement(
         draft: body.draft,
         ..Default::default()
     };
-    let post = publishing::create(
-        data.app_data(),
-        &user.account,
-        Category::Announcement,
-        input,
-    )
-    .await?;
+    let post = publishing::create(&data, &user.account, Category::Announcement, input).await?;
     Ok(created(&post))
 }
 
@@ -507,7 +561,7 @@ async fn http_get_announcements(
     let mut items = Vec::with_capacity(rows.len());
     for post in &rows {
         let author = db::actors::by_id(&mut conn, post.author_actor_id).await?;
-        items.push(detail(post, &author));
+        items.push(detail(ctx, post, &author));
     }
     Ok(ApiJson(AnnouncementList { total, page, items }))
 }
@@ -562,14 +616,7 @@ async fn http_patch_announcement(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PostPatchRequest>,
 ) -> AppResult<ApiJson<PostDetail>> {
-    patch_one(
-        data.app_data(),
-        &user,
-        Category::Announcement,
-        parse_id(&id)?,
-        body,
-    )
-    .await
+    patch_one(&data, &user, Category::Announcement, parse_id(&id)?, body).await
 }
 
 /// Deletes an announcement (federated as `Delete`).
@@ -628,4 +675,189 @@ async fn http_post_publish_announcement(
         parse_id(&id)?,
     )
     .await
+}
+
+/// The multipart body of a cover upload (OpenAPI description only).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CoverUpload {
+    /// PNG, JPEG, GIF or WebP (recognised by its bytes), within `storage.max_cover_kb`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The alt text (required).
+    alt: String,
+}
+
+/// Field errors of the shared rules, renamed to this endpoint's multipart fields.
+fn rename_cover_fields(mut e: AppError) -> AppError {
+    for f in &mut e.fields {
+        match f.field.as_str() {
+            "cover_image" => f.field = "file".into(),
+            "cover_image_alt" => f.field = "alt".into(),
+            _ => {}
+        }
+    }
+    e
+}
+
+fn multipart_error(e: MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(
+            crate::error::ErrorKind::PayloadTooLarge,
+            format!("the body is limited to {COVER_BODY_LIMIT} bytes"),
+        )
+    } else {
+        AppError::bad_request(format!("multipart: {e}"))
+    }
+}
+
+async fn put_cover(
+    data: &Data,
+    user: &ApiUser,
+    category: Category,
+    id: &str,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<ApiJson<CoverImage>> {
+    let ctx = data.app_data();
+    let id = parse_id(id)?;
+    let mut multipart =
+        multipart.map_err(|_| AppError::bad_request("expected a multipart/form-data body"))?;
+    let (mut file, mut alt) = (None, None);
+    // One byte over the largest limit is enough to know a file is too big.
+    let cap = crate::config::MAX_COVER_KB as usize * 1024 + 1;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    let room = cap.saturating_sub(bytes.len());
+                    bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+                file = Some(bytes);
+            }
+            "alt" => alt = Some(field.text().await.map_err(multipart_error)?),
+            _ => {}
+        }
+    }
+    let file = file
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| AppError::field("file", "field.required"))?;
+    let patch = PostPatch {
+        cover: CoverChange::Upload(file),
+        cover_alt: Some(alt.unwrap_or_default()),
+        ..Default::default()
+    };
+    let post = publishing::edit(data, &user.account, category, id, patch)
+        .await
+        .map_err(rename_cover_fields)?;
+    cover_of(ctx, &post)
+        .map(ApiJson)
+        .ok_or_else(|| AppError::internal("the cover was not stored"))
+}
+
+async fn delete_cover(
+    data: &Data,
+    user: &ApiUser,
+    category: Category,
+    id: &str,
+) -> AppResult<StatusCode> {
+    let patch = PostPatch {
+        cover: CoverChange::Remove,
+        ..Default::default()
+    };
+    publishing::edit(data, &user.account, category, parse_id(id)?, patch).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets the cover image of a blog post (replacing any); a published post is federated again
+/// as `Update`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/posts/{id}/cover",
+    tag = "publishing",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Post id")),
+    request_body(content = CoverUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The stored image", body = CoverImage),
+        (status = 403, description = "Someone else's post", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the route limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`file` missing, not an image or too large; `alt` missing", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn http_put_post_cover(
+    data: Data,
+    user: ApiUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<ApiJson<CoverImage>> {
+    put_cover(&data, &user, Category::Post, &id, multipart).await
+}
+
+/// Removes the cover image of a blog post.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/posts/{id}/cover",
+    tag = "publishing",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Post id")),
+    responses(
+        (status = 204, description = "Removed (or there was none)"),
+        (status = 403, description = "Someone else's post", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn http_delete_post_cover(
+    data: Data,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    delete_cover(&data, &user, Category::Post, &id).await
+}
+
+/// Sets the cover image of an announcement (replacing any).
+#[utoipa::path(
+    put,
+    path = "/api/v1/announcements/{id}/cover",
+    tag = "publishing",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Announcement id")),
+    request_body(content = CoverUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The stored image", body = CoverImage),
+        (status = 403, description = "Someone else's announcement", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such announcement", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the route limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`file` missing, not an image or too large; `alt` missing", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn http_put_announcement_cover(
+    data: Data,
+    user: ApiUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<ApiJson<CoverImage>> {
+    put_cover(&data, &user, Category::Announcement, &id, multipart).await
+}
+
+/// Removes the cover image of an announcement.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/announcements/{id}/cover",
+    tag = "publishing",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Announcement id")),
+    responses(
+        (status = 204, description = "Removed (or there was none)"),
+        (status = 403, description = "Someone else's announcement", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such announcement", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn http_delete_announcement_cover(
+    data: Data,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    delete_cover(&data, &user, Category::Announcement, &id).await
 }

@@ -1,11 +1,14 @@
-//! Uploaded media served back: avatars. Names are random and never reused, so responses can be
+//! Uploaded media served back: avatars and the cover images of posts. Names are random and never reused, so responses can be
 //! cached for good; the content type comes from the extension we chose after checking the
 //! bytes, and `nosniff` (set for every response) stops browsers from guessing otherwise.
 
 use crate::{
     error::{AppError, AppResult},
     federation::Data,
-    service::profile::{self, ImageType},
+    service::{
+        covers,
+        profile::{self, ImageType},
+    },
 };
 use axum::{
     Router,
@@ -14,20 +17,35 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use std::path::PathBuf;
 
 pub fn routes() -> Router {
-    Router::new().route("/media/avatars/{file}", get(http_get_avatar))
+    Router::new()
+        .route("/media/avatars/{file}", get(http_get_avatar))
+        .route("/media/covers/{file}", get(http_get_cover))
 }
 
 async fn http_get_avatar(data: Data, Path(file): Path<String>) -> AppResult<Response> {
     if !profile::is_avatar_file_name(&file) {
         return Err(AppError::not_found());
     }
+    serve_image(profile::avatar_dir(data.app_data()), &file).await
+}
+
+async fn http_get_cover(data: Data, Path(file): Path<String>) -> AppResult<Response> {
+    if !covers::is_cover_file_name(&file) {
+        return Err(AppError::not_found());
+    }
+    serve_image(covers::cover_dir(data.app_data()), &file).await
+}
+
+/// `file` (a checked name) from `dir`, typed by its extension.
+async fn serve_image(dir: PathBuf, file: &str) -> AppResult<Response> {
     let kind = file
         .rsplit_once('.')
         .and_then(|(_, ext)| ImageType::from_extension(ext))
         .ok_or_else(AppError::not_found)?;
-    let path = profile::avatar_dir(data.app_data()).join(&file);
+    let path = dir.join(file);
     let bytes = match tokio::fs::read(&path).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(AppError::not_found()),

@@ -3,15 +3,20 @@
 pub mod accounts;
 pub mod admin;
 pub mod admin_federation;
+pub mod comments;
+pub mod feeds;
 pub mod follows;
 pub mod forms;
 pub mod home;
 pub mod lang;
 pub mod layout;
 pub mod media;
+pub mod news;
 pub mod posts;
 pub mod profile;
+pub mod reactions;
 pub mod settings;
+pub mod timeline;
 pub mod tokens;
 
 use crate::{
@@ -39,6 +44,11 @@ pub fn routes() -> Router {
         .merge(lang::routes())
         .merge(media::routes())
         .merge(posts::routes())
+        .merge(reactions::routes())
+        .merge(comments::routes())
+        .merge(timeline::routes())
+        .merge(news::routes())
+        .merge(feeds::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -21,14 +21,15 @@ use crate::{
     sanitize::SafeHtml,
     service::{
         accounts::is_staff,
+        covers,
         publishing::{
-            self, AnnouncementKind, Category, Lookup, PostInput, PostPatch, can_edit, page_url,
-            today,
+            self, AnnouncementKind, Category, CoverChange, Lookup, PostInput, PostPatch, can_edit,
+            page_url, today,
         },
     },
     web::{
         auth::{CurrentUser, MaybeUser},
-        csrf::{CsrfForm, CsrfToken},
+        csrf::{self, CsrfForm, CsrfToken},
         pages::{PageLang, forms::FormState, layout::set_flash, render, render_status},
     },
 };
@@ -36,7 +37,7 @@ use activitypub_federation::{axum::json::FederationJson, protocol::context::With
 use askama::Template;
 use axum::{
     Router,
-    extract::{Path, Query},
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Query, Request},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -46,15 +47,27 @@ use serde::Deserialize;
 /// Items per page of the lists.
 pub const PAGE_SIZE: i64 = 20;
 
+/// Room for the text fields of the post form: a body of 100 000 accented characters is
+/// 600 000 bytes urlencoded, so a body somewhat over the limit still gets its field error.
+const FORM_TEXT_BYTES: usize = 2 * 1024 * 1024;
+/// Body limit of the post forms: the largest cover image any configuration allows plus the
+/// text fields. Over it: 413; a cover over the configured limit but under this is a field
+/// error.
+pub const FORM_BODY_LIMIT: usize = crate::config::MAX_COVER_KB as usize * 1024 + FORM_TEXT_BYTES;
+
 pub fn routes() -> Router {
     Router::new()
         .route(
             "/articles/nouveau",
-            get(http_get_new_post).post(http_post_new_post),
+            get(http_get_new::<Posts>)
+                .post(http_post_new::<Posts>)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route(
             "/annonces/nouvelle",
-            get(http_get_new_announcement).post(http_post_new_announcement),
+            get(http_get_new::<Announcements>)
+                .post(http_post_new::<Announcements>)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route("/annonces", get(http_get_announcements))
         .route("/blog/{username}", get(http_get_blog))
@@ -62,10 +75,12 @@ pub fn routes() -> Router {
         .route("/posts/{id}/{slug}", get(http_get_post_slug))
         .route(
             "/posts/{id}/modifier",
-            get(http_get_edit_post).post(http_post_edit_post),
+            get(http_get_edit::<Posts>)
+                .post(http_post_edit::<Posts>)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
-        .route("/posts/{id}/supprimer", post(http_post_delete_post))
-        .route("/posts/{id}/publier", post(http_post_publish_post))
+        .route("/posts/{id}/supprimer", post(http_post_delete::<Posts>))
+        .route("/posts/{id}/publier", post(http_post_publish::<Posts>))
         .route("/announcements/{id}", get(http_get_announcement))
         .route(
             "/announcements/{id}/{slug}",
@@ -73,15 +88,17 @@ pub fn routes() -> Router {
         )
         .route(
             "/announcements/{id}/modifier",
-            get(http_get_edit_announcement).post(http_post_edit_announcement),
+            get(http_get_edit::<Announcements>)
+                .post(http_post_edit::<Announcements>)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route(
             "/announcements/{id}/supprimer",
-            post(http_post_delete_announcement),
+            post(http_post_delete::<Announcements>),
         )
         .route(
             "/announcements/{id}/publier",
-            post(http_post_publish_announcement),
+            post(http_post_publish::<Announcements>),
         )
 }
 
@@ -120,6 +137,9 @@ pub struct PostView {
     pub draft: bool,
     pub can_edit: bool,
     pub is_announcement: bool,
+    /// The cover image (site-relative URL) and its alt text.
+    pub cover_url: Option<String>,
+    pub cover_alt: String,
 }
 
 fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>) -> PostView {
@@ -153,6 +173,11 @@ fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>)
         draft: post.draft,
         can_edit: viewer.is_some_and(|v| can_edit(v, post)),
         is_announcement: post.is_announcement(),
+        cover_url: post
+            .cover_image_path
+            .as_deref()
+            .and_then(covers::cover_path_url),
+        cover_alt: post.cover_image_alt.clone().unwrap_or_default(),
     }
 }
 
@@ -161,7 +186,11 @@ fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>)
 struct ShowPage<'a> {
     lang: Lang,
     csrf: &'a str,
+    /// Canonical, Open Graph and ActivityPub links of `<head>`.
+    head: crate::web::pages::feeds::HeadMeta,
     post: PostView,
+    comments: crate::web::pages::comments::CommentsSection,
+    reactions: crate::web::pages::reactions::ReactionsView,
 }
 
 /// `Vary: Accept` on every answer of a content-negotiated URL.
@@ -198,6 +227,13 @@ async fn show(
                 if post.draft {
                     return Err(AppError::not_found());
                 }
+                if !post.local {
+                    // A remote post kept here: its object is at its own id.
+                    return Ok(vary_accept(
+                        (StatusCode::FOUND, [(header::LOCATION, post.ap_id.clone())])
+                            .into_response(),
+                    ));
+                }
                 let object = publishing::object_json(ctx, &post, &author)?;
                 FederationJson(WithContext::new_default(object)).into_response()
             }
@@ -215,7 +251,14 @@ async fn show(
     let page = render(&ShowPage {
         lang,
         csrf,
-        post: view(lang, &post, &author, viewer),
+        head: crate::web::pages::feeds::HeadMeta::of_post(ctx, &post, &author),
+        post: crate::web::pages::comments::remote_view(
+            view(lang, &post, &author, viewer),
+            &post,
+            &author,
+        ),
+        comments: crate::web::pages::comments::section(ctx, lang, &post, viewer).await?,
+        reactions: crate::web::pages::reactions::view_for(ctx, lang, &post, viewer).await?,
     })?;
     Ok(vary_accept(page))
 }
@@ -303,6 +346,8 @@ struct PostForm {
     commune: String,
     as_page: Option<String>,
     draft: Option<String>,
+    cover_image_alt: String,
+    remove_cover_image: Option<String>,
 }
 
 impl PostForm {
@@ -320,10 +365,13 @@ impl PostForm {
             commune: post.commune.clone(),
             as_page: post.as_page.then(|| "on".into()),
             draft: post.draft.then(|| "on".into()),
+            cover_image_alt: post.cover_image_alt.clone().unwrap_or_default(),
+            remove_cover_image: None,
         }
     }
 
-    fn input(&self) -> PostInput {
+    /// What the form asks for; `cover` is the uploaded file (empty when none was chosen).
+    fn input(&self, cover: Option<Vec<u8>>) -> PostInput {
         PostInput {
             title: self.title.clone(),
             body: self.body.clone(),
@@ -334,7 +382,117 @@ impl PostForm {
             commune: self.commune.clone(),
             as_page: self.as_page.is_some(),
             draft: self.draft.is_some(),
+            cover: match cover {
+                _ if self.remove_cover_image.is_some() => CoverChange::Remove,
+                Some(bytes) if !bytes.is_empty() => CoverChange::Upload(bytes),
+                _ => CoverChange::Keep,
+            },
+            cover_alt: Some(self.cover_image_alt.clone()),
         }
+    }
+
+    fn set(&mut self, name: &str, value: String) {
+        match name {
+            "title" => self.title = value,
+            "summary" => self.summary = value,
+            "body" => self.body = value,
+            "kind" => self.kind = value,
+            "deadline" => self.deadline = value,
+            "disciplines" => self.disciplines = value,
+            "commune" => self.commune = value,
+            "as_page" => self.as_page = Some(value),
+            "draft" => self.draft = Some(value),
+            "cover_image_alt" => self.cover_image_alt = value,
+            "remove_cover_image" => self.remove_cover_image = Some(value),
+            _ => {}
+        }
+    }
+}
+
+/// The post form as submitted, its CSRF token checked: urlencoded (no file), or multipart with
+/// the cover image (`cover_image`), the alt text (`cover_image_alt`) and "Retirer l'image"
+/// (`remove_cover_image`).
+struct PostSubmission {
+    form: PostForm,
+    /// The file part, up to one byte over the largest limit (enough to know it is too big).
+    cover: Option<Vec<u8>>,
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(
+            ErrorKind::PayloadTooLarge,
+            format!("the form is limited to {FORM_BODY_LIMIT} bytes"),
+        )
+    } else {
+        AppError::bad_request(format!("multipart: {e}"))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for PostSubmission {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
+        let (mut parts, body) = request.into_parts();
+        let token = CsrfToken::from_request_parts(&mut parts, state).await?;
+        let media_type = crate::body::media_type(&parts.headers);
+        let request = Request::from_parts(parts, body);
+        let mut form = PostForm::default();
+        let mut cover = None;
+        let mut submitted_token = None;
+        match media_type.as_str() {
+            "application/x-www-form-urlencoded" => {
+                let bytes = crate::body::read_capped(request.into_body(), FORM_TEXT_BYTES).await?;
+                let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+                    .map_err(|e| AppError::bad_request(format!("form: {e}")))?;
+                for (name, value) in pairs {
+                    if name == csrf::FIELD {
+                        submitted_token = Some(value);
+                    } else {
+                        form.set(&name, value);
+                    }
+                }
+            }
+            "multipart/form-data" => {
+                let mut multipart = Multipart::from_request(request, state)
+                    .await
+                    .map_err(|_| csrf::rejected())?;
+                let cap = crate::config::MAX_COVER_KB as usize * 1024 + 1;
+                while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+                    let name = field.name().unwrap_or_default().to_string();
+                    if name == "cover_image" {
+                        let mut bytes = Vec::new();
+                        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                            let room = cap.saturating_sub(bytes.len());
+                            bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                        }
+                        cover = Some(bytes);
+                        continue;
+                    }
+                    let value = field.text().await.map_err(multipart_error)?;
+                    if name == csrf::FIELD {
+                        submitted_token = Some(value);
+                    } else {
+                        form.set(&name, value);
+                    }
+                }
+            }
+            // Whatever it is, it is not one of our forms: refused as a forgery.
+            _ => return Err(csrf::rejected()),
+        }
+        token.verify(submitted_token.as_deref())?;
+        Ok(PostSubmission { form, cover })
+    }
+}
+
+/// A size in the page's words ("5 Mo").
+fn size_text(lang: Lang, bytes: usize) -> String {
+    let kib = bytes / 1024;
+    let unit = lang.t("unit.megabyte");
+    if kib >= 1024 && kib.is_multiple_of(1024) {
+        format!("{} {unit}", kib / 1024)
+    } else {
+        format!("{:.1} {unit}", kib as f64 / 1024.0)
     }
 }
 
@@ -356,6 +514,10 @@ struct FormPage<'a> {
     errors: FormState,
     kinds: Vec<KindOption>,
     may_publish_as_page: bool,
+    /// The stored cover (site-relative URL) when editing a post that has one.
+    cover_url: Option<String>,
+    /// The cover size limit, in the page's words.
+    max_cover: String,
 }
 
 impl FormPage<'_> {
@@ -381,6 +543,7 @@ fn kinds(lang: Lang) -> Vec<KindOption> {
 
 #[allow(clippy::too_many_arguments)]
 fn form_page(
+    ctx: &AppContext,
     lang: Lang,
     user: &CurrentUser,
     csrf: &CsrfToken,
@@ -407,37 +570,43 @@ fn form_page(
             errors,
             kinds: kinds(lang),
             may_publish_as_page: editing.is_none() && is_staff(&user.account),
+            cover_url: editing
+                .and_then(|p| p.cover_image_path.as_deref())
+                .and_then(covers::cover_path_url),
+            max_cover: size_text(lang, covers::max_cover_bytes(ctx)),
         },
     )
 }
 
-async fn http_get_new_post(
-    PageLang(lang): PageLang,
-    user: CurrentUser,
-    csrf: CsrfToken,
-) -> AppResult<Response> {
-    form_page(
-        lang,
-        &user,
-        &csrf,
-        Category::Post,
-        None,
-        PostForm::default(),
-        FormState::new(lang),
-        StatusCode::OK,
-    )
+/// Posts or announcements, as a type: each form handler below is one generic function, routed
+/// once per section (`http_post_new::<Posts>`, `http_post_new::<Announcements>`).
+trait Section: Send + Sync + 'static {
+    const CATEGORY: Category;
 }
 
-async fn http_get_new_announcement(
+struct Posts;
+struct Announcements;
+
+impl Section for Posts {
+    const CATEGORY: Category = Category::Post;
+}
+
+impl Section for Announcements {
+    const CATEGORY: Category = Category::Announcement;
+}
+
+async fn http_get_new<S: Section>(
+    data: Data,
     PageLang(lang): PageLang,
     user: CurrentUser,
     csrf: CsrfToken,
 ) -> AppResult<Response> {
     form_page(
+        data.app_data(),
         lang,
         &user,
         &csrf,
-        Category::Announcement,
+        S::CATEGORY,
         None,
         PostForm::default(),
         FormState::new(lang),
@@ -451,16 +620,16 @@ fn redirect_with_flash(ctx: &AppContext, to: &str, key: &'static str) -> Respons
     response
 }
 
-async fn create(
-    data: &Data,
-    lang: Lang,
-    user: &CurrentUser,
-    csrf: &CsrfToken,
-    category: Category,
-    form: PostForm,
+async fn http_post_new<S: Section>(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    submission: PostSubmission,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
-    match publishing::create(ctx, &user.account, category, form.input()).await {
+    let PostSubmission { form, cover } = submission;
+    match publishing::create(&data, &user.account, S::CATEGORY, form.input(cover)).await {
         Ok(post) => {
             let key = if post.draft {
                 "flash.post_draft_saved"
@@ -470,10 +639,11 @@ async fn create(
             Ok(redirect_with_flash(ctx, &page_url(&post), key))
         }
         Err(e) if e.kind == ErrorKind::Validation => form_page(
+            ctx,
             lang,
-            user,
-            csrf,
-            category,
+            &user,
+            &csrf,
+            S::CATEGORY,
             None,
             form,
             FormState::from_error(lang, &e),
@@ -481,26 +651,6 @@ async fn create(
         ),
         Err(e) => Err(e),
     }
-}
-
-async fn http_post_new_post(
-    data: Data,
-    PageLang(lang): PageLang,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    CsrfForm(form): CsrfForm<PostForm>,
-) -> AppResult<Response> {
-    create(&data, lang, &user, &csrf, Category::Post, form).await
-}
-
-async fn http_post_new_announcement(
-    data: Data,
-    PageLang(lang): PageLang,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    CsrfForm(form): CsrfForm<PostForm>,
-) -> AppResult<Response> {
-    create(&data, lang, &user, &csrf, Category::Announcement, form).await
 }
 
 /// The post as its editor may see it: 404 when missing, 403 when someone else's.
@@ -520,20 +670,20 @@ async fn load_editable(
     Ok(post)
 }
 
-async fn edit_form(
-    data: &Data,
-    lang: Lang,
-    user: &CurrentUser,
-    csrf: &CsrfToken,
-    category: Category,
-    id: &str,
+async fn http_get_edit<S: Section>(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let post = load_editable(data.app_data(), user, category, id).await?;
+    let post = load_editable(data.app_data(), &user, S::CATEGORY, &id).await?;
     form_page(
+        data.app_data(),
         lang,
-        user,
-        csrf,
-        category,
+        &user,
+        &csrf,
+        S::CATEGORY,
         Some(&post),
         PostForm::from_post(&post),
         FormState::new(lang),
@@ -541,36 +691,30 @@ async fn edit_form(
     )
 }
 
-async fn edit(
-    data: &Data,
-    lang: Lang,
-    user: &CurrentUser,
-    csrf: &CsrfToken,
-    category: Category,
-    id: &str,
-    form: PostForm,
+async fn http_post_edit<S: Section>(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    submission: PostSubmission,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
-    let post = load_editable(ctx, user, category, id).await?;
-    match publishing::edit(
-        ctx,
-        &user.account,
-        category,
-        post.id,
-        PostPatch::from(form.input()),
-    )
-    .await
-    {
+    let post = load_editable(ctx, &user, S::CATEGORY, &id).await?;
+    let PostSubmission { form, cover } = submission;
+    let patch = PostPatch::from(form.input(cover));
+    match publishing::edit(&data, &user.account, S::CATEGORY, post.id, patch).await {
         Ok(updated) => Ok(redirect_with_flash(
             ctx,
             &page_url(&updated),
             "flash.post_updated",
         )),
         Err(e) if e.kind == ErrorKind::Validation => form_page(
+            ctx,
             lang,
-            user,
-            csrf,
-            category,
+            &user,
+            &csrf,
+            S::CATEGORY,
             Some(&post),
             form,
             FormState::from_error(lang, &e),
@@ -580,117 +724,39 @@ async fn edit(
     }
 }
 
-async fn http_get_edit_post(
-    data: Data,
-    PageLang(lang): PageLang,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    edit_form(&data, lang, &user, &csrf, Category::Post, &id).await
-}
-
-async fn http_get_edit_announcement(
-    data: Data,
-    PageLang(lang): PageLang,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    edit_form(&data, lang, &user, &csrf, Category::Announcement, &id).await
-}
-
-async fn http_post_edit_post(
-    data: Data,
-    PageLang(lang): PageLang,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<PostForm>,
-) -> AppResult<Response> {
-    edit(&data, lang, &user, &csrf, Category::Post, &id, form).await
-}
-
-async fn http_post_edit_announcement(
-    data: Data,
-    PageLang(lang): PageLang,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<PostForm>,
-) -> AppResult<Response> {
-    edit(&data, lang, &user, &csrf, Category::Announcement, &id, form).await
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct NoFields {}
 
-async fn delete(
-    data: &Data,
-    user: &CurrentUser,
-    category: Category,
-    id: &str,
+async fn http_post_delete<S: Section>(
+    data: Data,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
-    publishing::delete(ctx, &user.account, category, id).await?;
-    let to = match category {
+    publishing::delete(ctx, &user.account, S::CATEGORY, id).await?;
+    let to = match S::CATEGORY {
         Category::Post => format!("/blog/{}", user.account.username),
         Category::Announcement => "/annonces".to_string(),
     };
     Ok(redirect_with_flash(ctx, &to, "flash.post_deleted"))
 }
 
-async fn http_post_delete_post(
+async fn http_post_publish<S: Section>(
     data: Data,
     user: CurrentUser,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    delete(&data, &user, Category::Post, &id).await
-}
-
-async fn http_post_delete_announcement(
-    data: Data,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    delete(&data, &user, Category::Announcement, &id).await
-}
-
-async fn publish(
-    data: &Data,
-    user: &CurrentUser,
-    category: Category,
-    id: &str,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
-    let post = publishing::publish_draft(ctx, &user.account, category, id).await?;
+    let post = publishing::publish_draft(ctx, &user.account, S::CATEGORY, id).await?;
     Ok(redirect_with_flash(
         ctx,
         &page_url(&post),
         "flash.post_published",
     ))
-}
-
-async fn http_post_publish_post(
-    data: Data,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    publish(&data, &user, Category::Post, &id).await
-}
-
-async fn http_post_publish_announcement(
-    data: Data,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> AppResult<Response> {
-    publish(&data, &user, Category::Announcement, &id).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -703,7 +769,7 @@ struct PageQuery {
 }
 
 /// The 1-based page number asked for; nonsense is page 1.
-fn page_number(page: Option<&str>) -> i64 {
+pub fn page_number(page: Option<&str>) -> i64 {
     page.and_then(|p| p.trim().parse::<i64>().ok())
         .filter(|p| (1..=10_000).contains(p))
         .unwrap_or(1)
@@ -716,7 +782,7 @@ pub struct Pagination {
     pub next: Option<String>,
 }
 
-fn pagination(page: i64, total: i64, link: impl Fn(i64) -> String) -> Pagination {
+pub fn pagination(page: i64, total: i64, link: impl Fn(i64) -> String) -> Pagination {
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     Pagination {
         page,
@@ -730,6 +796,10 @@ fn pagination(page: i64, total: i64, link: impl Fn(i64) -> String) -> Pagination
 #[template(path = "posts/blog.html")]
 struct BlogPage {
     lang: Lang,
+    /// Feed links and Open Graph of `<head>`.
+    head: crate::web::pages::feeds::HeadMeta,
+    /// "Le blog de", or "Le blog de la page du département :".
+    heading: &'static str,
     author_name: String,
     author_url: String,
     is_own: bool,
@@ -772,8 +842,20 @@ async fn http_get_blog(
         actor.name.clone()
     };
     let base = format!("/blog/{}", actor.username);
+    let title = crate::web::pages::feeds::blog_title(ctx, lang, &actor);
+    let heading = lang.t(crate::web::pages::feeds::blog_heading_key(ctx, &actor));
+    let head = crate::web::pages::feeds::HeadMeta::page(
+        ctx,
+        "website",
+        &title,
+        &crate::federation::objects::article::plain_text(&actor.summary_html),
+        &base,
+    )
+    .with_feeds(crate::web::pages::feeds::feed_links(&title, &base, ""));
     render(&BlogPage {
         lang,
+        head,
+        heading,
         author_name: name,
         author_url: format!("/users/{}", actor.username),
         is_own,
@@ -831,6 +913,8 @@ impl ListQuery {
 #[template(path = "announcements/list.html")]
 struct ListPage {
     lang: Lang,
+    /// Feed links (of the kind filtered on, if any) and Open Graph of `<head>`.
+    head: crate::web::pages::feeds::HeadMeta,
     logged_in: bool,
     kinds: Vec<KindOption>,
     kind: String,
@@ -839,6 +923,8 @@ struct ListPage {
     open: String,
     total: i64,
     items: Vec<PostView>,
+    /// "3 j'aime · 2 partages" by page URL of the items that have any.
+    reaction_labels: std::collections::HashMap<String, String>,
     pagination: Pagination,
     errors: FormState,
 }
@@ -868,11 +954,16 @@ async fn http_get_announcements(
         PAGE_SIZE,
     )
     .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for post in &rows {
-        let author = db::actors::by_id(&mut conn, post.author_actor_id).await?;
-        items.push(view(lang, post, &author, user.as_ref().map(|u| &u.account)));
-    }
+    let authors = db::posts::authors_of(&mut conn, &rows).await?;
+    let items = rows
+        .iter()
+        .filter_map(|post| {
+            let author = authors.get(&post.author_actor_id)?;
+            Some(view(lang, post, author, user.as_ref().map(|u| &u.account)))
+        })
+        .collect::<Vec<_>>();
+    let reaction_labels =
+        crate::web::pages::reactions::labels_by_page(&mut conn, lang, &rows).await?;
     let open = match filter.open {
         Some(true) => "true",
         Some(false) => "false",
@@ -898,10 +989,31 @@ async fn http_get_announcements(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let head = {
+        use crate::web::pages::feeds::{
+            HeadMeta, announcement_query, announcements_title, feed_links,
+        };
+        let title = announcements_title(lang, filter.kind.as_deref());
+        let query = announcement_query(&filter);
+        let path = if query.is_empty() {
+            "/annonces".to_string()
+        } else {
+            format!("/annonces?{query}")
+        };
+        HeadMeta::page(
+            ctx,
+            "website",
+            &title,
+            lang.t("feeds.announcements_description"),
+            &path,
+        )
+        .with_feeds(feed_links(&title, "/annonces", &query))
+    };
     render_status(
         status,
         &ListPage {
             lang,
+            head,
             logged_in: user.is_some(),
             kinds: kinds(lang),
             kind,
@@ -910,6 +1022,7 @@ async fn http_get_announcements(
             open,
             total,
             items,
+            reaction_labels,
             pagination,
             errors,
         },

@@ -1,13 +1,20 @@
 //! The public profile page of a member (HTML side of `/users/{username}`).
 
 use crate::{
-    db::{self, accounts::DbAccount, actors::DbActor},
+    context::AppContext,
+    db::{self, accounts::DbAccount, actors::DbActor, posts::Listing},
     error::{AppError, AppResult},
-    federation::Data,
+    federation::{Data, objects::article::plain_text},
     i18n::Lang,
     sanitize::SafeHtml,
     service::{actors::INSTANCE_ACTOR_USERNAME, profile},
-    web::pages::{admin::kind_key, from_headers, layout, render},
+    web::pages::{
+        admin::kind_key,
+        feeds::{HeadMeta, feed_links},
+        from_headers, layout,
+        news::{self, NewsItem},
+        render,
+    },
 };
 use askama::Template;
 use axum::{
@@ -29,6 +36,46 @@ struct ProfilePage<'a> {
     commune: &'a str,
     website: &'a str,
     is_own: bool,
+    /// Feed links, Open Graph and the actor's ActivityPub id for `<head>`.
+    head: HeadMeta,
+    /// `/blog/{username}`.
+    blog_url: String,
+    /// The latest posts and announcements published as this actor.
+    latest: Vec<NewsItem>,
+}
+
+/// Posts and announcements listed on a profile.
+const PROFILE_LATEST: i64 = 5;
+
+/// The `<head>` of a profile (with the blog's feeds) and its latest publications.
+async fn blog_of(
+    ctx: &AppContext,
+    lang: Lang,
+    actor_id: i64,
+    username: &str,
+    name: &str,
+    bio: &SafeHtml,
+) -> AppResult<(HeadMeta, String, Vec<NewsItem>)> {
+    let blog_url = format!("/blog/{username}");
+    let feeds_title = format!(
+        "{} {name}",
+        lang.t(if username == ctx.config.instance.page_actor {
+            "posts.page_blog_of"
+        } else {
+            "posts.blog_of"
+        })
+    );
+    let head = HeadMeta::page(
+        ctx,
+        "profile",
+        name,
+        &plain_text(bio.as_str()),
+        &format!("/users/{username}"),
+    )
+    .with_feeds(feed_links(&feeds_title, &blog_url, ""))
+    .with_activity_json(&ctx.urls.user(username));
+    let latest = news::latest(ctx, lang, Listing::Actor(actor_id), PROFILE_LATEST).await?;
+    Ok((head, blog_url, latest))
 }
 
 /// Only http(s) links become `href`s, whatever is stored.
@@ -83,17 +130,23 @@ pub async fn render_profile(
         } else {
             &account.display_name
         };
+        let bio = SafeHtml::from_trusted_storage(account.bio_html.clone());
+        let (head, blog_url, latest) =
+            blog_of(ctx, lang, account.actor_id, &account.username, name, &bio).await?;
         return render(&ProfilePage {
             lang,
             name,
             handle: handle(&account.username),
             kind_label: lang.t(kind_key(&account.kind)),
-            bio: SafeHtml::from_trusted_storage(account.bio_html.clone()),
+            bio,
             avatar_url: profile::avatar_path_url(account),
             disciplines: &account.disciplines,
             commune: &account.commune,
             website: safe_link(&account.website),
             is_own,
+            head,
+            blog_url,
+            latest,
         });
     }
     // A local actor without an account: the département's page.
@@ -103,23 +156,30 @@ pub async fn render_profile(
                 && actor.deleted_at.is_none()
                 && matches!(actor.kind.as_str(), "Person" | "Organization") =>
         {
+            let name = if actor.name.is_empty() {
+                &actor.username
+            } else {
+                &actor.name
+            };
+            // Written only from SafeHtml, but it is a column other code writes too:
+            // clean again, it is cheap.
+            let bio = SafeHtml::clean(&actor.summary_html);
+            let (head, blog_url, latest) =
+                blog_of(ctx, lang, actor.id, &actor.username, name, &bio).await?;
             render(&ProfilePage {
                 lang,
-                name: if actor.name.is_empty() {
-                    &actor.username
-                } else {
-                    &actor.name
-                },
+                name,
                 handle: handle(&actor.username),
                 kind_label: lang.t("kind.page"),
-                // Written only from SafeHtml, but it is a column other code writes too:
-                // clean again, it is cheap.
-                bio: SafeHtml::clean(&actor.summary_html),
+                bio,
                 avatar_url: None,
                 disciplines: &[],
                 commune: "",
                 website: "",
                 is_own: false,
+                head,
+                blog_url,
+                latest,
             })
         }
         _ => Err(AppError::not_found()),

@@ -1,0 +1,200 @@
+//! Comments: replies to a post or announcement (or to another comment), written here or
+//! received from anywhere. `post_id` is the root of the thread, `parent_id` the comment
+//! replied to (NULL for a direct reply to the post).
+
+use super::schema::{actors, comments, follows};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// Most comments listed under one post (a thread longer than this shows its first ones).
+pub const MAX_THREAD: i64 = 2_000;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, PartialEq)]
+#[diesel(table_name = comments)]
+pub struct DbComment {
+    pub id: i64,
+    pub ap_id: String,
+    pub post_id: i64,
+    pub parent_id: Option<i64>,
+    pub in_reply_to: String,
+    pub author_actor_id: i64,
+    pub account_id: Option<i64>,
+    pub body_markdown: Option<String>,
+    /// Written only from a `SafeHtml` (see `service::comments`).
+    pub body_html: String,
+    pub url: Option<String>,
+    pub published_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = comments)]
+pub struct NewComment {
+    pub id: i64,
+    pub ap_id: String,
+    pub post_id: i64,
+    pub parent_id: Option<i64>,
+    pub in_reply_to: String,
+    pub author_actor_id: i64,
+    pub account_id: Option<i64>,
+    pub body_markdown: Option<String>,
+    pub body_html: String,
+    pub url: Option<String>,
+    pub published_at: DateTime<Utc>,
+}
+
+/// The author of a comment, as a thread shows it.
+#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[diesel(table_name = actors)]
+pub struct CommentAuthor {
+    pub id: i64,
+    pub ap_id: String,
+    pub username: String,
+    pub domain: String,
+    pub local: bool,
+    pub name: String,
+    pub icon_url: Option<String>,
+    pub url: Option<String>,
+}
+
+impl From<super::actors::DbActor> for CommentAuthor {
+    fn from(a: super::actors::DbActor) -> Self {
+        CommentAuthor {
+            id: a.id,
+            ap_id: a.ap_id,
+            username: a.username,
+            domain: a.domain,
+            local: a.local,
+            name: a.name,
+            icon_url: a.icon_url,
+            url: a.url,
+        }
+    }
+}
+
+/// The id the next row will get: a local comment's AP id (`/comments/{id}`) is built from it.
+pub async fn next_id(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "nextval('comments_id_seq')",
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Inserts a comment; `None` when its AP id is already stored (a replay of a remote Note).
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: &NewComment,
+) -> QueryResult<Option<DbComment>> {
+    diesel::insert_into(comments::table)
+        .values(new)
+        .on_conflict(comments::ap_id)
+        .do_nothing()
+        .returning(DbComment::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<DbComment>> {
+    comments::table
+        .find(id)
+        .select(DbComment::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The row locked until the end of the transaction (edits and deletes serialise on it).
+pub async fn by_id_for_update(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+) -> QueryResult<Option<DbComment>> {
+    comments::table
+        .find(id)
+        .select(DbComment::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn by_ap_id(conn: &mut AsyncPgConnection, ap_id: &str) -> QueryResult<Option<DbComment>> {
+    comments::table
+        .filter(comments::ap_id.eq(ap_id))
+        .select(DbComment::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Every comment under a post (deleted ones too: they keep their replies in place), oldest
+/// first, with its author.
+pub async fn thread(
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+) -> QueryResult<Vec<(DbComment, CommentAuthor)>> {
+    comments::table
+        .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
+        .filter(comments::post_id.eq(post_id))
+        .order(comments::id)
+        .limit(MAX_THREAD)
+        .select((DbComment::as_select(), CommentAuthor::as_select()))
+        .load(conn)
+        .await
+}
+
+pub async fn update_body(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    body_markdown: Option<&str>,
+    body_html: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<DbComment> {
+    diesel::update(comments::table.find(id))
+        .set((
+            comments::body_markdown.eq(body_markdown),
+            comments::body_html.eq(body_html),
+            comments::updated_at.eq(at),
+        ))
+        .returning(DbComment::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn mark_deleted(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(comments::table.find(id))
+        .set((comments::deleted_at.eq(at), comments::updated_at.eq(at)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Comments shown under a post (deleted ones not counted).
+pub async fn count_for_post(conn: &mut AsyncPgConnection, post_id: i64) -> QueryResult<i64> {
+    comments::table
+        .filter(comments::post_id.eq(post_id))
+        .filter(comments::deleted_at.is_null())
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// Whether some local actor follows `actor_id` (accepted): what it publishes is then kept.
+pub async fn followed_locally(conn: &mut AsyncPgConnection, actor_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        follows::table
+            .inner_join(actors::table.on(actors::id.eq(follows::follower_id)))
+            .filter(follows::followee_id.eq(actor_id))
+            .filter(follows::state.eq("accepted"))
+            .filter(actors::local.eq(true)),
+    ))
+    .get_result(conn)
+    .await
+}

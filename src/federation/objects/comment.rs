@@ -1,0 +1,326 @@
+//! Comments on the wire: a `Note` with `inReplyTo`, out (our members' comments) and in
+//! (replies from Mastodon, Misskey, GoToSocial, Pleroma, Friendica…, and public posts of the
+//! actors our members follow).
+//!
+//! Inbound objects are read field by field from the JSON rather than through a strict
+//! struct: real servers send `attributedTo` as a list, `url` as a Link, `content` only in
+//! `contentMap`, `source` as a bare string, `as:Public` for the public collection… and a
+//! comment must not be lost for any of that.
+
+use crate::{
+    context::AppContext,
+    db::{actors::DbActor, comments::DbComment},
+    error::{AppError, AppResult},
+    federation::{
+        activities::{id_of, type_of},
+        objects::{PUBLIC, article::Source, is_public},
+    },
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+/// `tag` entry naming an actor (the author of the parent, so it is notified).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Mention {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub href: Url,
+    /// `@user@host`.
+    pub name: String,
+}
+
+impl Mention {
+    pub fn of(actor: &DbActor) -> AppResult<Mention> {
+        Ok(Mention {
+            kind: "Mention".into(),
+            href: Url::parse(&actor.ap_id)?,
+            name: format!("@{}@{}", actor.username, actor.domain),
+        })
+    }
+}
+
+/// A local comment as a `Note`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentNote {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Url,
+    pub attributed_to: Url,
+    pub in_reply_to: Url,
+    pub content: String,
+    pub media_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    pub url: Url,
+    pub published: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    pub to: Vec<Url>,
+    pub cc: Vec<Url>,
+    pub tag: Vec<Mention>,
+}
+
+/// `to` and `cc` of a comment: public, copied to the commenter's followers and to the author
+/// of the parent (who is also mentioned, so Mastodon notifies them).
+pub fn comment_audience(
+    author: &DbActor,
+    parent_author: &DbActor,
+) -> AppResult<(Vec<Url>, Vec<Url>)> {
+    let mut cc = Vec::new();
+    if let Some(followers) = &author.followers_url {
+        cc.push(Url::parse(followers)?);
+    }
+    if parent_author.id != author.id {
+        cc.push(Url::parse(&parent_author.ap_id)?);
+    }
+    Ok((vec![Url::parse(PUBLIC)?], cc))
+}
+
+/// A comment written here as a `Note`. `url` is its id: browsers asking for it are sent to the
+/// comment under its post.
+pub fn note(
+    _ctx: &AppContext,
+    comment: &DbComment,
+    author: &DbActor,
+    parent_author: &DbActor,
+) -> AppResult<CommentNote> {
+    let (to, cc) = comment_audience(author, parent_author)?;
+    let id = Url::parse(&comment.ap_id)?;
+    let tag = if parent_author.id == author.id {
+        Vec::new()
+    } else {
+        vec![Mention::of(parent_author)?]
+    };
+    Ok(CommentNote {
+        kind: "Note".into(),
+        url: id.clone(),
+        id,
+        attributed_to: Url::parse(&author.ap_id)?,
+        in_reply_to: Url::parse(&comment.in_reply_to)?,
+        content: comment.body_html.clone(),
+        media_type: "text/html".into(),
+        source: comment.body_markdown.as_ref().map(|md| Source {
+            content: md.clone(),
+            media_type: "text/markdown".into(),
+        }),
+        published: comment.published_at,
+        updated: (comment.updated_at > comment.published_at).then_some(comment.updated_at),
+        to,
+        cc,
+        tag,
+    })
+}
+
+/// `Tombstone` served (with 410) for a deleted comment, and sent in its `Delete`.
+pub fn tombstone(comment: &DbComment) -> Value {
+    serde_json::json!({
+        "type": "Tombstone",
+        "id": comment.ap_id,
+        "formerType": "Note",
+        "deleted": comment.deleted_at.unwrap_or(comment.updated_at),
+    })
+}
+
+/// Object types received as comments or posts; anything else (Question, Event…) is ignored.
+pub const ACCEPTED_TYPES: &[&str] = &["Note", "Article", "Page"];
+
+/// An inbound Note/Article/Page, as much as we keep of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InboundNote {
+    pub id: Url,
+    pub kind: String,
+    pub attributed_to: Option<Url>,
+    pub in_reply_to: Option<Url>,
+    /// Plain-text title (Articles); empty when none.
+    pub name: String,
+    /// Plain text; a content warning on Mastodon Notes, an abstract on Articles.
+    pub summary: String,
+    /// Untrusted HTML: sanitise before storing.
+    pub content: String,
+    pub url: Option<Url>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    /// Addressed to `as:Public` (any spelling), in `to` or `cc`.
+    pub public: bool,
+    /// Hashtags, without `#`.
+    pub hashtags: Vec<String>,
+}
+
+fn text(node: &Value, key: &str) -> String {
+    node.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `content`, else the first `contentMap` entry (some servers send only the map).
+fn content_of(node: &Value) -> String {
+    if let Some(content) = node.get("content").and_then(Value::as_str) {
+        return content.to_string();
+    }
+    node.get("contentMap")
+        .and_then(Value::as_object)
+        .and_then(|map| map.values().find_map(Value::as_str))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A reference that may be an IRI, a node, or a list of those: the first usable id.
+fn first_id(value: &Value) -> Option<Url> {
+    match value {
+        Value::Array(items) => items.iter().find_map(first_id),
+        other => id_of(other),
+    }
+}
+
+/// `url`: an IRI, a `Link` (`href`), or a list of them; the HTML one preferred.
+fn url_of(value: &Value) -> Option<Url> {
+    let href = |v: &Value| match v {
+        Value::String(s) => Url::parse(s).ok(),
+        Value::Object(map) => map
+            .get("href")
+            .and_then(Value::as_str)
+            .and_then(|s| Url::parse(s).ok()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .find(|v| v.get("mediaType").and_then(Value::as_str) == Some("text/html"))
+            .and_then(href)
+            .or_else(|| items.iter().find_map(href)),
+        other => href(other),
+    }
+}
+
+fn date(node: &Value, key: &str) -> Option<DateTime<Utc>> {
+    node.get(key)
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn addressed_to_public(node: &Value) -> bool {
+    ["to", "cc"].iter().any(|key| match node.get(*key) {
+        Some(Value::String(s)) => is_public(s),
+        Some(Value::Array(items)) => items.iter().any(|v| v.as_str().is_some_and(is_public)),
+        _ => false,
+    })
+}
+
+fn hashtags_of(node: &Value) -> Vec<String> {
+    let tags: Vec<&Value> = match node.get("tag") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(other @ Value::Object(_)) => vec![other],
+        _ => Vec::new(),
+    };
+    tags.into_iter()
+        .filter(|t| type_of(t) == Some("Hashtag"))
+        .filter_map(|t| t.get("name").and_then(Value::as_str))
+        .map(|n| n.trim_start_matches('#').to_string())
+        .filter(|n| !n.is_empty() && n.chars().count() <= 100)
+        .take(50)
+        .collect()
+}
+
+impl InboundNote {
+    /// Reads an embedded object; an error (400) when it has no usable id or type.
+    pub fn parse(node: &Value) -> AppResult<InboundNote> {
+        if !node.is_object() {
+            return Err(AppError::bad_request("the object is not embedded"));
+        }
+        let id = node
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| Url::parse(s).ok())
+            .ok_or_else(|| AppError::bad_request("object id: missing or not a URL"))?;
+        let kind = type_of(node)
+            .ok_or_else(|| AppError::bad_request("object type: missing"))?
+            .to_string();
+        Ok(InboundNote {
+            id,
+            kind,
+            attributed_to: node.get("attributedTo").and_then(first_id),
+            in_reply_to: node.get("inReplyTo").and_then(first_id),
+            name: text(node, "name"),
+            summary: text(node, "summary"),
+            content: content_of(node),
+            url: node.get("url").and_then(url_of),
+            published: date(node, "published"),
+            updated: date(node, "updated"),
+            public: addressed_to_public(node),
+            hashtags: hashtags_of(node),
+        })
+    }
+
+    pub fn is_accepted_type(&self) -> bool {
+        ACCEPTED_TYPES.contains(&self.kind.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::fixture;
+
+    #[test]
+    fn fixture_replies_parse() {
+        for (path, public) in [
+            ("mastodon/activities/create_note.json", true),
+            ("pleroma/activities/create_note.json", true),
+            ("friendica/activities/create_note.json", true),
+            ("smithereen/activities/create_note.json", true),
+        ] {
+            let activity: Value =
+                serde_json::from_str(&fixture(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let note =
+                InboundNote::parse(&activity["object"]).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(note.is_accepted_type(), "{path}");
+            assert!(note.in_reply_to.is_some(), "{path}");
+            assert!(note.attributed_to.is_some(), "{path}");
+            assert!(!note.content.is_empty(), "{path}");
+            assert_eq!(note.public, public, "{path}");
+        }
+        let mastodon: Value =
+            serde_json::from_str(&fixture("mastodon/objects/note_1.json")).expect("json");
+        let note = InboundNote::parse(&mastodon).expect("note");
+        assert_eq!(
+            note.url.map(|u| u.to_string()).as_deref(),
+            Some("https://mastodon.madrid/@felix/107224289116410645")
+        );
+        assert!(note.published.is_some());
+    }
+
+    #[test]
+    fn tolerant_shapes() {
+        let note = InboundNote::parse(&serde_json::json!({
+            "id": "https://a.example/n/1",
+            "type": ["Note"],
+            "attributedTo": [{"type": "Person", "id": "https://a.example/u/x"}],
+            "inReplyTo": {"id": "https://b.example/p/1", "type": "Note"},
+            "contentMap": {"fr": "<p>Bonjour</p>"},
+            "url": [{"type": "Link", "mediaType": "text/html", "href": "https://a.example/@x/1"}],
+            "cc": "as:Public",
+            "tag": {"type": "Hashtag", "name": "#appelAProjets"}
+        }))
+        .expect("parse");
+        assert_eq!(note.kind, "Note");
+        assert_eq!(
+            note.attributed_to.map(|u| u.to_string()).as_deref(),
+            Some("https://a.example/u/x")
+        );
+        assert_eq!(
+            note.in_reply_to.map(|u| u.to_string()).as_deref(),
+            Some("https://b.example/p/1")
+        );
+        assert_eq!(note.content, "<p>Bonjour</p>");
+        assert!(note.public);
+        assert_eq!(note.hashtags, vec!["appelAProjets"]);
+        assert!(InboundNote::parse(&serde_json::json!("https://a.example/n/1")).is_err());
+        assert!(InboundNote::parse(&serde_json::json!({"type": "Note"})).is_err());
+    }
+}

@@ -1,0 +1,793 @@
+//! Comments: one domain function per action, shared by the web form, the JSON API and the
+//! inbox. A local member comments a post, an announcement or a comment (federated as
+//! `Create(Note)` to the parent's author and audience), edits or deletes it; a remote reply
+//! to something of ours becomes a comment; a public post of an actor our members follow is
+//! kept as a remote post. Each action writes its rows (and its deliveries, or the
+//! received-activity mark) in one transaction.
+
+use crate::{
+    context::AppContext,
+    db::{
+        self,
+        accounts::DbAccount,
+        actors::DbActor,
+        comments::{CommentAuthor, DbComment, NewComment},
+        posts::{CATEGORY_ANNOUNCEMENT, CATEGORY_POST, DbPost, NewRemotePost, PostChanges},
+    },
+    error::{AppError, AppResult, ErrorKind, FieldErrors},
+    federation::{
+        activities::{
+            create_or_update::{CreateOrUpdate, CreateOrUpdateType},
+            delete::Delete,
+            new_activity_id,
+        },
+        delivery::{OutgoingActivity, enqueue, followers_inboxes},
+        objects::{
+            article::{excerpt, plain_text},
+            comment::{InboundNote, comment_audience, note, tombstone},
+            same_origin,
+        },
+    },
+    sanitize::SafeHtml,
+    service::{
+        accounts::is_moderator,
+        publishing::{AnnouncementKind, MAX_HASHTAGS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, slugify},
+    },
+};
+use activitypub_federation::{
+    fetch::object_id::ObjectId, kinds::activity::DeleteType, protocol::context::WithContext,
+    traits::Actor,
+};
+use chrono::Utc;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use url::Url;
+
+/// Longest comment, in characters of Markdown.
+pub const MAX_COMMENT_CHARS: usize = 10_000;
+/// Deepest nesting shown; deeper replies are shown at this depth.
+pub const MAX_DISPLAY_DEPTH: usize = 6;
+/// Title length of a remote post that has no `name` (an excerpt of its text).
+const REMOTE_TITLE_CHARS: usize = 80;
+
+/// What a comment hangs under: the root post, and the comment replied to (if any).
+#[derive(Debug, Clone)]
+pub struct Parent {
+    pub post: DbPost,
+    pub comment: Option<DbComment>,
+}
+
+impl Parent {
+    pub fn ap_id(&self) -> &str {
+        match &self.comment {
+            Some(c) => &c.ap_id,
+            None => &self.post.ap_id,
+        }
+    }
+
+    fn author_actor_id(&self) -> i64 {
+        match &self.comment {
+            Some(c) => c.author_actor_id,
+            None => self.post.author_actor_id,
+        }
+    }
+
+    /// Published, not deleted: it can be replied to and its thread shown.
+    fn is_open(&self) -> bool {
+        self.post.is_public() && self.comment.as_ref().is_none_or(|c| c.deleted_at.is_none())
+    }
+}
+
+/// What `reference` names: an AP id of a post, announcement or comment we store (local or
+/// remote), or one of our own page URLs (`/posts/{id}/{slug}`, `/comments/{id}`…).
+pub async fn find_parent(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    reference: &str,
+) -> AppResult<Option<Parent>> {
+    let reference = reference.trim();
+    if let Some(post) = db::posts::by_ap_id(conn, reference).await? {
+        return Ok(Some(Parent {
+            post,
+            comment: None,
+        }));
+    }
+    if let Some(comment) = db::comments::by_ap_id(conn, reference).await? {
+        return with_root(conn, comment).await;
+    }
+    let Some(path) = reference.strip_prefix(ctx.urls.base()) else {
+        return Ok(None);
+    };
+    let path = path.split(['#', '?']).next().unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (Some(first), Some(id)) = (
+        segments.first(),
+        segments.get(1).and_then(|s| s.parse::<i64>().ok()),
+    ) else {
+        return Ok(None);
+    };
+    match *first {
+        "posts" | "announcements" => {
+            let category = if *first == "posts" {
+                CATEGORY_POST
+            } else {
+                CATEGORY_ANNOUNCEMENT
+            };
+            Ok(db::posts::by_id(conn, id)
+                .await?
+                .filter(|p| p.category == category)
+                .map(|post| Parent {
+                    post,
+                    comment: None,
+                }))
+        }
+        "comments" if segments.len() == 2 => match db::comments::by_id(conn, id).await? {
+            Some(comment) => with_root(conn, comment).await,
+            None => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
+async fn with_root(conn: &mut AsyncPgConnection, comment: DbComment) -> AppResult<Option<Parent>> {
+    Ok(db::posts::by_id(conn, comment.post_id)
+        .await?
+        .map(|post| Parent {
+            post,
+            comment: Some(comment),
+        }))
+}
+
+/// The Markdown as it will be stored, and its HTML; field errors on `body`.
+fn check_body(body: &str) -> AppResult<(String, SafeHtml)> {
+    let body = body.replace("\r\n", "\n");
+    let body = body.trim();
+    let mut errors = FieldErrors::default();
+    if body.is_empty() {
+        errors.add("body", "field.required");
+    } else if body.chars().count() > MAX_COMMENT_CHARS {
+        errors.add("body", "field.comment_body.too_long");
+    }
+    errors.into_result()?;
+    Ok((body.to_string(), SafeHtml::from_markdown(body)))
+}
+
+fn with_context<T: Serialize>(activity: T) -> AppResult<serde_json::Value> {
+    serde_json::to_value(WithContext::new_default(activity))
+        .map_err(|e| AppError::internal(format!("serialise activity: {e}")))
+}
+
+/// Where a comment's activities go: the parent's author (when remote), the root post's
+/// author (when remote), the commenter's followers and, when the root post is ours, its
+/// author's followers (the audience the post reached).
+async fn audience_inboxes(
+    conn: &mut AsyncPgConnection,
+    author: &DbActor,
+    parent_author: &DbActor,
+    root: &DbPost,
+) -> AppResult<Vec<Url>> {
+    let mut inboxes = Vec::new();
+    if !parent_author.local {
+        inboxes.push(parent_author.inbox());
+    }
+    let root_author = db::actors::by_id(conn, root.author_actor_id).await?;
+    if !root_author.local && root_author.id != parent_author.id {
+        inboxes.push(root_author.inbox());
+    }
+    inboxes.extend(followers_inboxes(conn, author.id).await?);
+    if root.local && root_author.id != author.id {
+        inboxes.extend(followers_inboxes(conn, root_author.id).await?);
+    }
+    let mut seen = HashSet::new();
+    inboxes.retain(|u| seen.insert(u.clone()));
+    Ok(inboxes)
+}
+
+/// Enqueues `Create` or `Update` of a local comment (inside the caller's transaction).
+async fn federate(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    kind: CreateOrUpdateType,
+    comment: &DbComment,
+    author: &DbActor,
+) -> AppResult<()> {
+    let parent = find_parent(ctx, conn, &comment.in_reply_to)
+        .await?
+        .ok_or_else(|| AppError::internal("the parent of a comment is missing"))?;
+    let parent_author = db::actors::by_id(conn, parent.author_actor_id()).await?;
+    let (to, cc) = comment_audience(author, &parent_author)?;
+    let object = serde_json::to_value(note(ctx, comment, author, &parent_author)?)?;
+    let id = new_activity_id(ctx)?;
+    let activity =
+        CreateOrUpdate::new(kind, id.clone(), Url::parse(&author.ap_id)?, object, to, cc);
+    let inboxes = audience_inboxes(conn, author, &parent_author, &parent.post).await?;
+    enqueue(
+        conn,
+        &ctx.config.domain(),
+        OutgoingActivity {
+            ap_id: id.as_str(),
+            kind: kind.as_str(),
+            actor: author,
+            object_ap_id: Some(&comment.ap_id),
+            json: with_context(activity)?,
+            public: true,
+        },
+        inboxes,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A local member replies to a post, an announcement or a comment (`target`: its AP id or
+/// our page URL). Unknown, unpublished or deleted targets are 404.
+pub async fn comment(
+    ctx: &AppContext,
+    account: &DbAccount,
+    target: &str,
+    body: &str,
+) -> AppResult<DbComment> {
+    if account.suspended_at.is_some() {
+        return Err(AppError::forbidden("account suspended"));
+    }
+    let (markdown, html) = check_body(body)?;
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<DbComment, AppError, _>(async |conn| {
+        let parent = find_parent(ctx, conn, target)
+            .await?
+            .filter(Parent::is_open)
+            .ok_or_else(AppError::not_found)?;
+        let author = db::actors::by_id(conn, account.actor_id).await?;
+        let id = db::comments::next_id(conn).await?;
+        let comment = db::comments::insert(
+            conn,
+            &NewComment {
+                id,
+                ap_id: ctx.urls.absolute(&format!("/comments/{id}")),
+                post_id: parent.post.id,
+                parent_id: parent.comment.as_ref().map(|c| c.id),
+                in_reply_to: parent.ap_id().to_string(),
+                author_actor_id: author.id,
+                account_id: Some(account.id),
+                body_markdown: Some(markdown),
+                body_html: html.into_string(),
+                url: None,
+                published_at: Utc::now(),
+            },
+        )
+        .await?
+        .ok_or_else(|| AppError::internal("comment id taken"))?;
+        federate(ctx, conn, CreateOrUpdateType::Create, &comment, &author).await?;
+        Ok(comment)
+    })
+    .await
+}
+
+/// Only its author edits a comment.
+pub fn can_edit(account: &DbAccount, comment: &DbComment) -> bool {
+    account.suspended_at.is_none() && comment.account_id == Some(account.id)
+}
+
+/// Its author, or a moderator or admin, deletes a comment.
+pub fn can_delete(account: &DbAccount, comment: &DbComment) -> bool {
+    account.suspended_at.is_none()
+        && (comment.account_id == Some(account.id) || is_moderator(account))
+}
+
+fn not_yours() -> AppError {
+    AppError::forbidden("this is someone else's comment").with_message("comments.not_yours")
+}
+
+/// Edits a local comment (federated as `Update(Note)`).
+pub async fn edit_comment(
+    ctx: &AppContext,
+    account: &DbAccount,
+    id: i64,
+    body: &str,
+) -> AppResult<DbComment> {
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<DbComment, AppError, _>(async |conn| {
+        let comment = db::comments::by_id_for_update(conn, id)
+            .await?
+            .filter(|c| c.deleted_at.is_none())
+            .ok_or_else(AppError::not_found)?;
+        if !can_edit(account, &comment) {
+            return Err(not_yours());
+        }
+        let (markdown, html) = check_body(body)?;
+        let updated =
+            db::comments::update_body(conn, id, Some(&markdown), html.as_str(), Utc::now()).await?;
+        let author = db::actors::by_id(conn, updated.author_actor_id).await?;
+        federate(ctx, conn, CreateOrUpdateType::Update, &updated, &author).await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Deletes a comment: by its author, or by a moderator. A local comment is federated as
+/// `Delete` of a Tombstone (signed by its author); its id answers 410 from then on.
+pub async fn delete_comment(
+    ctx: &AppContext,
+    account: &DbAccount,
+    id: i64,
+) -> AppResult<DbComment> {
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<DbComment, AppError, _>(async |conn| {
+        let mut comment = db::comments::by_id_for_update(conn, id)
+            .await?
+            .filter(|c| c.deleted_at.is_none())
+            .ok_or_else(AppError::not_found)?;
+        if !can_delete(account, &comment) {
+            return Err(not_yours());
+        }
+        let now = Utc::now();
+        db::comments::mark_deleted(conn, id, now).await?;
+        comment.deleted_at = Some(now);
+        let author = db::actors::by_id(conn, comment.author_actor_id).await?;
+        if !author.local {
+            // A moderator removed a remote comment here; its server is not ours to tell.
+            return Ok(comment);
+        }
+        let parent = find_parent(ctx, conn, &comment.in_reply_to)
+            .await?
+            .ok_or_else(|| AppError::internal("the parent of a comment is missing"))?;
+        let parent_author = db::actors::by_id(conn, parent.author_actor_id()).await?;
+        let (to, cc) = comment_audience(&author, &parent_author)?;
+        let activity_id = new_activity_id(ctx)?;
+        let activity = Delete {
+            kind: DeleteType::Delete,
+            id: activity_id.clone(),
+            actor: ObjectId::from(Url::parse(&author.ap_id)?),
+            object: tombstone(&comment),
+            to,
+            cc,
+        };
+        let inboxes = audience_inboxes(conn, &author, &parent_author, &parent.post).await?;
+        enqueue(
+            conn,
+            &ctx.config.domain(),
+            OutgoingActivity {
+                ap_id: activity_id.as_str(),
+                kind: "Delete",
+                actor: &author,
+                object_ap_id: Some(&comment.ap_id),
+                json: with_context(activity)?,
+                public: true,
+            },
+            inboxes,
+        )
+        .await?;
+        Ok(comment)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound
+
+/// The object is the actor's own: its id on the actor's origin and, when it names one, its
+/// `attributedTo` the actor.
+fn check_author(note: &InboundNote, actor: &DbActor) -> AppResult<()> {
+    let actor_url = Url::parse(&actor.ap_id)?;
+    if !same_origin(&note.id, &actor_url) {
+        return Err(AppError::bad_request(format!(
+            "object {} is not on the origin of its actor {actor_url}",
+            note.id
+        )));
+    }
+    if let Some(author) = &note.attributed_to
+        && author != &actor_url
+    {
+        return Err(AppError::bad_request(format!(
+            "object {} is attributed to {author}, not to the actor {actor_url}",
+            note.id
+        )));
+    }
+    Ok(())
+}
+
+/// Sanitised HTML of an inbound object, `None` when nothing would be left to show.
+fn clean_content(note: &InboundNote) -> Option<SafeHtml> {
+    let html = SafeHtml::clean(&note.content);
+    (!plain_text(html.as_str()).is_empty()).then_some(html)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Title, summary, kind and hashtags of a remote post.
+struct RemoteFields {
+    title: String,
+    summary: String,
+    hashtags: Vec<String>,
+    kind: Option<AnnouncementKind>,
+}
+
+fn remote_fields(note: &InboundNote, html: &SafeHtml) -> RemoteFields {
+    let name = one_line(&note.name);
+    let title = if name.is_empty() {
+        excerpt(&plain_text(html.as_str()), REMOTE_TITLE_CHARS)
+    } else {
+        excerpt(&name, MAX_TITLE_CHARS)
+    };
+    // On a Note, `summary` is a content warning, not an abstract.
+    let summary = if note.kind == "Note" {
+        String::new()
+    } else {
+        excerpt(
+            &plain_text(SafeHtml::clean(&note.summary).as_str()),
+            MAX_SUMMARY_CHARS,
+        )
+    };
+    let kind = note.hashtags.iter().find_map(|tag| {
+        AnnouncementKind::ALL
+            .into_iter()
+            .find(|k| k.hashtag().eq_ignore_ascii_case(tag))
+    });
+    RemoteFields {
+        title,
+        summary,
+        hashtags: note.hashtags.iter().take(MAX_HASHTAGS).cloned().collect(),
+        kind,
+    }
+}
+
+/// Inbound `Create` of a public Note/Article/Page by `actor`. A reply to something we store
+/// becomes a comment; a public post of an actor a local member follows becomes a remote
+/// post; anything else (replies to unknown objects included) is accepted and ignored.
+/// Replays (same activity, or the same object again) store nothing more.
+pub async fn receive_note(
+    ctx: &AppContext,
+    activity_id: &Url,
+    actor: &DbActor,
+    object: &serde_json::Value,
+) -> AppResult<()> {
+    let note = InboundNote::parse(object)?;
+    if !note.is_accepted_type() {
+        return Ok(());
+    }
+    check_author(&note, actor)?;
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<(), AppError, _>(async |conn| {
+        if !db::received_activities::mark_received(conn, activity_id.as_str()).await? {
+            return Ok(());
+        }
+        if db::comments::by_ap_id(conn, note.id.as_str())
+            .await?
+            .is_some()
+            || db::posts::by_ap_id(conn, note.id.as_str()).await?.is_some()
+        {
+            return Ok(());
+        }
+        // Followers-only and direct Notes are not ours to show on public pages.
+        if !note.public {
+            return Ok(());
+        }
+        let Some(html) = clean_content(&note) else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        let published = note.published.filter(|p| *p < now).unwrap_or(now);
+        match &note.in_reply_to {
+            Some(in_reply_to) => {
+                let Some(parent) = find_parent(ctx, conn, in_reply_to.as_str())
+                    .await?
+                    .filter(Parent::is_open)
+                else {
+                    return Ok(());
+                };
+                let id = db::comments::next_id(conn).await?;
+                db::comments::insert(
+                    conn,
+                    &NewComment {
+                        id,
+                        ap_id: note.id.to_string(),
+                        post_id: parent.post.id,
+                        parent_id: parent.comment.as_ref().map(|c| c.id),
+                        in_reply_to: parent.ap_id().to_string(),
+                        author_actor_id: actor.id,
+                        account_id: None,
+                        body_markdown: None,
+                        body_html: html.into_string(),
+                        url: note.url.as_ref().map(Url::to_string),
+                        published_at: published,
+                    },
+                )
+                .await?;
+            }
+            None => {
+                if !db::comments::followed_locally(conn, actor.id).await? {
+                    return Ok(());
+                }
+                let fields = remote_fields(&note, &html);
+                let id = db::posts::next_id(conn).await?;
+                db::posts::insert_remote(
+                    conn,
+                    &NewRemotePost {
+                        id,
+                        category: if fields.kind.is_some() {
+                            CATEGORY_ANNOUNCEMENT
+                        } else {
+                            CATEGORY_POST
+                        }
+                        .into(),
+                        ap_id: note.id.to_string(),
+                        author_actor_id: actor.id,
+                        slug: slugify(&fields.title),
+                        title: fields.title,
+                        summary: fields.summary,
+                        body_markdown: String::new(),
+                        body_html: html.into_string(),
+                        hashtags: fields.hashtags,
+                        kind: fields.kind.map(|k| k.as_str().to_string()),
+                        published_at: Some(published),
+                        local: false,
+                        url: note.url.as_ref().map(Url::to_string),
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Inbound `Update` of a Note/Article we keep: applied when `actor` wrote it, refused (403)
+/// otherwise; unknown or deleted objects are ignored.
+pub async fn receive_update(
+    ctx: &AppContext,
+    activity_id: &Url,
+    actor: &DbActor,
+    object: &serde_json::Value,
+) -> AppResult<()> {
+    let note = InboundNote::parse(object)?;
+    check_author(&note, actor)?;
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<(), AppError, _>(async |conn| {
+        if !db::received_activities::mark_received(conn, activity_id.as_str()).await? {
+            return Ok(());
+        }
+        let Some(html) = clean_content(&note) else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        if let Some(comment) = db::comments::by_ap_id(conn, note.id.as_str()).await? {
+            if comment.author_actor_id != actor.id {
+                return Err(AppError::forbidden("only its author may update a comment"));
+            }
+            if comment.deleted_at.is_none() {
+                db::comments::update_body(conn, comment.id, None, html.as_str(), now).await?;
+            }
+        } else if let Some(post) = db::posts::by_ap_id(conn, note.id.as_str()).await? {
+            if post.local || post.author_actor_id != actor.id {
+                return Err(AppError::forbidden("only its author may update a post"));
+            }
+            if post.deleted_at.is_none() {
+                let fields = remote_fields(&note, &html);
+                db::posts::update(
+                    conn,
+                    post.id,
+                    &PostChanges {
+                        slug: slugify(&fields.title),
+                        title: fields.title,
+                        summary: fields.summary,
+                        body_markdown: String::new(),
+                        body_html: html.into_string(),
+                        hashtags: fields.hashtags,
+                        // The category cannot change: the kind stays what it was.
+                        kind: post.kind.clone(),
+                        deadline: None,
+                        disciplines: Vec::new(),
+                        commune: String::new(),
+                        updated_at: now,
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Inbound `Delete` of an object (its id, or a Tombstone): a comment or remote post we keep
+/// is marked deleted when `actor` wrote it; someone else's is refused (403).
+pub async fn receive_delete(
+    ctx: &AppContext,
+    activity_id: &Url,
+    actor: &DbActor,
+    object_id: &Url,
+) -> AppResult<()> {
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<(), AppError, _>(async |conn| {
+        if !db::received_activities::mark_received(conn, activity_id.as_str()).await? {
+            return Ok(());
+        }
+        let now = Utc::now();
+        if let Some(comment) = db::comments::by_ap_id(conn, object_id.as_str()).await? {
+            if comment.author_actor_id != actor.id {
+                return Err(AppError::forbidden("only its author may delete a comment"));
+            }
+            if comment.deleted_at.is_none() {
+                db::comments::mark_deleted(conn, comment.id, now).await?;
+            }
+        } else if let Some(post) = db::posts::by_ap_id(conn, object_id.as_str()).await? {
+            if post.local || post.author_actor_id != actor.id {
+                return Err(AppError::forbidden("only its author may delete a post"));
+            }
+            if post.deleted_at.is_none() {
+                db::posts::mark_deleted(conn, post.id, now).await?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// One comment of a thread, in display order.
+#[derive(Debug, Clone)]
+pub struct ThreadItem {
+    pub comment: DbComment,
+    pub author: CommentAuthor,
+    /// 0 for a direct reply to the post, capped at [`MAX_DISPLAY_DEPTH`].
+    pub depth: usize,
+}
+
+/// The comments under `post`, depth-first in reply order. Deleted comments stay (shown as
+/// "commentaire supprimé") only when a reply below them is still there.
+pub async fn thread(conn: &mut AsyncPgConnection, post: &DbPost) -> AppResult<Vec<ThreadItem>> {
+    let rows = db::comments::thread(conn, post.id).await?;
+    Ok(order_thread(rows))
+}
+
+fn order_thread(rows: Vec<(DbComment, CommentAuthor)>) -> Vec<ThreadItem> {
+    let index: HashMap<i64, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| (c.id, i))
+        .collect();
+    let mut children: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
+    for (i, (c, _)) in rows.iter().enumerate() {
+        let parent = c.parent_id.and_then(|p| index.get(&p).copied());
+        children.entry(parent).or_default().push(i);
+    }
+    // Depth-first preorder without recursion (a hostile thread may be deep).
+    let mut order: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
+    let mut stack: Vec<(usize, usize)> = children
+        .get(&None)
+        .map(|roots| roots.iter().rev().map(|&i| (i, 0)).collect())
+        .unwrap_or_default();
+    let mut visited = vec![false; rows.len()];
+    while let Some((i, depth)) = stack.pop() {
+        if std::mem::replace(&mut visited[i], true) {
+            continue;
+        }
+        order.push((i, depth));
+        if let Some(kids) = children.get(&Some(i)) {
+            for &k in kids.iter().rev() {
+                stack.push((k, depth + 1));
+            }
+        }
+    }
+    // A deleted comment is kept when something below it is (children come after parents in
+    // preorder, so a reverse pass sees them first).
+    let mut keep = vec![false; rows.len()];
+    for &(i, _) in order.iter().rev() {
+        let visible_child = children
+            .get(&Some(i))
+            .is_some_and(|kids| kids.iter().any(|&k| keep[k]));
+        keep[i] = rows[i].0.deleted_at.is_none() || visible_child;
+    }
+    let mut slots: Vec<Option<(DbComment, CommentAuthor)>> = rows.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter(|(i, _)| keep[*i])
+        .filter_map(|(i, depth)| {
+            slots[i].take().map(|(comment, author)| ThreadItem {
+                comment,
+                author,
+                depth: depth.min(MAX_DISPLAY_DEPTH),
+            })
+        })
+        .collect()
+}
+
+/// The comments under the post or announcement `object` names (AP id or our page URL), for
+/// the API; `404` when it names nothing public.
+pub async fn comments_of(ctx: &AppContext, object: &str) -> AppResult<(DbPost, Vec<ThreadItem>)> {
+    let mut conn = ctx.conn().await?;
+    let parent = find_parent(ctx, &mut conn, object)
+        .await?
+        .filter(|p| p.comment.is_none())
+        .ok_or_else(AppError::not_found)?;
+    if !parent.post.is_public() {
+        return Err(if parent.post.deleted_at.is_some() {
+            AppError::new(ErrorKind::Gone, "this was deleted")
+        } else {
+            AppError::not_found()
+        });
+    }
+    let items = thread(&mut conn, &parent.post).await?;
+    Ok((parent.post, items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+
+    fn row(id: i64, parent: Option<i64>, deleted: bool) -> (DbComment, CommentAuthor) {
+        let at = DateTime::from_timestamp(1_700_000_000 + id, 0).expect("date");
+        (
+            DbComment {
+                id,
+                ap_id: format!("https://a.example/c/{id}"),
+                post_id: 1,
+                parent_id: parent,
+                in_reply_to: String::new(),
+                author_actor_id: 1,
+                account_id: None,
+                body_markdown: None,
+                body_html: String::new(),
+                url: None,
+                published_at: at,
+                updated_at: at,
+                deleted_at: deleted.then_some(at),
+            },
+            CommentAuthor {
+                id: 1,
+                ap_id: "https://a.example/u/x".into(),
+                username: "x".into(),
+                domain: "a.example".into(),
+                local: false,
+                name: "X".into(),
+                icon_url: None,
+                url: None,
+            },
+        )
+    }
+
+    #[test]
+    fn threads_are_depth_first_and_deleted_leaves_vanish() {
+        let rows = vec![
+            row(1, None, false),
+            row(2, None, true),
+            row(3, Some(1), false),
+            row(4, Some(2), false),
+            row(5, None, true),
+            row(6, Some(3), false),
+            row(7, Some(5), true),
+        ];
+        let order: Vec<(i64, usize)> = order_thread(rows)
+            .iter()
+            .map(|t| (t.comment.id, t.depth))
+            .collect();
+        assert_eq!(order, vec![(1, 0), (3, 1), (6, 2), (2, 0), (4, 1)]);
+    }
+
+    #[test]
+    fn depth_is_capped() {
+        let rows: Vec<_> = (1..=20)
+            .map(|i| row(i, (i > 1).then_some(i - 1), false))
+            .collect();
+        let items = order_thread(rows);
+        assert_eq!(items.len(), 20);
+        assert_eq!(items[19].depth, MAX_DISPLAY_DEPTH);
+    }
+
+    #[test]
+    fn body_rules() {
+        let e = check_body("   ").expect_err("empty");
+        assert_eq!(e.fields[0].field, "body");
+        let e = check_body(&"x".repeat(MAX_COMMENT_CHARS + 1)).expect_err("long");
+        assert_eq!(e.fields[0].message_key, "field.comment_body.too_long");
+        let (md, html) = check_body("Bravo <script>x</script>").expect("ok");
+        assert_eq!(md, "Bravo <script>x</script>");
+        assert!(!html.as_str().contains("<script"));
+    }
+}

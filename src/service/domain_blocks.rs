@@ -1,0 +1,259 @@
+//! Blocked domains. `reject`: nothing from the domain gets in (the inbox answers 202 and drops
+//! it before fetching anything) and members cannot follow or react to its accounts; `silence`:
+//! its posts and replies are kept out, the rest (follows, likes…) passes.
+//!
+//! A block on `example.org` also covers its subdomains and every port; a block on
+//! `example.org:8443` covers that port only. The inbox reads the blocks through [`BlockCache`]
+//! (one small query per [`CACHE_TTL`] per process), so a new block takes effect within that
+//! time on every node.
+
+use crate::{
+    context::AppContext,
+    db::{self, Conn, domain_blocks::DbDomainBlock},
+    error::{AppError, AppResult},
+};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// How long the inbox trusts its copy of the blocks.
+pub const CACHE_TTL: Duration = Duration::from_secs(15);
+/// Longest domain accepted (a DNS name is at most 253 characters, plus a port).
+const MAX_DOMAIN_LEN: usize = 260;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Silence,
+    Reject,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Silence => db::domain_blocks::SILENCE,
+            Severity::Reject => db::domain_blocks::REJECT,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            db::domain_blocks::SILENCE => Some(Severity::Silence),
+            db::domain_blocks::REJECT => Some(Severity::Reject),
+            _ => None,
+        }
+    }
+}
+
+/// `host` or `host:port`, lower case, as typed by an administrator (a leading scheme and a
+/// trailing slash are tolerated).
+pub fn normalize_domain(input: &str) -> AppResult<String> {
+    let trimmed = input.trim();
+    let without_scheme = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .unwrap_or(trimmed)
+        .trim_end_matches('/');
+    let domain = without_scheme.to_ascii_lowercase();
+    if domain.is_empty() {
+        return Err(AppError::field("domain", "field.required"));
+    }
+    let (host, port) = match domain.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (domain.as_str(), None),
+    };
+    let host_ok = !host.is_empty()
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+        && !host.contains("..")
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok());
+    if domain.len() > MAX_DOMAIN_LEN || !host_ok || !port_ok {
+        return Err(AppError::field("domain", "field.domain.invalid"));
+    }
+    Ok(domain)
+}
+
+/// The block entries that would cover `host_port` (`a.b.example:8080`): itself, the bare
+/// host, then each parent domain (`b.example`, `example`).
+pub fn candidates(host_port: &str) -> Vec<String> {
+    let lower = host_port.to_ascii_lowercase();
+    let mut out = vec![lower.clone()];
+    let host = match lower.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => h.to_string(),
+        _ => lower.clone(),
+    };
+    if host != lower {
+        out.push(host.clone());
+    }
+    let mut rest = host.as_str();
+    while let Some((_, parent)) = rest.split_once('.') {
+        if parent.is_empty() {
+            break;
+        }
+        out.push(parent.to_string());
+        rest = parent;
+    }
+    out
+}
+
+/// The strongest block among `blocks` covering `host_port`.
+fn strongest<'a>(
+    host_port: &str,
+    lookup: impl Fn(&str) -> Option<&'a Severity>,
+) -> Option<Severity> {
+    candidates(host_port)
+        .iter()
+        .filter_map(|c| lookup(c).copied())
+        .max()
+}
+
+/// The strongest block covering `host_port`, read from the database (for outbound actions).
+pub async fn severity_of(conn: &mut Conn, host_port: &str) -> AppResult<Option<Severity>> {
+    let blocks = db::domain_blocks::matching(conn, &candidates(host_port)).await?;
+    Ok(blocks
+        .iter()
+        .filter_map(|b| Severity::parse(&b.severity))
+        .max())
+}
+
+/// Refuses an outbound action (follow, like, boost) towards a rejected domain, as an error
+/// on `field`.
+pub async fn refuse_rejected(conn: &mut Conn, host_port: &str, field: &str) -> AppResult<()> {
+    if severity_of(conn, host_port).await? == Some(Severity::Reject) {
+        return Err(AppError::field(field, "field.domain.blocked"));
+    }
+    Ok(())
+}
+
+/// Blocks `domain` (or changes its severity).
+pub async fn block(
+    ctx: &AppContext,
+    domain: &str,
+    severity: Severity,
+    reason: &str,
+) -> AppResult<DbDomainBlock> {
+    let domain = normalize_domain(domain)?;
+    if domain == ctx.config.domain().to_ascii_lowercase() {
+        return Err(AppError::field("domain", "field.domain.own"));
+    }
+    let mut conn = ctx.conn().await?;
+    Ok(db::domain_blocks::upsert(&mut conn, &domain, severity.as_str(), reason.trim()).await?)
+}
+
+/// Lifts the block on `domain`; `false` when there was none.
+pub async fn unblock(ctx: &AppContext, domain: &str) -> AppResult<bool> {
+    let domain = normalize_domain(domain)?;
+    let mut conn = ctx.conn().await?;
+    Ok(db::domain_blocks::delete(&mut conn, &domain).await?)
+}
+
+/// The inbox's copy of the blocks, reloaded at most once per [`CACHE_TTL`]: the check costs a
+/// few hash lookups instead of a query per activity.
+#[derive(Default)]
+pub struct BlockCache {
+    state: Mutex<Option<(Instant, Blocks)>>,
+}
+
+/// Block entries by domain.
+type Blocks = Arc<HashMap<String, Severity>>;
+
+impl BlockCache {
+    fn fresh(&self) -> Option<Blocks> {
+        let guard = self.state.lock().ok()?;
+        match &*guard {
+            Some((loaded, map)) if loaded.elapsed() < CACHE_TTL => Some(map.clone()),
+            _ => None,
+        }
+    }
+
+    async fn blocks(&self, ctx: &AppContext) -> AppResult<Blocks> {
+        if let Some(map) = self.fresh() {
+            return Ok(map);
+        }
+        let mut conn = ctx.conn().await?;
+        let map: HashMap<String, Severity> = db::domain_blocks::all(&mut conn)
+            .await?
+            .into_iter()
+            .filter_map(|b| Severity::parse(&b.severity).map(|s| (b.domain, s)))
+            .collect();
+        let map = Arc::new(map);
+        if let Ok(mut guard) = self.state.lock() {
+            *guard = Some((Instant::now(), map.clone()));
+        }
+        Ok(map)
+    }
+
+    /// The strongest block covering any of `hosts` (`host[:port]`).
+    pub async fn severity(&self, ctx: &AppContext, hosts: &[&str]) -> AppResult<Option<Severity>> {
+        let map = self.blocks(ctx).await?;
+        if map.is_empty() {
+            return Ok(None);
+        }
+        Ok(hosts
+            .iter()
+            .filter_map(|h| strongest(h, |c| map.get(c)))
+            .max())
+    }
+
+    /// Forgets the copy (the next check reads the database).
+    pub fn invalidate(&self) {
+        if let Ok(mut guard) = self.state.lock() {
+            *guard = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_are_normalised_or_refused() {
+        assert_eq!(
+            normalize_domain(" Bad.Example ").expect("ok"),
+            "bad.example"
+        );
+        assert_eq!(
+            normalize_domain("https://bad.example:8443/").expect("ok"),
+            "bad.example:8443"
+        );
+        for bad in [
+            "",
+            "bad example",
+            "bad.example/path",
+            "a@b",
+            ".x",
+            "x:port",
+            "x:99999",
+        ] {
+            let e = normalize_domain(bad).expect_err(bad);
+            assert_eq!(e.fields[0].field, "domain", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_block_covers_subdomains_and_ports() {
+        assert_eq!(
+            candidates("A.b.example:8080"),
+            vec!["a.b.example:8080", "a.b.example", "b.example", "example"]
+        );
+        let mut map = HashMap::new();
+        map.insert("b.example".to_string(), Severity::Silence);
+        map.insert("a.b.example:8080".to_string(), Severity::Reject);
+        assert_eq!(
+            strongest("a.b.example:8080", |c| map.get(c)),
+            Some(Severity::Reject)
+        );
+        assert_eq!(
+            strongest("a.b.example:9090", |c| map.get(c)),
+            Some(Severity::Silence)
+        );
+        assert_eq!(strongest("nb.example", |c| map.get(c)), None);
+        assert_eq!(strongest("other.example", |c| map.get(c)), None);
+    }
+}

@@ -1,0 +1,453 @@
+//! Comments in the web UI: the threaded section under a post or announcement (built by
+//! [`section`], shown by `templates/posts/_comments.html`), the reply form, its handler
+//! (`POST /commentaires`), deletion, and `/comments/{id}` — a comment's ActivityPub id, served
+//! as a `Note` to ActivityPub clients (410 with a Tombstone once deleted) and as a redirect to
+//! the comment under its post for browsers. The rules live in `service::comments`.
+
+use crate::{
+    context::AppContext,
+    db::{self, accounts::DbAccount, comments::CommentAuthor, posts::DbPost},
+    error::{AppError, AppResult, ErrorKind},
+    federation::{
+        Data,
+        negotiation::wants_activity_json,
+        objects::comment::{note, tombstone},
+    },
+    i18n::Lang,
+    sanitize::SafeHtml,
+    service::{
+        comments::{self, Parent, ThreadItem, can_delete},
+        publishing::page_url,
+    },
+    urls::host_port,
+    web::{
+        auth::CurrentUser,
+        csrf::{CsrfForm, CsrfToken},
+        pages::{PageLang, forms::FormState, layout::redirect_with_flash, render_status},
+    },
+};
+use activitypub_federation::{axum::json::FederationJson, protocol::context::WithContext};
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+pub fn routes() -> Router {
+    Router::new()
+        .route("/comments/{id}", get(http_get_comment))
+        .route("/commentaires", post(http_post_comment))
+        .route("/commentaires/repondre", get(http_get_reply))
+        .route(
+            "/commentaires/{id}/supprimer",
+            post(http_post_delete_comment),
+        )
+}
+
+fn date(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
+    match lang {
+        Lang::Fr => at.format("%d/%m/%Y %H:%M").to_string(),
+        _ => at.format("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
+/// How an author is shown: name, `@user@host` handle and profile link.
+pub struct AuthorView {
+    pub name: String,
+    pub handle: String,
+    pub url: String,
+}
+
+pub fn author_view(author: &CommentAuthor) -> AuthorView {
+    let name = if author.name.trim().is_empty() {
+        author.username.clone()
+    } else {
+        author.name.clone()
+    };
+    let url = if author.local {
+        format!("/users/{}", author.username)
+    } else {
+        author.url.clone().unwrap_or_else(|| author.ap_id.clone())
+    };
+    AuthorView {
+        name,
+        handle: format!("@{}@{}", author.username, author.domain),
+        url,
+    }
+}
+
+/// One comment as the thread shows it.
+pub struct CommentRow {
+    pub id: i64,
+    pub author: AuthorView,
+    pub published: String,
+    pub published_iso: String,
+    pub edited: bool,
+    pub body: SafeHtml,
+    pub deleted: bool,
+    /// Replies follow, one level deeper: the item stays open around a nested list.
+    pub has_replies: bool,
+    /// Nested lists closed after this item (`</ol></li>` each), when the next item is
+    /// shallower.
+    pub closes: usize,
+    pub reply_url: String,
+    pub can_delete: bool,
+    /// The remote page of a remote comment.
+    pub original_url: Option<String>,
+}
+
+/// The comments section under a post or announcement.
+pub struct CommentsSection {
+    pub target: String,
+    pub rows: Vec<CommentRow>,
+    pub count: usize,
+    pub logged_in: bool,
+    pub login_url: String,
+    /// A remote post: its page on its own server, and that server's name.
+    pub original: Option<(String, String)>,
+}
+
+impl CommentsSection {
+    /// `</ol></li>` `n` times: closing markup, no content.
+    pub fn closers(&self, n: &usize) -> SafeHtml {
+        SafeHtml::from_trusted_storage("</ol></li>".repeat(*n))
+    }
+}
+
+fn reply_url(ap_id: &str) -> String {
+    format!(
+        "/commentaires/repondre?cible={}",
+        url::form_urlencoded::byte_serialize(ap_id.as_bytes()).collect::<String>()
+    )
+}
+
+fn rows(lang: Lang, items: Vec<ThreadItem>, viewer: Option<&DbAccount>) -> Vec<CommentRow> {
+    let depths: Vec<usize> = items.iter().map(|i| i.depth).collect();
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(n, item)| {
+            let next = depths.get(n + 1).copied().unwrap_or(0);
+            let deleted = item.comment.deleted_at.is_some();
+            let has_replies = next > item.depth;
+            CommentRow {
+                id: item.comment.id,
+                author: author_view(&item.author),
+                published: date(lang, item.comment.published_at),
+                published_iso: item.comment.published_at.to_rfc3339(),
+                edited: item.comment.updated_at > item.comment.published_at && !deleted,
+                body: if deleted {
+                    SafeHtml::default()
+                } else {
+                    SafeHtml::from_trusted_storage(item.comment.body_html.clone())
+                },
+                deleted,
+                has_replies,
+                closes: if has_replies {
+                    0
+                } else {
+                    item.depth.saturating_sub(next)
+                },
+                reply_url: reply_url(&item.comment.ap_id),
+                can_delete: !deleted && viewer.is_some_and(|v| can_delete(v, &item.comment)),
+                original_url: if item.author.local {
+                    None
+                } else {
+                    item.comment.url.clone()
+                },
+            }
+        })
+        .collect()
+}
+
+/// The comments section of `post` for `viewer`.
+pub async fn section(
+    ctx: &AppContext,
+    lang: Lang,
+    post: &DbPost,
+    viewer: Option<&DbAccount>,
+) -> AppResult<CommentsSection> {
+    let mut conn = ctx.conn().await?;
+    let items = comments::thread(&mut conn, post).await?;
+    let count = items
+        .iter()
+        .filter(|i| i.comment.deleted_at.is_none())
+        .count();
+    let original = if post.local {
+        None
+    } else {
+        let url = post.url.clone().unwrap_or_else(|| post.ap_id.clone());
+        let host = url::Url::parse(&url)
+            .ok()
+            .and_then(|u| host_port(&u))
+            .unwrap_or_default();
+        Some((url, host))
+    };
+    let page = page_url(post);
+    Ok(CommentsSection {
+        target: post.ap_id.clone(),
+        rows: rows(lang, items, viewer),
+        count,
+        logged_in: viewer.is_some(),
+        login_url: format!(
+            "/connexion?next={}",
+            url::form_urlencoded::byte_serialize(local_path(&page).as_bytes()).collect::<String>()
+        ),
+        original,
+    })
+}
+
+/// The path of a page URL of ours (absolute for local posts, already a path for remote ones).
+fn local_path(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => u.path().to_string(),
+        Err(_) => url.to_string(),
+    }
+}
+
+/// Where a comment is shown: its anchor on its post's page.
+fn anchor(post: &DbPost, comment_id: i64) -> String {
+    format!("{}#comment-{comment_id}", local_path(&page_url(post)))
+}
+
+fn vary_accept(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    response
+}
+
+/// `/comments/{id}`: the Note (410 Tombstone once deleted) or, for browsers, the comment
+/// under its post.
+async fn http_get_comment(
+    data: Data,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
+    let mut conn = ctx.conn().await?;
+    let comment = db::comments::by_id(&mut conn, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let post = db::posts::by_id(&mut conn, comment.post_id)
+        .await?
+        .filter(DbPost::is_public)
+        .ok_or_else(AppError::not_found)?;
+    if !wants_activity_json(&headers) {
+        return Ok(vary_accept(
+            Redirect::to(&anchor(&post, comment.id)).into_response(),
+        ));
+    }
+    // Only our own comments are served here; a remote one lives at its own id.
+    if comment.ap_id != ctx.urls.absolute(&format!("/comments/{id}")) {
+        return Err(AppError::not_found());
+    }
+    if comment.deleted_at.is_some() {
+        return Ok(vary_accept(
+            (
+                StatusCode::GONE,
+                FederationJson(WithContext::new_default(tombstone(&comment))),
+            )
+                .into_response(),
+        ));
+    }
+    let author = db::actors::by_id(&mut conn, comment.author_actor_id).await?;
+    let parent = comments::find_parent(ctx, &mut conn, &comment.in_reply_to)
+        .await?
+        .ok_or_else(|| AppError::internal("the parent of a comment is missing"))?;
+    let parent_author_id = parent
+        .comment
+        .as_ref()
+        .map_or(parent.post.author_actor_id, |c| c.author_actor_id);
+    let parent_author = db::actors::by_id(&mut conn, parent_author_id).await?;
+    let object = note(ctx, &comment, &author, &parent_author)?;
+    Ok(vary_accept(
+        FederationJson(WithContext::new_default(object)).into_response(),
+    ))
+}
+
+/// The fields of the comment form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CommentForm {
+    /// AP id of the post, announcement or comment replied to.
+    pub target: String,
+    pub body: String,
+}
+
+/// What the reply page shows of the parent.
+struct ParentView {
+    title: String,
+    post_url: String,
+    /// The comment replied to, when it is one.
+    comment: Option<(AuthorView, SafeHtml)>,
+}
+
+#[derive(Template)]
+#[template(path = "posts/comment_form.html")]
+struct ReplyPage<'a> {
+    lang: Lang,
+    csrf: &'a str,
+    parent: ParentView,
+    form: CommentForm,
+    errors: FormState,
+}
+
+async fn parent_view(ctx: &AppContext, parent: &Parent) -> AppResult<ParentView> {
+    let comment = match &parent.comment {
+        Some(c) => {
+            let mut conn = ctx.conn().await?;
+            let author = db::actors::by_id(&mut conn, c.author_actor_id).await?;
+            let author = CommentAuthor::from(author);
+            Some((
+                author_view(&author),
+                SafeHtml::from_trusted_storage(c.body_html.clone()),
+            ))
+        }
+        None => None,
+    };
+    Ok(ParentView {
+        title: parent.post.title.clone(),
+        post_url: local_path(&page_url(&parent.post)),
+        comment,
+    })
+}
+
+async fn open_parent(ctx: &AppContext, target: &str) -> AppResult<Parent> {
+    let mut conn = ctx.conn().await?;
+    comments::find_parent(ctx, &mut conn, target)
+        .await?
+        .filter(|p| p.post.is_public() && p.comment.as_ref().is_none_or(|c| c.deleted_at.is_none()))
+        .ok_or_else(AppError::not_found)
+}
+
+async fn reply_page(
+    ctx: &AppContext,
+    lang: Lang,
+    csrf: &CsrfToken,
+    form: CommentForm,
+    errors: FormState,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let parent = open_parent(ctx, &form.target).await?;
+    let parent = parent_view(ctx, &parent).await?;
+    render_status(
+        status,
+        &ReplyPage {
+            lang,
+            csrf: csrf.value(),
+            parent,
+            form,
+            errors,
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReplyQuery {
+    cible: String,
+}
+
+/// The reply form, with the post or comment replied to shown above it.
+async fn http_get_reply(
+    data: Data,
+    PageLang(lang): PageLang,
+    _user: CurrentUser,
+    csrf: CsrfToken,
+    Query(query): Query<ReplyQuery>,
+) -> AppResult<Response> {
+    let form = CommentForm {
+        target: query.cible,
+        body: String::new(),
+    };
+    reply_page(
+        data.app_data(),
+        lang,
+        &csrf,
+        form,
+        FormState::new(lang),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn http_post_comment(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<CommentForm>,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    match comments::comment(ctx, &user.account, &form.target, &form.body).await {
+        Ok(comment) => {
+            let mut conn = ctx.conn().await?;
+            let post = db::posts::by_id(&mut conn, comment.post_id)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            Ok(redirect_with_flash(
+                ctx,
+                &anchor(&post, comment.id),
+                "flash.comment_posted",
+            ))
+        }
+        Err(e) if e.kind == ErrorKind::Validation => {
+            let errors = FormState::from_error(lang, &e);
+            reply_page(
+                ctx,
+                lang,
+                &csrf,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NoFields {}
+
+async fn http_post_delete_comment(
+    data: Data,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
+    let comment = comments::delete_comment(ctx, &user.account, id).await?;
+    let mut conn = ctx.conn().await?;
+    let to = match db::posts::by_id(&mut conn, comment.post_id)
+        .await?
+        .filter(DbPost::is_public)
+    {
+        Some(post) => format!("{}#commentaires", local_path(&page_url(&post))),
+        None => "/".to_string(),
+    };
+    Ok(redirect_with_flash(ctx, &to, "flash.comment_deleted"))
+}
+
+/// The byline of a remote post kept here links to its author's own page, with their handle.
+pub fn remote_view(
+    mut view: crate::web::pages::posts::PostView,
+    post: &DbPost,
+    author: &crate::db::actors::DbActor,
+) -> crate::web::pages::posts::PostView {
+    if !post.local {
+        view.author_url = author.url.clone().unwrap_or_else(|| author.ap_id.clone());
+        view.author_name = format!(
+            "{} (@{}@{})",
+            view.author_name, author.username, author.domain
+        );
+    }
+    view
+}

@@ -10,7 +10,7 @@
 //   GET  /control/health            -> {actor}
 //   POST /control/follow   {actor_url} -> {follow_id}   sends Follow(actor_url)
 //   POST /control/unfollow {actor_url} -> {undo_id}     sends Undo(Follow)
-//   GET  /control/received          -> {activities, inbox_requests, errors}
+//   GET  /control/received          -> {activities, objects, inbox_requests, errors}
 //   GET  /control/state             -> {followers, following}
 // Every Follow aimed at the peer's actor is accepted automatically.
 
@@ -19,6 +19,7 @@ import { randomUUID } from "node:crypto";
 import {
   Accept,
   Activity,
+  Create,
   Endpoints,
   Follow,
   InProcessMessageQueue,
@@ -46,6 +47,8 @@ const state = {
   inboxRequests: [],
   /** Inbox listener and delivery errors, as text. */
   errors: [],
+  /** Objects of the Create activities received, as Fedify's vocabulary parsed them. */
+  objects: [],
   /** Follower actor id -> recipient (id, inbox, shared inbox). */
   followers: new Map(),
   /** Followed actor id -> {follow_id, state: "pending" | "accepted" | "rejected"}. */
@@ -202,7 +205,27 @@ federation
       state.followers.delete(undo.actorId.href);
     }
   })
-  // Create, Update, Delete, Announce, Like…: recorded as they come.
+  // A Create's object is parsed with Fedify's vocabulary (Article, Note…), so a malformed
+  // object shows up as an error instead of passing unnoticed.
+  .on(Create, async (ctx, create) => {
+    await record(ctx, create);
+    try {
+      const object = await create.getObject(ctx);
+      state.objects.push({
+        activity: create.id?.href ?? null,
+        type: object?.constructor?.name ?? null,
+        id: object?.id?.href ?? null,
+        name: object?.name?.toString() ?? null,
+        summary: object?.summary?.toString() ?? null,
+        content: object?.content?.toString() ?? null,
+        url: object?.url?.href ?? null,
+        attributed_to: object?.attributionId?.href ?? null,
+      });
+    } catch (e) {
+      state.errors.push(`create ${create.id?.href}: ${e?.stack ?? e}`);
+    }
+  })
+  // Update, Delete, Announce, Like…: recorded as they come.
   .on(Activity, record)
   .onError((_ctx, error) => {
     state.errors.push(`inbox: ${error?.stack ?? error}`);
@@ -253,6 +276,7 @@ async function control(req, res, url, body) {
     case "GET /control/received":
       return json(res, 200, {
         activities: state.activities,
+        objects: state.objects,
         inbox_requests: state.inboxRequests,
         errors: state.errors,
       });

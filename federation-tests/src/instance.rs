@@ -13,7 +13,7 @@ use culturecnous::{
     db::{
         actors::DbActor,
         pool,
-        schema::{activities, actors, deliveries, follows, received_activities},
+        schema::{activities, actors, deliveries, follows, posts, received_activities},
     },
     federation::FederationConfig,
     service::{
@@ -50,6 +50,16 @@ pub struct DeliveryRow {
     pub last_error: Option<String>,
     pub delivered: bool,
     pub failed: bool,
+}
+
+/// A post or announcement as an instance stores it, for the checks.
+#[derive(Debug, Clone, Queryable)]
+pub struct StoredPost {
+    pub id: i64,
+    pub category: String,
+    pub title: String,
+    pub body_html: String,
+    pub deleted: bool,
 }
 
 enum Runner {
@@ -450,6 +460,23 @@ impl Instance {
         self.api(reqwest::Method::DELETE, token, path, None).await
     }
 
+    pub async fn api_patch(&self, token: &str, path: &str, body: &Value) -> Answer {
+        self.api(reqwest::Method::PATCH, token, path, Some(body))
+            .await
+    }
+
+    /// `GET path` as a browser would (`Accept: text/html`), without a session.
+    pub async fn get_page(&self, path: &str) -> Answer {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .header(reqwest::header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path} on instance {}: {e}", self.name));
+        read_answer(response).await
+    }
+
     /// `POST /api/v1/follows {target}` as `user`; returns the answered `state`.
     pub async fn follow(&self, user: &User, target: &str) -> String {
         let answer = self
@@ -649,6 +676,24 @@ impl Instance {
             }
         })
         .await;
+    }
+
+    /// The copy this instance keeps of the post or announcement `ap_id` (remote or local).
+    pub async fn stored_post(&self, ap_id: &str) -> Option<StoredPost> {
+        let mut conn = self.conn().await;
+        posts::table
+            .filter(posts::ap_id.eq(ap_id))
+            .select((
+                posts::id,
+                posts::category,
+                posts::title,
+                posts::body_html,
+                posts::deleted_at.is_not_null(),
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .expect("load post")
     }
 
     /// How many times the inbox recorded the activity `ap_id` (0 or 1: the ids are unique).

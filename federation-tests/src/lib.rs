@@ -19,8 +19,8 @@ mod peer;
 mod process;
 mod tap;
 
-pub use instance::{DeliveryRow, Instance, User};
-pub use peer::{Peer, PeerActivity, PeerInboxRequest, PeerReceived, PeerState};
+pub use instance::{DeliveryRow, Instance, StoredPost, User};
+pub use peer::{Peer, PeerActivity, PeerInboxRequest, PeerObject, PeerReceived, PeerState};
 pub use tap::TappedRequest;
 
 use std::{

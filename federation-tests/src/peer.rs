@@ -32,9 +32,26 @@ pub struct PeerInboxRequest {
     pub response: String,
 }
 
+/// The object of a `Create` the peer received, as Fedify's vocabulary parsed it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PeerObject {
+    /// The Create's id.
+    pub activity: Option<String>,
+    /// Fedify's class: `Article`, `Note`…
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub url: Option<String>,
+    pub attributed_to: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct PeerReceived {
     pub activities: Vec<PeerActivity>,
+    pub objects: Vec<PeerObject>,
     pub inbox_requests: Vec<PeerInboxRequest>,
     /// Errors of the peer's inbox listeners and deliveries.
     pub errors: Vec<String>,

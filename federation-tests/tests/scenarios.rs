@@ -6,7 +6,8 @@ use culturecnous::{
     db::accounts::DbAccount,
     service::profile::{ProfileInput, update_profile},
 };
-use federation_tests::{Instance, Peer, STEP_TIMEOUT, eventually, settle};
+use federation_tests::{Instance, Peer, STEP_TIMEOUT, User, eventually, settle};
+use serde_json::{Value, json};
 
 /// Changes a member's display name and bio through the profile domain function, the one the
 /// web form and the API call, which federates `Update(Person)` to the followers.
@@ -332,5 +333,256 @@ async fn fedify_peer_follows_gets_update_and_is_followed_back() {
         received.of_kind("Accept").len(),
         1,
         "one Accept for one Follow"
+    );
+}
+
+/// The comments of `object` as `instance`'s API lists them: (author actor id, content HTML).
+async fn comments_of(
+    instance: &Instance,
+    user: &User,
+    object: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let path = format!("/api/v1/comments?{}", query("object", object));
+    let answer = instance.api_get(&user.token, &path).await;
+    if !answer.status.is_success() {
+        return Err(format!("GET {path}: {} {}", answer.status, answer.body));
+    }
+    let json = answer.json();
+    let items = json["items"]
+        .as_array()
+        .ok_or_else(|| format!("no items in {json}"))?;
+    Ok(items
+        .iter()
+        .map(|c| {
+            (
+                c["author"]["ap_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                c["content_html"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect())
+}
+
+fn query(key: &str, value: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, value)
+        .finish()
+}
+
+/// A string field of a JSON answer, or the test fails saying which.
+fn field(json: &Value, key: &str) -> String {
+    json[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {key} in {json}"))
+        .to_string()
+}
+
+/// The whole life of an announcement between two instances: B's member follows A's member; A
+/// publishes an announcement, B stores and shows it; B replies, likes and boosts, and A shows
+/// the reply under the announcement and the counts; A edits then deletes, and B applies both.
+#[tokio::test(flavor = "multi_thread")]
+async fn announcement_travels_with_reply_like_boost_edit_and_delete() {
+    let (a, b) = tokio::join!(Instance::in_process("A"), Instance::in_process("B"));
+    let (alice, bob) = tokio::join!(a.create_user("alice"), b.create_user("bob"));
+    b.follow(&bob, &a.handle("alice")).await;
+    settle(&[&a, &b], "bob's follow of alice accepted", || async {
+        match b.follow_state(&bob.ap_id, &alice.ap_id).await.as_deref() {
+            Some("accepted") => Ok(()),
+            other => Err(format!("on B: {other:?}")),
+        }
+    })
+    .await;
+
+    // A publishes; B stores the Note and shows it on a page of its own.
+    let created = a
+        .api_post(
+            &alice.token,
+            "/api/v1/announcements",
+            &json!({
+                "title": "Résidence de création à Tulle",
+                "body": "Deux semaines de **résidence** pour une compagnie de théâtre.",
+                "kind": "residence",
+                "commune": "Tulle",
+            }),
+        )
+        .await
+        .success("alice publishes an announcement");
+    let announcement = field(&created, "ap_id");
+    let id = created["id"].as_i64().expect("id");
+    let stored = settle(&[&a, &b], "B to store alice's announcement", || async {
+        b.stored_post(&announcement)
+            .await
+            .ok_or_else(|| "not stored yet".to_string())
+    })
+    .await;
+    assert_eq!(stored.category, "announcement", "the kind hashtag tells B");
+    assert!(
+        stored.body_html.contains("<strong>résidence</strong>"),
+        "B keeps the formatted text: {}",
+        stored.body_html
+    );
+    let page = b.get_page(&format!("/announcements/{}", stored.id)).await;
+    assert_eq!(
+        page.status, 200,
+        "B's page of the remote announcement: {}",
+        page.body
+    );
+    assert!(page.body.contains("Résidence de création à Tulle"));
+    assert!(page.body.contains(&announcement), "B links to the original");
+
+    // B replies, likes and boosts; A shows all three.
+    let reply = b
+        .api_post(
+            &bob.token,
+            "/api/v1/comments",
+            &json!({"in_reply_to": announcement, "body": "Nous sommes *intéressés* !"}),
+        )
+        .await
+        .success("bob replies");
+    let reply_ap_id = field(&reply, "ap_id");
+    b.api_post(
+        &bob.token,
+        "/api/v1/likes",
+        &json!({"object": announcement}),
+    )
+    .await
+    .success("bob likes");
+    b.api_post(
+        &bob.token,
+        "/api/v1/boosts",
+        &json!({"object": announcement}),
+    )
+    .await
+    .success("bob boosts");
+    settle(&[&a, &b], "A to show bob's reply and reactions", || async {
+        let comments = comments_of(&a, &alice, &announcement).await?;
+        let reactions = a
+            .api_get(
+                &alice.token,
+                &format!("/api/v1/reactions?{}", query("object", &announcement)),
+            )
+            .await;
+        let reactions = reactions.json();
+        let replied = comments
+            .iter()
+            .any(|(author, html)| author == &bob.ap_id && html.contains("<em>intéressés</em>"));
+        if replied && reactions["likes"] == 1 && reactions["boosts"] == 1 {
+            Ok(())
+        } else {
+            Err(format!("comments {comments:?}, reactions {reactions}"))
+        }
+    })
+    .await;
+    assert_eq!(
+        a.received_count(&reply_ap_id).await,
+        0,
+        "the Note id is not an activity id"
+    );
+    let page = a.get_page(&format!("/announcements/{id}")).await;
+    assert!(
+        page.body.contains("<em>intéressés</em>"),
+        "A shows the reply under the announcement"
+    );
+
+    // A edits, then deletes; B applies both.
+    a.api_patch(
+        &alice.token,
+        &format!("/api/v1/announcements/{id}"),
+        &json!({"body": "Trois semaines de **résidence**, dates changées."}),
+    )
+    .await
+    .success("alice edits");
+    settle(&[&a, &b], "B to apply the edit", || async {
+        let stored = b.stored_post(&announcement).await.ok_or("gone")?;
+        if stored.body_html.contains("dates changées") {
+            Ok(())
+        } else {
+            Err(format!("B has {}", stored.body_html))
+        }
+    })
+    .await;
+    a.api_delete(&alice.token, &format!("/api/v1/announcements/{id}"))
+        .await
+        .success("alice deletes");
+    settle(&[&a, &b], "B to apply the delete", || async {
+        match b.stored_post(&announcement).await {
+            Some(stored) if !stored.deleted => Err("still there".to_string()),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    let page = b.get_page(&format!("/announcements/{}", stored.id)).await;
+    assert!(
+        page.status == 410 || page.status == 404,
+        "B no longer shows the deleted announcement: {}",
+        page.status
+    );
+}
+
+/// Fedify receives a blog post as `Create(Article)` and its vocabulary parses the Article.
+#[tokio::test(flavor = "multi_thread")]
+async fn fedify_peer_parses_a_blog_post_article() {
+    let (a, peer) = tokio::join!(Instance::in_process("A"), Peer::start());
+    let alice = a.create_user("alice").await;
+    peer.follow(&alice.ap_id).await;
+    settle(&[&a], "the peer's follow to be accepted", || async {
+        match peer.state().await.following.get(&alice.ap_id) {
+            Some(f) if f.state == "accepted" => Ok(()),
+            other => Err(format!("peer's follow: {other:?}")),
+        }
+    })
+    .await;
+
+    let created = a
+        .api_post(
+            &alice.token,
+            "/api/v1/posts",
+            &json!({
+                "title": "Carnet de tournée",
+                "summary": "Trois dates dans le nord du département.",
+                "body": "Nous jouons à **Ussel**, Meymac et Égletons. #théâtre",
+            }),
+        )
+        .await
+        .success("alice publishes a blog post");
+    let article = field(&created, "ap_id");
+    let object = settle(&[&a], "the peer to parse the Article", || async {
+        let received = peer.received().await;
+        if !received.errors.is_empty() || !received.refused().is_empty() {
+            return Err(format!(
+                "peer errors {:?}, refused {:?}",
+                received.errors,
+                received.refused()
+            ));
+        }
+        received
+            .objects
+            .iter()
+            .find(|o| o.id.as_deref() == Some(article.as_str()))
+            .cloned()
+            .ok_or_else(|| "no Create received yet".to_string())
+    })
+    .await;
+    assert_eq!(object.kind.as_deref(), Some("Article"), "{object:?}");
+    assert_eq!(object.name.as_deref(), Some("Carnet de tournée"));
+    assert_eq!(
+        object.summary.as_deref(),
+        Some("Trois dates dans le nord du département.")
+    );
+    assert!(
+        object
+            .content
+            .as_deref()
+            .is_some_and(|c| c.contains("<strong>Ussel</strong>")),
+        "{object:?}"
+    );
+    assert_eq!(object.attributed_to.as_deref(), Some(alice.ap_id.as_str()));
+    let received = peer.received().await;
+    assert!(
+        received.errors.is_empty(),
+        "the peer had errors: {:?}",
+        received.errors
     );
 }

@@ -1,6 +1,7 @@
 //! Browser smoke test: a real instance on a real port, driven by headless Chromium over
 //! WebDriver (Debian `chromium` + `chromium-driver`): register, land on the profile page, log
-//! out, log in again.
+//! out, log in again; publish an announcement and find it on the public list and in its RSS
+//! feed.
 
 use culturecnous::testing::TestDatabases;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -10,6 +11,7 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
+use url::Url;
 
 /// Chromium flags for a root user in a container with no network beyond localhost.
 const CHROMIUM_ARGS: &[&str] = &[
@@ -292,8 +294,106 @@ async fn register_log_out_and_log_in(client: &Client, base: &str) {
         .expect("logged in: the header offers to log out");
 }
 
+/// Logged in: publishes an announcement through the form, finds it on the public list and in
+/// the RSS feed the list page announces in its head.
+async fn publish_an_announcement(client: &Client, base: &str) {
+    let title = "Appel à projets : théâtre & écoles";
+    client
+        .goto(&format!("{base}/annonces/nouvelle"))
+        .await
+        .expect("open /annonces/nouvelle");
+    fill(client, "input[name='title']", title).await;
+    client
+        .find(Locator::Css("select[name='kind']"))
+        .await
+        .expect("kind select")
+        .select_by_value("appel_a_projets")
+        .await
+        .expect("choose the kind");
+    fill(client, "input[name='commune']", "Tulle").await;
+    fill(
+        client,
+        "textarea[name='body']",
+        "Nous cherchons une **école** partenaire pour une création en 2027.",
+    )
+    .await;
+    click(
+        client,
+        "form[action='/annonces/nouvelle'] button[type='submit']",
+    )
+    .await;
+    let deadline = Instant::now() + WAIT;
+    let page = loop {
+        let url = client.current_url().await.expect("current URL");
+        if url.path().starts_with("/announcements/") {
+            break url;
+        }
+        if Instant::now() > deadline {
+            let source = client.source().await.unwrap_or_default();
+            panic!("the announcement was not published, still on {url}:\n{source}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(text_of(client, "h1").await, title);
+    assert!(
+        text_of(client, ".e-content").await.contains("école"),
+        "the body is shown"
+    );
+
+    // The public list shows it, linked to its page.
+    client
+        .goto(&format!("{base}/annonces"))
+        .await
+        .expect("open /annonces");
+    let link = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::LinkText(title))
+        .await
+        .unwrap_or_else(|e| panic!("{title} is not on /annonces: {e}"));
+    let href = link.attr("href").await.expect("href").expect("a link");
+    assert_eq!(
+        Url::parse(base)
+            .expect("base")
+            .join(&href)
+            .expect("url")
+            .path(),
+        page.path(),
+        "the list links to the announcement's page"
+    );
+
+    // The list announces its RSS feed; the feed carries the announcement.
+    let feed = client
+        .find(Locator::Css(
+            "link[rel='alternate'][type='application/rss+xml']",
+        ))
+        .await
+        .expect("/annonces announces an RSS feed in its head")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a feed URL");
+    let feed = Url::parse(base)
+        .expect("base")
+        .join(&feed)
+        .expect("feed URL");
+    let rss = reqwest::get(feed.clone())
+        .await
+        .unwrap_or_else(|e| panic!("GET {feed}: {e}"));
+    assert!(rss.status().is_success(), "GET {feed}: {}", rss.status());
+    let rss = rss.text().await.expect("feed body");
+    assert!(
+        rss.contains("Appel à projets : théâtre &amp; écoles"),
+        "the RSS feed has the announcement, its title escaped:\n{rss}"
+    );
+    assert!(
+        rss.contains(page.path()),
+        "the item links to the page:\n{rss}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn register_log_out_and_log_in_with_chromium() {
+async fn member_journeys_with_chromium() {
     let driver = Driver::start();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -309,7 +409,10 @@ async fn register_log_out_and_log_in_with_chromium() {
     // Run the journey in its own task so that a failed assertion still closes the session.
     let journey = {
         let client = client.clone();
-        tokio::spawn(async move { register_log_out_and_log_in(&client, &base).await })
+        tokio::spawn(async move {
+            register_log_out_and_log_in(&client, &base).await;
+            publish_an_announcement(&client, &base).await;
+        })
     };
     let outcome = journey.await;
     let _ = client.close().await;

@@ -100,6 +100,25 @@ pub async fn counts(
         .await
 }
 
+/// Which of `objects` `actor_id` reacted to with `kind`, in one query.
+pub async fn reacted_among(
+    conn: &mut AsyncPgConnection,
+    actor_id: i64,
+    kind: &str,
+    objects: &[String],
+) -> QueryResult<Vec<String>> {
+    if objects.is_empty() {
+        return Ok(Vec::new());
+    }
+    reactions::table
+        .filter(reactions::actor_id.eq(actor_id))
+        .filter(reactions::kind.eq(kind))
+        .filter(reactions::object_ap_id.eq_any(objects))
+        .select(reactions::object_ap_id)
+        .load(conn)
+        .await
+}
+
 /// The kinds of reaction `actor_id` made to `object_ap_id`.
 pub async fn kinds_by(
     conn: &mut AsyncPgConnection,

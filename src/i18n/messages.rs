@@ -1046,6 +1046,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("comments.reply", "Répondre", "Reply"),
     ("comments.reply_to", "à", "to"),
+    ("comments.like_of", "le commentaire de", "the comment by"),
     (
         "comments.delete",
         "Supprimer le commentaire",

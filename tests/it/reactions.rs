@@ -898,3 +898,71 @@ async fn rejected_domains_are_dropped_unfetched_and_silenced_ones_lose_their_not
     assert_eq!(r.json()["field"], "object");
     assert!(queued(&app, "Like").await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn comments_can_be_liked_from_the_page_with_their_own_counts() {
+    let app = TestApp::new().await;
+    app.create_user("alice", "member").await;
+    app.create_user("bea", "member").await;
+    let alice = token(&app, "alice").await;
+    let bea_token = token(&app, "bea").await;
+    let post = publish(&app, &alice, "Résidence d'été", false).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/comments",
+        &bea_token,
+        Some(json!({"in_reply_to": post, "body": "Quelles dates ?"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let comment = r.json();
+    let comment_ap_id = comment["ap_id"].as_str().expect("ap_id").to_string();
+    let comment_id = comment["id"].as_i64().expect("id");
+
+    // A reader sees no count yet; alice sees a like button for the comment.
+    assert!(!page(&app, &post).await.contains("1 j'aime ·"));
+    let mut session = Session::login(&app, "alice").await;
+    let path = path_of(&post);
+    let html = unescape(&session.get(&path).await.body);
+    assert!(
+        html.contains(&format!("name=\"object\" value=\"{comment_ap_id}\"")),
+        "{html}"
+    );
+    let token = csrf_in(&html);
+    let r = session
+        .post(
+            "/reactions",
+            &[
+                ("csrf_token", &token),
+                ("object", &comment_ap_id),
+                ("kind", "like"),
+                ("back", &format!("{path}#comment-{comment_id}")),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        r.header("location")
+            .expect("location")
+            .ends_with(&format!("#comment-{comment_id}")),
+        "back to the comment"
+    );
+    assert_eq!(counts(&app, &alice, &comment_ap_id).await, (1, 0));
+    assert_eq!(
+        counts(&app, &alice, &post).await,
+        (0, 0),
+        "the post is apart"
+    );
+    let html = unescape(&session.get(&path).await.body);
+    let at = html
+        .find(&format!("id=\"comment-{comment_id}\""))
+        .expect("the comment");
+    let comment_html = &html[at..];
+    assert!(comment_html.contains("1 j'aime"), "{comment_html}");
+    assert!(
+        comment_html.contains("aria-pressed=\"true\""),
+        "{comment_html}"
+    );
+    assert!(page(&app, &post).await.contains("1 j'aime"));
+}

@@ -18,6 +18,7 @@ use crate::{
     service::{
         comments::{self, Parent, ThreadItem, can_delete},
         publishing::page_url,
+        reactions,
     },
     urls::host_port,
     web::{
@@ -36,6 +37,7 @@ use axum::{
     routing::{get, post},
 };
 use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
 
 pub fn routes() -> Router {
     Router::new()
@@ -98,6 +100,61 @@ pub struct CommentRow {
     pub can_delete: bool,
     /// The remote page of a remote comment.
     pub original_url: Option<String>,
+    /// The comment's id, for the like button.
+    pub ap_id: String,
+    /// "2 j'aime", empty when nobody likes it yet.
+    pub likes_label: String,
+    /// The reader likes it.
+    pub liked: bool,
+}
+
+/// Likes of the comments of one thread: counts, and which ones the reader likes.
+#[derive(Default)]
+struct CommentLikes {
+    counts: HashMap<String, i64>,
+    liked: HashSet<String>,
+}
+
+impl CommentLikes {
+    async fn load(
+        conn: &mut db::PooledConn,
+        items: &[ThreadItem],
+        viewer: Option<&DbAccount>,
+    ) -> AppResult<CommentLikes> {
+        let ids: Vec<String> = items
+            .iter()
+            .filter(|i| i.comment.deleted_at.is_none())
+            .map(|i| i.comment.ap_id.clone())
+            .collect();
+        let counts = reactions::counts(conn, &ids)
+            .await?
+            .into_iter()
+            .filter(|(_, c)| c.likes > 0)
+            .map(|(id, c)| (id, c.likes))
+            .collect();
+        let liked = match viewer {
+            Some(v) => db::reactions::reacted_among(conn, v.actor_id, "like", &ids)
+                .await?
+                .into_iter()
+                .collect(),
+            None => HashSet::new(),
+        };
+        Ok(CommentLikes { counts, liked })
+    }
+
+    fn label(&self, lang: Lang, ap_id: &str) -> String {
+        match self.counts.get(ap_id) {
+            Some(&n) => {
+                let key = if n == 1 || (lang == Lang::Fr && n <= 1) {
+                    "reactions.like_count_one"
+                } else {
+                    "reactions.like_count_other"
+                };
+                format!("{n} {}", lang.t(key))
+            }
+            None => String::new(),
+        }
+    }
 }
 
 /// The comments section under a post or announcement.
@@ -109,6 +166,8 @@ pub struct CommentsSection {
     pub login_url: String,
     /// A remote post: its page on its own server, and that server's name.
     pub original: Option<(String, String)>,
+    /// The page's path, where the like buttons come back to.
+    pub back: String,
 }
 
 impl CommentsSection {
@@ -125,7 +184,12 @@ fn reply_url(ap_id: &str) -> String {
     )
 }
 
-fn rows(lang: Lang, items: Vec<ThreadItem>, viewer: Option<&DbAccount>) -> Vec<CommentRow> {
+fn rows(
+    lang: Lang,
+    items: Vec<ThreadItem>,
+    viewer: Option<&DbAccount>,
+    likes: &CommentLikes,
+) -> Vec<CommentRow> {
     let depths: Vec<usize> = items.iter().map(|i| i.depth).collect();
     items
         .into_iter()
@@ -159,6 +223,9 @@ fn rows(lang: Lang, items: Vec<ThreadItem>, viewer: Option<&DbAccount>) -> Vec<C
                 } else {
                     item.comment.url.clone()
                 },
+                likes_label: likes.label(lang, &item.comment.ap_id),
+                liked: likes.liked.contains(&item.comment.ap_id),
+                ap_id: item.comment.ap_id,
             }
         })
         .collect()
@@ -173,6 +240,7 @@ pub async fn section(
 ) -> AppResult<CommentsSection> {
     let mut conn = ctx.conn().await?;
     let items = comments::thread(&mut conn, post).await?;
+    let likes = CommentLikes::load(&mut conn, &items, viewer).await?;
     let count = items
         .iter()
         .filter(|i| i.comment.deleted_at.is_none())
@@ -190,7 +258,8 @@ pub async fn section(
     let page = page_url(post);
     Ok(CommentsSection {
         target: post.ap_id.clone(),
-        rows: rows(lang, items, viewer),
+        rows: rows(lang, items, viewer, &likes),
+        back: local_path(&page),
         count,
         logged_in: viewer.is_some(),
         login_url: format!(

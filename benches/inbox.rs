@@ -2,13 +2,13 @@
 //! PostgreSQL), over real HTTP. They print figures and never fail on time.
 //!
 //! - **B-1 ingest**: 20 000 signed `Create(Note)` carrying 1–2 KB of hostile HTML from 200
-//!   remote actors whose keys the instance already has, on 32 connections; then the same
-//!   20 000 requests replayed. Because `Create(Note)` is not stored yet (issue 4: it passes the
-//!   signature and origin checks and is ignored), the same load is run a second time with
-//!   `Update(Person)` carrying the hostile HTML as the profile summary: a stored path (the
-//!   received-id row and the actor row, in one committed transaction, after ammonia), on which
-//!   "nothing lost, nothing applied twice" can be counted. Printed with the committed-insert
-//!   rate of the same database, measured first, and the server's resident memory.
+//!   remote actors whose keys the instance already has, on 32 connections, each a reply to a
+//!   local announcement: stored as a comment (received-id row and comment row in one committed
+//!   transaction, after ammonia); then the same 20 000 requests replayed, and "nothing lost,
+//!   nothing stored twice" counted. The same load is run a second time with `Update(Person)`
+//!   carrying the hostile HTML as the profile summary (received-id row and actor row).
+//!   Printed with the committed-insert rate of the same database, measured first, and the
+//!   server's resident memory.
 //! - **B-2 cold actors**: 2 000 activities, each from an actor the instance has never seen,
 //!   served by local servers answering after 50 ms: the rate, and how many times each actor
 //!   was fetched (exactly once is expected).
@@ -28,7 +28,7 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
-use culturecnous::db::schema::{actors, received_activities};
+use culturecnous::db::schema::{actors, comments, received_activities};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use remote::SignedPost;
@@ -273,18 +273,22 @@ async fn count_received(url: &str, pattern: &str) -> i64 {
         .expect("count received ids")
 }
 
-/// Lost: answered 202 the first time but not recorded. New ids after the replay would mean
+async fn count_comments(url: &str, pattern: &str) -> i64 {
+    let mut conn = support::connect(url).await;
+    comments::table
+        .filter(comments::ap_id.like(pattern))
+        .count()
+        .get_result(&mut conn)
+        .await
+        .expect("count comments")
+}
+
+/// Lost: answered 202 the first time but not recorded. New rows after the replay would mean
 /// the replayed requests were taken for other activities.
-fn print_stored(first: &LoadResult, after_first: i64, after_replay: i64) {
+fn print_stored(first: &LoadResult, what: &str, after_first: i64, after_replay: i64) {
     let answered = first.accepted.iter().filter(|a| **a).count();
-    if after_first == 0 {
-        println!(
-            "    received-activity rows: none (this type is verified, then ignored without being recorded: Create(Note) is issue 4)"
-        );
-        return;
-    }
     println!(
-        "    answered 202: {answered}; received-activity rows: {after_first} (lost: {}); after the replay: {after_replay} (new: {})",
+        "    answered 202: {answered}; {what}: {after_first} (lost: {}); after the replay: {after_replay} (new: {})",
         i64::try_from(answered).unwrap_or(i64::MAX) - after_first,
         after_replay - after_first
     );
@@ -312,6 +316,17 @@ async fn ingest() {
     }
     let (idle_rss, _) = serve.rss_kib();
     println!("  server RSS idle: {:.1} MiB", mib(idle_rss));
+    let announcement = support::Api::member(&serve, "theatre")
+        .await
+        .post(
+            "/api/v1/announcements",
+            serde_json::json!({"title": "Appel à projets", "body": "Répondez ici.",
+                               "kind": "appel_a_projets"}),
+        )
+        .await["ap_id"]
+        .as_str()
+        .expect("the announcement's id")
+        .to_string();
 
     let keypairs = tokio::task::spawn_blocking(|| remote::keypairs(KEYS))
         .await
@@ -361,6 +376,7 @@ async fn ingest() {
                     "id": format!("{}/statuses/{n}", create_bases[a]),
                     "type": "Note",
                     "attributedTo": actor,
+                    "inReplyTo": announcement,
                     "published": "2026-11-28T10:00:00Z",
                     "to": ["https://www.w3.org/ns/activitystreams#Public"],
                     "cc": [format!("{actor}/followers")],
@@ -441,12 +457,15 @@ async fn ingest() {
     }
     let create_pattern = "http://r%.bench.example/statuses/%";
     let after_first = count_received(&db, create_pattern).await;
+    let comments_first = count_comments(&db, create_pattern).await;
     let cpu = CpuMeter::start(&serve);
     let replay = run_load(&client, serve.addr(), creates.clone(), CONNECTIONS).await;
     replay.print("Create(Note), same requests replayed");
     println!("    {}", cpu.report(activities()));
     let after_replay = count_received(&db, create_pattern).await;
-    print_stored(&first, after_first, after_replay);
+    print_stored(&first, "received-activity rows", after_first, after_replay);
+    let comments_replay = count_comments(&db, create_pattern).await;
+    print_stored(&first, "comments stored", comments_first, comments_replay);
 
     let updates = Arc::new(updates);
     let cpu = CpuMeter::start(&serve);
@@ -467,7 +486,7 @@ async fn ingest() {
     replayed.print("Update(Person), same requests replayed");
     println!("    {}", cpu.report(activities()));
     let after_replay = count_received(&db, update_pattern).await;
-    print_stored(&stored, after_first, after_replay);
+    print_stored(&stored, "received-activity rows", after_first, after_replay);
     let reapplied: i64 = {
         let mut conn = support::connect(&db).await;
         actors::table

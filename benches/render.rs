@@ -8,21 +8,12 @@
 
 mod support;
 
-use culturecnous::{
-    config::Config,
-    context::AppContext,
-    db,
-    service::{
-        accounts::{NewAccountInput, create_account},
-        tokens::create_token,
-    },
-};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use support::{Latencies, Serve};
+use support::{Api, Latencies, Serve};
 
 const CLIENTS: usize = 8;
 const REQUESTS: usize = 2_000;
@@ -43,70 +34,8 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A context on the instance's database, from outside the process (as the CLI does).
-fn side_context(serve: &Serve) -> AppContext {
-    let mut config = Config::default();
-    config.database.url = serve.db_url();
-    config.instance.url = serve.base_url();
-    config.http.bind = format!("127.0.0.1:{}", serve.port);
-    config.storage.data_dir = serve.data_dir();
-    let pool = db::pool::build_pool(&config.database.url, 4).expect("pool");
-    AppContext::new(config, pool)
-}
-
-/// The instance's HTTP API, as a member with a token.
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    host: String,
-    token: String,
-}
-
-impl Api {
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("host", &self.host)
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        assert!(status.is_success(), "POST {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("POST {path}: {e}: {text}"))
-    }
-}
-
 async fn seed(serve: &Serve) -> (String, String) {
-    let ctx = side_context(serve);
-    create_account(
-        &ctx,
-        NewAccountInput {
-            username: "compagnie".into(),
-            email: "compagnie@example.org".into(),
-            password: "un mot de passe solide".into(),
-            kind: "structure".into(),
-            role: "member".into(),
-            display_name: "Compagnie du Plateau".into(),
-        },
-    )
-    .await
-    .expect("account");
-    let token = create_token(&ctx, "compagnie", "bench")
-        .await
-        .expect("token");
-    let api = Api {
-        http: reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client"),
-        base: format!("http://127.0.0.1:{}", serve.port),
-        host: serve.domain(),
-        token,
-    };
+    let api = Api::member(serve, "compagnie").await;
     let body = "Nous accueillons une **compagnie** en résidence : plateau de 10 m × 8 m, \
                 régie son et lumière, hébergement possible. Écrivez-nous avec un dossier \
                 artistique et un calendrier. #théâtre #résidence\n\n\

@@ -20,7 +20,6 @@ mod sink;
 mod support;
 
 use culturecnous::{
-    config::Config,
     context::AppContext,
     db::{self, postgres::APP_DATABASE, schema::deliveries},
     service::accounts::{NewAccountInput, create_account},
@@ -152,18 +151,6 @@ async fn footprint() {
     cluster.stop().await.expect("stop the cluster");
 }
 
-/// A context on the instance's database, from outside the process (as the CLI does).
-fn side_context(serve: &Serve) -> AppContext {
-    let mut config = Config::default();
-    config.database.url = serve.db_url();
-    config.instance.url = serve.base_url();
-    config.http.bind = format!("127.0.0.1:{}", serve.port);
-    config.storage.data_dir = serve.data_dir();
-    config.federation.allow_private_addresses = true;
-    let pool = db::pool::build_pool(&config.database.url, 4).expect("pool");
-    AppContext::new(config, pool)
-}
-
 async fn delivery_counts(ctx: &AppContext, activity_id: i64) -> (i64, HashSet<String>) {
     let mut conn = ctx.conn().await.expect("conn");
     let delivered: i64 = deliveries::table
@@ -191,7 +178,7 @@ async fn durability() {
     );
     let mut serve = Serve::new("durability");
     serve.start().await;
-    let ctx = side_context(&serve);
+    let ctx = support::side_context(&serve);
     let account = create_account(
         &ctx,
         NewAccountInput {

@@ -4,8 +4,13 @@
 #![allow(dead_code)]
 
 use culturecnous::{
-    config::ENV_PREFIX,
+    config::{Config, ENV_PREFIX},
+    context::AppContext,
     db::postgres::{APP_DATABASE, ManagedCluster},
+    service::{
+        accounts::{NewAccountInput, create_account},
+        tokens::create_token,
+    },
 };
 use std::{
     fs::OpenOptions,
@@ -505,4 +510,72 @@ pub fn load_average() -> String {
         .ok()
         .and_then(|t| t.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "?".into())
+}
+
+/// A context on the instance's database, from outside the process (as the CLI does).
+pub fn side_context(serve: &Serve) -> AppContext {
+    let mut config = Config::default();
+    config.database.url = serve.db_url();
+    config.instance.url = serve.base_url();
+    config.http.bind = format!("127.0.0.1:{}", serve.port);
+    config.storage.data_dir = serve.data_dir();
+    config.federation.allow_private_addresses = true;
+    let pool = culturecnous::db::pool::build_pool(&config.database.url, 4).expect("pool");
+    AppContext::new(config, pool)
+}
+
+/// The instance's JSON API, as one member with a token.
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    host: String,
+    token: String,
+}
+
+impl Api {
+    /// Creates the member `username` (through the domain functions, as `user create` does)
+    /// and a token for it.
+    pub async fn member(serve: &Serve, username: &str) -> Api {
+        let ctx = side_context(serve);
+        create_account(
+            &ctx,
+            NewAccountInput {
+                username: username.into(),
+                email: format!("{username}@example.org"),
+                password: "un mot de passe solide".into(),
+                kind: "structure".into(),
+                role: "member".into(),
+                display_name: format!("Compagnie {username}"),
+            },
+        )
+        .await
+        .expect("account");
+        let token = create_token(&ctx, username, "bench").await.expect("token");
+        Api {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("client"),
+            base: format!("http://127.0.0.1:{}", serve.port),
+            host: serve.domain(),
+            token,
+        }
+    }
+
+    /// `POST path` with a JSON body; the answer must be a success.
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("host", &self.host)
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "POST {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("POST {path}: {e}: {text}"))
+    }
 }

@@ -2,7 +2,7 @@
 //! received from anywhere. `post_id` is the root of the thread, `parent_id` the comment
 //! replied to (NULL for a direct reply to the post).
 
-use super::schema::{actors, comments, follows};
+use super::schema::{actors, comments, follows, posts};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -27,6 +27,10 @@ pub struct DbComment {
     pub published_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The content warning of a remote Note (its `summary`), plain text.
+    pub content_warning: Option<String>,
+    /// The resolved mentions of a local comment (`service::mentions::Mention` list).
+    pub mentions: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -43,6 +47,8 @@ pub struct NewComment {
     pub body_html: String,
     pub url: Option<String>,
     pub published_at: DateTime<Utc>,
+    pub content_warning: Option<String>,
+    pub mentions: serde_json::Value,
 }
 
 /// The author of a comment, as a thread shows it.
@@ -146,19 +152,25 @@ pub async fn thread(
         .await
 }
 
+/// The new text of a comment (an edit here, or an `Update` from its server).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = comments, treat_none_as_null = true)]
+pub struct CommentBody<'a> {
+    pub body_markdown: Option<&'a str>,
+    /// Written only from a `SafeHtml`.
+    pub body_html: &'a str,
+    pub content_warning: Option<&'a str>,
+    pub mentions: &'a serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+}
+
 pub async fn update_body(
     conn: &mut AsyncPgConnection,
     id: i64,
-    body_markdown: Option<&str>,
-    body_html: &str,
-    at: DateTime<Utc>,
+    body: &CommentBody<'_>,
 ) -> QueryResult<DbComment> {
     diesel::update(comments::table.find(id))
-        .set((
-            comments::body_markdown.eq(body_markdown),
-            comments::body_html.eq(body_html),
-            comments::updated_at.eq(at),
-        ))
+        .set(body)
         .returning(DbComment::as_returning())
         .get_result(conn)
         .await
@@ -197,4 +209,31 @@ pub async fn followed_locally(conn: &mut AsyncPgConnection, actor_id: i64) -> Qu
     ))
     .get_result(conn)
     .await
+}
+
+/// The content warning of a post (only remote posts have one).
+pub async fn post_content_warning(
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+) -> QueryResult<Option<String>> {
+    posts::table
+        .find(post_id)
+        .select(posts::content_warning)
+        .first(conn)
+        .await
+        .optional()
+        .map(Option::flatten)
+}
+
+/// Sets (or clears) the content warning of a remote post, as its latest version says.
+pub async fn set_post_content_warning(
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+    content_warning: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(posts::table.find(post_id))
+        .set(posts::content_warning.eq(content_warning))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }

@@ -93,6 +93,8 @@ diesel::table! {
         published_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        content_warning -> Nullable<Text>,
+        mentions -> Jsonb,
     }
 }
 
@@ -182,6 +184,7 @@ diesel::table! {
         local -> Bool,
         url -> Nullable<Text>,
         mentions -> Jsonb,
+        content_warning -> Nullable<Text>,
     }
 }
 

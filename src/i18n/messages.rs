@@ -1090,6 +1090,25 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Le commentaire est supprimé.",
         "The comment is deleted.",
     ),
+    // Comments: editing, content warnings (issue 4, H6).
+    ("comments.edit", "Modifier", "Edit"),
+    ("comments.edit_yours", "votre commentaire", "your comment"),
+    (
+        "comments.edit_title",
+        "Modifier le commentaire",
+        "Edit the comment",
+    ),
+    ("comments.save", "Enregistrer", "Save"),
+    (
+        "comments.content_warning",
+        "Avertissement :",
+        "Content warning:",
+    ),
+    (
+        "flash.comment_updated",
+        "Votre commentaire est modifié.",
+        "Your comment is updated.",
+    ),
     ("timeline.title", "Mon fil", "My timeline"),
     (
         "timeline.intro",

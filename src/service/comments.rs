@@ -11,11 +11,12 @@ use crate::{
         self,
         accounts::DbAccount,
         actors::DbActor,
-        comments::{CommentAuthor, DbComment, NewComment},
+        comments::{CommentAuthor, CommentBody, DbComment, NewComment},
         posts::{CATEGORY_ANNOUNCEMENT, CATEGORY_POST, DbPost, NewRemotePost, PostChanges},
     },
     error::{AppError, AppResult, ErrorKind, FieldErrors},
     federation::{
+        Data,
         activities::{
             create_or_update::{CreateOrUpdate, CreateOrUpdateType},
             delete::Delete,
@@ -24,13 +25,14 @@ use crate::{
         delivery::{OutgoingActivity, enqueue, followers_inboxes},
         objects::{
             article::{excerpt, plain_text},
-            comment::{InboundNote, comment_audience, note, tombstone},
+            comment::{InboundNote, comment_audience, note, stored_mentions, tombstone},
             same_origin,
         },
     },
     sanitize::SafeHtml,
     service::{
         accounts::is_moderator,
+        mentions::{self, Mention},
         publishing::{AnnouncementKind, MAX_HASHTAGS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, slugify},
     },
 };
@@ -159,13 +161,15 @@ fn with_context<T: Serialize>(activity: T) -> AppResult<serde_json::Value> {
 }
 
 /// Where a comment's activities go: the parent's author (when remote), the root post's
-/// author (when remote), the commenter's followers and, when the root post is ours, its
-/// author's followers (the audience the post reached).
+/// author (when remote), the commenter's followers, when the root post is ours its author's
+/// followers (the audience the post reached), and the remote actors the comment mentions
+/// (shared inbox when they have one).
 async fn audience_inboxes(
     conn: &mut AsyncPgConnection,
     author: &DbActor,
     parent_author: &DbActor,
     root: &DbPost,
+    mentioned: &[Mention],
 ) -> AppResult<Vec<Url>> {
     let mut inboxes = Vec::new();
     if !parent_author.local {
@@ -179,29 +183,49 @@ async fn audience_inboxes(
     if root.local && root_author.id != author.id {
         inboxes.extend(followers_inboxes(conn, root_author.id).await?);
     }
+    for mention in mentioned {
+        let Some(actor) = db::actors::by_ap_id(conn, &mention.href).await? else {
+            continue;
+        };
+        if actor.local || actor.deleted_at.is_some() || actor.id == parent_author.id {
+            continue;
+        }
+        if let Ok(url) = Url::parse(actor.shared_inbox_url.as_ref().unwrap_or(&actor.inbox_url)) {
+            inboxes.push(url);
+        }
+    }
     let mut seen = HashSet::new();
     inboxes.retain(|u| seen.insert(u.clone()));
     Ok(inboxes)
 }
 
 /// Enqueues `Create` or `Update` of a local comment (inside the caller's transaction).
+/// `previously_mentioned`: those the previous version mentioned, who hold a copy to update.
 async fn federate(
     ctx: &AppContext,
     conn: &mut AsyncPgConnection,
     kind: CreateOrUpdateType,
     comment: &DbComment,
     author: &DbActor,
+    previously_mentioned: &[Mention],
 ) -> AppResult<()> {
     let parent = find_parent(ctx, conn, &comment.in_reply_to)
         .await?
         .ok_or_else(|| AppError::internal("the parent of a comment is missing"))?;
     let parent_author = db::actors::by_id(conn, parent.author_actor_id()).await?;
-    let (to, cc) = comment_audience(author, &parent_author)?;
+    let mentioned = stored_mentions(comment);
+    let (to, cc) = comment_audience(author, &parent_author, &mentioned)?;
     let object = serde_json::to_value(note(ctx, comment, author, &parent_author)?)?;
     let id = new_activity_id(ctx)?;
     let activity =
         CreateOrUpdate::new(kind, id.clone(), Url::parse(&author.ap_id)?, object, to, cc);
-    let inboxes = audience_inboxes(conn, author, &parent_author, &parent.post).await?;
+    let mut reached = mentioned;
+    for m in previously_mentioned {
+        if !reached.iter().any(|r| r.href == m.href) {
+            reached.push(m.clone());
+        }
+    }
+    let inboxes = audience_inboxes(conn, author, &parent_author, &parent.post, &reached).await?;
     enqueue(
         conn,
         &ctx.config.domain(),
@@ -219,18 +243,41 @@ async fn federate(
     Ok(())
 }
 
+/// The mentions of a comment's fresh HTML, resolved (before any transaction: this may use the
+/// network), and the HTML with them linked. `known` are those of the previous version.
+async fn with_mentions(
+    data: &Data,
+    html: SafeHtml,
+    known: &[Mention],
+) -> AppResult<(SafeHtml, Vec<Mention>)> {
+    let found = mentions::resolve(data, &html, known).await?;
+    let linked = mentions::link_html(&html, &found, &data.app_data().config.domain());
+    Ok((linked, found))
+}
+
 /// A local member replies to a post, an announcement or a comment (`target`: its AP id or
-/// our page URL). Unknown, unpublished or deleted targets are 404.
+/// our page URL). Unknown, unpublished or deleted targets are 404. `@user@host` mentions are
+/// linked, tagged and delivered to.
 pub async fn comment(
-    ctx: &AppContext,
+    data: &Data,
     account: &DbAccount,
     target: &str,
     body: &str,
 ) -> AppResult<DbComment> {
+    let ctx: &AppContext = data.app_data();
     if account.suspended_at.is_some() {
         return Err(AppError::forbidden("account suspended"));
     }
     let (markdown, html) = check_body(body)?;
+    {
+        // Checked before any WebFinger look-up: a bad target costs no network.
+        let mut conn = ctx.conn().await?;
+        find_parent(ctx, &mut conn, target)
+            .await?
+            .filter(Parent::is_open)
+            .ok_or_else(AppError::not_found)?;
+    }
+    let (html, found) = with_mentions(data, html, &[]).await?;
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbComment, AppError, _>(async |conn| {
         let parent = find_parent(ctx, conn, target)
@@ -253,11 +300,21 @@ pub async fn comment(
                 body_html: html.into_string(),
                 url: None,
                 published_at: Utc::now(),
+                content_warning: None,
+                mentions: mentions::to_json(&found),
             },
         )
         .await?
         .ok_or_else(|| AppError::internal("comment id taken"))?;
-        federate(ctx, conn, CreateOrUpdateType::Create, &comment, &author).await?;
+        federate(
+            ctx,
+            conn,
+            CreateOrUpdateType::Create,
+            &comment,
+            &author,
+            &[],
+        )
+        .await?;
         Ok(comment)
     })
     .await
@@ -278,13 +335,40 @@ fn not_yours() -> AppError {
     AppError::forbidden("this is someone else's comment").with_message("comments.not_yours")
 }
 
-/// Edits a local comment (federated as `Update(Note)`).
+/// A local comment its author may edit: 404 when missing or deleted, 403 when not theirs.
+pub async fn editable(ctx: &AppContext, account: &DbAccount, id: i64) -> AppResult<DbComment> {
+    let mut conn = ctx.conn().await?;
+    let comment = db::comments::by_id(&mut conn, id)
+        .await?
+        .filter(|c| c.deleted_at.is_none())
+        .ok_or_else(AppError::not_found)?;
+    if !can_edit(account, &comment) {
+        return Err(not_yours());
+    }
+    Ok(comment)
+}
+
+/// Edits a local comment (federated as `Update(Note)`, to the mentioned actors too).
 pub async fn edit_comment(
-    ctx: &AppContext,
+    data: &Data,
     account: &DbAccount,
     id: i64,
     body: &str,
 ) -> AppResult<DbComment> {
+    let ctx: &AppContext = data.app_data();
+    // Checked without a lock first: the mention look-ups (network) happen outside the
+    // transaction, which checks again.
+    let before = editable(ctx, account, id).await?;
+    let (markdown, html) = check_body(body)?;
+    let known = stored_mentions(&before);
+    let (html, found) = if before.body_markdown.as_deref() == Some(markdown.as_str()) {
+        // Same text: the same mentions, no look-up.
+        let linked = mentions::link_html(&html, &known, &ctx.config.domain());
+        (linked, known)
+    } else {
+        with_mentions(data, html, &known).await?
+    };
+    let found = mentions::to_json(&found);
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbComment, AppError, _>(async |conn| {
         let comment = db::comments::by_id_for_update(conn, id)
@@ -294,11 +378,29 @@ pub async fn edit_comment(
         if !can_edit(account, &comment) {
             return Err(not_yours());
         }
-        let (markdown, html) = check_body(body)?;
-        let updated =
-            db::comments::update_body(conn, id, Some(&markdown), html.as_str(), Utc::now()).await?;
+        let updated = db::comments::update_body(
+            conn,
+            id,
+            &CommentBody {
+                body_markdown: Some(&markdown),
+                body_html: html.as_str(),
+                content_warning: comment.content_warning.as_deref(),
+                mentions: &found,
+                updated_at: Utc::now(),
+            },
+        )
+        .await?;
         let author = db::actors::by_id(conn, updated.author_actor_id).await?;
-        federate(ctx, conn, CreateOrUpdateType::Update, &updated, &author).await?;
+        let previous = stored_mentions(&comment);
+        federate(
+            ctx,
+            conn,
+            CreateOrUpdateType::Update,
+            &updated,
+            &author,
+            &previous,
+        )
+        .await?;
         Ok(updated)
     })
     .await
@@ -332,7 +434,8 @@ pub async fn delete_comment(
             .await?
             .ok_or_else(|| AppError::internal("the parent of a comment is missing"))?;
         let parent_author = db::actors::by_id(conn, parent.author_actor_id()).await?;
-        let (to, cc) = comment_audience(&author, &parent_author)?;
+        let mentioned = stored_mentions(&comment);
+        let (to, cc) = comment_audience(&author, &parent_author, &mentioned)?;
         let activity_id = new_activity_id(ctx)?;
         let activity = Delete {
             kind: DeleteType::Delete,
@@ -342,7 +445,8 @@ pub async fn delete_comment(
             to,
             cc,
         };
-        let inboxes = audience_inboxes(conn, &author, &parent_author, &parent.post).await?;
+        let inboxes =
+            audience_inboxes(conn, &author, &parent_author, &parent.post, &mentioned).await?;
         enqueue(
             conn,
             &ctx.config.domain(),
@@ -406,14 +510,18 @@ struct RemoteFields {
 
 fn remote_fields(note: &InboundNote, html: &SafeHtml) -> RemoteFields {
     let name = one_line(&note.name);
-    let title = if name.is_empty() {
-        excerpt(&plain_text(html.as_str()), REMOTE_TITLE_CHARS)
-    } else {
+    // A Note behind a content warning is titled by its warning: its text stays folded.
+    let title = if !name.is_empty() {
         excerpt(&name, MAX_TITLE_CHARS)
+    } else if let Some(cw) = &note.content_warning {
+        excerpt(cw, REMOTE_TITLE_CHARS)
+    } else {
+        excerpt(&plain_text(html.as_str()), REMOTE_TITLE_CHARS)
     };
-    // On a Note, `summary` is a content warning, not an abstract.
+    // On a Note, `summary` is a content warning, not an abstract: where an excerpt of the body
+    // would be shown (lists, feeds, link previews), the warning is, so the text stays folded.
     let summary = if note.kind == "Note" {
-        String::new()
+        note.content_warning.clone().unwrap_or_default()
     } else {
         excerpt(
             &plain_text(SafeHtml::clean(&note.summary).as_str()),
@@ -492,6 +600,8 @@ pub async fn receive_note(
                         body_html: html.into_string(),
                         url: note.url.as_ref().map(Url::to_string),
                         published_at: published,
+                        content_warning: note.content_warning.clone(),
+                        mentions: serde_json::Value::Array(Vec::new()),
                     },
                 )
                 .await?;
@@ -527,6 +637,14 @@ pub async fn receive_note(
                     },
                 )
                 .await?;
+                if note.content_warning.is_some() {
+                    db::comments::set_post_content_warning(
+                        conn,
+                        id,
+                        note.content_warning.as_deref(),
+                    )
+                    .await?;
+                }
             }
         }
         Ok(())
@@ -558,7 +676,18 @@ pub async fn receive_update(
                 return Err(AppError::forbidden("only its author may update a comment"));
             }
             if comment.deleted_at.is_none() {
-                db::comments::update_body(conn, comment.id, None, html.as_str(), now).await?;
+                db::comments::update_body(
+                    conn,
+                    comment.id,
+                    &CommentBody {
+                        body_markdown: None,
+                        body_html: html.as_str(),
+                        content_warning: note.content_warning.as_deref(),
+                        mentions: &comment.mentions,
+                        updated_at: now,
+                    },
+                )
+                .await?;
             }
         } else if let Some(post) = db::posts::by_ap_id(conn, note.id.as_str()).await? {
             if post.local || post.author_actor_id != actor.id {
@@ -583,6 +712,12 @@ pub async fn receive_update(
                         commune: String::new(),
                         updated_at: now,
                     },
+                )
+                .await?;
+                db::comments::set_post_content_warning(
+                    conn,
+                    post.id,
+                    note.content_warning.as_deref(),
                 )
                 .await?;
             }
@@ -738,6 +873,8 @@ mod tests {
                 published_at: at,
                 updated_at: at,
                 deleted_at: deleted.then_some(at),
+                content_warning: None,
+                mentions: serde_json::Value::Array(Vec::new()),
             },
             CommentAuthor {
                 id: 1,

@@ -718,8 +718,14 @@ async fn editable(
     category: Category,
     id: i64,
 ) -> AppResult<DbPost> {
-    let post = db::posts::by_id_for_update(conn, id)
-        .await?
+    let post = db::posts::by_id_for_update(conn, id).await?;
+    changeable(account, category, post)
+}
+
+/// `post` when it is a live post of `category` that `account` may change: 404 when it is
+/// missing, deleted or of another category, 403 when it is someone else's.
+fn changeable(account: &DbAccount, category: Category, post: Option<DbPost>) -> AppResult<DbPost> {
+    let post = post
         .filter(|p| p.category == category.as_str())
         .filter(|p| p.deleted_at.is_none())
         .ok_or_else(AppError::not_found)?;
@@ -846,17 +852,8 @@ async fn editable_unlocked(
     category: Category,
     id: i64,
 ) -> AppResult<DbPost> {
-    let post = db::posts::by_id(conn, id)
-        .await?
-        .filter(|p| p.category == category.as_str())
-        .filter(|p| p.deleted_at.is_none())
-        .ok_or_else(AppError::not_found)?;
-    if !can_edit(account, &post) {
-        return Err(
-            AppError::forbidden("this is someone else's post").with_message("publishing.not_yours")
-        );
-    }
-    Ok(post)
+    let post = db::posts::by_id(conn, id).await?;
+    changeable(account, category, post)
 }
 
 /// Publishes a draft: from now on public, and federated as `Create`.

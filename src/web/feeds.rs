@@ -50,21 +50,9 @@ pub fn escape_attr(value: &str, out: &mut String) {
 }
 
 /// Plain text made safe to be read as HTML: RSS readers treat `<description>` as HTML, so a
-/// plain-text summary is HTML-escaped before it is XML-escaped.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// plain-text summary is HTML-escaped (the one rule of [`crate::sanitize`]) before it is
+/// XML-escaped.
+pub use crate::sanitize::escape_text as html_escape;
 
 /// A well-formed XML document built element by element; every open element is closed by
 /// [`XmlWriter::finish`], so the output is balanced whatever the caller forgets.

@@ -1,6 +1,9 @@
 //! JSON API base: bearer authentication, tokens, problem+json errors, the OpenAPI document.
 
-use crate::common::{TestApp, TestResponse};
+use crate::{
+    common::{TestApp, TestResponse},
+    helpers::{Browser, call},
+};
 use axum::{
     body::Body,
     http::{Method, Request, StatusCode, header},
@@ -9,31 +12,6 @@ use culturecnous::{db::schema::accounts, service::tokens};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::BTreeSet;
-
-/// Sends an API request; `body` is (content type, text).
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<(&str, &str)>,
-) -> TestResponse {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::ACCEPT, "application/json");
-    if let Some(token) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some((content_type, text)) => {
-            request = request.header(header::CONTENT_TYPE, content_type);
-            Body::from(text.to_string())
-        }
-        None => Body::empty(),
-    };
-    app.send(request.body(body).expect("request")).await
-}
 
 async fn get(app: &TestApp, path: &str, token: Option<&str>) -> TestResponse {
     call(app, Method::GET, path, token, None).await
@@ -153,7 +131,10 @@ async fn tokens_are_listed_created_and_revoked_by_their_owner_only() {
         Method::POST,
         "/api/v1/tokens",
         Some(&token),
-        Some(("application/json", r#"{"name": "  agenda script  "}"#)),
+        Some((
+            "application/json".into(),
+            r#"{"name": "  agenda script  "}"#.into(),
+        )),
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -242,7 +223,7 @@ async fn bad_json_bodies_get_problems_naming_the_field_and_write_nothing() {
                 Method::POST,
                 "/api/v1/tokens",
                 Some(&token),
-                Some((content_type, &body)),
+                Some((content_type.into(), body.into_bytes())),
             )
             .await
         }
@@ -297,7 +278,7 @@ async fn bad_json_bodies_get_problems_naming_the_field_and_write_nothing() {
         Method::POST,
         "/api/v1/tokens",
         None,
-        Some(("application/json", "{")),
+        Some(("application/json".into(), "{".into())),
     )
     .await;
     assert_problem(&r, StatusCode::UNAUTHORIZED);
@@ -453,55 +434,6 @@ async fn openapi_document_lists_every_api_route() {
 // ---------------------------------------------------------------------------------------------
 // The settings page /parametres/jetons
 
-/// A logged-in browser for the settings page: the session cookie and the session's CSRF token.
-struct SettingsBrowser<'a> {
-    app: &'a TestApp,
-    cookie: String,
-    csrf: String,
-}
-
-impl<'a> SettingsBrowser<'a> {
-    async fn open(app: &'a TestApp, account: &culturecnous::db::accounts::DbAccount) -> Self {
-        let session = culturecnous::service::sessions::open(&app.ctx, account, "test")
-            .await
-            .expect("session");
-        SettingsBrowser {
-            app,
-            cookie: format!("session={}", session.token),
-            csrf: session.csrf_token,
-        }
-    }
-
-    async fn get(&self, path: &str) -> TestResponse {
-        self.app
-            .send(
-                Request::builder()
-                    .uri(path)
-                    .header(header::ACCEPT, "text/html")
-                    .header(header::COOKIE, &self.cookie)
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-    }
-
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
-        let body = serde_urlencoded::to_string(fields).expect("urlencode");
-        self.app
-            .send(
-                Request::builder()
-                    .method(Method::POST)
-                    .uri(path)
-                    .header(header::ACCEPT, "text/html")
-                    .header(header::COOKIE, &self.cookie)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(body))
-                    .expect("request"),
-            )
-            .await
-    }
-}
-
 /// The value of the read-only field that shows a new token's secret.
 fn shown_secret(html: &str) -> Option<String> {
     let field = &html[html.find("id=\"new-token\"")?..];
@@ -518,7 +450,7 @@ async fn settings_page_creates_shows_once_and_revokes_tokens() {
     let other_token = tokens::create_token_for(&app.ctx, &other, "theirs")
         .await
         .expect("token");
-    let browser = SettingsBrowser::open(&app, &account).await;
+    let browser = Browser::with_session(&app, &account).await;
 
     // Visitors who are not logged in are sent to the login page.
     let r = app.get_html("/parametres/jetons").await;
@@ -534,7 +466,7 @@ async fn settings_page_creates_shows_once_and_revokes_tokens() {
 
     // Create: the answer shows the secret, which works.
     let r = browser
-        .post(
+        .post_form(
             "/parametres/jetons",
             &[("csrf_token", &browser.csrf), ("name", "agenda du site")],
         )
@@ -556,7 +488,7 @@ async fn settings_page_creates_shows_once_and_revokes_tokens() {
     // A name too long: 422, the message tied to the field, nothing created.
     let long = "n".repeat(101);
     let r = browser
-        .post(
+        .post_form(
             "/parametres/jetons",
             &[("csrf_token", &browser.csrf), ("name", &long)],
         )
@@ -574,7 +506,7 @@ async fn settings_page_creates_shows_once_and_revokes_tokens() {
 
     // Without the CSRF token: refused, nothing created.
     let r = browser
-        .post("/parametres/jetons", &[("name", "forged")])
+        .post_form("/parametres/jetons", &[("name", "forged")])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let mine = tokens::list_tokens(&app.ctx, &account).await.expect("list");
@@ -583,7 +515,7 @@ async fn settings_page_creates_shows_once_and_revokes_tokens() {
 
     // Revoke: without CSRF refused; someone else's is 404; own one is revoked.
     let r = browser
-        .post(&format!("/parametres/jetons/{id}/revoquer"), &[])
+        .post_form(&format!("/parametres/jetons/{id}/revoquer"), &[])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
@@ -591,7 +523,7 @@ async fn settings_page_creates_shows_once_and_revokes_tokens() {
         StatusCode::OK
     );
     let r = browser
-        .post(
+        .post_form(
             &format!("/parametres/jetons/{}/revoquer", other_token.info.id),
             &[("csrf_token", &browser.csrf)],
         )
@@ -604,7 +536,7 @@ async fn settings_page_creates_shows_once_and_revokes_tokens() {
         StatusCode::OK
     );
     let r = browser
-        .post(
+        .post_form(
             &format!("/parametres/jetons/{id}/revoquer"),
             &[("csrf_token", &browser.csrf)],
         )

@@ -4,7 +4,14 @@
 //! the page's `<img alt>`, long accented bodies through the form (422 on `body`, never 413),
 //! and mentions resolved locally and by WebFinger (link, `Mention` tag, `cc`, delivery).
 
-use crate::{common::TestApp, common::TestResponse, federation_inbox::KEYS};
+use crate::{
+    common::TestApp,
+    federation_inbox::KEYS,
+    helpers::{
+        AP, Browser, Part, api, call, error_fields, local_actor, multipart, path_of, post_row,
+        queued, remote_follower, rows_in, token,
+    },
+};
 use axum::{
     Json, Router,
     body::Body,
@@ -13,17 +20,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use chrono::Utc;
-use culturecnous::db::{
-    self,
-    actors::{DbActor, NewActor},
-    schema::{activities, deliveries, follows, posts},
-};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
-
-const AP: &str = "application/activity+json";
 
 /// A valid PNG of `width`×1 grey pixels, built here (signature, IHDR, IDAT, IEND) so the test
 /// needs no image file; `padding` extra bytes after IEND make it as heavy as wanted.
@@ -80,146 +77,6 @@ fn png(width: u32, padding: usize) -> Vec<u8> {
 
 const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
 
-enum Part<'a> {
-    Text(&'a str, String),
-    File(&'a str, &'a str, Vec<u8>),
-}
-
-fn multipart(parts: Vec<Part<'_>>) -> (String, Vec<u8>) {
-    let boundary = "----h4-cover-boundary";
-    let mut body = Vec::new();
-    for part in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match part {
-            Part::Text(name, value) => {
-                body.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-                );
-                body.extend_from_slice(value.as_bytes());
-            }
-            Part::File(name, file_name, bytes) => {
-                body.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
-                         Content-Type: image/png\r\n\r\n"
-                    )
-                    .as_bytes(),
-                );
-                body.extend_from_slice(&bytes);
-            }
-        }
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// A logged-in member posting the forms.
-struct Member<'a> {
-    app: &'a TestApp,
-    cookie: String,
-    csrf: String,
-}
-
-impl<'a> Member<'a> {
-    async fn new(app: &'a TestApp, username: &str) -> Member<'a> {
-        let account = app.create_user(username, "member").await;
-        let session = culturecnous::service::sessions::open(&app.ctx, &account, "test")
-            .await
-            .expect("session");
-        Member {
-            app,
-            cookie: format!("session={}", session.token),
-            csrf: session.csrf_token,
-        }
-    }
-
-    async fn get(&self, path: &str) -> TestResponse {
-        self.app
-            .send(
-                Request::builder()
-                    .uri(path)
-                    .header(header::ACCEPT, "text/html")
-                    .header(header::COOKIE, &self.cookie)
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-    }
-
-    async fn post_multipart(&self, path: &str, mut parts: Vec<Part<'_>>) -> TestResponse {
-        parts.insert(0, Part::Text("csrf_token", self.csrf.clone()));
-        let (content_type, body) = multipart(parts);
-        self.app
-            .send(
-                Request::builder()
-                    .method(Method::POST)
-                    .uri(path)
-                    .header(header::ACCEPT, "text/html")
-                    .header(header::COOKIE, &self.cookie)
-                    .header(header::CONTENT_TYPE, content_type)
-                    .body(Body::from(body))
-                    .expect("request"),
-            )
-            .await
-    }
-
-    async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
-        let mut all = vec![("csrf_token", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.app
-            .send(
-                Request::builder()
-                    .method(Method::POST)
-                    .uri(path)
-                    .header(header::ACCEPT, "text/html")
-                    .header(header::COOKIE, &self.cookie)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(Body::from(serde_urlencoded::to_string(&all).expect("form")))
-                    .expect("request"),
-            )
-            .await
-    }
-}
-
-async fn token(app: &TestApp, username: &str) -> String {
-    culturecnous::service::tokens::create_token(&app.ctx, username, "tests")
-        .await
-        .expect("token")
-}
-
-async fn api(
-    app: &TestApp,
-    method: Method,
-    uri: &str,
-    token: &str,
-    body: Option<(String, Vec<u8>)>,
-) -> TestResponse {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::ACCEPT, "application/json");
-    let body = match body {
-        Some((content_type, bytes)) => {
-            builder = builder.header(header::CONTENT_TYPE, content_type);
-            Body::from(bytes)
-        }
-        None => Body::empty(),
-    };
-    app.send(builder.body(body).expect("request")).await
-}
-
-fn json_body(value: Value) -> Option<(String, Vec<u8>)> {
-    Some(("application/json".into(), value.to_string().into_bytes()))
-}
-
-fn path_of(url: &str) -> String {
-    url.strip_prefix("http://localhost:8080")
-        .unwrap_or_else(|| panic!("not local: {url}"))
-        .to_string()
-}
-
 /// The file names in the cover folder.
 fn cover_files(app: &TestApp) -> Vec<String> {
     let dir = app.ctx.media_dir.join("covers");
@@ -234,23 +91,6 @@ fn cover_files(app: &TestApp) -> Vec<String> {
     names
 }
 
-async fn count_posts(app: &TestApp) -> i64 {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    posts::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count")
-}
-
-async fn post_row(app: &TestApp, id: i64) -> db::posts::DbPost {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    db::posts::by_id(&mut conn, id)
-        .await
-        .expect("query")
-        .expect("post")
-}
-
 /// The id in a `/posts/{id}/{slug}` or `/announcements/{id}/{slug}` location.
 fn id_in(location: &str) -> i64 {
     location
@@ -259,53 +99,24 @@ fn id_in(location: &str) -> i64 {
         .unwrap_or_else(|| panic!("no id in {location}"))
 }
 
-/// The activities of `kind` queued, with the inboxes they go to.
-async fn queued(app: &TestApp, kind: &str) -> Vec<(Value, Vec<String>)> {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let rows: Vec<(i64, Value)> = activities::table
-        .filter(activities::kind.eq(kind))
-        .order(activities::id)
-        .select((activities::id, activities::data))
-        .load(&mut conn)
-        .await
-        .expect("activities");
-    let mut out = Vec::new();
-    for (id, data) in rows {
-        let mut inboxes: Vec<String> = deliveries::table
-            .filter(deliveries::activity_id.eq(id))
-            .select(deliveries::inbox_url)
-            .load(&mut conn)
-            .await
-            .expect("deliveries");
-        inboxes.sort();
-        out.push((data, inboxes));
-    }
-    out
-}
-
-fn error_fields(r: &TestResponse) -> Vec<String> {
-    r.json()["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+/// A member `username`, with a session open in a browser.
+async fn member<'a>(app: &'a TestApp, username: &str) -> Browser<'a> {
+    let account = app.create_user(username, "member").await;
+    Browser::with_session(app, &account).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cover_uploaded_with_the_form_is_shown_with_its_alt_and_federated() {
     let app = TestApp::new().await;
-    let alice = Member::new(&app, "alice").await;
+    let alice = member(&app, "alice").await;
     let image = png(3, 0);
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             "/articles/nouveau",
             vec![
                 Part::Text("title", "Soirée de clôture".into()),
                 Part::Text("body", "La troupe a joué devant 300 personnes.".into()),
-                Part::File("cover_image", "scene.png", image.clone()),
+                Part::png("cover_image", "scene.png", image.clone()),
                 Part::Text(
                     "cover_image_alt",
                     "La troupe salue, \"rideau\" rouge".into(),
@@ -385,7 +196,7 @@ async fn a_cover_uploaded_with_the_form_is_shown_with_its_alt_and_federated() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cover_needs_alt_text_and_real_image_bytes_within_the_limit() {
     let app = TestApp::with_config(|c| c.storage.max_cover_kb = 1).await;
-    let alice = Member::new(&app, "alice").await;
+    let alice = member(&app, "alice").await;
     let base = |extra: Vec<Part<'static>>| {
         let mut parts = vec![
             Part::Text("title", "Appel".into()),
@@ -397,10 +208,10 @@ async fn a_cover_needs_alt_text_and_real_image_bytes_within_the_limit() {
     };
     // No alt text.
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             "/annonces/nouvelle",
             base(vec![
-                Part::File("cover_image", "a.png", png(2, 0)),
+                Part::png("cover_image", "a.png", png(2, 0)),
                 Part::Text("cover_image_alt", "   ".into()),
             ]),
         )
@@ -413,10 +224,10 @@ async fn a_cover_needs_alt_text_and_real_image_bytes_within_the_limit() {
     );
     // Not an image, whatever its name says.
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             "/annonces/nouvelle",
             base(vec![
-                Part::File(
+                Part::png(
                     "cover_image",
                     "photo.png",
                     b"<svg onload=alert(1)>".to_vec(),
@@ -430,10 +241,10 @@ async fn a_cover_needs_alt_text_and_real_image_bytes_within_the_limit() {
     assert!(r.body.contains("PNG, JPEG, GIF ou WebP"), "{}", r.body);
     // Over the configured limit (1 KiB here) but well within the route limit: 422, not 413.
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             "/annonces/nouvelle",
             base(vec![
-                Part::File("cover_image", "big.png", png(2, 1024)),
+                Part::png("cover_image", "big.png", png(2, 1024)),
                 Part::Text("cover_image_alt", "Une photo".into()),
             ]),
         )
@@ -441,7 +252,7 @@ async fn a_cover_needs_alt_text_and_real_image_bytes_within_the_limit() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains(r#"id="f-cover_image-error""#), "{}", r.body);
     assert!(r.body.contains("trop lourde"), "{}", r.body);
-    assert_eq!(count_posts(&app).await, 0);
+    assert_eq!(rows_in(&app, "posts").await, 0);
     assert!(cover_files(&app).is_empty(), "{:?}", cover_files(&app));
     // Without the CSRF token, the multipart form is refused too.
     let (content_type, body) = multipart(base(vec![]));
@@ -450,7 +261,7 @@ async fn a_cover_needs_alt_text_and_real_image_bytes_within_the_limit() {
             Request::builder()
                 .method(Method::POST)
                 .uri("/annonces/nouvelle")
-                .header(header::COOKIE, &alice.cookie)
+                .header(header::COOKIE, alice.cookie_header())
                 .header(header::CONTENT_TYPE, content_type)
                 .body(Body::from(body))
                 .expect("request"),
@@ -459,10 +270,10 @@ async fn a_cover_needs_alt_text_and_real_image_bytes_within_the_limit() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Within the limit: accepted.
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             "/annonces/nouvelle",
             base(vec![
-                Part::File("cover_image", "ok.png", png(2, 500)),
+                Part::png("cover_image", "ok.png", png(2, 500)),
                 Part::Text("cover_image_alt", "Une photo".into()),
             ]),
         )
@@ -474,15 +285,15 @@ async fn a_cover_needs_alt_text_and_real_image_bytes_within_the_limit() {
 #[tokio::test(flavor = "multi_thread")]
 async fn editing_replaces_the_cover_file_and_the_checkbox_removes_it() {
     let app = TestApp::new().await;
-    let alice = Member::new(&app, "alice").await;
+    let alice = member(&app, "alice").await;
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             "/annonces/nouvelle",
             vec![
                 Part::Text("title", "Résidence".into()),
                 Part::Text("body", "Deux semaines au plateau.".into()),
                 Part::Text("kind", "residence".into()),
-                Part::File("cover_image", "a.png", png(4, 0)),
+                Part::png("cover_image", "a.png", png(4, 0)),
                 Part::Text("cover_image_alt", "Le plateau vide".into()),
             ],
         )
@@ -508,10 +319,10 @@ async fn editing_replaces_the_cover_file_and_the_checkbox_removes_it() {
     assert!(form.body.contains(r#"value="Le plateau vide""#));
     // Keeping the image but emptying its alt text is refused; nothing changes.
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             &edit,
             fields(vec![
-                Part::File("cover_image", "", Vec::new()),
+                Part::png("cover_image", "", Vec::new()),
                 Part::Text("cover_image_alt", String::new()),
             ]),
         )
@@ -520,10 +331,10 @@ async fn editing_replaces_the_cover_file_and_the_checkbox_removes_it() {
     assert_eq!(cover_files(&app), first);
     // A new image replaces the old file.
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             &edit,
             fields(vec![
-                Part::File("cover_image", "b.gif", GIF.to_vec()),
+                Part::png("cover_image", "b.gif", GIF.to_vec()),
                 Part::Text("cover_image_alt", "Le plateau éclairé".into()),
             ]),
         )
@@ -544,7 +355,7 @@ async fn editing_replaces_the_cover_file_and_the_checkbox_removes_it() {
     assert_eq!(note["attachment"][0]["name"], "Le plateau éclairé");
     // "Retirer l'image" removes it, file included.
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             &edit,
             fields(vec![
                 Part::Text("remove_cover_image", "on".into()),
@@ -572,7 +383,7 @@ async fn the_api_puts_and_deletes_covers() {
         Method::POST,
         "/api/v1/posts",
         &t,
-        json_body(json!({"title": "Atelier", "body": "Ouvert à tous."})),
+        Some(json!({"title": "Atelier", "body": "Ouvert à tous."})),
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -580,36 +391,36 @@ async fn the_api_puts_and_deletes_covers() {
     let uri = format!("/api/v1/posts/{id}/cover");
     let put = |parts: Vec<Part<'static>>| Some(multipart(parts));
 
-    let r = api(
+    let r = call(
         &app,
         Method::PUT,
         &uri,
-        &t,
-        put(vec![Part::File("file", "x.png", png(2, 0))]),
+        Some(&t),
+        put(vec![Part::png("file", "x.png", png(2, 0))]),
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(error_fields(&r), vec!["alt"]);
-    let r = api(
+    let r = call(
         &app,
         Method::PUT,
         &uri,
-        &t,
+        Some(&t),
         put(vec![
-            Part::File("file", "x.png", b"GIF8 not really".to_vec()),
+            Part::png("file", "x.png", b"GIF8 not really".to_vec()),
             Part::Text("alt", "Atelier".into()),
         ]),
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(error_fields(&r), vec!["file"]);
-    let r = api(
+    let r = call(
         &app,
         Method::PUT,
         &uri,
-        &t,
+        Some(&t),
         put(vec![
-            Part::File("file", "x.png", png(2, 2000)),
+            Part::png("file", "x.png", png(2, 2000)),
             Part::Text("alt", "Atelier".into()),
         ]),
     )
@@ -619,13 +430,13 @@ async fn the_api_puts_and_deletes_covers() {
     assert!(cover_files(&app).is_empty());
     // Someone else's post: 403, nothing written.
     let tb = token(&app, "bob").await;
-    let r = api(
+    let r = call(
         &app,
         Method::PUT,
         &uri,
-        &tb,
+        Some(&tb),
         put(vec![
-            Part::File("file", "x.png", png(2, 0)),
+            Part::png("file", "x.png", png(2, 0)),
             Part::Text("alt", "Atelier".into()),
         ]),
     )
@@ -633,13 +444,13 @@ async fn the_api_puts_and_deletes_covers() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert!(cover_files(&app).is_empty());
 
-    let r = api(
+    let r = call(
         &app,
         Method::PUT,
         &uri,
-        &t,
+        Some(&t),
         put(vec![
-            Part::File("file", "x.png", png(2, 0)),
+            Part::png("file", "x.png", png(2, 0)),
             Part::Text("alt", "Les mains dans la terre".into()),
         ]),
     )
@@ -678,16 +489,16 @@ async fn the_api_puts_and_deletes_covers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_of_100_000_accents_fits_the_form_and_one_more_is_a_field_error() {
     let app = TestApp::new().await;
-    let alice = Member::new(&app, "alice").await;
+    let alice = member(&app, "alice").await;
     let limit = "é".repeat(100_000);
     let over = "é".repeat(100_001);
     // Urlencoded: 600 000 bytes of body.
     let r = alice
-        .post_form("/articles/nouveau", &[("title", "Long"), ("body", &limit)])
+        .submit_form("/articles/nouveau", &[("title", "Long"), ("body", &limit)])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = alice
-        .post_form(
+        .submit_form(
             "/articles/nouveau",
             &[("title", "Trop long"), ("body", &over)],
         )
@@ -698,31 +509,31 @@ async fn a_body_of_100_000_accents_fits_the_form_and_one_more_is_a_field_error()
     let max = png(2, 0);
     let padding = 5 * 1024 * 1024 - max.len();
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             "/articles/nouveau",
             vec![
                 Part::Text("title", "Long et illustré".into()),
                 Part::Text("body", limit.clone()),
-                Part::File("cover_image", "max.png", png(2, padding)),
+                Part::png("cover_image", "max.png", png(2, padding)),
                 Part::Text("cover_image_alt", "Une image lourde".into()),
             ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = alice
-        .post_multipart(
+        .submit_multipart(
             "/articles/nouveau",
             vec![
                 Part::Text("title", "Trop long".into()),
                 Part::Text("body", over),
-                Part::File("cover_image", "max.png", png(2, padding)),
+                Part::png("cover_image", "max.png", png(2, padding)),
                 Part::Text("cover_image_alt", "Une image lourde".into()),
             ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains(r#"id="f-body-error""#));
-    assert_eq!(count_posts(&app).await, 2);
+    assert_eq!(rows_in(&app, "posts").await, 2);
     assert_eq!(cover_files(&app).len(), 1);
 }
 
@@ -799,46 +610,6 @@ async fn fake_remote() -> String {
     base
 }
 
-/// A remote actor following `followee`, so that the test can tell followers' deliveries from
-/// mentions' ones.
-async fn remote_follower(app: &TestApp, followee: &DbActor) {
-    let now = Utc::now();
-    let new = NewActor {
-        ap_id: "http://masto.example/users/f".into(),
-        kind: "Person".into(),
-        username: "f".into(),
-        domain: "masto.example".into(),
-        local: false,
-        name: "f".into(),
-        summary_html: String::new(),
-        icon_url: None,
-        url: None,
-        inbox_url: "http://masto.example/users/f/inbox".into(),
-        shared_inbox_url: Some("http://masto.example/inbox".into()),
-        outbox_url: None,
-        followers_url: None,
-        following_url: None,
-        public_key_pem: "-----BEGIN PUBLIC KEY-----\nunused\n-----END PUBLIC KEY-----\n".into(),
-        private_key_pem: None,
-        manually_approves_followers: false,
-        discoverable: true,
-        published: now,
-        last_refreshed_at: now,
-    };
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let actor = db::actors::insert(&mut conn, &new).await.expect("actor");
-    diesel::insert_into(follows::table)
-        .values((
-            follows::follower_id.eq(actor.id),
-            follows::followee_id.eq(followee.id),
-            follows::state.eq("accepted"),
-            follows::activity_ap_id.eq("http://masto.example/follows/1"),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("follow");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn local_and_remote_mentions_are_linked_tagged_addressed_and_delivered() {
     let remote = fake_remote().await;
@@ -846,14 +617,8 @@ async fn local_and_remote_mentions_are_linked_tagged_addressed_and_delivered() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
     app.create_user("bob", "member").await;
-    let alice_actor = {
-        let mut conn = app.ctx.conn().await.expect("conn");
-        db::actors::local_by_username(&mut conn, "alice")
-            .await
-            .expect("query")
-            .expect("alice")
-    };
-    remote_follower(&app, &alice_actor).await;
+    let alice_actor = local_actor(&app, "alice").await;
+    remote_follower(&app, "masto.example", "f", &alice_actor).await;
     let t = token(&app, "alice").await;
     let body = format!(
         "Merci @bob et @carol@{host} ! Écrivez à contact@lieu.example, pas à @nobody@{host}, \
@@ -864,7 +629,7 @@ async fn local_and_remote_mentions_are_linked_tagged_addressed_and_delivered() {
         Method::POST,
         "/api/v1/posts",
         &t,
-        json_body(json!({"title": "Merci", "body": body})),
+        Some(json!({"title": "Merci", "body": body})),
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -941,7 +706,7 @@ async fn local_and_remote_mentions_are_linked_tagged_addressed_and_delivered() {
         Method::PATCH,
         &format!("/api/v1/posts/{id}"),
         &t,
-        json_body(json!({"title": "Merci à tous"})),
+        Some(json!({"title": "Merci à tous"})),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -973,7 +738,7 @@ async fn local_and_remote_mentions_are_linked_tagged_addressed_and_delivered() {
         Method::PATCH,
         &format!("/api/v1/posts/{id}"),
         &t,
-        json_body(json!({"body": format!("#théâtre avec @carol@{host}")})),
+        Some(json!({"body": format!("#théâtre avec @carol@{host}")})),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

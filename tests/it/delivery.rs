@@ -3,6 +3,7 @@
 
 use crate::{
     common::TestApp,
+    helpers::{follow, remote_actor_row},
     sink::{Answer, Sink},
 };
 use axum::http::StatusCode;
@@ -11,9 +12,9 @@ use culturecnous::{
     context::AppContext,
     db::{
         self,
-        actors::{DbActor, NewActor},
+        actors::DbActor,
         deliveries::{ClaimParams, DbDelivery},
-        schema::{deliveries, follows, instances},
+        schema::{deliveries, instances},
     },
     federation::delivery::{
         self, BACKOFF, OutgoingActivity, drain, drain_all_now, enqueue, followers_inboxes,
@@ -96,51 +97,6 @@ async fn instance(ctx: &AppContext, domain: &str) -> db::instances::DbInstance {
         .await
         .expect("query")
         .expect("instance row")
-}
-
-/// A remote actor living on `host`, with its own inbox and optionally a shared one.
-async fn remote_actor(app: &TestApp, host: &str, name: &str, shared_inbox: bool) -> DbActor {
-    let now = Utc::now();
-    let new = NewActor {
-        ap_id: format!("http://{host}/users/{name}"),
-        kind: "Person".into(),
-        username: name.into(),
-        domain: host.into(),
-        local: false,
-        name: name.into(),
-        summary_html: String::new(),
-        icon_url: None,
-        url: None,
-        inbox_url: format!("http://{host}/users/{name}/inbox"),
-        shared_inbox_url: shared_inbox.then(|| format!("http://{host}/inbox")),
-        outbox_url: None,
-        followers_url: None,
-        following_url: None,
-        public_key_pem: "-----BEGIN PUBLIC KEY-----\nunused\n-----END PUBLIC KEY-----\n".into(),
-        private_key_pem: None,
-        manually_approves_followers: false,
-        discoverable: true,
-        published: now,
-        last_refreshed_at: now,
-    };
-    let mut conn = app.ctx.conn().await.expect("conn");
-    db::actors::insert(&mut conn, &new)
-        .await
-        .expect("remote actor")
-}
-
-async fn follow(app: &TestApp, follower: &DbActor, followee: &DbActor, state: &str) {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    diesel::insert_into(follows::table)
-        .values((
-            follows::follower_id.eq(follower.id),
-            follows::followee_id.eq(followee.id),
-            follows::state.eq(state),
-            follows::activity_ap_id.eq(format!("{}#follow", follower.ap_id)),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("follow");
 }
 
 fn seconds_from_now(at: DateTime<Utc>) -> i64 {
@@ -257,18 +213,18 @@ async fn followers_on_one_shared_inbox_get_one_request() {
     big.trust(&key_id(&alice), &alice.public_key_pem);
     small.trust(&key_id(&alice), &alice.public_key_pem);
     for n in 0..6 {
-        let follower = remote_actor(&app, &big.host(), &format!("fan{n}"), true).await;
+        let follower = remote_actor_row(&app, &big.host(), &format!("fan{n}"), true).await;
         follow(&app, &follower, &alice, "accepted").await;
     }
     // Two followers on a server without shared inbox: one request each.
     for n in 0..2 {
-        let follower = remote_actor(&app, &small.host(), &format!("solo{n}"), false).await;
+        let follower = remote_actor_row(&app, &small.host(), &format!("solo{n}"), false).await;
         follow(&app, &follower, &alice, "accepted").await;
     }
     // Not followers (yet / any more): nothing for them.
-    let pending = remote_actor(&app, &small.host(), "pending", false).await;
+    let pending = remote_actor_row(&app, &small.host(), "pending", false).await;
     follow(&app, &pending, &alice, "pending").await;
-    let gone = remote_actor(&app, &small.host(), "gone", false).await;
+    let gone = remote_actor_row(&app, &small.host(), "gone", false).await;
     follow(&app, &gone, &alice, "accepted").await;
     let mut conn = app.ctx.conn().await.expect("conn");
     diesel::update(culturecnous::db::schema::actors::table.find(gone.id))
@@ -368,8 +324,8 @@ async fn gone_from_an_actor_inbox_marks_the_actor_gone() {
     let (app, alice) = setup().await;
     let sink = Sink::start().await;
     sink.answer_status(410);
-    let bob = remote_actor(&app, &sink.host(), "bob", true).await;
-    let carol = remote_actor(&app, &sink.host(), "carol", true).await;
+    let bob = remote_actor_row(&app, &sink.host(), "bob", true).await;
+    let carol = remote_actor_row(&app, &sink.host(), "carol", true).await;
     let (activity_id, _) =
         publish(&app, &alice, vec![Url::parse(&bob.inbox_url).expect("url")]).await;
 

@@ -6,6 +6,7 @@
 use crate::{
     common::{PASSWORD, TestApp},
     federation_inbox::{KEYS, Remote, Signing, deliver, remote_actor, signed_post, stored},
+    helpers::{Browser, api, enc, queued, token},
 };
 use axum::{
     Json, Router,
@@ -18,7 +19,7 @@ use axum::{
 use culturecnous::{
     db::{
         self,
-        schema::{activities, actors, deliveries},
+        schema::{actors, deliveries},
     },
     federation::objects::person::Person,
     service::{
@@ -197,58 +198,7 @@ async fn follow_state(app: &TestApp, follower: &str, followee: &str) -> Option<S
         .map(|f| f.state)
 }
 
-/// The activities of `kind` queued, with the inboxes they go to.
-async fn queued(app: &TestApp, kind: &str) -> Vec<(Value, Vec<String>)> {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let rows: Vec<(i64, Value)> = activities::table
-        .filter(activities::kind.eq(kind))
-        .order(activities::id)
-        .select((activities::id, activities::data))
-        .load(&mut conn)
-        .await
-        .expect("activities");
-    let mut out = Vec::new();
-    for (id, data) in rows {
-        let inboxes: Vec<String> = deliveries::table
-            .filter(deliveries::activity_id.eq(id))
-            .select(deliveries::inbox_url)
-            .load(&mut conn)
-            .await
-            .expect("deliveries");
-        out.push((data, inboxes));
-    }
-    out
-}
-
 const ALICE: &str = "http://localhost:8080/users/alice";
-
-async fn bearer(app: &TestApp, username: &str) -> String {
-    service::tokens::create_token(&app.ctx, username, "tests")
-        .await
-        .expect("token")
-}
-
-async fn api(
-    app: &TestApp,
-    method: Method,
-    uri: &str,
-    token: &str,
-    body: Option<Value>,
-) -> crate::common::TestResponse {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::ACCEPT, "application/json");
-    let body = match body {
-        Some(json) => {
-            builder = builder.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    app.send(builder.body(body).expect("request")).await
-}
 
 // ---------------------------------------------------------------------------------------------
 // Inbound
@@ -553,7 +503,7 @@ async fn local_accounts_are_followed_at_once_and_oneself_not_at_all() {
 async fn private_and_link_local_targets_are_refused_as_a_field_error() {
     let app = TestApp::with_config(|c| c.federation.allow_private_addresses = false).await;
     app.create_user("alice", "member").await;
-    let token = bearer(&app, "alice").await;
+    let token = token(&app, "alice").await;
     let before = stored(&app).await;
     for target in [
         "http://127.0.0.1:9/",
@@ -592,7 +542,7 @@ async fn the_api_follows_lists_and_unfollows() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
     app.create_user("carol", "member").await;
-    let token = bearer(&app, "alice").await;
+    let token = token(&app, "alice").await;
     let remote = FakeRemote::start().await;
     remote.add_actor("zoe", "Zoé", 1);
 
@@ -638,8 +588,7 @@ async fn the_api_follows_lists_and_unfollows() {
 
     let uri = format!(
         "/api/v1/follows?target={}",
-        url::form_urlencoded::byte_serialize(format!("zoe@{}", remote.host).as_bytes())
-            .collect::<String>()
+        enc(&format!("zoe@{}", remote.host))
     );
     let gone = api(&app, Method::DELETE, &uri, &token, None).await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
@@ -665,27 +614,9 @@ async fn the_follow_page_reports_errors_next_to_the_field_and_lists_follows() {
     let app = TestApp::new().await;
     let alice = app.create_user("alice", "member").await;
     app.create_user("carol", "member").await;
-    let session = service::sessions::open(&app.ctx, &alice, "tests")
-        .await
-        .expect("session");
-    let cookie = format!("session={}", session.token);
-    let browse = |method: Method, uri: &str, form: Option<Vec<(&str, &str)>>| {
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::ACCEPT, "text/html")
-            .header(header::COOKIE, cookie.clone());
-        let body = match form {
-            Some(fields) => {
-                builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(serde_urlencoded::to_string(fields).expect("form"))
-            }
-            None => Body::empty(),
-        };
-        builder.body(body).expect("request")
-    };
+    let browser = Browser::with_session(&app, &alice).await;
 
-    let page = app.send(browse(Method::GET, "/suivre", None)).await;
+    let page = browser.get("/suivre").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
         page.body.contains("<h1>Suivre un compte du fédivers</h1>"),
@@ -695,13 +626,12 @@ async fn the_follow_page_reports_errors_next_to_the_field_and_lists_follows() {
     assert!(page.body.contains("<label for=\"f-target\">"));
     assert!(page.body.contains("aria-describedby=\"f-target-hint\""));
 
-    let csrf = session.csrf_token.as_str();
-    let wrong = app
-        .send(browse(
-            Method::POST,
+    let csrf = browser.csrf.as_str();
+    let wrong = browser
+        .post_form(
             "/suivre",
-            Some(vec![("csrf_token", csrf), ("target", "pas un compte")]),
-        ))
+            &[("csrf_token", csrf), ("target", "pas un compte")],
+        )
         .await;
     assert_eq!(
         wrong.status,
@@ -720,31 +650,23 @@ async fn the_follow_page_reports_errors_next_to_the_field_and_lists_follows() {
     );
     assert!(wrong.body.contains("value=\"pas un compte\""));
 
-    let forged = app
-        .send(browse(
-            Method::POST,
+    let forged = browser
+        .post_form(
             "/suivre",
-            Some(vec![
-                ("csrf_token", "faux"),
-                ("target", "carol@localhost:8080"),
-            ]),
-        ))
+            &[("csrf_token", "faux"), ("target", "carol@localhost:8080")],
+        )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(stored(&app).await.follows, 0);
 
-    let done = app
-        .send(browse(
-            Method::POST,
+    let done = browser
+        .post_form(
             "/suivre",
-            Some(vec![
-                ("csrf_token", csrf),
-                ("target", "carol@localhost:8080"),
-            ]),
-        ))
+            &[("csrf_token", csrf), ("target", "carol@localhost:8080")],
+        )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let listed = app.send(browse(Method::GET, "/suivre", None)).await;
+    let listed = browser.get("/suivre").await;
     assert!(
         listed.body.contains("@carol@localhost:8080"),
         "{}",
@@ -752,15 +674,14 @@ async fn the_follow_page_reports_errors_next_to_the_field_and_lists_follows() {
     );
     assert!(listed.body.contains("Ne plus suivre"));
 
-    let stopped = app
-        .send(browse(
-            Method::POST,
+    let stopped = browser
+        .post_form(
             "/suivre/arreter",
-            Some(vec![
+            &[
                 ("csrf_token", csrf),
                 ("target", "http://localhost:8080/users/carol"),
-            ]),
-        ))
+            ],
+        )
         .await;
     assert_eq!(stopped.status, StatusCode::SEE_OTHER, "{}", stopped.body);
     assert_eq!(stored(&app).await.follows, 0);

@@ -2,10 +2,12 @@
 //! per capability. Each test gets its own database cloned from a migrated template.
 
 mod common;
+mod helpers;
 
 mod api;
 mod browser;
 mod comments;
+mod comments_more;
 mod config_cli;
 mod covers_mentions;
 mod delivery;

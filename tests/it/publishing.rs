@@ -3,157 +3,22 @@
 //! with its title), deliveries to followers' shared inboxes on create/update/delete, drafts,
 //! publishing as the page, 410 Tombstones, and the announcement list filters.
 
-use crate::common::{TestApp, TestResponse};
+use crate::{
+    common::{TestApp, TestResponse},
+    helpers::{
+        AP, UNSAFE_MARKUP, api, error_fields, local_actor, path_of, queued, remote_follower,
+        rows_in, token,
+    },
+};
 use axum::{
     body::Body,
     http::{Method, Request, StatusCode, header},
 };
 use chrono::{Duration, Utc};
-use culturecnous::db::{
-    self,
-    actors::{DbActor, NewActor},
-    schema::{activities, deliveries, follows, posts},
-};
+use culturecnous::db::schema::posts;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
-
-const AP: &str = "application/activity+json";
-
-async fn token(app: &TestApp, username: &str) -> String {
-    culturecnous::service::tokens::create_token(&app.ctx, username, "tests")
-        .await
-        .expect("token")
-}
-
-async fn api(
-    app: &TestApp,
-    method: Method,
-    uri: &str,
-    token: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::ACCEPT, "application/json");
-    let body = match body {
-        Some(json) => {
-            builder = builder.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    app.send(builder.body(body).expect("request")).await
-}
-
-/// A remote actor on `host` with a shared inbox, following `followee`.
-async fn remote_follower(app: &TestApp, host: &str, name: &str, followee: &DbActor) -> DbActor {
-    let now = Utc::now();
-    let new = NewActor {
-        ap_id: format!("http://{host}/users/{name}"),
-        kind: "Person".into(),
-        username: name.into(),
-        domain: host.into(),
-        local: false,
-        name: name.into(),
-        summary_html: String::new(),
-        icon_url: None,
-        url: None,
-        inbox_url: format!("http://{host}/users/{name}/inbox"),
-        shared_inbox_url: Some(format!("http://{host}/inbox")),
-        outbox_url: None,
-        followers_url: None,
-        following_url: None,
-        public_key_pem: "-----BEGIN PUBLIC KEY-----\nunused\n-----END PUBLIC KEY-----\n".into(),
-        private_key_pem: None,
-        manually_approves_followers: false,
-        discoverable: true,
-        published: now,
-        last_refreshed_at: now,
-    };
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let actor = db::actors::insert(&mut conn, &new).await.expect("actor");
-    diesel::insert_into(follows::table)
-        .values((
-            follows::follower_id.eq(actor.id),
-            follows::followee_id.eq(followee.id),
-            follows::state.eq("accepted"),
-            follows::activity_ap_id.eq(format!("{}#follow", actor.ap_id)),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("follow");
-    actor
-}
-
-async fn actor_of(app: &TestApp, username: &str) -> DbActor {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    db::actors::local_by_username(&mut conn, username)
-        .await
-        .expect("query")
-        .expect("actor")
-}
-
-/// The activities of `kind` queued, with the inboxes they go to.
-async fn queued(app: &TestApp, kind: &str) -> Vec<(Value, Vec<String>)> {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let rows: Vec<(i64, Value)> = activities::table
-        .filter(activities::kind.eq(kind))
-        .order(activities::id)
-        .select((activities::id, activities::data))
-        .load(&mut conn)
-        .await
-        .expect("activities");
-    let mut out = Vec::new();
-    for (id, data) in rows {
-        let mut inboxes: Vec<String> = deliveries::table
-            .filter(deliveries::activity_id.eq(id))
-            .select(deliveries::inbox_url)
-            .load(&mut conn)
-            .await
-            .expect("deliveries");
-        inboxes.sort();
-        out.push((data, inboxes));
-    }
-    out
-}
-
-async fn count_posts(app: &TestApp) -> i64 {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    posts::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count")
-}
-
-async fn count_activities(app: &TestApp) -> i64 {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    activities::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count")
-}
-
-fn path_of(url: &str) -> String {
-    url.strip_prefix("http://localhost:8080")
-        .unwrap_or_else(|| panic!("not local: {url}"))
-        .to_string()
-}
-
-fn fields(r: &TestResponse) -> Vec<String> {
-    r.json()["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn future_date() -> String {
     (Utc::now() + Duration::days(30))
@@ -166,7 +31,7 @@ fn future_date() -> String {
 async fn a_blog_post_is_an_article_with_summary_and_preview_sent_to_followers_shared_inboxes() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
-    let alice = actor_of(&app, "alice").await;
+    let alice = local_actor(&app, "alice").await;
     remote_follower(&app, "masto.example", "m1", &alice).await;
     remote_follower(&app, "masto.example", "m2", &alice).await;
     remote_follower(&app, "other.example", "o1", &alice).await;
@@ -336,10 +201,10 @@ async fn an_announcement_is_a_note_opening_with_its_title_with_the_kind_hashtag(
 async fn bad_input_is_refused_with_the_field_named_and_nothing_written() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
-    let alice = actor_of(&app, "alice").await;
+    let alice = local_actor(&app, "alice").await;
     remote_follower(&app, "masto.example", "m1", &alice).await;
     let t = token(&app, "alice").await;
-    let before = count_activities(&app).await;
+    let before = rows_in(&app, "activities").await;
     let cases = [
         (
             "/api/v1/posts",
@@ -381,7 +246,7 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_written() {
                 .contains("problem+json"),
             "{field}"
         );
-        assert_eq!(fields(&r), vec![field.to_string()], "{}", r.body);
+        assert_eq!(error_fields(&r), vec![field.to_string()], "{}", r.body);
     }
     // Exactly 100 000 characters is allowed.
     let r = api(
@@ -394,11 +259,11 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_written() {
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(
-        count_posts(&app).await,
+        rows_in(&app, "posts").await,
         1,
         "only the valid post was written"
     );
-    assert_eq!(count_activities(&app).await, before + 1);
+    assert_eq!(rows_in(&app, "activities").await, before + 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -406,7 +271,7 @@ async fn only_the_author_edits_or_deletes_and_an_edit_federates_an_update() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
     app.create_user("bob", "member").await;
-    let alice = actor_of(&app, "alice").await;
+    let alice = local_actor(&app, "alice").await;
     remote_follower(&app, "masto.example", "m1", &alice).await;
     let ta = token(&app, "alice").await;
     let tb = token(&app, "bob").await;
@@ -466,7 +331,7 @@ async fn only_the_author_edits_or_deletes_and_an_edit_federates_an_update() {
 async fn a_deleted_post_federates_a_delete_and_answers_410_with_a_tombstone() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
-    let alice = actor_of(&app, "alice").await;
+    let alice = local_actor(&app, "alice").await;
     remote_follower(&app, "masto.example", "m1", &alice).await;
     let t = token(&app, "alice").await;
     let r = api(
@@ -534,7 +399,7 @@ async fn drafts_stay_private_until_published() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
     app.create_user("bob", "member").await;
-    let alice = actor_of(&app, "alice").await;
+    let alice = local_actor(&app, "alice").await;
     remote_follower(&app, "masto.example", "m1", &alice).await;
     let ta = token(&app, "alice").await;
     let tb = token(&app, "bob").await;
@@ -581,14 +446,14 @@ async fn only_staff_publish_as_the_page() {
     app.create_user("alice", "member").await;
     app.create_user("sam", "staff").await;
     app.create_user("sue", "staff").await;
-    let page = actor_of(&app, "departement").await;
+    let page = local_actor(&app, "departement").await;
     remote_follower(&app, "masto.example", "fan", &page).await;
     let ta = token(&app, "alice").await;
     let ts = token(&app, "sam").await;
     let body = json!({"title": "Communiqué", "body": "Texte", "as_page": true});
     let r = api(&app, Method::POST, "/api/v1/posts", &ta, Some(body.clone())).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    assert_eq!(count_posts(&app).await, 0);
+    assert_eq!(rows_in(&app, "posts").await, 0);
     let r = api(&app, Method::POST, "/api/v1/posts", &ts, Some(body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let id = r.json()["id"].as_i64().expect("id");
@@ -677,7 +542,7 @@ async fn the_announcement_list_filters_by_kind_discipline_commune_and_state() {
     assert_eq!(titles(get("?open=false").await), vec!["Ancien appel"]);
     let r = get("?kind=concert").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(fields(&r), vec!["kind".to_string()]);
+    assert_eq!(error_fields(&r), vec!["kind".to_string()]);
 
     let html = app.get_html("/annonces?open=false").await;
     assert_eq!(html.status, StatusCode::OK);
@@ -735,7 +600,7 @@ async fn hostile_html_from_the_form_is_stored_and_shown_sanitised() {
         r.body
     );
     assert!(r.body.contains(r#"id="f-kind-error""#), "{}", r.body);
-    assert_eq!(count_posts(&app).await, 0);
+    assert_eq!(rows_in(&app, "posts").await, 0);
     // Without the CSRF token: refused.
     let r = app
         .send(post_form(
@@ -769,16 +634,7 @@ async fn hostile_html_from_the_form_is_stored_and_shown_sanitised() {
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let main = page.body.split("<main").nth(1).expect("main");
-    for bad in [
-        "<script",
-        "<style",
-        "<iframe",
-        "javascript:",
-        "data:text",
-        "onerror",
-        "onclick",
-        "<img",
-    ] {
+    for bad in UNSAFE_MARKUP {
         assert!(!main.contains(bad), "{bad} in the page");
     }
     assert!(

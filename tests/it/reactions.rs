@@ -4,20 +4,21 @@
 //! or stored.
 
 use crate::{
-    common::{PASSWORD, TestApp, TestResponse},
+    common::TestApp,
     federation_inbox::{Remote, deliver, remote_actor, stored},
+    helpers::{
+        Browser, api, create, csrf_in, enc, local_actor, path_of, queued, remote_follower, rows_in,
+        token, unescape,
+    },
 };
-use axum::{
-    body::Body,
-    http::{Method, Request, StatusCode, header},
-};
+use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use culturecnous::{
     db::{
         self,
         actors::DbActor,
         posts::NewRemotePost,
-        schema::{activities, comments, deliveries, follows, reactions, received_activities},
+        schema::{comments, received_activities},
     },
     service::domain_blocks::{self, Severity},
 };
@@ -27,50 +28,11 @@ use serde_json::{Value, json};
 
 const BOB_BASE: &str = "http://remote.example:1234";
 
-async fn token(app: &TestApp, username: &str) -> String {
-    culturecnous::service::tokens::create_token(&app.ctx, username, "tests")
-        .await
-        .expect("token")
-}
-
-async fn api(
-    app: &TestApp,
-    method: Method,
-    uri: &str,
-    token: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::ACCEPT, "application/json");
-    let body = match body {
-        Some(json) => {
-            builder = builder.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    app.send(builder.body(body).expect("request")).await
-}
-
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// Publishes a blog post as `username` through the API; returns its AP id.
+/// Publishes a blog post as `token`'s owner through the API; returns its AP id.
 async fn publish(app: &TestApp, token: &str, title: &str, draft: bool) -> String {
-    let r = api(
-        app,
-        Method::POST,
-        "/api/v1/posts",
-        token,
-        Some(json!({"title": title, "body": "Du texte.", "draft": draft})),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.json()["ap_id"].as_str().expect("ap_id").to_string()
+    let body = json!({"title": title, "body": "Du texte.", "draft": draft});
+    let created = create(app, token, "/api/v1/posts", body).await;
+    created["ap_id"].as_str().expect("ap_id").to_string()
 }
 
 /// `{likes, boosts, liked, boosted}` of `object` as `token`'s owner sees them.
@@ -93,21 +55,6 @@ async fn counts(app: &TestApp, token: &str, object: &str) -> (i64, i64) {
         s["likes"].as_i64().expect("likes"),
         s["boosts"].as_i64().expect("boosts"),
     )
-}
-
-async fn reaction_rows(app: &TestApp) -> i64 {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    reactions::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count")
-}
-
-fn path_of(url: &str) -> String {
-    url.strip_prefix("http://localhost:8080")
-        .unwrap_or_else(|| panic!("not local: {url}"))
-        .to_string()
 }
 
 fn like(from: &Remote, object: &str, n: u32) -> Value {
@@ -148,11 +95,6 @@ async fn page(app: &TestApp, ap_id: &str) -> String {
     let r = app.get_html(&path_of(ap_id)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     unescape(&r.body)
-}
-
-/// The page text with askama's apostrophe escape undone, to compare with the wording.
-fn unescape(html: &str) -> String {
-    html.replace("&#39;", "'")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -266,7 +208,7 @@ async fn likes_of_unknown_drafts_or_foreign_objects_are_accepted_and_ignored() {
         let boost = announce(&bob, object, n as u32);
         assert_eq!(deliver(&app, &bob, &boost).await, StatusCode::ACCEPTED);
     }
-    assert_eq!(reaction_rows(&app).await, 0);
+    assert_eq!(rows_in(&app, "reactions").await, 0);
     // Each was still recorded as received (a retry is not processed again).
     assert_eq!(stored(&app).await.received, 8);
 
@@ -321,56 +263,13 @@ async fn remote_post(app: &TestApp) -> (DbActor, String) {
     (dave.actor, ap_id)
 }
 
-/// Alice gets a remote follower on `followers.example` (shared inbox).
-async fn remote_follower_of(app: &TestApp, username: &str) {
-    let follower = remote_actor(app, "http://followers.example", "f1", 1).await;
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let followee = db::actors::local_by_username(&mut conn, username)
-        .await
-        .expect("query")
-        .expect("actor");
-    diesel::insert_into(follows::table)
-        .values((
-            follows::follower_id.eq(follower.actor.id),
-            follows::followee_id.eq(followee.id),
-            follows::state.eq("accepted"),
-            follows::activity_ap_id.eq(format!("{}#follow", follower.id())),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("follow");
-}
-
-/// The activities of `kind` queued, with the inboxes they go to.
-async fn queued(app: &TestApp, kind: &str) -> Vec<(Value, Vec<String>)> {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let rows: Vec<(i64, Value)> = activities::table
-        .filter(activities::kind.eq(kind))
-        .order(activities::id)
-        .select((activities::id, activities::data))
-        .load(&mut conn)
-        .await
-        .expect("activities");
-    let mut out = Vec::new();
-    for (id, data) in rows {
-        let mut inboxes: Vec<String> = deliveries::table
-            .filter(deliveries::activity_id.eq(id))
-            .select(deliveries::inbox_url)
-            .load(&mut conn)
-            .await
-            .expect("deliveries");
-        inboxes.sort();
-        out.push((data, inboxes));
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_members_like_and_boost_are_delivered_once_and_undone() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
     let alice = token(&app, "alice").await;
-    remote_follower_of(&app, "alice").await;
+    let alice_actor = local_actor(&app, "alice").await;
+    remote_follower(&app, "followers.example", "f1", &alice_actor).await;
     let (dave, object) = remote_post(&app).await;
     let body = json!({ "object": object });
 
@@ -504,7 +403,7 @@ async fn bad_or_hidden_objects_are_refused_with_nothing_written() {
             }
         }
     }
-    assert_eq!(reaction_rows(&app).await, 0);
+    assert_eq!(rows_in(&app, "reactions").await, 0);
     assert!(queued(&app, "Like").await.is_empty());
 
     // A local post by a local member: counted, nothing to deliver (no remote follower).
@@ -548,89 +447,6 @@ async fn bad_or_hidden_objects_are_refused_with_nothing_written() {
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
 }
 
-/// A logged-in browser: cookies kept, CSRF token read from the pages.
-struct Session<'a> {
-    app: &'a TestApp,
-    cookies: Vec<(String, String)>,
-}
-
-impl<'a> Session<'a> {
-    async fn login(app: &'a TestApp, username: &str) -> Session<'a> {
-        let mut s = Session {
-            app,
-            cookies: Vec::new(),
-        };
-        let page = s.get("/connexion").await;
-        let token = csrf_in(&page.body);
-        let r = s
-            .post(
-                "/connexion",
-                &[
-                    ("csrf_token", &token),
-                    ("login", username),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        s
-    }
-
-    async fn send(&mut self, builder: axum::http::request::Builder, body: Body) -> TestResponse {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut builder = builder.header(header::ACCEPT, "text/html");
-        if !cookie.is_empty() {
-            builder = builder.header(header::COOKIE, cookie);
-        }
-        let r = self.app.send(builder.body(body).expect("request")).await;
-        for value in r.headers.get_all(header::SET_COOKIE) {
-            let value = value.to_str().expect("cookie");
-            let pair = value.split(';').next().unwrap_or("");
-            let (name, val) = pair.split_once('=').expect("pair");
-            self.cookies.retain(|(k, _)| k != name);
-            if !value.contains("Max-Age=0") {
-                self.cookies.push((name.to_string(), val.to_string()));
-            }
-        }
-        r
-    }
-
-    async fn get(&mut self, path: &str) -> TestResponse {
-        self.send(
-            Request::builder().method(Method::GET).uri(path),
-            Body::empty(),
-        )
-        .await
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
-        let body = serde_urlencoded::to_string(fields).expect("form");
-        self.send(
-            Request::builder()
-                .method(Method::POST)
-                .uri(path)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
-            Body::from(body),
-        )
-        .await
-    }
-}
-
-fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF field in {html}"))
-        + marker.len();
-    let end = start + html[start..].find('"').expect("end");
-    html[start..end].to_string()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_buttons_like_and_boost_with_csrf_and_readers_see_the_counts() {
     let app = TestApp::new().await;
@@ -644,7 +460,7 @@ async fn the_buttons_like_and_boost_with_csrf_and_readers_see_the_counts() {
     assert!(anonymous.contains("0 j'aime · 0 partage"), "{anonymous}");
     assert!(!anonymous.contains("action=\"/reactions\""));
 
-    let mut bea = Session::login(&app, "bea").await;
+    let bea = Browser::logged_in(&app, "bea").await;
     let path = path_of(&post);
     let html = unescape(&bea.get(&path).await.body);
     assert!(html.contains("action=\"/reactions\""), "{html}");
@@ -653,13 +469,13 @@ async fn the_buttons_like_and_boost_with_csrf_and_readers_see_the_counts() {
 
     // Without the CSRF token: refused, nothing stored.
     let r = bea
-        .post("/reactions", &[("object", &post), ("kind", "like")])
+        .post_form("/reactions", &[("object", &post), ("kind", "like")])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    assert_eq!(reaction_rows(&app).await, 0);
+    assert_eq!(rows_in(&app, "reactions").await, 0);
 
     let r = bea
-        .post(
+        .post_form(
             "/reactions",
             &[("csrf_token", &token), ("object", &post), ("kind", "like")],
         )
@@ -668,7 +484,7 @@ async fn the_buttons_like_and_boost_with_csrf_and_readers_see_the_counts() {
     let to = r.header("location").expect("location").to_string();
     assert!(to.starts_with(&post), "{to}");
     let r = bea
-        .post(
+        .post_form(
             "/reactions",
             &[
                 ("csrf_token", &token),
@@ -685,7 +501,7 @@ async fn the_buttons_like_and_boost_with_csrf_and_readers_see_the_counts() {
 
     // Unlike through the same form.
     let r = bea
-        .post(
+        .post_form(
             "/reactions",
             &[
                 ("csrf_token", &token),
@@ -700,7 +516,7 @@ async fn the_buttons_like_and_boost_with_csrf_and_readers_see_the_counts() {
 
     // An unknown kind names the field.
     let r = bea
-        .post(
+        .post_form(
             "/reactions",
             &[
                 ("csrf_token", &token),
@@ -787,7 +603,7 @@ async fn rejected_domains_are_dropped_unfetched_and_silenced_ones_lose_their_not
         before,
         "nothing stored, no actor fetched"
     );
-    assert_eq!(reaction_rows(&app).await, 0);
+    assert_eq!(rows_in(&app, "reactions").await, 0);
 
     // Silenced: replies dropped, likes counted.
     let reply = |from: &Remote, n: u32| {
@@ -922,7 +738,7 @@ async fn comments_can_be_liked_from_the_page_with_their_own_counts() {
 
     // A reader sees no count yet; alice sees a like button for the comment.
     assert!(!page(&app, &post).await.contains("1 j'aime ·"));
-    let mut session = Session::login(&app, "alice").await;
+    let session = Browser::logged_in(&app, "alice").await;
     let path = path_of(&post);
     let html = unescape(&session.get(&path).await.body);
     assert!(
@@ -931,7 +747,7 @@ async fn comments_can_be_liked_from_the_page_with_their_own_counts() {
     );
     let token = csrf_in(&html);
     let r = session
-        .post(
+        .post_form(
             "/reactions",
             &[
                 ("csrf_token", &token),

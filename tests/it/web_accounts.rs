@@ -1,10 +1,12 @@
 //! Browser side of accounts, through the router: registration, login, logout, sessions, CSRF,
 //! rate limits, roles, profile editing (hostile HTML, avatars), cookies and languages.
 
-use crate::common::{PASSWORD, TestApp, TestResponse};
+use crate::{
+    common::{PASSWORD, TestApp, TestResponse},
+    helpers::{Browser, Part, csrf_in, rows_in, set_cookies},
+};
 use axum::{
     body::Body,
-    extract::ConnectInfo,
     http::{Method, Request, StatusCode, header},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -14,7 +16,6 @@ use culturecnous::db::{
 };
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use std::{collections::BTreeMap, net::SocketAddr};
 
 /// A 1×1 PNG.
 const PNG_B64: &str =
@@ -24,213 +25,14 @@ fn png() -> Vec<u8> {
     STANDARD.decode(PNG_B64).expect("png")
 }
 
-/// One part of a multipart body.
-enum Part<'a> {
-    Text(&'a str, &'a str),
-    File {
-        name: &'a str,
-        file_name: &'a str,
-        content_type: &'a str,
-        bytes: Vec<u8>,
-    },
-}
-
-/// A browser: keeps cookies between requests, and can come from a given address.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookies: BTreeMap<String, String>,
-    addr: Option<SocketAddr>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Self {
-            app,
-            cookies: BTreeMap::new(),
-            addr: None,
-        }
-    }
-
-    fn from_ip(app: &'a TestApp, ip: &str) -> Self {
-        let mut b = Self::new(app);
-        b.addr = Some(format!("{ip}:40000").parse().expect("addr"));
-        b
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, builder: axum::http::request::Builder, body: Body) -> TestResponse {
-        let mut builder = builder.header(header::ACCEPT, "text/html,application/xhtml+xml");
-        if !self.cookies.is_empty() {
-            builder = builder.header(header::COOKIE, self.cookie_header());
-        }
-        let mut request = builder.body(body).expect("request");
-        if let Some(addr) = self.addr {
-            request.extensions_mut().insert(ConnectInfo(addr));
-        }
-        let response = self.app.send(request).await;
-        for value in set_cookies(&response) {
-            let pair = value.split(';').next().unwrap_or("");
-            let (name, val) = pair.split_once('=').expect("cookie pair");
-            if value.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_string(), val.to_string());
-            }
-        }
-        response
-    }
-
-    async fn get(&mut self, path: &str) -> TestResponse {
-        self.send(
-            Request::builder().method(Method::GET).uri(path),
-            Body::empty(),
-        )
-        .await
-    }
-
-    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
-        let body = serde_urlencoded::to_string(fields).expect("urlencode");
-        self.send(
-            Request::builder()
-                .method(Method::POST)
-                .uri(path)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
-            Body::from(body),
-        )
-        .await
-    }
-
-    async fn post_multipart(&mut self, path: &str, parts: Vec<Part<'_>>) -> TestResponse {
-        let boundary = "----culturecnous-test-boundary";
-        let mut body = Vec::new();
-        for part in parts {
-            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-            match part {
-                Part::Text(name, value) => {
-                    body.extend_from_slice(
-                        format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n")
-                            .as_bytes(),
-                    );
-                    body.extend_from_slice(value.as_bytes());
-                }
-                Part::File {
-                    name,
-                    file_name,
-                    content_type,
-                    bytes,
-                } => {
-                    body.extend_from_slice(
-                        format!(
-                            "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
-                        )
-                        .as_bytes(),
-                    );
-                    body.extend_from_slice(&bytes);
-                }
-            }
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        self.send(
-            Request::builder().method(Method::POST).uri(path).header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            ),
-            Body::from(body),
-        )
-        .await
-    }
-
-    /// Opens `path` and returns the CSRF token of its forms.
-    async fn csrf(&mut self, path: &str) -> String {
-        let page = self.get(path).await;
-        assert_eq!(page.status, StatusCode::OK, "GET {path}: {}", page.body);
-        csrf_in(&page.body)
-    }
-
-    async fn register(&mut self, username: &str, email: &str, password: &str) -> TestResponse {
-        let token = self.csrf("/inscription").await;
-        self.post_form(
-            "/inscription",
-            &[
-                ("csrf_token", &token),
-                ("kind", "individual"),
-                ("display_name", "Compagnie du Soleil"),
-                ("username", username),
-                ("email", email),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-
-    async fn login(&mut self, login: &str, password: &str) -> TestResponse {
-        let token = self.csrf("/connexion").await;
-        self.post_form(
-            "/connexion",
-            &[
-                ("csrf_token", &token),
-                ("login", login),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-}
-
-fn set_cookies(response: &TestResponse) -> Vec<String> {
-    response
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::to_string)
-        .collect()
-}
-
 fn set_cookie(response: &TestResponse, name: &str) -> Option<String> {
     set_cookies(response)
         .into_iter()
         .find(|c| c.starts_with(&format!("{name}=")))
 }
 
-fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF field in {html}"))
-        + marker.len();
-    let end = start + html[start..].find('"').expect("end of token");
-    html[start..end].to_string()
-}
-
 fn location(response: &TestResponse) -> &str {
     response.header("location").unwrap_or("")
-}
-
-async fn account_count(app: &TestApp) -> i64 {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    accounts::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count")
-}
-
-async fn session_count(app: &TestApp) -> i64 {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    sessions::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .expect("count")
 }
 
 async fn account(app: &TestApp, username: &str) -> db::accounts::DbAccount {
@@ -256,7 +58,7 @@ fn avatar_files(app: &TestApp) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn register_creates_account_actor_and_logged_in_session() {
     let app = TestApp::new().await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let form = browser.get("/inscription").await;
     assert_eq!(form.status, StatusCode::OK);
     for field in [
@@ -336,7 +138,7 @@ async fn register_creates_account_actor_and_logged_in_session() {
 #[tokio::test(flavor = "multi_thread")]
 async fn register_as_structure_makes_an_organization() {
     let app = TestApp::new().await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let token = browser.csrf("/inscription").await;
     let r = browser
         .post_form(
@@ -367,7 +169,7 @@ async fn register_as_structure_makes_an_organization() {
 async fn register_duplicate_username_in_other_case_is_refused() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let r = browser
         .register("Alice", "autre@example.org", "une phrase de passe")
         .await;
@@ -394,14 +196,14 @@ async fn register_duplicate_username_in_other_case_is_refused() {
         !r.body.contains("une phrase de passe"),
         "password echoed back"
     );
-    assert_eq!(account_count(&app).await, 1);
+    assert_eq!(rows_in(&app, "accounts").await, 1);
     assert!(set_cookie(&r, "session").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn register_reserved_name_is_refused() {
     let app = TestApp::new().await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     for name in ["admin", "departement", "inbox"] {
         let r = browser
             .register(name, &format!("{name}@example.org"), "une phrase de passe")
@@ -409,13 +211,13 @@ async fn register_reserved_name_is_refused() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
         assert!(r.body.contains("est réservé"), "{name}: {}", r.body);
     }
-    assert_eq!(account_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "accounts").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn register_weak_password_and_bad_fields_are_reported_together() {
     let app = TestApp::new().await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let r = browser
         .register("bob", "pas-une-adresse", "motdepasse")
         .await;
@@ -428,13 +230,13 @@ async fn register_weak_password_and_bad_fields_are_reported_together() {
         "username kept: {}",
         r.body
     );
-    assert_eq!(account_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "accounts").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn register_without_a_valid_csrf_token_is_forbidden_and_writes_nothing() {
     let app = TestApp::new().await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let fields = [
         ("kind", "individual"),
         ("display_name", "Eve"),
@@ -461,14 +263,14 @@ async fn register_without_a_valid_csrf_token_is_forbidden_and_writes_nothing() {
     with_stolen.push(("csrf_token", &stolen));
     let r = browser.post_form("/inscription", &with_stolen).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(account_count(&app).await, 0);
-    assert_eq!(session_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "accounts").await, 0);
+    assert_eq!(rows_in(&app, "sessions").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_form_is_413_and_writes_nothing() {
     let app = TestApp::new().await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let token = browser.csrf("/inscription").await;
     let huge = "a".repeat(culturecnous::web::csrf::MAX_FORM_BYTES);
     let fields = [
@@ -481,20 +283,20 @@ async fn an_oversized_form_is_413_and_writes_nothing() {
     ];
     let r = browser.post_form("/inscription", &fields).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
-    assert_eq!(account_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "accounts").await, 0);
     // Just under the cap, the same form is read (and refused for its too long name).
     let fits = "a".repeat(culturecnous::web::csrf::MAX_FORM_BYTES / 2);
     let mut fields = fields;
     fields[2] = ("display_name", fits.as_str());
     let r = browser.post_form("/inscription", &fields).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert_eq!(account_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "accounts").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cross_site_posts_are_refused_even_with_a_token() {
     let app = TestApp::new().await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let token = browser.csrf("/inscription").await;
     let body = serde_urlencoded::to_string([
         ("csrf_token", token.as_str()),
@@ -515,13 +317,13 @@ async fn cross_site_posts_are_refused_even_with_a_token() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(account_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "accounts").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn closed_registration_shows_a_page_and_refuses_posts() {
     let app = TestApp::with_config(|c| c.registration.open = false).await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let page = browser.get("/inscription").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Inscriptions fermées"), "{}", page.body);
@@ -541,7 +343,7 @@ async fn closed_registration_shows_a_page_and_refuses_posts() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(account_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "accounts").await, 0);
     // No sign-up link either.
     let home = browser.get("/").await;
     assert!(
@@ -559,7 +361,7 @@ async fn login_by_username_or_email_and_next() {
     let app = TestApp::new().await;
     app.create_user("bob", "member").await;
 
-    let mut by_name = Browser::new(&app);
+    let by_name = Browser::new(&app);
     let r = by_name.login("Bob", PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(location(&r), "/users/bob");
@@ -567,14 +369,14 @@ async fn login_by_username_or_email_and_next() {
     let settings = by_name.get("/parametres/profil").await;
     assert_eq!(settings.status, StatusCode::OK);
 
-    let mut by_email = Browser::new(&app);
+    let by_email = Browser::new(&app);
     let r = by_email.login("BOB@example.org", PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(session_count(&app).await, 2);
+    assert_eq!(rows_in(&app, "sessions").await, 2);
     assert!(account(&app, "bob").await.last_login_at.is_some());
 
     // A page that needs a login sends there, and back after.
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let r = browser.get("/parametres/profil").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/connexion?next=%2Fparametres%2Fprofil");
@@ -600,7 +402,7 @@ async fn login_by_username_or_email_and_next() {
     assert_eq!(location(&r), "/parametres/profil");
 
     // `next` never leaves the site.
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let token = browser.csrf("/connexion").await;
     let r = browser
         .post_form(
@@ -620,7 +422,7 @@ async fn login_by_username_or_email_and_next() {
 async fn login_with_wrong_password_or_unknown_name_is_refused() {
     let app = TestApp::new().await;
     app.create_user("bob", "member").await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let r = browser.login("bob", "pas le bon mot de passe").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -644,13 +446,13 @@ async fn login_with_wrong_password_or_unknown_name_is_refused() {
         "{}",
         empty.body
     );
-    assert_eq!(session_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "sessions").await, 0);
     // Login without a token is a forgery.
     let r = browser
         .post_form("/connexion", &[("login", "bob"), ("password", PASSWORD)])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(session_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "sessions").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -659,11 +461,11 @@ async fn login_is_rate_limited_per_account() {
     app.create_user("bob", "member").await;
     // Each attempt from its own address: only the account limit can apply.
     for i in 0..5 {
-        let mut b = Browser::from_ip(&app, &format!("192.0.2.{}", i + 1));
+        let b = Browser::from_ip(&app, &format!("192.0.2.{}", i + 1));
         let r = b.login("bob", "mauvais mot de passe").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {i}");
     }
-    let mut b = Browser::from_ip(&app, "192.0.2.100");
+    let b = Browser::from_ip(&app, "192.0.2.100");
     let r = b.login("bob@example.org", PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert!(
@@ -678,7 +480,7 @@ async fn login_is_rate_limited_per_account() {
         .expect("seconds");
     assert!((1..=15 * 60).contains(&retry), "{retry}");
     assert!(set_cookie(&r, "session").is_none());
-    assert_eq!(session_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "sessions").await, 0);
     // Another account is not affected.
     app.create_user("carol", "member").await;
     let r = b.login("carol", PASSWORD).await;
@@ -689,7 +491,7 @@ async fn login_is_rate_limited_per_account() {
 async fn success_clears_the_account_failures() {
     let app = TestApp::new().await;
     let bob = app.create_user("bob", "member").await;
-    let mut b = Browser::new(&app);
+    let b = Browser::new(&app);
     for _ in 0..4 {
         b.login("bob", "mauvais mot de passe").await;
     }
@@ -717,7 +519,7 @@ async fn success_clears_the_account_failures() {
 async fn login_is_rate_limited_per_ip() {
     let app = TestApp::new().await;
     app.create_user("bob", "member").await;
-    let mut attacker = Browser::from_ip(&app, "203.0.113.7");
+    let attacker = Browser::from_ip(&app, "203.0.113.7");
     for i in 0..10 {
         let r = attacker
             .login(&format!("inconnu{i}"), "mauvais mot de passe")
@@ -739,18 +541,18 @@ async fn login_is_rate_limited_per_ip() {
 async fn logout_deletes_the_session_row() {
     let app = TestApp::new().await;
     app.create_user("bob", "member").await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     browser.login("bob", PASSWORD).await;
-    assert_eq!(session_count(&app).await, 1);
+    assert_eq!(rows_in(&app, "sessions").await, 1);
     // Logging in again from the same browser replaces its session.
     browser.login("bob", PASSWORD).await;
-    assert_eq!(session_count(&app).await, 1);
-    let old_cookies = browser.cookies.clone();
+    assert_eq!(rows_in(&app, "sessions").await, 1);
+    let old_cookies = browser.cookies();
 
     // Logout without the token does nothing.
     let r = browser.post_form("/deconnexion", &[]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(session_count(&app).await, 1);
+    assert_eq!(rows_in(&app, "sessions").await, 1);
 
     let page = browser.get("/users/bob").await;
     let token = csrf_in(&page.body);
@@ -761,14 +563,14 @@ async fn logout_deletes_the_session_row() {
     assert_eq!(location(&r), "/");
     let cleared = set_cookie(&r, "session").expect("session cookie cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-    assert_eq!(session_count(&app).await, 0);
+    assert_eq!(rows_in(&app, "sessions").await, 0);
     let home = browser.get("/").await;
     assert!(home.body.contains("Vous êtes déconnecté."), "{}", home.body);
     assert!(home.body.contains("href=\"/connexion\""));
 
     // The old cookie, replayed, no longer opens anything.
-    let mut replay = Browser::new(&app);
-    replay.cookies = old_cookies;
+    let replay = Browser::new(&app);
+    replay.set_all_cookies(old_cookies);
     let r = replay.get("/parametres/profil").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(location(&r).starts_with("/connexion"));
@@ -777,7 +579,7 @@ async fn logout_deletes_the_session_row() {
 #[tokio::test(flavor = "multi_thread")]
 async fn secure_cookies_when_the_instance_is_https() {
     let app = TestApp::with_config(|c| c.instance.url = "https://culture.example".into()).await;
-    let mut browser = Browser::new(&app);
+    let browser = Browser::new(&app);
     let form = browser.get("/inscription").await;
     assert!(
         set_cookie(&form, "csrf")
@@ -808,7 +610,7 @@ async fn roles_guard_the_administration() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/connexion?next=%2Fadmin");
 
-    let mut member = Browser::new(&app);
+    let member = Browser::new(&app);
     member.login("membre", PASSWORD).await;
     assert_eq!(member.get("/admin").await.status, StatusCode::FORBIDDEN);
     assert_eq!(
@@ -817,7 +619,7 @@ async fn roles_guard_the_administration() {
     );
     assert!(!member.get("/").await.body.contains("href=\"/admin\""));
 
-    let mut modo = Browser::new(&app);
+    let modo = Browser::new(&app);
     modo.login("modo", PASSWORD).await;
     let overview = modo.get("/admin").await;
     assert_eq!(overview.status, StatusCode::OK);
@@ -845,7 +647,7 @@ async fn roles_guard_the_administration() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(account(&app, "membre").await.role, "member");
 
-    let mut admin = Browser::new(&app);
+    let admin = Browser::new(&app);
     admin.login("chef", PASSWORD).await;
     let list = admin.get("/admin/comptes").await;
     assert_eq!(list.status, StatusCode::OK);
@@ -884,7 +686,7 @@ async fn roles_guard_the_administration() {
     assert!(r.body.contains("dernier administrateur"), "{}", r.body);
     assert_eq!(account(&app, "chef").await.role, "admin");
     // The promoted member now reaches the overview.
-    let mut promoted = Browser::new(&app);
+    let promoted = Browser::new(&app);
     promoted.login("membre", PASSWORD).await;
     assert_eq!(promoted.get("/admin").await.status, StatusCode::OK);
 }
@@ -894,28 +696,25 @@ async fn roles_guard_the_administration() {
 
 async fn logged_in<'a>(app: &'a TestApp, username: &str) -> Browser<'a> {
     app.create_user(username, "member").await;
-    let mut browser = Browser::new(app);
-    let r = browser.login(username, PASSWORD).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
-    browser
+    Browser::logged_in(app, username).await
 }
 
 fn profile_parts<'a>(token: &'a str, bio: &'a str) -> Vec<Part<'a>> {
     vec![
-        Part::Text("csrf_token", token),
-        Part::Text("display_name", "Théâtre <b>du</b> Pays"),
-        Part::Text("bio", bio),
-        Part::Text("disciplines", "théâtre, marionnettes ,, Théâtre"),
-        Part::Text("commune", "Pontivy"),
-        Part::Text("website", "https://theatre.example/"),
-        Part::Text("language", ""),
+        Part::text("csrf_token", token),
+        Part::text("display_name", "Théâtre <b>du</b> Pays"),
+        Part::text("bio", bio),
+        Part::text("disciplines", "théâtre, marionnettes ,, Théâtre"),
+        Part::text("commune", "Pontivy"),
+        Part::text("website", "https://theatre.example/"),
+        Part::text("language", ""),
     ]
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn profile_update_sanitises_hostile_html() {
     let app = TestApp::new().await;
-    let mut browser = logged_in(&app, "bob").await;
+    let browser = logged_in(&app, "bob").await;
     let form = browser.get("/parametres/profil").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("enctype=\"multipart/form-data\""));
@@ -930,7 +729,7 @@ async fn profile_update_sanitises_hostile_html() {
     let token = csrf_in(&form.body);
     let bio = "**Compagnie** de théâtre.\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[clic](javascript:alert(1)) <a href=\"javascript:alert(2)\">lien</a>";
     let mut parts = profile_parts(&token, bio);
-    parts.push(Part::Text("hide_network", "on"));
+    parts.push(Part::text("hide_network", "on"));
     let r = browser.post_multipart("/parametres/profil", parts).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(location(&r), "/users/bob");
@@ -995,7 +794,7 @@ async fn profile_update_sanitises_hostile_html() {
 async fn profile_update_is_federated_to_remote_followers() {
     use culturecnous::db::schema::{activities, deliveries, follows};
     let app = TestApp::new().await;
-    let mut browser = logged_in(&app, "bob").await;
+    let browser = logged_in(&app, "bob").await;
     let bob = account(&app, "bob").await;
     let mut conn = app.ctx.conn().await.expect("conn");
     let now = chrono::Utc::now();
@@ -1040,7 +839,7 @@ async fn profile_update_is_federated_to_remote_followers() {
     // A refused form sends nothing.
     let token = csrf_in(&browser.get("/parametres/profil").await.body);
     let mut parts = profile_parts(&token, "Bio");
-    parts.push(Part::Text("website", "pas un site"));
+    parts.push(Part::text("website", "pas un site"));
     assert_eq!(
         browser
             .post_multipart("/parametres/profil", parts)
@@ -1075,7 +874,7 @@ async fn profile_update_is_federated_to_remote_followers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn profile_errors_are_shown_next_to_fields_and_nothing_is_written() {
     let app = TestApp::new().await;
-    let mut browser = logged_in(&app, "bob").await;
+    let browser = logged_in(&app, "bob").await;
     let before = account(&app, "bob").await;
     let token = csrf_in(&browser.get("/parametres/profil").await.body);
     let long_name = "x".repeat(101);
@@ -1083,11 +882,11 @@ async fn profile_errors_are_shown_next_to_fields_and_nothing_is_written() {
         .post_multipart(
             "/parametres/profil",
             vec![
-                Part::Text("csrf_token", &token),
-                Part::Text("display_name", &long_name),
-                Part::Text("bio", "Nouvelle bio"),
-                Part::Text("website", "javascript:alert(1)"),
-                Part::Text("language", "de"),
+                Part::text("csrf_token", &token),
+                Part::text("display_name", &long_name),
+                Part::text("bio", "Nouvelle bio"),
+                Part::text("website", "javascript:alert(1)"),
+                Part::text("language", "de"),
             ],
         )
         .await;
@@ -1108,7 +907,7 @@ async fn profile_errors_are_shown_next_to_fields_and_nothing_is_written() {
     let r = browser
         .post_multipart(
             "/parametres/profil",
-            vec![Part::Text("display_name", "Pirate"), Part::Text("bio", "x")],
+            vec![Part::text("display_name", "Pirate"), Part::text("bio", "x")],
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -1118,7 +917,7 @@ async fn profile_errors_are_shown_next_to_fields_and_nothing_is_written() {
 #[tokio::test(flavor = "multi_thread")]
 async fn avatar_png_is_stored_served_and_replaced() {
     let app = TestApp::new().await;
-    let mut browser = logged_in(&app, "bob").await;
+    let browser = logged_in(&app, "bob").await;
     let token = csrf_in(&browser.get("/parametres/profil").await.body);
     let mut parts = profile_parts(&token, "Bio");
     parts.push(Part::File {
@@ -1198,7 +997,7 @@ async fn avatar_png_is_stored_served_and_replaced() {
 #[tokio::test(flavor = "multi_thread")]
 async fn avatar_that_is_not_an_image_is_refused_whatever_its_name() {
     let app = TestApp::new().await;
-    let mut browser = logged_in(&app, "bob").await;
+    let browser = logged_in(&app, "bob").await;
     let token = csrf_in(&browser.get("/parametres/profil").await.body);
     for bytes in [
         b"ceci est un texte, pas une image".to_vec(),
@@ -1230,7 +1029,7 @@ async fn avatar_that_is_not_an_image_is_refused_whatever_its_name() {
 #[tokio::test(flavor = "multi_thread")]
 async fn oversized_avatars_are_refused() {
     let app = TestApp::new().await;
-    let mut browser = logged_in(&app, "bob").await;
+    let browser = logged_in(&app, "bob").await;
     let token = csrf_in(&browser.get("/parametres/profil").await.body);
     // Just over 2 MiB, within the body limit: refused by the size check.
     let mut big = png();
@@ -1267,7 +1066,7 @@ async fn oversized_avatars_are_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn avatar_limit_follows_a_smaller_max_upload() {
     let app = TestApp::with_config(|c| c.storage.max_upload_mb = 1).await;
-    let mut browser = logged_in(&app, "bob").await;
+    let browser = logged_in(&app, "bob").await;
     let form = browser.get("/parametres/profil").await;
     assert!(form.body.contains("1 Mo"), "{}", form.body);
     let token = csrf_in(&form.body);
@@ -1313,14 +1112,14 @@ async fn language_follows_preference_then_cookie_then_instance() {
     assert!(r.body.contains("Inscription"));
 
     // A visitor with the lang cookie.
-    let mut visitor = Browser::new(&app);
-    visitor.cookies.insert("lang".into(), "en".into());
+    let visitor = Browser::new(&app);
+    visitor.set_cookie("lang", "en");
     let r = visitor.get("/connexion").await;
     assert!(r.body.contains("<html lang=\"en\">"), "{}", r.body);
     assert!(r.body.contains("Username or e-mail address"), "{}", r.body);
 
     // The switch sets the cookie and comes back to the page.
-    let mut switcher = Browser::new(&app);
+    let switcher = Browser::new(&app);
     let page = switcher.get("/connexion").await;
     let token = csrf_in(&page.body);
     let r = switcher
@@ -1344,11 +1143,11 @@ async fn language_follows_preference_then_cookie_then_instance() {
     );
 
     // A member who prefers English gets English everywhere, error pages included…
-    let mut member = logged_in(&app, "bob").await;
+    let member = logged_in(&app, "bob").await;
     let token = csrf_in(&member.get("/parametres/profil").await.body);
     let mut parts = profile_parts(&token, "Bio");
     parts.pop();
-    parts.push(Part::Text("language", "en"));
+    parts.push(Part::text("language", "en"));
     let r = member.post_multipart("/parametres/profil", parts).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = member.get("/users/bob").await;
@@ -1367,7 +1166,7 @@ async fn language_follows_preference_then_cookie_then_instance() {
         missing.body
     );
     // …and the preference wins over a French cookie.
-    member.cookies.insert("lang".into(), "fr".into());
+    member.set_cookie("lang", "fr");
     assert!(member.get("/").await.body.contains("<html lang=\"en\">"));
 }
 
@@ -1399,7 +1198,7 @@ async fn layout_has_skip_link_navigation_and_no_inline_code() {
 #[tokio::test(flavor = "multi_thread")]
 async fn suspended_accounts_cannot_log_in_and_lose_their_sessions() {
     let app = TestApp::new().await;
-    let mut browser = logged_in(&app, "bob").await;
+    let browser = logged_in(&app, "bob").await;
     assert_eq!(
         browser.get("/parametres/profil").await.status,
         StatusCode::OK

@@ -6,8 +6,12 @@ use crate::{
     context::AppContext,
     db::actors::DbActor,
     error::{AppError, AppResult},
-    federation::{Data, activities::id_of, objects::PUBLIC},
-    service::{self, reactions::ReactionKind},
+    federation::{
+        Data,
+        activities::{id_of, reaction},
+        objects::PUBLIC,
+    },
+    service::reactions::ReactionKind,
 };
 use activitypub_federation::{
     fetch::object_id::ObjectId, kinds::activity::AnnounceType,
@@ -92,27 +96,12 @@ impl Activity for Announce {
     }
 
     async fn verify(&self, _data: &Data) -> AppResult<()> {
-        if self.object_id().is_none() {
-            return Err(AppError::bad_request(
-                "Announce object: missing or not a URL",
-            ));
-        }
-        Ok(())
+        reaction::verify(ReactionKind::Announce, &self.object)
     }
 
     async fn receive(self, data: &Data) -> AppResult<()> {
-        let Some(object) = self.object_id() else {
-            return Ok(());
-        };
-        let actor = self.actor.dereference(data).await?;
-        service::reactions::receive_reaction(
-            data.app_data(),
-            ReactionKind::Announce,
-            &self.id,
-            &actor,
-            &object,
-        )
-        .await
+        let kind = ReactionKind::Announce;
+        reaction::receive(data, kind, &self.id, &self.actor, &self.object).await
     }
 }
 

@@ -1,16 +1,28 @@
 //! Inbound `Create` of a Note, Article or Page: a reply to one of our posts, announcements or
 //! comments becomes a comment; a public post of an actor our members follow is kept as a
 //! remote post (see `service::comments::receive_note`). Anything else is accepted and ignored.
+//!
+//! Some servers send the object by reference only (`"object": "https://…/notes/1"`): it is
+//! then fetched from its origin — signed by the instance actor, through the SSRF-checked
+//! client — when that origin is the actor's (the inbox refuses any other before this runs),
+//! and handled like an embedded one.
 
 use crate::{
     context::AppContext,
-    db::actors::DbActor,
+    db::{self, actors::DbActor},
     error::{AppError, AppResult},
-    federation::{Data, activities::type_of, objects::comment::ACCEPTED_TYPES},
+    federation::{
+        Data,
+        activities::type_of,
+        objects::{comment::ACCEPTED_TYPES, same_origin},
+    },
     service,
+    urls::host_port,
 };
 use activitypub_federation::{
-    fetch::object_id::ObjectId, kinds::activity::CreateType, traits::Activity,
+    fetch::{fetch_object_http, object_id::ObjectId},
+    kinds::activity::CreateType,
+    traits::Activity,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -23,18 +35,77 @@ pub struct Create {
     pub kind: CreateType,
     pub id: Url,
     pub actor: ObjectId<DbActor>,
-    /// The created object, embedded (a bare IRI is ignored: we do not fetch on a push).
+    /// The created object: embedded, or its id (then fetched from its origin).
     pub object: Value,
+}
+
+/// An object of a type we keep (Note, Article, Page).
+fn kept(object: &Value) -> bool {
+    object.is_object() && type_of(object).is_some_and(|t| ACCEPTED_TYPES.contains(&t))
 }
 
 impl Create {
     /// The embedded object when it is of a type we keep.
     fn kept_object(&self) -> Option<&Value> {
-        self.object
-            .is_object()
-            .then_some(&self.object)
-            .filter(|o| type_of(o).is_some_and(|t| ACCEPTED_TYPES.contains(&t)))
+        Some(&self.object).filter(|o| kept(o))
     }
+
+    /// The object's id when it is given by reference only.
+    fn reference(&self) -> AppResult<Option<Url>> {
+        match &self.object {
+            Value::String(s) => Url::parse(s)
+                .map(Some)
+                .map_err(|_| AppError::bad_request("object of a Create: not a URL")),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Fetches the object a `Create` names by reference: only from the actor's own origin (an
+/// object elsewhere could be anyone's), and not when we already keep it. `None`: nothing to
+/// store (already kept, a type we do not keep, or a silenced domain).
+async fn fetch_reference(data: &Data, actor: &Url, url: &Url) -> AppResult<Option<Value>> {
+    if !same_origin(url, actor) {
+        return Err(AppError::bad_request(format!(
+            "object {url} of a Create is not on the origin of its actor {actor}"
+        )));
+    }
+    let ctx = data.app_data();
+    {
+        let mut conn = ctx.conn().await?;
+        if db::comments::by_ap_id(&mut conn, url.as_str())
+            .await?
+            .is_some()
+            || db::posts::by_ap_id(&mut conn, url.as_str())
+                .await?
+                .is_some()
+        {
+            return Ok(None);
+        }
+        // The inbox drops posts from silenced domains by their embedded type, which a bare
+        // reference does not show: checked here, before any request.
+        if let Some(host) = host_port(url)
+            && service::domain_blocks::severity_of(&mut conn, &host)
+                .await?
+                .is_some()
+        {
+            return Ok(None);
+        }
+    }
+    let fetched = fetch_object_http::<AppContext, Value>(url, data).await?;
+    // The library follows the object's own id on the same host: the origin (port included)
+    // must still be the actor's.
+    let object = fetched.object;
+    let id = object
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| Url::parse(s).ok());
+    if !id.as_ref().is_some_and(|id| same_origin(id, actor)) {
+        return Err(AppError::bad_request(format!(
+            "the object fetched from {url} is not on the origin of its actor {actor}"
+        )));
+    }
+    Ok(kept(&object).then_some(object))
 }
 
 #[async_trait::async_trait]
@@ -57,7 +128,14 @@ impl Activity for Create {
     }
 
     async fn receive(self, data: &Data) -> AppResult<()> {
-        let Some(object) = self.kept_object() else {
+        let fetched = match self.reference()? {
+            Some(url) => match fetch_reference(data, self.actor.inner(), &url).await? {
+                Some(object) => Some(object),
+                None => return Ok(()),
+            },
+            None => None,
+        };
+        let Some(object) = fetched.as_ref().or_else(|| self.kept_object()) else {
             return Ok(());
         };
         let actor = self.actor.dereference(data).await?;

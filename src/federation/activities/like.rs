@@ -6,8 +6,11 @@ use crate::{
     context::AppContext,
     db::actors::DbActor,
     error::{AppError, AppResult},
-    federation::{Data, activities::id_of},
-    service::{self, reactions::ReactionKind},
+    federation::{
+        Data,
+        activities::{id_of, reaction},
+    },
+    service::reactions::ReactionKind,
 };
 use activitypub_federation::{
     fetch::object_id::ObjectId, kinds::activity::LikeType,
@@ -85,25 +88,12 @@ impl Activity for Like {
     }
 
     async fn verify(&self, _data: &Data) -> AppResult<()> {
-        if self.object_id().is_none() {
-            return Err(AppError::bad_request("Like object: missing or not a URL"));
-        }
-        Ok(())
+        reaction::verify(ReactionKind::Like, &self.object)
     }
 
     async fn receive(self, data: &Data) -> AppResult<()> {
-        let Some(object) = self.object_id() else {
-            return Ok(());
-        };
-        let actor = self.actor.dereference(data).await?;
-        service::reactions::receive_reaction(
-            data.app_data(),
-            ReactionKind::Like,
-            &self.id,
-            &actor,
-            &object,
-        )
-        .await
+        let kind = ReactionKind::Like;
+        reaction::receive(data, kind, &self.id, &self.actor, &self.object).await
     }
 }
 

@@ -10,6 +10,7 @@ pub mod delete;
 pub mod follow;
 pub mod like;
 pub mod other;
+pub mod reaction;
 pub mod reject;
 pub mod undo;
 pub mod update;

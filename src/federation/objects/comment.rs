@@ -13,8 +13,14 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         activities::{id_of, type_of},
-        objects::{PUBLIC, article::Source, is_public},
+        objects::{
+            PUBLIC,
+            article::{Source, excerpt, plain_text},
+            is_public,
+        },
     },
+    sanitize::SafeHtml,
+    service::mentions,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -40,6 +46,19 @@ impl Mention {
             name: format!("@{}@{}", actor.username, actor.domain),
         })
     }
+
+    fn stored(m: &mentions::Mention) -> AppResult<Mention> {
+        Ok(Mention {
+            kind: "Mention".into(),
+            href: Url::parse(&m.href)?,
+            name: m.name.clone(),
+        })
+    }
+}
+
+/// The mentions stored with a local comment (an unreadable value counts as none).
+pub fn stored_mentions(comment: &DbComment) -> Vec<mentions::Mention> {
+    serde_json::from_value(comment.mentions.clone()).unwrap_or_default()
 }
 
 /// A local comment as a `Note`.
@@ -64,11 +83,13 @@ pub struct CommentNote {
     pub tag: Vec<Mention>,
 }
 
-/// `to` and `cc` of a comment: public, copied to the commenter's followers and to the author
-/// of the parent (who is also mentioned, so Mastodon notifies them).
+/// `to` and `cc` of a comment: public, copied to the commenter's followers, to the author of
+/// the parent (who is also mentioned, so Mastodon notifies them) and to the actors the text
+/// mentions.
 pub fn comment_audience(
     author: &DbActor,
     parent_author: &DbActor,
+    mentioned: &[mentions::Mention],
 ) -> AppResult<(Vec<Url>, Vec<Url>)> {
     let mut cc = Vec::new();
     if let Some(followers) = &author.followers_url {
@@ -76,6 +97,12 @@ pub fn comment_audience(
     }
     if parent_author.id != author.id {
         cc.push(Url::parse(&parent_author.ap_id)?);
+    }
+    for m in mentioned {
+        let href = Url::parse(&m.href)?;
+        if m.href != author.ap_id && !cc.contains(&href) {
+            cc.push(href);
+        }
     }
     Ok((vec![Url::parse(PUBLIC)?], cc))
 }
@@ -88,13 +115,20 @@ pub fn note(
     author: &DbActor,
     parent_author: &DbActor,
 ) -> AppResult<CommentNote> {
-    let (to, cc) = comment_audience(author, parent_author)?;
+    let mentioned = stored_mentions(comment);
+    let (to, cc) = comment_audience(author, parent_author, &mentioned)?;
     let id = Url::parse(&comment.ap_id)?;
-    let tag = if parent_author.id == author.id {
+    let mut tag = if parent_author.id == author.id {
         Vec::new()
     } else {
         vec![Mention::of(parent_author)?]
     };
+    for m in &mentioned {
+        let m = Mention::stored(m)?;
+        if m.href.as_str() != author.ap_id && !tag.iter().any(|t| t.href == m.href) {
+            tag.push(m);
+        }
+    }
     Ok(CommentNote {
         kind: "Note".into(),
         url: id.clone(),
@@ -139,6 +173,8 @@ pub struct InboundNote {
     pub name: String,
     /// Plain text; a content warning on Mastodon Notes, an abstract on Articles.
     pub summary: String,
+    /// The content warning of a Note (its non-empty `summary`), as plain text.
+    pub content_warning: Option<String>,
     /// Untrusted HTML: sanitise before storing.
     pub content: String,
     pub url: Option<Url>,
@@ -227,6 +263,21 @@ fn hashtags_of(node: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Longest content warning kept, in characters.
+pub const MAX_CONTENT_WARNING_CHARS: usize = 500;
+
+/// On a Note (Mastodon, Misskey, Pleroma, GoToSocial) a `summary` is a content warning —
+/// with `sensitive: true`, but some servers omit the flag, and the text alone already asks
+/// for the body to be hidden. On an Article or Page it is an abstract, not a warning.
+fn content_warning_of(kind: &str, summary: &str) -> Option<String> {
+    if kind != "Note" {
+        return None;
+    }
+    let text = plain_text(SafeHtml::clean(summary).as_str());
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then(|| excerpt(&text, MAX_CONTENT_WARNING_CHARS))
+}
+
 impl InboundNote {
     /// Reads an embedded object; an error (400) when it has no usable id or type.
     pub fn parse(node: &Value) -> AppResult<InboundNote> {
@@ -241,13 +292,15 @@ impl InboundNote {
         let kind = type_of(node)
             .ok_or_else(|| AppError::bad_request("object type: missing"))?
             .to_string();
+        let summary = text(node, "summary");
         Ok(InboundNote {
+            content_warning: content_warning_of(&kind, &summary),
             id,
             kind,
             attributed_to: node.get("attributedTo").and_then(first_id),
             in_reply_to: node.get("inReplyTo").and_then(first_id),
             name: text(node, "name"),
-            summary: text(node, "summary"),
+            summary,
             content: content_of(node),
             url: node.get("url").and_then(url_of),
             published: date(node, "published"),
@@ -293,6 +346,36 @@ mod tests {
             Some("https://mastodon.madrid/@felix/107224289116410645")
         );
         assert!(note.published.is_some());
+    }
+
+    #[test]
+    fn content_warnings_of_notes_only() {
+        // No real payload in the fixtures carries one: a Mastodon Note given a CW the way
+        // Mastodon sends it (`summary` + `sensitive: true`).
+        let mut mastodon: Value =
+            serde_json::from_str(&fixture("mastodon/objects/note_1.json")).expect("json");
+        assert_eq!(
+            InboundNote::parse(&mastodon).expect("note").content_warning,
+            None
+        );
+        mastodon["summary"] = Value::from("Spoiler : la fin <b>du</b>   spectacle");
+        mastodon["sensitive"] = Value::from(true);
+        let note = InboundNote::parse(&mastodon).expect("note");
+        assert_eq!(
+            note.content_warning.as_deref(),
+            Some("Spoiler : la fin du spectacle")
+        );
+        // Pleroma sends an empty summary when there is none.
+        let pleroma: Value =
+            serde_json::from_str(&fixture("pleroma/activities/create_note.json")).expect("json");
+        let note = InboundNote::parse(&pleroma["object"]).expect("note");
+        assert_eq!(note.content_warning, None);
+        // An Article's summary is its abstract.
+        let article = InboundNote::parse(&serde_json::json!({
+            "id": "https://a.example/a/1", "type": "Article", "summary": "Résumé", "content": "x"
+        }))
+        .expect("article");
+        assert_eq!(article.content_warning, None);
     }
 
     #[test]

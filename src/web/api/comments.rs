@@ -93,6 +93,8 @@ pub struct CommentItem {
     pub author: CommentAuthorItem,
     /// Sanitised HTML.
     pub content_html: String,
+    /// The content warning of a remote Note (plain text): clients show the body behind it.
+    pub content_warning: Option<String>,
     pub published: DateTime<Utc>,
     pub updated: Option<DateTime<Utc>>,
 }
@@ -156,6 +158,7 @@ fn item(post_page: &str, t: ThreadItem) -> CommentItem {
             ap_id: t.author.ap_id,
         },
         content_html: c.body_html,
+        content_warning: c.content_warning,
         published: c.published_at,
         updated: (c.updated_at > c.published_at).then_some(c.updated_at),
     }
@@ -217,13 +220,7 @@ async fn http_post_comment(
     user: ApiUser,
     ApiJson(body): ApiJson<NewCommentRequest>,
 ) -> AppResult<(StatusCode, ApiJson<CommentCreated>)> {
-    let comment = comments::comment(
-        data.app_data(),
-        &user.account,
-        &body.in_reply_to,
-        &body.body,
-    )
-    .await?;
+    let comment = comments::comment(&data, &user.account, &body.in_reply_to, &body.body).await?;
     let page = post_page(&data, &comment).await?;
     Ok((
         StatusCode::CREATED,
@@ -258,7 +255,7 @@ async fn http_patch_comment(
     ApiJson(body): ApiJson<CommentPatchRequest>,
 ) -> AppResult<ApiJson<CommentItem>> {
     let ctx = data.app_data();
-    let comment = comments::edit_comment(ctx, &user.account, parse_id(&id)?, &body.body).await?;
+    let comment = comments::edit_comment(&data, &user.account, parse_id(&id)?, &body.body).await?;
     let page = post_page(&data, &comment).await?;
     let mut conn = ctx.conn().await?;
     let author = db::actors::by_id(&mut conn, comment.author_actor_id).await?;

@@ -1,6 +1,6 @@
 //! Comments in the web UI: the threaded section under a post or announcement (built by
 //! [`section`], shown by `templates/posts/_comments.html`), the reply form, its handler
-//! (`POST /commentaires`), deletion, and `/comments/{id}` — a comment's ActivityPub id, served
+//! (`POST /commentaires`), editing (`/commentaires/{id}/modifier`), deletion, and `/comments/{id}` — a comment's ActivityPub id, served
 //! as a `Note` to ActivityPub clients (410 with a Tombstone once deleted) and as a redirect to
 //! the comment under its post for browsers. The rules live in `service::comments`.
 
@@ -16,7 +16,7 @@ use crate::{
     i18n::Lang,
     sanitize::SafeHtml,
     service::{
-        comments::{self, Parent, ThreadItem, can_delete},
+        comments::{self, Parent, ThreadItem, can_delete, can_edit},
         publishing::page_url,
         reactions,
     },
@@ -48,6 +48,10 @@ pub fn routes() -> Router {
             "/commentaires/{id}/supprimer",
             post(http_post_delete_comment),
         )
+        .route(
+            "/commentaires/{id}/modifier",
+            get(http_get_edit_comment).post(http_post_edit_comment),
+        )
 }
 
 fn date(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
@@ -57,11 +61,26 @@ fn date(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
     }
 }
 
-/// How an author is shown: name, `@user@host` handle and profile link.
+/// How an author is shown: name, `@user@host` handle, profile link and avatar.
 pub struct AuthorView {
     pub name: String,
     pub handle: String,
     pub url: String,
+    /// The avatar: a path for ours (under `/media`), the cached `icon` URL for remote actors.
+    pub avatar: Option<String>,
+}
+
+/// Where an avatar is loaded from: our own files by path, remote ones only over http(s).
+fn avatar_src(author: &CommentAuthor) -> Option<String> {
+    let url = url::Url::parse(author.icon_url.as_deref()?).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(if author.local {
+        url.path().to_string()
+    } else {
+        url.to_string()
+    })
 }
 
 pub fn author_view(author: &CommentAuthor) -> AuthorView {
@@ -79,6 +98,7 @@ pub fn author_view(author: &CommentAuthor) -> AuthorView {
         name,
         handle: format!("@{}@{}", author.username, author.domain),
         url,
+        avatar: avatar_src(author),
     }
 }
 
@@ -90,6 +110,8 @@ pub struct CommentRow {
     pub published_iso: String,
     pub edited: bool,
     pub body: SafeHtml,
+    /// A remote Note's content warning: the body is shown folded behind it.
+    pub content_warning: Option<String>,
     pub deleted: bool,
     /// Replies follow, one level deeper: the item stays open around a nested list.
     pub has_replies: bool,
@@ -98,6 +120,8 @@ pub struct CommentRow {
     pub closes: usize,
     pub reply_url: String,
     pub can_delete: bool,
+    /// The reader wrote it: "Modifier" leads to its form.
+    pub can_edit: bool,
     /// The remote page of a remote comment.
     pub original_url: Option<String>,
     /// The comment's id, for the like button.
@@ -209,6 +233,11 @@ fn rows(
                 } else {
                     SafeHtml::from_trusted_storage(item.comment.body_html.clone())
                 },
+                content_warning: if deleted {
+                    None
+                } else {
+                    item.comment.content_warning.clone()
+                },
                 deleted,
                 has_replies,
                 closes: if has_replies {
@@ -218,6 +247,7 @@ fn rows(
                 },
                 reply_url: reply_url(&item.comment.ap_id),
                 can_delete: !deleted && viewer.is_some_and(|v| can_delete(v, &item.comment)),
+                can_edit: !deleted && viewer.is_some_and(|v| can_edit(v, &item.comment)),
                 original_url: if item.author.local {
                     None
                 } else {
@@ -454,7 +484,7 @@ async fn http_post_comment(
     CsrfForm(form): CsrfForm<CommentForm>,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
-    match comments::comment(ctx, &user.account, &form.target, &form.body).await {
+    match comments::comment(&data, &user.account, &form.target, &form.body).await {
         Ok(comment) => {
             let mut conn = ctx.conn().await?;
             let post = db::posts::by_id(&mut conn, comment.post_id)
@@ -505,18 +535,138 @@ async fn http_post_delete_comment(
     Ok(redirect_with_flash(ctx, &to, "flash.comment_deleted"))
 }
 
-/// The byline of a remote post kept here links to its author's own page, with their handle.
-pub fn remote_view(
+/// The byline of a remote post kept here links to its author's own page, with their handle;
+/// its content warning, if it came with one, folds its body.
+pub async fn remote_view(
+    ctx: &AppContext,
     mut view: crate::web::pages::posts::PostView,
     post: &DbPost,
     author: &crate::db::actors::DbActor,
-) -> crate::web::pages::posts::PostView {
+) -> AppResult<crate::web::pages::posts::PostView> {
     if !post.local {
         view.author_url = author.url.clone().unwrap_or_else(|| author.ap_id.clone());
         view.author_name = format!(
             "{} (@{}@{})",
             view.author_name, author.username, author.domain
         );
+        let mut conn = ctx.conn().await?;
+        view.content_warning = db::comments::post_content_warning(&mut conn, post.id).await?;
     }
-    view
+    Ok(view)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Editing
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditForm {
+    pub body: String,
+}
+
+#[derive(Template)]
+#[template(path = "posts/comment_edit.html")]
+struct EditPage<'a> {
+    lang: Lang,
+    csrf: &'a str,
+    id: i64,
+    post_title: String,
+    /// The comment under its post: where "Annuler" goes back to.
+    back: String,
+    form: EditForm,
+    errors: FormState,
+}
+
+async fn edit_page(
+    ctx: &AppContext,
+    lang: Lang,
+    csrf: &CsrfToken,
+    comment: &db::comments::DbComment,
+    form: EditForm,
+    errors: FormState,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let mut conn = ctx.conn().await?;
+    let post = db::posts::by_id(&mut conn, comment.post_id)
+        .await?
+        .filter(DbPost::is_public)
+        .ok_or_else(AppError::not_found)?;
+    render_status(
+        status,
+        &EditPage {
+            lang,
+            csrf: csrf.value(),
+            id: comment.id,
+            back: anchor(&post, comment.id),
+            post_title: post.title,
+            form,
+            errors,
+        },
+    )
+}
+
+/// The edit form of one's own comment, filled with its Markdown.
+async fn http_get_edit_comment(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
+    let comment = comments::editable(ctx, &user.account, id).await?;
+    let form = EditForm {
+        body: comment.body_markdown.clone().unwrap_or_default(),
+    };
+    edit_page(
+        ctx,
+        lang,
+        &csrf,
+        &comment,
+        form,
+        FormState::new(lang),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn http_post_edit_comment(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<EditForm>,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
+    match comments::edit_comment(&data, &user.account, id, &form.body).await {
+        Ok(comment) => {
+            let mut conn = ctx.conn().await?;
+            let post = db::posts::by_id(&mut conn, comment.post_id)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            Ok(redirect_with_flash(
+                ctx,
+                &anchor(&post, comment.id),
+                "flash.comment_updated",
+            ))
+        }
+        Err(e) if e.kind == ErrorKind::Validation => {
+            let comment = comments::editable(ctx, &user.account, id).await?;
+            let errors = FormState::from_error(lang, &e);
+            edit_page(
+                ctx,
+                lang,
+                &csrf,
+                &comment,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
 }

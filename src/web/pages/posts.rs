@@ -140,6 +140,8 @@ pub struct PostView {
     /// The cover image (site-relative URL) and its alt text.
     pub cover_url: Option<String>,
     pub cover_alt: String,
+    /// A remote Note's content warning (set by `comments::remote_view`): the body is folded.
+    pub content_warning: Option<String>,
 }
 
 fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>) -> PostView {
@@ -178,6 +180,7 @@ fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>)
             .as_deref()
             .and_then(covers::cover_path_url),
         cover_alt: post.cover_image_alt.clone().unwrap_or_default(),
+        content_warning: None,
     }
 }
 
@@ -253,10 +256,12 @@ async fn show(
         csrf,
         head: crate::web::pages::feeds::HeadMeta::of_post(ctx, &post, &author),
         post: crate::web::pages::comments::remote_view(
+            ctx,
             view(lang, &post, &author, viewer),
             &post,
             &author,
-        ),
+        )
+        .await?,
         comments: crate::web::pages::comments::section(ctx, lang, &post, viewer).await?,
         reactions: crate::web::pages::reactions::view_for(ctx, lang, &post, viewer).await?,
     })?;

@@ -243,18 +243,6 @@ async fn federate(
     Ok(())
 }
 
-/// The mentions of a comment's fresh HTML, resolved (before any transaction: this may use the
-/// network), and the HTML with them linked. `known` are those of the previous version.
-async fn with_mentions(
-    data: &Data,
-    html: SafeHtml,
-    known: &[Mention],
-) -> AppResult<(SafeHtml, Vec<Mention>)> {
-    let found = mentions::resolve(data, &html, known).await?;
-    let linked = mentions::link_html(&html, &found, &data.app_data().config.domain());
-    Ok((linked, found))
-}
-
 /// A local member replies to a post, an announcement or a comment (`target`: its AP id or
 /// our page URL). Unknown, unpublished or deleted targets are 404. `@user@host` mentions are
 /// linked, tagged and delivered to.
@@ -277,7 +265,7 @@ pub async fn comment(
             .filter(Parent::is_open)
             .ok_or_else(AppError::not_found)?;
     }
-    let (html, found) = with_mentions(data, html, &[]).await?;
+    let (html, found) = mentions::resolve_and_link(data, html, &[]).await?;
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbComment, AppError, _>(async |conn| {
         let parent = find_parent(ctx, conn, target)
@@ -366,7 +354,7 @@ pub async fn edit_comment(
         let linked = mentions::link_html(&html, &known, &ctx.config.domain());
         (linked, known)
     } else {
-        with_mentions(data, html, &known).await?
+        mentions::resolve_and_link(data, html, &known).await?
     };
     let found = mentions::to_json(&found);
     let mut conn = ctx.conn().await?;

@@ -261,6 +261,18 @@ pub fn link_html(html: &SafeHtml, mentions: &[Mention], local_domain: &str) -> S
     SafeHtml::clean(&out)
 }
 
+/// The mentions of freshly rendered HTML, resolved (before any transaction: this may use the
+/// network), and the HTML with them linked. `known` are the mentions of the previous version.
+pub async fn resolve_and_link(
+    data: &Data,
+    html: SafeHtml,
+    known: &[Mention],
+) -> AppResult<(SafeHtml, Vec<Mention>)> {
+    let found = resolve(data, &html, known).await?;
+    let linked = link_html(&html, &found, &data.app_data().config.domain());
+    Ok((linked, found))
+}
+
 /// Resolves the mentions of sanitised HTML: mentions already resolved in `known` (the previous
 /// version of the text) and actors already in the database need no network; the others are
 /// looked up by WebFinger, all together within [`RESOLVE_TIMEOUT`]. Unresolvable ones are left

@@ -27,7 +27,7 @@ use crate::{
     service::{
         accounts::is_staff,
         covers::{self, MAX_ALT_CHARS, WrittenCover},
-        mentions::{self, Mention},
+        mentions,
         profile::{ImageType, parse_disciplines},
     },
 };
@@ -617,18 +617,6 @@ async fn federate(
     Ok(())
 }
 
-/// The mentions of freshly rendered HTML, resolved (before any transaction: this may use the
-/// network), and the HTML with them linked. `known` are the mentions of the previous version.
-async fn with_mentions(
-    data: &Data,
-    html: SafeHtml,
-    known: &[Mention],
-) -> AppResult<(SafeHtml, Vec<Mention>)> {
-    let found = mentions::resolve(data, &html, known).await?;
-    let linked = mentions::link_html(&html, &found, &data.app_data().config.domain());
-    Ok((linked, found))
-}
-
 /// Writes the new cover image, if the plan has one (before the transaction).
 async fn write_new_cover(ctx: &AppContext, plan: &CoverPlan) -> AppResult<Option<WrittenCover>> {
     match plan {
@@ -662,7 +650,7 @@ pub async fn create(
 ) -> AppResult<DbPost> {
     let ctx = data.app_data();
     let checked = check(category, &input, None, false, covers::max_cover_bytes(ctx))?;
-    let (body_html, found) = with_mentions(data, checked.body_html, &[]).await?;
+    let (body_html, found) = mentions::resolve_and_link(data, checked.body_html, &[]).await?;
     let written = write_new_cover(ctx, &checked.cover).await?;
     let extras = PostExtras {
         cover_image_path: written.as_ref().map(|w| w.rel.clone()),
@@ -788,7 +776,7 @@ pub async fn edit(
         let html = mentions::link_html(&checked.body_html, &known, &ctx.config.domain());
         (html, known)
     } else {
-        with_mentions(data, checked.body_html, &known).await?
+        mentions::resolve_and_link(data, checked.body_html, &known).await?
     };
     let written = write_new_cover(ctx, &checked.cover).await?;
     let result = async {

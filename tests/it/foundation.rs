@@ -38,3 +38,54 @@ async fn stylesheet_is_cached() {
             .starts_with("text/css")
     );
 }
+
+/// Every migration can be reverted: down all the way to an empty schema, then up again.
+#[tokio::test(flavor = "multi_thread")]
+async fn migrations_revert_to_nothing_and_apply_again() {
+    use culturecnous::{db::pool, testing::TestDatabases};
+    use diesel_async::{AsyncMigrationHarness, RunQueryDsl};
+    use diesel_migrations::MigrationHarness;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let app_tables = async |p: &pool::DbPool| -> i64 {
+        let mut conn = p.get().await.expect("conn");
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+        )
+        .get_result::<Count>(&mut conn)
+        .await
+        .expect("count tables")
+        .n
+    };
+
+    let url = TestDatabases::get().fresh_database().await;
+    let p = pool::build_pool(&url, 2).expect("pool");
+    let migrated = app_tables(&p).await;
+    assert!(
+        migrated >= 10,
+        "a migrated database has its tables: {migrated}"
+    );
+
+    let conn = p.get().await.expect("conn");
+    let reverted = tokio::task::spawn_blocking(move || {
+        let mut harness = AsyncMigrationHarness::new(conn);
+        harness
+            .revert_all_migrations(pool::MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .expect("join")
+    .expect("every down.sql runs");
+    assert!(reverted >= 10, "reverted {reverted} migrations");
+    assert_eq!(app_tables(&p).await, 0, "down.sql leaves no table behind");
+
+    let applied = pool::run_migrations(&p).await.expect("up again");
+    assert_eq!(applied, reverted, "every migration applies again");
+    assert_eq!(app_tables(&p).await, migrated);
+}

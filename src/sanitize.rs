@@ -123,6 +123,67 @@ impl SafeHtml {
         &self.0
     }
 
+    /// The same HTML with its headings fitted under a page heading of level `top - 1`: the
+    /// first becomes `h{top}`, and each next one keeps its place relative to the first but
+    /// never goes more than one level below the one before (WCAG 1.3.1: a body written
+    /// `##` then `####`, or a remote reply opening with an `h4`, must not skip levels on our
+    /// page). Levels stop at `h6`. The HTML is ours (cleaned), so its tags are well formed
+    /// and a `<h` in text is escaped.
+    pub fn nest_headings(self, top: u8) -> SafeHtml {
+        let top = top.clamp(1, 6);
+        let level_at = |s: &str, i: usize| -> Option<u8> {
+            let b = s.as_bytes();
+            let n = *b.get(i + 2)?;
+            let after = *b.get(i + 3)?;
+            ((b'1'..=b'6').contains(&n) && (after == b'>' || after.is_ascii_whitespace()))
+                .then_some(n - b'0')
+        };
+        let html = self.0;
+        if !html.contains("<h") {
+            return SafeHtml(html);
+        }
+        let mut out = String::with_capacity(html.len());
+        let (mut first, mut previous): (Option<u8>, u8) = (None, top - 1);
+        let mut open: Option<u8> = None;
+        let mut rest = 0;
+        let mut i = 0;
+        while let Some(off) = html[i..].find('<') {
+            let at = i + off;
+            let closing = html[at..].starts_with("</h");
+            let level = if closing {
+                level_at(&html, at + 1)
+            } else if html[at..].starts_with("<h") {
+                level_at(&html, at)
+            } else {
+                None
+            };
+            match level {
+                Some(_) if closing => {
+                    let new = open.take().unwrap_or(top);
+                    out.push_str(&html[rest..at]);
+                    out.push_str(&format!("</h{new}"));
+                    rest = at + 4;
+                }
+                Some(level) => {
+                    let base = *first.get_or_insert(level);
+                    let wanted = (i16::from(level) - i16::from(base) + i16::from(top))
+                        .clamp(i16::from(top), i16::from(previous) + 1)
+                        .min(6);
+                    let new = u8::try_from(wanted).unwrap_or(top);
+                    previous = new;
+                    open = Some(new);
+                    out.push_str(&html[rest..at]);
+                    out.push_str(&format!("<h{new}"));
+                    rest = at + 3;
+                }
+                None => {}
+            }
+            i = at + 1;
+        }
+        out.push_str(&html[rest..]);
+        SafeHtml(out)
+    }
+
     pub fn into_string(self) -> String {
         self.0
     }
@@ -234,6 +295,26 @@ mod tests {
         assert!(html.contains("<em>un</em>"), "{html}");
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn headings_are_fitted_under_the_page_heading_without_skipping_levels() {
+        let nest = |html: &str, top| SafeHtml(html.into()).nest_headings(top).into_string();
+        assert_eq!(
+            nest("<h2>A</h2><p>x</p><h4>B</h4><h3>C</h3><h2>D</h2>", 2),
+            "<h2>A</h2><p>x</p><h3>B</h3><h3>C</h3><h2>D</h2>"
+        );
+        // A reply opening with an h4, under a comment list headed h2: h3.
+        assert_eq!(
+            nest("<h4>Vu</h4><p>J'y étais &lt;h2&gt;</p>", 3),
+            "<h3>Vu</h3><p>J'y étais &lt;h2&gt;</p>"
+        );
+        // Nothing goes above the first, nor past h6.
+        assert_eq!(
+            nest("<h3>A</h3><h2>B</h2><h4>C</h4><h4>D</h4>", 5),
+            "<h5>A</h5><h5>B</h5><h6>C</h6><h6>D</h6>"
+        );
+        assert_eq!(nest("<p>Sans titre</p><hr>", 2), "<p>Sans titre</p><hr>");
     }
 
     #[test]

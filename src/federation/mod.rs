@@ -5,6 +5,7 @@ pub mod collections;
 pub mod delivery;
 pub mod http_client;
 pub mod inbox;
+pub mod interactions;
 pub mod negotiation;
 pub mod nodeinfo;
 pub mod objects;
@@ -22,7 +23,9 @@ pub type Data = activitypub_federation::config::Data<AppContext>;
 
 /// Routes served to other servers: WebFinger, NodeInfo, actors, collections, inboxes.
 pub fn federation_routes() -> Router {
-    Router::new().merge(routes::routes())
+    Router::new()
+        .merge(routes::routes())
+        .merge(interactions::routes())
 }
 
 /// The library configuration: our domain, the context as app data, the one outbound client

@@ -32,6 +32,15 @@ pub fn wants_activity_json(headers: &HeaderMap) -> bool {
     false
 }
 
+/// True when the client lists `text/html` at all (a browser).
+pub fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("text/html"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

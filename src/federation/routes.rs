@@ -9,7 +9,7 @@ use crate::{
         Data,
         collections::{self, Network, PageQuery},
         inbox::{self, InboxState, MAX_INBOX_BYTES},
-        negotiation::wants_activity_json,
+        negotiation::{accepts_html, wants_activity_json},
         nodeinfo,
         objects::person::actor_document,
         webfinger,
@@ -113,13 +113,6 @@ async fn http_get_instance_actor(data: Data, headers: HeaderMap) -> AppResult<Re
     Ok(vary_accept(
         FederationJson(actor_document(actor)?).into_response(),
     ))
-}
-
-fn accepts_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"))
 }
 
 async fn http_get_user_outbox(

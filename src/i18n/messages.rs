@@ -1047,6 +1047,18 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("comments.reply", "Répondre", "Reply"),
     ("comments.reply_to", "à", "to"),
     ("comments.like_of", "le commentaire de", "the comment by"),
+    // Link and button texts that name the comment (issue 4, H7: RGAA 6.1).
+    (
+        "comments.permalink",
+        "Lien vers le commentaire de",
+        "Link to the comment by",
+    ),
+    (
+        "comments.original_of",
+        "du commentaire de",
+        "of the comment by",
+    ),
+    ("comments.of_author", "de", "by"),
     (
         "comments.delete",
         "Supprimer le commentaire",

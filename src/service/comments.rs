@@ -215,7 +215,8 @@ async fn federate(
     let parent_author = db::actors::by_id(conn, parent.author_actor_id()).await?;
     let mentioned = stored_mentions(comment);
     let (to, cc) = comment_audience(author, &parent_author, &mentioned)?;
-    let object = serde_json::to_value(note(ctx, comment, author, &parent_author)?)?;
+    let counts = crate::service::reactions::counts_of(conn, &comment.ap_id).await?;
+    let object = serde_json::to_value(note(ctx, comment, author, &parent_author, counts)?)?;
     let id = new_activity_id(ctx)?;
     let activity =
         CreateOrUpdate::new(kind, id.clone(), Url::parse(&author.ap_id)?, object, to, cc);

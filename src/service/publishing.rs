@@ -528,16 +528,18 @@ pub fn can_edit(account: &DbAccount, post: &DbPost) -> bool {
         && (post.account_id == Some(account.id) || (post.as_page && is_staff(account)))
 }
 
-/// The federated form of a post (Article) or announcement (Note).
+/// The federated form of a post (Article) or announcement (Note), with its likes and boosts
+/// `counts` (see [`crate::service::reactions::counts_of`]).
 pub fn object_json(
     ctx: &AppContext,
     post: &DbPost,
     author: &DbActor,
+    counts: crate::service::reactions::Counts,
 ) -> AppResult<serde_json::Value> {
     let value = if post.is_announcement() {
-        serde_json::to_value(note(ctx, post, author)?)
+        serde_json::to_value(note(ctx, post, author, counts)?)
     } else {
-        serde_json::to_value(article(ctx, post, author)?)
+        serde_json::to_value(article(ctx, post, author, counts)?)
     };
     value.map_err(|e| AppError::internal(format!("serialise object: {e}")))
 }
@@ -591,11 +593,12 @@ async fn federate(
 ) -> AppResult<()> {
     let (to, cc) = audience_of(author, post)?;
     let id = new_activity_id(ctx)?;
+    let counts = crate::service::reactions::counts_of(conn, &post.ap_id).await?;
     let activity = CreateOrUpdate::new(
         kind,
         id.clone(),
         Url::parse(&author.ap_id)?,
-        object_json(ctx, post, author)?,
+        object_json(ctx, post, author, counts)?,
         to,
         cc,
     );

@@ -434,6 +434,14 @@ pub async fn counts(conn: &mut Conn, objects: &[String]) -> AppResult<HashMap<St
     Ok(out)
 }
 
+/// Likes and boosts of one object (zero when it has none).
+pub async fn counts_of(conn: &mut Conn, object: &str) -> AppResult<Counts> {
+    Ok(counts(conn, &[object.to_string()])
+        .await?
+        .remove(object)
+        .unwrap_or_default())
+}
+
 /// Whether `actor_id` liked or boosted `object`.
 pub async fn viewer_state(conn: &mut Conn, actor_id: i64, object: &str) -> AppResult<ViewerState> {
     let kinds = db::reactions::kinds_by(conn, actor_id, object).await?;

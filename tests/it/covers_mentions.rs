@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 /// A valid PNG of `width`×1 grey pixels, built here (signature, IHDR, IDAT, IEND) so the test
 /// needs no image file; `padding` extra bytes after IEND make it as heavy as wanted.
-fn png(width: u32, padding: usize) -> Vec<u8> {
+pub fn png(width: u32, padding: usize) -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());
         let start = out.len();

@@ -4,8 +4,10 @@
 mod common;
 mod helpers;
 
+mod accessibility;
 mod api;
 mod browser;
+mod collections_counts;
 mod comments;
 mod comments_more;
 mod config_cli;

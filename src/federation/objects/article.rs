@@ -5,8 +5,9 @@ use crate::{
     context::AppContext,
     db::{actors::DbActor, posts::DbPost},
     error::{AppError, AppResult},
-    federation::objects::PUBLIC,
+    federation::objects::{PUBLIC, counts::CountCollection},
     sanitize::{SafeHtml, escape_text},
+    service::reactions::Counts,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,9 @@ pub struct Article {
     pub image: Option<ImageAttachment>,
     pub attachment: Vec<ImageAttachment>,
     pub sensitive: bool,
+    /// How many likes and boosts it has (Mastodon 4.3+ shows them).
+    pub likes: CountCollection,
+    pub shares: CountCollection,
 }
 
 /// Longest `summary` excerpt made from the body, in characters.
@@ -206,8 +210,13 @@ pub fn cover_image(ctx: &AppContext, post: &DbPost, kind: &str) -> Option<ImageA
     })
 }
 
-/// A blog post as an `Article`.
-pub fn article(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<Article> {
+/// A blog post as an `Article`, with its likes and boosts `counts`.
+pub fn article(
+    ctx: &AppContext,
+    post: &DbPost,
+    author: &DbActor,
+    counts: Counts,
+) -> AppResult<Article> {
     if post.is_announcement() {
         return Err(AppError::internal(
             "an announcement is a Note, not an Article",
@@ -227,6 +236,7 @@ pub fn article(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<A
         ),
     };
     let published = post.published_at.unwrap_or(post.created_at);
+    let (likes, shares) = CountCollection::pair(&post.ap_id, counts)?;
     Ok(Article {
         kind: "Article".into(),
         url: Url::parse(&crate::service::publishing::page_url(post))?,
@@ -252,6 +262,8 @@ pub fn article(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<A
         image: cover_image(ctx, post, "Image"),
         attachment: cover_image(ctx, post, "Document").into_iter().collect(),
         sensitive: false,
+        likes,
+        shares,
     })
 }
 

@@ -16,11 +16,12 @@ use crate::{
         objects::{
             PUBLIC,
             article::{Source, excerpt, plain_text},
+            counts::CountCollection,
             is_public,
         },
     },
     sanitize::SafeHtml,
-    service::mentions,
+    service::{mentions, reactions::Counts},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,9 @@ pub struct CommentNote {
     pub to: Vec<Url>,
     pub cc: Vec<Url>,
     pub tag: Vec<Mention>,
+    /// How many likes and boosts it has (Mastodon 4.3+ shows them).
+    pub likes: CountCollection,
+    pub shares: CountCollection,
 }
 
 /// `to` and `cc` of a comment: public, copied to the commenter's followers, to the author of
@@ -107,17 +111,19 @@ pub fn comment_audience(
     Ok((vec![Url::parse(PUBLIC)?], cc))
 }
 
-/// A comment written here as a `Note`. `url` is its id: browsers asking for it are sent to the
-/// comment under its post.
+/// A comment written here as a `Note`, with its likes and boosts `counts`. `url` is its id:
+/// browsers asking for it are sent to the comment under its post.
 pub fn note(
     _ctx: &AppContext,
     comment: &DbComment,
     author: &DbActor,
     parent_author: &DbActor,
+    counts: Counts,
 ) -> AppResult<CommentNote> {
     let mentioned = stored_mentions(comment);
     let (to, cc) = comment_audience(author, parent_author, &mentioned)?;
     let id = Url::parse(&comment.ap_id)?;
+    let (likes, shares) = CountCollection::pair(&comment.ap_id, counts)?;
     let mut tag = if parent_author.id == author.id {
         Vec::new()
     } else {
@@ -146,6 +152,8 @@ pub fn note(
         to,
         cc,
         tag,
+        likes,
+        shares,
     })
 }
 

@@ -2,6 +2,7 @@
 
 pub mod article;
 pub mod comment;
+pub mod counts;
 pub mod note;
 pub mod person;
 

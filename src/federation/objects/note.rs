@@ -6,12 +6,18 @@ use crate::{
     context::AppContext,
     db::{actors::DbActor, posts::DbPost},
     error::{AppError, AppResult},
-    federation::objects::article::{
-        Hashtag, ImageAttachment, Source, audience_of, cover_image, hashtags, mention_tags,
+    federation::objects::{
+        article::{
+            Hashtag, ImageAttachment, Source, audience_of, cover_image, hashtags, mention_tags,
+        },
+        counts::CountCollection,
     },
     i18n::Lang,
     sanitize::{SafeHtml, escape_text},
-    service::publishing::{AnnouncementKind, page_url},
+    service::{
+        publishing::{AnnouncementKind, page_url},
+        reactions::Counts,
+    },
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -42,6 +48,9 @@ pub struct Note {
     /// The cover image as a `Document` (Mastodon shows a Note's attachments).
     pub attachment: Vec<ImageAttachment>,
     pub sensitive: bool,
+    /// How many likes and boosts it has (Mastodon 4.3+ shows them).
+    pub likes: CountCollection,
+    pub shares: CountCollection,
 }
 
 /// The sentence under the title: "Appel à projets · Date limite : 31/12/2026 · Commune : Rodez".
@@ -78,8 +87,9 @@ pub fn facts_line(lang: Lang, post: &DbPost) -> String {
     parts.join(" · ")
 }
 
-/// An announcement as a `Note`, written in the instance's language.
-pub fn note(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<Note> {
+/// An announcement as a `Note`, written in the instance's language, with its likes and boosts
+/// `counts`.
+pub fn note(ctx: &AppContext, post: &DbPost, author: &DbActor, counts: Counts) -> AppResult<Note> {
     if !post.is_announcement() {
         return Err(AppError::internal("a blog post is an Article, not a Note"));
     }
@@ -109,6 +119,7 @@ pub fn note(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<Note
         tag_links,
     );
     let published = post.published_at.unwrap_or(post.created_at);
+    let (likes, shares) = CountCollection::pair(&post.ap_id, counts)?;
     Ok(Note {
         kind: "Note".into(),
         id,
@@ -132,5 +143,7 @@ pub fn note(ctx: &AppContext, post: &DbPost, author: &DbActor) -> AppResult<Note
         tag: tags.into_iter().chain(mention_tags(post)).collect(),
         attachment: cover_image(ctx, post, "Document").into_iter().collect(),
         sensitive: false,
+        likes,
+        shares,
     })
 }

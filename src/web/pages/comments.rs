@@ -231,7 +231,8 @@ fn rows(
                 body: if deleted {
                     SafeHtml::default()
                 } else {
-                    SafeHtml::from_trusted_storage(item.comment.body_html.clone())
+                    // Under the comments' h2.
+                    SafeHtml::from_trusted_storage(item.comment.body_html.clone()).nest_headings(3)
                 },
                 content_warning: if deleted {
                     None
@@ -309,7 +310,7 @@ fn local_path(url: &str) -> String {
 }
 
 /// Where a comment is shown: its anchor on its post's page.
-fn anchor(post: &DbPost, comment_id: i64) -> String {
+pub fn anchor(post: &DbPost, comment_id: i64) -> String {
     format!("{}#comment-{comment_id}", local_path(&page_url(post)))
 }
 
@@ -364,7 +365,8 @@ async fn http_get_comment(
         .as_ref()
         .map_or(parent.post.author_actor_id, |c| c.author_actor_id);
     let parent_author = db::actors::by_id(&mut conn, parent_author_id).await?;
-    let object = note(ctx, &comment, &author, &parent_author)?;
+    let counts = reactions::counts_of(&mut conn, &comment.ap_id).await?;
+    let object = note(ctx, &comment, &author, &parent_author, counts)?;
     Ok(vary_accept(
         FederationJson(WithContext::new_default(object)).into_response(),
     ))
@@ -405,7 +407,8 @@ async fn parent_view(ctx: &AppContext, parent: &Parent) -> AppResult<ParentView>
             let author = CommentAuthor::from(author);
             Some((
                 author_view(&author),
-                SafeHtml::from_trusted_storage(c.body_html.clone()),
+                // Under the page's h1.
+                SafeHtml::from_trusted_storage(c.body_html.clone()).nest_headings(2),
             ))
         }
         None => None,

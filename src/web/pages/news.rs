@@ -50,6 +50,8 @@ pub struct NewsItem {
     pub excerpt: String,
     pub closed: bool,
     pub deadline: Option<String>,
+    /// The deadline as `YYYY-MM-DD`, for `<time datetime>` (empty when none).
+    pub deadline_iso: String,
     pub commune: String,
 }
 
@@ -81,6 +83,7 @@ pub fn news_item(lang: Lang, post: &DbPost, author: &DbActor, today: NaiveDate) 
         excerpt: excerpt(&summary_text(post), EXCERPT_CHARS),
         closed: post.is_closed(today),
         deadline: post.deadline.map(|d| date(lang, d)),
+        deadline_iso: post.deadline.map(|d| d.to_string()).unwrap_or_default(),
         commune: post.commune.clone(),
     }
 }

@@ -128,9 +128,13 @@ pub struct PostView {
     pub published: String,
     pub published_iso: String,
     pub updated: Option<String>,
+    /// The last edit, for `<time datetime>` (empty when never edited).
+    pub updated_iso: String,
     pub hashtags: Vec<String>,
     pub kind_label: Option<&'static str>,
     pub deadline: Option<String>,
+    /// The deadline as `YYYY-MM-DD`, for `<time datetime>` (empty when none).
+    pub deadline_iso: String,
     pub closed: bool,
     pub disciplines: Vec<String>,
     pub commune: String,
@@ -162,6 +166,7 @@ fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>)
         published_iso: published_at.to_rfc3339(),
         updated: (post.published_at.is_some() && post.updated_at > published_at)
             .then(|| date_fr(lang, post.updated_at.date_naive())),
+        updated_iso: post.updated_at.to_rfc3339(),
         hashtags: post.hashtags.clone(),
         kind_label: post
             .kind
@@ -169,6 +174,7 @@ fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>)
             .and_then(AnnouncementKind::parse)
             .map(|k| lang.t(k.label_key())),
         deadline: post.deadline.map(|d| date_fr(lang, d)),
+        deadline_iso: post.deadline.map(|d| d.to_string()).unwrap_or_default(),
         closed: post.is_closed(today()),
         disciplines: post.disciplines.clone(),
         commune: post.commune.clone(),
@@ -237,7 +243,11 @@ async fn show(
                             .into_response(),
                     ));
                 }
-                let object = publishing::object_json(ctx, &post, &author)?;
+                let counts = {
+                    let mut conn = ctx.conn().await?;
+                    crate::service::reactions::counts_of(&mut conn, &post.ap_id).await?
+                };
+                let object = publishing::object_json(ctx, &post, &author, counts)?;
                 FederationJson(WithContext::new_default(object)).into_response()
             }
         };
@@ -251,17 +261,20 @@ async fn show(
         return Ok(Redirect::permanent(&page_url(&post)).into_response());
     }
     let csrf = user.as_ref().map(|u| u.csrf_token.as_str()).unwrap_or("");
+    let mut shown = crate::web::pages::comments::remote_view(
+        ctx,
+        view(lang, &post, &author, viewer),
+        &post,
+        &author,
+    )
+    .await?;
+    // The body's headings go under the title's h1 (a remote body may open with an h4).
+    shown.body = std::mem::take(&mut shown.body).nest_headings(2);
     let page = render(&ShowPage {
         lang,
         csrf,
         head: crate::web::pages::feeds::HeadMeta::of_post(ctx, &post, &author),
-        post: crate::web::pages::comments::remote_view(
-            ctx,
-            view(lang, &post, &author, viewer),
-            &post,
-            &author,
-        )
-        .await?,
+        post: shown,
         comments: crate::web::pages::comments::section(ctx, lang, &post, viewer).await?,
         reactions: crate::web::pages::reactions::view_for(ctx, lang, &post, viewer).await?,
     })?;

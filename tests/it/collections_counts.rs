@@ -7,43 +7,12 @@ use crate::{
     common::{TestApp, TestResponse},
     federation_inbox::{Remote, deliver, remote_actor},
     helpers::{AP, api, create, path_of, queued, token},
+    reactions::{announce, like, undo},
 };
 use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
 const REMOTE: &str = "http://remote.example:1234";
-
-fn like(from: &Remote, object: &str, n: u32) -> Value {
-    json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{}#likes/{n}", from.id()),
-        "type": "Like",
-        "actor": from.id(),
-        "object": object,
-    })
-}
-
-fn announce(from: &Remote, object: &str, n: u32) -> Value {
-    json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{}/statuses/{n}/activity", from.id()),
-        "type": "Announce",
-        "actor": from.id(),
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-        "cc": [format!("{}/followers", from.id())],
-        "object": object,
-    })
-}
-
-fn undo(from: &Remote, object: Value, n: u32) -> Value {
-    json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{}#undo/{n}", from.id()),
-        "type": "Undo",
-        "actor": from.id(),
-        "object": object,
-    })
-}
 
 async fn accepted(app: &TestApp, from: &Remote, activity: Value) {
     assert_eq!(

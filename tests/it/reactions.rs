@@ -57,7 +57,7 @@ async fn counts(app: &TestApp, token: &str, object: &str) -> (i64, i64) {
     )
 }
 
-fn like(from: &Remote, object: &str, n: u32) -> Value {
+pub fn like(from: &Remote, object: &str, n: u32) -> Value {
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}#likes/{n}", from.id()),
@@ -67,7 +67,7 @@ fn like(from: &Remote, object: &str, n: u32) -> Value {
     })
 }
 
-fn announce(from: &Remote, object: &str, n: u32) -> Value {
+pub fn announce(from: &Remote, object: &str, n: u32) -> Value {
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}/statuses/{n}/activity", from.id()),
@@ -80,7 +80,7 @@ fn announce(from: &Remote, object: &str, n: u32) -> Value {
     })
 }
 
-fn undo(from: &Remote, object: Value, n: u32) -> Value {
+pub fn undo(from: &Remote, object: Value, n: u32) -> Value {
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}#undo/{n}", from.id()),

@@ -852,15 +852,12 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "posts.body_hint",
-        "En Markdown. Les #motsdièse deviennent des hashtags.",
-        "In Markdown. #hashtags become hashtags.",
+        "En Markdown. Les #motsdièse deviennent des hashtags. Mentionnez un membre avec @nom, \
+         ou quelqu'un d'ailleurs avec @nom@serveur : il sera prévenu.",
+        "In Markdown. #hashtags become hashtags. Mention a member with @name, or someone \
+         elsewhere with @name@server: they will be notified.",
     ),
     // Cover images and mentions (H4).
-    (
-        "posts.mentions_hint",
-        "Mentionnez un membre avec @nom, ou quelqu'un d'ailleurs avec @nom@serveur : il sera prévenu.",
-        "Mention a member with @name, or someone elsewhere with @name@server: they will be notified.",
-    ),
     (
         "field_label.cover_image",
         "Image de couverture",

@@ -2,7 +2,7 @@
 //! received from anywhere. `post_id` is the root of the thread, `parent_id` the comment
 //! replied to (NULL for a direct reply to the post).
 
-use super::schema::{actors, comments, follows, posts};
+use super::schema::{actors, comments, follows};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -209,31 +209,4 @@ pub async fn followed_locally(conn: &mut AsyncPgConnection, actor_id: i64) -> Qu
     ))
     .get_result(conn)
     .await
-}
-
-/// The content warning of a post (only remote posts have one).
-pub async fn post_content_warning(
-    conn: &mut AsyncPgConnection,
-    post_id: i64,
-) -> QueryResult<Option<String>> {
-    posts::table
-        .find(post_id)
-        .select(posts::content_warning)
-        .first(conn)
-        .await
-        .optional()
-        .map(Option::flatten)
-}
-
-/// Sets (or clears) the content warning of a remote post, as its latest version says.
-pub async fn set_post_content_warning(
-    conn: &mut AsyncPgConnection,
-    post_id: i64,
-    content_warning: Option<&str>,
-) -> QueryResult<()> {
-    diesel::update(posts::table.find(post_id))
-        .set(posts::content_warning.eq(content_warning))
-        .execute(conn)
-        .await
-        .map(|_| ())
 }

@@ -41,6 +41,8 @@ pub struct DbPost {
     pub url: Option<String>,
     /// Resolved mentions, `[{href, name, url}]` (see `service::mentions`).
     pub mentions: serde_json::Value,
+    /// A remote Note's content warning (its `summary`): the body is shown folded under it.
+    pub content_warning: Option<String>,
 }
 
 impl DbPost {
@@ -139,6 +141,20 @@ pub struct NewRemotePost {
     pub published_at: Option<DateTime<Utc>>,
     pub local: bool,
     pub url: Option<String>,
+    pub content_warning: Option<String>,
+}
+
+/// Sets (or clears) the content warning of a remote post, as its latest version says.
+pub async fn set_content_warning(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    content_warning: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(posts::table.find(id))
+        .set(posts::content_warning.eq(content_warning))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Inserts a remote post; `None` when its id is already stored (a replay).

@@ -623,17 +623,10 @@ pub async fn receive_note(
                         published_at: Some(published),
                         local: false,
                         url: note.url.as_ref().map(Url::to_string),
+                        content_warning: note.content_warning.clone(),
                     },
                 )
                 .await?;
-                if note.content_warning.is_some() {
-                    db::comments::set_post_content_warning(
-                        conn,
-                        id,
-                        note.content_warning.as_deref(),
-                    )
-                    .await?;
-                }
             }
         }
         Ok(())
@@ -703,12 +696,8 @@ pub async fn receive_update(
                     },
                 )
                 .await?;
-                db::comments::set_post_content_warning(
-                    conn,
-                    post.id,
-                    note.content_warning.as_deref(),
-                )
-                .await?;
+                db::posts::set_content_warning(conn, post.id, note.content_warning.as_deref())
+                    .await?;
             }
         }
         Ok(())

@@ -255,6 +255,7 @@ async fn remote_post(app: &TestApp) -> (DbActor, String) {
             published_at: Some(Utc::now()),
             local: false,
             url: Some("http://dave.example:1234/@dave/1".into()),
+            content_warning: None,
         },
     )
     .await
@@ -698,6 +699,7 @@ async fn rejected_domains_are_dropped_unfetched_and_silenced_ones_lose_their_not
             published_at: Some(Utc::now()),
             local: false,
             url: None,
+            content_warning: None,
         },
     )
     .await

@@ -540,22 +540,20 @@ async fn http_post_delete_comment(
 
 /// The byline of a remote post kept here links to its author's own page, with their handle;
 /// its content warning, if it came with one, folds its body.
-pub async fn remote_view(
-    ctx: &AppContext,
+pub fn remote_view(
     mut view: crate::web::pages::posts::PostView,
     post: &DbPost,
     author: &crate::db::actors::DbActor,
-) -> AppResult<crate::web::pages::posts::PostView> {
+) -> crate::web::pages::posts::PostView {
     if !post.local {
         view.author_url = author.url.clone().unwrap_or_else(|| author.ap_id.clone());
         view.author_name = format!(
             "{} (@{}@{})",
             view.author_name, author.username, author.domain
         );
-        let mut conn = ctx.conn().await?;
-        view.content_warning = db::comments::post_content_warning(&mut conn, post.id).await?;
+        view.content_warning = post.content_warning.clone();
     }
-    Ok(view)
+    view
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -262,12 +262,10 @@ async fn show(
     }
     let csrf = user.as_ref().map(|u| u.csrf_token.as_str()).unwrap_or("");
     let mut shown = crate::web::pages::comments::remote_view(
-        ctx,
         view(lang, &post, &author, viewer),
         &post,
         &author,
-    )
-    .await?;
+    );
     // The body's headings go under the title's h1 (a remote body may open with an h4).
     shown.body = std::mem::take(&mut shown.body).nest_headings(2);
     let page = render(&ShowPage {

@@ -1113,6 +1113,30 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Avertissement :",
         "Content warning:",
     ),
+    // Comments: pages of whole threads (issue 8).
+    (
+        "comments.pages_label",
+        "Pages des commentaires",
+        "Pages of comments",
+    ),
+    (
+        "comments.older",
+        "Commentaires plus anciens",
+        "Older comments",
+    ),
+    ("comments.newer", "Commentaires suivants", "Newer comments"),
+    ("comments.page", "Page", "Page"),
+    ("comments.page_of", "sur", "of"),
+    (
+        "comments.page_hint",
+        "Chaque page regroupe des fils de discussion entiers, des plus anciens aux plus récents.",
+        "Each page holds whole threads, oldest first.",
+    ),
+    (
+        "field.cursor.invalid",
+        "Ce curseur n'est pas valide : reprenez le next_cursor d'une page reçue, ou aucun pour la première page.",
+        "This cursor is not valid: use the next_cursor of a page you received, or none for the first page.",
+    ),
     (
         "flash.comment_updated",
         "Votre commentaire est modifié.",

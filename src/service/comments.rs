@@ -1100,6 +1100,38 @@ mod tests {
     }
 
     #[test]
+    fn pages_hold_whole_threads() {
+        // Roots 1..=3 of 150, 100 and 80 comments, a root with a reply that is all deleted,
+        // then 30 single-comment threads.
+        let mut rows = Vec::new();
+        let mut next = 1;
+        let mut thread = |rows: &mut Vec<(i64, Option<i64>, bool)>, size: usize, deleted| {
+            let root = next;
+            for i in 0..size {
+                rows.push((next, (i > 0).then_some(root), deleted));
+                next += 1;
+            }
+            root
+        };
+        let a = thread(&mut rows, 150, false);
+        let b = thread(&mut rows, 100, false);
+        let c = thread(&mut rows, PAGE_COMMENTS + 80, false);
+        let gone = thread(&mut rows, 2, true);
+        let singles: Vec<i64> = (0..30).map(|_| thread(&mut rows, 1, false)).collect();
+        let outline = Outline::build(&rows);
+        assert_eq!(outline.total(), 150 + 100 + PAGE_COMMENTS + 80 + 30);
+        // 150 then 100 would pass 200: b starts page 2; c is longer than a page: alone.
+        assert_eq!(outline.pages, vec![0..1, 1..2, 2..3, 3..33]);
+        assert_eq!(outline.page_of(a), Some(1));
+        assert_eq!(outline.page_of(a + 149), Some(1));
+        assert_eq!(outline.page_of(b + 5), Some(2));
+        assert_eq!(outline.page_of(c + 200), Some(3));
+        assert_eq!(outline.page_of(gone), None, "an all-deleted thread is not shown");
+        assert_eq!(outline.page_of(singles[29]), Some(4));
+        assert_eq!(Outline::build(&[]).pages, vec![0..0]);
+    }
+
+    #[test]
     fn depth_is_capped() {
         let rows: Vec<_> = (1..=20)
             .map(|i| row(i, (i > 1).then_some(i - 1), false))

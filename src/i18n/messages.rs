@@ -7,6 +7,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.skip", "Aller au contenu", "Skip to content"),
     // Web accounts: layout, home, register, login, settings, profile, admin (web engineer).
     ("nav.label", "Navigation principale", "Main navigation"),
+    ("nav.menu", "Menu", "Menu"),
     ("nav.home", "Accueil", "Home"),
     ("nav.announcements", "Annonces", "Announcements"),
     ("nav.my_blog", "Mon blog", "My blog"),

@@ -12,8 +12,8 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         Data,
-        negotiation::{accepts_html, wants_activity_json},
         collections::{PageQuery, activity_json_response, ordered_collection},
+        negotiation::{accepts_html, wants_activity_json},
         objects::counts::{CountCollection, Interaction, REPLIES_SEGMENT},
     },
     service::{

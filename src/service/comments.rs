@@ -916,10 +916,7 @@ pub async fn thread_page(
     let outline = outline(conn, post).await?;
     let page = page.clamp(1, outline.pages.len());
     let range = outline.pages.get(page - 1).cloned().unwrap_or(0..0);
-    let next_cursor = outline
-        .threads
-        .get(range.end)
-        .map(|t| t.root.to_string());
+    let next_cursor = outline.threads.get(range.end).map(|t| t.root.to_string());
     let items = load_threads(conn, post, &outline, range).await?;
     Ok(ThreadPage {
         items,
@@ -1126,7 +1123,11 @@ mod tests {
         assert_eq!(outline.page_of(a + 149), Some(1));
         assert_eq!(outline.page_of(b + 5), Some(2));
         assert_eq!(outline.page_of(c + 200), Some(3));
-        assert_eq!(outline.page_of(gone), None, "an all-deleted thread is not shown");
+        assert_eq!(
+            outline.page_of(gone),
+            None,
+            "an all-deleted thread is not shown"
+        );
         assert_eq!(outline.page_of(singles[29]), Some(4));
         assert_eq!(Outline::build(&[]).pages, vec![0..0]);
     }

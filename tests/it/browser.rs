@@ -510,7 +510,10 @@ async fn the_menu_folds_on_a_phone(client: &Client, base: &str) {
     let link = ".site-nav a[href='/actualites']";
     assert!(displayed(client, toggle).await, "no menu button on a phone");
     assert_eq!(text_of(client, toggle).await.trim(), "Menu");
-    assert!(!displayed(client, link).await, "the links are unfolded on a phone");
+    assert!(
+        !displayed(client, link).await,
+        "the links are unfolded on a phone"
+    );
     // Keyboard: Enter on the button opens the menu, again closes it.
     let summary = client.find(Locator::Css(toggle)).await.expect("summary");
     summary.send_keys("\u{E007}").await.expect("Enter");
@@ -526,12 +529,18 @@ async fn the_menu_folds_on_a_phone(client: &Client, base: &str) {
     assert!(displayed(client, ".site-nav a[href='/fil']").await);
     assert!(displayed(client, "form[action='/deconnexion'] button").await);
     summary.send_keys("\u{E007}").await.expect("Enter");
-    assert!(!displayed(client, link).await, "Enter did not close the menu");
+    assert!(
+        !displayed(client, link).await,
+        "Enter did not close the menu"
+    );
     // A pointer opens it too, and its links lead on.
     click(client, toggle).await;
     click(client, link).await;
     wait_for_path(client, "/actualites").await;
-    assert!(!displayed(client, link).await, "the menu stays open on the next page");
+    assert!(
+        !displayed(client, link).await,
+        "the menu stays open on the next page"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -236,11 +236,14 @@ async fn the_api_cursor_reaches_every_comment_once_in_pages_of_whole_threads() {
             .map(|c| c["id"].as_i64().expect("id"))
             .collect();
         assert!(!ids.is_empty(), "{path}: an empty page");
-        let is_big = ids.iter().any(|id| written.root_of[id] == written.roots[BIG_ROOT]);
+        let is_big = ids
+            .iter()
+            .any(|id| written.root_of[id] == written.roots[BIG_ROOT]);
         if is_big {
             // The thread longer than a page fills a page alone.
             assert!(
-                ids.iter().all(|id| written.root_of[id] == written.roots[BIG_ROOT]),
+                ids.iter()
+                    .all(|id| written.root_of[id] == written.roots[BIG_ROOT]),
                 "{path}: the long thread shares its page"
             );
         } else {
@@ -251,7 +254,10 @@ async fn the_api_cursor_reaches_every_comment_once_in_pages_of_whole_threads() {
         match body["next_cursor"].as_str() {
             Some(cursor) => {
                 let next = link.unwrap_or_else(|| panic!("{path}: next_cursor but no Link"));
-                assert!(next.ends_with(&format!("&cursor={}", enc(cursor))), "{next}");
+                assert!(
+                    next.ends_with(&format!("&cursor={}", enc(cursor))),
+                    "{next}"
+                );
                 assert!(next.contains(&format!("object={}", enc(ap_id))), "{next}");
                 path = next;
             }
@@ -271,7 +277,10 @@ async fn the_api_cursor_reaches_every_comment_once_in_pages_of_whole_threads() {
     // A comment's `url` names the page of the post's page that shows it.
     let last = api(&app, Method::GET, &path, &token, None).await.json();
     let url = last["items"][0]["url"].as_str().expect("url");
-    assert!(url.contains(&format!("?page={}#comment-", pages.len())), "{url}");
+    assert!(
+        url.contains(&format!("?page={}#comment-", pages.len())),
+        "{url}"
+    );
 
     // A cursor this API did not give is refused, naming the field.
     for bad in ["abc", "-3", "0", "1.5"] {
@@ -283,7 +292,12 @@ async fn the_api_cursor_reaches_every_comment_once_in_pages_of_whole_threads() {
             None,
         )
         .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
         assert_eq!(r.json()["errors"][0]["field"], "cursor", "{}", r.body);
     }
     // A post with few comments: one page, no Link, no cursor.
@@ -522,7 +536,9 @@ async fn posts_and_announcements_carry_a_replies_collection_with_its_total() {
     assert_eq!(replies(&app, post_ap_id).await, (0, Vec::new()));
 
     // A browser is sent to the comments; drafts are 404, deleted posts 410.
-    let r = app.get_html(&path_of(&format!("{post_ap_id}/replies"))).await;
+    let r = app
+        .get_html(&path_of(&format!("{post_ap_id}/replies")))
+        .await;
     assert!(r.status.is_redirection(), "{}", r.status);
     assert!(
         r.header(header::LOCATION.as_str())
@@ -550,7 +566,9 @@ async fn posts_and_announcements_carry_a_replies_collection_with_its_total() {
     )
     .await;
     assert!(r.status.is_success(), "{}", r.body);
-    let r = app.get(&path_of(&format!("{post_ap_id}/replies")), AP).await;
+    let r = app
+        .get(&path_of(&format!("{post_ap_id}/replies")), AP)
+        .await;
     assert_eq!(r.status, StatusCode::GONE, "{}", r.body);
     let r = app.get("/posts/999999/replies?page=x", AP).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);

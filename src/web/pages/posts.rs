@@ -211,7 +211,8 @@ fn vary_accept(mut response: Response) -> Response {
 }
 
 /// `/posts/{id}` and `/announcements/{id}`: the Article/Note for ActivityPub clients (410 with
-/// a Tombstone once deleted), the page for browsers.
+/// a Tombstone once deleted), the page for browsers (with its page of comments).
+#[allow(clippy::too_many_arguments)]
 async fn show(
     data: &Data,
     category: Category,

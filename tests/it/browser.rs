@@ -1,7 +1,8 @@
 //! Browser smoke test: a real instance on a real port, driven by headless Chromium over
 //! WebDriver (Debian `chromium` + `chromium-driver`): register, land on the profile page, log
 //! out, log in again; publish an announcement and find it on the public list and in its RSS
-//! feed.
+//! feed. At phone width (390 px), every page fits without scrolling sideways and the header's
+//! links fold behind a "Menu" disclosure that the keyboard opens.
 
 use culturecnous::testing::TestDatabases;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -423,6 +424,10 @@ async fn member_journeys_with_chromium() {
     }
 }
 
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 /// The phone width the pages must fit (an iPhone 12 to 15, in CSS pixels).
 const PHONE_WIDTH: u32 = 390;
 
@@ -633,12 +638,14 @@ async fn pages_fit_a_phone_and_the_menu_folds() {
                 "/annonces/nouvelle",
                 "/parametres/profil",
                 "/parametres/jetons",
+                "/suivre",
                 "/admin",
                 "/admin/comptes",
                 "/admin/federation",
                 &format!("/users/{username}"),
                 &format!("/blog/{username}"),
                 &page,
+                &format!("/commentaires/repondre?cible={}", urlencode(&ap_id)),
             ] {
                 fits_a_phone(&client, &base, path).await;
             }

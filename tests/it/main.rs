@@ -13,6 +13,7 @@ mod comments_more;
 mod config_cli;
 mod covers_mentions;
 mod delivery;
+mod domain_blocks;
 mod fault_tolerance;
 mod federation_actors;
 mod federation_inbox;

@@ -21,6 +21,7 @@ mod feeds;
 mod follows;
 mod foundation;
 mod publishing;
+mod rate_limits;
 mod reactions;
 mod sink;
 mod ssrf;

@@ -1,3 +1,0 @@
-ALTER TABLE domain_blocks
-    DROP COLUMN reject_reports,
-    DROP COLUMN public_comment;

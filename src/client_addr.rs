@@ -83,9 +83,7 @@ fn chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
         .filter_map(|element| {
             element.split(';').find_map(|pair| {
                 let (k, v) = pair.split_once('=')?;
-                k.trim()
-                    .eq_ignore_ascii_case("for")
-                    .then(|| parse_node(v))
+                k.trim().eq_ignore_ascii_case("for").then(|| parse_node(v))
             })
         })
         .collect();
@@ -134,14 +132,11 @@ pub async fn middleware(
 
 /// The client address set by [`middleware`], or the TCP peer's.
 pub fn of(extensions: &http::Extensions) -> Option<IpAddr> {
-    extensions
-        .get::<ClientAddr>()
-        .map(|c| c.0)
-        .or_else(|| {
-            extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| canonical(c.0.ip()))
-        })
+    extensions.get::<ClientAddr>().map(|c| c.0).or_else(|| {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| canonical(c.0.ip()))
+    })
 }
 
 #[cfg(test)]
@@ -224,13 +219,13 @@ mod tests {
     fn forwarded_header_wins_and_accepts_ports_and_ipv6() {
         let proxies = parse_cidrs(&["10.0.0.0/8".into()]).expect("valid");
         let h = headers(&[
-            ("forwarded", r#"for="[2001:db8::7]:4711";proto=https, for=10.0.0.2"#),
+            (
+                "forwarded",
+                r#"for="[2001:db8::7]:4711";proto=https, for=10.0.0.2"#,
+            ),
             ("x-forwarded-for", "198.51.100.77"),
         ]);
-        assert_eq!(
-            client_addr(ip("10.0.0.1"), &h, &proxies),
-            ip("2001:db8::7")
-        );
+        assert_eq!(client_addr(ip("10.0.0.1"), &h, &proxies), ip("2001:db8::7"));
         let h = headers(&[("forwarded", "For=192.0.2.60:8080;by=10.0.0.1")]);
         assert_eq!(client_addr(ip("10.0.0.1"), &h, &proxies), ip("192.0.2.60"));
         // A dual-stack listener reports IPv4 peers as mapped IPv6.

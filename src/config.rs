@@ -350,13 +350,19 @@ impl Config {
                 format!("{e} (expected IP:PORT)"),
             )
         })?;
-        crate::client_addr::parse_cidrs(&self.http.trusted_proxies).map_err(|(value, reason)| {
-            ConfigError::invalid("http.trusted_proxies", value, reason)
-        })?;
+        crate::client_addr::parse_cidrs(&self.http.trusted_proxies).map_err(
+            |(value, reason)| ConfigError::invalid("http.trusted_proxies", value, reason),
+        )?;
         for (key, value) in [
             ("federation.inbox_burst", self.federation.inbox_burst),
-            ("federation.inbox_per_minute", self.federation.inbox_per_minute),
-            ("federation.inbox_fetch_burst", self.federation.inbox_fetch_burst),
+            (
+                "federation.inbox_per_minute",
+                self.federation.inbox_per_minute,
+            ),
+            (
+                "federation.inbox_fetch_burst",
+                self.federation.inbox_fetch_burst,
+            ),
             (
                 "federation.inbox_fetch_per_minute",
                 self.federation.inbox_fetch_per_minute,

@@ -72,9 +72,7 @@ enum DomainCommand {
         reject_reports: bool,
     },
     /// Lift the block on a domain (removed follows are not restored).
-    Unblock {
-        domain: String,
-    },
+    Unblock { domain: String },
     /// List the blocked domains.
     List,
 }

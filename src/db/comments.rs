@@ -143,13 +143,14 @@ pub async fn thread(
     conn: &mut AsyncPgConnection,
     post_id: i64,
 ) -> QueryResult<Vec<(DbComment, CommentAuthor)>> {
-    let silenced = super::domain_blocks::covered_sql("actors.domain", super::domain_blocks::SILENCE);
+    let silenced =
+        super::domain_blocks::covered_sql("actors.domain", super::domain_blocks::SILENCE);
     comments::table
         .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
         .filter(comments::post_id.eq(post_id))
-        .filter(diesel::dsl::not(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            &silenced,
-        )))
+        .filter(diesel::dsl::not(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&silenced),
+        ))
         .order(comments::id)
         .limit(MAX_THREAD)
         .select((DbComment::as_select(), CommentAuthor::as_select()))

@@ -244,7 +244,7 @@ impl Middleware for BlockGuard {
                 .blocks
                 .severity(&self.ctx, &[host.as_str()])
                 .await
-                .map_err(|e| reqwest_middleware::Error::middleware(e))?;
+                .map_err(reqwest_middleware::Error::middleware)?;
             if severity == Some(Severity::Reject) {
                 return Err(reqwest_middleware::Error::middleware(Refused::Blocked(
                     host,
@@ -331,7 +331,8 @@ impl Middleware for FetchBudget {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let charged = FETCH_SCOPE.try_with(|scope| scope.charge().map_err(|r| (scope.key.clone(), r)));
+        let charged =
+            FETCH_SCOPE.try_with(|scope| scope.charge().map_err(|r| (scope.key.clone(), r)));
         if let Ok(Err((key, retry))) = charged {
             return Err(reqwest_middleware::Error::middleware(Refused::FetchBudget(
                 key, retry,

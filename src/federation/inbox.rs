@@ -31,6 +31,10 @@ use crate::{
     },
     urls::host_port,
 };
+use crate::{
+    federation::http_client::{FetchScope, with_fetch_scope},
+    service::rate_limit::{Budget, TokenBuckets},
+};
 use activitypub_federation::{
     axum::inbox::{ActivityData, receive_activity},
     fetch::object_id::ObjectId,
@@ -44,10 +48,6 @@ use axum::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use crate::{
-    federation::http_client::{FetchScope, with_fetch_scope},
-    service::rate_limit::{Budget, TokenBuckets},
-};
 use std::{
     sync::{
         Arc,
@@ -208,7 +208,6 @@ fn too_many(detail: String, retry_after: u64) -> Response {
 }
 
 impl InboxState {
-
     /// Starts a purge of received ids older than a week, at most once an hour per process.
     fn maybe_purge(&self, ctx: &AppContext) {
         let now = SystemTime::now()
@@ -306,12 +305,7 @@ fn envelope(value: &Value) -> AppResult<(Url, Url)> {
 
 /// Whether the activity is dropped because of a domain block: everything from a `reject`ed
 /// domain (the actor's or the signing key's).
-async fn blocked(
-    ctx: &AppContext,
-    actor: &Url,
-    key_id: &Url,
-    activity: &Value,
-) -> AppResult<bool> {
+async fn blocked(ctx: &AppContext, actor: &Url, key_id: &Url, activity: &Value) -> AppResult<bool> {
     use crate::service::domain_blocks::Severity;
     let hosts: Vec<String> = [host_port(actor), host_port(key_id)]
         .into_iter()

@@ -105,9 +105,12 @@ async fn a_reject_block_drops_queued_deliveries_and_removes_follows_both_ways() 
     let mut expected = vec![(bob.id, alice.id), (nofar.id, alice.id)];
     expected.sort_unstable();
     assert_eq!(follow_pairs(&app).await, expected);
-    assert!(!follow_pairs(&app).await.iter().any(|&(a, b)| {
-        [far.id, sub.id].contains(&a) || [far.id, sub.id].contains(&b)
-    }));
+    assert!(
+        !follow_pairs(&app)
+            .await
+            .iter()
+            .any(|&(a, b)| { [far.id, sub.id].contains(&a) || [far.id, sub.id].contains(&b) })
+    );
 
     // A delivery queued there anyway (by a node that had not seen the block yet) is dropped
     // when a worker would claim it, never handed out.
@@ -212,11 +215,7 @@ async fn fetches_and_webfinger_to_a_rejected_domain_are_refused_without_a_reques
     let data = app.federation.to_request_data();
 
     // Unblocked, both reach the peer (which answers nonsense): the test can see requests.
-    assert!(
-        fetch_actor(&app, sink.url("/users/one"))
-            .await
-            .is_err()
-    );
+    assert!(fetch_actor(&app, sink.url("/users/one")).await.is_err());
     let handle = format!("one@{}", sink.host());
     assert!(
         webfinger_resolve_actor::<AppContext, DbActor>(&handle, &data)
@@ -238,11 +237,9 @@ async fn fetches_and_webfinger_to_a_rejected_domain_are_refused_without_a_reques
     let error = fetched.expect_err("refused");
     assert!(error.contains("blocked"), "{error}");
     let data = app.federation.to_request_data();
-    let resolved = webfinger_resolve_actor::<AppContext, DbActor>(
-        &format!("two@{}", sink.host()),
-        &data,
-    )
-    .await;
+    let resolved =
+        webfinger_resolve_actor::<AppContext, DbActor>(&format!("two@{}", sink.host()), &data)
+            .await;
     assert!(resolved.is_err());
     // Following by handle is refused by name, before any look-up.
     let alice_token = {
@@ -348,7 +345,10 @@ async fn silenced_accounts_reach_their_followers_but_not_public_lists_and_feeds(
         3,
         note(&open, 3, Some(&ours_ap_id), "<p>Réponse ouverte</p>"),
     );
-    assert_eq!(deliver(&app, &open, &open_reply).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        deliver(&app, &open, &open_reply).await,
+        StatusCode::ACCEPTED
+    );
     let stored_replies: i64 = db::schema::comments::table
         .count()
         .get_result(&mut conn)

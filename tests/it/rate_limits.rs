@@ -66,7 +66,12 @@ async fn a_burst_of_1000_activities_from_one_server_is_accepted_whole() {
         .iter()
         .filter(|s| **s == StatusCode::ACCEPTED)
         .count();
-    assert_eq!(accepted, 1000, "{:?}", statuses.iter().find(|s| **s != StatusCode::ACCEPTED));
+    assert_eq!(
+        accepted,
+        1000,
+        "{:?}",
+        statuses.iter().find(|s| **s != StatusCode::ACCEPTED)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -102,7 +107,11 @@ async fn the_inbox_limit_counts_verified_activities_per_server_only() {
     }
     // The sixth: 429 with Retry-After (a minute for one token at one a minute).
     let r = app
-        .send(signed_post("/inbox", arrive(flood.id(), 200), &Signing::by(&flood)))
+        .send(signed_post(
+            "/inbox",
+            arrive(flood.id(), 200),
+            &Signing::by(&flood),
+        ))
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert!((1..=60).contains(&retry_after(&r)), "{}", retry_after(&r));
@@ -156,7 +165,11 @@ async fn activities_from_unknown_actors_spend_a_fetch_budget_per_client_address(
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert!(retry_after(&r) >= 1);
-    assert_eq!(peer.received().len(), fetched, "no fetch once the budget is spent");
+    assert_eq!(
+        peer.received().len(),
+        fetched,
+        "no fetch once the budget is spent"
+    );
     // An activity of a known actor from that address needs no fetch: accepted.
     let r = app
         .send(from(
@@ -210,7 +223,8 @@ async fn sign_ups_are_limited_per_client_address() {
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert!(
-        r.body.contains("Trop de comptes ont été créés depuis votre adresse"),
+        r.body
+            .contains("Trop de comptes ont été créés depuis votre adresse"),
         "{}",
         r.body
     );
@@ -220,11 +234,13 @@ async fn sign_ups_are_limited_per_client_address() {
     // In English for an English browser.
     let en = Browser::from_ip(&app, "203.0.113.9");
     en.set_cookie("lang", "en");
-    let r = en
-        .register("claire", "claire@example.org", PASSWORD)
-        .await;
+    let r = en.register("claire", "claire@example.org", PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.body.contains("Too many accounts were created"), "{}", r.body);
+    assert!(
+        r.body.contains("Too many accounts were created"),
+        "{}",
+        r.body
+    );
     // Another address may.
     let r = Browser::from_ip(&app, "198.51.100.3")
         .register("claire", "claire@example.org", PASSWORD)

@@ -14,12 +14,7 @@ use crate::{
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use culturecnous::{
-    db::{
-        self,
-        actors::DbActor,
-        posts::NewRemotePost,
-        schema::comments,
-    },
+    db::{self, actors::DbActor, posts::NewRemotePost, schema::comments},
     service::domain_blocks::{self, BlockOptions, Severity},
 };
 use diesel::prelude::*;

@@ -255,6 +255,22 @@ async fn fetches_and_webfinger_to_a_rejected_domain_are_refused_without_a_reques
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // A mention there stays plain text, unresolved.
+    let post = create(
+        &app,
+        &alice_token,
+        "/api/v1/posts",
+        json!({"title": "Mention", "body": format!("Bonjour @four@{} !", sink.host())}),
+    )
+    .await;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    let mentions: Value = posts::table
+        .filter(posts::ap_id.eq(post["ap_id"].as_str().expect("ap_id")))
+        .select(posts::mentions)
+        .first(&mut conn)
+        .await
+        .expect("post");
+    assert_eq!(mentions, json!([]), "{mentions}");
     assert_eq!(sink.received().len(), seen, "no request after the block");
 }
 
@@ -381,4 +397,111 @@ async fn silenced_accounts_reach_their_followers_but_not_public_lists_and_feeds(
             .body
             .contains("Ouverture de saison")
     );
+}
+
+/// Runs the binary against the test app's database.
+async fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_culturecnous"));
+    command
+        .args(args)
+        .env("CULTURECNOUS__DATABASE__URL", &app.ctx.config.database.url)
+        .env(
+            "CULTURECNOUS__STORAGE__DATA_DIR",
+            &app.ctx.config.storage.data_dir,
+        )
+        .env("CULTURECNOUS__INSTANCE__URL", &app.ctx.config.instance.url)
+        .stdin(std::process::Stdio::null());
+    tokio::task::spawn_blocking(move || command.output().expect("run binary"))
+        .await
+        .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_line_blocks_lists_and_unblocks_domains() {
+    let app = TestApp::new().await;
+    let alice = {
+        app.create_user("alice", "member").await;
+        local_actor(&app, "alice").await
+    };
+    remote_follower(&app, "spam.example", "spammer", &alice).await;
+    let out = cli(
+        &app,
+        &[
+            "domain",
+            "block",
+            "Spam.Example",
+            "--severity",
+            "reject",
+            "--public-comment",
+            "Spam",
+            "--private-comment",
+            "see report 4",
+            "--reject-reports",
+        ],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "blocked spam.example (reject): 0 queued deliveries dropped, 1 follows removed"
+        ),
+        "{stdout}"
+    );
+    assert!(follow_pairs(&app).await.is_empty());
+
+    let out = cli(&app, &["domain", "list"]).await;
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.trim(),
+        "spam.example\treject\treject-reports\tSpam\tsee report 4"
+    );
+
+    // Bad input: named, non-zero, nothing written.
+    let out = cli(
+        &app,
+        &["domain", "block", "bad domain", "--severity", "silence"],
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--domain"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(
+        &app,
+        &["domain", "block", "x.example", "--severity", "mute"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "clap refuses the severity");
+    assert_eq!(domain_blocks::list(&app.ctx).await.expect("list").len(), 1);
+
+    let out = cli(&app, &["domain", "unblock", "spam.example"]).await;
+    assert!(out.status.success());
+    let out = cli(&app, &["domain", "unblock", "spam.example"]).await;
+    assert!(!out.status.success(), "not blocked any more");
+    assert!(
+        domain_blocks::list(&app.ctx)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+
+    // An invalid trusted proxy stops any command with exit code 2, naming the key.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_culturecnous"));
+    command.args(["domain", "list"]).env(
+        "CULTURECNOUS__HTTP__TRUSTED_PROXIES",
+        "10.0.0.0/8,10.0.0.0/33",
+    );
+    let out = tokio::task::spawn_blocking(move || command.output().expect("run"))
+        .await
+        .expect("join");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("http.trusted_proxies"));
 }

@@ -145,10 +145,16 @@ async fn activities_from_unknown_actors_spend_a_fetch_budget_per_client_address(
     .await;
     app.create_user("alice", "member").await;
     let known = remote_actor(&app, "http://remote.example:1234", "bob", 1).await;
-    // The peer answers every fetch with nonsense: the key cannot be read, 401.
-    let peer = Sink::start().await;
-    let base = format!("http://{}", peer.host());
-    for n in 0..3 {
+    // The peers answer every fetch with nonsense: the key cannot be read, 401. The address
+    // claims a new server each time: the budget is the address's, whatever it claims.
+    let peers = [
+        Sink::start().await,
+        Sink::start().await,
+        Sink::start().await,
+    ];
+    let fetched = || peers.iter().map(|p| p.received().len()).sum::<usize>();
+    for (n, peer) in peers.iter().enumerate() {
+        let base = format!("http://{}", peer.host());
         let r = app
             .send(from(
                 "203.0.113.5",
@@ -157,17 +163,25 @@ async fn activities_from_unknown_actors_spend_a_fetch_budget_per_client_address(
             .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{n}: {}", r.body);
     }
-    let fetched = peer.received().len();
-    assert_eq!(fetched, 3);
+    assert_eq!(fetched(), 3);
     // The fourth from that address: 429, nothing fetched.
+    let fourth = Sink::start().await;
     let r = app
-        .send(from("203.0.113.5", from_unknown(&base, "ghost3", 3)))
+        .send(from(
+            "203.0.113.5",
+            from_unknown(&format!("http://{}", fourth.host()), "ghost3", 3),
+        ))
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(
+        r.body.contains("needing fetches from 203.0.113.5"),
+        "{}",
+        r.body
+    );
     assert!(retry_after(&r) >= 1);
     assert_eq!(
-        peer.received().len(),
-        fetched,
+        fetched() + fourth.received().len(),
+        3,
         "no fetch once the budget is spent"
     );
     // An activity of a known actor from that address needs no fetch: accepted.
@@ -180,10 +194,13 @@ async fn activities_from_unknown_actors_spend_a_fetch_budget_per_client_address(
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     // Another address has its own budget.
     let r = app
-        .send(from("198.51.100.7", from_unknown(&base, "ghost4", 4)))
+        .send(from(
+            "198.51.100.7",
+            from_unknown(&format!("http://{}", fourth.host()), "ghost4", 4),
+        ))
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
-    assert_eq!(peer.received().len(), fetched + 1);
+    assert_eq!(fourth.received().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

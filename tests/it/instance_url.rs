@@ -128,10 +128,10 @@ impl Serve {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("serve exited early ({status}): {}", self.log());
             }
-            if let Ok(r) = client.get(format!("{base}/")).send().await {
-                if r.status().is_success() {
-                    return;
-                }
+            if let Ok(r) = client.get(format!("{base}/")).send().await
+                && r.status().is_success()
+            {
+                return;
             }
             assert!(
                 Instant::now() < deadline,

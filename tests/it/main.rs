@@ -22,6 +22,7 @@ mod foundation;
 mod instance_url;
 mod publishing;
 mod reactions;
+mod several_servers;
 mod sink;
 mod ssrf;
 mod web_accounts;

@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: DomainCommand,
     },
+    /// The instance itself.
+    Instance {
+        #[command(subcommand)]
+        command: InstanceCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -75,6 +80,17 @@ enum DomainCommand {
     Unblock { domain: String },
     /// List the blocked domains.
     List,
+}
+
+#[derive(Subcommand)]
+enum InstanceCommand {
+    /// Move every local id to a new public URL (instance.url). Only while the instance has
+    /// never federated; stop `serve` first, and set instance.url to NEW_URL before starting it.
+    MoveUrl {
+        /// The new site root, e.g. https://culture.example
+        #[arg(value_name = "NEW_URL")]
+        new_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,7 +162,18 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // A changed instance.url is a configuration error, like an invalid key.
+            let mismatch = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<service::instance_url::CheckError>(),
+                    Some(service::instance_url::CheckError::Mismatch(_))
+                )
+            });
+            if mismatch {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -155,7 +182,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            with_database(config, |ctx| async move {
+            with_database_as_is(config, |ctx| async move {
                 let _ = ctx;
                 Ok(())
             })
@@ -213,6 +240,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await
         }
         Command::Domain { command } => domain_command(command, config).await,
+        Command::Instance {
+            command: InstanceCommand::MoveUrl { new_url },
+        } => {
+            with_database_as_is(config, |ctx| async move {
+                let moved = service::instance_url::move_url(&ctx, &new_url).await?;
+                println!(
+                    "moved the instance from {} to {} ({} stored values rewritten).",
+                    moved.from, moved.to, moved.values
+                );
+                println!(
+                    "Now set instance.url = \"{}\" (or CULTURECNOUS__INSTANCE__URL) and start \
+                     `culturecnous serve` again; a server still running with the old URL must be \
+                     restarted.",
+                    moved.to
+                );
+                Ok(())
+            })
+            .await
+        }
     }
 }
 
@@ -302,8 +348,23 @@ fn describe(e: &culturecnous::error::AppError) -> String {
 }
 
 /// Opens the database (starting the managed cluster if nobody runs it), applies migrations,
-/// runs `f`, and stops the cluster again if this command started it.
+/// checks that `instance.url` is the one the ids were built from (recording it the first
+/// time), runs `f`, and stops the cluster again if this command started it.
 async fn with_database<F, Fut>(config: Config, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(AppContext) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    with_database_as_is(config, |ctx| async move {
+        service::instance_url::check_or_record(&ctx).await?;
+        f(ctx).await
+    })
+    .await
+}
+
+/// [`with_database`] without the `instance.url` check: for `migrate`, and for the command
+/// that changes the URL.
+async fn with_database_as_is<F, Fut>(config: Config, f: F) -> anyhow::Result<()>
 where
     F: FnOnce(AppContext) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,

@@ -138,6 +138,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    instance_identity (singleton) {
+        singleton -> Bool,
+        url -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        moved_from -> Nullable<Text>,
+        moved_at -> Nullable<Timestamptz>,
+        first_federated_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     instances (domain) {
         domain -> Text,
         first_failure_at -> Nullable<Timestamptz>,
@@ -241,6 +252,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     domain_blocks,
     follows,
+    instance_identity,
     instances,
     login_failures,
     posts,

@@ -8,6 +8,7 @@ pub mod comments;
 pub mod covers;
 pub mod domain_blocks;
 pub mod follows;
+pub mod instance_url;
 pub mod login_limits;
 pub mod mentions;
 pub mod profile;

@@ -2,6 +2,7 @@
 //! together. See DESIGN.md (shared with the team) for the map of the system.
 
 pub mod body;
+pub mod client_addr;
 pub mod config;
 pub mod context;
 pub mod db;

@@ -43,11 +43,43 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Block other servers, lift blocks, list them.
+    Domain {
+        #[command(subcommand)]
+        command: DomainCommand,
+    },
     /// The instance itself.
     Instance {
         #[command(subcommand)]
         command: InstanceCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum DomainCommand {
+    /// Block a domain (its subdomains too; `host:port` blocks that port only). `reject` cuts
+    /// it off both ways: its activities are dropped, queued deliveries to it are dropped,
+    /// follows in both directions are removed, nothing is fetched from it. `silence` keeps
+    /// follows and lets its accounts reach their followers here, but out of public lists.
+    Block {
+        /// The domain, e.g. spam.example.
+        domain: String,
+        #[arg(long, value_parser = ["silence", "reject"])]
+        severity: String,
+        /// What may be shown publicly about the block.
+        #[arg(long, default_value = "")]
+        public_comment: String,
+        /// A note for moderators.
+        #[arg(long, default_value = "")]
+        private_comment: String,
+        /// Refuse reports coming from the domain.
+        #[arg(long)]
+        reject_reports: bool,
+    },
+    /// Lift the block on a domain (removed follows are not restored).
+    Unblock { domain: String },
+    /// List the blocked domains.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -207,6 +239,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Domain { command } => domain_command(command, config).await,
         Command::Instance {
             command: InstanceCommand::MoveUrl { new_url },
         } => {
@@ -227,6 +260,73 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+async fn domain_command(command: DomainCommand, config: Config) -> anyhow::Result<()> {
+    use service::domain_blocks::{self, BlockOptions, Severity};
+    with_database(config, |ctx| async move {
+        match command {
+            DomainCommand::Block {
+                domain,
+                severity,
+                public_comment,
+                private_comment,
+                reject_reports,
+            } => {
+                let severity = Severity::parse(&severity)
+                    .ok_or_else(|| anyhow::anyhow!("--severity: silence or reject"))?;
+                let options = BlockOptions {
+                    public_comment,
+                    private_comment,
+                    reject_reports,
+                };
+                let blocked = domain_blocks::block(&ctx, &domain, severity, &options)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+                println!(
+                    "blocked {} ({}): {} queued deliveries dropped, {} follows removed",
+                    blocked.block.domain,
+                    blocked.block.severity,
+                    blocked.deliveries_dropped,
+                    blocked.follows_removed
+                );
+                println!(
+                    "running servers apply it within {} seconds",
+                    domain_blocks::CACHE_TTL.as_secs()
+                );
+            }
+            DomainCommand::Unblock { domain } => {
+                let removed = domain_blocks::unblock(&ctx, &domain)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+                if !removed {
+                    anyhow::bail!("{domain} is not blocked");
+                }
+                println!("unblocked {}", domain.trim().to_ascii_lowercase());
+            }
+            DomainCommand::List => {
+                for b in domain_blocks::list(&ctx)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(&e)))?
+                {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        b.domain,
+                        b.severity,
+                        if b.reject_reports {
+                            "reject-reports"
+                        } else {
+                            "-"
+                        },
+                        b.public_comment,
+                        b.reason
+                    );
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// A readable one-line explanation of a domain error for the terminal.

@@ -137,14 +137,20 @@ pub async fn by_ap_id(conn: &mut AsyncPgConnection, ap_id: &str) -> QueryResult<
 }
 
 /// Every comment under a post (deleted ones too: they keep their replies in place), oldest
-/// first, with its author.
+/// first, with its author. Comments by accounts of silenced domains are left out: the list is
+/// public (Mastodon's "limit" hides them from non-followers).
 pub async fn thread(
     conn: &mut AsyncPgConnection,
     post_id: i64,
 ) -> QueryResult<Vec<(DbComment, CommentAuthor)>> {
+    let silenced =
+        super::domain_blocks::covered_sql("actors.domain", super::domain_blocks::SILENCE);
     comments::table
         .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
         .filter(comments::post_id.eq(post_id))
+        .filter(diesel::dsl::not(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&silenced),
+        ))
         .order(comments::id)
         .limit(MAX_THREAD)
         .select((DbComment::as_select(), CommentAuthor::as_select()))

@@ -120,6 +120,8 @@ diesel::table! {
         severity -> Text,
         reason -> Text,
         created_at -> Timestamptz,
+        public_comment -> Text,
+        reject_reports -> Bool,
     }
 }
 

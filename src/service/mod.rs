@@ -13,6 +13,7 @@ pub mod login_limits;
 pub mod mentions;
 pub mod profile;
 pub mod publishing;
+pub mod rate_limit;
 pub mod reactions;
 pub mod sessions;
 pub mod tokens;

@@ -46,6 +46,9 @@ pub struct InstanceConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
     pub bind: String,
+    /// Reverse proxies (CIDRs or single addresses) whose `X-Forwarded-For` / `Forwarded`
+    /// headers name the client; from anyone else these headers are ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -71,12 +74,23 @@ pub struct FederationSettings {
     /// Tests only: federate with peers on loopback and private networks, over plain http.
     pub allow_private_addresses: bool,
     pub delivery_workers: u32,
+    /// Activities one verified sending server may deliver at once…
+    pub inbox_burst: u32,
+    /// …and the rate at which that allowance refills.
+    pub inbox_per_minute: u32,
+    /// Inbound activities that make us fetch something unknown (an actor, an object), per
+    /// connecting address: at once…
+    pub inbox_fetch_burst: u32,
+    /// …and refilled at this rate.
+    pub inbox_fetch_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistrationConfig {
     pub open: bool,
+    /// Accounts one client address may create per hour.
+    pub per_address_per_hour: u32,
 }
 
 impl Default for InstanceConfig {
@@ -94,6 +108,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -122,13 +137,20 @@ impl Default for FederationSettings {
         Self {
             allow_private_addresses: false,
             delivery_workers: 4,
+            inbox_burst: 1000,
+            inbox_per_minute: 6000,
+            inbox_fetch_burst: 500,
+            inbox_fetch_per_minute: 300,
         }
     }
 }
 
 impl Default for RegistrationConfig {
     fn default() -> Self {
-        Self { open: true }
+        Self {
+            open: true,
+            per_address_per_hour: 5,
+        }
     }
 }
 
@@ -313,6 +335,36 @@ impl Config {
                 format!("{e} (expected IP:PORT)"),
             )
         })?;
+        crate::client_addr::parse_cidrs(&self.http.trusted_proxies).map_err(
+            |(value, reason)| ConfigError::invalid("http.trusted_proxies", value, reason),
+        )?;
+        for (key, value) in [
+            ("federation.inbox_burst", self.federation.inbox_burst),
+            (
+                "federation.inbox_per_minute",
+                self.federation.inbox_per_minute,
+            ),
+            (
+                "federation.inbox_fetch_burst",
+                self.federation.inbox_fetch_burst,
+            ),
+            (
+                "federation.inbox_fetch_per_minute",
+                self.federation.inbox_fetch_per_minute,
+            ),
+            (
+                "registration.per_address_per_hour",
+                self.registration.per_address_per_hour,
+            ),
+        ] {
+            if !(1..=10_000_000).contains(&value) {
+                return Err(ConfigError::invalid(
+                    key,
+                    value,
+                    "must be between 1 and 10000000",
+                ));
+            }
+        }
         let db_url = &self.database.url;
         let db_url_ok = db_url.is_empty()
             || db_url.starts_with("postgres://")
@@ -434,6 +486,14 @@ fn apply_env(
                 .parse::<i64>()
                 .map(toml::Value::Integer)
                 .map_err(|_| ConfigError::invalid(&full, &raw, "expected a whole number"))?,
+            // Lists: comma-separated, e.g. CULTURECNOUS__HTTP__TRUSTED_PROXIES=10.0.0.0/8,::1
+            toml::Value::Array(_) => toml::Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_string()))
+                    .collect(),
+            ),
             _ => toml::Value::String(raw),
         };
         let section_table = table
@@ -508,6 +568,21 @@ mod tests {
                 "storage.max_upload_mb",
             ),
             ("CULTURECNOUS__HTTP__BIND", "8080", "http.bind"),
+            (
+                "CULTURECNOUS__HTTP__TRUSTED_PROXIES",
+                "10.0.0.1,10.0.0.0/33",
+                "http.trusted_proxies",
+            ),
+            (
+                "CULTURECNOUS__HTTP__TRUSTED_PROXIES",
+                "proxy.example",
+                "http.trusted_proxies",
+            ),
+            (
+                "CULTURECNOUS__FEDERATION__INBOX_BURST",
+                "0",
+                "federation.inbox_burst",
+            ),
             (
                 "CULTURECNOUS__STORAGE__MAX_COVER_KB",
                 "20481",

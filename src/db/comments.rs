@@ -133,15 +133,26 @@ pub async fn by_ap_id(conn: &mut AsyncPgConnection, ap_id: &str) -> QueryResult<
         .optional()
 }
 
+/// Comments by accounts of silenced domains are left out of everything public (Mastodon's
+/// "limit" hides them from non-followers): this SQL condition names them.
+fn not_silenced() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    let silenced =
+        super::domain_blocks::covered_sql("actors.domain", super::domain_blocks::SILENCE);
+    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("NOT {silenced}"))
+}
+
 /// The shape of every thread under a post: each comment's id, parent and whether it is
 /// deleted, oldest first. Three small columns, so a post with many thousands of comments is
-/// read whole to cut its threads into pages.
+/// read whole to cut its threads into pages. Comments by accounts of silenced domains are
+/// left out: the threads are public.
 pub async fn outline(
     conn: &mut AsyncPgConnection,
     post_id: i64,
 ) -> QueryResult<Vec<(i64, Option<i64>, bool)>> {
     comments::table
+        .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
         .filter(comments::post_id.eq(post_id))
+        .filter(not_silenced())
         .order(comments::id)
         .select((
             comments::id,
@@ -153,7 +164,7 @@ pub async fn outline(
 }
 
 /// The comments `ids` under a post (deleted ones too: they keep their replies in place),
-/// oldest first, with their authors.
+/// oldest first, with their authors (none of a silenced domain).
 pub async fn thread_rows(
     conn: &mut AsyncPgConnection,
     post_id: i64,
@@ -166,19 +177,23 @@ pub async fn thread_rows(
         .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
         .filter(comments::post_id.eq(post_id))
         .filter(comments::id.eq_any(ids))
+        .filter(not_silenced())
         .order(comments::id)
         .select((DbComment::as_select(), CommentAuthor::as_select()))
         .load(conn)
         .await
 }
 
-/// How many direct replies (not deleted) the post or announcement `post_ap_id` has.
+/// How many direct replies (not deleted, none of a silenced domain) the post or announcement
+/// `post_ap_id` has.
 pub async fn count_direct_replies(
     conn: &mut AsyncPgConnection,
     post_ap_id: &str,
 ) -> QueryResult<i64> {
     comments::table
         .inner_join(posts::table.on(posts::id.eq(comments::post_id)))
+        .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
+        .filter(not_silenced())
         .filter(posts::ap_id.eq(post_ap_id))
         .filter(comments::parent_id.is_null())
         .filter(comments::deleted_at.is_null())
@@ -187,7 +202,8 @@ pub async fn count_direct_replies(
         .await
 }
 
-/// The ActivityPub ids of one page of a post's direct replies (not deleted), oldest first.
+/// The ActivityPub ids of one page of a post's direct replies (not deleted, none of a
+/// silenced domain), oldest first.
 pub async fn direct_reply_ids_page(
     conn: &mut AsyncPgConnection,
     post_id: i64,
@@ -195,7 +211,9 @@ pub async fn direct_reply_ids_page(
     limit: i64,
 ) -> QueryResult<Vec<String>> {
     comments::table
+        .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
         .filter(comments::post_id.eq(post_id))
+        .filter(not_silenced())
         .filter(comments::parent_id.is_null())
         .filter(comments::deleted_at.is_null())
         .order(comments::id)

@@ -165,6 +165,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Too many failed login attempts. To protect this account, try again in 15 minutes.",
     ),
     (
+        "register.rate_limited",
+        "Trop de comptes ont été créés depuis votre adresse réseau dans l'heure écoulée. Réessayez plus tard, ou demandez à un membre de l'équipe du site de vous créer un compte.",
+        "Too many accounts were created from your network address in the past hour. Try again later, or ask a member of the site's team to create your account.",
+    ),
+    (
         "login.suspended",
         "Ce compte est suspendu. Contactez l'équipe de modération du site.",
         "This account is suspended. Contact the site's moderation team.",

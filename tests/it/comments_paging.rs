@@ -3,7 +3,8 @@
 //! and through the post page's "Commentaires plus anciens / suivants" links — in pages of
 //! whole threads, under a heading that gives the total; a comment's link leads to the page
 //! that shows it; posts and announcements carry a `replies` collection with `totalItems`,
-//! served at `{id}/replies` as a paged `OrderedCollection`.
+//! served at `{id}/replies` as a paged `OrderedCollection`; none of them shows the replies of
+//! a silenced domain.
 
 use crate::{
     common::{TestApp, TestResponse},
@@ -13,7 +14,10 @@ use axum::http::{Method, StatusCode, header};
 use chrono::Utc;
 use culturecnous::{
     db::{comments::NewComment, schema::comments},
-    service::comments::PAGE_COMMENTS,
+    service::{
+        comments::PAGE_COMMENTS,
+        domain_blocks::{self, BlockOptions, Severity},
+    },
 };
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -490,6 +494,30 @@ async fn posts_and_announcements_carry_a_replies_collection_with_its_total() {
     let (total, items) = replies(&app, ap_id).await;
     assert_eq!(total, i64::try_from(direct.len()).expect("small"));
     assert_eq!(items, direct, "every direct reply once, oldest first");
+
+    // The replies of a silenced domain are public nowhere: not in the collection, its count,
+    // the API's pages nor the total.
+    domain_blocks::block(
+        &app.ctx,
+        "remote.example",
+        Severity::Silence,
+        &BlockOptions::default(),
+    )
+    .await
+    .expect("silence");
+    assert_eq!(replies(&app, ap_id).await, (0, Vec::new()));
+    let object = app.get(&path_of(ap_id), AP).await.json();
+    assert_eq!(object["replies"]["totalItems"], 0, "{object}");
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/comments?object={}", enc(ap_id)),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["total"], 0, "{}", r.body);
+    assert_eq!(r.header("link"), None);
 
     // A blog post too (an Article), counting its replies as they come and go.
     let post = create(

@@ -28,8 +28,6 @@ pub struct Config {
     pub storage: StorageConfig,
     pub federation: FederationSettings,
     pub registration: RegistrationConfig,
-    pub mail: MailConfig,
-    pub meetings: MeetingsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -93,19 +91,6 @@ pub struct RegistrationConfig {
     pub open: bool,
     /// Accounts one client address may create per hour.
     pub per_address_per_hour: u32,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct MailConfig {
-    /// Empty means mails are written to `data_dir/outbox-mail`.
-    pub smtp_url: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct MeetingsConfig {
-    pub video_base_url: String,
 }
 
 impl Default for InstanceConfig {
@@ -427,24 +412,6 @@ impl Config {
                 "must be between 1 and 256",
             ));
         }
-        if !self.mail.smtp_url.is_empty() {
-            Url::parse(&self.mail.smtp_url).map_err(|e| {
-                ConfigError::invalid(
-                    "mail.smtp_url",
-                    without_password(&self.mail.smtp_url),
-                    e.to_string(),
-                )
-            })?;
-        }
-        if !self.meetings.video_base_url.is_empty() {
-            Url::parse(&self.meetings.video_base_url).map_err(|e| {
-                ConfigError::invalid(
-                    "meetings.video_base_url",
-                    &self.meetings.video_base_url,
-                    e.to_string(),
-                )
-            })?;
-        }
         Ok(())
     }
 
@@ -663,10 +630,6 @@ mod tests {
             (
                 "CULTURECNOUS__DATABASE__URL",
                 "user=app password=s3cr3t dbname=culture",
-            ),
-            (
-                "CULTURECNOUS__MAIL__SMTP_URL",
-                "smtp//app:s3cr3t@mail.example",
             ),
         ] {
             let err = Config::load_from(None, env(&[(key, value)])).expect_err(value);

@@ -10,6 +10,7 @@ mod browser;
 mod collections_counts;
 mod comments;
 mod comments_more;
+mod comments_paging;
 mod config_cli;
 mod covers_mentions;
 mod delivery;

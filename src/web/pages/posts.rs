@@ -211,7 +211,8 @@ fn vary_accept(mut response: Response) -> Response {
 }
 
 /// `/posts/{id}` and `/announcements/{id}`: the Article/Note for ActivityPub clients (410 with
-/// a Tombstone once deleted), the page for browsers.
+/// a Tombstone once deleted), the page for browsers (with its page of comments).
+#[allow(clippy::too_many_arguments)]
 async fn show(
     data: &Data,
     category: Category,
@@ -220,6 +221,7 @@ async fn show(
     headers: &HeaderMap,
     lang: Lang,
     user: Option<CurrentUser>,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
@@ -273,7 +275,8 @@ async fn show(
         csrf,
         head: crate::web::pages::feeds::HeadMeta::of_post(ctx, &post, &author),
         post: shown,
-        comments: crate::web::pages::comments::section(ctx, lang, &post, viewer).await?,
+        comments: crate::web::pages::comments::section(ctx, lang, &post, viewer, comments_page)
+            .await?,
         reactions: crate::web::pages::reactions::view_for(ctx, lang, &post, viewer).await?,
     })?;
     Ok(vary_accept(page))
@@ -285,8 +288,19 @@ async fn http_get_post(
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
     headers: HeaderMap,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
-    show(&data, Category::Post, &id, None, &headers, lang, user).await
+    show(
+        &data,
+        Category::Post,
+        &id,
+        None,
+        &headers,
+        lang,
+        user,
+        comments_page,
+    )
+    .await
 }
 
 async fn http_get_post_slug(
@@ -295,6 +309,7 @@ async fn http_get_post_slug(
     MaybeUser(user): MaybeUser,
     Path((id, slug)): Path<(String, String)>,
     headers: HeaderMap,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
     show(
         &data,
@@ -304,6 +319,7 @@ async fn http_get_post_slug(
         &headers,
         lang,
         user,
+        comments_page,
     )
     .await
 }
@@ -314,6 +330,7 @@ async fn http_get_announcement(
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
     headers: HeaderMap,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
     show(
         &data,
@@ -323,6 +340,7 @@ async fn http_get_announcement(
         &headers,
         lang,
         user,
+        comments_page,
     )
     .await
 }
@@ -333,6 +351,7 @@ async fn http_get_announcement_slug(
     MaybeUser(user): MaybeUser,
     Path((id, slug)): Path<(String, String)>,
     headers: HeaderMap,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
     show(
         &data,
@@ -342,6 +361,7 @@ async fn http_get_announcement_slug(
         &headers,
         lang,
         user,
+        comments_page,
     )
     .await
 }

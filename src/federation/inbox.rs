@@ -476,10 +476,8 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
             "JSON nested deeper than {MAX_JSON_DEPTH} levels"
         )));
     }
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| AppError::bad_request(format!("malformed JSON: {e}")))?;
+    let value = crate::federation::untrusted::parse_inbound(&bytes)?;
     let (id, actor) = envelope(&value)?;
-    crate::federation::untrusted::check_id_lengths(&value)?;
     if is_local_url(data, &actor) || is_local_url(data, &id) {
         return Err(AppError::bad_request(
             "an activity of a local actor cannot come from elsewhere",

@@ -2,8 +2,9 @@
 //! NUL characters removed (PostgreSQL refuses them in `text`, and the error would be ours),
 //! ids short enough for a B-tree index, and links that are http(s) or nothing.
 //!
-//! Inbound activities are cleaned once, when the inbox body becomes JSON
-//! ([`strip_nuls`] from `InboxActivity`'s deserializer); documents fetched by us are cleaned
+//! Inbound activities are cleaned when the inbox body becomes JSON ([`parse_inbound`] for the
+//! inbox's own checks, [`strip_nuls`] from `InboxActivity`'s deserializer for what the library
+//! hands to the activity handlers: the same result); documents fetched by us are cleaned
 //! where they become rows (`Person::into_new_remote_actor`, `InboundNote::parse`), which also
 //! covers the embedded copies.
 
@@ -41,6 +42,16 @@ const ID_KEYS: &[&str] = &[
     "bcc",
     "audience",
 ];
+
+/// An inbound body as JSON, cleaned the way the activity itself will be ([`strip_nuls`]), so
+/// the checks made on it see what is processed; ids too long to store are refused (400).
+pub fn parse_inbound(bytes: &[u8]) -> AppResult<Value> {
+    let mut value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::bad_request(format!("malformed JSON: {e}")))?;
+    strip_nuls(&mut value);
+    check_id_lengths(&value)?;
+    Ok(value)
+}
 
 /// `s` without its NUL characters (borrowed when it has none).
 pub fn without_nul(s: &str) -> Cow<'_, str> {

@@ -19,7 +19,7 @@ use axum::{
     http::{HeaderValue, Method, Request, StatusCode},
 };
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
-use culturecnous::db::schema::comments;
+use culturecnous::db::schema::{comments, posts};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rsa::Pkcs1v15Sign;
@@ -284,19 +284,56 @@ fn adapt(fixture: &str, remote: &Remote, post: &str) -> Value {
     activity
 }
 
+/// Actor documents sent as `Update`s of their actor.
+const ACTOR_FIXTURES: &[&str] = &[
+    "mastodon/objects/person.json",
+    "lemmy/objects/person.json",
+    "pleroma/objects/person.json",
+    "friendica/objects/person_1.json",
+];
+
+/// `fixture` (an actor document) as the `Update` of `remote`, with `remote`'s key.
+fn actor_update(fixture: &str, remote: &Remote, key: usize) -> Value {
+    let mut person: Value =
+        serde_json::from_str(&culturecnous::testing::fixture(fixture)).expect("fixture JSON");
+    let old_actor = person["id"].as_str().expect("id").to_string();
+    let (old_origin, new_origin) = (origin(&old_actor), origin(remote.id()));
+    let new_actor = remote.id().to_string();
+    map_strings(&mut person, &|s| {
+        s.replace(&old_actor, &new_actor)
+            .replace(&old_origin, &new_origin)
+    });
+    person["publicKey"] = json!({
+        "id": remote.key_id,
+        "owner": remote.id(),
+        "publicKeyPem": KEYS[key].public_key,
+    });
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": format!("{}#updates/1", remote.id()),
+        "type": "Update",
+        "actor": remote.id(),
+        "to": [PUBLIC],
+        "object": person,
+    })
+}
+
 /// One case per fixture: the remote actor sending it and the adapted activity. Each fixture
-/// has its own server (`fN.remote.test`), so no rate limit is shared between them.
+/// has its own server (`fN.remote.test`), so no rate limit is shared between them. alice
+/// follows every sender, so a post that is no reply is kept too (as a remote post).
 async fn cases(app: &TestApp, post: &str) -> Vec<(&'static str, Remote, Value)> {
+    let alice = crate::helpers::local_actor(app, "alice").await;
     let mut out = Vec::new();
-    for (n, fixture) in FIXTURES.iter().enumerate() {
-        let remote = remote_actor(
-            app,
-            &format!("http://f{n}.remote.test:1234"),
-            "sender",
-            n % KEYS.len(),
-        )
-        .await;
-        let activity = adapt(fixture, &remote, post);
+    for (n, fixture) in FIXTURES.iter().chain(ACTOR_FIXTURES).enumerate() {
+        let key = n % KEYS.len();
+        let remote =
+            remote_actor(app, &format!("http://f{n}.remote.test:1234"), "sender", key).await;
+        crate::helpers::follow(app, &alice, &remote.actor, "accepted").await;
+        let activity = if ACTOR_FIXTURES.contains(fixture) {
+            actor_update(fixture, &remote, key)
+        } else {
+            adapt(fixture, &remote, post)
+        };
         out.push((*fixture, remote, activity));
     }
     out
@@ -451,10 +488,10 @@ async fn mutated_fixture_payloads_never_get_a_5xx_and_refused_ones_store_nothing
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{what}");
     }
     // The test means something only if real payloads get through.
+    let fixtures = FIXTURES.len() + ACTOR_FIXTURES.len();
     assert!(
-        accepted_originals >= FIXTURES.len() - 3,
-        "only {accepted_originals} of {} fixtures accepted",
-        FIXTURES.len()
+        accepted_originals >= fixtures - 2,
+        "only {accepted_originals} of {fixtures} fixtures accepted"
     );
     assert!(sent > 900, "{sent} mutations");
     println!("{sent} mutated payloads, {accepted_originals} fixtures accepted as they came");
@@ -485,6 +522,34 @@ async fn nul_characters_are_stripped_and_the_reply_stored() {
         .expect("the reply is stored");
     assert_eq!(body, "<p>Bravo</p>");
     assert_eq!(warning.as_deref(), Some("Attention"));
+
+    // A post that is no reply, from an actor alice follows: title, abstract and hashtags
+    // are columns of their own.
+    let alice = crate::helpers::local_actor(&app, "alice").await;
+    crate::helpers::follow(&app, &alice, &remote.actor, "accepted").await;
+    let mut article = adapt("friendica/activities/create_page_2.json", &remote, &post);
+    article["object"]["inReplyTo"] = Value::Null;
+    article["object"]["name"] = json!("Un \u{0}titre");
+    article["object"]["summary"] = json!("Un ré\u{0}sumé");
+    article["object"]["content"] = json!("<p>Le \u{0}texte</p>");
+    article["object"]["tag"] = json!([{"type": "Hashtag", "name": "#ré\u{0}sidence"}]);
+    let signed = sign(
+        &remote,
+        "/inbox",
+        serde_json::to_vec(&article).expect("json"),
+        SystemTime::now(),
+    );
+    let r = send_checked(&app, "NULs in a post", signed.with(&signed.standard())).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let (title, summary, hashtags): (String, String, Vec<String>) = posts::table
+        .filter(posts::local.eq(false))
+        .select((posts::title, posts::summary, posts::hashtags))
+        .first(&mut conn)
+        .await
+        .expect("the post is stored");
+    assert_eq!(title, "Un titre");
+    assert_eq!(summary, "Un résumé");
+    assert_eq!(hashtags, vec!["résidence"]);
 }
 
 /// The key pair of `remote` as PEM, for documents that carry it.

@@ -105,7 +105,7 @@ async fn received(app: &TestApp) -> i64 {
 
 /// A request signed draft-cavage rsa-sha256 whose `Signature` header (and any other header)
 /// a test writes itself.
-struct Signed {
+pub struct Signed {
     path: String,
     body: Vec<u8>,
     date: String,
@@ -117,7 +117,7 @@ struct Signed {
 
 const SIGNED_HEADERS: &str = "(request-target) host date digest";
 
-fn sign(remote: &Remote, path: &str, body: Vec<u8>, date: SystemTime) -> Signed {
+pub fn sign(remote: &Remote, path: &str, body: Vec<u8>, date: SystemTime) -> Signed {
     let digest = format!("SHA-256={}", BASE64.encode(Sha256::digest(&body)));
     let date = httpdate::fmt_http_date(date);
     let signing_string = format!(
@@ -142,7 +142,7 @@ fn sign(remote: &Remote, path: &str, body: Vec<u8>, date: SystemTime) -> Signed 
 
 impl Signed {
     /// The header as Mastodon writes it.
-    fn standard(&self) -> String {
+    pub fn standard(&self) -> String {
         format!(
             "keyId=\"{}\",algorithm=\"rsa-sha256\",headers=\"{SIGNED_HEADERS}\",signature=\"{}\"",
             self.key_id, self.signature
@@ -174,7 +174,7 @@ impl Signed {
             .expect("request")
     }
 
-    fn with(&self, signature: &str) -> Request<Body> {
+    pub fn with(&self, signature: &str) -> Request<Body> {
         self.request(Some(value(signature)), &[])
     }
 }
@@ -185,7 +185,7 @@ fn value(s: &str) -> HeaderValue {
 
 /// Sends `request` and checks the rule of this module: no 5xx, and nothing changed when
 /// refused. Returns the response.
-async fn send_checked(app: &TestApp, what: &str, request: Request<Body>) -> TestResponse {
+pub async fn send_checked(app: &TestApp, what: &str, request: Request<Body>) -> TestResponse {
     let before = fingerprint(app).await;
     let response = app.send(request).await;
     assert!(
@@ -217,7 +217,7 @@ async fn send_checked(app: &TestApp, what: &str, request: Request<Body>) -> Test
 
 /// An instance with `alice`, her announcement (which fixtures reply to, like, report) and
 /// its AP id.
-async fn instance() -> (TestApp, String) {
+pub async fn instance() -> (TestApp, String) {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
     let alice_token = token(&app, "alice").await;
@@ -233,7 +233,7 @@ async fn instance() -> (TestApp, String) {
 }
 
 /// Applies `f` to every string of `value`.
-fn map_strings(value: &mut Value, f: &dyn Fn(&str) -> String) {
+pub fn map_strings(value: &mut Value, f: &dyn Fn(&str) -> String) {
     match value {
         Value::String(s) => *s = f(s),
         Value::Array(items) => items.iter_mut().for_each(|v| map_strings(v, f)),
@@ -242,14 +242,14 @@ fn map_strings(value: &mut Value, f: &dyn Fn(&str) -> String) {
     }
 }
 
-fn origin(url: &str) -> String {
+pub fn origin(url: &str) -> String {
     let url = url::Url::parse(url).expect("url");
     url.origin().ascii_serialization()
 }
 
 /// A fixture moved onto `remote`: its actor becomes `remote`, its server `remote`'s, and what
 /// it points at (a member to follow, a post to answer, like or report) is ours.
-fn adapt(fixture: &str, remote: &Remote, post: &str) -> Value {
+pub fn adapt(fixture: &str, remote: &Remote, post: &str) -> Value {
     let mut activity: Value =
         serde_json::from_str(&culturecnous::testing::fixture(fixture)).expect("fixture JSON");
     // A bare Note (Mastodon's private message) names its author in `attributedTo`.

@@ -19,6 +19,7 @@ mod federation_inbox;
 mod feeds;
 mod follows;
 mod foundation;
+mod inbound_links;
 mod inbox_mutations;
 mod publishing;
 mod reactions;

@@ -68,11 +68,7 @@ pub fn strip_nuls(value: &mut Value) {
     let mut stack = vec![value];
     while let Some(node) = stack.pop() {
         match node {
-            Value::String(s) => {
-                if s.contains('\0') {
-                    s.retain(|c| c != '\0');
-                }
-            }
+            Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
             Value::Array(items) => stack.extend(items.iter_mut()),
             Value::Object(map) => {
                 if map.keys().any(|k| k.contains('\0')) {

@@ -598,6 +598,11 @@ async fn an_actor_update_with_nuls_is_stored_without_them() {
     assert_eq!(actor.summary_html, "<p>Présentation</p>");
 }
 
+/// A way to write the Signature header of a signed request.
+type Spelling = Box<dyn Fn(&Signed) -> String>;
+/// Headers sent beside the signature.
+type Extra<'a> = Vec<(&'a str, HeaderValue)>;
+
 /// A valid Follow of alice by `remote`, number `n`, signed now.
 fn follow(remote: &Remote, n: usize) -> Signed {
     let activity = json!({
@@ -619,7 +624,7 @@ fn follow(remote: &Remote, n: usize) -> Signed {
 async fn every_spelling_of_a_valid_signature_header_is_verified_by_the_library() {
     let (app, _) = instance().await;
     let remote = remote_actor(&app, "http://sig.remote.test:1234", "sender", 0).await;
-    let spellings: Vec<(&str, Box<dyn Fn(&Signed) -> String>)> = vec![
+    let spellings: Vec<(&str, Spelling)> = vec![
         ("as Mastodon writes it", Box::new(|s| s.standard())),
         (
             "lower-case names",
@@ -720,8 +725,7 @@ async fn spoiled_signature_headers_are_401_and_store_nothing() {
     let (app, _) = instance().await;
     let remote = remote_actor(&app, "http://sig.remote.test:1234", "sender", 0).await;
     let huge = "A".repeat(100_000);
-    type Spoil = Box<dyn Fn(&Signed) -> String>;
-    let spoiled: Vec<(&str, Spoil)> = vec![
+    let spoiled: Vec<(&str, Spelling)> = vec![
         ("empty", Box::new(|_| String::new())),
         ("commas only", Box::new(|_| ",,,,".into())),
         ("a lone equal sign", Box::new(|_| "=".into())),
@@ -900,7 +904,7 @@ async fn spoiled_signature_headers_are_401_and_store_nothing() {
     let signed = follow(&remote, 1_000);
     let expired = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(3 * 3600));
     let not_ascii = HeaderValue::from_bytes(b"caf\xe9").expect("opaque header value");
-    let cases: Vec<(&str, Option<HeaderValue>, Vec<(&str, HeaderValue)>)> = vec![
+    let cases: Vec<(&str, Option<HeaderValue>, Extra)> = vec![
         (
             "two Signature headers",
             Some(value(&signed.standard())),

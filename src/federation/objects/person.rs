@@ -204,8 +204,7 @@ fn deserialize_icon<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
             other => serde_json::from_value::<Image>(other).ok(),
         })
         // An avatar is shown as `src`: http(s) only (no `data:`, `javascript:`…).
-        .filter(|image| web_link(image.url.clone()).is_some())
-        .next_back())
+        .rfind(|image| web_link(image.url.clone()).is_some()))
 }
 
 /// The public key as SPKI PEM (`BEGIN PUBLIC KEY`, 64-column lines), the only form the

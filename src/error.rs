@@ -322,3 +322,44 @@ fn ssrf_refusal(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::federation::http_client::{Refused, SsrfUrlVerifier};
+    use activitypub_federation::{config::UrlVerifier, error::Error as F};
+
+    #[tokio::test]
+    async fn an_ssrf_refusal_is_a_403_that_says_why() {
+        let verifier = SsrfUrlVerifier::new(false);
+        let url = url::Url::parse("http://127.0.0.1:9/users/x").expect("url");
+        let refusal = verifier.verify(&url).await.expect_err("refused");
+        let e = AppError::from(refusal);
+        assert_eq!(e.kind, ErrorKind::Forbidden, "{e}");
+        assert!(
+            e.detail.starts_with("URL refused: 127.0.0.1"),
+            "{}",
+            e.detail
+        );
+        // The resolver's refusal, inside an I/O error inside reqwest's, reads the same way.
+        let io = std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            Refused::LocalName("localhost".into()),
+        );
+        let e = AppError::from(F::ReqwestMiddleware(reqwest_middleware::Error::middleware(
+            io,
+        )));
+        assert_eq!(e.kind, ErrorKind::Forbidden, "{e}");
+        assert!(e.detail.contains("localhost"), "{}", e.detail);
+        // Other library errors keep their mapping; a fetched body that is not UTF-8 is 400.
+        let not_utf8 = String::from_utf8(vec![0xff]).expect_err("not UTF-8");
+        assert_eq!(
+            AppError::from(F::Utf8(not_utf8)).kind,
+            ErrorKind::BadRequest
+        );
+        assert_eq!(
+            AppError::from(F::ActivitySignatureInvalid).kind,
+            ErrorKind::Unauthorized
+        );
+    }
+}

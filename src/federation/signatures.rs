@@ -516,6 +516,82 @@ mod tests {
     }
 
     #[test]
+    fn what_passes_is_handed_over_in_one_spelling() {
+        let canonical = "keyId=\"https://a.example/u/x#main-key\",algorithm=\"rsa-sha256\",\
+                         headers=\"(request-target) host date digest\",signature=\"YWJj\"";
+        for spelling in [
+            canonical.to_string(),
+            "keyid=\"https://a.example/u/x#main-key\", ALGORITHM=\"RSA-SHA256\", \
+             Headers=\"(request-target) Host Date Digest\", SIGNATURE = \"YWJj\""
+                .to_string(),
+            "signature=YWJj,headers=\"(request-target) host date digest\",\
+             algorithm=rsa-sha256,keyId=\"https://a.example/u/x#main-key\",foo=\"bar\""
+                .to_string(),
+        ] {
+            let params = parse_signature(&spelling).expect(&spelling);
+            assert_eq!(
+                canonical_signature(&params).expect("canonical"),
+                canonical,
+                "{spelling}"
+            );
+        }
+        // What the library would read differently is refused.
+        for bad in [
+            "keyId=\"https://a.example/u/x#k\",keyid=\"https://b.example/k\",signature=\"YWJj\"",
+            "keyId=\"https://a.example/u/x#k\",signature=\"YWJj\",signature=\"eHl6\"",
+        ] {
+            assert!(parse_signature(bad).is_err(), "{bad}");
+        }
+        let comma = parse_signature("keyId=\"https://a.example/u/x#k,y\",signature=\"YWJj\"")
+            .expect("parses");
+        assert!(canonical_signature(&comma).is_err());
+        let quote =
+            parse_signature("keyId=https://a.example/u/x#k\"y,signature=\"YWJj\"").expect("parses");
+        assert!(canonical_signature(&quote).is_err());
+        assert!(parse_signature(&"a".repeat(MAX_SIGNATURE_HEADER + 1)).is_err());
+    }
+
+    #[test]
+    fn a_date_about_to_leave_the_window_is_refused() {
+        let all = vectors();
+        let valid = all["vectors"]
+            .as_array()
+            .expect("vectors")
+            .iter()
+            .find(|v| v["name"] == "valid POST with Digest")
+            .expect("vector")
+            .clone();
+        let headers = headers_of(&valid);
+        let date = vector_now();
+        let at = |elapsed: Duration| {
+            precheck(
+                &Method::POST,
+                &headers,
+                b"Hello world",
+                "www.example.com",
+                date + elapsed,
+            )
+        };
+        assert!(at(MAX_CLOCK_SKEW - VERIFY_MARGIN - Duration::from_secs(1)).is_ok());
+        assert!(at(MAX_CLOCK_SKEW - VERIFY_MARGIN + Duration::from_secs(1)).is_err());
+        // Repeated signed headers: the library and we would read different copies.
+        let mut twice = headers.clone();
+        twice.append(
+            header::DATE,
+            HeaderValue::from_static("Wed, 20 Dec 2023 09:59:00 GMT"),
+        );
+        let err = precheck(
+            &Method::POST,
+            &twice,
+            b"Hello world",
+            "www.example.com",
+            date,
+        )
+        .expect_err("two dates");
+        assert_eq!(err.kind, ErrorKind::Unauthorized);
+    }
+
+    #[test]
     fn key_ownership() {
         let u = |s: &str| Url::parse(s).expect("url");
         let actor = u("https://a.example/users/bob");

@@ -242,3 +242,38 @@ async fn object_urls_content_links_and_attachments_are_http_or_dropped() {
     );
     assert_clean("remote post page", &page_of(&app, &ap_id).await);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn links_stored_before_the_checks_are_cleared_by_the_migration() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::new().await;
+    let remote = remote_actor(&app, "http://old.remote.test:1234", "sender", 0).await;
+    let other = remote_actor(&app, "http://old.remote.test:1234", "other", 1).await;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    for (actor, url) in [
+        (&remote.actor, "javascript:alert(1)"),
+        (&other.actor, "https://old.example/@other"),
+    ] {
+        diesel::update(culturecnous::db::schema::actors::table.find(actor.id))
+            .set((
+                culturecnous::db::schema::actors::url.eq(url),
+                culturecnous::db::schema::actors::icon_url.eq("//evil.example/a.png"),
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("update");
+    }
+    conn.batch_execute(include_str!(
+        "../../migrations/2026-12-04-000201_safe_remote_links/up.sql"
+    ))
+    .await
+    .expect("migration");
+    for (actor, url) in [
+        (&remote.actor, None),
+        (&other.actor, Some("https://old.example/@other")),
+    ] {
+        let row = db::actors::by_id(&mut conn, actor.id).await.expect("actor");
+        assert_eq!(row.url.as_deref(), url);
+        assert_eq!(row.icon_url, None);
+    }
+}

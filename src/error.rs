@@ -262,6 +262,10 @@ impl From<url::ParseError> for AppError {
 impl From<activitypub_federation::error::Error> for AppError {
     fn from(e: activitypub_federation::error::Error) -> Self {
         use activitypub_federation::error::Error as F;
+        if let Some(refused) = ssrf_refusal(&e) {
+            // Another server named an address we never contact: its input, not our fault.
+            return AppError::forbidden(format!("URL refused: {refused}"));
+        }
         match e {
             F::NotFound => AppError::not_found(),
             F::ObjectDeleted(_) => AppError::new(ErrorKind::Gone, e.to_string()),
@@ -278,10 +282,84 @@ impl From<activitypub_federation::error::Error> for AppError {
                 AppError::forbidden(e.to_string())
             }
             F::RequestLimit | F::ResponseBodyLimit => AppError::bad_request(e.to_string()),
+            // A fetched document that is neither JSON nor UTF-8.
+            F::Utf8(_) => AppError::bad_request(format!("fetched document unreadable: {e}")),
             F::Reqwest(_) | F::ReqwestMiddleware(_) | F::WebfingerResolveFailed(_) => {
                 AppError::new(ErrorKind::BadRequest, e.to_string())
             }
             other => AppError::internal(other.to_string()),
         }
+    }
+}
+
+/// Our SSRF refusal ([`Refused`](crate::federation::http_client::Refused)) carried by a
+/// library error, wherever it sits: the URL verifier's or the client middleware's error, or
+/// the resolver's I/O error inside reqwest's.
+fn ssrf_refusal(
+    e: &activitypub_federation::error::Error,
+) -> Option<crate::federation::http_client::Refused> {
+    use crate::federation::http_client::Refused;
+    use activitypub_federation::error::Error as F;
+    let mut current: Option<&(dyn std::error::Error + 'static)> = match e {
+        F::ReqwestMiddleware(reqwest_middleware::Error::Middleware(inner)) => Some(inner.as_ref()),
+        F::ReqwestMiddleware(reqwest_middleware::Error::Reqwest(inner)) | F::Reqwest(inner) => {
+            Some(inner)
+        }
+        _ => None,
+    };
+    while let Some(err) = current {
+        if let Some(refused) = err.downcast_ref::<Refused>() {
+            return Some(refused.clone());
+        }
+        if let Some(refused) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<Refused>())
+        {
+            return Some(refused.clone());
+        }
+        current = err.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::federation::http_client::{Refused, SsrfUrlVerifier};
+    use activitypub_federation::{config::UrlVerifier, error::Error as F};
+
+    #[tokio::test]
+    async fn an_ssrf_refusal_is_a_403_that_says_why() {
+        let verifier = SsrfUrlVerifier::new(false);
+        let url = url::Url::parse("http://127.0.0.1:9/users/x").expect("url");
+        let refusal = verifier.verify(&url).await.expect_err("refused");
+        let e = AppError::from(refusal);
+        assert_eq!(e.kind, ErrorKind::Forbidden, "{e}");
+        assert!(
+            e.detail.starts_with("URL refused: 127.0.0.1"),
+            "{}",
+            e.detail
+        );
+        // The resolver's refusal, inside an I/O error inside reqwest's, reads the same way.
+        let io = std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            Refused::LocalName("localhost".into()),
+        );
+        let e = AppError::from(F::ReqwestMiddleware(reqwest_middleware::Error::middleware(
+            io,
+        )));
+        assert_eq!(e.kind, ErrorKind::Forbidden, "{e}");
+        assert!(e.detail.contains("localhost"), "{}", e.detail);
+        // Other library errors keep their mapping; a fetched body that is not UTF-8 is 400.
+        let not_utf8 = String::from_utf8(vec![0xff]).expect_err("not UTF-8");
+        assert_eq!(
+            AppError::from(F::Utf8(not_utf8)).kind,
+            ErrorKind::BadRequest
+        );
+        assert_eq!(
+            AppError::from(F::ActivitySignatureInvalid).kind,
+            ErrorKind::Unauthorized
+        );
     }
 }

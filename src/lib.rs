@@ -26,6 +26,14 @@ use axum::Router;
 use std::{fs::File, net::SocketAddr, path::PathBuf};
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
+/// The log filter when `RUST_LOG` is not set: our own messages from `info` up, and from the
+/// libraries only what an operator acts on. Under hostile load html5ever warns once per
+/// malformed document ("foster parenting not implemented"), the federation library notes
+/// every fetch at `info`, and PostgreSQL notices arrive at `info`: none of that is news.
+pub const DEFAULT_LOG_FILTER: &str = "info,activitypub_federation=warn,html5ever=error,\
+markup5ever=error,ammonia=warn,tokio_postgres=warn,hyper=warn,hyper_util=warn,reqwest=warn,\
+h2=warn,rustls=warn";
+
 /// The whole router: federation, web pages and JSON API, with the shared middleware.
 pub fn app(ctx: AppContext, federation: federation::FederationConfig) -> Router {
     let router = Router::new()
@@ -175,5 +183,52 @@ fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<File> {
         Err(std::fs::TryLockError::Error(e)) => {
             Err(anyhow::Error::from(e).context(format!("cannot lock {}", path.display())))
         }
+    }
+}
+
+#[cfg(test)]
+mod log_filter_tests {
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::{EnvFilter, layer::SubscriberExt};
+
+    /// Collects the targets of the events that pass the filter.
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<String>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Seen {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if let Ok(mut seen) = self.0.lock() {
+                seen.push(event.metadata().target().to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn third_party_noise_stays_out_of_the_default_log() {
+        let seen = Seen::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::new(super::DEFAULT_LOG_FILTER))
+            .with(seen.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(target: "html5ever::tree_builder", "foster parenting not implemented");
+            tracing::info!(target: "activitypub_federation::fetch", "Fetching remote object");
+            tracing::info!(target: "tokio_postgres::connection", "NOTICE: skipping");
+            tracing::info!(target: "culturecnous::federation::inbox", "inbound activity refused");
+            tracing::error!(target: "html5ever::tree_builder", "a real html5ever error");
+            tracing::warn!(target: "activitypub_federation::fetch", "a library warning");
+        });
+        let seen = seen.0.lock().expect("lock").clone();
+        assert_eq!(
+            seen,
+            [
+                "culturecnous::federation::inbox",
+                "html5ever::tree_builder",
+                "activitypub_federation::fetch"
+            ]
+        );
     }
 }

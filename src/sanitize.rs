@@ -62,10 +62,29 @@ static CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
             .collect(),
         )
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(relative_link)))
         .link_rel(Some("nofollow noopener noreferrer"))
         .strip_comments(true);
     b
 });
+
+/// What a relative link becomes. A scheme-relative one (`//evil.example/x`, or the same
+/// written with backslashes, tabs or newlines that browsers ignore) leads to another site
+/// under our page's scheme: its `href` is dropped (the text stays), rather than guessing a
+/// scheme for it. Path-relative links (`/annonces`, `#notes`) stay as they are.
+fn relative_link(url: &str) -> Option<std::borrow::Cow<'_, str>> {
+    // What the URL parser of a browser does first: trim C0 controls and spaces, then remove
+    // tabs and newlines anywhere.
+    let mut start = url
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'));
+    let scheme_relative = matches!(
+        (start.next(), start.next()),
+        (Some('/' | '\\'), Some('/' | '\\'))
+    );
+    (!scheme_relative).then_some(std::borrow::Cow::Borrowed(url))
+}
 
 /// HTML that went through the allow-list. Render with `|safe` in templates.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
@@ -261,6 +280,39 @@ mod tests {
             "{clean}"
         );
         assert!(clean.contains("<b>unclosed</b>"), "{clean}");
+    }
+
+    #[test]
+    fn scheme_relative_links_lose_their_href() {
+        for href in [
+            "//evil.example/x",
+            "\\\\evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            " //evil.example",
+            "/\t/evil.example",
+            "/&#10;/evil.example",
+            "&#x2F;&#x2F;evil.example",
+        ] {
+            let clean = SafeHtml::clean(&format!(r#"<a href="{href}">lien</a>"#)).into_string();
+            assert!(!clean.contains("href"), "{href:?} kept: {clean}");
+            assert!(!clean.contains("evil"), "{href:?} kept: {clean}");
+            assert!(clean.contains("lien"), "{href:?}: text lost in {clean}");
+        }
+        for (href, kept) in [
+            ("/annonces?kind=emploi", "/annonces?kind=emploi"),
+            ("#notes", "#notes"),
+            ("https://ok.example/", "https://ok.example/"),
+        ] {
+            let clean = SafeHtml::clean(&format!(r#"<a href="{href}">x</a>"#)).into_string();
+            assert!(
+                clean.contains(&format!(r#"href="{kept}""#)),
+                "{href}: {clean}"
+            );
+        }
+        // Markdown goes through the same cleaning.
+        let md = SafeHtml::from_markdown("[x](//evil.example/y)").into_string();
+        assert!(!md.contains("evil"), "{md}");
     }
 
     #[test]

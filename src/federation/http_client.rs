@@ -416,7 +416,10 @@ impl SsrfUrlVerifier {
 impl UrlVerifier for SsrfUrlVerifier {
     async fn verify(&self, url: &Url) -> Result<(), FederationError> {
         check_url(url, self.allow_private)
-            .map_err(|refused| FederationError::Other(format!("URL {url} refused: {refused}")))
+            // The client middleware's error: one shape for a refusal, whoever makes it.
+            .map_err(|refused| {
+                FederationError::ReqwestMiddleware(reqwest_middleware::Error::middleware(refused))
+            })
     }
 }
 

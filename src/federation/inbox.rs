@@ -88,6 +88,8 @@ impl<'de> Deserialize<'de> for InboxActivity {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let mut value = Value::deserialize(deserializer)?;
+        // Every string of an inbound activity, once, before anything reads it.
+        crate::federation::untrusted::strip_nuls(&mut value);
         // Compact JSON-LD may list several types; the first one decides.
         if let Some(first) = type_of(&value).map(str::to_string)
             && value.get("type").is_some_and(Value::is_array)
@@ -323,6 +325,42 @@ async fn blocked(ctx: &AppContext, actor: &Url, key_id: &Url, activity: &Value) 
     Ok(drop)
 }
 
+/// Who sent a request, for the log: the host its signature claims (not verified yet when
+/// it is refused) and the connecting address.
+struct Sender {
+    host: String,
+    peer: String,
+}
+
+impl Sender {
+    fn of(request: &Request, peer: &str) -> Sender {
+        Sender {
+            host: key_id_host(request.headers()).unwrap_or_else(|| "-".into()),
+            peer: if peer.is_empty() {
+                "-".into()
+            } else {
+                peer.into()
+            },
+        }
+    }
+}
+
+/// One log line per refused request, with its status, reason and sender. Internal errors are
+/// logged where they become a response; an unavailable database is the operator's news from
+/// elsewhere, not a refusal.
+fn log_refusal(sender: &Sender, e: &AppError) {
+    match e.kind {
+        ErrorKind::Internal | ErrorKind::Unavailable => {}
+        _ => tracing::info!(
+            host = sender.host,
+            peer = sender.peer,
+            status = e.status().as_u16(),
+            "inbound activity refused: {}",
+            e.detail
+        ),
+    }
+}
+
 /// Receives one inbound request; the status is what the sender gets.
 pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Response {
     let started = Instant::now();
@@ -347,6 +385,7 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
         Budget::new(settings.inbox_fetch_burst, settings.inbox_fetch_per_minute),
     ));
     state.maybe_purge(ctx);
+    let sender = Sender::of(&request, &client);
     let outcome = SIGNATURE_VERIFIED
         .scope(
             AtomicBool::new(false),
@@ -372,13 +411,16 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
     match outcome {
         Ok(Ok(status)) => status.into_response(),
         Ok(Err(e)) => {
-            if e.kind != ErrorKind::Unavailable {
-                tracing::info!("inbox refused ({:?}): {}", e.kind, e.detail);
-            }
+            log_refusal(&sender, &e);
             e.into_response()
         }
         Err(_) => {
-            tracing::warn!("inbox processing timed out after {:?}", started.elapsed());
+            tracing::warn!(
+                host = sender.host,
+                peer = sender.peer,
+                "inbox processing timed out after {:?}",
+                started.elapsed()
+            );
             let mut response =
                 AppError::unavailable("processing timed out, retry later").into_response();
             response
@@ -390,7 +432,7 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
 }
 
 async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     check_content_type(&parts.headers)?;
     if !parts.headers.contains_key("signature") {
         // Refused before the body is read: unsigned requests cost nothing.
@@ -407,13 +449,14 @@ async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
         data.domain(),
         SystemTime::now(),
     )?;
+    // The library verifies what the pre-check accepted, spelled the way it reads it.
+    crate::federation::signatures::hand_over(&mut parts.headers, &params)?;
     if json_too_deep(&bytes, MAX_JSON_DEPTH) {
         return Err(AppError::bad_request(format!(
             "JSON nested deeper than {MAX_JSON_DEPTH} levels"
         )));
     }
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| AppError::bad_request(format!("malformed JSON: {e}")))?;
+    let value = crate::federation::untrusted::parse_inbound(&bytes)?;
     let (id, actor) = envelope(&value)?;
     if is_local_url(data, &actor) || is_local_url(data, &id) {
         return Err(AppError::bad_request(

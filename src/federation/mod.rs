@@ -11,6 +11,7 @@ pub mod nodeinfo;
 pub mod objects;
 pub mod routes;
 pub mod signatures;
+pub mod untrusted;
 pub mod webfinger;
 pub mod workers;
 

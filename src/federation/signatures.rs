@@ -6,6 +6,15 @@
 //! be replayed to another path or server), a `Date` in the future, a Digest that is not
 //! signed, and it answers 500 to an expired Date. These checks close those gaps and answer
 //! 401; only a request that passes them reaches the library.
+//!
+//! One parser decides: the library's own parser of the `Signature` header is stricter in some
+//! ways (parameter names are case-sensitive, no space after the commas, no comma inside a
+//! value) and laxer in others (a repeated parameter silently wins), and any failure there is a
+//! 500. So what [`precheck`] accepts is handed over rewritten by [`canonical_signature`] in the
+//! one spelling the library reads, and what cannot be spelled so is refused here with 401. A
+//! `Date` (or `(created)`, `(expires)`) that would run out while the request is processed (the
+//! library checks it again after fetching the actor) is refused here too: see
+//! [`VERIFY_MARGIN`].
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use axum::http::{HeaderMap, Method, header};
@@ -14,8 +23,18 @@ use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use url::Url;
 
-/// How far a request's `Date` (and `(created)`) may be from our clock, either way.
+/// How far a request's `Date` (and `(created)`) may be from our clock, either way. The
+/// library's own window is the same hour.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(60 * 60);
+
+/// A `Date`, `(created)` or `(expires)` that leaves the accepted window within this time is
+/// refused up front: the library checks it again after the actor fetch, and a request is
+/// abandoned after `inbox::PROCESSING_TIMEOUT` (less than this), so what passes here is still
+/// valid there.
+pub const VERIFY_MARGIN: Duration = Duration::from_secs(30);
+
+/// Longest `Signature` header read: a real one is about 500 bytes.
+pub const MAX_SIGNATURE_HEADER: usize = 8 * 1024;
 
 /// The parameters of a `Signature` header (draft-cavage-http-signatures).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +79,17 @@ fn split_params(value: &str) -> Option<Vec<(String, String)>> {
 }
 
 pub fn parse_signature(value: &str) -> AppResult<SignatureParams> {
+    if value.len() > MAX_SIGNATURE_HEADER {
+        return Err(unauthorized("Signature header: too long"));
+    }
     let params = split_params(value).ok_or_else(|| unauthorized("Signature header: malformed"))?;
+    for (i, (name, _)) in params.iter().enumerate() {
+        if params[..i].iter().any(|(earlier, _)| earlier == name) {
+            return Err(unauthorized(format!(
+                "Signature header: parameter {name} given twice"
+            )));
+        }
+    }
     let get = |name: &str| {
         params
             .iter()
@@ -92,6 +121,48 @@ pub fn parse_signature(value: &str) -> AppResult<SignatureParams> {
         created: number("created")?,
         expires: number("expires")?,
     })
+}
+
+/// The `Signature` header spelled the one way the library's parser reads it: `keyId`,
+/// `algorithm`, `created`, `expires`, `headers` (lower-cased) and `signature`, each once,
+/// quoted, separated by bare commas. A value the library would cut (a comma or a quote inside)
+/// is refused with 401 instead.
+pub fn canonical_signature(params: &SignatureParams) -> AppResult<String> {
+    let mut parts = Vec::with_capacity(6);
+    let mut push = |name: &str, value: &str| -> AppResult<()> {
+        if value.contains([',', '"']) || value.chars().any(|c| c.is_ascii_control()) {
+            return Err(unauthorized(format!(
+                "Signature header: {name} holds a character it cannot hold"
+            )));
+        }
+        parts.push(format!("{name}=\"{value}\""));
+        Ok(())
+    };
+    push("keyId", &params.key_id)?;
+    if let Some(algorithm) = &params.algorithm {
+        push("algorithm", &algorithm.to_ascii_lowercase())?;
+    }
+    if let Some(created) = params.created {
+        push("created", &created.to_string())?;
+    }
+    if let Some(expires) = params.expires {
+        push("expires", &expires.to_string())?;
+    }
+    push("headers", &params.headers.join(" "))?;
+    push("signature", params.signature.trim())?;
+    Ok(parts.join(","))
+}
+
+/// Replaces the request's `Signature` header by its [`canonical_signature`], so that the
+/// library verifies exactly what [`precheck`] accepted.
+pub fn hand_over(headers: &mut HeaderMap, params: &SignatureParams) -> AppResult<()> {
+    let value = axum::http::HeaderValue::from_str(&canonical_signature(params)?)
+        .map_err(|_| unauthorized("Signature header: not ASCII"))?;
+    headers.insert("signature", value);
+    // The library would read an `Authorization` header (say, a proxy's Basic credentials)
+    // as the signature in place of this one.
+    headers.remove(header::AUTHORIZATION);
+    Ok(())
 }
 
 /// `host[:port]` of the keyId, for per-domain rate limiting before any verification.
@@ -207,6 +278,10 @@ pub fn precheck(
     for name in &params.headers {
         match name.as_str() {
             "(request-target)" => {}
+            // The library takes these two out of the map before it builds the signing string.
+            "signature" | "authorization" => {
+                return Err(unauthorized(format!("{name} cannot be a signed header")));
+            }
             "(created)" if params.created.is_some() => {}
             "(expires)" if params.expires.is_some() => {}
             "(created)" | "(expires)" => {
@@ -217,7 +292,19 @@ pub fn precheck(
             other if !headers.contains_key(other) => {
                 return Err(unauthorized(format!("signed header {other} is missing")));
             }
-            _ => {}
+            other => {
+                // The library signs the last copy of a repeated header, we check the first,
+                // and it drops values that are not visible ASCII: one copy, readable.
+                let mut copies = headers.get_all(other).iter();
+                if copies.next().is_some_and(|v| v.to_str().is_err()) {
+                    return Err(unauthorized(format!("signed header {other} is not ASCII")));
+                }
+                if copies.next().is_some() {
+                    return Err(unauthorized(format!(
+                        "signed header {other} is sent several times"
+                    )));
+                }
+            }
         }
     }
     if let Some(host) = headers.get(header::HOST) {
@@ -230,6 +317,8 @@ pub fn precheck(
     }
 
     let now_s = unix(now);
+    // Past dates must stay valid for the library's second look, VERIFY_MARGIN later.
+    let late_s = now_s + VERIFY_MARGIN.as_secs();
     let skew = MAX_CLOCK_SKEW.as_secs();
     let date = headers
         .get(header::DATE)
@@ -237,21 +326,21 @@ pub fn precheck(
         .and_then(|v| httpdate::parse_http_date(v).ok())
         .ok_or_else(|| unauthorized("Date header missing or malformed"))?;
     let date_s = unix(date);
-    if date_s + skew < now_s {
+    if date_s + skew < late_s {
         return Err(unauthorized("Date header is too old"));
     }
     if date_s > now_s + skew {
         return Err(unauthorized("Date header is in the future"));
     }
     if let Some(created) = params.created
-        && (created > now_s + skew || created + skew < now_s)
+        && (created > now_s + skew || created + skew < late_s)
     {
         return Err(unauthorized(
             "signature (created) is outside the accepted window",
         ));
     }
     if let Some(expires) = params.expires
-        && expires < now_s
+        && expires < late_s
     {
         return Err(unauthorized("signature has expired"));
     }
@@ -424,6 +513,82 @@ mod tests {
         assert_eq!(p.headers.len(), 6);
         assert!(parse_signature("keyId=\"x\" garbage").is_err());
         assert!(parse_signature("signature=\"abc\"").is_err());
+    }
+
+    #[test]
+    fn what_passes_is_handed_over_in_one_spelling() {
+        let canonical = "keyId=\"https://a.example/u/x#main-key\",algorithm=\"rsa-sha256\",\
+                         headers=\"(request-target) host date digest\",signature=\"YWJj\"";
+        for spelling in [
+            canonical.to_string(),
+            "keyid=\"https://a.example/u/x#main-key\", ALGORITHM=\"RSA-SHA256\", \
+             Headers=\"(request-target) Host Date Digest\", SIGNATURE = \"YWJj\""
+                .to_string(),
+            "signature=YWJj,headers=\"(request-target) host date digest\",\
+             algorithm=rsa-sha256,keyId=\"https://a.example/u/x#main-key\",foo=\"bar\""
+                .to_string(),
+        ] {
+            let params = parse_signature(&spelling).expect(&spelling);
+            assert_eq!(
+                canonical_signature(&params).expect("canonical"),
+                canonical,
+                "{spelling}"
+            );
+        }
+        // What the library would read differently is refused.
+        for bad in [
+            "keyId=\"https://a.example/u/x#k\",keyid=\"https://b.example/k\",signature=\"YWJj\"",
+            "keyId=\"https://a.example/u/x#k\",signature=\"YWJj\",signature=\"eHl6\"",
+        ] {
+            assert!(parse_signature(bad).is_err(), "{bad}");
+        }
+        let comma = parse_signature("keyId=\"https://a.example/u/x#k,y\",signature=\"YWJj\"")
+            .expect("parses");
+        assert!(canonical_signature(&comma).is_err());
+        let quote =
+            parse_signature("keyId=https://a.example/u/x#k\"y,signature=\"YWJj\"").expect("parses");
+        assert!(canonical_signature(&quote).is_err());
+        assert!(parse_signature(&"a".repeat(MAX_SIGNATURE_HEADER + 1)).is_err());
+    }
+
+    #[test]
+    fn a_date_about_to_leave_the_window_is_refused() {
+        let all = vectors();
+        let valid = all["vectors"]
+            .as_array()
+            .expect("vectors")
+            .iter()
+            .find(|v| v["name"] == "valid POST with Digest")
+            .expect("vector")
+            .clone();
+        let headers = headers_of(&valid);
+        let date = vector_now();
+        let at = |elapsed: Duration| {
+            precheck(
+                &Method::POST,
+                &headers,
+                b"Hello world",
+                "www.example.com",
+                date + elapsed,
+            )
+        };
+        assert!(at(MAX_CLOCK_SKEW - VERIFY_MARGIN - Duration::from_secs(1)).is_ok());
+        assert!(at(MAX_CLOCK_SKEW - VERIFY_MARGIN + Duration::from_secs(1)).is_err());
+        // Repeated signed headers: the library and we would read different copies.
+        let mut twice = headers.clone();
+        twice.append(
+            header::DATE,
+            HeaderValue::from_static("Wed, 20 Dec 2023 09:59:00 GMT"),
+        );
+        let err = precheck(
+            &Method::POST,
+            &twice,
+            b"Hello world",
+            "www.example.com",
+            date,
+        )
+        .expect_err("two dates");
+        assert_eq!(err.kind, ErrorKind::Unauthorized);
     }
 
     #[test]

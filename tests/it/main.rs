@@ -21,6 +21,8 @@ mod federation_inbox;
 mod feeds;
 mod follows;
 mod foundation;
+mod inbound_links;
+mod inbox_mutations;
 mod instance_url;
 mod publishing;
 mod rate_limits;

@@ -19,6 +19,7 @@ use crate::{
             counts::CountCollection,
             is_public,
         },
+        untrusted::{check_id_lengths, parse_web_link, without_nul},
     },
     sanitize::SafeHtml,
     service::{mentions, reactions::Counts},
@@ -194,23 +195,20 @@ pub struct InboundNote {
     pub hashtags: Vec<String>,
 }
 
+/// A string field, without NUL characters (a fetched object did not go through the inbox's
+/// cleaning, and PostgreSQL refuses them).
 fn text(node: &Value, key: &str) -> String {
-    node.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    without_nul(node.get(key).and_then(Value::as_str).unwrap_or_default()).into_owned()
 }
 
 /// `content`, else the first `contentMap` entry (some servers send only the map).
 fn content_of(node: &Value) -> String {
-    if let Some(content) = node.get("content").and_then(Value::as_str) {
-        return content.to_string();
-    }
-    node.get("contentMap")
-        .and_then(Value::as_object)
-        .and_then(|map| map.values().find_map(Value::as_str))
-        .unwrap_or_default()
-        .to_string()
+    let content = node.get("content").and_then(Value::as_str).or_else(|| {
+        node.get("contentMap")
+            .and_then(Value::as_object)
+            .and_then(|map| map.values().find_map(Value::as_str))
+    });
+    without_nul(content.unwrap_or_default()).into_owned()
 }
 
 /// A reference that may be an IRI, a node, or a list of those: the first usable id.
@@ -221,14 +219,15 @@ fn first_id(value: &Value) -> Option<Url> {
     }
 }
 
-/// `url`: an IRI, a `Link` (`href`), or a list of them; the HTML one preferred.
+/// `url`: an IRI, a `Link` (`href`), or a list of them; the HTML one preferred. Only http(s)
+/// links count: the link is shown as an `href` on our pages.
 fn url_of(value: &Value) -> Option<Url> {
     let href = |v: &Value| match v {
-        Value::String(s) => Url::parse(s).ok(),
+        Value::String(s) => parse_web_link(s),
         Value::Object(map) => map
             .get("href")
             .and_then(Value::as_str)
-            .and_then(|s| Url::parse(s).ok()),
+            .and_then(parse_web_link),
         _ => None,
     };
     match value {
@@ -265,7 +264,7 @@ fn hashtags_of(node: &Value) -> Vec<String> {
     tags.into_iter()
         .filter(|t| type_of(t) == Some("Hashtag"))
         .filter_map(|t| t.get("name").and_then(Value::as_str))
-        .map(|n| n.trim_start_matches('#').to_string())
+        .map(|n| without_nul(n).trim_start_matches('#').to_string())
         .filter(|n| !n.is_empty() && n.chars().count() <= 100)
         .take(50)
         .collect()
@@ -297,6 +296,7 @@ impl InboundNote {
             .and_then(Value::as_str)
             .and_then(|s| Url::parse(s).ok())
             .ok_or_else(|| AppError::bad_request("object id: missing or not a URL"))?;
+        check_id_lengths(node)?;
         let kind = type_of(node)
             .ok_or_else(|| AppError::bad_request("object type: missing"))?
             .to_string();

@@ -15,6 +15,7 @@ use crate::{
     federation::{
         Data,
         objects::{actor_context, is_local_url, same_origin},
+        untrusted::{MAX_URL_BYTES, web_link, without_nul},
     },
     sanitize::SafeHtml,
     urls::host_port,
@@ -202,7 +203,8 @@ fn deserialize_icon<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
             }),
             other => serde_json::from_value::<Image>(other).ok(),
         })
-        .next_back())
+        // An avatar is shown as `src`: http(s) only (no `data:`, `javascript:`…).
+        .rfind(|image| web_link(image.url.clone()).is_some()))
 }
 
 /// The public key as SPKI PEM (`BEGIN PUBLIC KEY`, 64-column lines), the only form the
@@ -244,10 +246,15 @@ fn truncate_chars(s: &str, max: usize) -> String {
 
 impl Person {
     /// The row for a remote actor document that passed [`Object::verify`].
+    ///
+    /// Every string is stripped of NUL characters here (fetched documents do not go through
+    /// the inbox's cleaning), and the links shown on our pages (`url`, `icon`) are kept only
+    /// when they are http(s).
     pub fn into_new_remote_actor(self) -> AppResult<NewActor> {
         let id: Url = self.id.into_inner();
         let domain = host_port(&id).ok_or_else(|| AppError::bad_request("actor id has no host"))?;
-        let username = self.preferred_username.trim();
+        let preferred_username = without_nul(&self.preferred_username);
+        let username = preferred_username.trim();
         if username.is_empty() || username.chars().count() > MAX_USERNAME_CHARS {
             return Err(AppError::bad_request(
                 "preferredUsername: missing or too long",
@@ -256,15 +263,16 @@ impl Person {
         let public_key_pem = normalize_public_key(&self.public_key.public_key_pem)?;
         let name = self
             .name
-            .map(|n| truncate_chars(n.trim(), MAX_NAME_CHARS))
+            .map(|n| truncate_chars(without_nul(&n).trim(), MAX_NAME_CHARS))
             .unwrap_or_default();
         let summary_html = self
             .summary
-            .map(|s| SafeHtml::clean(&s).into_string())
+            .map(|s| SafeHtml::clean(&without_nul(&s)).into_string())
             .unwrap_or_default();
         let shared_inbox_url = self
             .endpoints
             .and_then(|e| e.shared_inbox)
+            .and_then(web_link)
             .map(|u| u.to_string());
         let now = Utc::now();
         Ok(NewActor {
@@ -275,13 +283,13 @@ impl Person {
             local: false,
             name,
             summary_html,
-            icon_url: self.icon.map(|i| i.url.to_string()),
-            url: self.url.map(|u| u.to_string()),
+            icon_url: self.icon.and_then(|i| web_link(i.url)).map(String::from),
+            url: self.url.and_then(web_link).map(String::from),
             inbox_url: self.inbox.to_string(),
             shared_inbox_url,
-            outbox_url: self.outbox.map(|u| u.to_string()),
-            followers_url: self.followers.map(|u| u.to_string()),
-            following_url: self.following.map(|u| u.to_string()),
+            outbox_url: self.outbox.and_then(web_link).map(String::from),
+            followers_url: self.followers.and_then(web_link).map(String::from),
+            following_url: self.following.and_then(web_link).map(String::from),
             public_key_pem,
             private_key_pem: None,
             manually_approves_followers: self.manually_approves_followers.unwrap_or(false),
@@ -309,6 +317,13 @@ impl Person {
         }
         if !matches!(self.inbox.scheme(), "http" | "https") {
             return Err(AppError::bad_request("inbox: not an http(s) URL"));
+        }
+        for (field, url) in [("id", id), ("inbox", &self.inbox)] {
+            if url.as_str().len() > MAX_URL_BYTES {
+                return Err(AppError::bad_request(format!(
+                    "{field}: longer than {MAX_URL_BYTES} bytes"
+                )));
+            }
         }
         normalize_public_key(&self.public_key.public_key_pem)?;
         Ok(())

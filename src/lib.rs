@@ -106,6 +106,18 @@ pub async fn start_with_listener(
     }
 }
 
+impl AppContext {
+    /// The context of a running instance: `federation` is its outbox and its network.
+    pub fn new(config: Config, pool: db::DbPool) -> Self {
+        AppContext::with_ports(
+            config,
+            pool,
+            std::sync::Arc::new(federation::outbox::FederationOutbox),
+            std::sync::Arc::new(federation::network::FederationNetwork),
+        )
+    }
+}
+
 type Started = (
     AppContext,
     federation::FederationConfig,

@@ -10,6 +10,8 @@ pub mod domain_blocks;
 pub mod follows;
 pub mod login_limits;
 pub mod mentions;
+pub mod network;
+pub mod outbound;
 pub mod profile;
 pub mod publishing;
 pub mod reactions;

@@ -1,10 +1,10 @@
 //! Blog posts and announcements: one domain function per action (create, edit, publish a draft,
 //! delete), shared by the web forms and the JSON API. Each validates everything first, then
-//! writes its rows and enqueues the `Create`/`Update`/`Delete` to the followers' inboxes in one
+//! writes its rows and records the outbound event (published, updated, deleted) in one
 //! transaction, so a refused input writes nothing and a written post is always federated.
 
 use crate::{
-    context::AppContext,
+    context::{AppContext, Data},
     db::{
         self,
         accounts::DbAccount,
@@ -12,33 +12,19 @@ use crate::{
         posts::{CATEGORY_ANNOUNCEMENT, CATEGORY_POST, DbPost, NewPost, PostChanges, PostExtras},
     },
     error::{AppError, AppResult, ErrorKind, FieldErrors},
-    federation::{
-        Data,
-        activities::{
-            create_or_update::{CreateOrUpdate, CreateOrUpdateType},
-            delete::Delete,
-            new_activity_id,
-        },
-        delivery::{OutgoingActivity, enqueue, followers_inboxes},
-        objects::article::{article, audience_of, tombstone},
-        objects::note::note,
-    },
     sanitize::SafeHtml,
     service::{
         accounts::is_staff,
         covers::{self, MAX_ALT_CHARS, WrittenCover},
         mentions,
+        outbound::{self, OutboundEvent},
         profile::{ImageType, parse_disciplines},
     },
-};
-use activitypub_federation::{
-    fetch::object_id::ObjectId, kinds::activity::DeleteType, protocol::context::WithContext,
 };
 use chrono::{NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use std::collections::HashSet;
-use url::Url;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 100_000;
@@ -528,98 +514,6 @@ pub fn can_edit(account: &DbAccount, post: &DbPost) -> bool {
         && (post.account_id == Some(account.id) || (post.as_page && is_staff(account)))
 }
 
-/// The federated form of a post (Article) or announcement (Note), with its likes and boosts
-/// `counts` (see [`crate::service::reactions::counts_of`]).
-pub fn object_json(
-    ctx: &AppContext,
-    post: &DbPost,
-    author: &DbActor,
-    counts: crate::service::reactions::Counts,
-) -> AppResult<serde_json::Value> {
-    let value = if post.is_announcement() {
-        serde_json::to_value(note(ctx, post, author, counts)?)
-    } else {
-        serde_json::to_value(article(ctx, post, author, counts)?)
-    };
-    value.map_err(|e| AppError::internal(format!("serialise object: {e}")))
-}
-
-fn with_context<T: Serialize>(activity: T) -> AppResult<serde_json::Value> {
-    serde_json::to_value(WithContext::new_default(activity))
-        .map_err(|e| AppError::internal(format!("serialise activity: {e}")))
-}
-
-/// The inboxes of the actors a post mentions, other than our own (shared inbox when they
-/// have one).
-async fn mentioned_inboxes(conn: &mut AsyncPgConnection, post: &DbPost) -> AppResult<Vec<Url>> {
-    let mut inboxes = Vec::new();
-    for mention in mentions::stored(post) {
-        let Some(actor) = db::actors::by_ap_id(conn, &mention.href).await? else {
-            continue;
-        };
-        if actor.local || actor.deleted_at.is_some() {
-            continue;
-        }
-        if let Ok(url) = Url::parse(actor.shared_inbox_url.as_ref().unwrap_or(&actor.inbox_url)) {
-            inboxes.push(url);
-        }
-    }
-    Ok(inboxes)
-}
-
-/// The followers' inboxes and the mentioned actors' ones, each once.
-async fn audience_inboxes(
-    conn: &mut AsyncPgConnection,
-    post: &DbPost,
-    author: &DbActor,
-) -> AppResult<Vec<Url>> {
-    let mut inboxes = followers_inboxes(conn, author.id).await?;
-    for url in mentioned_inboxes(conn, post).await? {
-        if !inboxes.contains(&url) {
-            inboxes.push(url);
-        }
-    }
-    Ok(inboxes)
-}
-
-/// Enqueues `Create` or `Update` of `post` to its author's followers and to the actors it
-/// mentions (inside the caller's transaction).
-async fn federate(
-    ctx: &AppContext,
-    conn: &mut AsyncPgConnection,
-    kind: CreateOrUpdateType,
-    post: &DbPost,
-    author: &DbActor,
-) -> AppResult<()> {
-    let (to, cc) = audience_of(author, post)?;
-    let id = new_activity_id(ctx)?;
-    let counts = crate::service::reactions::counts_of(conn, &post.ap_id).await?;
-    let activity = CreateOrUpdate::new(
-        kind,
-        id.clone(),
-        Url::parse(&author.ap_id)?,
-        object_json(ctx, post, author, counts)?,
-        to,
-        cc,
-    );
-    let inboxes = audience_inboxes(conn, post, author).await?;
-    enqueue(
-        conn,
-        &ctx.config.domain(),
-        OutgoingActivity {
-            ap_id: id.as_str(),
-            kind: kind.as_str(),
-            actor: author,
-            object_ap_id: Some(&post.ap_id),
-            json: with_context(activity)?,
-            public: true,
-        },
-        inboxes,
-    )
-    .await?;
-    Ok(())
-}
-
 /// Writes the new cover image, if the plan has one (before the transaction).
 async fn write_new_cover(ctx: &AppContext, plan: &CoverPlan) -> AppResult<Option<WrittenCover>> {
     match plan {
@@ -692,7 +586,11 @@ pub async fn create(
             .await?;
             let post = db::posts::set_extras(conn, post.id, &extras).await?;
             if !post.draft {
-                federate(ctx, conn, CreateOrUpdateType::Create, &post, &author).await?;
+                let event = OutboundEvent::PostPublished {
+                    post: Box::new(post.clone()),
+                    author: Box::new(author),
+                };
+                outbound::record(ctx, conn, event).await?;
             }
             Ok(post)
         })
@@ -818,7 +716,11 @@ pub async fn edit(
             let updated = db::posts::set_extras(conn, updated.id, &extras).await?;
             if !updated.draft {
                 let author = db::actors::by_id(conn, updated.author_actor_id).await?;
-                federate(ctx, conn, CreateOrUpdateType::Update, &updated, &author).await?;
+                let event = OutboundEvent::PostUpdated {
+                    post: Box::new(updated.clone()),
+                    author: Box::new(author),
+                };
+                outbound::record(ctx, conn, event).await?;
             }
             // The file the row pointed at under the lock, if it no longer does.
             let replaced = locked
@@ -867,7 +769,11 @@ pub async fn publish_draft(
         }
         let published = db::posts::mark_published(conn, post.id, Utc::now()).await?;
         let author = db::actors::by_id(conn, published.author_actor_id).await?;
-        federate(ctx, conn, CreateOrUpdateType::Create, &published, &author).await?;
+        let event = OutboundEvent::PostPublished {
+            post: Box::new(published.clone()),
+            author: Box::new(author),
+        };
+        outbound::record(ctx, conn, event).await?;
         Ok(published)
     })
     .await
@@ -905,31 +811,11 @@ pub async fn delete(
             }
             post.deleted_at = Some(now);
             let author = db::actors::by_id(conn, post.author_actor_id).await?;
-            let (to, cc) = audience_of(&author, &post)?;
-            let activity_id = new_activity_id(ctx)?;
-            let activity = Delete {
-                kind: DeleteType::Delete,
-                id: activity_id.clone(),
-                actor: ObjectId::from(Url::parse(&author.ap_id)?),
-                object: tombstone(&post),
-                to,
-                cc,
+            let event = OutboundEvent::PostDeleted {
+                post: Box::new(post),
+                author: Box::new(author),
             };
-            let inboxes = audience_inboxes(conn, &post, &author).await?;
-            enqueue(
-                conn,
-                &ctx.config.domain(),
-                OutgoingActivity {
-                    ap_id: activity_id.as_str(),
-                    kind: "Delete",
-                    actor: &author,
-                    object_ap_id: Some(&post.ap_id),
-                    json: with_context(activity)?,
-                    public: true,
-                },
-                inboxes,
-            )
-            .await?;
+            outbound::record(ctx, conn, event).await?;
             Ok(cover)
         })
         .await?;

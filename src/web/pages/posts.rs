@@ -247,7 +247,7 @@ async fn show(
                     let mut conn = ctx.conn().await?;
                     crate::service::reactions::counts_of(&mut conn, &post.ap_id).await?
                 };
-                let object = publishing::object_json(ctx, &post, &author, counts)?;
+                let object = crate::federation::outbox::object_json(ctx, &post, &author, counts)?;
                 FederationJson(WithContext::new_default(object)).into_response()
             }
         };

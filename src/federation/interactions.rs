@@ -9,7 +9,7 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         Data,
-        negotiation::{accepts_html, wants_activity_json},
+        negotiation::{Face, face, vary_accept},
         objects::counts::{CountCollection, Interaction},
     },
     service::{
@@ -21,7 +21,7 @@ use activitypub_federation::{axum::json::FederationJson, protocol::context::With
 use axum::{
     Router,
     extract::Path,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -42,17 +42,9 @@ pub fn routes() -> Router {
         .route("/comments/{id}/shares", get(http_get_comment_shares))
 }
 
-/// The same URL answers JSON or redirects a browser: caches must key on `Accept`.
-fn vary_accept(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
-    response
-}
-
 /// A browser (asking for HTML, not for ActivityStreams) is sent to the page instead.
 fn is_browser(headers: &HeaderMap) -> bool {
-    !wants_activity_json(headers) && accepts_html(headers)
+    face(headers, Face::Document) == Face::Page
 }
 
 fn gone(object_ap_id: &str, which: Interaction) -> AppResult<Response> {
@@ -148,7 +140,7 @@ async fn of_comment(
     }
     if is_browser(headers) {
         return Ok(vary_accept(
-            Redirect::to(&crate::web::pages::comments::anchor(&post, comment.id)).into_response(),
+            Redirect::to(&publishing::comment_anchor(&post, comment.id)).into_response(),
         ));
     }
     collection(data, &comment.ap_id, which).await

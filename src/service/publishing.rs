@@ -476,6 +476,17 @@ pub fn page_url(post: &DbPost) -> String {
     format!("{}/{}", post.ap_id, post.slug)
 }
 
+/// Where a comment is shown: its anchor on its post's page, as a path.
+pub fn comment_anchor(post: &DbPost, comment_id: i64) -> String {
+    let page = page_url(post);
+    let path = match url::Url::parse(&page) {
+        Ok(u) => u.path().to_string(),
+        // A remote post's page is already a path.
+        Err(_) => page,
+    };
+    format!("{path}#comment-{comment_id}")
+}
+
 /// Media type of a stored image, from its extension.
 pub fn image_media_type(path: &str) -> &'static str {
     let ext = path.rsplit('.').next().unwrap_or_default();

@@ -10,7 +10,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     federation::{
         Data,
-        negotiation::wants_activity_json,
+        negotiation::{Face, face, vary_accept},
         objects::comment::{note, tombstone},
     },
     i18n::Lang,
@@ -32,7 +32,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{Path, Query},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -311,14 +311,7 @@ fn local_path(url: &str) -> String {
 
 /// Where a comment is shown: its anchor on its post's page.
 pub fn anchor(post: &DbPost, comment_id: i64) -> String {
-    format!("{}#comment-{comment_id}", local_path(&page_url(post)))
-}
-
-fn vary_accept(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
-    response
+    crate::service::publishing::comment_anchor(post, comment_id)
 }
 
 /// `/comments/{id}`: the Note (410 Tombstone once deleted) or, for browsers, the comment
@@ -338,7 +331,7 @@ async fn http_get_comment(
         .await?
         .filter(DbPost::is_public)
         .ok_or_else(AppError::not_found)?;
-    if !wants_activity_json(&headers) {
+    if face(&headers, Face::Page) == Face::Page {
         return Ok(vary_accept(
             Redirect::to(&anchor(&post, comment.id)).into_response(),
         ));

@@ -14,7 +14,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     federation::{
         Data,
-        negotiation::wants_activity_json,
+        negotiation::{Face, face, vary_accept},
         objects::article::{summary_text, tombstone},
     },
     i18n::Lang,
@@ -38,7 +38,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Query, Request},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -202,14 +202,6 @@ struct ShowPage<'a> {
     reactions: crate::web::pages::reactions::ReactionsView,
 }
 
-/// `Vary: Accept` on every answer of a content-negotiated URL.
-fn vary_accept(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
-    response
-}
-
 /// `/posts/{id}` and `/announcements/{id}`: the Article/Note for ActivityPub clients (410 with
 /// a Tombstone once deleted), the page for browsers.
 async fn show(
@@ -225,7 +217,8 @@ async fn show(
     let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
     let viewer = user.as_ref().map(|u| &u.account);
     let found = publishing::lookup(ctx, viewer, category, id).await?;
-    if slug.is_none() && wants_activity_json(headers) {
+    // The slugged URL is the page's alone; the bare id is negotiated.
+    if slug.is_none() && face(headers, Face::Page) == Face::Document {
         let response = match found {
             Lookup::Gone(post) => (
                 StatusCode::GONE,

@@ -8,6 +8,8 @@ pub mod db;
 pub mod error;
 pub mod federation;
 pub mod i18n;
+#[cfg(test)]
+mod layers;
 pub mod sanitize;
 pub mod service;
 #[doc(hidden)]

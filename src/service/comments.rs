@@ -2,7 +2,7 @@
 //! inbox. A local member comments a post, an announcement or a comment (federated as
 //! `Create(Note)` to the parent's author and audience), edits or deletes it; a remote reply
 //! to something of ours becomes a comment; a public post of an actor our members follow is
-//! kept as a remote post. Each action writes its rows (and its deliveries, or the
+//! kept as a remote post. Each action writes its rows (and its outbound event, or the
 //! received-activity mark) in one transaction.
 
 use crate::{

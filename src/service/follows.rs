@@ -1,5 +1,5 @@
 //! Follows: one domain function per action, called by the web page, the JSON API and the inbox
-//! alike. Every function writes its rows and enqueues its deliveries in one transaction.
+//! alike. Every function writes its rows and records its outbound event in one transaction.
 
 use crate::{
     context::{AppContext, Data},

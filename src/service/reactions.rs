@@ -1,5 +1,5 @@
 //! Likes and boosts: one domain function per action, called by the web page, the JSON API and
-//! the inbox alike. Every function writes its rows and enqueues its deliveries in one
+//! the inbox alike. Every function writes its rows and records its outbound event in one
 //! transaction; each inbound activity is applied in the transaction that records its id.
 //!
 //! What can be reacted to: a post or announcement (ours, or a remote one stored here) or a

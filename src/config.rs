@@ -28,8 +28,6 @@ pub struct Config {
     pub storage: StorageConfig,
     pub federation: FederationSettings,
     pub registration: RegistrationConfig,
-    pub mail: MailConfig,
-    pub meetings: MeetingsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -48,6 +46,9 @@ pub struct InstanceConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
     pub bind: String,
+    /// Reverse proxies (CIDRs or single addresses) whose `X-Forwarded-For` / `Forwarded`
+    /// headers name the client; from anyone else these headers are ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -73,25 +74,23 @@ pub struct FederationSettings {
     /// Tests only: federate with peers on loopback and private networks, over plain http.
     pub allow_private_addresses: bool,
     pub delivery_workers: u32,
+    /// Activities one verified sending server may deliver at once…
+    pub inbox_burst: u32,
+    /// …and the rate at which that allowance refills.
+    pub inbox_per_minute: u32,
+    /// Inbound activities that make us fetch something unknown (an actor, an object), per
+    /// connecting address: at once…
+    pub inbox_fetch_burst: u32,
+    /// …and refilled at this rate.
+    pub inbox_fetch_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistrationConfig {
     pub open: bool,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct MailConfig {
-    /// Empty means mails are written to `data_dir/outbox-mail`.
-    pub smtp_url: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct MeetingsConfig {
-    pub video_base_url: String,
+    /// Accounts one client address may create per hour.
+    pub per_address_per_hour: u32,
 }
 
 impl Default for InstanceConfig {
@@ -109,6 +108,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -137,13 +137,20 @@ impl Default for FederationSettings {
         Self {
             allow_private_addresses: false,
             delivery_workers: 4,
+            inbox_burst: 1000,
+            inbox_per_minute: 6000,
+            inbox_fetch_burst: 500,
+            inbox_fetch_per_minute: 300,
         }
     }
 }
 
 impl Default for RegistrationConfig {
     fn default() -> Self {
-        Self { open: true }
+        Self {
+            open: true,
+            per_address_per_hour: 5,
+        }
     }
 }
 
@@ -328,6 +335,36 @@ impl Config {
                 format!("{e} (expected IP:PORT)"),
             )
         })?;
+        crate::client_addr::parse_cidrs(&self.http.trusted_proxies).map_err(
+            |(value, reason)| ConfigError::invalid("http.trusted_proxies", value, reason),
+        )?;
+        for (key, value) in [
+            ("federation.inbox_burst", self.federation.inbox_burst),
+            (
+                "federation.inbox_per_minute",
+                self.federation.inbox_per_minute,
+            ),
+            (
+                "federation.inbox_fetch_burst",
+                self.federation.inbox_fetch_burst,
+            ),
+            (
+                "federation.inbox_fetch_per_minute",
+                self.federation.inbox_fetch_per_minute,
+            ),
+            (
+                "registration.per_address_per_hour",
+                self.registration.per_address_per_hour,
+            ),
+        ] {
+            if !(1..=10_000_000).contains(&value) {
+                return Err(ConfigError::invalid(
+                    key,
+                    value,
+                    "must be between 1 and 10000000",
+                ));
+            }
+        }
         let db_url = &self.database.url;
         let db_url_ok = db_url.is_empty()
             || db_url.starts_with("postgres://")
@@ -374,24 +411,6 @@ impl Config {
                 self.federation.delivery_workers,
                 "must be between 1 and 256",
             ));
-        }
-        if !self.mail.smtp_url.is_empty() {
-            Url::parse(&self.mail.smtp_url).map_err(|e| {
-                ConfigError::invalid(
-                    "mail.smtp_url",
-                    without_password(&self.mail.smtp_url),
-                    e.to_string(),
-                )
-            })?;
-        }
-        if !self.meetings.video_base_url.is_empty() {
-            Url::parse(&self.meetings.video_base_url).map_err(|e| {
-                ConfigError::invalid(
-                    "meetings.video_base_url",
-                    &self.meetings.video_base_url,
-                    e.to_string(),
-                )
-            })?;
         }
         Ok(())
     }
@@ -467,6 +486,14 @@ fn apply_env(
                 .parse::<i64>()
                 .map(toml::Value::Integer)
                 .map_err(|_| ConfigError::invalid(&full, &raw, "expected a whole number"))?,
+            // Lists: comma-separated, e.g. CULTURECNOUS__HTTP__TRUSTED_PROXIES=10.0.0.0/8,::1
+            toml::Value::Array(_) => toml::Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_string()))
+                    .collect(),
+            ),
             _ => toml::Value::String(raw),
         };
         let section_table = table
@@ -542,6 +569,21 @@ mod tests {
             ),
             ("CULTURECNOUS__HTTP__BIND", "8080", "http.bind"),
             (
+                "CULTURECNOUS__HTTP__TRUSTED_PROXIES",
+                "10.0.0.1,10.0.0.0/33",
+                "http.trusted_proxies",
+            ),
+            (
+                "CULTURECNOUS__HTTP__TRUSTED_PROXIES",
+                "proxy.example",
+                "http.trusted_proxies",
+            ),
+            (
+                "CULTURECNOUS__FEDERATION__INBOX_BURST",
+                "0",
+                "federation.inbox_burst",
+            ),
+            (
                 "CULTURECNOUS__STORAGE__MAX_COVER_KB",
                 "20481",
                 "storage.max_cover_kb",
@@ -588,10 +630,6 @@ mod tests {
             (
                 "CULTURECNOUS__DATABASE__URL",
                 "user=app password=s3cr3t dbname=culture",
-            ),
-            (
-                "CULTURECNOUS__MAIL__SMTP_URL",
-                "smtp//app:s3cr3t@mail.example",
             ),
         ] {
             let err = Config::load_from(None, env(&[(key, value)])).expect_err(value);

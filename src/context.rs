@@ -36,6 +36,10 @@ pub struct Inner {
     pub outbox: Arc<dyn Outbox>,
     /// Remote look-ups domain functions need (see `service::network`).
     pub network: Arc<dyn Network>,
+    /// `http.trusted_proxies`, parsed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// This process's copy of the domain blocks (inbox, outbound client).
+    pub blocks: crate::service::domain_blocks::BlockCache,
 }
 
 impl Deref for AppContext {
@@ -65,6 +69,9 @@ impl AppContext {
         let urls = Urls::new(&config.instance.url);
         let default_lang = Lang::parse(&config.instance.language).unwrap_or_default();
         let media_dir = config.storage.data_dir.join("media");
+        // Validated with the configuration: an invalid entry never gets this far.
+        let trusted_proxies =
+            crate::client_addr::parse_cidrs(&config.http.trusted_proxies).unwrap_or_default();
         AppContext(Arc::new(Inner {
             config,
             pool,
@@ -73,6 +80,8 @@ impl AppContext {
             media_dir,
             outbox,
             network,
+            trusted_proxies,
+            blocks: Default::default(),
         }))
     }
 

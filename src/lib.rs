@@ -2,6 +2,7 @@
 //! together. See DESIGN.md (shared with the team) for the map of the system.
 
 pub mod body;
+pub mod client_addr;
 pub mod config;
 pub mod context;
 pub mod db;
@@ -87,7 +88,13 @@ pub async fn start_with_listener(
             config.storage.data_dir.display()
         )
     })?;
-    let lock = lock_data_dir(&config.storage.data_dir)?;
+    // Only the managed database needs one server per data folder; with `database.url`,
+    // several servers (nodes behind a load balancer) share the database and the files.
+    let lock = if config.database.url.is_empty() {
+        Some(lock_data_dir(&config.storage.data_dir)?)
+    } else {
+        None
+    };
     let database = Database::open(&config).await?;
     let result = start_on_database(config, listener, &database).await;
     match result {
@@ -99,7 +106,7 @@ pub async fn start_with_listener(
             server,
             background,
             database,
-            _lock: Some(lock),
+            _lock: lock,
         }),
         Err(e) => {
             database.close().await;
@@ -140,6 +147,7 @@ async fn start_on_database(
         .context("applying database migrations")?;
     std::fs::create_dir_all(config.storage.data_dir.join("media"))?;
     let ctx = AppContext::new(config, pool);
+    service::instance_url::check_or_record(&ctx).await?;
     service::actors::ensure_system_actors(&ctx)
         .await
         .map_err(|e| anyhow::anyhow!("creating the system actors: {e}"))?;

@@ -43,6 +43,54 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Block other servers, lift blocks, list them.
+    Domain {
+        #[command(subcommand)]
+        command: DomainCommand,
+    },
+    /// The instance itself.
+    Instance {
+        #[command(subcommand)]
+        command: InstanceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DomainCommand {
+    /// Block a domain (its subdomains too; `host:port` blocks that port only). `reject` cuts
+    /// it off both ways: its activities are dropped, queued deliveries to it are dropped,
+    /// follows in both directions are removed, nothing is fetched from it. `silence` keeps
+    /// follows and lets its accounts reach their followers here, but out of public lists.
+    Block {
+        /// The domain, e.g. spam.example.
+        domain: String,
+        #[arg(long, value_parser = ["silence", "reject"])]
+        severity: String,
+        /// What may be shown publicly about the block.
+        #[arg(long, default_value = "")]
+        public_comment: String,
+        /// A note for moderators.
+        #[arg(long, default_value = "")]
+        private_comment: String,
+        /// Refuse reports coming from the domain.
+        #[arg(long)]
+        reject_reports: bool,
+    },
+    /// Lift the block on a domain (removed follows are not restored).
+    Unblock { domain: String },
+    /// List the blocked domains.
+    List,
+}
+
+#[derive(Subcommand)]
+enum InstanceCommand {
+    /// Move every local id to a new public URL (instance.url). Only while the instance has
+    /// never federated; stop `serve` first, and set instance.url to NEW_URL before starting it.
+    MoveUrl {
+        /// The new site root, e.g. https://culture.example
+        #[arg(value_name = "NEW_URL")]
+        new_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,7 +162,18 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // A changed instance.url is a configuration error, like an invalid key.
+            let mismatch = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<service::instance_url::CheckError>(),
+                    Some(service::instance_url::CheckError::Mismatch(_))
+                )
+            });
+            if mismatch {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -123,7 +182,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            with_database(config, |ctx| async move {
+            with_database_as_is(config, |ctx| async move {
                 let _ = ctx;
                 Ok(())
             })
@@ -180,7 +239,94 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Domain { command } => domain_command(command, config).await,
+        Command::Instance {
+            command: InstanceCommand::MoveUrl { new_url },
+        } => {
+            with_database_as_is(config, |ctx| async move {
+                let moved = service::instance_url::move_url(&ctx, &new_url).await?;
+                println!(
+                    "moved the instance from {} to {} ({} stored values rewritten).",
+                    moved.from, moved.to, moved.values
+                );
+                println!(
+                    "Now set instance.url = \"{}\" (or CULTURECNOUS__INSTANCE__URL) and start \
+                     `culturecnous serve` again; a server still running with the old URL must be \
+                     restarted.",
+                    moved.to
+                );
+                Ok(())
+            })
+            .await
+        }
     }
+}
+
+async fn domain_command(command: DomainCommand, config: Config) -> anyhow::Result<()> {
+    use service::domain_blocks::{self, BlockOptions, Severity};
+    with_database(config, |ctx| async move {
+        match command {
+            DomainCommand::Block {
+                domain,
+                severity,
+                public_comment,
+                private_comment,
+                reject_reports,
+            } => {
+                let severity = Severity::parse(&severity)
+                    .ok_or_else(|| anyhow::anyhow!("--severity: silence or reject"))?;
+                let options = BlockOptions {
+                    public_comment,
+                    private_comment,
+                    reject_reports,
+                };
+                let blocked = domain_blocks::block(&ctx, &domain, severity, &options)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+                println!(
+                    "blocked {} ({}): {} queued deliveries dropped, {} follows removed",
+                    blocked.block.domain,
+                    blocked.block.severity,
+                    blocked.deliveries_dropped,
+                    blocked.follows_removed
+                );
+                println!(
+                    "running servers apply it within {} seconds",
+                    domain_blocks::CACHE_TTL.as_secs()
+                );
+            }
+            DomainCommand::Unblock { domain } => {
+                let removed = domain_blocks::unblock(&ctx, &domain)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+                if !removed {
+                    anyhow::bail!("{domain} is not blocked");
+                }
+                println!("unblocked {}", domain.trim().to_ascii_lowercase());
+            }
+            DomainCommand::List => {
+                for b in domain_blocks::list(&ctx)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(&e)))?
+                {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        b.domain,
+                        b.severity,
+                        if b.reject_reports {
+                            "reject-reports"
+                        } else {
+                            "-"
+                        },
+                        b.public_comment,
+                        b.reason
+                    );
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// A readable one-line explanation of a domain error for the terminal.
@@ -202,8 +348,23 @@ fn describe(e: &culturecnous::error::AppError) -> String {
 }
 
 /// Opens the database (starting the managed cluster if nobody runs it), applies migrations,
-/// runs `f`, and stops the cluster again if this command started it.
+/// checks that `instance.url` is the one the ids were built from (recording it the first
+/// time), runs `f`, and stops the cluster again if this command started it.
 async fn with_database<F, Fut>(config: Config, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(AppContext) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    with_database_as_is(config, |ctx| async move {
+        service::instance_url::check_or_record(&ctx).await?;
+        f(ctx).await
+    })
+    .await
+}
+
+/// [`with_database`] without the `instance.url` check: for `migrate`, and for the command
+/// that changes the URL.
+async fn with_database_as_is<F, Fut>(config: Config, f: F) -> anyhow::Result<()>
 where
     F: FnOnce(AppContext) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,

@@ -70,6 +70,15 @@ enum Runner {
     Binary {
         process: ChildServer,
     },
+    /// Several `culturecnous serve` processes on one database and one data folder, each on
+    /// its own port, behind a round-robin load balancer on the instance's port.
+    Nodes {
+        nodes: Vec<ChildServer>,
+        node_ports: Vec<u16>,
+        balancer: Tap,
+        /// The balancer's port, bound before the first start.
+        public: Option<TcpListener>,
+    },
 }
 
 /// An instance under test. Its database and data folder outlive stops, so `start()` after
@@ -138,6 +147,59 @@ impl Instance {
         process.env = binary_env(&config);
         process.remove_prefix = Some(ENV_PREFIX);
         let mut instance = Instance::assemble(name, port, config, Runner::Binary { process });
+        instance.start().await;
+        instance.build_side_federation().await;
+        instance
+    }
+
+    /// `count` real `culturecnous serve` processes sharing one database, one data folder and
+    /// one `instance.url`, each bound to its own port, behind a load balancer on the
+    /// instance's port that spreads requests round-robin (POSTs on their own counter): how an
+    /// operator runs several servers. They all start at once, as after a deployment.
+    pub async fn binary_nodes(name: &str, count: usize) -> Instance {
+        assert!(count >= 1, "at least one node");
+        let exe = culturecnous_binary();
+        let dbs = TestDatabases::get();
+        let public = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let port = public.local_addr().expect("local address").port();
+        let config = dbs.config(port).await;
+        let mut nodes = Vec::new();
+        let mut node_ports = Vec::new();
+        for n in 1..=count {
+            let node_port = free_port();
+            let log_path = config
+                .storage
+                .data_dir
+                .with_extension(format!("node{n}.serve.log"));
+            let mut process = ChildServer::new(
+                format!("instance {name}, node {n} (culturecnous serve on port {node_port})"),
+                exe.clone(),
+                log_path,
+            );
+            process.args = vec!["serve".into()];
+            process.env = binary_env(&config)
+                .into_iter()
+                .map(|(k, v)| {
+                    if k == "CULTURECNOUS__HTTP__BIND" {
+                        (k, format!("127.0.0.1:{node_port}"))
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect();
+            process.remove_prefix = Some(ENV_PREFIX);
+            nodes.push(process);
+            node_ports.push(node_port);
+        }
+        let runner = Runner::Nodes {
+            nodes,
+            node_ports,
+            balancer: Tap::new(),
+            public: Some(public),
+        };
+        let mut instance = Instance::assemble(name, port, config, runner);
         instance.start().await;
         instance.build_side_federation().await;
         instance
@@ -245,18 +307,39 @@ impl Instance {
     pub fn running(&self) -> Option<&RunningInstance> {
         match &self.runner {
             Runner::InProcess { running, .. } => running.as_deref(),
-            Runner::Binary { .. } => None,
+            Runner::Binary { .. } | Runner::Nodes { .. } => None,
         }
     }
 
     pub fn is_binary(&self) -> bool {
-        matches!(self.runner, Runner::Binary { .. })
+        matches!(self.runner, Runner::Binary { .. } | Runner::Nodes { .. })
+    }
+
+    /// How many `serve` processes answer for this instance (1 unless started with
+    /// [`Instance::binary_nodes`]).
+    pub fn node_count(&self) -> usize {
+        match &self.runner {
+            Runner::Nodes { nodes, .. } => nodes.len(),
+            _ => 1,
+        }
+    }
+
+    /// `http://localhost:<port>` of node `n` (from 0) itself, bypassing the load balancer.
+    pub fn node_url(&self, n: usize) -> String {
+        match &self.runner {
+            Runner::Nodes { node_ports, .. } => format!("http://localhost:{}", node_ports[n]),
+            _ => {
+                assert_eq!(n, 0, "instance {} has one node", self.name);
+                self.url.clone()
+            }
+        }
     }
 
     /// Process id of the binary, while it runs.
     pub fn pid(&self) -> Option<u32> {
         match &self.runner {
             Runner::Binary { process } => process.pid(),
+            Runner::Nodes { nodes, .. } => nodes.iter().next().and_then(ChildServer::pid),
             Runner::InProcess { .. } => None,
         }
     }
@@ -265,6 +348,11 @@ impl Instance {
     pub fn log_tail(&self, lines: usize) -> String {
         match &self.runner {
             Runner::Binary { process } => process.log_tail(lines),
+            Runner::Nodes { nodes, .. } => nodes
+                .iter()
+                .map(|node| node.log_tail(lines))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Runner::InProcess { .. } => String::new(),
         }
     }
@@ -275,6 +363,7 @@ impl Instance {
         match &mut self.runner {
             Runner::InProcess { running, .. } => running.is_some(),
             Runner::Binary { process } => process.is_running(),
+            Runner::Nodes { nodes, .. } => nodes.iter_mut().any(ChildServer::is_running),
         }
     }
 
@@ -291,6 +380,29 @@ impl Instance {
                 process
                     .wait_until_answers(&self.http, &format!("{}/", self.url))
                     .await;
+            }
+            Runner::Nodes {
+                nodes,
+                node_ports,
+                balancer,
+                public,
+            } => {
+                for node in nodes.iter_mut() {
+                    node.spawn();
+                }
+                for (node, port) in nodes.iter_mut().zip(node_ports.iter()) {
+                    node.wait_until_answers(&self.http, &format!("http://localhost:{port}/"))
+                        .await;
+                }
+                let public = match public.take() {
+                    Some(listener) => listener,
+                    None => bind_again(self.port).await,
+                };
+                let backends = node_ports
+                    .iter()
+                    .map(|p| std::net::SocketAddr::from(([127, 0, 0, 1], *p)))
+                    .collect();
+                balancer.start_balanced(public, backends);
             }
         }
     }
@@ -310,32 +422,61 @@ impl Instance {
             Runner::Binary { process } => {
                 process.terminate(Duration::from_secs(20)).await;
             }
+            Runner::Nodes {
+                nodes, balancer, ..
+            } => {
+                balancer.stop().await;
+                for node in nodes.iter_mut() {
+                    node.terminate(Duration::from_secs(20)).await;
+                }
+            }
         }
     }
 
     /// SIGTERM and wait (the binary only). Panics if the process had to be killed or failed.
     pub async fn terminate(&mut self) {
         let name = self.name.clone();
-        let Runner::Binary { process } = &mut self.runner else {
-            panic!("terminate() is for the binary; use stop() for instance {name}")
+        let processes: Vec<&mut ChildServer> = match &mut self.runner {
+            Runner::Binary { process } => vec![process],
+            Runner::Nodes {
+                nodes, balancer, ..
+            } => {
+                balancer.stop().await;
+                nodes.iter_mut().collect()
+            }
+            Runner::InProcess { .. } => {
+                panic!("terminate() is for the binary; use stop() for instance {name}")
+            }
         };
-        let status = process.terminate(Duration::from_secs(20)).await;
-        if let Some(status) = status {
-            assert!(
-                status.success(),
-                "instance {name} did not stop cleanly on SIGTERM ({status}). Its log:\n{}",
-                process.log_tail(40)
-            );
+        for process in processes {
+            let status = process.terminate(Duration::from_secs(20)).await;
+            if let Some(status) = status {
+                assert!(
+                    status.success(),
+                    "{} did not stop cleanly on SIGTERM ({status}). Its log:\n{}",
+                    process.label,
+                    process.log_tail(40)
+                );
+            }
         }
     }
 
     /// SIGKILL (the binary only): no shutdown code runs, as in a crash.
     pub fn kill9(&mut self) {
         let name = self.name.clone();
-        let Runner::Binary { process } = &mut self.runner else {
-            panic!("kill9() needs a real process; instance {name} runs in-process")
-        };
-        process.kill9();
+        match &mut self.runner {
+            Runner::Binary { process } => {
+                process.kill9();
+            }
+            Runner::Nodes { nodes, .. } => {
+                for node in nodes.iter_mut() {
+                    node.kill9();
+                }
+            }
+            Runner::InProcess { .. } => {
+                panic!("kill9() needs a real process; instance {name} runs in-process")
+            }
+        }
     }
 
     /// Stop (cleanly), then start again.
@@ -369,7 +510,8 @@ impl Instance {
                     .await
                     .unwrap_or_else(|e| panic!("token for {username} on {}: {e:?}", self.name))
             }
-            Runner::Binary { process } => {
+            Runner::Binary { .. } | Runner::Nodes { .. } => {
+                let process = self.cli_process();
                 let env = process.env.clone();
                 let exe = process.program.clone();
                 run_cli(
@@ -424,6 +566,15 @@ impl Instance {
         }
     }
 
+    /// The process whose program and environment the command-line subcommands reuse.
+    fn cli_process(&self) -> &ChildServer {
+        match &self.runner {
+            Runner::Binary { process } => process,
+            Runner::Nodes { nodes, .. } => nodes.iter().next().expect("at least one node"),
+            Runner::InProcess { .. } => panic!("instance {} runs in-process", self.name),
+        }
+    }
+
     /// `method path` on this instance with `Authorization: Bearer token` and a JSON body.
     pub async fn api(
         &self,
@@ -444,6 +595,31 @@ impl Instance {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{method} {path} on instance {}: {e}", self.name));
+        read_answer(response).await
+    }
+
+    /// [`Instance::api`] sent to node `n` directly, not through the load balancer.
+    pub async fn api_on_node(
+        &self,
+        n: usize,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Answer {
+        let url = format!("{}{path}", self.node_url(n));
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {url} on instance {}: {e}", self.name));
         read_answer(response).await
     }
 
@@ -711,6 +887,7 @@ impl Instance {
     pub fn tapped_requests(&self) -> Vec<TappedRequest> {
         match &self.runner {
             Runner::InProcess { tap: Some(tap), .. } => tap.requests(),
+            Runner::Nodes { balancer, .. } => balancer.requests(),
             _ => panic!(
                 "instance {} has no tap: start it with Instance::in_process_tapped",
                 self.name

@@ -7,6 +7,8 @@
 //!   what arrived on the wire (the inbox dedupes, so its tables cannot tell "sent twice");
 //! - [`Instance::binary`] runs the real `culturecnous serve` as a child process configured only
 //!   through `CULTURECNOUS__…` variables, which can be killed with SIGKILL and restarted;
+//! - [`Instance::binary_nodes`] runs several `serve` processes on one database behind a
+//!   round-robin load balancer, as an operator with several servers does;
 //! - [`Peer`] runs the Fedify-based Node peer in `federation-tests/peer/`.
 //!
 //! Nothing sleeps for a fixed time: [`eventually`] polls a condition until a deadline and fails

@@ -2,6 +2,10 @@
 //! the proxy's, every request is forwarded unchanged (Host included, so signatures still
 //! verify) and noted. The inbox dedupes activity ids, so only the wire can tell whether a
 //! sender delivered something twice.
+//!
+//! With several backends it is the load balancer in front of several `serve` processes on one
+//! database: POSTs go round-robin (the first to backend 0, the next to backend 1, …) and so do
+//! other requests, on their own counter, so a scenario knows both nodes get inbox traffic.
 
 use axum::{
     Router,
@@ -12,7 +16,10 @@ use axum::{
 };
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
@@ -29,6 +36,8 @@ pub struct TappedRequest {
     pub activity_id: Option<String>,
     pub activity_type: Option<String>,
     pub body: String,
+    /// Which backend answered (its index; always 0 for a single backend).
+    pub backend: usize,
 }
 
 pub(crate) struct Tap {
@@ -37,7 +46,9 @@ pub(crate) struct Tap {
 }
 
 struct Forward {
-    backend: SocketAddr,
+    backends: Vec<SocketAddr>,
+    posts: AtomicUsize,
+    others: AtomicUsize,
     client: reqwest::Client,
     log: Arc<Mutex<Vec<TappedRequest>>>,
 }
@@ -52,6 +63,13 @@ impl Tap {
 
     /// Serves `public`, forwarding to `backend`. The log survives stops and restarts.
     pub fn start(&mut self, public: TcpListener, backend: SocketAddr) {
+        self.start_balanced(public, vec![backend]);
+    }
+
+    /// Serves `public`, spreading requests over `backends` round-robin (POSTs and other
+    /// requests each on their own counter).
+    pub fn start_balanced(&mut self, public: TcpListener, backends: Vec<SocketAddr>) {
+        assert!(!backends.is_empty(), "the tap needs a backend");
         assert!(self.running.is_none(), "the tap is already running");
         let client = reqwest::Client::builder()
             .no_proxy()
@@ -60,7 +78,9 @@ impl Tap {
             .build()
             .expect("proxy client");
         let state = Arc::new(Forward {
-            backend,
+            backends,
+            posts: AtomicUsize::new(0),
+            others: AtomicUsize::new(0),
             client,
             log: self.log.clone(),
         });
@@ -121,9 +141,15 @@ async fn forward(State(state): State<Arc<Forward>>, request: Request) -> Respons
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
+    let counter = if parts.method == axum::http::Method::POST {
+        &state.posts
+    } else {
+        &state.others
+    };
+    let backend = counter.fetch_add(1, Ordering::SeqCst) % state.backends.len();
     let mut builder = state.client.request(
         parts.method.clone(),
-        format!("http://{}{path}", state.backend),
+        format!("http://{}{path}", state.backends[backend]),
     );
     for (name, value) in &parts.headers {
         if !is_hop_by_hop(name) {
@@ -146,6 +172,7 @@ async fn forward(State(state): State<Arc<Forward>>, request: Request) -> Respons
         activity_id: field("id"),
         activity_type: field("type"),
         body: text,
+        backend,
     };
     let response = match result {
         Ok(upstream) => {

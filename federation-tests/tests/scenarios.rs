@@ -586,3 +586,128 @@ async fn fedify_peer_parses_a_blog_post_article() {
         received.errors
     );
 }
+
+/// Several servers for one instance: two `culturecnous serve` processes on one database, one
+/// data folder and one `instance.url`, behind a round-robin load balancer. Followers on two
+/// remote instances follow through the balancer (their signed Follows reach both nodes' inbox);
+/// the member publishes through node 1 while both nodes' delivery workers compete for the
+/// queue; every remote instance receives each Create exactly once (counted on the wire).
+#[tokio::test(flavor = "multi_thread")]
+async fn two_serve_nodes_on_one_database_deliver_each_activity_once_and_both_answer_the_inbox() {
+    let (a, b, c) = tokio::join!(
+        Instance::binary_nodes("A", 2),
+        Instance::in_process_tapped("B"),
+        Instance::in_process_tapped("C")
+    );
+    assert_eq!(a.node_count(), 2);
+    let alice = a.create_user("alice").await;
+    let on_b = ["bea", "basile", "berenice"];
+    let on_c = ["camille", "cyril"];
+    let mut followers: Vec<(&Instance, User)> = Vec::new();
+    for name in on_b {
+        followers.push((&b, b.create_user(name).await));
+    }
+    for name in on_c {
+        followers.push((&c, c.create_user(name).await));
+    }
+
+    // Each follows alice by handle: WebFinger, actor fetch and the signed Follow all go
+    // through the balancer, POSTs alternating between the nodes.
+    for (instance, user) in &followers {
+        instance.follow(user, &a.handle("alice")).await;
+    }
+    settle(&[&b, &c], "every follow of alice accepted", || async {
+        for (instance, user) in &followers {
+            let theirs = instance.follow_state(&user.ap_id, &alice.ap_id).await;
+            let ours = a.follow_state(&user.ap_id, &alice.ap_id).await;
+            if theirs.as_deref() != Some("accepted") || ours.as_deref() != Some("accepted") {
+                return Err(format!(
+                    "{}: on {} {theirs:?}, on A {ours:?}; A's logs:\n{}",
+                    user.username,
+                    instance.name(),
+                    a.log_tail(10)
+                ));
+            }
+        }
+        Ok(())
+    })
+    .await;
+    let follows_in: Vec<_> = a
+        .tapped_requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.activity_type.as_deref() == Some("Follow"))
+        .collect();
+    assert_eq!(follows_in.len(), followers.len(), "one Follow each");
+    for node in 0..a.node_count() {
+        let answered: Vec<_> = follows_in.iter().filter(|r| r.backend == node).collect();
+        assert!(
+            !answered.is_empty()
+                && answered
+                    .iter()
+                    .all(|r| r.path.ends_with("inbox") && r.status == Some(202)),
+            "node {} answers signed activities on the inbox: {:?}",
+            node + 1,
+            follows_in
+                .iter()
+                .map(|r| (&r.path, r.backend, r.status))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    // Three posts through node 1; both nodes' workers deliver.
+    let mut creates = Vec::new();
+    for n in 1..=3 {
+        let created = a
+            .api_on_node(
+                0,
+                reqwest::Method::POST,
+                &alice.token,
+                "/api/v1/posts",
+                Some(&json!({
+                    "title": format!("Billet {n} depuis deux serveurs"),
+                    "body": format!("Le billet numéro **{n}**."),
+                })),
+            )
+            .await
+            .success("alice publishes through node 1");
+        let post = field(&created, "ap_id");
+        let activities = a.published_activities("Create", &post).await;
+        assert_eq!(activities.len(), 1, "one Create for {post}: {activities:?}");
+        creates.push((post, activities[0].clone()));
+    }
+    settle(&[&b, &c], "every Create delivered to B and C", || async {
+        for (post, create) in &creates {
+            let rows = a.deliveries_of(create).await;
+            if rows.len() != 2 || !rows.iter().all(|r| r.delivered) {
+                return Err(format!("deliveries of {create}: {rows:?}"));
+            }
+            for remote in [&b, &c] {
+                if remote.stored_post(post).await.is_none() {
+                    return Err(format!("{} has not stored {post}", remote.name()));
+                }
+            }
+        }
+        Ok(())
+    })
+    .await;
+    for (_, create) in &creates {
+        for remote in [&b, &c] {
+            assert_eq!(
+                remote.posts_of_activity(create),
+                1,
+                "{create} reached {} exactly once: {:?}",
+                remote.name(),
+                remote
+                    .tapped_requests()
+                    .iter()
+                    .filter(|r| r.method == "POST")
+                    .map(|r| (&r.path, &r.activity_id, r.status))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(remote.received_count(create).await, 1);
+        }
+    }
+    assert_eq!(a.pending_deliveries().await, 0, "nothing left in the queue");
+    let mut a = a;
+    a.terminate().await;
+}

@@ -2,13 +2,10 @@
 //! received from anywhere. `post_id` is the root of the thread, `parent_id` the comment
 //! replied to (NULL for a direct reply to the post).
 
-use super::schema::{actors, comments, follows};
+use super::schema::{actors, comments, follows, posts};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-
-/// Most comments listed under one post (a thread longer than this shows its first ones).
-pub const MAX_THREAD: i64 = 2_000;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, PartialEq)]
 #[diesel(table_name = comments)]
@@ -136,18 +133,93 @@ pub async fn by_ap_id(conn: &mut AsyncPgConnection, ap_id: &str) -> QueryResult<
         .optional()
 }
 
-/// Every comment under a post (deleted ones too: they keep their replies in place), oldest
-/// first, with its author.
-pub async fn thread(
+/// Comments by accounts of silenced domains are left out of everything public (Mastodon's
+/// "limit" hides them from non-followers): this SQL condition names them.
+fn not_silenced() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    let silenced =
+        super::domain_blocks::covered_sql("actors.domain", super::domain_blocks::SILENCE);
+    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("NOT {silenced}"))
+}
+
+/// The shape of every thread under a post: each comment's id, parent and whether it is
+/// deleted, oldest first. Three small columns, so a post with many thousands of comments is
+/// read whole to cut its threads into pages. Comments by accounts of silenced domains are
+/// left out: the threads are public.
+pub async fn outline(
     conn: &mut AsyncPgConnection,
     post_id: i64,
-) -> QueryResult<Vec<(DbComment, CommentAuthor)>> {
+) -> QueryResult<Vec<(i64, Option<i64>, bool)>> {
     comments::table
         .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
         .filter(comments::post_id.eq(post_id))
+        .filter(not_silenced())
         .order(comments::id)
-        .limit(MAX_THREAD)
+        .select((
+            comments::id,
+            comments::parent_id,
+            comments::deleted_at.is_not_null(),
+        ))
+        .load(conn)
+        .await
+}
+
+/// The comments `ids` under a post (deleted ones too: they keep their replies in place),
+/// oldest first, with their authors (none of a silenced domain).
+pub async fn thread_rows(
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+    ids: &[i64],
+) -> QueryResult<Vec<(DbComment, CommentAuthor)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    comments::table
+        .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
+        .filter(comments::post_id.eq(post_id))
+        .filter(comments::id.eq_any(ids))
+        .filter(not_silenced())
+        .order(comments::id)
         .select((DbComment::as_select(), CommentAuthor::as_select()))
+        .load(conn)
+        .await
+}
+
+/// How many direct replies (not deleted, none of a silenced domain) the post or announcement
+/// `post_ap_id` has.
+pub async fn count_direct_replies(
+    conn: &mut AsyncPgConnection,
+    post_ap_id: &str,
+) -> QueryResult<i64> {
+    comments::table
+        .inner_join(posts::table.on(posts::id.eq(comments::post_id)))
+        .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
+        .filter(not_silenced())
+        .filter(posts::ap_id.eq(post_ap_id))
+        .filter(comments::parent_id.is_null())
+        .filter(comments::deleted_at.is_null())
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// The ActivityPub ids of one page of a post's direct replies (not deleted, none of a
+/// silenced domain), oldest first.
+pub async fn direct_reply_ids_page(
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    comments::table
+        .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
+        .filter(comments::post_id.eq(post_id))
+        .filter(not_silenced())
+        .filter(comments::parent_id.is_null())
+        .filter(comments::deleted_at.is_null())
+        .order(comments::id)
+        .offset(offset)
+        .limit(limit)
+        .select(comments::ap_id)
         .load(conn)
         .await
 }

@@ -60,20 +60,28 @@ pub struct ClaimParams<'a> {
 /// Claims due rows, oldest first, at most `per_host` per host (minus what is in flight),
 /// skipping hosts that asked us to wait (429) and unreachable hosts (except for a probe once
 /// per `probe_interval`). Rows locked by another transaction are skipped, never waited for.
+/// Due rows for a domain under a `reject` block are dropped by the same statement, never sent
+/// (those queued after the block, by a node that had not seen it yet).
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     params: &ClaimParams<'_>,
 ) -> QueryResult<Vec<ClaimedDelivery>> {
     let (busy_domains, busy_counts): (Vec<String>, Vec<i32>) =
         params.in_flight.iter().cloned().unzip();
-    diesel::sql_query(
+    let rejected = super::domain_blocks::covered_sql("d.domain", super::domain_blocks::REJECT);
+    diesel::sql_query(format!(
         "WITH usage AS ( \
            SELECT * FROM unnest($1::text[], $2::int4[]) AS u(domain, used) \
+         ), dropped AS ( \
+           DELETE FROM deliveries d \
+           WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.next_attempt_at <= now() \
+             AND {rejected} \
          ), ranked AS ( \
            SELECT d.id, d.domain, d.next_attempt_at, \
                   row_number() OVER (PARTITION BY d.domain ORDER BY d.next_attempt_at, d.id) AS rn \
            FROM deliveries d \
            WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.next_attempt_at <= now() \
+             AND NOT {rejected} \
              AND NOT EXISTS ( \
                SELECT 1 FROM instances i WHERE i.domain = d.domain \
                  AND (i.retry_after_until > now() \
@@ -95,7 +103,7 @@ pub async fn claim(
          FROM locked WHERE deliveries.id = locked.id \
          RETURNING deliveries.id, deliveries.activity_id, deliveries.inbox_url, \
                    deliveries.domain, deliveries.attempts",
-    )
+    ))
     .bind::<Array<Text>, _>(busy_domains)
     .bind::<Array<Int4>, _>(busy_counts)
     .bind::<BigInt, _>(params.probe_interval_ms)

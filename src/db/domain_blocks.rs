@@ -1,5 +1,6 @@
-//! Blocked domains: `reject` refuses every activity from the domain, `silence` keeps its posts
-//! and replies out. Read through `service::domain_blocks`, which caches them for the inbox.
+//! Blocked domains: `reject` cuts the domain off both ways, `silence` keeps its accounts out of
+//! public lists. Read through `service::domain_blocks`, which caches them for the inbox and the
+//! outbound client.
 
 use super::schema::domain_blocks;
 use chrono::{DateTime, Utc};
@@ -14,29 +15,37 @@ pub const REJECT: &str = "reject";
 pub struct DbDomainBlock {
     pub domain: String,
     pub severity: String,
+    /// The moderators' private note.
     pub reason: String,
     pub created_at: DateTime<Utc>,
+    /// What may be shown publicly about the block.
+    pub public_comment: String,
+    /// Reports from the domain are refused.
+    pub reject_reports: bool,
 }
 
-/// Blocks `domain` (already normalised: lower case), or changes the block's severity.
+/// A block as written.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = domain_blocks)]
+pub struct NewDomainBlock<'a> {
+    /// Already normalised (lower case).
+    pub domain: &'a str,
+    pub severity: &'a str,
+    pub reason: &'a str,
+    pub public_comment: &'a str,
+    pub reject_reports: bool,
+}
+
+/// Blocks a domain, or changes its block.
 pub async fn upsert(
     conn: &mut AsyncPgConnection,
-    domain: &str,
-    severity: &str,
-    reason: &str,
+    new: &NewDomainBlock<'_>,
 ) -> QueryResult<DbDomainBlock> {
     diesel::insert_into(domain_blocks::table)
-        .values((
-            domain_blocks::domain.eq(domain),
-            domain_blocks::severity.eq(severity),
-            domain_blocks::reason.eq(reason),
-        ))
+        .values(new)
         .on_conflict(domain_blocks::domain)
         .do_update()
-        .set((
-            domain_blocks::severity.eq(severity),
-            domain_blocks::reason.eq(reason),
-        ))
+        .set(new)
         .returning(DbDomainBlock::as_returning())
         .get_result(conn)
         .await
@@ -69,4 +78,48 @@ pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<DbDomainBlock>
         .select(DbDomainBlock::as_select())
         .load(conn)
         .await
+}
+
+/// SQL condition: the `host[:port]` value of `column` is under a block of `severity` (the
+/// entry itself, its bare host, or a parent domain of it — the rule of
+/// `service::domain_blocks::candidates`). `column` is a trusted column name, never input.
+pub fn covered_sql(column: &str, severity: &str) -> String {
+    debug_assert!(severity == SILENCE || severity == REJECT);
+    format!(
+        "EXISTS (SELECT 1 FROM domain_blocks db_ WHERE db_.severity = '{severity}' \
+           AND (db_.domain = lower({column}) \
+                OR db_.domain = split_part(lower({column}), ':', 1) \
+                OR split_part(lower({column}), ':', 1) LIKE '%.' || db_.domain))"
+    )
+}
+
+/// Deliveries not yet made to `domain` (and its subdomains, every port for a bare host):
+/// dropped, never sent.
+pub async fn drop_pending_deliveries(
+    conn: &mut AsyncPgConnection,
+    domain: &str,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM deliveries d \
+         WHERE d.delivered_at IS NULL AND d.failed_at IS NULL \
+           AND (lower(d.domain) = $1 OR split_part(lower(d.domain), ':', 1) = $1 \
+                OR split_part(lower(d.domain), ':', 1) LIKE '%.' || $1)",
+    )
+    .bind::<diesel::sql_types::Text, _>(domain)
+    .execute(conn)
+    .await
+}
+
+/// Follows in either direction between our accounts and the accounts of `domain` (and its
+/// subdomains): removed.
+pub async fn drop_follows(conn: &mut AsyncPgConnection, domain: &str) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM follows f USING actors a \
+         WHERE (a.id = f.follower_id OR a.id = f.followee_id) AND NOT a.local \
+           AND (lower(a.domain) = $1 OR split_part(lower(a.domain), ':', 1) = $1 \
+                OR split_part(lower(a.domain), ':', 1) LIKE '%.' || $1)",
+    )
+    .bind::<diesel::sql_types::Text, _>(domain)
+    .execute(conn)
+    .await
 }

@@ -8,6 +8,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 pub const SCOPE_IP: &str = "ip";
 pub const SCOPE_ACCOUNT: &str = "account";
+/// Not a failure: an account created from the sign-up page, per client address (the same
+/// counting serves the sign-up limit).
+pub const SCOPE_SIGNUP: &str = "signup";
 
 pub async fn record(conn: &mut AsyncPgConnection, scope: &str, key: &str) -> QueryResult<()> {
     diesel::insert_into(login_failures::table)

@@ -9,6 +9,7 @@ pub mod database;
 pub mod deliveries;
 pub mod domain_blocks;
 pub mod follows;
+pub mod instance_identity;
 pub mod instances;
 pub mod login_failures;
 pub mod pool;

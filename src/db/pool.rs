@@ -39,11 +39,33 @@ pub fn build_pool(url: &str, size: u32) -> anyhow::Result<DbPool> {
 }
 
 /// Applies pending migrations; returns how many ran. Needs the multi-threaded runtime.
+///
+/// Several `serve` processes may start at once on one database (several nodes behind a load
+/// balancer): a session-level advisory lock makes them take turns, so one applies the
+/// migrations and the others then find nothing pending.
 pub async fn run_migrations(pool: &DbPool) -> anyhow::Result<usize> {
-    let conn = pool.get().await?;
+    use diesel_async::RunQueryDsl;
+    let mut conn = pool.get().await?;
+    diesel::sql_query(MIGRATION_LOCK_SQL)
+        .execute(&mut conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("taking the migration lock: {e}"))?;
     let mut harness = AsyncMigrationHarness::new(conn);
     let applied = harness
         .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    Ok(applied.len())
+        .map(|applied| applied.len())
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+    let mut conn = harness.into_inner();
+    let unlocked = diesel::sql_query(MIGRATION_UNLOCK_SQL)
+        .execute(&mut conn)
+        .await;
+    if unlocked.is_err() {
+        // A session that cannot unlock must not go back to the pool holding the lock.
+        let _ = Object::take(conn);
+    }
+    applied
 }
+
+/// An arbitrary key that names "applying cultureCnous migrations" among advisory locks.
+const MIGRATION_LOCK_SQL: &str = "SELECT pg_advisory_lock(7157480210561043)";
+const MIGRATION_UNLOCK_SQL: &str = "SELECT pg_advisory_unlock(7157480210561043)";

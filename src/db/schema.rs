@@ -120,6 +120,8 @@ diesel::table! {
         severity -> Text,
         reason -> Text,
         created_at -> Timestamptz,
+        public_comment -> Text,
+        reject_reports -> Bool,
     }
 }
 
@@ -132,6 +134,17 @@ diesel::table! {
         activity_ap_id -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    instance_identity (singleton) {
+        singleton -> Bool,
+        url -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        moved_from -> Nullable<Text>,
+        moved_at -> Nullable<Timestamptz>,
+        first_federated_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -239,6 +252,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     domain_blocks,
     follows,
+    instance_identity,
     instances,
     login_failures,
     posts,

@@ -49,7 +49,7 @@ pub fn activity_json_response(body: Value) -> Response {
 }
 
 /// The collection itself, or one of its pages.
-fn ordered_collection(
+pub fn ordered_collection(
     id: &str,
     total: i64,
     page_size: i64,

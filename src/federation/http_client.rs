@@ -26,7 +26,10 @@ use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 use std::{
     cell::RefCell,
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
     time::{Duration, SystemTime},
 };
 use url::{Host, Url};
@@ -52,6 +55,10 @@ pub enum Refused {
     Scheme(String),
     #[error("URL has no host")]
     NoHost,
+    #[error("{0} is a blocked domain")]
+    Blocked(String),
+    #[error("too many fetches for inbound activities from {0}: retry in {1} s")]
+    FetchBudget(String, u64),
 }
 
 /// The range `ip` belongs to when it must not be contacted, `None` when it is public.
@@ -215,6 +222,126 @@ impl Middleware for AddressGuard {
     }
 }
 
+/// Client middleware refusing every request to a domain under a `reject` block (fetches,
+/// WebFinger, deliveries), before any DNS look-up or connection.
+#[derive(Clone)]
+pub struct BlockGuard {
+    ctx: crate::context::AppContext,
+}
+
+#[async_trait::async_trait]
+impl Middleware for BlockGuard {
+    async fn handle(
+        &self,
+        req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        use crate::service::domain_blocks::Severity;
+        if let Some(host) = crate::urls::host_port(req.url()) {
+            let severity = self
+                .ctx
+                .blocks
+                .severity(&self.ctx, &[host.as_str()])
+                .await
+                .map_err(reqwest_middleware::Error::middleware)?;
+            if severity == Some(Severity::Reject) {
+                return Err(reqwest_middleware::Error::middleware(Refused::Blocked(
+                    host,
+                )));
+            }
+        }
+        next.run(req, extensions).await
+    }
+}
+
+/// The fetch budget of the inbound request being processed: every inbound activity that makes
+/// us send at least one request (an unknown actor, a referenced object) takes one token from
+/// the bucket of its connecting address.
+pub struct FetchScope {
+    pub buckets: Arc<crate::service::rate_limit::TokenBuckets>,
+    pub key: String,
+    pub budget: crate::service::rate_limit::Budget,
+    charged: AtomicBool,
+    /// Seconds to wait, when the budget refused a fetch (0: it did not).
+    refused: AtomicU64,
+}
+
+impl FetchScope {
+    pub fn new(
+        buckets: Arc<crate::service::rate_limit::TokenBuckets>,
+        key: String,
+        budget: crate::service::rate_limit::Budget,
+    ) -> Self {
+        FetchScope {
+            buckets,
+            key,
+            budget,
+            charged: AtomicBool::new(false),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// Takes the request's token on its first fetch; later fetches of the same request are
+    /// covered (their number is bounded by the library's per-request fetch limit).
+    fn charge(&self) -> Result<(), u64> {
+        if self.charged.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match self.buckets.take(&self.key, self.budget) {
+            Ok(()) => {
+                self.charged.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(retry) => {
+                self.refused.store(retry, Ordering::Relaxed);
+                Err(retry)
+            }
+        }
+    }
+
+    /// When a fetch was refused, the seconds until the address may try again.
+    pub fn refused_for(&self) -> Option<u64> {
+        match self.refused.load(Ordering::Relaxed) {
+            0 => None,
+            secs => Some(secs),
+        }
+    }
+}
+
+tokio::task_local! {
+    static FETCH_SCOPE: Arc<FetchScope>;
+}
+
+/// Runs `future` (the processing of one inbound request) with `scope` as its fetch budget.
+pub async fn with_fetch_scope<F: Future>(scope: Arc<FetchScope>, future: F) -> F::Output {
+    FETCH_SCOPE.scope(scope, future).await
+}
+
+/// Client middleware charging fetches made while an inbound request is processed to that
+/// request's [`FetchScope`]; other requests (deliveries, fetches for members) pass.
+#[derive(Debug, Clone, Default)]
+pub struct FetchBudget;
+
+#[async_trait::async_trait]
+impl Middleware for FetchBudget {
+    async fn handle(
+        &self,
+        req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let charged =
+            FETCH_SCOPE.try_with(|scope| scope.charge().map_err(|r| (scope.key.clone(), r)));
+        if let Ok(Err((key, retry))) = charged {
+            return Err(reqwest_middleware::Error::middleware(Refused::FetchBudget(
+                key, retry,
+            )));
+        }
+        next.run(req, extensions).await
+    }
+}
+
 /// What the last response seen by [`ResponseProbe`] in the current task said, for code that
 /// calls library functions which keep the status to themselves (the library's sender turns a
 /// 410 or a 400 into `Ok(())`).
@@ -295,6 +422,28 @@ impl UrlVerifier for SsrfUrlVerifier {
 
 /// Builds the client every outbound request uses.
 pub fn build_client(allow_private: bool, user_agent: &str) -> anyhow::Result<ClientWithMiddleware> {
+    Ok(ClientBuilder::new(base_client(allow_private, user_agent)?)
+        .with(AddressGuard { allow_private })
+        .with(ResponseProbe)
+        .build())
+}
+
+/// [`build_client`] plus what needs the running instance: requests to blocked domains are
+/// refused, and fetches for inbound requests are charged to their budget.
+pub fn build_federation_client(
+    ctx: &crate::context::AppContext,
+    allow_private: bool,
+    user_agent: &str,
+) -> anyhow::Result<ClientWithMiddleware> {
+    Ok(ClientBuilder::new(base_client(allow_private, user_agent)?)
+        .with(BlockGuard { ctx: ctx.clone() })
+        .with(FetchBudget)
+        .with(AddressGuard { allow_private })
+        .with(ResponseProbe)
+        .build())
+}
+
+fn base_client(allow_private: bool, user_agent: &str) -> anyhow::Result<Client> {
     let client = Client::builder()
         .redirect(Policy::none())
         .no_proxy()
@@ -306,10 +455,7 @@ pub fn build_client(allow_private: bool, user_agent: &str) -> anyhow::Result<Cli
         .user_agent(user_agent)
         .dns_resolver(Arc::new(FilteringResolver::new(allow_private)))
         .build()?;
-    Ok(ClientBuilder::new(client)
-        .with(AddressGuard { allow_private })
-        .with(ResponseProbe)
-        .build())
+    Ok(client)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //!
 //! | check | status |
 //! |---|---|
-//! | more than [`RATE_BURST`] requests a minute from one signing host | 429 + Retry-After |
+//! | over `federation.inbox_burst` (then `inbox_per_minute`) verified activities from one server | 429 + Retry-After |
+//! | over `federation.inbox_fetch_burst` (then `inbox_fetch_per_minute`) activities that make us fetch something, from one client address | 429 + Retry-After |
 //! | body over [`MAX_INBOX_BYTES`] | 413 |
 //! | content type other than ActivityStreams JSON | 415 |
 //! | no or malformed signature, unsigned `(request-target)`/`host`/`date`/`digest`, Date more than 1 h away, Digest mismatch, keyId not the actor's, key unknown, bad signature | 401 |
@@ -30,6 +31,10 @@ use crate::{
     },
     urls::host_port,
 };
+use crate::{
+    federation::http_client::{FetchScope, with_fetch_scope},
+    service::rate_limit::{Budget, TokenBuckets},
+};
 use activitypub_federation::{
     axum::inbox::{ActivityData, receive_activity},
     fetch::object_id::ObjectId,
@@ -44,10 +49,9 @@ use axum::{
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::{
-    collections::HashMap,
     sync::{
-        Mutex,
-        atomic::{AtomicU64, Ordering},
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -60,11 +64,6 @@ pub const MAX_INBOX_BYTES: usize = 1024 * 1024;
 pub const MAX_JSON_DEPTH: usize = 64;
 /// A request not answered by then gets 503 and is retried by its sender.
 pub const PROCESSING_TIMEOUT: Duration = Duration::from_secs(9);
-/// Per signing host: this many requests at once, refilled at [`RATE_PER_MINUTE`].
-pub const RATE_BURST: f64 = 300.0;
-pub const RATE_PER_MINUTE: f64 = 300.0;
-/// Hosts tracked by the rate limiter before idle ones are forgotten.
-const RATE_MAX_HOSTS: usize = 10_000;
 /// How often a process purges received-activity ids older than a week.
 const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
 
@@ -147,6 +146,7 @@ impl Activity for InboxActivity {
     }
 
     async fn verify(&self, data: &Data) -> AppResult<()> {
+        mark_verified();
         match self {
             InboxActivity::Follow(a) => a.verify(data).await,
             InboxActivity::Accept(a) => a.verify(data).await,
@@ -177,59 +177,37 @@ impl Activity for InboxActivity {
     }
 }
 
-/// State shared by the inbox routes of one router: the per-host token buckets and the time
-/// of the last purge of old received-activity ids.
+/// State shared by the inbox routes of one router: the rate limiters and the time of the last
+/// purge of old received-activity ids.
+#[derive(Default)]
 pub struct InboxState {
-    buckets: Mutex<HashMap<String, Bucket>>,
+    /// Per sending server, charged only for requests whose signature checked out.
+    hosts: TokenBuckets,
+    /// Per client address, charged by activities that make us fetch something.
+    fetchers: Arc<TokenBuckets>,
     last_purge: AtomicU64,
-    /// Blocked domains, re-read at most every few seconds.
-    pub blocks: crate::service::domain_blocks::BlockCache,
 }
 
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
+tokio::task_local! {
+    /// Set once the library has verified the request's signature (it calls
+    /// `Activity::verify` only then): the request counts against its server's allowance.
+    static SIGNATURE_VERIFIED: AtomicBool;
 }
 
-impl Default for InboxState {
-    fn default() -> Self {
-        Self {
-            buckets: Mutex::new(HashMap::new()),
-            last_purge: AtomicU64::new(0),
-            blocks: Default::default(),
-        }
+fn mark_verified() {
+    let _ = SIGNATURE_VERIFIED.try_with(|v| v.store(true, Ordering::Relaxed));
+}
+
+/// A 429 with `Retry-After`.
+fn too_many(detail: String, retry_after: u64) -> Response {
+    let mut response = AppError::new(ErrorKind::TooManyRequests, detail).into_response();
+    if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
+    response
 }
 
 impl InboxState {
-    /// Takes a token for `host`; on refusal, the seconds until one is available.
-    pub fn take_token(&self, host: &str) -> Result<(), u64> {
-        let per_second = RATE_PER_MINUTE / 60.0;
-        let now = Instant::now();
-        let Ok(mut buckets) = self.buckets.lock() else {
-            // A panic while holding the lock: fail open rather than refuse everyone.
-            return Ok(());
-        };
-        if buckets.len() >= RATE_MAX_HOSTS && !buckets.contains_key(host) {
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < RATE_BURST
-            });
-        }
-        let bucket = buckets.entry(host.to_string()).or_insert(Bucket {
-            tokens: RATE_BURST,
-            updated: now,
-        });
-        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * per_second).min(RATE_BURST);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
-        }
-    }
-
     /// Starts a purge of received ids older than a week, at most once an hour per process.
     fn maybe_purge(&self, ctx: &AppContext) {
         let now = SystemTime::now()
@@ -325,36 +303,18 @@ fn envelope(value: &Value) -> AppResult<(Url, Url)> {
     Ok((id, actor))
 }
 
-/// Object types of a post or reply: a `Create` of one from a silenced domain is dropped.
-const SILENCED_CREATE_TYPES: &[&str] = &["Note", "Article", "Page", "Question"];
-
 /// Whether the activity is dropped because of a domain block: everything from a `reject`ed
-/// domain (the actor's or the signing key's), and posts and replies (`Create`) from a
-/// `silence`d one.
-async fn blocked(
-    ctx: &AppContext,
-    state: &InboxState,
-    actor: &Url,
-    key_id: &Url,
-    activity: &Value,
-) -> AppResult<bool> {
+/// domain (the actor's or the signing key's).
+async fn blocked(ctx: &AppContext, actor: &Url, key_id: &Url, activity: &Value) -> AppResult<bool> {
     use crate::service::domain_blocks::Severity;
     let hosts: Vec<String> = [host_port(actor), host_port(key_id)]
         .into_iter()
         .flatten()
         .collect();
     let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
-    let drop = match state.blocks.severity(ctx, &hosts).await? {
-        Some(Severity::Reject) => true,
-        Some(Severity::Silence) => {
-            type_of(activity) == Some("Create")
-                && activity
-                    .get("object")
-                    .and_then(type_of)
-                    .is_some_and(|t| SILENCED_CREATE_TYPES.contains(&t))
-        }
-        None => false,
-    };
+    // `silence` is Mastodon's "limit": what its accounts send still reaches their followers
+    // here; the public lists leave it out when they read it.
+    let drop = ctx.blocks.severity(ctx, &hosts).await? == Some(Severity::Reject);
     if drop {
         let kind = type_of(activity).unwrap_or("activity");
         let id = activity.get("id").and_then(Value::as_str).unwrap_or("");
@@ -366,29 +326,49 @@ async fn blocked(
 /// Receives one inbound request; the status is what the sender gets.
 pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Response {
     let started = Instant::now();
-    // Keyed on the claimed signing host *and* the connecting address: the host is read before
-    // the signature is checked, so a forger elsewhere must not drain a real server's allowance.
-    let peer = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
-    let rate_key = key_id_host(request.headers()).map(|host| format!("{host} {peer}"));
-    if let Some(host) = &rate_key
-        && let Err(retry_after) = state.take_token(host)
+    let ctx = data.app_data();
+    let settings = &ctx.config.federation;
+    // The claimed signing host's allowance is taken now and given back unless the signature
+    // checks out, so the limit holds for verified servers only: a forger cannot drain a real
+    // server's allowance.
+    let host_budget = Budget::new(settings.inbox_burst, settings.inbox_per_minute);
+    let host = key_id_host(request.headers());
+    if let Some(host) = &host
+        && let Err(retry_after) = state.hosts.take(host, host_budget)
     {
-        let mut response = AppError::new(
-            ErrorKind::TooManyRequests,
-            format!("too many activities from {host}"),
-        )
-        .into_response();
-        if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
+        return too_many(format!("too many activities from {host}"), retry_after);
     }
-    state.maybe_purge(data.app_data());
-    let outcome = tokio::time::timeout(PROCESSING_TIMEOUT, process(data, state, request)).await;
+    let client = crate::client_addr::of(request.extensions())
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    let fetch_scope = Arc::new(FetchScope::new(
+        state.fetchers.clone(),
+        client.clone(),
+        Budget::new(settings.inbox_fetch_burst, settings.inbox_fetch_per_minute),
+    ));
+    state.maybe_purge(ctx);
+    let outcome = SIGNATURE_VERIFIED
+        .scope(
+            AtomicBool::new(false),
+            with_fetch_scope(fetch_scope.clone(), async move {
+                let outcome =
+                    tokio::time::timeout(PROCESSING_TIMEOUT, process(data, request)).await;
+                let verified = SIGNATURE_VERIFIED.with(|v| v.load(Ordering::Relaxed));
+                (outcome, verified)
+            }),
+        )
+        .await;
+    let (outcome, verified) = outcome;
+    if !verified && let Some(host) = &host {
+        state.hosts.give_back(host, host_budget);
+    }
+    if let Some(retry_after) = fetch_scope.refused_for() {
+        tracing::info!("inbox refused: fetch budget of {client} spent");
+        return too_many(
+            format!("too many activities needing fetches from {client}"),
+            retry_after,
+        );
+    }
     match outcome {
         Ok(Ok(status)) => status.into_response(),
         Ok(Err(e)) => {
@@ -409,7 +389,7 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
     }
 }
 
-async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult<StatusCode> {
+async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
     let (parts, body) = request.into_parts();
     check_content_type(&parts.headers)?;
     if !parts.headers.contains_key("signature") {
@@ -451,7 +431,7 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
     }
 
     let ctx = data.app_data();
-    if blocked(ctx, state, &actor, &key_id, &value).await? {
+    if blocked(ctx, &actor, &key_id, &value).await? {
         // Answered as accepted so the sender does not retry; nothing fetched, nothing stored.
         return Ok(StatusCode::ACCEPTED);
     }
@@ -547,19 +527,6 @@ mod tests {
             assert_eq!(e.kind, ErrorKind::UnsupportedMediaType);
         }
         assert!(check_content_type(&HeaderMap::new()).is_err());
-    }
-
-    #[test]
-    fn token_bucket_per_host() {
-        let state = InboxState::default();
-        for _ in 0..RATE_BURST as usize {
-            state.take_token("a.example").expect("within burst");
-        }
-        let retry = state.take_token("a.example").expect_err("over burst");
-        assert!(retry >= 1);
-        state
-            .take_token("b.example")
-            .expect("other host unaffected");
     }
 
     #[test]

@@ -62,7 +62,11 @@ pub async fn build_config(ctx: &AppContext) -> anyhow::Result<FederationConfig> 
     let config = FederationConfig::builder()
         .domain(ctx.config.domain())
         .app_data(ctx.clone())
-        .client(http_client::build_client(allow_private, &user_agent)?)
+        .client(http_client::build_federation_client(
+            ctx,
+            allow_private,
+            &user_agent,
+        )?)
         .request_timeout(http_client::REQUEST_TIMEOUT)
         .http_fetch_limit(FETCHES_PER_REQUEST)
         .url_verifier(Box::new(http_client::SsrfUrlVerifier::new(allow_private)))

@@ -7,6 +7,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.skip", "Aller au contenu", "Skip to content"),
     // Web accounts: layout, home, register, login, settings, profile, admin (web engineer).
     ("nav.label", "Navigation principale", "Main navigation"),
+    ("nav.menu", "Menu", "Menu"),
     ("nav.home", "Accueil", "Home"),
     ("nav.announcements", "Annonces", "Announcements"),
     ("nav.my_blog", "Mon blog", "My blog"),
@@ -25,8 +26,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("home.title", "Accueil", "Home"),
     (
         "home.presentation",
-        "Artistes, compagnies, lieux, bibliothèques, écoles, établissements et collectivités s'y retrouvent pour se faire connaître, partager des ressources et monter des projets ensemble.",
-        "Artists, companies, venues, libraries, schools, care homes and councils meet here to make themselves known, share resources and build projects together.",
+        "Artistes, compagnies, bibliothèques, écoles, établissements et collectivités y publient leurs actualités et leurs annonces, et suivent celles des autres, ici comme ailleurs sur le fédivers.",
+        "Artists, companies, libraries, schools, care homes and councils publish their news and announcements here, and follow those of others, here and elsewhere on the fediverse.",
     ),
     (
         "home.what_title",
@@ -34,24 +35,24 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "What you can do here",
     ),
     (
-        "home.what_directory",
-        "Présenter votre activité et trouver des partenaires près de chez vous.",
-        "Present your work and find partners near you.",
+        "home.what_profile",
+        "Présenter votre activité sur un profil public et suivre les membres qui vous intéressent.",
+        "Present your work on a public profile and follow the members you care about.",
     ),
     (
-        "home.what_announcements",
-        "Publier et consulter des annonces : emplois, appels à projets, résidences, prêts de matériel.",
-        "Publish and browse announcements: jobs, calls for projects, residencies, equipment loans.",
+        "home.what_publish",
+        "Écrire sur votre blog et publier des annonces : emplois, appels à projets, résidences, prêts de matériel.",
+        "Write on your blog and publish announcements: jobs, calls for projects, residencies, equipment loans.",
     ),
     (
-        "home.what_workspaces",
-        "Travailler à plusieurs dans des espaces de projet privés.",
-        "Work together in private project workspaces.",
+        "home.what_react",
+        "Commenter, aimer et partager les publications, et lire celles des comptes que vous suivez dans « Mon fil ».",
+        "Comment on, like and boost posts, and read those of the accounts you follow in “My timeline”.",
     ),
     (
         "home.what_fediverse",
-        "Être suivi depuis Mastodon et tout le fédivers.",
-        "Be followed from Mastodon and the whole fediverse.",
+        "Être suivi depuis Mastodon et tout le fédivers, ou dans un lecteur de flux RSS ou Atom.",
+        "Be followed from Mastodon and the whole fediverse, or in an RSS or Atom feed reader.",
     ),
     (
         "home.complete_profile",
@@ -162,6 +163,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "login.rate_limited",
         "Trop de tentatives de connexion échouées. Pour protéger ce compte, réessayez dans 15 minutes.",
         "Too many failed login attempts. To protect this account, try again in 15 minutes.",
+    ),
+    (
+        "register.rate_limited",
+        "Trop de comptes ont été créés depuis votre adresse réseau dans l'heure écoulée. Réessayez plus tard, ou demandez à un membre de l'équipe du site de vous créer un compte.",
+        "Too many accounts were created from your network address in the past hour. Try again later, or ask a member of the site's team to create your account.",
     ),
     (
         "login.suspended",
@@ -429,8 +435,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "home.tagline",
-        "La plateforme collaborative des acteurs culturels du territoire.",
-        "The collaborative platform of the territory's cultural actors.",
+        "Les actualités et les annonces des acteurs culturels du territoire.",
+        "The news and announcements of the territory's cultural actors.",
     ),
     // Errors (titles by kind).
     ("error.bad_request", "Requête invalide", "Bad request"),
@@ -1112,6 +1118,30 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "comments.content_warning",
         "Avertissement :",
         "Content warning:",
+    ),
+    // Comments: pages of whole threads (issue 8).
+    (
+        "comments.pages_label",
+        "Pages des commentaires",
+        "Pages of comments",
+    ),
+    (
+        "comments.older",
+        "Commentaires plus anciens",
+        "Older comments",
+    ),
+    ("comments.newer", "Commentaires suivants", "Newer comments"),
+    ("comments.page", "Page", "Page"),
+    ("comments.page_of", "sur", "of"),
+    (
+        "comments.page_hint",
+        "Chaque page regroupe des fils de discussion entiers, des plus anciens aux plus récents.",
+        "Each page holds whole threads, oldest first.",
+    ),
+    (
+        "field.cursor.invalid",
+        "Ce curseur n'est pas valide : reprenez le next_cursor d'une page reçue, ou aucun pour la première page.",
+        "This cursor is not valid: use the next_cursor of a page you received, or none for the first page.",
     ),
     (
         "flash.comment_updated",

@@ -31,7 +31,7 @@ use crate::{
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use url::Url;
 
 /// Longest comment, in characters of Markdown.
@@ -620,13 +620,192 @@ pub struct ThreadItem {
     pub author: CommentAuthor,
     /// 0 for a direct reply to the post, capped at [`MAX_DISPLAY_DEPTH`].
     pub depth: usize,
+    /// The page (from 1) of the post's page that shows it.
+    pub page: usize,
 }
 
-/// The comments under `post`, depth-first in reply order. Deleted comments stay (shown as
-/// "commentaire supprimé") only when a reply below them is still there.
-pub async fn thread(conn: &mut AsyncPgConnection, post: &DbPost) -> AppResult<Vec<ThreadItem>> {
-    let rows = db::comments::thread(conn, post.id).await?;
-    Ok(order_thread(rows))
+/// Comments per page, on a post's page and in `GET /api/v1/comments`. A page holds whole
+/// threads (a direct reply to the post and everything below it): it closes before the thread
+/// that would take it past this many comments, and a longer thread fills a page alone.
+pub const PAGE_COMMENTS: usize = 200;
+
+/// One thread: a direct reply to the post and every comment below it.
+#[derive(Debug, Clone, PartialEq)]
+struct ThreadSpan {
+    root: i64,
+    /// Every comment of the thread (deleted ones too), depth first.
+    ids: Vec<i64>,
+    /// Comments not deleted.
+    visible: usize,
+}
+
+/// The shape of the threads under a post, from ids alone: how they fall into pages.
+#[derive(Debug, Clone, Default)]
+pub struct Outline {
+    /// Threads with something to show, oldest root first.
+    threads: Vec<ThreadSpan>,
+    /// The thread (index in `threads`) of each comment shown.
+    thread_of: HashMap<i64, usize>,
+    /// The pages of the post's page, as ranges of threads (at least one, maybe empty).
+    pages: Vec<std::ops::Range<usize>>,
+}
+
+impl Outline {
+    /// From `(id, parent_id, deleted)` rows, oldest first. A comment whose parent is not
+    /// among them starts a thread, like a direct reply.
+    fn build(rows: &[(i64, Option<i64>, bool)]) -> Outline {
+        let known: HashSet<i64> = rows.iter().map(|(id, _, _)| *id).collect();
+        let deleted: HashSet<i64> = rows.iter().filter(|r| r.2).map(|r| r.0).collect();
+        let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut roots = Vec::new();
+        for (id, parent, _) in rows {
+            match parent.filter(|p| known.contains(p)) {
+                Some(p) => children.entry(p).or_default().push(*id),
+                None => roots.push(*id),
+            }
+        }
+        let mut outline = Outline::default();
+        let mut seen = HashSet::new();
+        for root in roots {
+            // Depth first without recursion (a hostile thread may be deep).
+            let mut ids = Vec::new();
+            let mut stack = vec![root];
+            while let Some(id) = stack.pop() {
+                if !seen.insert(id) {
+                    continue;
+                }
+                ids.push(id);
+                if let Some(kids) = children.get(&id) {
+                    stack.extend(kids.iter().rev());
+                }
+            }
+            let visible = ids.iter().filter(|id| !deleted.contains(id)).count();
+            if visible == 0 {
+                continue;
+            }
+            for id in &ids {
+                outline.thread_of.insert(*id, outline.threads.len());
+            }
+            outline.threads.push(ThreadSpan { root, ids, visible });
+        }
+        let mut start = 0;
+        while start < outline.threads.len() {
+            let end = outline.page_end(start);
+            outline.pages.push(start..end);
+            start = end;
+        }
+        if outline.pages.is_empty() {
+            outline.pages.push(0..0);
+        }
+        outline
+    }
+
+    /// Comments shown under the post, on every page (deleted ones not counted).
+    pub fn total(&self) -> usize {
+        self.threads.iter().map(|t| t.visible).sum()
+    }
+
+    /// Where the page that starts at thread `start` ends (exclusive).
+    fn page_end(&self, start: usize) -> usize {
+        let mut end = start;
+        let mut filled = 0;
+        while let Some(thread) = self.threads.get(end) {
+            if end > start && filled + thread.visible > PAGE_COMMENTS {
+                break;
+            }
+            filled += thread.visible;
+            end += 1;
+        }
+        end
+    }
+
+    /// The page (from 1) that shows thread `index`.
+    fn page_of_thread(&self, index: usize) -> usize {
+        // Pages are consecutive ranges in thread order.
+        self.pages.partition_point(|p| p.end <= index) + 1
+    }
+
+    /// The page (from 1) of the post's page that shows comment `id`, if it is shown.
+    pub fn page_of(&self, id: i64) -> Option<usize> {
+        self.thread_of
+            .get(&id)
+            .map(|index| self.page_of_thread(*index))
+    }
+
+    fn ids(&self, threads: std::ops::Range<usize>) -> Vec<i64> {
+        self.threads
+            .get(threads)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|t| t.ids.iter().copied())
+            .collect()
+    }
+}
+
+/// One page of the comments under a post: whole threads, in display order.
+#[derive(Debug, Clone)]
+pub struct ThreadPage {
+    pub items: Vec<ThreadItem>,
+    /// Comments shown under the post on all its pages (deleted ones not counted).
+    pub total: usize,
+    /// This page's number, from 1.
+    pub page: usize,
+    pub pages: usize,
+    /// Where the next page starts, for the API (`None` on the last page).
+    pub next_cursor: Option<String>,
+}
+
+/// The shape of the threads under `post` (one light query).
+pub async fn outline(conn: &mut AsyncPgConnection, post: &DbPost) -> AppResult<Outline> {
+    Ok(Outline::build(&db::comments::outline(conn, post.id).await?))
+}
+
+/// The comments of the threads `range` of `outline`, in display order.
+async fn load_threads(
+    conn: &mut AsyncPgConnection,
+    post: &DbPost,
+    outline: &Outline,
+    range: std::ops::Range<usize>,
+) -> AppResult<Vec<ThreadItem>> {
+    let ids = outline.ids(range);
+    let rows = db::comments::thread_rows(conn, post.id, &ids).await?;
+    let mut items = order_thread(rows);
+    for item in &mut items {
+        item.page = outline.page_of(item.comment.id).unwrap_or(1);
+    }
+    Ok(items)
+}
+
+/// Page `page` (from 1; past the last page, the last one) of the comments under `post`,
+/// depth-first in reply order. Deleted comments stay (shown as "commentaire supprimé") only
+/// when a reply below them is still there.
+pub async fn thread_page(
+    conn: &mut AsyncPgConnection,
+    post: &DbPost,
+    page: usize,
+) -> AppResult<ThreadPage> {
+    let outline = outline(conn, post).await?;
+    let page = page.clamp(1, outline.pages.len());
+    let range = outline.pages.get(page - 1).cloned().unwrap_or(0..0);
+    let next_cursor = outline.threads.get(range.end).map(|t| t.root.to_string());
+    let items = load_threads(conn, post, &outline, range).await?;
+    Ok(ThreadPage {
+        items,
+        total: outline.total(),
+        page,
+        pages: outline.pages.len(),
+        next_cursor,
+    })
+}
+
+/// The page (from 1) of its post's page that shows comment `comment_id` (1 when it is not
+/// shown).
+pub async fn page_of(
+    conn: &mut AsyncPgConnection,
+    post: &DbPost,
+    comment_id: i64,
+) -> AppResult<usize> {
+    Ok(outline(conn, post).await?.page_of(comment_id).unwrap_or(1))
 }
 
 fn order_thread(rows: Vec<(DbComment, CommentAuthor)>) -> Vec<ThreadItem> {
@@ -676,14 +855,29 @@ fn order_thread(rows: Vec<(DbComment, CommentAuthor)>) -> Vec<ThreadItem> {
                 comment,
                 author,
                 depth: depth.min(MAX_DISPLAY_DEPTH),
+                page: 1,
             })
         })
         .collect()
 }
 
-/// The comments under the post or announcement `object` names (AP id or our page URL), for
-/// the API; `404` when it names nothing public.
-pub async fn comments_of(ctx: &AppContext, object: &str) -> AppResult<(DbPost, Vec<ThreadItem>)> {
+/// The page of comments under the post or announcement `object` names (AP id or our page
+/// URL) that starts at `cursor` (a `next_cursor` given before; none: the first page), for
+/// the API; `404` when it names nothing public, 422 naming `cursor` when it is not one.
+pub async fn comments_of(
+    ctx: &AppContext,
+    object: &str,
+    cursor: Option<&str>,
+) -> AppResult<(DbPost, ThreadPage)> {
+    let cursor = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            c.parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| AppError::field("cursor", "field.cursor.invalid"))?,
+        ),
+    };
     let mut conn = ctx.conn().await?;
     let parent = find_parent(ctx, &mut conn, object)
         .await?
@@ -696,8 +890,25 @@ pub async fn comments_of(ctx: &AppContext, object: &str) -> AppResult<(DbPost, V
             AppError::not_found()
         });
     }
-    let items = thread(&mut conn, &parent.post).await?;
-    Ok((parent.post, items))
+    let post = parent.post;
+    let outline = outline(&mut conn, &post).await?;
+    // The cursor is the root of the page's first thread: the page starts there, or at the
+    // next thread when that one has gone since.
+    let start = match cursor {
+        None => 0,
+        Some(root) => outline.threads.partition_point(|t| t.root < root),
+    };
+    let end = outline.page_end(start);
+    let next_cursor = outline.threads.get(end).map(|t| t.root.to_string());
+    let items = load_threads(&mut conn, &post, &outline, start..end).await?;
+    let found = ThreadPage {
+        items,
+        total: outline.total(),
+        page: outline.page_of_thread(start).min(outline.pages.len()),
+        pages: outline.pages.len(),
+        next_cursor,
+    };
+    Ok((post, found))
 }
 
 #[cfg(test)]
@@ -754,6 +965,42 @@ mod tests {
             .map(|t| (t.comment.id, t.depth))
             .collect();
         assert_eq!(order, vec![(1, 0), (3, 1), (6, 2), (2, 0), (4, 1)]);
+    }
+
+    #[test]
+    fn pages_hold_whole_threads() {
+        // Roots 1..=3 of 150, 100 and 80 comments, a root with a reply that is all deleted,
+        // then 30 single-comment threads.
+        let mut rows = Vec::new();
+        let mut next = 1;
+        let mut thread = |rows: &mut Vec<(i64, Option<i64>, bool)>, size: usize, deleted| {
+            let root = next;
+            for i in 0..size {
+                rows.push((next, (i > 0).then_some(root), deleted));
+                next += 1;
+            }
+            root
+        };
+        let a = thread(&mut rows, 150, false);
+        let b = thread(&mut rows, 100, false);
+        let c = thread(&mut rows, PAGE_COMMENTS + 80, false);
+        let gone = thread(&mut rows, 2, true);
+        let singles: Vec<i64> = (0..30).map(|_| thread(&mut rows, 1, false)).collect();
+        let outline = Outline::build(&rows);
+        assert_eq!(outline.total(), 150 + 100 + PAGE_COMMENTS + 80 + 30);
+        // 150 then 100 would pass 200: b starts page 2; c is longer than a page: alone.
+        assert_eq!(outline.pages, vec![0..1, 1..2, 2..3, 3..33]);
+        assert_eq!(outline.page_of(a), Some(1));
+        assert_eq!(outline.page_of(a + 149), Some(1));
+        assert_eq!(outline.page_of(b + 5), Some(2));
+        assert_eq!(outline.page_of(c + 200), Some(3));
+        assert_eq!(
+            outline.page_of(gone),
+            None,
+            "an all-deleted thread is not shown"
+        );
+        assert_eq!(outline.page_of(singles[29]), Some(4));
+        assert_eq!(Outline::build(&[]).pages, vec![0..0]);
     }
 
     #[test]

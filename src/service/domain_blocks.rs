@@ -1,6 +1,15 @@
-//! Blocked domains. `reject`: nothing from the domain gets in (the inbox answers 202 and drops
-//! it before fetching anything) and members cannot follow or react to its accounts; `silence`:
-//! its posts and replies are kept out, the rest (follows, likes…) passes.
+//! Blocked domains.
+//!
+//! `reject` cuts the domain off both ways: nothing from it gets in (the inbox answers 202 and
+//! drops it before fetching anything), nothing goes out to it (queued deliveries are dropped
+//! when the block is made and whenever a worker would claim one; the outbound client refuses
+//! every request there, fetches and WebFinger included, before any network traffic), follows
+//! in both directions are removed, and members cannot follow or react to its accounts again.
+//!
+//! `silence` is what Mastodon calls "limit": follows stay, and what its accounts send is stored
+//! and reaches the members who follow them (their timeline), but never the public lists: their
+//! replies are left out of the comment lists under our posts (remote posts never appear in the
+//! public lists and feeds, which show local publications only).
 //!
 //! A block on `example.org` also covers its subdomains and every port; a block on
 //! `example.org:8443` covers that port only. The inbox reads the blocks through [`BlockCache`]
@@ -130,26 +139,92 @@ pub async fn refuse_rejected(conn: &mut Conn, host_port: &str, field: &str) -> A
     Ok(())
 }
 
-/// Blocks `domain` (or changes its severity).
+/// The optional parts of a block.
+#[derive(Debug, Clone, Default)]
+pub struct BlockOptions {
+    /// What may be shown publicly about the block.
+    pub public_comment: String,
+    /// The moderators' note.
+    pub private_comment: String,
+    /// Refuse reports from the domain.
+    pub reject_reports: bool,
+}
+
+/// A block as made, with what it cut.
+#[derive(Debug, Clone)]
+pub struct Blocked {
+    pub block: DbDomainBlock,
+    /// Queued deliveries to the domain, dropped (`reject` only).
+    pub deliveries_dropped: usize,
+    /// Follows between our accounts and the domain's, removed (`reject` only).
+    pub follows_removed: usize,
+}
+
+/// Blocks `domain` (or changes its block) and, for `reject`, applies its effects in the same
+/// transaction: queued deliveries there dropped, follows in both directions removed.
 pub async fn block(
     ctx: &AppContext,
     domain: &str,
     severity: Severity,
-    reason: &str,
-) -> AppResult<DbDomainBlock> {
+    options: &BlockOptions,
+) -> AppResult<Blocked> {
+    use diesel_async::AsyncConnection as _;
     let domain = normalize_domain(domain)?;
-    if domain == ctx.config.domain().to_ascii_lowercase() {
+    if candidates(&ctx.config.domain()).contains(&domain) {
         return Err(AppError::field("domain", "field.domain.own"));
     }
     let mut conn = ctx.conn().await?;
-    Ok(db::domain_blocks::upsert(&mut conn, &domain, severity.as_str(), reason.trim()).await?)
+    let blocked = conn
+        .transaction::<Blocked, AppError, _>(async |conn| {
+            let block = db::domain_blocks::upsert(
+                conn,
+                &db::domain_blocks::NewDomainBlock {
+                    domain: &domain,
+                    severity: severity.as_str(),
+                    reason: options.private_comment.trim(),
+                    public_comment: options.public_comment.trim(),
+                    reject_reports: options.reject_reports,
+                },
+            )
+            .await?;
+            let (deliveries_dropped, follows_removed) = if severity == Severity::Reject {
+                (
+                    db::domain_blocks::drop_pending_deliveries(conn, &domain).await?,
+                    db::domain_blocks::drop_follows(conn, &domain).await?,
+                )
+            } else {
+                (0, 0)
+            };
+            Ok(Blocked {
+                block,
+                deliveries_dropped,
+                follows_removed,
+            })
+        })
+        .await?;
+    ctx.blocks.invalidate();
+    tracing::info!(
+        "domain {domain} blocked ({}): {} queued deliveries dropped, {} follows removed",
+        severity.as_str(),
+        blocked.deliveries_dropped,
+        blocked.follows_removed
+    );
+    Ok(blocked)
 }
 
-/// Lifts the block on `domain`; `false` when there was none.
+/// Lifts the block on `domain`; `false` when there was none. Removed follows stay removed.
 pub async fn unblock(ctx: &AppContext, domain: &str) -> AppResult<bool> {
     let domain = normalize_domain(domain)?;
     let mut conn = ctx.conn().await?;
-    Ok(db::domain_blocks::delete(&mut conn, &domain).await?)
+    let removed = db::domain_blocks::delete(&mut conn, &domain).await?;
+    ctx.blocks.invalidate();
+    Ok(removed)
+}
+
+/// Every block, sorted by domain.
+pub async fn list(ctx: &AppContext) -> AppResult<Vec<DbDomainBlock>> {
+    let mut conn = ctx.conn().await?;
+    Ok(db::domain_blocks::all(&mut conn).await?)
 }
 
 /// The inbox's copy of the blocks, reloaded at most once per [`CACHE_TTL`]: the check costs a

@@ -2,10 +2,13 @@
 //! per account within [`WINDOW_MINUTES`]. Past that, login answers 429 until the oldest failure
 //! leaves the window. A successful login clears the account's failures (not the address's: an
 //! attacker who owns one account must not reset the counter used against the others).
+//!
+//! Sign-ups are limited the same way: at most `registration.per_address_per_hour` accounts
+//! created per client address within an hour.
 
 use crate::{
     context::AppContext,
-    db::login_failures::{self, SCOPE_ACCOUNT, SCOPE_IP},
+    db::login_failures::{self, SCOPE_ACCOUNT, SCOPE_IP, SCOPE_SIGNUP},
     error::AppResult,
 };
 use chrono::{Duration, Utc};
@@ -13,6 +16,8 @@ use chrono::{Duration, Utc};
 pub const WINDOW_MINUTES: i64 = 15;
 pub const MAX_PER_IP: i64 = 10;
 pub const MAX_PER_ACCOUNT: i64 = 5;
+/// Window of the sign-up limit.
+pub const SIGNUP_WINDOW_MINUTES: i64 = 60;
 /// Failures older than this are deleted when new ones are recorded.
 const RETENTION_HOURS: i64 = 24;
 
@@ -22,18 +27,24 @@ pub struct Limited {
     pub retry_after_secs: i64,
 }
 
-fn window_start() -> chrono::DateTime<Utc> {
-    Utc::now() - Duration::minutes(WINDOW_MINUTES)
-}
-
 async fn check_scope(
     ctx: &AppContext,
     scope: &str,
     key: &str,
     max: i64,
 ) -> AppResult<Option<Limited>> {
+    check_window(ctx, scope, key, max, WINDOW_MINUTES).await
+}
+
+async fn check_window(
+    ctx: &AppContext,
+    scope: &str,
+    key: &str,
+    max: i64,
+    window_minutes: i64,
+) -> AppResult<Option<Limited>> {
     let mut conn = ctx.conn().await?;
-    let since = window_start();
+    let since = Utc::now() - Duration::minutes(window_minutes);
     let count = login_failures::count_since(&mut conn, scope, key, since).await?;
     if count < max {
         return Ok(None);
@@ -41,7 +52,7 @@ async fn check_scope(
     let oldest = login_failures::oldest_since(&mut conn, scope, key, since)
         .await?
         .unwrap_or_else(Utc::now);
-    let free_at = oldest + Duration::minutes(WINDOW_MINUTES);
+    let free_at = oldest + Duration::minutes(window_minutes);
     let retry_after_secs = (free_at - Utc::now()).num_seconds().max(1);
     Ok(Some(Limited { retry_after_secs }))
 }
@@ -70,5 +81,18 @@ pub async fn record_failure(ctx: &AppContext, ip: &str, account_id: Option<i64>)
 pub async fn clear_account(ctx: &AppContext, account_id: i64) -> AppResult<()> {
     let mut conn = ctx.conn().await?;
     login_failures::clear(&mut conn, SCOPE_ACCOUNT, &account_id.to_string()).await?;
+    Ok(())
+}
+
+/// Whether the client address may create one more account now.
+pub async fn check_signup(ctx: &AppContext, ip: &str) -> AppResult<Option<Limited>> {
+    let max = i64::from(ctx.config.registration.per_address_per_hour);
+    check_window(ctx, SCOPE_SIGNUP, ip, max, SIGNUP_WINDOW_MINUTES).await
+}
+
+/// Counts an account created from the client address.
+pub async fn record_signup(ctx: &AppContext, ip: &str) -> AppResult<()> {
+    let mut conn = ctx.conn().await?;
+    login_failures::record(&mut conn, SCOPE_SIGNUP, ip).await?;
     Ok(())
 }

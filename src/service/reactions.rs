@@ -63,11 +63,15 @@ impl ReactionKind {
     }
 }
 
-/// How many likes and boosts an object has.
+/// How many likes and boosts an object has, and (from [`counts_of`] only) how many direct
+/// replies a post or announcement has.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub likes: i64,
     pub boosts: i64,
+    /// Comments answering a post or announcement directly, not deleted (its `replies`
+    /// collection); 0 for a comment, and left at 0 by [`counts`].
+    pub replies: i64,
 }
 
 /// What the reader did to an object.
@@ -326,12 +330,14 @@ pub async fn counts(conn: &mut Conn, objects: &[String]) -> AppResult<HashMap<St
     Ok(out)
 }
 
-/// Likes and boosts of one object (zero when it has none).
+/// Likes, boosts and direct replies of one object (zero when it has none).
 pub async fn counts_of(conn: &mut Conn, object: &str) -> AppResult<Counts> {
-    Ok(counts(conn, &[object.to_string()])
+    let mut found = counts(conn, &[object.to_string()])
         .await?
         .remove(object)
-        .unwrap_or_default())
+        .unwrap_or_default();
+    found.replies = db::comments::count_direct_replies(conn, object).await?;
+    Ok(found)
 }
 
 /// Whether `actor_id` liked or boosted `object`.

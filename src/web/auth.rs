@@ -18,12 +18,12 @@ use crate::{
     },
 };
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, Request, State},
+    extract::{FromRequestParts, Request, State},
     http::{HeaderMap, HeaderValue, Method, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use std::{net::SocketAddr, ops::Deref, sync::Arc};
+use std::{ops::Deref, sync::Arc};
 
 pub const SESSION_COOKIE: &str = "session";
 pub const LANG_COOKIE: &str = "lang";
@@ -171,7 +171,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     }
 }
 
-/// Extractor: the client's IP address, or "unknown" when the server was not started with
+/// Extractor: the client's IP address (see `client_addr`), or "unknown" when the server was not started with
 /// connection info (router tests).
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
@@ -180,11 +180,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Behind a trusted reverse proxy, the address it forwarded (`http.trusted_proxies`).
         Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string())
+            crate::client_addr::of(&parts.extensions)
+                .map(|ip| ip.to_string())
                 .unwrap_or_else(|| "unknown".to_string()),
         ))
     }

@@ -26,9 +26,13 @@ pub fn apply_middleware(router: Router, ctx: AppContext, federation: FederationC
         .layer(middleware::from_fn(csrf::reject_cross_site))
         .layer(middleware::from_fn(errors::render_errors))
         .layer(middleware::from_fn_with_state(
-            ctx,
+            ctx.clone(),
             auth::session_middleware,
         ))
         .layer(middleware::from_fn(security::security_headers))
+        .layer(middleware::from_fn_with_state(
+            ctx,
+            crate::client_addr::middleware,
+        ))
         .layer(FederationMiddleware::new(federation))
 }

@@ -1,7 +1,8 @@
 //! Browser smoke test: a real instance on a real port, driven by headless Chromium over
 //! WebDriver (Debian `chromium` + `chromium-driver`): register, land on the profile page, log
 //! out, log in again; publish an announcement and find it on the public list and in its RSS
-//! feed.
+//! feed. At phone width (390 px), every page fits without scrolling sideways and the header's
+//! links fold behind a "Menu" disclosure that the keyboard opens.
 
 use culturecnous::testing::TestDatabases;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -412,6 +413,249 @@ async fn member_journeys_with_chromium() {
         tokio::spawn(async move {
             register_log_out_and_log_in(&client, &base).await;
             publish_an_announcement(&client, &base).await;
+        })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The phone width the pages must fit (an iPhone 12 to 15, in CSS pixels).
+const PHONE_WIDTH: u32 = 390;
+
+/// How wide the page is against its window, and the first elements that stick out (for the
+/// failure message): `(scrollWidth, clientWidth, elements)`.
+async fn horizontal_overflow(client: &Client) -> (i64, i64, Vec<String>) {
+    let found = client
+        .execute(
+            r#"
+            const d = document.documentElement;
+            const limit = d.clientWidth;
+            const wide = [];
+            for (const e of document.querySelectorAll("body, body *")) {
+                const r = e.getBoundingClientRect();
+                const cls = typeof e.className === "string" && e.className.trim()
+                    ? "." + e.className.trim().split(/\s+/).join(".") : "";
+                const name = e.tagName.toLowerCase() + cls;
+                if (r.width > 0 && r.right > limit + 0.5) {
+                    wide.push(name + " ends at " + Math.round(r.right) + "px");
+                } else if (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0
+                        && getComputedStyle(e).overflowX === "visible") {
+                    wide.push(name + " holds " + e.scrollWidth + "px in " + e.clientWidth + "px");
+                }
+            }
+            return [d.scrollWidth, limit, wide.slice(0, 12)];
+            "#,
+            vec![],
+        )
+        .await
+        .expect("measure the page");
+    let width = |i: usize| found[i].as_i64().expect("a width");
+    let wide = found[2]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    (width(0), width(1), wide)
+}
+
+/// At phone width, `path` scrolls only vertically (WCAG 1.4.10 reflow, RGAA 10.11).
+async fn fits_a_phone(client: &Client, base: &str, path: &str) {
+    client
+        .goto(&format!("{base}{path}"))
+        .await
+        .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    wait_for_path(client, path.split('?').next().unwrap_or(path)).await;
+    let (scroll, client_width, wide) = horizontal_overflow(client).await;
+    assert!(
+        scroll <= client_width,
+        "{path} scrolls horizontally at {PHONE_WIDTH} px: {scroll} px of content in \
+         {client_width} px; sticking out: {wide:#?}"
+    );
+}
+
+/// Whether the element at `css` is shown: laid out with a size and visible, as the browser
+/// renders it. (WebDriver's own "displayed" calls everything in a closed `<details>` hidden,
+/// even where the stylesheet shows it.)
+async fn displayed(client: &Client, css: &str) -> bool {
+    let shown = client
+        .execute(
+            r#"
+            const e = document.querySelector(arguments[0]);
+            if (!e) { return null; }
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && r.height > 0
+                && e.checkVisibility({ contentVisibilityAuto: true, visibilityProperty: true });
+            "#,
+            vec![serde_json::Value::String(css.to_string())],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("check {css}: {e}"));
+    shown
+        .as_bool()
+        .unwrap_or_else(|| panic!("no element {css}"))
+}
+
+/// At phone width the header's links wait behind the "Menu" button, which opens and closes
+/// from the keyboard; on a wide screen they are all in view and the button is not.
+async fn the_menu_folds_on_a_phone(client: &Client, base: &str) {
+    client.goto(&format!("{base}/")).await.expect("open /");
+    let toggle = "details.site-menu > summary";
+    let link = ".site-nav a[href='/actualites']";
+    assert!(displayed(client, toggle).await, "no menu button on a phone");
+    assert_eq!(text_of(client, toggle).await.trim(), "Menu");
+    assert!(
+        !displayed(client, link).await,
+        "the links are unfolded on a phone"
+    );
+    // Keyboard: Enter on the button opens the menu, again closes it.
+    let summary = client.find(Locator::Css(toggle)).await.expect("summary");
+    summary.send_keys("\u{E007}").await.expect("Enter");
+    assert!(displayed(client, link).await, "Enter did not open the menu");
+    let open = client
+        .find(Locator::Css("details.site-menu"))
+        .await
+        .expect("details")
+        .attr("open")
+        .await
+        .expect("open attribute");
+    assert!(open.is_some(), "the disclosure does not say it is open");
+    assert!(displayed(client, ".site-nav a[href='/fil']").await);
+    assert!(displayed(client, "form[action='/deconnexion'] button").await);
+    summary.send_keys("\u{E007}").await.expect("Enter");
+    assert!(
+        !displayed(client, link).await,
+        "Enter did not close the menu"
+    );
+    // A pointer opens it too, and its links lead on.
+    click(client, toggle).await;
+    click(client, link).await;
+    wait_for_path(client, "/actualites").await;
+    assert!(
+        !displayed(client, link).await,
+        "the menu stays open on the next page"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_fit_a_phone_and_the_menu_folds() {
+    let driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+    let ctx = instance.ctx.clone();
+    let username = "administration_departementale";
+    let password = "un mot de passe solide";
+    culturecnous::service::accounts::create_account(
+        &ctx,
+        culturecnous::service::accounts::NewAccountInput {
+            username: username.into(),
+            email: "administration.departementale@culture.example".into(),
+            password: password.into(),
+            kind: "structure".into(),
+            role: "admin".into(),
+            display_name: "Direction de la culture du département".into(),
+        },
+    )
+    .await
+    .expect("admin account");
+    // A token (the tokens page lists it) that publishes an announcement with a comment.
+    let token =
+        culturecnous::service::tokens::create_token(&ctx, username, "Script de publication")
+            .await
+            .expect("token");
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("{base}/api/v1/announcements"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "title": "Résidence de création 2027 : compagnies de théâtre et de danse",
+            "body": "Une résidence de trois semaines, avec un lien très long : \
+                     https://culture.example/residences/2027/appel-a-candidatures-theatre-danse-marionnettes",
+            "kind": "residence",
+            "commune": "Saint-Martin-de-Belleville",
+        }))
+        .send()
+        .await
+        .expect("publish")
+        .json()
+        .await
+        .expect("created");
+    let ap_id = created["ap_id"].as_str().expect("ap_id").to_string();
+    let page = Url::parse(created["url"].as_str().expect("url"))
+        .expect("url")
+        .path()
+        .to_string();
+    let status = http
+        .post(format!("{base}/api/v1/comments"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"in_reply_to": ap_id, "body": "Candidature envoyée !"}))
+        .send()
+        .await
+        .expect("comment")
+        .status();
+    assert!(status.is_success(), "comment: {status}");
+
+    let client = driver.client().await;
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .set_window_size(PHONE_WIDTH, 844)
+                .await
+                .expect("phone width");
+            client
+                .goto(&format!("{base}/connexion"))
+                .await
+                .expect("open /connexion");
+            fill(&client, "input[name='login']", username).await;
+            fill(&client, "input[name='password']", password).await;
+            click(&client, "form[action='/connexion'] button[type='submit']").await;
+            wait_for_path(&client, &format!("/users/{username}")).await;
+            for path in [
+                "/",
+                "/actualites",
+                "/annonces",
+                "/fil",
+                "/articles/nouveau",
+                "/annonces/nouvelle",
+                "/parametres/profil",
+                "/parametres/jetons",
+                "/suivre",
+                "/admin",
+                "/admin/comptes",
+                "/admin/federation",
+                &format!("/users/{username}"),
+                &format!("/blog/{username}"),
+                &page,
+                &format!("/commentaires/repondre?cible={}", urlencode(&ap_id)),
+            ] {
+                fits_a_phone(&client, &base, path).await;
+            }
+            the_menu_folds_on_a_phone(&client, &base).await;
+            // A wide screen shows every link and no button.
+            client.set_window_size(1280, 1000).await.expect("wide");
+            client.goto(&format!("{base}/")).await.expect("open /");
+            assert!(!displayed(&client, "details.site-menu > summary").await);
+            assert!(displayed(&client, ".site-nav a[href='/actualites']").await);
+            assert!(displayed(&client, "form[action='/deconnexion'] button").await);
         })
     };
     let outcome = journey.await;

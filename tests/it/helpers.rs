@@ -219,6 +219,8 @@ pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: Mutex<BTreeMap<String, String>>,
     addr: Option<SocketAddr>,
+    /// Sent with every request (e.g. `X-Forwarded-For` from a proxy).
+    extra_headers: Vec<(String, String)>,
     /// The CSRF token of a session opened by [`Browser::with_session`] (empty otherwise);
     /// `submit_form` and `submit_multipart` add it.
     pub csrf: String,
@@ -230,8 +232,17 @@ impl<'a> Browser<'a> {
             app,
             cookies: Mutex::new(BTreeMap::new()),
             addr: None,
+            extra_headers: Vec::new(),
             csrf: String::new(),
         }
+    }
+
+    /// A browser whose requests come from `proxy_ip` carrying `X-Forwarded-For: forwarded_for`.
+    pub fn behind_proxy(app: &'a TestApp, proxy_ip: &str, forwarded_for: &str) -> Self {
+        let mut b = Self::from_ip(app, proxy_ip);
+        b.extra_headers
+            .push(("x-forwarded-for".into(), forwarded_for.into()));
+        b
     }
 
     pub fn from_ip(app: &'a TestApp, ip: &str) -> Self {
@@ -290,6 +301,9 @@ impl<'a> Browser<'a> {
 
     pub async fn send(&self, builder: Builder, body: Body) -> TestResponse {
         let mut builder = builder.header(header::ACCEPT, "text/html,application/xhtml+xml");
+        for (name, value) in &self.extra_headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
         let cookie = self.cookie_header();
         if !cookie.is_empty() {
             builder = builder.header(header::COOKIE, cookie);

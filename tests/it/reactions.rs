@@ -14,13 +14,8 @@ use crate::{
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use culturecnous::{
-    db::{
-        self,
-        actors::DbActor,
-        posts::NewRemotePost,
-        schema::{comments, received_activities},
-    },
-    service::domain_blocks::{self, Severity},
+    db::{self, actors::DbActor, posts::NewRemotePost, schema::comments},
+    service::domain_blocks::{self, BlockOptions, Severity},
 };
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -568,7 +563,7 @@ fn unknown_actor(base: &str, key: usize) -> Remote {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn rejected_domains_are_dropped_unfetched_and_silenced_ones_lose_their_notes() {
+async fn rejected_domains_are_dropped_unfetched_and_silenced_replies_stay_out_of_public_threads() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
     let alice = token(&app, "alice").await;
@@ -576,12 +571,21 @@ async fn rejected_domains_are_dropped_unfetched_and_silenced_ones_lose_their_not
     let known = remote_actor(&app, "http://blocked.example:1234", "known", 0).await;
     let quiet = remote_actor(&app, "http://quiet.example:1234", "quiet", 1).await;
     let open = remote_actor(&app, BOB_BASE, "bob", 2).await;
-    domain_blocks::block(&app.ctx, "Blocked.Example", Severity::Reject, "spam")
+    let spam = BlockOptions {
+        private_comment: "spam".into(),
+        ..Default::default()
+    };
+    domain_blocks::block(&app.ctx, "Blocked.Example", Severity::Reject, &spam)
         .await
         .expect("block");
-    domain_blocks::block(&app.ctx, "quiet.example", Severity::Silence, "")
-        .await
-        .expect("silence");
+    domain_blocks::block(
+        &app.ctx,
+        "quiet.example",
+        Severity::Silence,
+        &BlockOptions::default(),
+    )
+    .await
+    .expect("silence");
 
     // Rejected: a known actor's Like and a follow, an unknown actor (never fetched).
     let before = stored(&app).await;
@@ -606,7 +610,7 @@ async fn rejected_domains_are_dropped_unfetched_and_silenced_ones_lose_their_not
     );
     assert_eq!(rows_in(&app, "reactions").await, 0);
 
-    // Silenced: replies dropped, likes counted.
+    // Silenced ("limit"): replies stored but left out of the public thread, likes counted.
     let reply = |from: &Remote, n: u32| {
         json!({
             "@context": "https://www.w3.org/ns/activitystreams",
@@ -641,22 +645,29 @@ async fn rejected_domains_are_dropped_unfetched_and_silenced_ones_lose_their_not
         StatusCode::ACCEPTED
     );
     let mut conn = app.ctx.conn().await.expect("conn");
-    let authors: Vec<i64> = comments::table
+    let mut authors: Vec<i64> = comments::table
         .select(comments::author_actor_id)
         .load(&mut conn)
         .await
         .expect("comments");
-    assert_eq!(authors, vec![open.actor.id]);
-    let received: Vec<String> = received_activities::table
-        .select(received_activities::ap_id)
-        .load(&mut conn)
-        .await
-        .expect("received");
-    assert!(
-        !received
-            .iter()
-            .any(|id| id.contains("quiet.example:1234/users/quiet/statuses"))
-    );
+    authors.sort_unstable();
+    let mut expected = vec![open.actor.id, quiet.actor.id];
+    expected.sort_unstable();
+    assert_eq!(authors, expected, "the silenced reply is stored");
+    let list = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/comments?object={}", enc(&post)),
+        &alice,
+        None,
+    )
+    .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let items = list.json()["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["author"]["ap_id"], open.id());
+    let html = page(&app, &post).await;
+    assert_eq!(html.matches("Bravo !").count(), 1, "{html}");
     assert_eq!(counts(&app, &alice, &post).await, (1, 0));
 
     // Outbound: no follow of, and no reaction to, an account on a rejected domain.

@@ -63,7 +63,7 @@ impl Create {
 
 /// Fetches the object a `Create` names by reference: only from the actor's own origin (an
 /// object elsewhere could be anyone's), and not when we already keep it. `None`: nothing to
-/// store (already kept, a type we do not keep, or a silenced domain).
+/// store (already kept, a type we do not keep, or on a rejected domain).
 async fn fetch_reference(data: &Data, actor: &Url, url: &Url) -> AppResult<Option<Value>> {
     if !same_origin(url, actor) {
         return Err(AppError::bad_request(format!(
@@ -82,12 +82,10 @@ async fn fetch_reference(data: &Data, actor: &Url, url: &Url) -> AppResult<Optio
         {
             return Ok(None);
         }
-        // The inbox drops posts from silenced domains by their embedded type, which a bare
-        // reference does not show: checked here, before any request.
+        // An object on a rejected domain is not fetched (the client would refuse it too).
         if let Some(host) = host_port(url)
-            && service::domain_blocks::severity_of(&mut conn, &host)
-                .await?
-                .is_some()
+            && service::domain_blocks::severity_of(&mut conn, &host).await?
+                == Some(service::domain_blocks::Severity::Reject)
         {
             return Ok(None);
         }

@@ -5,7 +5,10 @@ use crate::{
     context::AppContext,
     db::{actors::DbActor, posts::DbPost},
     error::{AppError, AppResult},
-    federation::objects::{PUBLIC, counts::CountCollection},
+    federation::objects::{
+        PUBLIC,
+        counts::{CountCollection, RepliesCollection},
+    },
     sanitize::{SafeHtml, escape_text},
     service::reactions::Counts,
 };
@@ -85,6 +88,8 @@ pub struct Article {
     /// How many likes and boosts it has (Mastodon 4.3+ shows them).
     pub likes: CountCollection,
     pub shares: CountCollection,
+    /// Its direct replies (comments), with their count.
+    pub replies: RepliesCollection,
 }
 
 /// Longest `summary` excerpt made from the body, in characters.
@@ -237,6 +242,7 @@ pub fn article(
     };
     let published = post.published_at.unwrap_or(post.created_at);
     let (likes, shares) = CountCollection::pair(&post.ap_id, counts)?;
+    let replies = RepliesCollection::of(&post.ap_id, counts)?;
     Ok(Article {
         kind: "Article".into(),
         url: Url::parse(&crate::service::publishing::page_url(post))?,
@@ -264,6 +270,7 @@ pub fn article(
         sensitive: false,
         likes,
         shares,
+        replies,
     })
 }
 

@@ -10,7 +10,7 @@ use crate::{
         article::{
             Hashtag, ImageAttachment, Source, audience_of, cover_image, hashtags, mention_tags,
         },
-        counts::CountCollection,
+        counts::{CountCollection, RepliesCollection},
     },
     i18n::Lang,
     sanitize::{SafeHtml, escape_text},
@@ -51,6 +51,8 @@ pub struct Note {
     /// How many likes and boosts it has (Mastodon 4.3+ shows them).
     pub likes: CountCollection,
     pub shares: CountCollection,
+    /// Its direct replies (comments), with their count.
+    pub replies: RepliesCollection,
 }
 
 /// The sentence under the title: "Appel à projets · Date limite : 31/12/2026 · Commune : Rodez".
@@ -120,6 +122,7 @@ pub fn note(ctx: &AppContext, post: &DbPost, author: &DbActor, counts: Counts) -
     );
     let published = post.published_at.unwrap_or(post.created_at);
     let (likes, shares) = CountCollection::pair(&post.ap_id, counts)?;
+    let replies = RepliesCollection::of(&post.ap_id, counts)?;
     Ok(Note {
         kind: "Note".into(),
         id,
@@ -145,5 +148,6 @@ pub fn note(ctx: &AppContext, post: &DbPost, author: &DbActor, counts: Counts) -
         sensitive: false,
         likes,
         shares,
+        replies,
     })
 }

@@ -11,7 +11,8 @@ use crate::{
 use axum::{
     Router,
     extract::{Path, Query},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
     routing::{get, patch},
 };
 use chrono::{DateTime, Utc};
@@ -101,8 +102,15 @@ pub struct CommentItem {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommentList {
-    /// In thread order (depth first); deleted comments are left out.
+    /// One page, in thread order (depth first): whole threads (a direct reply to the post
+    /// and every comment below it), about 200 comments, more when one thread is longer.
+    /// Deleted comments are left out.
     pub items: Vec<CommentItem>,
+    /// Pass it as `cursor` for the next page; `null` on the last page. The same URL is in the
+    /// `Link: <…>; rel="next"` header.
+    pub next_cursor: Option<String>,
+    /// Comments under the post on all pages (deleted ones not counted).
+    pub total: usize,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -110,23 +118,29 @@ pub struct CommentList {
 pub struct CommentsQuery {
     /// ActivityPub id (or page URL) of a post or announcement.
     pub object: Option<String>,
+    /// Where the page starts: the `next_cursor` of the page before (an opaque string). None:
+    /// the first page.
+    pub cursor: Option<String>,
 }
 
 fn parse_id(id: &str) -> AppResult<i64> {
     id.parse().map_err(|_| AppError::not_found())
 }
 
-fn comment_page(post_page: &str, id: i64) -> String {
-    format!("{post_page}#comment-{id}")
+/// Where a comment is shown on its post's page (`page`: the page of its comments).
+fn comment_page(post_page: &str, page: usize, id: i64) -> String {
+    crate::web::pages::comments::anchor_at(post_page, page, id)
 }
 
-async fn post_page(data: &Data, comment: &DbComment) -> AppResult<String> {
+/// The post's page, and the page of its comments that shows `comment`.
+async fn post_page(data: &Data, comment: &DbComment) -> AppResult<(String, usize)> {
     let ctx = data.app_data();
     let mut conn = ctx.conn().await?;
     let post = db::posts::by_id(&mut conn, comment.post_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    Ok(absolute_page(data, &post))
+    let page = comments::page_of(&mut conn, &post, comment.id).await?;
+    Ok((absolute_page(data, &post), page))
 }
 
 fn absolute_page(data: &Data, post: &db::posts::DbPost) -> String {
@@ -143,7 +157,7 @@ fn item(post_page: &str, t: ThreadItem) -> CommentItem {
     CommentItem {
         url: match (&c.url, t.author.local) {
             (Some(url), false) => url.clone(),
-            _ => comment_page(post_page, c.id),
+            _ => comment_page(post_page, t.page, c.id),
         },
         id: c.id,
         ap_id: c.ap_id,
@@ -164,7 +178,9 @@ fn item(post_page: &str, t: ThreadItem) -> CommentItem {
     }
 }
 
-/// The comments under a post or announcement, local and remote.
+/// The comments under a post or announcement, local and remote, one page of whole threads
+/// at a time: follow `next_cursor` (or the `Link: <…>; rel="next"` header) until it is
+/// `null` to read them all, each once.
 #[utoipa::path(
     get,
     path = "/api/v1/comments",
@@ -172,31 +188,54 @@ fn item(post_page: &str, t: ThreadItem) -> CommentItem {
     security(("bearer" = [])),
     params(CommentsQuery),
     responses(
-        (status = 200, description = "The comments, in thread order", body = CommentList),
+        (status = 200, description = "One page of comments, in thread order", body = CommentList,
+            headers(("Link" = String, description = "`<…/api/v1/comments?object=…&cursor=…>; rel=\"next\"`, absent on the last page"))),
         (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post or announcement", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The post was deleted", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`object` missing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`object` missing, or `cursor` not one this API gave", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn http_get_comments(
     data: Data,
     _user: ApiUser,
     Query(query): Query<CommentsQuery>,
-) -> AppResult<ApiJson<CommentList>> {
+) -> AppResult<Response> {
     let object = query
         .object
         .filter(|o| !o.trim().is_empty())
         .ok_or_else(|| AppError::field("object", "field.required"))?;
-    let (post, items) = comments::comments_of(data.app_data(), &object).await?;
+    let (post, found) =
+        comments::comments_of(data.app_data(), &object, query.cursor.as_deref()).await?;
     let page = absolute_page(&data, &post);
-    Ok(ApiJson(CommentList {
-        items: items
+    let link = found.next_cursor.as_deref().map(|cursor| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("object", &object)
+            .append_pair("cursor", cursor)
+            .finish();
+        let next = data
+            .app_data()
+            .urls
+            .absolute(&format!("/api/v1/comments?{query}"));
+        format!("<{next}>; rel=\"next\"")
+    });
+    let body = ApiJson(CommentList {
+        items: found
+            .items
             .into_iter()
             .filter(|t| t.comment.deleted_at.is_none())
             .map(|t| item(&page, t))
             .collect(),
-    }))
+        next_cursor: found.next_cursor,
+        total: found.total,
+    });
+    let mut response = body.into_response();
+    if let Some(link) = link {
+        let value = HeaderValue::from_str(&link)
+            .map_err(|e| AppError::internal(format!("Link header: {e}")))?;
+        response.headers_mut().insert(header::LINK, value);
+    }
+    Ok(response)
 }
 
 /// Comments a post, an announcement or a comment (federated as `Create(Note)` to the
@@ -221,12 +260,12 @@ async fn http_post_comment(
     ApiJson(body): ApiJson<NewCommentRequest>,
 ) -> AppResult<(StatusCode, ApiJson<CommentCreated>)> {
     let comment = comments::comment(&data, &user.account, &body.in_reply_to, &body.body).await?;
-    let page = post_page(&data, &comment).await?;
+    let (post_page, page) = post_page(&data, &comment).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(CommentCreated {
             id: comment.id,
-            url: comment_page(&page, comment.id),
+            url: comment_page(&post_page, page, comment.id),
             ap_id: comment.ap_id,
         }),
     ))
@@ -256,16 +295,17 @@ async fn http_patch_comment(
 ) -> AppResult<ApiJson<CommentItem>> {
     let ctx = data.app_data();
     let comment = comments::edit_comment(&data, &user.account, parse_id(&id)?, &body.body).await?;
-    let page = post_page(&data, &comment).await?;
+    let (post_page, page) = post_page(&data, &comment).await?;
     let mut conn = ctx.conn().await?;
     let author = db::actors::by_id(&mut conn, comment.author_actor_id).await?;
     let author = db::comments::CommentAuthor::from(author);
     Ok(ApiJson(item(
-        &page,
+        &post_page,
         ThreadItem {
             comment,
             author,
             depth: 0,
+            page,
         },
     )))
 }

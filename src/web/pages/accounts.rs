@@ -144,12 +144,29 @@ async fn http_post_register(
     data: Data,
     PageLang(lang): PageLang,
     csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     CsrfForm(mut form): CsrfForm<RegisterForm>,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     if !ctx.config.registration.open {
         return render_status(StatusCode::FORBIDDEN, &RegistrationClosedPage { lang });
+    }
+    if let Some(limited) = crate::service::login_limits::check_signup(ctx, &ip).await? {
+        form.password.clear();
+        let mut response = render_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            &RegisterPage {
+                lang,
+                csrf: csrf.value(),
+                form: &form,
+                errors: FormState::new(lang).with_general("register.rate_limited"),
+            },
+        )?;
+        if let Ok(value) = HeaderValue::from_str(&limited.retry_after_secs.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(response);
     }
     let input = NewAccountInput {
         username: form.username.clone(),
@@ -161,6 +178,7 @@ async fn http_post_register(
     };
     match create_account(ctx, input).await {
         Ok(account) => {
+            crate::service::login_limits::record_signup(ctx, &ip).await?;
             close_previous_session(ctx, &headers).await?;
             let session = sessions::open(ctx, &account, user_agent(&headers)).await?;
             Ok(logged_in_redirect(

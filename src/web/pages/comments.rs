@@ -31,8 +31,8 @@ use activitypub_federation::{axum::json::FederationJson, protocol::context::With
 use askama::Template;
 use axum::{
     Router,
-    extract::{Path, Query},
-    http::{HeaderMap, StatusCode},
+    extract::{FromRequestParts, Path, Query},
+    http::{HeaderMap, StatusCode, request::Parts},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -181,11 +181,18 @@ impl CommentLikes {
     }
 }
 
-/// The comments section under a post or announcement.
+/// The comments section under a post or announcement: one page of whole threads.
 pub struct CommentsSection {
     pub target: String,
     pub rows: Vec<CommentRow>,
+    /// Comments under the post, on every page.
     pub count: usize,
+    /// This page of comments (from 1), and how many there are.
+    pub page: usize,
+    pub pages: usize,
+    /// Links to the older and newer pages of comments, when there are.
+    pub older: Option<String>,
+    pub newer: Option<String>,
     pub logged_in: bool,
     pub login_url: String,
     /// A remote post: its page on its own server, and that server's name.
@@ -262,20 +269,57 @@ fn rows(
         .collect()
 }
 
-/// The comments section of `post` for `viewer`.
+/// The page of comments a post's page shows: `?page=N` (from 1), page 1 when absent or
+/// not a number, the last page when past it. Never rejects a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommentsPage(pub usize);
+
+impl<S: Send + Sync> FromRequestParts<S> for CommentsPage {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let page = parts
+            .uri
+            .query()
+            .and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "page")
+                    .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+            })
+            .filter(|p| *p >= 1)
+            .unwrap_or(1);
+        Ok(CommentsPage(page))
+    }
+}
+
+/// `page_path` with the page of comments `page` (none for the first) and the anchor of
+/// comment `id`.
+pub fn anchor_at(page_path: &str, page: usize, id: i64) -> String {
+    crate::service::publishing::anchor_at(page_path, page, id)
+}
+
+/// `page_path` showing the page of comments `page` (the bare path for the first).
+fn with_page(page_path: &str, page: usize) -> String {
+    if page > 1 {
+        format!("{page_path}?page={page}")
+    } else {
+        page_path.to_string()
+    }
+}
+
+/// The comments section of `post` for `viewer`: its page of comments `page`.
 pub async fn section(
     ctx: &AppContext,
     lang: Lang,
     post: &DbPost,
     viewer: Option<&DbAccount>,
+    CommentsPage(page): CommentsPage,
 ) -> AppResult<CommentsSection> {
     let mut conn = ctx.conn().await?;
-    let items = comments::thread(&mut conn, post).await?;
+    let found = comments::thread_page(&mut conn, post, page).await?;
+    let items = found.items;
     let likes = CommentLikes::load(&mut conn, &items, viewer).await?;
-    let count = items
-        .iter()
-        .filter(|i| i.comment.deleted_at.is_none())
-        .count();
+    let count = found.total;
     let original = if post.local {
         None
     } else {
@@ -286,16 +330,22 @@ pub async fn section(
             .unwrap_or_default();
         Some((url, host))
     };
-    let page = page_url(post);
+    let path = local_path(&page_url(post));
+    let link = |n: usize| format!("{}#commentaires", with_page(&path, n));
     Ok(CommentsSection {
         target: post.ap_id.clone(),
         rows: rows(lang, items, viewer, &likes),
-        back: local_path(&page),
+        back: with_page(&path, found.page),
         count,
+        page: found.page,
+        pages: found.pages,
+        older: (found.page > 1).then(|| link(found.page - 1)),
+        newer: (found.page < found.pages).then(|| link(found.page + 1)),
         logged_in: viewer.is_some(),
         login_url: format!(
             "/connexion?next={}",
-            url::form_urlencoded::byte_serialize(local_path(&page).as_bytes()).collect::<String>()
+            url::form_urlencoded::byte_serialize(with_page(&path, found.page).as_bytes())
+                .collect::<String>()
         ),
         original,
     })
@@ -309,9 +359,13 @@ fn local_path(url: &str) -> String {
     }
 }
 
-/// Where a comment is shown: its anchor on its post's page.
-pub fn anchor(post: &DbPost, comment_id: i64) -> String {
-    crate::service::publishing::comment_anchor(post, comment_id)
+/// Where a comment is shown: its anchor on the page of its post's page that shows it.
+pub async fn anchor(
+    conn: &mut db::PooledConn,
+    post: &DbPost,
+    comment_id: i64,
+) -> AppResult<String> {
+    crate::service::publishing::comment_anchor(conn, post, comment_id).await
 }
 
 /// `/comments/{id}`: the Note (410 Tombstone once deleted) or, for browsers, the comment
@@ -333,7 +387,7 @@ async fn http_get_comment(
         .ok_or_else(AppError::not_found)?;
     if face(&headers, Face::Page) == Face::Page {
         return Ok(vary_accept(
-            Redirect::to(&anchor(&post, comment.id)).into_response(),
+            Redirect::to(&anchor(&mut conn, &post, comment.id).await?).into_response(),
         ));
     }
     // Only our own comments are served here; a remote one lives at its own id.
@@ -488,7 +542,7 @@ async fn http_post_comment(
                 .ok_or_else(AppError::not_found)?;
             Ok(redirect_with_flash(
                 ctx,
-                &anchor(&post, comment.id),
+                &anchor(&mut conn, &post, comment.id).await?,
                 "flash.comment_posted",
             ))
         }
@@ -591,7 +645,7 @@ async fn edit_page(
             lang,
             csrf: csrf.value(),
             id: comment.id,
-            back: anchor(&post, comment.id),
+            back: anchor(&mut conn, &post, comment.id).await?,
             post_title: post.title,
             form,
             errors,
@@ -643,7 +697,7 @@ async fn http_post_edit_comment(
                 .ok_or_else(AppError::not_found)?;
             Ok(redirect_with_flash(
                 ctx,
-                &anchor(&post, comment.id),
+                &anchor(&mut conn, &post, comment.id).await?,
                 "flash.comment_updated",
             ))
         }

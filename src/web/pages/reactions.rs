@@ -159,7 +159,11 @@ mod tests {
 
     #[test]
     fn counts_are_worded_per_language() {
-        let c = |likes, boosts| Counts { likes, boosts };
+        let c = |likes, boosts| Counts {
+            likes,
+            boosts,
+            replies: 0,
+        };
         assert_eq!(counts_label(Lang::Fr, c(3, 2)), "3 j'aime · 2 partages");
         assert_eq!(counts_label(Lang::Fr, c(0, 1)), "0 j'aime · 1 partage");
         assert_eq!(counts_label(Lang::En, c(1, 0)), "1 like · 0 boosts");

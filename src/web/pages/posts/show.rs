@@ -16,7 +16,8 @@ pub(super) struct ShowPage<'a> {
 }
 
 /// `/posts/{id}` and `/announcements/{id}`: the Article/Note for ActivityPub clients (410 with
-/// a Tombstone once deleted), the page for browsers.
+/// a Tombstone once deleted), the page for browsers (with its page of comments).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn show(
     data: &Data,
     category: Category,
@@ -25,6 +26,7 @@ pub(super) async fn show(
     headers: &HeaderMap,
     lang: Lang,
     user: Option<CurrentUser>,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     let id: i64 = id.parse().map_err(|_| AppError::not_found())?;
@@ -79,7 +81,8 @@ pub(super) async fn show(
         csrf,
         head: crate::web::pages::feeds::HeadMeta::of_post(ctx, &post, &author),
         post: shown,
-        comments: crate::web::pages::comments::section(ctx, lang, &post, viewer).await?,
+        comments: crate::web::pages::comments::section(ctx, lang, &post, viewer, comments_page)
+            .await?,
         reactions: crate::web::pages::reactions::view_for(ctx, lang, &post, viewer).await?,
     })?;
     Ok(vary_accept(page))
@@ -91,8 +94,19 @@ pub(super) async fn http_get_post(
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
     headers: HeaderMap,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
-    show(&data, Category::Post, &id, None, &headers, lang, user).await
+    show(
+        &data,
+        Category::Post,
+        &id,
+        None,
+        &headers,
+        lang,
+        user,
+        comments_page,
+    )
+    .await
 }
 
 pub(super) async fn http_get_post_slug(
@@ -101,6 +115,7 @@ pub(super) async fn http_get_post_slug(
     MaybeUser(user): MaybeUser,
     Path((id, slug)): Path<(String, String)>,
     headers: HeaderMap,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
     show(
         &data,
@@ -110,6 +125,7 @@ pub(super) async fn http_get_post_slug(
         &headers,
         lang,
         user,
+        comments_page,
     )
     .await
 }
@@ -120,6 +136,7 @@ pub(super) async fn http_get_announcement(
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
     headers: HeaderMap,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
     show(
         &data,
@@ -129,6 +146,7 @@ pub(super) async fn http_get_announcement(
         &headers,
         lang,
         user,
+        comments_page,
     )
     .await
 }
@@ -139,6 +157,7 @@ pub(super) async fn http_get_announcement_slug(
     MaybeUser(user): MaybeUser,
     Path((id, slug)): Path<(String, String)>,
     headers: HeaderMap,
+    comments_page: crate::web::pages::comments::CommentsPage,
 ) -> AppResult<Response> {
     show(
         &data,
@@ -148,6 +167,7 @@ pub(super) async fn http_get_announcement_slug(
         &headers,
         lang,
         user,
+        comments_page,
     )
     .await
 }

@@ -1,14 +1,25 @@
 //! `AppContext`: the one context every handler and domain function receives. It is also the
 //! activitypub_federation app data (`Data<AppContext>`). No globals.
+//!
+//! It carries the two ports through which `service` reaches the network without importing
+//! `federation`: the [`Outbox`] that turns outbound events into activities and deliveries,
+//! and the [`Network`] that resolves remote actors. `federation` implements both; the
+//! constructor that plugs them in (`AppContext::new`) lives in `lib.rs`, the one place that
+//! knows every layer.
 
 use crate::{
     config::Config,
     db::{DbPool, PooledConn},
     error::AppResult,
     i18n::Lang,
+    service::{network::Network, outbound::Outbox},
     urls::Urls,
 };
 use std::{ops::Deref, path::PathBuf, sync::Arc};
+
+/// The library's per-request data: the context plus the fetch budget of one request. Domain
+/// functions that may reach the network take it and hand it to [`Network`].
+pub type Data = activitypub_federation::config::Data<AppContext>;
 
 #[derive(Clone)]
 pub struct AppContext(Arc<Inner>);
@@ -21,6 +32,10 @@ pub struct Inner {
     pub default_lang: Lang,
     /// Folder for uploaded files (avatars, documents…).
     pub media_dir: PathBuf,
+    /// Where domain functions record what must be federated (see `service::outbound`).
+    pub outbox: Arc<dyn Outbox>,
+    /// Remote look-ups domain functions need (see `service::network`).
+    pub network: Arc<dyn Network>,
     /// `http.trusted_proxies`, parsed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// This process's copy of the domain blocks (inbox, outbound client).
@@ -43,7 +58,14 @@ impl std::fmt::Debug for AppContext {
 }
 
 impl AppContext {
-    pub fn new(config: Config, pool: DbPool) -> Self {
+    /// A context with the given outbox and network ports. `AppContext::new` (in `lib.rs`)
+    /// plugs in the federation ones.
+    pub fn with_ports(
+        config: Config,
+        pool: DbPool,
+        outbox: Arc<dyn Outbox>,
+        network: Arc<dyn Network>,
+    ) -> Self {
         let urls = Urls::new(&config.instance.url);
         let default_lang = Lang::parse(&config.instance.language).unwrap_or_default();
         let media_dir = config.storage.data_dir.join("media");
@@ -56,6 +78,8 @@ impl AppContext {
             urls,
             default_lang,
             media_dir,
+            outbox,
+            network,
             trusted_proxies,
             blocks: Default::default(),
         }))

@@ -9,6 +9,8 @@ pub mod db;
 pub mod error;
 pub mod federation;
 pub mod i18n;
+#[cfg(test)]
+mod layers;
 pub mod sanitize;
 pub mod service;
 #[doc(hidden)]
@@ -118,6 +120,18 @@ pub async fn start_with_listener(
             database.close().await;
             Err(e)
         }
+    }
+}
+
+impl AppContext {
+    /// The context of a running instance: `federation` is its outbox and its network.
+    pub fn new(config: Config, pool: db::DbPool) -> Self {
+        AppContext::with_ports(
+            config,
+            pool,
+            std::sync::Arc::new(federation::outbox::FederationOutbox),
+            std::sync::Arc::new(federation::network::FederationNetwork),
+        )
     }
 }
 

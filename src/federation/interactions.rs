@@ -13,7 +13,7 @@ use crate::{
     federation::{
         Data,
         collections::{PageQuery, activity_json_response, ordered_collection},
-        negotiation::{accepts_html, wants_activity_json},
+        negotiation::{Face, face, vary_accept},
         objects::counts::{CountCollection, Interaction, REPLIES_SEGMENT},
     },
     service::{
@@ -25,7 +25,7 @@ use activitypub_federation::{axum::json::FederationJson, protocol::context::With
 use axum::{
     Router,
     extract::{Path, Query},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -51,17 +51,9 @@ pub fn routes() -> Router {
         )
 }
 
-/// The same URL answers JSON or redirects a browser: caches must key on `Accept`.
-fn vary_accept(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
-    response
-}
-
 /// A browser (asking for HTML, not for ActivityStreams) is sent to the page instead.
 fn is_browser(headers: &HeaderMap) -> bool {
-    !wants_activity_json(headers) && accepts_html(headers)
+    face(headers, Face::Document) == Face::Page
 }
 
 fn gone(object_ap_id: &str, which: Interaction) -> AppResult<Response> {
@@ -157,7 +149,7 @@ async fn of_comment(
     }
     if is_browser(headers) {
         let mut conn = data.app_data().conn().await?;
-        let to = crate::web::pages::comments::anchor(&mut conn, &post, comment.id).await?;
+        let to = publishing::comment_anchor(&mut conn, &post, comment.id).await?;
         return Ok(vary_accept(Redirect::to(&to).into_response()));
     }
     collection(data, &comment.ap_id, which).await

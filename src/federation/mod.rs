@@ -7,8 +7,10 @@ pub mod http_client;
 pub mod inbox;
 pub mod interactions;
 pub mod negotiation;
+pub mod network;
 pub mod nodeinfo;
 pub mod objects;
+pub mod outbox;
 pub mod routes;
 pub mod signatures;
 pub mod untrusted;
@@ -20,7 +22,7 @@ use axum::Router;
 use tokio::{sync::watch, task::JoinHandle};
 
 pub type FederationConfig = activitypub_federation::config::FederationConfig<AppContext>;
-pub type Data = activitypub_federation::config::Data<AppContext>;
+pub use crate::context::Data;
 
 /// Routes served to other servers: WebFinger, NodeInfo, actors, collections, inboxes.
 pub fn federation_routes() -> Router {

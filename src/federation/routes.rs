@@ -9,7 +9,7 @@ use crate::{
         Data,
         collections::{self, Network, PageQuery},
         inbox::{self, InboxState, MAX_INBOX_BYTES},
-        negotiation::{accepts_html, wants_activity_json},
+        negotiation::{Face, face, vary_accept},
         nodeinfo,
         objects::person::actor_document,
         webfinger,
@@ -19,7 +19,7 @@ use activitypub_federation::axum::json::FederationJson;
 use axum::{
     Extension, Router,
     extract::{Path, Query, Request},
-    http::{HeaderMap, HeaderValue, header},
+    http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -30,7 +30,6 @@ pub fn routes() -> Router {
     let inbox_state = Arc::new(InboxState::default());
     let limit = || RequestBodyLimitLayer::new(MAX_INBOX_BYTES);
     Router::new()
-        .route("/users/{username}", get(http_get_user))
         .route(
             "/users/{username}/inbox",
             post(http_post_user_inbox).layer(limit()),
@@ -57,28 +56,13 @@ pub fn routes() -> Router {
         .layer(Extension(inbox_state))
 }
 
-/// The same URL answers HTML or JSON: caches must key on `Accept`.
-fn vary_accept(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
-    response
-}
-
-/// `/users/{username}`: the actor document for ActivityPub clients, the profile page otherwise.
-async fn http_get_user(
-    data: Data,
-    Path(username): Path<String>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    if !wants_activity_json(&headers) {
-        let page = crate::web::pages::profile::render_profile(&data, &username, &headers).await?;
-        return Ok(vary_accept(page));
-    }
+/// The document side of `/users/{username}`: a local actor's document (410 once deleted,
+/// 404 when suspended). The route, which also serves the profile page, is in `web`.
+pub async fn user_document(data: &Data, username: &str) -> AppResult<Response> {
     let ctx = data.app_data();
     let actor = {
         let mut conn = ctx.conn().await?;
-        let actor = db::actors::local_by_username(&mut conn, &username)
+        let actor = db::actors::local_by_username(&mut conn, username)
             .await?
             .filter(|a| a.ap_id == ctx.urls.user(&a.username))
             .ok_or_else(AppError::not_found)?;
@@ -95,14 +79,12 @@ async fn http_get_user(
             "this actor was deleted",
         ));
     }
-    Ok(vary_accept(
-        FederationJson(actor_document(actor)?).into_response(),
-    ))
+    Ok(FederationJson(actor_document(actor)?).into_response())
 }
 
 /// `/actor`: the instance actor (Application). Browsers are sent to the home page.
 async fn http_get_instance_actor(data: Data, headers: HeaderMap) -> AppResult<Response> {
-    if !wants_activity_json(&headers) && accepts_html(&headers) {
+    if face(&headers, Face::Document) == Face::Page {
         return Ok(vary_accept(Redirect::to("/").into_response()));
     }
     let ctx = data.app_data();
@@ -160,8 +142,7 @@ async fn http_get_activity(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let (activity, actor_page) = collections::public_activity(&data, &uuid).await?;
-    if !wants_activity_json(&headers)
-        && accepts_html(&headers)
+    if face(&headers, Face::Document) == Face::Page
         && let Some(page) = actor_page
     {
         return Ok(vary_accept(Redirect::to(&page).into_response()));

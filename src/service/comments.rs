@@ -2,11 +2,11 @@
 //! inbox. A local member comments a post, an announcement or a comment (federated as
 //! `Create(Note)` to the parent's author and audience), edits or deletes it; a remote reply
 //! to something of ours becomes a comment; a public post of an actor our members follow is
-//! kept as a remote post. Each action writes its rows (and its deliveries, or the
+//! kept as a remote post. Each action writes its rows (and its outbound event, or the
 //! received-activity mark) in one transaction.
 
 use crate::{
-    context::AppContext,
+    context::{AppContext, Data},
     db::{
         self,
         accounts::DbAccount,
@@ -15,34 +15,22 @@ use crate::{
         posts::{CATEGORY_ANNOUNCEMENT, CATEGORY_POST, DbPost, NewRemotePost, PostChanges},
     },
     error::{AppError, AppResult, ErrorKind, FieldErrors},
-    federation::{
-        Data,
-        activities::{
-            create_or_update::{CreateOrUpdate, CreateOrUpdateType},
-            delete::Delete,
-            new_activity_id,
-        },
-        delivery::{OutgoingActivity, enqueue, followers_inboxes},
-        objects::{
-            article::{excerpt, plain_text},
-            comment::{InboundNote, comment_audience, note, stored_mentions, tombstone},
-            same_origin,
-        },
+    federation::objects::{
+        article::{excerpt, plain_text},
+        comment::InboundNote,
+        same_origin,
     },
     sanitize::SafeHtml,
     service::{
         accounts::is_moderator,
         mentions::{self, Mention},
+        outbound::{self, OutboundEvent},
         publishing::{AnnouncementKind, MAX_HASHTAGS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, slugify},
     },
 };
-use activitypub_federation::{
-    fetch::object_id::ObjectId, kinds::activity::DeleteType, protocol::context::WithContext,
-    traits::Actor,
-};
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use serde::Serialize;
+
 use std::collections::{HashMap, HashSet};
 use url::Url;
 
@@ -68,7 +56,8 @@ impl Parent {
         }
     }
 
-    fn author_actor_id(&self) -> i64 {
+    /// The actor whose post or comment this is.
+    pub fn author_actor_id(&self) -> i64 {
         match &self.comment {
             Some(c) => c.author_actor_id,
             None => self.post.author_actor_id,
@@ -155,93 +144,9 @@ fn check_body(body: &str) -> AppResult<(String, SafeHtml)> {
     Ok((body.to_string(), SafeHtml::from_markdown(body)))
 }
 
-fn with_context<T: Serialize>(activity: T) -> AppResult<serde_json::Value> {
-    serde_json::to_value(WithContext::new_default(activity))
-        .map_err(|e| AppError::internal(format!("serialise activity: {e}")))
-}
-
-/// Where a comment's activities go: the parent's author (when remote), the root post's
-/// author (when remote), the commenter's followers, when the root post is ours its author's
-/// followers (the audience the post reached), and the remote actors the comment mentions
-/// (shared inbox when they have one).
-async fn audience_inboxes(
-    conn: &mut AsyncPgConnection,
-    author: &DbActor,
-    parent_author: &DbActor,
-    root: &DbPost,
-    mentioned: &[Mention],
-) -> AppResult<Vec<Url>> {
-    let mut inboxes = Vec::new();
-    if !parent_author.local {
-        inboxes.push(parent_author.inbox());
-    }
-    let root_author = db::actors::by_id(conn, root.author_actor_id).await?;
-    if !root_author.local && root_author.id != parent_author.id {
-        inboxes.push(root_author.inbox());
-    }
-    inboxes.extend(followers_inboxes(conn, author.id).await?);
-    if root.local && root_author.id != author.id {
-        inboxes.extend(followers_inboxes(conn, root_author.id).await?);
-    }
-    for mention in mentioned {
-        let Some(actor) = db::actors::by_ap_id(conn, &mention.href).await? else {
-            continue;
-        };
-        if actor.local || actor.deleted_at.is_some() || actor.id == parent_author.id {
-            continue;
-        }
-        if let Ok(url) = Url::parse(actor.shared_inbox_url.as_ref().unwrap_or(&actor.inbox_url)) {
-            inboxes.push(url);
-        }
-    }
-    let mut seen = HashSet::new();
-    inboxes.retain(|u| seen.insert(u.clone()));
-    Ok(inboxes)
-}
-
-/// Enqueues `Create` or `Update` of a local comment (inside the caller's transaction).
-/// `previously_mentioned`: those the previous version mentioned, who hold a copy to update.
-async fn federate(
-    ctx: &AppContext,
-    conn: &mut AsyncPgConnection,
-    kind: CreateOrUpdateType,
-    comment: &DbComment,
-    author: &DbActor,
-    previously_mentioned: &[Mention],
-) -> AppResult<()> {
-    let parent = find_parent(ctx, conn, &comment.in_reply_to)
-        .await?
-        .ok_or_else(|| AppError::internal("the parent of a comment is missing"))?;
-    let parent_author = db::actors::by_id(conn, parent.author_actor_id()).await?;
-    let mentioned = stored_mentions(comment);
-    let (to, cc) = comment_audience(author, &parent_author, &mentioned)?;
-    let counts = crate::service::reactions::counts_of(conn, &comment.ap_id).await?;
-    let object = serde_json::to_value(note(ctx, comment, author, &parent_author, counts)?)?;
-    let id = new_activity_id(ctx)?;
-    let activity =
-        CreateOrUpdate::new(kind, id.clone(), Url::parse(&author.ap_id)?, object, to, cc);
-    let mut reached = mentioned;
-    for m in previously_mentioned {
-        if !reached.iter().any(|r| r.href == m.href) {
-            reached.push(m.clone());
-        }
-    }
-    let inboxes = audience_inboxes(conn, author, &parent_author, &parent.post, &reached).await?;
-    enqueue(
-        conn,
-        &ctx.config.domain(),
-        OutgoingActivity {
-            ap_id: id.as_str(),
-            kind: kind.as_str(),
-            actor: author,
-            object_ap_id: Some(&comment.ap_id),
-            json: with_context(activity)?,
-            public: true,
-        },
-        inboxes,
-    )
-    .await?;
-    Ok(())
+/// The mentions stored with a comment.
+pub fn stored_mentions(comment: &DbComment) -> Vec<Mention> {
+    serde_json::from_value(comment.mentions.clone()).unwrap_or_default()
 }
 
 /// A local member replies to a post, an announcement or a comment (`target`: its AP id or
@@ -295,15 +200,11 @@ pub async fn comment(
         )
         .await?
         .ok_or_else(|| AppError::internal("comment id taken"))?;
-        federate(
-            ctx,
-            conn,
-            CreateOrUpdateType::Create,
-            &comment,
-            &author,
-            &[],
-        )
-        .await?;
+        let event = OutboundEvent::CommentCreated {
+            comment: Box::new(comment.clone()),
+            author: Box::new(author),
+        };
+        outbound::record(ctx, conn, event).await?;
         Ok(comment)
     })
     .await
@@ -380,16 +281,12 @@ pub async fn edit_comment(
         )
         .await?;
         let author = db::actors::by_id(conn, updated.author_actor_id).await?;
-        let previous = stored_mentions(&comment);
-        federate(
-            ctx,
-            conn,
-            CreateOrUpdateType::Update,
-            &updated,
-            &author,
-            &previous,
-        )
-        .await?;
+        let event = OutboundEvent::CommentUpdated {
+            comment: Box::new(updated.clone()),
+            author: Box::new(author),
+            previously_mentioned: stored_mentions(&comment),
+        };
+        outbound::record(ctx, conn, event).await?;
         Ok(updated)
     })
     .await
@@ -419,37 +316,11 @@ pub async fn delete_comment(
             // A moderator removed a remote comment here; its server is not ours to tell.
             return Ok(comment);
         }
-        let parent = find_parent(ctx, conn, &comment.in_reply_to)
-            .await?
-            .ok_or_else(|| AppError::internal("the parent of a comment is missing"))?;
-        let parent_author = db::actors::by_id(conn, parent.author_actor_id()).await?;
-        let mentioned = stored_mentions(&comment);
-        let (to, cc) = comment_audience(&author, &parent_author, &mentioned)?;
-        let activity_id = new_activity_id(ctx)?;
-        let activity = Delete {
-            kind: DeleteType::Delete,
-            id: activity_id.clone(),
-            actor: ObjectId::from(Url::parse(&author.ap_id)?),
-            object: tombstone(&comment),
-            to,
-            cc,
+        let event = OutboundEvent::CommentDeleted {
+            comment: Box::new(comment.clone()),
+            author: Box::new(author),
         };
-        let inboxes =
-            audience_inboxes(conn, &author, &parent_author, &parent.post, &mentioned).await?;
-        enqueue(
-            conn,
-            &ctx.config.domain(),
-            OutgoingActivity {
-                ap_id: activity_id.as_str(),
-                kind: "Delete",
-                actor: &author,
-                object_ap_id: Some(&comment.ap_id),
-                json: with_context(activity)?,
-                public: true,
-            },
-            inboxes,
-        )
-        .await?;
+        outbound::record(ctx, conn, event).await?;
         Ok(comment)
     })
     .await

@@ -1,8 +1,8 @@
 //! Follows: one domain function per action, called by the web page, the JSON API and the inbox
-//! alike. Every function writes its rows and enqueues its deliveries in one transaction.
+//! alike. Every function writes its rows and records its outbound event in one transaction.
 
 use crate::{
-    context::AppContext,
+    context::{AppContext, Data},
     db::{
         self,
         accounts::DbAccount,
@@ -10,27 +10,34 @@ use crate::{
         follows::{ACCEPTED, DbFollow, PENDING, REJECTED},
     },
     error::{AppError, AppResult, ErrorKind},
-    federation::{
-        Data,
-        activities::{
-            FollowRef, accept::Accept, follow::Follow, new_activity_id, reject::Reject, undo::Undo,
-            update::Update,
-        },
-        delivery::{OutgoingActivity, enqueue},
-        http_client::forbidden_range,
-        objects::{is_local_url, person::actor_document},
-    },
-};
-use activitypub_federation::{
-    fetch::{object_id::ObjectId, webfinger::webfinger_resolve_actor},
-    protocol::context::WithContext,
-    traits::Actor,
+    service::outbound::{self, OutboundEvent, new_activity_id},
 };
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use std::net::IpAddr;
 use url::{Host, Url};
+
+/// A reference to a Follow inside Accept, Reject and Undo: its id, or the Follow embedded.
+/// (`federation` reads it from an activity's `object`.)
+#[derive(Debug, Clone, PartialEq)]
+pub enum FollowRef {
+    Id(Url),
+    Embedded {
+        id: Option<Url>,
+        actor: Url,
+        object: Url,
+    },
+}
+
+impl FollowRef {
+    pub fn id(&self) -> Option<&Url> {
+        match self {
+            FollowRef::Id(id) => Some(id),
+            FollowRef::Embedded { id, .. } => id.as_ref(),
+        }
+    }
+}
 
 /// Where a follow stands, as the API and the pages report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -121,7 +128,7 @@ fn check_host_allowed(ctx: &AppContext, host: &str) -> AppResult<()> {
     let forbidden = if lower == "localhost" || lower.ends_with(".localhost") {
         true
     } else if let Ok(ip) = lower.parse::<IpAddr>() {
-        forbidden_range(ip).is_some()
+        ctx.network.forbidden_address(ip).is_some()
     } else {
         false
     };
@@ -178,21 +185,22 @@ pub async fn resolve_target(data: &Data, input: &str) -> AppResult<DbActor> {
             } else {
                 check_host_allowed(ctx, &host)?;
                 Some(
-                    webfinger_resolve_actor::<AppContext, DbActor>(&format!("{user}@{host}"), data)
+                    ctx.network
+                        .webfinger_actor(data, &user, &host)
                         .await
                         .map_err(resolution_error)?,
                 )
             }
         }
         FollowTarget::Url(url) => {
-            if is_local_url(data, &url) {
+            if crate::urls::host_port(&url).as_deref() == Some(data.domain()) {
                 let mut conn = ctx.conn().await?;
                 db::actors::by_ap_id(&mut conn, url.as_str()).await?
             } else {
                 url_host_allowed(ctx, &url)?;
                 Some(
-                    ObjectId::<DbActor>::from(url)
-                        .dereference(data)
+                    ctx.network
+                        .fetch_actor(data, url)
                         .await
                         .map_err(resolution_error)?,
                 )
@@ -238,11 +246,6 @@ async fn decide(conn: &mut AsyncPgConnection, target: &DbActor) -> AppResult<Fol
     Ok(FollowState::Accepted)
 }
 
-fn activity_json<T: Serialize>(activity: T) -> AppResult<serde_json::Value> {
-    serde_json::to_value(WithContext::new_default(activity))
-        .map_err(|e| AppError::internal(format!("serialise activity: {e}")))
-}
-
 async fn follower_actor(conn: &mut AsyncPgConnection, account: &DbAccount) -> AppResult<DbActor> {
     if account.suspended_at.is_some() {
         return Err(AppError::forbidden("account suspended"));
@@ -283,7 +286,6 @@ pub async fn request_follow(
     if follower.id == target.id {
         return Err(AppError::field("target", "field.target.self"));
     }
-    let domain = ctx.config.domain();
     conn.transaction::<FollowState, AppError, _>(async |conn| {
         if let Some(existing) = db::follows::get(conn, follower.id, target.id).await?
             && existing.state != REJECTED
@@ -297,19 +299,14 @@ pub async fn request_follow(
             return Ok(state);
         }
         db::follows::upsert(conn, follower.id, target.id, PENDING, id.as_str()).await?;
-        let follow = Follow::new(id.clone(), &follower, &target);
-        enqueue(
+        outbound::record(
+            ctx,
             conn,
-            &domain,
-            OutgoingActivity {
-                ap_id: id.as_str(),
-                kind: "Follow",
-                actor: &follower,
-                object_ap_id: Some(&target.ap_id),
-                json: activity_json(follow)?,
-                public: false,
+            OutboundEvent::FollowRequested {
+                follow_id: id,
+                follower: Box::new(follower.clone()),
+                target: Box::new(target.clone()),
             },
-            vec![target.inbox()],
         )
         .await?;
         Ok(FollowState::Pending)
@@ -326,7 +323,6 @@ pub async fn unfollow(data: &Data, follower: &DbAccount, target: &str) -> AppRes
         .ok_or_else(|| AppError::field("target", "field.target.not_following"))?;
     let mut conn = ctx.conn().await?;
     let follower = follower_actor(&mut conn, follower).await?;
-    let domain = ctx.config.domain();
     conn.transaction::<(), AppError, _>(async |conn| {
         let follow = db::follows::get(conn, follower.id, target.id)
             .await?
@@ -335,25 +331,14 @@ pub async fn unfollow(data: &Data, follower: &DbAccount, target: &str) -> AppRes
         if target.local || target.deleted_at.is_some() {
             return Ok(());
         }
-        let follow_id = Url::parse(&follow.activity_ap_id)?;
-        let id = new_activity_id(ctx)?;
-        let undo = Undo::new(
-            id.clone(),
-            &follower,
-            Follow::new(follow_id, &follower, &target),
-        )?;
-        enqueue(
+        outbound::record(
+            ctx,
             conn,
-            &domain,
-            OutgoingActivity {
-                ap_id: id.as_str(),
-                kind: "Undo",
-                actor: &follower,
-                object_ap_id: Some(&follow.activity_ap_id),
-                json: activity_json(undo)?,
-                public: false,
+            OutboundEvent::Unfollowed {
+                follow_id: Url::parse(&follow.activity_ap_id)?,
+                follower: Box::new(follower.clone()),
+                target: Box::new(target.clone()),
             },
-            vec![target.inbox()],
         )
         .await?;
         Ok(())
@@ -371,7 +356,6 @@ pub async fn accept_inbound_follow(
     follow_id: &Url,
 ) -> AppResult<Option<FollowState>> {
     let mut conn = ctx.conn().await?;
-    let domain = ctx.config.domain();
     conn.transaction::<Option<FollowState>, AppError, _>(async |conn| {
         if !db::received_activities::mark_received(conn, follow_id.as_str()).await? {
             return Ok(None);
@@ -395,33 +379,25 @@ pub async fn accept_inbound_follow(
         if state == FollowState::Pending || follower.local {
             return Ok(Some(state));
         }
-        let follow = Follow::new(follow_id.clone(), follower, target);
-        let id = new_activity_id(ctx)?;
-        let (kind, json) = if state == FollowState::Accepted {
-            (
-                "Accept",
-                activity_json(Accept::new(id.clone(), target, follower, follow)?)?,
-            )
+        let (follow_id, follower, target) = (
+            follow_id.clone(),
+            Box::new(follower.clone()),
+            Box::new(target.clone()),
+        );
+        let event = if state == FollowState::Accepted {
+            OutboundEvent::FollowAccepted {
+                follow_id,
+                follower,
+                target,
+            }
         } else {
-            (
-                "Reject",
-                activity_json(Reject::new(id.clone(), target, follower, follow)?)?,
-            )
+            OutboundEvent::FollowRejected {
+                follow_id,
+                follower,
+                target,
+            }
         };
-        enqueue(
-            conn,
-            &domain,
-            OutgoingActivity {
-                ap_id: id.as_str(),
-                kind,
-                actor: target,
-                object_ap_id: Some(follow_id.as_str()),
-                json,
-                public: false,
-            },
-            vec![follower.inbox()],
-        )
-        .await?;
+        outbound::record(ctx, conn, event).await?;
         Ok(Some(state))
     })
     .await
@@ -614,30 +590,14 @@ pub async fn federate_profile_update(
             "federate_profile_update: not a local actor",
         ));
     }
-    let inboxes = crate::federation::delivery::followers_inboxes(conn, actor.id).await?;
-    let document = actor_document(actor.clone())?;
-    let id = new_activity_id(ctx)?;
-    let update = Update::new(id.clone(), &actor, serde_json::to_value(document.inner())?)?;
-    let json = serde_json::to_value(WithContext::new(
-        update,
-        crate::federation::objects::actor_context(),
-    ))
-    .map_err(|e| AppError::internal(format!("serialise Update: {e}")))?;
-    enqueue(
+    outbound::record(
+        ctx,
         conn,
-        &ctx.config.domain(),
-        OutgoingActivity {
-            ap_id: id.as_str(),
-            kind: "Update",
-            actor: &actor,
-            object_ap_id: Some(&actor.ap_id),
-            json,
-            public: true,
+        OutboundEvent::ProfileUpdated {
+            actor: Box::new(actor),
         },
-        inboxes,
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// One line of "my follows": the account followed and where the request stands.

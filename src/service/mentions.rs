@@ -6,10 +6,9 @@
 //! renders, edits and the federated object (`Mention` tags, `cc`, delivery) need no network.
 
 use crate::{
-    context::AppContext,
+    context::{AppContext, Data},
     db::{self, actors::DbActor, posts::DbPost},
     error::AppResult,
-    federation::Data,
     sanitize::{SafeHtml, escape_text},
     service::follows::resolve_target,
 };

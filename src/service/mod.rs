@@ -11,6 +11,8 @@ pub mod follows;
 pub mod instance_url;
 pub mod login_limits;
 pub mod mentions;
+pub mod network;
+pub mod outbound;
 pub mod profile;
 pub mod publishing;
 pub mod rate_limit;

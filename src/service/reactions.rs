@@ -1,5 +1,5 @@
 //! Likes and boosts: one domain function per action, called by the web page, the JSON API and
-//! the inbox alike. Every function writes its rows and enqueues its deliveries in one
+//! the inbox alike. Every function writes its rows and records its outbound event in one
 //! transaction; each inbound activity is applied in the transaction that records its id.
 //!
 //! What can be reacted to: a post or announcement (ours, or a remote one stored here) or a
@@ -15,19 +15,16 @@ use crate::{
         reactions::{ANNOUNCE, DbReaction, LIKE, NewReaction},
     },
     error::{AppError, AppResult},
-    federation::{
-        activities::{announce::Announce, id_of, like::Like, new_activity_id, type_of, undo::Undo},
-        delivery::{OutgoingActivity, enqueue, followers_inboxes},
+    service::{
+        domain_blocks,
+        outbound::{self, OutboundEvent, new_activity_id},
+        publishing,
     },
-    service::{domain_blocks, publishing},
     urls::host_port,
-};
-use activitypub_federation::{
-    kinds::activity::UndoType, protocol::context::WithContext, traits::Actor,
 };
 use diesel_async::AsyncConnection;
 use serde::Serialize;
-use serde_json::Value;
+
 use std::collections::HashMap;
 use url::Url;
 
@@ -135,40 +132,6 @@ pub async fn visible_target(conn: &mut Conn, object: &str) -> AppResult<Target> 
         .ok_or_else(AppError::not_found)
 }
 
-fn with_context<T: Serialize>(activity: T) -> AppResult<Value> {
-    serde_json::to_value(WithContext::new_default(activity))
-        .map_err(|e| AppError::internal(format!("serialise activity: {e}")))
-}
-
-/// The Like or Announce `actor` sends for `object` with the id `id`, and the inboxes it goes
-/// to: a Like to the author (when remote), an Announce also to the booster's followers.
-async fn outgoing(
-    conn: &mut Conn,
-    kind: ReactionKind,
-    id: &Url,
-    actor: &DbActor,
-    object: &Url,
-    author: Option<&DbActor>,
-) -> AppResult<(Value, Vec<Url>)> {
-    let remote_author = author.filter(|a| !a.local && a.deleted_at.is_none());
-    match kind {
-        ReactionKind::Like => {
-            let to = author.map(|a| vec![a.ap_url.clone()]).unwrap_or_default();
-            let like = Like::new(id.clone(), actor, object, to);
-            let inboxes = remote_author.map(|a| vec![a.inbox()]).unwrap_or_default();
-            Ok((serde_json::to_value(like)?, inboxes))
-        }
-        ReactionKind::Announce => {
-            let announce = Announce::new(id.clone(), actor, object, author)?;
-            let mut inboxes = followers_inboxes(conn, actor.id).await?;
-            if let Some(author) = remote_author {
-                inboxes.push(author.inbox());
-            }
-            Ok((serde_json::to_value(announce)?, inboxes))
-        }
-    }
-}
-
 async fn member_actor(conn: &mut Conn, account: &DbAccount) -> AppResult<DbActor> {
     if account.suspended_at.is_some() {
         return Err(AppError::forbidden("account suspended"));
@@ -192,7 +155,6 @@ pub async fn react(
         domain_blocks::refuse_rejected(&mut conn, &target.author.domain, "object").await?;
     }
     let object = Url::parse(&target.ap_id)?;
-    let domain = ctx.config.domain();
     conn.transaction::<bool, AppError, _>(async |conn| {
         let id = new_activity_id(ctx)?;
         let inserted = db::reactions::insert(
@@ -208,22 +170,14 @@ pub async fn react(
         if inserted.is_none() {
             return Ok(false);
         }
-        let (activity, inboxes) =
-            outgoing(conn, kind, &id, &actor, &object, Some(&target.author)).await?;
-        enqueue(
-            conn,
-            &domain,
-            OutgoingActivity {
-                ap_id: id.as_str(),
-                kind: kind.activity_type(),
-                actor: &actor,
-                object_ap_id: Some(&target.ap_id),
-                json: with_context(activity)?,
-                public: kind == ReactionKind::Announce,
-            },
-            inboxes,
-        )
-        .await?;
+        let event = OutboundEvent::Reacted {
+            kind,
+            activity_id: id,
+            actor: Box::new(actor.clone()),
+            object: object.clone(),
+            object_author: Some(Box::new(target.author.clone())),
+        };
+        outbound::record(ctx, conn, event).await?;
         Ok(true)
     })
     .await
@@ -240,7 +194,6 @@ pub async fn unreact(
 ) -> AppResult<bool> {
     let mut conn = ctx.conn().await?;
     let actor = member_actor(&mut conn, account).await?;
-    let domain = ctx.config.domain();
     conn.transaction::<bool, AppError, _>(async |conn| {
         let target = find_target(conn, object.as_str()).await?;
         let Some(reaction) =
@@ -252,37 +205,14 @@ pub async fn unreact(
             };
         };
         db::reactions::delete(conn, reaction.id).await?;
-        let original_id = Url::parse(&reaction.activity_ap_id)?;
-        let author = target.as_ref().map(|t| &t.author);
-        let (original, inboxes) =
-            outgoing(conn, kind, &original_id, &actor, object, author).await?;
-        let to = original
-            .get("to")
-            .cloned()
-            .and_then(|v| serde_json::from_value::<Vec<Url>>(v).ok())
-            .unwrap_or_default();
-        let id = new_activity_id(ctx)?;
-        let undo = Undo {
-            kind: UndoType::Undo,
-            id: id.clone(),
-            actor: actor.ap_url.clone().into(),
-            object: original,
-            to,
+        let event = OutboundEvent::ReactionWithdrawn {
+            kind,
+            activity_id: Url::parse(&reaction.activity_ap_id)?,
+            actor: Box::new(actor.clone()),
+            object: object.clone(),
+            object_author: target.map(|t| Box::new(t.author)),
         };
-        enqueue(
-            conn,
-            &domain,
-            OutgoingActivity {
-                ap_id: id.as_str(),
-                kind: "Undo",
-                actor: &actor,
-                object_ap_id: Some(&reaction.activity_ap_id),
-                json: with_context(undo)?,
-                public: kind == ReactionKind::Announce,
-            },
-            inboxes,
-        )
-        .await?;
+        outbound::record(ctx, conn, event).await?;
         Ok(true)
     })
     .await
@@ -332,52 +262,14 @@ pub async fn receive_reaction(
     .await
 }
 
-/// The Like or Announce an `Undo` names: embedded (with its type), or by id.
+/// The Like or Announce an `Undo` names: embedded (with its type), or by id (`federation`
+/// reads it from the activity).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReactionRef {
     pub id: Option<Url>,
     pub kind: Option<ReactionKind>,
     pub actor: Option<Url>,
     pub object: Option<Url>,
-}
-
-impl ReactionRef {
-    /// An embedded `Like` or `Announce` (Misskey's and Pleroma's emoji reactions included);
-    /// `None` for anything else, a bare IRI included (see [`undo_reference`]).
-    pub fn embedded(object: &Value) -> Option<ReactionRef> {
-        let kind = match type_of(object)? {
-            "Like" | "EmojiReact" => ReactionKind::Like,
-            "Announce" => ReactionKind::Announce,
-            _ => return None,
-        };
-        let url = |key: &str| object.get(key).and_then(id_of);
-        Some(ReactionRef {
-            id: url("id"),
-            kind: Some(kind),
-            actor: url("actor"),
-            object: url("object"),
-        })
-    }
-}
-
-/// Whether the `object` of an inbound `Undo` is a like or boost (embedded, or the id of one
-/// we stored); `None` leaves it to the other Undo handlers (Follow).
-pub async fn undo_reference(ctx: &AppContext, object: &Value) -> AppResult<Option<ReactionRef>> {
-    if let Some(reference) = ReactionRef::embedded(object) {
-        return Ok(Some(reference));
-    }
-    let Value::String(id) = object else {
-        return Ok(None);
-    };
-    let mut conn = ctx.conn().await?;
-    Ok(db::reactions::by_activity(&mut conn, id)
-        .await?
-        .map(|_| ReactionRef {
-            id: Url::parse(id).ok(),
-            kind: None,
-            actor: None,
-            object: None,
-        }))
 }
 
 /// The stored reaction `reference` names, if it is `actor_id`'s.
@@ -479,8 +371,6 @@ pub async fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::fixture;
-    use serde_json::json;
 
     #[test]
     fn kinds_parse() {
@@ -491,31 +381,5 @@ mod tests {
             Some(ReactionKind::Announce)
         );
         assert_eq!(ReactionKind::parse("dislike"), None);
-    }
-
-    #[test]
-    fn undo_references() {
-        let undo: Value = serde_json::from_str(&fixture("mastodon/activities/undo_like_page.json"))
-            .expect("fixture");
-        let reference = ReactionRef::embedded(&undo["object"]).expect("a like");
-        assert_eq!(reference.kind, Some(ReactionKind::Like));
-        assert_eq!(
-            reference.id.map(|u| u.to_string()).as_deref(),
-            Some("https://mastodon.madrid/users/felix#likes/212341")
-        );
-        assert_eq!(
-            reference.object.map(|u| u.to_string()).as_deref(),
-            Some("https://ds9.lemmy.ml/post/147")
-        );
-        let boost = ReactionRef::embedded(&json!({
-            "type": "Announce", "id": "https://m.example/users/b/statuses/1/activity",
-            "actor": "https://m.example/users/b", "object": "http://localhost:8080/posts/1"
-        }))
-        .expect("a boost");
-        assert_eq!(boost.kind, Some(ReactionKind::Announce));
-        let follow: Value =
-            serde_json::from_str(&fixture("mastodon/activities/undo_follow.json")).expect("f");
-        assert!(ReactionRef::embedded(&follow["object"]).is_none());
-        assert!(ReactionRef::embedded(&json!("https://m.example/likes/1")).is_none());
     }
 }

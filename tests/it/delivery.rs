@@ -179,6 +179,57 @@ async fn enqueue_and_drain_delivers_signed_requests() {
     );
 }
 
+/// Activities and delivery rows of `actor`, as (kind, inbox) pairs.
+async fn outbox_rows(ctx: &AppContext, actor: &DbActor) -> Vec<(String, String)> {
+    use culturecnous::db::schema::activities;
+    let mut conn = ctx.conn().await.expect("conn");
+    activities::table
+        .inner_join(deliveries::table.on(deliveries::activity_id.eq(activities::id)))
+        .filter(activities::actor_id.eq(actor.id))
+        .select((activities::kind, deliveries::inbox_url))
+        .load(&mut conn)
+        .await
+        .expect("outbox rows")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outbound_event_commits_or_rolls_back_with_its_transaction() {
+    use culturecnous::{
+        error::AppError,
+        service::outbound::{self, OutboundEvent},
+    };
+    let (app, alice) = setup().await;
+    let sink = Sink::start().await;
+    let fan = remote_actor_row(&app, &sink.host(), "fan", true).await;
+    follow(&app, &fan, &alice, "accepted").await;
+    let event = || OutboundEvent::ProfileUpdated {
+        actor: Box::new(alice.clone()),
+    };
+    let mut conn = app.ctx.conn().await.expect("conn");
+    let failed = conn
+        .transaction::<(), AppError, _>(async |conn| {
+            outbound::record(&app.ctx, conn, event()).await?;
+            Err(AppError::bad_request(
+                "the domain function failed after recording",
+            ))
+        })
+        .await;
+    assert!(failed.is_err());
+    assert!(
+        outbox_rows(&app.ctx, &alice).await.is_empty(),
+        "a rolled-back event leaves no activity and no delivery"
+    );
+    conn.transaction::<(), AppError, _>(async |conn| {
+        outbound::record(&app.ctx, conn, event()).await
+    })
+    .await
+    .expect("committed");
+    assert_eq!(
+        outbox_rows(&app.ctx, &alice).await,
+        vec![("Update".to_string(), sink.url("/inbox").to_string())]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tampered_signature_is_detected_by_the_sink() {
     // Guards the guard: the sink must reject a request signed by another key.

@@ -16,7 +16,6 @@ pub mod undo;
 pub mod update;
 
 use crate::{
-    context::AppContext,
     error::{AppError, AppResult},
     federation::{Data, objects::same_origin},
     service,
@@ -26,9 +25,7 @@ use serde_json::Value;
 use url::Url;
 
 /// A fresh id for an activity we publish (`/activities/{uuid}`).
-pub fn new_activity_id(ctx: &AppContext) -> AppResult<Url> {
-    Ok(Url::parse(&ctx.urls.activity(&uuid::Uuid::new_v4()))?)
-}
+pub use crate::service::outbound::new_activity_id;
 
 /// `type` of a JSON-LD node: a string, or the first string of a list (compact JSON-LD allows
 /// several types).
@@ -71,16 +68,7 @@ where
         .collect()
 }
 
-/// A reference to a Follow inside Accept, Reject and Undo: its id, or the Follow embedded.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FollowRef {
-    Id(Url),
-    Embedded {
-        id: Option<Url>,
-        actor: Url,
-        object: Url,
-    },
-}
+pub use crate::service::follows::FollowRef;
 
 impl FollowRef {
     /// `None` when the object is neither an IRI nor an embedded `Follow` (an Accept of an
@@ -100,13 +88,6 @@ impl FollowRef {
                 })
             }
             _ => None,
-        }
-    }
-
-    pub fn id(&self) -> Option<&Url> {
-        match self {
-            FollowRef::Id(id) => Some(id),
-            FollowRef::Embedded { id, .. } => id.as_ref(),
         }
     }
 }

@@ -75,7 +75,7 @@ impl Activity for Undo {
 
     async fn receive(self, data: &Data) -> AppResult<()> {
         if let Some(reaction) =
-            service::reactions::undo_reference(data.app_data(), &self.object).await?
+            super::reaction::undo_reference(data.app_data(), &self.object).await?
         {
             let actor = self.actor.dereference(data).await?;
             return service::reactions::receive_undo(data.app_data(), &self.id, &actor, &reaction)

@@ -60,7 +60,7 @@ impl Mention {
 
 /// The mentions stored with a local comment (an unreadable value counts as none).
 pub fn stored_mentions(comment: &DbComment) -> Vec<mentions::Mention> {
-    serde_json::from_value(comment.mentions.clone()).unwrap_or_default()
+    crate::service::comments::stored_mentions(comment)
 }
 
 /// A local comment as a `Note`.

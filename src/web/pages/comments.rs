@@ -10,7 +10,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     federation::{
         Data,
-        negotiation::wants_activity_json,
+        negotiation::{Face, face, vary_accept},
         objects::comment::{note, tombstone},
     },
     i18n::Lang,
@@ -32,7 +32,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{FromRequestParts, Path, Query},
-    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    http::{HeaderMap, StatusCode, request::Parts},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -295,7 +295,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CommentsPage {
 /// `page_path` with the page of comments `page` (none for the first) and the anchor of
 /// comment `id`.
 pub fn anchor_at(page_path: &str, page: usize, id: i64) -> String {
-    format!("{}#comment-{id}", with_page(page_path, page))
+    crate::service::publishing::anchor_at(page_path, page, id)
 }
 
 /// `page_path` showing the page of comments `page` (the bare path for the first).
@@ -365,15 +365,7 @@ pub async fn anchor(
     post: &DbPost,
     comment_id: i64,
 ) -> AppResult<String> {
-    let page = comments::page_of(conn, post, comment_id).await?;
-    Ok(anchor_at(&local_path(&page_url(post)), page, comment_id))
-}
-
-fn vary_accept(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
-    response
+    crate::service::publishing::comment_anchor(conn, post, comment_id).await
 }
 
 /// `/comments/{id}`: the Note (410 Tombstone once deleted) or, for browsers, the comment
@@ -393,7 +385,7 @@ async fn http_get_comment(
         .await?
         .filter(DbPost::is_public)
         .ok_or_else(AppError::not_found)?;
-    if !wants_activity_json(&headers) {
+    if face(&headers, Face::Page) == Face::Page {
         return Ok(vary_accept(
             Redirect::to(&anchor(&mut conn, &post, comment.id).await?).into_response(),
         ));

@@ -44,6 +44,7 @@ pub fn routes() -> Router {
         .merge(lang::routes())
         .merge(media::routes())
         .merge(posts::routes())
+        .merge(profile::routes())
         .merge(reactions::routes())
         .merge(comments::routes())
         .merge(timeline::routes())

@@ -1,10 +1,16 @@
-//! The public profile page of a member (HTML side of `/users/{username}`).
+//! `/users/{username}`: the public profile page of a member, or its actor document for
+//! ActivityPub clients (content negotiation, `federation::negotiation`).
 
 use crate::{
     context::AppContext,
     db::{self, accounts::DbAccount, actors::DbActor, posts::Listing},
     error::{AppError, AppResult},
-    federation::{Data, objects::article::plain_text},
+    federation::{
+        Data,
+        negotiation::{Face, negotiate},
+        objects::article::plain_text,
+        routes::user_document,
+    },
     i18n::Lang,
     sanitize::SafeHtml,
     service::{actors::INSTANCE_ACTOR_USERNAME, profile},
@@ -18,9 +24,31 @@ use crate::{
 };
 use askama::Template;
 use axum::{
+    Router,
+    extract::Path,
     http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
+    routing::get,
 };
+
+pub fn routes() -> Router {
+    Router::new().route("/users/{username}", get(http_get_user))
+}
+
+/// `/users/{username}`: the actor document for ActivityPub clients, the profile page otherwise.
+async fn http_get_user(
+    data: Data,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    negotiate(
+        &headers,
+        Face::Page,
+        render_profile(&data, &username, &headers),
+        user_document(&data, &username),
+    )
+    .await
+}
 
 #[derive(Template)]
 #[template(path = "profile/show.html")]
@@ -88,7 +116,7 @@ fn safe_link(url: &str) -> &str {
     }
 }
 
-/// Renders the profile page; the route lives in `federation::routes` (content negotiation).
+/// Renders the profile page.
 pub async fn render_profile(
     data: &Data,
     username: &str,

@@ -1,167 +1,31 @@
-//! Persistent delivery queue. Domain functions call [`enqueue`] inside their own transaction,
-//! so the domain rows and the deliveries commit (or roll back) together.
-//!
-//! Sending: rows are claimed (see `db::deliveries::claim`), signed by the library's
-//! `SendActivityTask` as the activity's actor, sent with a 10 s limit, and the answer decides
-//! what happens next ([`Outcome`]): delivered; retried after 1 min, 5 min, 30 min, 2 h, 6 h,
-//! 12 h, 24 h, 48 h, then given up; given up at once on a permanent 4xx; the sender marked gone
-//! on a 410 from its own inbox; the host paused on a 429. The background workers
-//! (`workers.rs`) and the test helpers [`drain`] / [`drain_all_now`] share this engine.
+//! The sending engine: claims due rows, signs and sends them as their activity's actor,
+//! and records the outcomes (retry schedule, host health). Workers keep one engine each;
+//! [`drain`] builds its own.
 
+use super::{
+    BACKOFF, DEFAULT_PAUSE, LEASE, MAX_PAUSE, PROBE_INTERVAL, SEND_DEADLINE, UNREACHABLE_AFTER,
+    classify::{Outcome, classify, error_chain, shorten},
+};
 use crate::{
     context::AppContext,
     db::{
         self,
         actors::DbActor,
         deliveries::{ClaimParams, ClaimedDelivery},
-        schema::deliveries,
     },
     error::{AppError, AppResult},
-    federation::{
-        Data, FederationConfig,
-        http_client::{self, ProbedResponse, Refused},
-    },
-    urls::host_port,
+    federation::{Data, FederationConfig, http_client},
 };
-use activitypub_federation::{
-    activity_sending::SendActivityTask, error::Error as FederationError, traits::Activity,
-};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use reqwest::StatusCode;
+use activitypub_federation::{activity_sending::SendActivityTask, traits::Activity};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::Duration,
 };
 use tokio::task::{Id as TaskId, JoinSet};
 use url::Url;
-
-/// Channel of the PostgreSQL notification sent when deliveries are enqueued: it is delivered
-/// at commit, to every `serve` process, and wakes their workers.
-pub const NOTIFY_CHANNEL: &str = "culturecnous_deliveries";
-
-/// Waits before each retry; after the last one the delivery is given up.
-pub const BACKOFF: [Duration; 8] = [
-    Duration::from_secs(60),
-    Duration::from_secs(5 * 60),
-    Duration::from_secs(30 * 60),
-    Duration::from_secs(2 * 3600),
-    Duration::from_secs(6 * 3600),
-    Duration::from_secs(12 * 3600),
-    Duration::from_secs(24 * 3600),
-    Duration::from_secs(48 * 3600),
-];
-
-/// A host failing for this long is marked unreachable.
-pub const UNREACHABLE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// An unreachable host still gets one probe delivery per this interval, so it is noticed when
-/// it comes back even if it never writes to us first.
-pub const PROBE_INTERVAL: Duration = Duration::from_secs(6 * 3600);
-
-/// How long a claimed row is a worker's. Longer than the send deadline with a wide margin:
-/// only a dead worker should ever let a lease run out.
-pub const LEASE: Duration = Duration::from_secs(30);
-
-/// The whole send (signing included) is abandoned after this long, whatever the client does.
-pub const SEND_DEADLINE: Duration = Duration::from_secs(12);
-
-/// A `429` without a usable `Retry-After` pauses the host this long; longer requests are
-/// capped so a hostile header cannot park deliveries for months.
-pub const DEFAULT_PAUSE: Duration = Duration::from_secs(60);
-pub const MAX_PAUSE: Duration = Duration::from_secs(24 * 3600);
-
-/// Longest error text kept on a row.
-const MAX_ERROR_CHARS: usize = 500;
-
-/// An activity to publish: stored once (dereferenceable at its id), delivered to each inbox.
-pub struct OutgoingActivity<'a> {
-    pub ap_id: &'a str,
-    pub kind: &'a str,
-    pub actor: &'a DbActor,
-    pub object_ap_id: Option<&'a str>,
-    pub json: serde_json::Value,
-    /// Addressed to as:Public (may appear in outboxes and be served to anyone).
-    pub public: bool,
-}
-
-/// Stores the activity and one delivery row per distinct remote inbox; returns the activity
-/// row id. Local inboxes are skipped (local effects are applied directly by the caller).
-/// Workers of every process are woken when the caller's transaction commits.
-pub async fn enqueue(
-    conn: &mut AsyncPgConnection,
-    local_domain: &str,
-    activity: OutgoingActivity<'_>,
-    inboxes: Vec<Url>,
-) -> AppResult<i64> {
-    let activity_id = db::activities::insert(
-        conn,
-        &db::activities::NewActivity {
-            ap_id: activity.ap_id,
-            kind: activity.kind,
-            actor_id: activity.actor.id,
-            object_ap_id: activity.object_ap_id,
-            data: &activity.json,
-            public: activity.public,
-        },
-    )
-    .await?;
-    let mut seen = HashSet::new();
-    let rows: Vec<_> = inboxes
-        .into_iter()
-        .filter_map(|inbox| {
-            let domain = host_port(&inbox)?;
-            if domain == local_domain || !seen.insert(inbox.to_string()) {
-                return None;
-            }
-            Some((
-                deliveries::activity_id.eq(activity_id),
-                deliveries::inbox_url.eq(inbox.to_string()),
-                deliveries::domain.eq(domain),
-            ))
-        })
-        .collect();
-    if !rows.is_empty() {
-        // Postgres caps the bind parameters of one statement; big fan-outs go in chunks.
-        for chunk in rows.chunks(10_000) {
-            diesel::insert_into(deliveries::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-        }
-        diesel::sql_query(format!("NOTIFY {NOTIFY_CHANNEL}"))
-            .execute(conn)
-            .await?;
-    }
-    Ok(activity_id)
-}
-
-/// The inboxes that reach every remote follower of `actor_id`: one per shared inbox, else
-/// the follower's own inbox, deduplicated (N followers on one server → one request).
-pub async fn followers_inboxes(conn: &mut AsyncPgConnection, actor_id: i64) -> AppResult<Vec<Url>> {
-    let inboxes = db::follows::follower_inboxes(conn, actor_id).await?;
-    let mut seen = HashSet::new();
-    Ok(inboxes
-        .iter()
-        .filter_map(|s| Url::parse(s).ok())
-        .filter(|u| seen.insert(u.clone()))
-        .collect())
-}
-
-/// A host sent us something: it is alive again. Call it for every accepted inbound activity
-/// (it writes nothing when the host was healthy). Deliveries that waited for an unreachable
-/// host become due at once.
-pub async fn mark_alive(conn: &mut AsyncPgConnection, domain: &str) -> AppResult<()> {
-    if db::instances::mark_alive(conn, domain).await? {
-        diesel::sql_query(format!("NOTIFY {NOTIFY_CHANNEL}"))
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
-}
 
 /// The wait before the next attempt once `attempts_done` attempts failed, `None` to give up.
 pub fn retry_delay(attempts_done: i32) -> Option<Duration> {
@@ -190,157 +54,6 @@ pub async fn drain_all_now(ctx: &AppContext, federation: &FederationConfig) -> A
         db::deliveries::make_all_due(&mut conn).await?;
     }
     drain(ctx, federation).await
-}
-
-/// What the admin page shows about the queue.
-#[derive(Debug, Clone)]
-pub struct QueueReport {
-    pub stats: db::deliveries::QueueStats,
-    pub domains: Vec<db::deliveries::DomainFailures>,
-    pub errors: Vec<db::deliveries::RecentError>,
-}
-
-/// Queue depth, hosts with problems and the latest errors.
-pub async fn queue_report(ctx: &AppContext, limit: i64) -> AppResult<QueueReport> {
-    let mut conn = ctx.conn().await?;
-    Ok(QueueReport {
-        stats: db::deliveries::stats(&mut conn).await?,
-        domains: db::deliveries::failures_by_domain(&mut conn, limit).await?,
-        errors: db::deliveries::recent_errors(&mut conn, limit).await?,
-    })
-}
-
-/// What one send came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// 2xx.
-    Delivered,
-    /// Worth another try later. `host_down` when the host did not answer properly (no answer,
-    /// 5xx, 408), which counts towards marking it unreachable.
-    Retry { error: String, host_down: bool },
-    /// 429: the host asks us to wait (for `Retry-After` when given).
-    Paused {
-        error: String,
-        retry_after: Option<Duration>,
-    },
-    /// 410 from the inbox: its owner is gone; not retried.
-    Gone(String),
-    /// A permanent 4xx (anything but 408 and 429): not retried.
-    Rejected(String),
-    /// We refused to send (address or URL not allowed, nothing to sign with): not retried.
-    Refused(String),
-}
-
-impl Outcome {
-    /// Whether the host answered like a live server.
-    fn host_alive(&self) -> bool {
-        matches!(
-            self,
-            Outcome::Delivered | Outcome::Gone(_) | Outcome::Rejected(_) | Outcome::Paused { .. }
-        )
-    }
-}
-
-/// Classifies a send from the library's result and the response status the probe saw.
-pub fn classify(
-    result: Result<Result<(), FederationError>, tokio::time::error::Elapsed>,
-    probed: Option<ProbedResponse>,
-) -> Outcome {
-    if let Some(ProbedResponse {
-        status,
-        retry_after,
-    }) = probed
-    {
-        let detail = match &result {
-            Ok(Err(e)) => format!("HTTP {status}: {}", error_chain(e)),
-            _ => format!("HTTP {status}"),
-        };
-        return match status {
-            s if s.is_success() => Outcome::Delivered,
-            StatusCode::GONE => Outcome::Gone(detail),
-            StatusCode::TOO_MANY_REQUESTS => Outcome::Paused {
-                error: detail,
-                retry_after,
-            },
-            StatusCode::REQUEST_TIMEOUT => Outcome::Retry {
-                error: detail,
-                host_down: true,
-            },
-            s if s.is_client_error() => Outcome::Rejected(detail),
-            s => Outcome::Retry {
-                error: detail,
-                host_down: s.is_server_error(),
-            },
-        };
-    }
-    match result {
-        Err(_) => Outcome::Retry {
-            error: format!("no answer within {} s", SEND_DEADLINE.as_secs()),
-            host_down: true,
-        },
-        Ok(Ok(())) => Outcome::Retry {
-            error: "the request ended without a response".into(),
-            host_down: true,
-        },
-        Ok(Err(e)) => match refusal_in(&e) {
-            Some(refused) => Outcome::Refused(format!("not sent: {refused}")),
-            None => Outcome::Retry {
-                error: error_chain(&e),
-                host_down: true,
-            },
-        },
-    }
-}
-
-/// Our SSRF refusal, wherever it sits in the error (middleware or resolver).
-fn refusal_in(e: &FederationError) -> Option<Refused> {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = match e {
-        FederationError::ReqwestMiddleware(reqwest_middleware::Error::Middleware(inner)) => {
-            if let Some(refused) = inner.downcast_ref::<Refused>() {
-                return Some(refused.clone());
-            }
-            Some(inner.as_ref())
-        }
-        FederationError::ReqwestMiddleware(reqwest_middleware::Error::Reqwest(inner))
-        | FederationError::Reqwest(inner) => Some(inner),
-        _ => None,
-    };
-    while let Some(err) = current {
-        if let Some(refused) = err.downcast_ref::<Refused>() {
-            return Some(refused.clone());
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && let Some(refused) = io.get_ref().and_then(|i| i.downcast_ref::<Refused>())
-        {
-            return Some(refused.clone());
-        }
-        current = err.source();
-    }
-    None
-}
-
-/// The error with its causes ("error sending request: connection refused"), shortened.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    shorten(&text)
-}
-
-fn shorten(text: &str) -> String {
-    if text.chars().count() <= MAX_ERROR_CHARS {
-        return text.to_string();
-    }
-    let mut short: String = text.chars().take(MAX_ERROR_CHARS).collect();
-    short.push('…');
-    short
 }
 
 /// The stored JSON of an activity, handed to the library's sender as is.
@@ -920,75 +633,5 @@ mod tests {
             total >= Duration::from_secs(2 * 24 * 3600),
             "at least two days"
         );
-    }
-
-    fn probed(status: u16) -> Option<ProbedResponse> {
-        Some(ProbedResponse {
-            status: StatusCode::from_u16(status).expect("status"),
-            retry_after: None,
-        })
-    }
-
-    #[test]
-    fn statuses_map_to_outcomes() {
-        assert_eq!(classify(Ok(Ok(())), probed(202)), Outcome::Delivered);
-        assert!(matches!(
-            classify(Ok(Ok(())), probed(410)),
-            Outcome::Gone(_)
-        ));
-        assert!(matches!(
-            classify(Ok(Ok(())), probed(400)),
-            Outcome::Rejected(_)
-        ));
-        assert!(matches!(
-            classify(Ok(Ok(())), probed(403)),
-            Outcome::Rejected(_)
-        ));
-        assert!(matches!(
-            classify(Ok(Ok(())), probed(429)),
-            Outcome::Paused { .. }
-        ));
-        assert!(matches!(
-            classify(Ok(Err(FederationError::Other("x".into()))), probed(408)),
-            Outcome::Retry {
-                host_down: true,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify(Ok(Err(FederationError::Other("x".into()))), probed(503)),
-            Outcome::Retry {
-                host_down: true,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify(Ok(Err(FederationError::Other("x".into()))), probed(302)),
-            Outcome::Retry {
-                host_down: false,
-                ..
-            }
-        ));
-        assert!(matches!(
-            classify(Ok(Err(FederationError::Other("down".into()))), None),
-            Outcome::Retry {
-                host_down: true,
-                ..
-            }
-        ));
-        let refused = FederationError::ReqwestMiddleware(reqwest_middleware::Error::middleware(
-            Refused::NoHost,
-        ));
-        assert!(matches!(
-            classify(Ok(Err(refused)), None),
-            Outcome::Refused(_)
-        ));
-    }
-
-    #[test]
-    fn long_errors_are_shortened() {
-        let long = "x".repeat(2000);
-        assert_eq!(shorten(&long).chars().count(), MAX_ERROR_CHARS + 1);
-        assert_eq!(shorten("short"), "short");
     }
 }

@@ -1,0 +1,179 @@
+//! `federation`'s side of [`crate::service::outbound::Outbox`]: each [`OutboundEvent`] becomes
+//! its activity (JSON-LD), its audience and its `deliveries` rows, written on the caller's
+//! connection — inside the domain function's transaction. One module per capability.
+
+mod comments;
+mod follows;
+mod posts;
+mod reactions;
+
+pub use posts::object_json;
+
+use crate::{
+    context::AppContext,
+    db::actors::DbActor,
+    error::{AppError, AppResult},
+    federation::{
+        activities::create_or_update::CreateOrUpdateType,
+        delivery::{OutgoingActivity, enqueue},
+    },
+    service::outbound::{OutboundEvent, Outbox},
+};
+use activitypub_federation::protocol::context::WithContext;
+use diesel_async::AsyncPgConnection;
+use serde::Serialize;
+use url::Url;
+
+/// The outbox plugged into every running context.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FederationOutbox;
+
+#[async_trait::async_trait]
+impl Outbox for FederationOutbox {
+    async fn record(
+        &self,
+        ctx: &AppContext,
+        conn: &mut AsyncPgConnection,
+        event: OutboundEvent,
+    ) -> AppResult<()> {
+        match event {
+            OutboundEvent::PostPublished { post, author } => {
+                posts::create_or_update(ctx, conn, CreateOrUpdateType::Create, &post, &author).await
+            }
+            OutboundEvent::PostUpdated { post, author } => {
+                posts::create_or_update(ctx, conn, CreateOrUpdateType::Update, &post, &author).await
+            }
+            OutboundEvent::PostDeleted { post, author } => {
+                posts::delete(ctx, conn, &post, &author).await
+            }
+            OutboundEvent::CommentCreated { comment, author } => {
+                comments::create_or_update(
+                    ctx,
+                    conn,
+                    CreateOrUpdateType::Create,
+                    &comment,
+                    &author,
+                    &[],
+                )
+                .await
+            }
+            OutboundEvent::CommentUpdated {
+                comment,
+                author,
+                previously_mentioned,
+            } => {
+                comments::create_or_update(
+                    ctx,
+                    conn,
+                    CreateOrUpdateType::Update,
+                    &comment,
+                    &author,
+                    &previously_mentioned,
+                )
+                .await
+            }
+            OutboundEvent::CommentDeleted { comment, author } => {
+                comments::delete(ctx, conn, &comment, &author).await
+            }
+            OutboundEvent::Reacted {
+                kind,
+                activity_id,
+                actor,
+                object,
+                object_author,
+            } => {
+                reactions::react(
+                    ctx,
+                    conn,
+                    kind,
+                    activity_id,
+                    &actor,
+                    &object,
+                    object_author.as_deref(),
+                )
+                .await
+            }
+            OutboundEvent::ReactionWithdrawn {
+                kind,
+                activity_id,
+                actor,
+                object,
+                object_author,
+            } => {
+                reactions::undo(
+                    ctx,
+                    conn,
+                    kind,
+                    activity_id,
+                    &actor,
+                    &object,
+                    object_author.as_deref(),
+                )
+                .await
+            }
+            OutboundEvent::FollowRequested {
+                follow_id,
+                follower,
+                target,
+            } => follows::follow(ctx, conn, follow_id, &follower, &target).await,
+            OutboundEvent::Unfollowed {
+                follow_id,
+                follower,
+                target,
+            } => follows::unfollow(ctx, conn, follow_id, &follower, &target).await,
+            OutboundEvent::FollowAccepted {
+                follow_id,
+                follower,
+                target,
+            } => follows::answer(ctx, conn, true, follow_id, &follower, &target).await,
+            OutboundEvent::FollowRejected {
+                follow_id,
+                follower,
+                target,
+            } => follows::answer(ctx, conn, false, follow_id, &follower, &target).await,
+            OutboundEvent::ProfileUpdated { actor } => {
+                follows::profile_update(ctx, conn, &actor).await
+            }
+        }
+    }
+}
+
+/// What one event comes to: an activity and the inboxes it goes to.
+struct Outgoing<'a> {
+    id: Url,
+    kind: &'static str,
+    /// The local actor that signs it.
+    actor: &'a DbActor,
+    object_ap_id: String,
+    json: serde_json::Value,
+    /// Addressed to as:Public.
+    public: bool,
+    inboxes: Vec<Url>,
+}
+
+impl Outgoing<'_> {
+    /// Stores the activity and its deliveries (see [`enqueue`]).
+    async fn enqueue(self, ctx: &AppContext, conn: &mut AsyncPgConnection) -> AppResult<()> {
+        enqueue(
+            conn,
+            &ctx.config.domain(),
+            OutgoingActivity {
+                ap_id: self.id.as_str(),
+                kind: self.kind,
+                actor: self.actor,
+                object_ap_id: Some(&self.object_ap_id),
+                json: self.json,
+                public: self.public,
+            },
+            self.inboxes,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The activity with the default ActivityStreams `@context`.
+fn with_context<T: Serialize>(activity: T) -> AppResult<serde_json::Value> {
+    serde_json::to_value(WithContext::new_default(activity))
+        .map_err(|e| AppError::internal(format!("serialise activity: {e}")))
+}

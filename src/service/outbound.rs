@@ -1,0 +1,134 @@
+//! The one outbound path. A domain function that changes something other servers must hear
+//! about records an [`OutboundEvent`] — what happened, to what, for whom — through
+//! [`record`], inside the transaction that wrote its rows. The [`Outbox`] behind
+//! `AppContext::outbox` (implemented by `federation`) turns the event into the activity, its
+//! audience and its `deliveries` rows in that same transaction (a transactional outbox): the
+//! rows and their federation commit or roll back together, and `service` never builds
+//! ActivityStreams JSON nor imports `federation`.
+//!
+//! A new feature that federates adds a variant here and its translation in `federation`, not
+//! a new path.
+
+use crate::{
+    context::AppContext,
+    db::{actors::DbActor, comments::DbComment, posts::DbPost},
+    error::AppResult,
+    service::{mentions::Mention, reactions::ReactionKind},
+};
+use diesel_async::AsyncPgConnection;
+use url::Url;
+
+/// Something other servers must be told about. Rows are given as they are after the change
+/// (a deleted post has its `deleted_at` set).
+#[derive(Debug, Clone)]
+pub enum OutboundEvent {
+    /// A post or announcement became public (published at once, or a draft published):
+    /// `Create` to its author's followers and the actors it mentions.
+    PostPublished {
+        post: Box<DbPost>,
+        author: Box<DbActor>,
+    },
+    /// A published post or announcement was edited: `Update`, same audience.
+    PostUpdated {
+        post: Box<DbPost>,
+        author: Box<DbActor>,
+    },
+    /// A published post or announcement was deleted: `Delete` of a Tombstone, same audience.
+    PostDeleted {
+        post: Box<DbPost>,
+        author: Box<DbActor>,
+    },
+    /// A member commented: `Create(Note)` to the parent's and root's authors, the followers
+    /// and the mentioned actors.
+    CommentCreated {
+        comment: Box<DbComment>,
+        author: Box<DbActor>,
+    },
+    /// A member edited a comment: `Update(Note)`, also to those the previous version
+    /// mentioned (they hold a copy).
+    CommentUpdated {
+        comment: Box<DbComment>,
+        author: Box<DbActor>,
+        previously_mentioned: Vec<Mention>,
+    },
+    /// A local comment was deleted (by its author or a moderator): `Delete` of a Tombstone,
+    /// signed by its author.
+    CommentDeleted {
+        comment: Box<DbComment>,
+        author: Box<DbActor>,
+    },
+    /// A member liked or boosted `object`. `activity_id` is already stored with the reaction
+    /// (the later `Undo` names it). `object_author`: its author, when known.
+    Reacted {
+        kind: ReactionKind,
+        activity_id: Url,
+        actor: Box<DbActor>,
+        object: Url,
+        object_author: Option<Box<DbActor>>,
+    },
+    /// A member withdrew the like or boost whose activity was `activity_id`: `Undo` of it, to
+    /// the inboxes the original reached.
+    ReactionWithdrawn {
+        kind: ReactionKind,
+        activity_id: Url,
+        actor: Box<DbActor>,
+        object: Url,
+        object_author: Option<Box<DbActor>>,
+    },
+    /// A member asked to follow a remote actor; `follow_id` is stored with the follow row.
+    FollowRequested {
+        follow_id: Url,
+        follower: Box<DbActor>,
+        target: Box<DbActor>,
+    },
+    /// A member stopped following a remote actor (or withdrew the request): `Undo(Follow)`.
+    Unfollowed {
+        follow_id: Url,
+        follower: Box<DbActor>,
+        target: Box<DbActor>,
+    },
+    /// A local actor accepted a remote actor's `Follow` (whose id is `follow_id`).
+    FollowAccepted {
+        follow_id: Url,
+        follower: Box<DbActor>,
+        target: Box<DbActor>,
+    },
+    /// A local actor refused a remote actor's `Follow`.
+    FollowRejected {
+        follow_id: Url,
+        follower: Box<DbActor>,
+        target: Box<DbActor>,
+    },
+    /// A local actor's profile changed (its row is already updated): `Update` of the actor
+    /// to its followers.
+    ProfileUpdated { actor: Box<DbActor> },
+}
+
+/// Turns outbound events into activities and deliveries. Implemented by `federation`;
+/// reached through `AppContext::outbox`.
+#[async_trait::async_trait]
+pub trait Outbox: Send + Sync {
+    /// Stores the activity the event stands for and one delivery per remote inbox of its
+    /// audience, on `conn` — the caller's transaction.
+    async fn record(
+        &self,
+        ctx: &AppContext,
+        conn: &mut AsyncPgConnection,
+        event: OutboundEvent,
+    ) -> AppResult<()>;
+}
+
+/// Records `event` in the caller's transaction (see the module documentation).
+pub async fn record(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    event: OutboundEvent,
+) -> AppResult<()> {
+    ctx.outbox.record(ctx, conn, event).await
+}
+
+/// A fresh id for an activity of ours. Domain functions take one when a row must name the
+/// activity before it is built (a reaction, a follow: the later `Undo` refers to it).
+pub fn new_activity_id(ctx: &AppContext) -> AppResult<Url> {
+    Ok(Url::parse(&ctx.urls.activity(&uuid::Uuid::new_v4()))?)
+}

@@ -1,8 +1,11 @@
 //! The inboxes (`/inbox`, `/users/{username}/inbox`, `/actor/inbox`): what gets in, and how.
 //!
-//! activitypub_federation verifies the HTTP signature and dispatches the activity; this module
-//! wraps it so that every rejection has the right status and nothing is stored before the
-//! request is proven genuine:
+//! The whole inbound path runs here, on one parse of the body: the signature pre-check (which
+//! also checks the Digest, the only hash of the body), the origin checks, the activity id's URL
+//! checks (resolution included, cached, in every mode), one read of the signing actor (fetched
+//! only when unknown or stale), the signature, then the activity's own `verify` and `receive`.
+//! Every rejection has the right status and nothing is stored before the request is proven
+//! genuine:
 //!
 //! | check | status |
 //! |---|---|
@@ -25,19 +28,16 @@ use crate::{
             follow::Follow, id_of, like::Like, other::Other, reject::Reject, type_of, undo::Undo,
             update::Update,
         },
+        http_client::SsrfUrlVerifier,
+        inbound_signature,
         objects::is_local_url,
         signatures::{key_belongs_to, key_id_host, precheck},
     },
     urls::host_port,
 };
-use activitypub_federation::{
-    axum::inbox::{ActivityData, receive_activity},
-    fetch::object_id::ObjectId,
-    traits::Activity,
-};
+use activitypub_federation::{fetch::object_id::ObjectId, traits::Activity};
 use axum::{
-    body::Body,
-    extract::{FromRequest, Request},
+    extract::Request,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -46,7 +46,7 @@ use serde_json::Value;
 use std::{
     collections::HashMap,
     sync::{
-        Mutex,
+        Mutex, OnceLock,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
@@ -65,6 +65,8 @@ pub const RATE_BURST: f64 = 300.0;
 pub const RATE_PER_MINUTE: f64 = 300.0;
 /// Hosts tracked by the rate limiter before idle ones are forgotten.
 const RATE_MAX_HOSTS: usize = 10_000;
+/// How often one process marks a sending host alive (deliveries to it resume).
+const MARK_ALIVE_EVERY: Duration = Duration::from_secs(30);
 /// How often a process purges received-activity ids older than a week.
 const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
 
@@ -88,14 +90,20 @@ pub enum InboxActivity {
 impl<'de> Deserialize<'de> for InboxActivity {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let mut value = Value::deserialize(deserializer)?;
+        InboxActivity::from_value(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
+}
+
+impl InboxActivity {
+    /// The activity in `value`, dispatched on its `type` (the JSON text is not read again).
+    pub fn from_value(mut value: Value) -> serde_json::Result<InboxActivity> {
         // Compact JSON-LD may list several types; the first one decides.
         if let Some(first) = type_of(&value).map(str::to_string)
             && value.get("type").is_some_and(Value::is_array)
         {
             value["type"] = Value::String(first);
         }
-        let parsed = match type_of(&value) {
+        match type_of(&value) {
             Some("Follow") => serde_json::from_value(value).map(InboxActivity::Follow),
             Some("Accept") => serde_json::from_value(value).map(InboxActivity::Accept),
             Some("Reject") => serde_json::from_value(value).map(InboxActivity::Reject),
@@ -106,8 +114,16 @@ impl<'de> Deserialize<'de> for InboxActivity {
             Some("Like") => serde_json::from_value(value).map(InboxActivity::Like),
             Some("Announce") => serde_json::from_value(value).map(InboxActivity::Announce),
             _ => serde_json::from_value(value).map(InboxActivity::Other),
-        };
-        parsed.map_err(D::Error::custom)
+        }
+    }
+
+    /// [`Activity::receive`], with the signing actor the inbox already read (a `Create` does
+    /// not read it again).
+    pub async fn receive_from(self, signer: DbActor, data: &Data) -> AppResult<()> {
+        match self {
+            InboxActivity::Create(a) => a.receive_from(signer, data).await,
+            other => other.receive(data).await,
+        }
     }
 }
 
@@ -184,6 +200,10 @@ pub struct InboxState {
     last_purge: AtomicU64,
     /// Blocked domains, re-read at most every few seconds.
     pub blocks: crate::service::domain_blocks::BlockCache,
+    /// The URL checks of activity ids, built from the configuration on first use.
+    verifier: OnceLock<SsrfUrlVerifier>,
+    /// When each sending host was last marked alive by this process.
+    alive: Mutex<HashMap<String, Instant>>,
 }
 
 struct Bucket {
@@ -197,11 +217,39 @@ impl Default for InboxState {
             buckets: Mutex::new(HashMap::new()),
             last_purge: AtomicU64::new(0),
             blocks: Default::default(),
+            verifier: OnceLock::new(),
+            alive: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl InboxState {
+    fn verifier(&self, ctx: &AppContext) -> &SsrfUrlVerifier {
+        self.verifier
+            .get_or_init(|| SsrfUrlVerifier::new(ctx.config.federation.allow_private_addresses))
+    }
+
+    /// Whether `host` should be marked alive now: not when this process did it less than
+    /// [`MARK_ALIVE_EVERY`] ago (a busy peer would cost a write per activity). A host that
+    /// failed since then is revived by its next activity after that delay.
+    fn alive_unmarked(&self, host: &str) -> bool {
+        let now = Instant::now();
+        let Ok(mut alive) = self.alive.lock() else {
+            return true;
+        };
+        if alive
+            .get(host)
+            .is_some_and(|at| now.duration_since(*at) < MARK_ALIVE_EVERY)
+        {
+            return false;
+        }
+        if alive.len() >= RATE_MAX_HOSTS {
+            alive.retain(|_, at| now.duration_since(*at) < MARK_ALIVE_EVERY);
+        }
+        alive.insert(host.to_string(), now);
+        true
+    }
+
     /// Takes a token for `host`; on refusal, the seconds until one is available.
     pub fn take_token(&self, host: &str) -> Result<(), u64> {
         let per_second = RATE_PER_MINUTE / 60.0;
@@ -455,32 +503,35 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
         // Answered as accepted so the sender does not retry; nothing fetched, nothing stored.
         return Ok(StatusCode::ACCEPTED);
     }
-    if type_of(&value) == Some("Delete")
+    // The signing actor, read once: from our table when known and fresh, else fetched.
+    let known = {
+        let mut conn = ctx.conn().await?;
+        crate::db::actors::by_ap_id(&mut conn, actor.as_str()).await?
+    };
+    if known.is_none()
+        && type_of(&value) == Some("Delete")
         && value.get("object").and_then(id_of).as_ref() == Some(&actor)
     {
-        let mut conn = ctx.conn().await?;
-        if crate::db::actors::by_ap_id(&mut conn, actor.as_str())
-            .await?
-            .is_none()
-        {
-            // An account we never knew was deleted: nothing to undo, and its key is gone
-            // (fetching it would answer 410).
-            return Ok(StatusCode::ACCEPTED);
-        }
+        // An account we never knew was deleted: nothing to undo, and its key is gone
+        // (fetching it would answer 410).
+        return Ok(StatusCode::ACCEPTED);
     }
-    let signer = ObjectId::<DbActor>::from(actor.clone())
-        .dereference(data)
-        .await
-        .map_err(|e| {
-            if e.kind == ErrorKind::Unavailable {
-                e
-            } else {
-                AppError::new(
-                    ErrorKind::Unauthorized,
-                    format!("cannot get the key of {actor}: {}", e.detail),
-                )
-            }
-        })?;
+    let signer = match known {
+        Some(signer) if !needs_refresh(&signer) => signer,
+        _ => ObjectId::<DbActor>::from(actor.clone())
+            .dereference(data)
+            .await
+            .map_err(|e| {
+                if e.kind == ErrorKind::Unavailable {
+                    e
+                } else {
+                    AppError::new(
+                        ErrorKind::Unauthorized,
+                        format!("cannot get the key of {actor}: {}", e.detail),
+                    )
+                }
+            })?,
+    };
     if signer.deleted_at.is_some() {
         // Gone: whatever it still sends is ignored (a retried Delete included).
         return Ok(StatusCode::ACCEPTED);
@@ -490,18 +541,46 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
             "an activity of a local actor cannot come from elsewhere",
         ));
     }
-
-    let request = Request::from_parts(parts, Body::from(bytes));
-    let activity_data = ActivityData::from_request(request, &())
+    // What production checks on every activity id, in every mode (the private-address switch
+    // only lets loopback pass): scheme, port, name, and its resolution (cached).
+    state
+        .verifier(ctx)
+        .check_inbound(&id)
         .await
-        .map_err(|_| AppError::bad_request("unreadable body"))?;
-    receive_activity::<InboxActivity, DbActor, AppContext>(activity_data, data).await?;
-    if let Some(domain) = host_port(&actor) {
+        .map_err(|refused| AppError::forbidden(format!("activity id {id}: {refused}")))?;
+    let signed = inbound_signature::signing_string(
+        &params,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        data.domain(),
+    )?;
+    inbound_signature::verify(&params, &signed, &signer.public_key_pem)?;
+
+    let activity = InboxActivity::from_value(value)
+        .map_err(|e| AppError::bad_request(format!("malformed activity: {e}")))?;
+    activity.verify(data).await?;
+    activity.receive_from(signer, data).await?;
+    if let Some(domain) = host_port(&actor)
+        && state.alive_unmarked(&domain)
+    {
         // A host that sends us something is alive: deliveries to it resume.
         let mut conn = ctx.conn().await?;
         crate::federation::delivery::mark_alive(&mut conn, &domain).await?;
     }
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Whether a stored remote actor is due for a refetch: the library's own interval (a day; 20
+/// seconds in debug builds), so that [`ObjectId::dereference`] is called exactly when it would
+/// fetch.
+fn needs_refresh(actor: &DbActor) -> bool {
+    let interval = if cfg!(debug_assertions) {
+        chrono::Duration::seconds(20)
+    } else {
+        chrono::Duration::days(1)
+    };
+    !actor.local && actor.last_refreshed_at < chrono::Utc::now() - interval
 }
 
 #[cfg(test)]

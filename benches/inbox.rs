@@ -528,9 +528,11 @@ async fn ingest() {
     let after_first = count_received(&db, update_pattern).await;
     let replay_started = chrono::Utc::now();
     let cpu = CpuMeter::start(&serve);
+    let counted = statements.snapshot().await;
     let replayed = run_load(&client, serve.addr(), updates.clone(), CONNECTIONS).await;
     replayed.print("Update(Person), same requests replayed");
     println!("    {}", cpu.report(activities()));
+    statements.report(&counted, activities()).await;
     let after_replay = count_received(&db, update_pattern).await;
     print_stored(&stored, "received-activity rows", after_first, after_replay);
     let reapplied: i64 = {
@@ -633,7 +635,7 @@ impl Statements {
             })
             .filter(|(delta, query)| *delta > 0 && !query.contains("pg_stat_statements"))
             .collect();
-        deltas.sort_by(|a, b| b.0.cmp(&a.0));
+        deltas.sort_by_key(|d| std::cmp::Reverse(d.0));
         let total: i64 = deltas.iter().map(|(d, _)| d).sum();
         let per = |n: i64| n as f64 / requests.max(1) as f64;
         println!(

@@ -168,8 +168,10 @@ const DNS_CACHE_MAX: usize = 10_000;
 
 /// Resolutions of the last [`DNS_CACHE_TTL`], unfiltered (each resolver filters them with its
 /// own rule), shared by the client, the URL verifier and the inbox. Failures are not kept.
-static DNS_CACHE: LazyLock<Mutex<HashMap<String, (Instant, Vec<SocketAddr>)>>> =
-    LazyLock::new(Default::default);
+static DNS_CACHE: LazyLock<Mutex<HashMap<String, Resolution>>> = LazyLock::new(Default::default);
+
+/// When a name was resolved, and what to.
+type Resolution = (Instant, Vec<SocketAddr>);
 
 /// Every address `host` resolves to, from the cache when resolved less than
 /// [`DNS_CACHE_TTL`] ago.

@@ -16,6 +16,16 @@
 //! Run: `cargo bench --bench inbox` (both), `cargo bench --bench inbox -- b1` or `-- b2`.
 //! Every request comes from 127.0.0.1, so the inbox limits are lifted through their
 //! configuration keys ([`LIFTED_LIMITS`]) to measure throughput.
+//!
+//! The server runs the checks production runs on every activity (its URL verifier resolves
+//! each activity id's host, through the cached filtering resolver); the bench's remote actors
+//! live on `localhost` ports, which resolve to loopback, allowed here by
+//! `federation.allow_private_addresses`. Each actor has a host of its own (a
+//! port), within the default limits.
+//!
+//! B-1 counts the SQL statements the server runs per request (all of them, transaction
+//! control included), from PostgreSQL's own `pg_stat_statements`, loaded into the managed
+//! cluster before the run, and prints the ones that run at least once in twenty requests.
 
 /// The inbox limits, per sending server and per client address, raised out of the way.
 const LIFTED_LIMITS: &[(&str, &str)] = &[
@@ -69,6 +79,10 @@ fn activities() -> usize {
         .unwrap_or(20_000)
 }
 const CONNECTIONS: usize = 32;
+/// First port of the remote actors of each B-1 workload (`http://localhost:10000` …): below
+/// the ephemeral range, so never the server's own port.
+const CREATE_PORTS: usize = 10_000;
+const UPDATE_PORTS: usize = 11_000;
 /// Distinct key pairs among the remote actors (verification costs the same whoever owns them).
 const KEYS: usize = 8;
 const COLD_ACTIVITIES: usize = 2_000;
@@ -318,12 +332,32 @@ async fn ingest() {
     );
     let mut serve = Serve::new("ingest");
     serve.extra_env.extend(lifted_limits());
+    println!(
+        "  1-minute load average before start: {}",
+        support::load_average()
+    );
     let first_start = serve.start().await;
     println!(
         "  culturecnous serve up in {:.2} s (first start: initdb included)",
         first_start.as_secs_f64()
     );
     let db = serve.db_url();
+    // PostgreSQL counts every statement the server runs: the extension is loaded at start.
+    {
+        let (client, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        let task = tokio::spawn(conn);
+        client
+            .batch_execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+            .await
+            .expect("preload pg_stat_statements");
+        drop(client);
+        let _ = task.await;
+    }
+    serve.terminate().await;
+    serve.start().await;
+    let statements = Statements::connect(&db).await;
     let mut insert_rates = Vec::new();
     for clients in [2, 8, 32] {
         let rate = support::insert_rate(&db, clients, Duration::from_secs(3)).await;
@@ -353,14 +387,15 @@ async fn ingest() {
         .iter()
         .map(|k| Arc::new(remote::private_key(k)))
         .collect();
-    // Two sets of actors, one per workload, so that no host exceeds the inbox rate limit.
-    let bases = |prefix: &str| -> Vec<String> {
+    // Two sets of actors, one per workload, each on a host of its own (`localhost:PORT`,
+    // nobody listens there: the actors are known, nothing is fetched).
+    let bases = |first_port: usize| -> Vec<String> {
         (0..ACTORS)
-            .map(|a| format!("http://{prefix}{a}.bench.example"))
+            .map(|a| format!("http://localhost:{}", first_port + a))
             .collect()
     };
-    let create_bases = bases("r");
-    let update_bases = bases("u");
+    let create_bases = bases(CREATE_PORTS);
+    let update_bases = bases(UPDATE_PORTS);
     {
         let rows: Vec<_> = create_bases
             .iter()
@@ -464,22 +499,27 @@ async fn ingest() {
     let (stop_sampling, sampling) = sample_rss(pid);
     let creates = Arc::new(creates);
     let cpu = CpuMeter::start(&serve);
+    let counted = statements.snapshot().await;
     let first = run_load(&client, serve.addr(), creates.clone(), CONNECTIONS).await;
     first.print("Create(Note), first delivery");
     println!("    {}", cpu.report(activities()));
+    statements.report(&counted, activities()).await;
     for (clients, rate) in &insert_rates {
         println!(
             "    ratio to the committed-insert rate at {clients:>2} clients: {:.2}",
             first.rate() / rate
         );
     }
-    let create_pattern = "http://r%.bench.example/statuses/%";
+    let create_pattern = format!("http://localhost:{}%/statuses/%", CREATE_PORTS / 1000);
+    let create_pattern = create_pattern.as_str();
     let after_first = count_received(&db, create_pattern).await;
     let comments_first = count_comments(&db, create_pattern).await;
     let cpu = CpuMeter::start(&serve);
+    let counted = statements.snapshot().await;
     let replay = run_load(&client, serve.addr(), creates.clone(), CONNECTIONS).await;
     replay.print("Create(Note), same requests replayed");
     println!("    {}", cpu.report(activities()));
+    statements.report(&counted, activities()).await;
     let after_replay = count_received(&db, create_pattern).await;
     print_stored(&first, "received-activity rows", after_first, after_replay);
     let comments_replay = count_comments(&db, create_pattern).await;
@@ -487,28 +527,39 @@ async fn ingest() {
 
     let updates = Arc::new(updates);
     let cpu = CpuMeter::start(&serve);
+    let counted = statements.snapshot().await;
     let stored = run_load(&client, serve.addr(), updates.clone(), CONNECTIONS).await;
     stored.print("Update(Person) (stored path: dedupe row + actor row, ammonia on the summary)");
     println!("    {}", cpu.report(activities()));
+    statements.report(&counted, activities()).await;
     for (clients, rate) in &insert_rates {
         println!(
             "    ratio to the committed-insert rate at {clients:>2} clients: {:.2}",
             stored.rate() / rate
         );
     }
-    let update_pattern = "http://u%.bench.example/users/compagnie#updates/%";
+    let update_pattern = format!(
+        "http://localhost:{}%/users/compagnie#updates/%",
+        UPDATE_PORTS / 1000
+    );
+    let update_pattern = update_pattern.as_str();
     let after_first = count_received(&db, update_pattern).await;
     let replay_started = chrono::Utc::now();
     let cpu = CpuMeter::start(&serve);
+    let counted = statements.snapshot().await;
     let replayed = run_load(&client, serve.addr(), updates.clone(), CONNECTIONS).await;
     replayed.print("Update(Person), same requests replayed");
     println!("    {}", cpu.report(activities()));
+    statements.report(&counted, activities()).await;
     let after_replay = count_received(&db, update_pattern).await;
     print_stored(&stored, "received-activity rows", after_first, after_replay);
     let reapplied: i64 = {
         let mut conn = support::connect(&db).await;
         actors::table
-            .filter(actors::ap_id.like("http://u%.bench.example/users/compagnie"))
+            .filter(actors::ap_id.like(format!(
+                "http://localhost:{}%/users/compagnie",
+                UPDATE_PORTS / 1000
+            )))
             .filter(actors::updated_at.gt(replay_started))
             .count()
             .get_result(&mut conn)
@@ -526,6 +577,75 @@ async fn ingest() {
         mib(peak)
     );
     serve.terminate().await;
+}
+
+/// Statement counts of the instance's database, from `pg_stat_statements`.
+struct Statements {
+    client: tokio_postgres::Client,
+}
+
+impl Statements {
+    async fn connect(url: &str) -> Statements {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        client
+            .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .await
+            .expect("pg_stat_statements");
+        Statements { client }
+    }
+
+    /// Executions so far of each statement run in this database.
+    async fn snapshot(&self) -> HashMap<(i64, String), i64> {
+        self.client
+            .query(
+                "SELECT coalesce(queryid, 0), query, calls FROM pg_stat_statements \
+                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[],
+            )
+            .await
+            .expect("read pg_stat_statements")
+            .into_iter()
+            .map(|row| ((row.get(0), row.get(1)), row.get(2)))
+            .collect()
+    }
+
+    /// Statements per request since `before` (this reading itself excluded), and the ones run
+    /// at least once in twenty requests.
+    async fn report(&self, before: &HashMap<(i64, String), i64>, requests: usize) {
+        let after = self.snapshot().await;
+        let mut deltas: Vec<(i64, &str)> = after
+            .iter()
+            .map(|(key, calls)| {
+                (
+                    calls - before.get(key).copied().unwrap_or(0),
+                    key.1.as_str(),
+                )
+            })
+            .filter(|(delta, query)| *delta > 0 && !query.contains("pg_stat_statements"))
+            .collect();
+        deltas.sort_by_key(|d| std::cmp::Reverse(d.0));
+        let total: i64 = deltas.iter().map(|(d, _)| d).sum();
+        let per = |n: i64| n as f64 / requests.max(1) as f64;
+        println!(
+            "    SQL statements run by the server: {total} = {:.2} per request (pg_stat_statements)",
+            per(total)
+        );
+        for (delta, query) in deltas {
+            if per(delta) < 0.05 {
+                break;
+            }
+            let query: String = query.split_whitespace().collect::<Vec<_>>().join(" ");
+            let shown: String = query.chars().take(110).collect();
+            println!(
+                "      {:.2}/request  {shown}{}",
+                per(delta),
+                if shown.len() < query.len() { "…" } else { "" }
+            );
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -48,6 +48,22 @@ pub struct NewComment {
     pub mentions: serde_json::Value,
 }
 
+/// A remote reply as inserted: its id comes from the table's sequence in the same statement.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = comments)]
+pub struct NewRemoteComment {
+    pub ap_id: String,
+    pub post_id: i64,
+    pub parent_id: Option<i64>,
+    pub in_reply_to: String,
+    pub author_actor_id: i64,
+    pub body_html: String,
+    pub url: Option<String>,
+    pub published_at: DateTime<Utc>,
+    pub content_warning: Option<String>,
+    pub mentions: serde_json::Value,
+}
+
 /// The author of a comment, as a thread shows it.
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = actors)]
@@ -96,6 +112,22 @@ pub async fn insert(
         .on_conflict(comments::ap_id)
         .do_nothing()
         .returning(DbComment::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Inserts a remote reply in one statement; its new id, `None` when its AP id is already
+/// stored (a replay of the Note under another activity id).
+pub async fn insert_remote(
+    conn: &mut AsyncPgConnection,
+    new: &NewRemoteComment,
+) -> QueryResult<Option<i64>> {
+    diesel::insert_into(comments::table)
+        .values(new)
+        .on_conflict(comments::ap_id)
+        .do_nothing()
+        .returning(comments::id)
         .get_result(conn)
         .await
         .optional()

@@ -6,8 +6,13 @@
 //!   address that is vetted is the address that is connected to (no DNS-rebinding window);
 //! - URLs with an IP literal never reach a resolver, so a client middleware ([`AddressGuard`])
 //!   checks them on every request, whoever builds it;
-//! - the library's [`UrlVerifier`] ([`SsrfUrlVerifier`]) refuses them before any work is done,
-//!   with an error that says why.
+//! - the library's [`UrlVerifier`] ([`SsrfUrlVerifier`]), which the inbox also runs on every
+//!   activity id, refuses them before any work is done, with an error that says why; it
+//!   resolves names through the same resolver.
+//!
+//! Resolutions are cached for [`DNS_CACHE_TTL`], and every check runs in every mode:
+//! `federation.allow_private_addresses` (tests, benchmarks) only lets loopback and private
+//! addresses pass them.
 //!
 //! Redirects are not followed by the client (the library follows one itself, after checking
 //! the new URL again), environment proxies are ignored (a proxy would resolve names for us,
@@ -25,12 +30,13 @@ use reqwest::{
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 use std::{
     cell::RefCell,
+    collections::HashMap,
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
     sync::{
-        Arc,
+        Arc, LazyLock, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::{Duration, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 use url::{Host, Url};
 
@@ -59,6 +65,12 @@ pub enum Refused {
     Blocked(String),
     #[error("too many fetches for inbound activities from {0}: retry in {1} s")]
     FetchBudget(String, u64),
+    #[error("{0} is not a plain domain name")]
+    DomainName(String),
+    #[error("explicit ports are not allowed")]
+    Port,
+    #[error("{0} does not resolve")]
+    Unresolved(String),
 }
 
 /// The range `ip` belongs to when it must not be contacted, `None` when it is public.
@@ -154,9 +166,55 @@ pub fn check_url(url: &Url, allow_private: bool) -> Result<(), Refused> {
     }
 }
 
+/// How long a resolution is reused. Short, so that a peer moving to another address is
+/// followed quickly, and long enough that a busy peer costs one look-up every half minute
+/// instead of one per activity.
+pub const DNS_CACHE_TTL: Duration = Duration::from_secs(30);
+/// Names kept in the resolution cache; past this, expired ones are forgotten, then all.
+const DNS_CACHE_MAX: usize = 10_000;
+
+/// Resolutions of the last [`DNS_CACHE_TTL`], unfiltered (each resolver filters them with its
+/// own rule), shared by the client, the URL verifier and the inbox. Failures are not kept.
+static DNS_CACHE: LazyLock<Mutex<HashMap<String, Resolution>>> = LazyLock::new(Default::default);
+
+/// When a name was resolved, and what to.
+type Resolution = (Instant, Vec<SocketAddr>);
+
+/// Every address `host` resolves to, from the cache when resolved less than
+/// [`DNS_CACHE_TTL`] ago.
+async fn lookup_cached(host: &str) -> std::io::Result<Vec<SocketAddr>> {
+    let now = Instant::now();
+    if let Ok(cache) = DNS_CACHE.lock()
+        && let Some((at, addrs)) = cache.get(host)
+        && now.duration_since(*at) < DNS_CACHE_TTL
+    {
+        return Ok(addrs.clone());
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+    if let Ok(mut cache) = DNS_CACHE.lock() {
+        if cache.len() >= DNS_CACHE_MAX {
+            cache.retain(|_, (at, _)| now.duration_since(*at) < DNS_CACHE_TTL);
+            if cache.len() >= DNS_CACHE_MAX {
+                cache.clear();
+            }
+        }
+        cache.insert(host.to_string(), (now, addrs.clone()));
+    }
+    Ok(addrs)
+}
+
+/// Names under the top-level domains reserved for examples and tests (`.example`, `.test`,
+/// RFC 2606), which no DNS answers. Where private addresses are allowed (tests only), they
+/// resolve to loopback, so that test peers may carry the names real payloads use while every
+/// check still runs on them.
+fn reserved_for_tests(host: &str) -> bool {
+    host.ends_with(".example") || host.ends_with(".test")
+}
+
 /// DNS resolver that returns only the public addresses of a name (all of them when private
 /// addresses are allowed), and fails when none is left. reqwest connects only to what it
-/// returns, so the check and the connection use the same answer.
+/// returns, so the check and the connection use the same answer. Resolutions are cached for
+/// [`DNS_CACHE_TTL`].
 #[derive(Debug, Clone)]
 pub struct FilteringResolver {
     allow_private: bool,
@@ -174,7 +232,11 @@ impl FilteringResolver {
         if !self.allow_private && (host == "localhost" || host.ends_with(".localhost")) {
             return Err(refused(Refused::LocalName(host)));
         }
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+        let addrs = if self.allow_private && reserved_for_tests(&host) {
+            vec![SocketAddr::from((Ipv4Addr::LOCALHOST, 0))]
+        } else {
+            lookup_cached(&host).await?
+        };
         let mut kept: Vec<SocketAddr> = addrs
             .into_iter()
             .filter(|a| check_ip(a.ip(), self.allow_private).is_ok())
@@ -400,22 +462,71 @@ pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duratio
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// The library's URL verifier: same rules as the client, reported before any request.
+/// The library's URL verifier, and the inbox's check of every activity id: the client's
+/// rules (scheme, IP literals, local names), then the name resolved through the same filtering
+/// resolver (cached), so a name that points only at this machine or a private network is
+/// refused before any work is done. The checks run whatever `allow_private_addresses` says;
+/// that switch only lets loopback and private addresses pass them (test instances).
 #[derive(Debug, Clone)]
 pub struct SsrfUrlVerifier {
     allow_private: bool,
+    resolver: FilteringResolver,
 }
 
 impl SsrfUrlVerifier {
     pub fn new(allow_private: bool) -> Self {
-        Self { allow_private }
+        Self {
+            allow_private,
+            resolver: FilteringResolver::new(allow_private),
+        }
+    }
+
+    /// [`check_url`], then the host's resolution.
+    pub async fn check(&self, url: &Url) -> Result<(), Refused> {
+        check_url(url, self.allow_private)?;
+        if let Some(Host::Domain(name)) = url.host() {
+            self.resolver.resolve_host(name).await.map_err(|e| {
+                match e.into_inner().map(|e| e.downcast::<Refused>()) {
+                    Some(Ok(refused)) => *refused,
+                    _ => Refused::Unresolved(name.to_string()),
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// What the library checks on an inbound activity's id when it receives it itself, with
+    /// our resolver instead of an uncached look-up: http(s) (plain http and explicit ports only
+    /// when private addresses are allowed), a plain domain name, then [`Self::check`].
+    pub async fn check_inbound(&self, url: &Url) -> Result<(), Refused> {
+        if url.scheme() == "http" && !self.allow_private {
+            return Err(Refused::Scheme(url.scheme().to_string()));
+        }
+        let Some(domain) = url.domain() else {
+            return Err(match url.host_str() {
+                Some(host) => Refused::DomainName(host.to_string()),
+                None => Refused::NoHost,
+            });
+        };
+        if domain.is_empty()
+            || !domain
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        {
+            return Err(Refused::DomainName(domain.to_string()));
+        }
+        if url.port().is_some() && !self.allow_private {
+            return Err(Refused::Port);
+        }
+        self.check(url).await
     }
 }
 
 #[async_trait::async_trait]
 impl UrlVerifier for SsrfUrlVerifier {
     async fn verify(&self, url: &Url) -> Result<(), FederationError> {
-        check_url(url, self.allow_private)
+        self.check(url)
+            .await
             // The client middleware's error: one shape for a refusal, whoever makes it.
             .map_err(|refused| {
                 FederationError::ReqwestMiddleware(reqwest_middleware::Error::middleware(refused))
@@ -594,8 +705,44 @@ mod tests {
         let strict = FilteringResolver::new(false);
         assert!(strict.resolve_host("localhost").await.is_err());
         assert!(strict.resolve_host("127.0.0.1").await.is_err());
+        assert!(strict.resolve_host("remote.example").await.is_err());
         let lax = FilteringResolver::new(true);
         let addrs = lax.resolve_host("localhost").await.expect("resolves");
         assert!(addrs.iter().all(|a| a.ip().is_loopback()));
+        // Cached: the second answer is the first one.
+        assert_eq!(lax.resolve_host("localhost").await.expect("cached"), addrs);
+        let addrs = lax.resolve_host("remote.example").await.expect("test name");
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()));
+    }
+
+    #[tokio::test]
+    async fn inbound_ids_are_checked_in_every_mode() {
+        let url = |s: &str| Url::parse(s).expect("url");
+        let strict = SsrfUrlVerifier::new(false);
+        for refused in [
+            "http://mastodon.social/users/x",
+            "https://localhost/users/x",
+            "https://127.0.0.1/users/x",
+            "https://mastodon.social:8443/users/x",
+            "https://under_score.example/users/x",
+            "https://nowhere.invalid/users/x",
+            "ftp://mastodon.social/users/x",
+        ] {
+            assert!(
+                strict.check_inbound(&url(refused)).await.is_err(),
+                "{refused}"
+            );
+        }
+        let lax = SsrfUrlVerifier::new(true);
+        lax.check_inbound(&url("http://localhost:8080/users/x"))
+            .await
+            .expect("loopback allowed in tests");
+        for refused in [
+            "http://127.0.0.1:8080/users/x",
+            "https://nowhere.invalid/users/x",
+            "javascript://localhost/x",
+        ] {
+            assert!(lax.check_inbound(&url(refused)).await.is_err(), "{refused}");
+        }
     }
 }

@@ -1,8 +1,11 @@
 //! The inboxes (`/inbox`, `/users/{username}/inbox`, `/actor/inbox`): what gets in, and how.
 //!
-//! activitypub_federation verifies the HTTP signature and dispatches the activity; this module
-//! wraps it so that every rejection has the right status and nothing is stored before the
-//! request is proven genuine:
+//! The whole inbound path runs here, on one parse of the body: the signature pre-check (which
+//! also checks the Digest, the only hash of the body), the origin checks, the activity id's URL
+//! checks (resolution included, cached, in every mode), one read of the signing actor (fetched
+//! only when unknown or stale), the signature, then the activity's own `verify` and `receive`.
+//! Every rejection has the right status and nothing is stored before the request is proven
+//! genuine:
 //!
 //! | check | status |
 //! |---|---|
@@ -26,6 +29,8 @@ use crate::{
             follow::Follow, id_of, like::Like, other::Other, reject::Reject, type_of, undo::Undo,
             update::Update,
         },
+        http_client::SsrfUrlVerifier,
+        inbound_signature,
         objects::is_local_url,
         signatures::{key_belongs_to, key_id_host, precheck},
     },
@@ -35,22 +40,18 @@ use crate::{
     federation::http_client::{FetchScope, with_fetch_scope},
     service::rate_limit::{Budget, TokenBuckets},
 };
-use activitypub_federation::{
-    axum::inbox::{ActivityData, receive_activity},
-    fetch::object_id::ObjectId,
-    traits::Activity,
-};
+use activitypub_federation::{fetch::object_id::ObjectId, traits::Activity};
 use axum::{
-    body::Body,
-    extract::{FromRequest, Request},
+    extract::Request,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::{
+    collections::HashMap,
     sync::{
-        Arc,
+        Arc, Mutex, OnceLock,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
@@ -64,6 +65,10 @@ pub const MAX_INBOX_BYTES: usize = 1024 * 1024;
 pub const MAX_JSON_DEPTH: usize = 64;
 /// A request not answered by then gets 503 and is retried by its sender.
 pub const PROCESSING_TIMEOUT: Duration = Duration::from_secs(9);
+/// Sending hosts remembered as recently marked alive before old entries are forgotten.
+const ALIVE_MAX_HOSTS: usize = 10_000;
+/// How often one process marks a sending host alive (deliveries to it resume).
+const MARK_ALIVE_EVERY: Duration = Duration::from_secs(30);
 /// How often a process purges received-activity ids older than a week.
 const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
 
@@ -88,15 +93,23 @@ impl<'de> Deserialize<'de> for InboxActivity {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let mut value = Value::deserialize(deserializer)?;
-        // Every string of an inbound activity, once, before anything reads it.
+        // Every string of an activity read this way (not through the inbox, which strips
+        // them when it parses the body), before anything reads it.
         crate::federation::untrusted::strip_nuls(&mut value);
+        InboxActivity::from_value(value).map_err(D::Error::custom)
+    }
+}
+
+impl InboxActivity {
+    /// The activity in `value`, dispatched on its `type` (the JSON text is not read again).
+    pub fn from_value(mut value: Value) -> serde_json::Result<InboxActivity> {
         // Compact JSON-LD may list several types; the first one decides.
         if let Some(first) = type_of(&value).map(str::to_string)
             && value.get("type").is_some_and(Value::is_array)
         {
             value["type"] = Value::String(first);
         }
-        let parsed = match type_of(&value) {
+        match type_of(&value) {
             Some("Follow") => serde_json::from_value(value).map(InboxActivity::Follow),
             Some("Accept") => serde_json::from_value(value).map(InboxActivity::Accept),
             Some("Reject") => serde_json::from_value(value).map(InboxActivity::Reject),
@@ -107,8 +120,16 @@ impl<'de> Deserialize<'de> for InboxActivity {
             Some("Like") => serde_json::from_value(value).map(InboxActivity::Like),
             Some("Announce") => serde_json::from_value(value).map(InboxActivity::Announce),
             _ => serde_json::from_value(value).map(InboxActivity::Other),
-        };
-        parsed.map_err(D::Error::custom)
+        }
+    }
+
+    /// [`Activity::receive`], with the signing actor the inbox already read (a `Create` does
+    /// not read it again).
+    pub async fn receive_from(self, signer: DbActor, data: &Data) -> AppResult<()> {
+        match self {
+            InboxActivity::Create(a) => a.receive_from(signer, data).await,
+            other => other.receive(data).await,
+        }
     }
 }
 
@@ -148,7 +169,6 @@ impl Activity for InboxActivity {
     }
 
     async fn verify(&self, data: &Data) -> AppResult<()> {
-        mark_verified();
         match self {
             InboxActivity::Follow(a) => a.verify(data).await,
             InboxActivity::Accept(a) => a.verify(data).await,
@@ -188,11 +208,15 @@ pub struct InboxState {
     /// Per client address, charged by activities that make us fetch something.
     fetchers: Arc<TokenBuckets>,
     last_purge: AtomicU64,
+    /// The URL checks of activity ids, built from the configuration on first use.
+    verifier: OnceLock<SsrfUrlVerifier>,
+    /// When each sending host was last marked alive by this process.
+    alive: Mutex<HashMap<String, Instant>>,
 }
 
 tokio::task_local! {
-    /// Set once the library has verified the request's signature (it calls
-    /// `Activity::verify` only then): the request counts against its server's allowance.
+    /// Set once the request's signature checked out: the request counts against its
+    /// server's allowance.
     static SIGNATURE_VERIFIED: AtomicBool;
 }
 
@@ -210,6 +234,32 @@ fn too_many(detail: String, retry_after: u64) -> Response {
 }
 
 impl InboxState {
+    fn verifier(&self, ctx: &AppContext) -> &SsrfUrlVerifier {
+        self.verifier
+            .get_or_init(|| SsrfUrlVerifier::new(ctx.config.federation.allow_private_addresses))
+    }
+
+    /// Whether `host` should be marked alive now: not when this process did it less than
+    /// [`MARK_ALIVE_EVERY`] ago (a busy peer would cost a write per activity). A host that
+    /// failed since then is revived by its next activity after that delay.
+    fn alive_unmarked(&self, host: &str) -> bool {
+        let now = Instant::now();
+        let Ok(mut alive) = self.alive.lock() else {
+            return true;
+        };
+        if alive
+            .get(host)
+            .is_some_and(|at| now.duration_since(*at) < MARK_ALIVE_EVERY)
+        {
+            return false;
+        }
+        if alive.len() >= ALIVE_MAX_HOSTS {
+            alive.retain(|_, at| now.duration_since(*at) < MARK_ALIVE_EVERY);
+        }
+        alive.insert(host.to_string(), now);
+        true
+    }
+
     /// Starts a purge of received ids older than a week, at most once an hour per process.
     fn maybe_purge(&self, ctx: &AppContext) {
         let now = SystemTime::now()
@@ -391,7 +441,7 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
             AtomicBool::new(false),
             with_fetch_scope(fetch_scope.clone(), async move {
                 let outcome =
-                    tokio::time::timeout(PROCESSING_TIMEOUT, process(data, request)).await;
+                    tokio::time::timeout(PROCESSING_TIMEOUT, process(data, state, request)).await;
                 let verified = SIGNATURE_VERIFIED.with(|v| v.load(Ordering::Relaxed));
                 (outcome, verified)
             }),
@@ -431,7 +481,7 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
     }
 }
 
-async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
+async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult<StatusCode> {
     let (mut parts, body) = request.into_parts();
     check_content_type(&parts.headers)?;
     if !parts.headers.contains_key("signature") {
@@ -449,7 +499,8 @@ async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
         data.domain(),
         SystemTime::now(),
     )?;
-    // The library verifies what the pre-check accepted, spelled the way it reads it.
+    // What the pre-check accepted, in one spelling; headers that could be read another way
+    // (a second Signature, an Authorization) are refused or removed.
     crate::federation::signatures::hand_over(&mut parts.headers, &params)?;
     if json_too_deep(&bytes, MAX_JSON_DEPTH) {
         return Err(AppError::bad_request(format!(
@@ -478,32 +529,35 @@ async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
         // Answered as accepted so the sender does not retry; nothing fetched, nothing stored.
         return Ok(StatusCode::ACCEPTED);
     }
-    if type_of(&value) == Some("Delete")
+    // The signing actor, read once: from our table when known and fresh, else fetched.
+    let known = {
+        let mut conn = ctx.conn().await?;
+        crate::db::actors::by_ap_id(&mut conn, actor.as_str()).await?
+    };
+    if known.is_none()
+        && type_of(&value) == Some("Delete")
         && value.get("object").and_then(id_of).as_ref() == Some(&actor)
     {
-        let mut conn = ctx.conn().await?;
-        if crate::db::actors::by_ap_id(&mut conn, actor.as_str())
-            .await?
-            .is_none()
-        {
-            // An account we never knew was deleted: nothing to undo, and its key is gone
-            // (fetching it would answer 410).
-            return Ok(StatusCode::ACCEPTED);
-        }
+        // An account we never knew was deleted: nothing to undo, and its key is gone
+        // (fetching it would answer 410).
+        return Ok(StatusCode::ACCEPTED);
     }
-    let signer = ObjectId::<DbActor>::from(actor.clone())
-        .dereference(data)
-        .await
-        .map_err(|e| {
-            if e.kind == ErrorKind::Unavailable {
-                e
-            } else {
-                AppError::new(
-                    ErrorKind::Unauthorized,
-                    format!("cannot get the key of {actor}: {}", e.detail),
-                )
-            }
-        })?;
+    let signer = match known {
+        Some(signer) if !needs_refresh(&signer) => signer,
+        _ => ObjectId::<DbActor>::from(actor.clone())
+            .dereference(data)
+            .await
+            .map_err(|e| {
+                if e.kind == ErrorKind::Unavailable {
+                    e
+                } else {
+                    AppError::new(
+                        ErrorKind::Unauthorized,
+                        format!("cannot get the key of {actor}: {}", e.detail),
+                    )
+                }
+            })?,
+    };
     if signer.deleted_at.is_some() {
         // Gone: whatever it still sends is ignored (a retried Delete included).
         return Ok(StatusCode::ACCEPTED);
@@ -513,18 +567,47 @@ async fn process(data: &Data, request: Request) -> AppResult<StatusCode> {
             "an activity of a local actor cannot come from elsewhere",
         ));
     }
-
-    let request = Request::from_parts(parts, Body::from(bytes));
-    let activity_data = ActivityData::from_request(request, &())
+    // What production checks on every activity id, in every mode (the private-address switch
+    // only lets loopback pass): scheme, port, name, and its resolution (cached).
+    state
+        .verifier(ctx)
+        .check_inbound(&id)
         .await
-        .map_err(|_| AppError::bad_request("unreadable body"))?;
-    receive_activity::<InboxActivity, DbActor, AppContext>(activity_data, data).await?;
-    if let Some(domain) = host_port(&actor) {
+        .map_err(|refused| AppError::forbidden(format!("activity id {id}: {refused}")))?;
+    let signed = inbound_signature::signing_string(
+        &params,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        data.domain(),
+    )?;
+    inbound_signature::verify(&params, &signed, &signer.public_key_pem)?;
+    mark_verified();
+
+    let activity = InboxActivity::from_value(value)
+        .map_err(|e| AppError::bad_request(format!("malformed activity: {e}")))?;
+    activity.verify(data).await?;
+    activity.receive_from(signer, data).await?;
+    if let Some(domain) = host_port(&actor)
+        && state.alive_unmarked(&domain)
+    {
         // A host that sends us something is alive: deliveries to it resume.
         let mut conn = ctx.conn().await?;
         crate::federation::delivery::mark_alive(&mut conn, &domain).await?;
     }
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Whether a stored remote actor is due for a refetch: the library's own interval (a day; 20
+/// seconds in debug builds), so that [`ObjectId::dereference`] is called exactly when it would
+/// fetch.
+fn needs_refresh(actor: &DbActor) -> bool {
+    let interval = if cfg!(debug_assertions) {
+        chrono::Duration::seconds(20)
+    } else {
+        chrono::Duration::days(1)
+    };
+    !actor.local && actor.last_refreshed_at < chrono::Utc::now() - interval
 }
 
 #[cfg(test)]

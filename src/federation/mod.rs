@@ -4,6 +4,7 @@ pub mod activities;
 pub mod collections;
 pub mod delivery;
 pub mod http_client;
+pub mod inbound_signature;
 pub mod inbox;
 pub mod interactions;
 pub mod negotiation;

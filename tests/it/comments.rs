@@ -83,6 +83,14 @@ async fn remote_replies_are_stored_sanitised_threaded_updated_and_deleted_by_the
     assert_eq!(deliver(&app, &bob, &create).await, StatusCode::ACCEPTED);
     // Replayed: stored once.
     assert_eq!(deliver(&app, &bob, &create).await, StatusCode::ACCEPTED);
+    // The same Note in another Create (another activity id): still stored once.
+    let again = activity(
+        &bob,
+        "Create",
+        "1b",
+        note(&bob, "1", Some(&ap_id), &content),
+    );
+    assert_eq!(deliver(&app, &bob, &again).await, StatusCode::ACCEPTED);
     let stored = all_comments(&app).await;
     assert_eq!(stored.len(), 1, "{stored:?}");
     let first = &stored[0];

@@ -896,3 +896,21 @@ async fn received_ids_are_kept_a_week_then_purged() {
             .expect("query")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn activity_ids_are_resolved_even_where_private_addresses_are_allowed() {
+    // The private-address switch lets loopback through; it does not skip the checks. A known
+    // actor on a name no DNS answers (`.invalid`) is refused before anything is stored, as in
+    // production.
+    let app = TestApp::new().await;
+    app.create_user("alice", "member").await;
+    let ghost = remote_actor(&app, "http://ghost.invalid", "ghost", 0).await;
+    let before = stored(&app).await;
+    let follow = follow_json(&ghost, ALICE, 1);
+    assert_eq!(deliver(&app, &ghost, &follow).await, StatusCode::FORBIDDEN);
+    assert_eq!(stored(&app).await, before);
+    // The same activity from a name that resolves to loopback is taken.
+    let bob = remote_actor(&app, "http://remote.example:1234", "bob", 1).await;
+    let follow = follow_json(&bob, ALICE, 2);
+    assert_eq!(deliver(&app, &bob, &follow).await, StatusCode::ACCEPTED);
+}

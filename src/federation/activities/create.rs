@@ -126,6 +126,15 @@ impl Activity for Create {
     }
 
     async fn receive(self, data: &Data) -> AppResult<()> {
+        let actor = self.actor.dereference(data).await?;
+        self.receive_from(actor, data).await
+    }
+}
+
+impl Create {
+    /// [`Activity::receive`] with the activity's actor already read (by the inbox, which
+    /// checked the signature with its key).
+    pub async fn receive_from(self, actor: DbActor, data: &Data) -> AppResult<()> {
         let fetched = match self.reference()? {
             Some(url) => match fetch_reference(data, self.actor.inner(), &url).await? {
                 Some(object) => Some(object),
@@ -136,7 +145,6 @@ impl Activity for Create {
         let Some(object) = fetched.as_ref().or_else(|| self.kept_object()) else {
             return Ok(());
         };
-        let actor = self.actor.dereference(data).await?;
         service::comments::receive_note(data.app_data(), &self.id, &actor, object).await
     }
 }

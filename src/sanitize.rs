@@ -239,6 +239,44 @@ pub fn escape_text(text: &str) -> String {
     out
 }
 
+/// The plain text of sanitised HTML, whitespace collapsed: for excerpts.
+pub fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let text = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first `max` characters of `text`, cut at a word and ended with "…" when cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
+}
+
 fn truncate_at_char_boundary(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
@@ -374,6 +412,24 @@ mod tests {
         assert_eq!(
             SafeHtml::from_text("<b>&'\"").as_str(),
             "&lt;b&gt;&amp;&#39;&quot;"
+        );
+    }
+
+    #[test]
+    fn excerpts_cut_at_a_word() {
+        assert_eq!(excerpt("court", 10), "court");
+        let long = "un deux trois quatre cinq six sept";
+        let e = excerpt(long, 15);
+        assert!(e.ends_with('…'), "{e}");
+        assert!(e.chars().count() <= 16, "{e}");
+        assert!(!e.contains("qua…"), "{e}");
+    }
+
+    #[test]
+    fn plain_text_strips_tags_and_entities() {
+        assert_eq!(
+            plain_text("<p>Bonjour <em>à</em> &amp; vous</p><p>Suite</p>"),
+            "Bonjour à & vous Suite"
         );
     }
 }

@@ -1,4 +1,5 @@
-//! Every public URL and ActivityPub id is built here, from `instance.url`.
+//! Every public URL and ActivityPub id is built here, from `instance.url`; and the origin
+//! comparison every layer relies on.
 
 use url::Url;
 
@@ -10,6 +11,14 @@ pub fn host_port(url: &Url) -> Option<String> {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
     })
+}
+
+/// Whether two URLs share an origin: scheme, host **and** port (instances in tests differ only
+/// by port, so comparing domains alone would let one impersonate another).
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 #[derive(Debug, Clone)]
@@ -92,5 +101,29 @@ mod tests {
             Some("culture.example")
         );
         assert_eq!(hp("data:text/plain,hi"), None);
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("url")
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        assert!(same_origin(
+            &url("https://a.example/users/x"),
+            &url("https://A.example:443/notes/1")
+        ));
+        assert!(!same_origin(
+            &url("http://localhost:8081/users/x"),
+            &url("http://localhost:8082/users/x")
+        ));
+        assert!(!same_origin(
+            &url("http://a.example/users/x"),
+            &url("https://a.example/users/x")
+        ));
+        assert!(!same_origin(
+            &url("https://a.example/users/x"),
+            &url("https://b.example/users/x")
+        ));
     }
 }

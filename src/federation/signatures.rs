@@ -181,7 +181,7 @@ pub fn key_belongs_to(key_id: &Url, actor: &Url) -> bool {
     if &without_fragment == actor {
         return true;
     }
-    crate::federation::objects::same_origin(key_id, actor)
+    crate::urls::same_origin(key_id, actor)
         && key_id.query().is_none()
         && key_id
             .path()

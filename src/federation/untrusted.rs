@@ -5,7 +5,7 @@
 //! Inbound activities are cleaned when the inbox body becomes JSON ([`parse_inbound`] for the
 //! inbox's own checks, [`strip_nuls`] from `InboxActivity`'s deserializer for what the library
 //! hands to the activity handlers: the same result); documents fetched by us are cleaned
-//! where they become rows (`Person::into_new_remote_actor`, `InboundNote::parse`), which also
+//! where they become rows (`Person::into_new_remote_actor`, `comment::parse_note`), which also
 //! covers the embedded copies.
 
 use crate::error::{AppError, AppResult};

@@ -15,20 +15,16 @@ use crate::{
         posts::{CATEGORY_ANNOUNCEMENT, CATEGORY_POST, DbPost, NewRemotePost, PostChanges},
     },
     error::{AppError, AppResult, ErrorKind, FieldErrors},
-    federation::objects::{
-        article::{excerpt, plain_text},
-        comment::InboundNote,
-        same_origin,
-    },
-    sanitize::SafeHtml,
+    sanitize::{SafeHtml, excerpt, plain_text},
     service::{
         accounts::is_moderator,
         mentions::{self, Mention},
         outbound::{self, OutboundEvent},
         publishing::{AnnouncementKind, MAX_HASHTAGS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, slugify},
     },
+    urls::same_origin,
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use std::collections::{HashMap, HashSet};
@@ -329,9 +325,34 @@ pub async fn delete_comment(
 // ---------------------------------------------------------------------------------------------
 // Inbound
 
+/// A remote Note/Article/Page, as the federation layer read it from the activity: what is kept
+/// of it, nothing checked yet beyond its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncomingNote {
+    pub id: Url,
+    /// Its ActivityStreams type (`Note`, `Article`, `Page`…).
+    pub kind: String,
+    pub attributed_to: Option<Url>,
+    pub in_reply_to: Option<Url>,
+    /// Plain-text title (Articles); empty when none.
+    pub name: String,
+    /// Plain text; a content warning on Mastodon Notes, an abstract on Articles.
+    pub summary: String,
+    /// The content warning of a Note (its non-empty `summary`), as plain text.
+    pub content_warning: Option<String>,
+    /// Untrusted HTML: sanitise before storing.
+    pub content: String,
+    pub url: Option<Url>,
+    pub published: Option<DateTime<Utc>>,
+    /// Addressed to `as:Public` (any spelling), in `to` or `cc`.
+    pub public: bool,
+    /// Hashtags, without `#`.
+    pub hashtags: Vec<String>,
+}
+
 /// The object is the actor's own: its id on the actor's origin and, when it names one, its
 /// `attributedTo` the actor.
-fn check_author(note: &InboundNote, actor: &DbActor) -> AppResult<()> {
+fn check_author(note: &IncomingNote, actor: &DbActor) -> AppResult<()> {
     let actor_url = Url::parse(&actor.ap_id)?;
     if !same_origin(&note.id, &actor_url) {
         return Err(AppError::bad_request(format!(
@@ -351,7 +372,7 @@ fn check_author(note: &InboundNote, actor: &DbActor) -> AppResult<()> {
 }
 
 /// Sanitised HTML of an inbound object, `None` when nothing would be left to show.
-fn clean_content(note: &InboundNote) -> Option<SafeHtml> {
+fn clean_content(note: &IncomingNote) -> Option<SafeHtml> {
     clean_html(&note.content)
 }
 
@@ -362,7 +383,7 @@ fn clean_html(content: &str) -> Option<SafeHtml> {
 
 /// [`clean_content`] on the blocking pool: ammonia takes a fraction of a millisecond per
 /// kilobyte, which would otherwise stall the async workers serving other requests.
-async fn clean_content_off_thread(note: &InboundNote) -> AppResult<Option<SafeHtml>> {
+async fn clean_content_off_thread(note: &IncomingNote) -> AppResult<Option<SafeHtml>> {
     let content = note.content.clone();
     tokio::task::spawn_blocking(move || clean_html(&content))
         .await
@@ -381,7 +402,7 @@ struct RemoteFields {
     kind: Option<AnnouncementKind>,
 }
 
-fn remote_fields(note: &InboundNote, html: &SafeHtml) -> RemoteFields {
+fn remote_fields(note: &IncomingNote, html: &SafeHtml) -> RemoteFields {
     let name = one_line(&note.name);
     // A Note behind a content warning is titled by its warning: its text stays folded.
     let title = if !name.is_empty() {
@@ -414,21 +435,18 @@ fn remote_fields(note: &InboundNote, html: &SafeHtml) -> RemoteFields {
     }
 }
 
-/// Inbound `Create` of a public Note/Article/Page by `actor`. A reply to something we store
-/// becomes a comment; a public post of an actor a local member follows becomes a remote
-/// post; anything else (replies to unknown objects included) is accepted and ignored.
-/// Replays (same activity, or the same object again) store nothing more.
+/// Inbound `Create` of a public Note/Article/Page by `actor` (the federation layer passes only
+/// objects of those types). A reply to something we store becomes a comment; a public post of
+/// an actor a local member follows becomes a remote post; anything else (replies to unknown
+/// objects included) is accepted and ignored. Replays (same activity, or the same object
+/// again) store nothing more.
 pub async fn receive_note(
     ctx: &AppContext,
     activity_id: &Url,
     actor: &DbActor,
-    object: &serde_json::Value,
+    note: &IncomingNote,
 ) -> AppResult<()> {
-    let note = InboundNote::parse(object)?;
-    if !note.is_accepted_type() {
-        return Ok(());
-    }
-    check_author(&note, actor)?;
+    check_author(note, actor)?;
     let mut conn = ctx.conn().await?;
     conn.transaction::<(), AppError, _>(async |conn| {
         if !db::received_activities::mark_received(conn, activity_id.as_str()).await? {
@@ -450,7 +468,7 @@ pub async fn receive_note(
                 else {
                     return Ok(());
                 };
-                let Some(html) = clean_content_off_thread(&note).await? else {
+                let Some(html) = clean_content_off_thread(note).await? else {
                     return Ok(());
                 };
                 db::comments::insert_remote(
@@ -479,10 +497,10 @@ pub async fn receive_note(
                 {
                     return Ok(());
                 }
-                let Some(html) = clean_content_off_thread(&note).await? else {
+                let Some(html) = clean_content_off_thread(note).await? else {
                     return Ok(());
                 };
-                let fields = remote_fields(&note, &html);
+                let fields = remote_fields(note, &html);
                 let id = db::posts::next_id(conn).await?;
                 db::posts::insert_remote(
                     conn,
@@ -523,16 +541,15 @@ pub async fn receive_update(
     ctx: &AppContext,
     activity_id: &Url,
     actor: &DbActor,
-    object: &serde_json::Value,
+    note: &IncomingNote,
 ) -> AppResult<()> {
-    let note = InboundNote::parse(object)?;
-    check_author(&note, actor)?;
+    check_author(note, actor)?;
     let mut conn = ctx.conn().await?;
     conn.transaction::<(), AppError, _>(async |conn| {
         if !db::received_activities::mark_received(conn, activity_id.as_str()).await? {
             return Ok(());
         }
-        let Some(html) = clean_content(&note) else {
+        let Some(html) = clean_content(note) else {
             return Ok(());
         };
         let now = Utc::now();
@@ -559,7 +576,7 @@ pub async fn receive_update(
                 return Err(AppError::forbidden("only its author may update a post"));
             }
             if post.deleted_at.is_none() {
-                let fields = remote_fields(&note, &html);
+                let fields = remote_fields(note, &html);
                 db::posts::update(
                     conn,
                     post.id,

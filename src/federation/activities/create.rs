@@ -14,10 +14,10 @@ use crate::{
     federation::{
         Data,
         activities::type_of,
-        objects::{comment::ACCEPTED_TYPES, same_origin},
+        objects::comment::{ACCEPTED_TYPES, is_accepted_type, parse_note},
     },
     service,
-    urls::host_port,
+    urls::{host_port, same_origin},
 };
 use activitypub_federation::{
     fetch::{fetch_object_http, object_id::ObjectId},
@@ -145,7 +145,12 @@ impl Create {
         let Some(object) = fetched.as_ref().or_else(|| self.kept_object()) else {
             return Ok(());
         };
-        service::comments::receive_note(data.app_data(), &self.id, &actor, object).await
+        // A fetched object may be of any type: only those we keep go on.
+        let note = parse_note(object)?;
+        if !is_accepted_type(&note) {
+            return Ok(());
+        }
+        service::comments::receive_note(data.app_data(), &self.id, &actor, &note).await
     }
 }
 

@@ -17,8 +17,9 @@ pub mod update;
 
 use crate::{
     error::{AppError, AppResult},
-    federation::{Data, objects::same_origin},
+    federation::Data,
     service,
+    urls::same_origin,
 };
 use serde::{Deserialize, Deserializer, de::DeserializeOwned};
 use serde_json::Value;

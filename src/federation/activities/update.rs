@@ -107,13 +107,9 @@ impl Activity for Update {
                 })
             {
                 let actor = self.actor.dereference(data).await?;
-                return service::comments::receive_update(
-                    data.app_data(),
-                    &self.id,
-                    &actor,
-                    &self.object,
-                )
-                .await;
+                let note = crate::federation::objects::comment::parse_note(&self.object)?;
+                return service::comments::receive_update(data.app_data(), &self.id, &actor, &note)
+                    .await;
             }
             return Ok(());
         };

@@ -9,7 +9,7 @@ use crate::{
         PUBLIC,
         counts::{CountCollection, RepliesCollection},
     },
-    sanitize::{SafeHtml, escape_text},
+    sanitize::{SafeHtml, escape_text, excerpt, plain_text},
     service::reactions::Counts,
 };
 use chrono::{DateTime, Utc};
@@ -94,44 +94,6 @@ pub struct Article {
 
 /// Longest `summary` excerpt made from the body, in characters.
 pub const EXCERPT_CHARS: usize = 400;
-
-/// The plain text of sanitised HTML, whitespace collapsed: for excerpts.
-pub fn plain_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                out.push(' ');
-            }
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let text = out
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The first `max` characters of `text`, cut at a word and ended with "…" when cut.
-pub fn excerpt(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max).collect();
-    let cut = match cut.rfind(' ') {
-        Some(i) if i > max / 2 => &cut[..i],
-        _ => cut.as_str(),
-    };
-    format!("{}…", cut.trim_end())
-}
 
 /// The summary shown to Mastodon: the author's, else an excerpt of the body. Plain text,
 /// escaped into HTML.
@@ -287,27 +249,4 @@ pub fn tombstone(post: &DbPost) -> Value {
         "formerType": former,
         "deleted": post.deleted_at.unwrap_or(post.updated_at),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn excerpts_cut_at_a_word() {
-        assert_eq!(excerpt("court", 10), "court");
-        let long = "un deux trois quatre cinq six sept";
-        let e = excerpt(long, 15);
-        assert!(e.ends_with('…'), "{e}");
-        assert!(e.chars().count() <= 16, "{e}");
-        assert!(!e.contains("qua…"), "{e}");
-    }
-
-    #[test]
-    fn plain_text_strips_tags_and_entities() {
-        assert_eq!(
-            plain_text("<p>Bonjour <em>à</em> &amp; vous</p><p>Suite</p>"),
-            "Bonjour à & vous Suite"
-        );
-    }
 }

@@ -13,16 +13,11 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         activities::{id_of, type_of},
-        objects::{
-            PUBLIC,
-            article::{Source, excerpt, plain_text},
-            counts::CountCollection,
-            is_public,
-        },
+        objects::{PUBLIC, article::Source, counts::CountCollection, is_public},
         untrusted::{check_id_lengths, parse_web_link, without_nul},
     },
-    sanitize::SafeHtml,
-    service::{mentions, reactions::Counts},
+    sanitize::{SafeHtml, excerpt, plain_text},
+    service::{comments::IncomingNote, mentions, reactions::Counts},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -171,30 +166,6 @@ pub fn tombstone(comment: &DbComment) -> Value {
 /// Object types received as comments or posts; anything else (Question, Event…) is ignored.
 pub const ACCEPTED_TYPES: &[&str] = &["Note", "Article", "Page"];
 
-/// An inbound Note/Article/Page, as much as we keep of it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct InboundNote {
-    pub id: Url,
-    pub kind: String,
-    pub attributed_to: Option<Url>,
-    pub in_reply_to: Option<Url>,
-    /// Plain-text title (Articles); empty when none.
-    pub name: String,
-    /// Plain text; a content warning on Mastodon Notes, an abstract on Articles.
-    pub summary: String,
-    /// The content warning of a Note (its non-empty `summary`), as plain text.
-    pub content_warning: Option<String>,
-    /// Untrusted HTML: sanitise before storing.
-    pub content: String,
-    pub url: Option<Url>,
-    pub published: Option<DateTime<Utc>>,
-    pub updated: Option<DateTime<Utc>>,
-    /// Addressed to `as:Public` (any spelling), in `to` or `cc`.
-    pub public: bool,
-    /// Hashtags, without `#`.
-    pub hashtags: Vec<String>,
-}
-
 /// A string field, without NUL characters (a fetched object did not go through the inbox's
 /// cleaning, and PostgreSQL refuses them).
 fn text(node: &Value, key: &str) -> String {
@@ -285,42 +256,41 @@ fn content_warning_of(kind: &str, summary: &str) -> Option<String> {
     (!text.is_empty()).then(|| excerpt(&text, MAX_CONTENT_WARNING_CHARS))
 }
 
-impl InboundNote {
-    /// Reads an embedded object; an error (400) when it has no usable id or type.
-    pub fn parse(node: &Value) -> AppResult<InboundNote> {
-        if !node.is_object() {
-            return Err(AppError::bad_request("the object is not embedded"));
-        }
-        let id = node
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(|s| Url::parse(s).ok())
-            .ok_or_else(|| AppError::bad_request("object id: missing or not a URL"))?;
-        check_id_lengths(node)?;
-        let kind = type_of(node)
-            .ok_or_else(|| AppError::bad_request("object type: missing"))?
-            .to_string();
-        let summary = text(node, "summary");
-        Ok(InboundNote {
-            content_warning: content_warning_of(&kind, &summary),
-            id,
-            kind,
-            attributed_to: node.get("attributedTo").and_then(first_id),
-            in_reply_to: node.get("inReplyTo").and_then(first_id),
-            name: text(node, "name"),
-            summary,
-            content: content_of(node),
-            url: node.get("url").and_then(url_of),
-            published: date(node, "published"),
-            updated: date(node, "updated"),
-            public: addressed_to_public(node),
-            hashtags: hashtags_of(node),
-        })
+/// Reads an embedded Note/Article/Page into the value the service stores from; an error (400)
+/// when it has no usable id or type.
+pub fn parse_note(node: &Value) -> AppResult<IncomingNote> {
+    if !node.is_object() {
+        return Err(AppError::bad_request("the object is not embedded"));
     }
+    let id = node
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| Url::parse(s).ok())
+        .ok_or_else(|| AppError::bad_request("object id: missing or not a URL"))?;
+    check_id_lengths(node)?;
+    let kind = type_of(node)
+        .ok_or_else(|| AppError::bad_request("object type: missing"))?
+        .to_string();
+    let summary = text(node, "summary");
+    Ok(IncomingNote {
+        content_warning: content_warning_of(&kind, &summary),
+        id,
+        kind,
+        attributed_to: node.get("attributedTo").and_then(first_id),
+        in_reply_to: node.get("inReplyTo").and_then(first_id),
+        name: text(node, "name"),
+        summary,
+        content: content_of(node),
+        url: node.get("url").and_then(url_of),
+        published: date(node, "published"),
+        public: addressed_to_public(node),
+        hashtags: hashtags_of(node),
+    })
+}
 
-    pub fn is_accepted_type(&self) -> bool {
-        ACCEPTED_TYPES.contains(&self.kind.as_str())
-    }
+/// Whether a parsed object is of a type we keep ([`ACCEPTED_TYPES`]).
+pub fn is_accepted_type(note: &IncomingNote) -> bool {
+    ACCEPTED_TYPES.contains(&note.kind.as_str())
 }
 
 #[cfg(test)]
@@ -338,9 +308,8 @@ mod tests {
         ] {
             let activity: Value =
                 serde_json::from_str(&fixture(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
-            let note =
-                InboundNote::parse(&activity["object"]).unwrap_or_else(|e| panic!("{path}: {e}"));
-            assert!(note.is_accepted_type(), "{path}");
+            let note = parse_note(&activity["object"]).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(is_accepted_type(&note), "{path}");
             assert!(note.in_reply_to.is_some(), "{path}");
             assert!(note.attributed_to.is_some(), "{path}");
             assert!(!note.content.is_empty(), "{path}");
@@ -348,7 +317,7 @@ mod tests {
         }
         let mastodon: Value =
             serde_json::from_str(&fixture("mastodon/objects/note_1.json")).expect("json");
-        let note = InboundNote::parse(&mastodon).expect("note");
+        let note = parse_note(&mastodon).expect("note");
         assert_eq!(
             note.url.map(|u| u.to_string()).as_deref(),
             Some("https://mastodon.madrid/@felix/107224289116410645")
@@ -362,13 +331,10 @@ mod tests {
         // Mastodon sends it (`summary` + `sensitive: true`).
         let mut mastodon: Value =
             serde_json::from_str(&fixture("mastodon/objects/note_1.json")).expect("json");
-        assert_eq!(
-            InboundNote::parse(&mastodon).expect("note").content_warning,
-            None
-        );
+        assert_eq!(parse_note(&mastodon).expect("note").content_warning, None);
         mastodon["summary"] = Value::from("Spoiler : la fin <b>du</b>   spectacle");
         mastodon["sensitive"] = Value::from(true);
-        let note = InboundNote::parse(&mastodon).expect("note");
+        let note = parse_note(&mastodon).expect("note");
         assert_eq!(
             note.content_warning.as_deref(),
             Some("Spoiler : la fin du spectacle")
@@ -376,10 +342,10 @@ mod tests {
         // Pleroma sends an empty summary when there is none.
         let pleroma: Value =
             serde_json::from_str(&fixture("pleroma/activities/create_note.json")).expect("json");
-        let note = InboundNote::parse(&pleroma["object"]).expect("note");
+        let note = parse_note(&pleroma["object"]).expect("note");
         assert_eq!(note.content_warning, None);
         // An Article's summary is its abstract.
-        let article = InboundNote::parse(&serde_json::json!({
+        let article = parse_note(&serde_json::json!({
             "id": "https://a.example/a/1", "type": "Article", "summary": "Résumé", "content": "x"
         }))
         .expect("article");
@@ -388,7 +354,7 @@ mod tests {
 
     #[test]
     fn tolerant_shapes() {
-        let note = InboundNote::parse(&serde_json::json!({
+        let note = parse_note(&serde_json::json!({
             "id": "https://a.example/n/1",
             "type": ["Note"],
             "attributedTo": [{"type": "Person", "id": "https://a.example/u/x"}],
@@ -411,7 +377,7 @@ mod tests {
         assert_eq!(note.content, "<p>Bonjour</p>");
         assert!(note.public);
         assert_eq!(note.hashtags, vec!["appelAProjets"]);
-        assert!(InboundNote::parse(&serde_json::json!("https://a.example/n/1")).is_err());
-        assert!(InboundNote::parse(&serde_json::json!({"type": "Note"})).is_err());
+        assert!(parse_note(&serde_json::json!("https://a.example/n/1")).is_err());
+        assert!(parse_note(&serde_json::json!({"type": "Note"})).is_err());
     }
 }

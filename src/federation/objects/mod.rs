@@ -39,14 +39,6 @@ pub fn is_public(value: &str) -> bool {
     matches!(value, PUBLIC | "as:Public" | "Public")
 }
 
-/// Whether two URLs share an origin: scheme, host **and** port (instances in tests differ only
-/// by port, so comparing domains alone would let one impersonate another).
-pub fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
-        && a.port_or_known_default() == b.port_or_known_default()
-}
-
 /// Whether `url` names something on this instance (same host and port as our domain).
 pub fn is_local_url(data: &crate::federation::Data, url: &Url) -> bool {
     crate::urls::host_port(url).as_deref() == Some(data.domain())
@@ -55,30 +47,6 @@ pub fn is_local_url(data: &crate::federation::Data, url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn u(s: &str) -> Url {
-        Url::parse(s).expect("url")
-    }
-
-    #[test]
-    fn origins_compare_scheme_host_and_port() {
-        assert!(same_origin(
-            &u("https://a.example/users/x"),
-            &u("https://A.example:443/notes/1")
-        ));
-        assert!(!same_origin(
-            &u("http://localhost:8081/users/x"),
-            &u("http://localhost:8082/users/x")
-        ));
-        assert!(!same_origin(
-            &u("http://a.example/users/x"),
-            &u("https://a.example/users/x")
-        ));
-        assert!(!same_origin(
-            &u("https://a.example/users/x"),
-            &u("https://b.example/users/x")
-        ));
-    }
 
     #[test]
     fn public_spellings() {

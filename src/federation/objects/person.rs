@@ -14,11 +14,11 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         Data,
-        objects::{actor_context, is_local_url, same_origin},
+        objects::{actor_context, is_local_url},
         untrusted::{MAX_URL_BYTES, web_link, without_nul},
     },
     sanitize::SafeHtml,
-    urls::host_port,
+    urls::{host_port, same_origin},
 };
 use activitypub_federation::{
     fetch::object_id::ObjectId,

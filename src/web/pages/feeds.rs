@@ -22,12 +22,10 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     federation::{
         Data,
-        objects::{
-            article::{excerpt, summary_text},
-            note::facts_line,
-        },
+        objects::{article::summary_text, note::facts_line},
     },
     i18n::Lang,
+    sanitize::excerpt,
     service::{
         covers,
         publishing::{AnnouncementKind, page_url, today},

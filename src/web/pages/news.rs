@@ -10,11 +10,9 @@ use crate::{
         posts::{DbPost, Listing},
     },
     error::AppResult,
-    federation::{
-        Data,
-        objects::article::{excerpt, summary_text},
-    },
+    federation::{Data, objects::article::summary_text},
     i18n::Lang,
+    sanitize::excerpt,
     service::publishing::{AnnouncementKind, page_url, today},
     web::pages::{
         PageLang,

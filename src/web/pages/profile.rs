@@ -8,11 +8,10 @@ use crate::{
     federation::{
         Data,
         negotiation::{Face, negotiate},
-        objects::article::plain_text,
         routes::user_document,
     },
     i18n::Lang,
-    sanitize::SafeHtml,
+    sanitize::{SafeHtml, plain_text},
     service::{actors::INSTANCE_ACTOR_USERNAME, profile},
     web::pages::{
         admin::kind_key,

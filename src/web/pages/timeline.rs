@@ -4,11 +4,9 @@
 use crate::{
     db::{self, actors::DbActor},
     error::AppResult,
-    federation::{
-        Data,
-        objects::article::{excerpt, plain_text},
-    },
+    federation::Data,
     i18n::Lang,
+    sanitize::{excerpt, plain_text},
     service::publishing::{AnnouncementKind, page_url},
     web::{
         auth::CurrentUser,

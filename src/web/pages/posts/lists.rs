@@ -88,7 +88,7 @@ pub(super) async fn http_get_blog(
         ctx,
         "website",
         &title,
-        &crate::federation::objects::article::plain_text(&actor.summary_html),
+        &crate::sanitize::plain_text(&actor.summary_html),
         &base,
     )
     .with_feeds(crate::web::pages::feeds::feed_links(&title, &base, ""));

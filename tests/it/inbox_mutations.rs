@@ -621,7 +621,7 @@ fn follow(remote: &Remote, n: usize) -> Signed {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_spelling_of_a_valid_signature_header_is_verified_by_the_library() {
+async fn every_spelling_of_a_valid_signature_header_is_verified() {
     let (app, _) = instance().await;
     let remote = remote_actor(&app, "http://sig.remote.test:1234", "sender", 0).await;
     let spellings: Vec<(&str, Spelling)> = vec![

@@ -1,8 +1,8 @@
 //! Blocked domains.
 //!
 //! `reject` cuts the domain off both ways: nothing from it gets in (the inbox answers 202 and
-//! drops it before fetching anything), nothing goes out to it (queued deliveries are dropped
-//! when the block is made and whenever a worker would claim one; the outbound client refuses
+//! drops it before fetching anything), nothing goes out to it (nothing new is queued there;
+//! queued deliveries are dropped when the block is made and whenever a worker would claim one; the outbound client refuses
 //! every request there, fetches and WebFinger included, before any network traffic), follows
 //! in both directions are removed, and members cannot follow or react to its accounts again.
 //!
@@ -20,12 +20,14 @@ use crate::{
     context::AppContext,
     db::{self, Conn, domain_blocks::DbDomainBlock},
     error::{AppError, AppResult},
+    urls::host_port,
 };
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+use url::Url;
 
 /// How long the inbox trusts its copy of the blocks.
 pub const CACHE_TTL: Duration = Duration::from_secs(15);
@@ -251,7 +253,16 @@ impl BlockCache {
             return Ok(map);
         }
         let mut conn = ctx.conn().await?;
-        let map: HashMap<String, Severity> = db::domain_blocks::all(&mut conn)
+        self.blocks_on(&mut conn).await
+    }
+
+    /// The blocks, re-read on `conn` when the copy is stale: a caller inside a transaction
+    /// does not take a second connection from the pool.
+    async fn blocks_on(&self, conn: &mut Conn) -> AppResult<Blocks> {
+        if let Some(map) = self.fresh() {
+            return Ok(map);
+        }
+        let map: HashMap<String, Severity> = db::domain_blocks::all(conn)
             .await?
             .into_iter()
             .filter_map(|b| Severity::parse(&b.severity).map(|s| (b.domain, s)))
@@ -273,6 +284,22 @@ impl BlockCache {
             .iter()
             .filter_map(|h| strongest(h, |c| map.get(c)))
             .max())
+    }
+
+    /// `urls` without those on a rejected domain (or a subdomain of one): nothing new is
+    /// queued for a server we cut off.
+    pub async fn without_rejected(&self, conn: &mut Conn, urls: Vec<Url>) -> AppResult<Vec<Url>> {
+        let map = self.blocks_on(conn).await?;
+        if map.is_empty() {
+            return Ok(urls);
+        }
+        Ok(urls
+            .into_iter()
+            .filter(|url| {
+                host_port(url)
+                    .is_none_or(|host| strongest(&host, |c| map.get(c)) != Some(Severity::Reject))
+            })
+            .collect())
     }
 
     /// Forgets the copy (the next check reads the database).

@@ -112,6 +112,68 @@ async fn a_reject_block_drops_queued_deliveries_and_removes_follows_both_ways() 
             .any(|&(a, b)| { [far.id, sub.id].contains(&a) || [far.id, sub.id].contains(&b) })
     );
 
+    // Nothing new is queued there: a reply to a comment its account left before the block
+    // reaches the other followers, not the author's server.
+    let mut conn = app.ctx.conn().await.expect("conn");
+    let (post_id, post_ap_id): (i64, String) = posts::table
+        .select((posts::id, posts::ap_id))
+        .first(&mut conn)
+        .await
+        .expect("post");
+    let far_note = format!("{}/statuses/before-the-block", far.ap_id);
+    db::comments::insert_remote(
+        &mut conn,
+        &db::comments::NewRemoteComment {
+            ap_id: far_note.clone(),
+            post_id,
+            parent_id: None,
+            in_reply_to: post_ap_id,
+            author_actor_id: far.id,
+            body_html: "<p>Avant le blocage.</p>".into(),
+            url: None,
+            published_at: chrono::Utc::now(),
+            content_warning: None,
+            mentions: json!([]),
+        },
+    )
+    .await
+    .expect("remote comment");
+    drop(conn);
+    let before_reply: i64 = {
+        let mut conn = app.ctx.conn().await.expect("conn");
+        deliveries::table
+            .count()
+            .get_result(&mut conn)
+            .await
+            .expect("count")
+    };
+    let r = crate::helpers::api(
+        &app,
+        axum::http::Method::POST,
+        "/api/v1/comments",
+        &alice_token,
+        Some(json!({"in_reply_to": far_note, "body": "Merci !"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let after_reply: i64 = {
+        let mut conn = app.ctx.conn().await.expect("conn");
+        deliveries::table
+            .count()
+            .get_result(&mut conn)
+            .await
+            .expect("count")
+    };
+    assert!(
+        after_reply > before_reply,
+        "the reply reaches alice's other followers"
+    );
+    assert_eq!(
+        pending_domains(&app).await,
+        vec!["nofar.example", "remote.example:1234"],
+        "no delivery queued to the rejected domain"
+    );
+
     // A delivery queued there anyway (by a node that had not seen the block yet) is dropped
     // when a worker would claim it, never handed out.
     let mut conn = app.ctx.conn().await.expect("conn");
@@ -143,7 +205,16 @@ async fn a_reject_block_drops_queued_deliveries_and_removes_follows_both_ways() 
     .expect("claim");
     let mut claimed: Vec<String> = claimed.into_iter().map(|c| c.domain).collect();
     claimed.sort();
-    assert_eq!(claimed, vec!["nofar.example", "remote.example:1234"]);
+    // The post's and the reply's deliveries, none to the rejected domain.
+    assert_eq!(
+        claimed,
+        vec![
+            "nofar.example",
+            "nofar.example",
+            "remote.example:1234",
+            "remote.example:1234"
+        ]
+    );
     let late: i64 = deliveries::table
         .filter(deliveries::domain.eq("deep.sub.far.example"))
         .count()

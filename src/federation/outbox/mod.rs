@@ -152,8 +152,9 @@ struct Outgoing<'a> {
 }
 
 impl Outgoing<'_> {
-    /// Stores the activity and its deliveries (see [`enqueue`]).
+    /// Stores the activity and its deliveries (see [`enqueue`]), none to a rejected domain.
     async fn enqueue(self, ctx: &AppContext, conn: &mut AsyncPgConnection) -> AppResult<()> {
+        let inboxes = ctx.blocks.without_rejected(conn, self.inboxes).await?;
         enqueue(
             conn,
             &ctx.config.domain(),
@@ -165,7 +166,7 @@ impl Outgoing<'_> {
                 json: self.json,
                 public: self.public,
             },
-            self.inboxes,
+            inboxes,
         )
         .await?;
         Ok(())

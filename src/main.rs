@@ -72,7 +72,8 @@ enum DomainCommand {
         /// A note for moderators.
         #[arg(long, default_value = "")]
         private_comment: String,
-        /// Refuse reports coming from the domain.
+        /// Mark reports from the domain as refused (recorded with the block; this instance
+        /// does not receive reports yet).
         #[arg(long)]
         reject_reports: bool,
     },

@@ -372,6 +372,17 @@ mod tests {
         serde_json::from_str(&vectors).expect("json")
     }
 
+    /// The Mastodon vector of a valid signed POST with its Digest.
+    fn valid_vector() -> Value {
+        vectors()["vectors"]
+            .as_array()
+            .expect("vectors")
+            .iter()
+            .find(|v| v["name"] == "valid POST with Digest")
+            .expect("vector")
+            .clone()
+    }
+
     fn headers_of(vector: &Value) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (k, v) in vector["headers"].as_object().expect("headers") {
@@ -417,14 +428,7 @@ mod tests {
 
     #[test]
     fn clock_window_both_ways() {
-        let all = vectors();
-        let valid = all["vectors"]
-            .as_array()
-            .expect("vectors")
-            .iter()
-            .find(|v| v["name"] == "valid POST with Digest")
-            .expect("vector")
-            .clone();
+        let valid = valid_vector();
         let headers = headers_of(&valid);
         let body = b"Hello world";
         let base = vector_now();
@@ -442,14 +446,7 @@ mod tests {
 
     #[test]
     fn host_digest_and_header_list_rules() {
-        let all = vectors();
-        let valid = all["vectors"]
-            .as_array()
-            .expect("vectors")
-            .iter()
-            .find(|v| v["name"] == "valid POST with Digest")
-            .expect("vector")
-            .clone();
+        let valid = valid_vector();
         let headers = headers_of(&valid);
         let now = vector_now();
         // Another server's request replayed to us.
@@ -553,14 +550,7 @@ mod tests {
 
     #[test]
     fn a_date_about_to_leave_the_window_is_refused() {
-        let all = vectors();
-        let valid = all["vectors"]
-            .as_array()
-            .expect("vectors")
-            .iter()
-            .find(|v| v["name"] == "valid POST with Digest")
-            .expect("vector")
-            .clone();
+        let valid = valid_vector();
         let headers = headers_of(&valid);
         let date = vector_now();
         let at = |elapsed: Duration| {

@@ -482,7 +482,7 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
 }
 
 async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult<StatusCode> {
-    let (mut parts, body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     check_content_type(&parts.headers)?;
     if !parts.headers.contains_key("signature") {
         // Refused before the body is read: unsigned requests cost nothing.
@@ -499,9 +499,6 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
         data.domain(),
         SystemTime::now(),
     )?;
-    // What the pre-check accepted, in one spelling; headers that could be read another way
-    // (a second Signature, an Authorization) are refused or removed.
-    crate::federation::signatures::hand_over(&mut parts.headers, &params)?;
     if json_too_deep(&bytes, MAX_JSON_DEPTH) {
         return Err(AppError::bad_request(format!(
             "JSON nested deeper than {MAX_JSON_DEPTH} levels"

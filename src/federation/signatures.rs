@@ -1,20 +1,16 @@
-//! Strict checks of an inbound request's HTTP signature, run before activitypub_federation
-//! verifies it cryptographically.
+//! Strict checks of an inbound request's HTTP signature, run before the cryptographic check
+//! (`inbound_signature.rs`) verifies it with the actor's key.
 //!
-//! The library (0.7.0-beta.14) verifies the signature with the activity actor's key, but on its
-//! own it accepts a `headers=` list without `(request-target)` or `host` (a signature that can
-//! be replayed to another path or server), a `Date` in the future, a Digest that is not
-//! signed, and it answers 500 to an expired Date. These checks close those gaps and answer
-//! 401; only a request that passes them reaches the library.
+//! A `headers=` list without `(request-target)` or `host` (a signature that can be replayed to
+//! another path or server), a `Date` far from our clock, an unsigned or wrong Digest are
+//! refused here with 401.
 //!
-//! One parser decides: the library's own parser of the `Signature` header is stricter in some
-//! ways (parameter names are case-sensitive, no space after the commas, no comma inside a
-//! value) and laxer in others (a repeated parameter silently wins), and any failure there is a
-//! 500. So what [`precheck`] accepts is handed over rewritten by [`canonical_signature`] in the
-//! one spelling the library reads, and what cannot be spelled so is refused here with 401. A
-//! `Date` (or `(created)`, `(expires)`) that would run out while the request is processed (the
-//! library checks it again after fetching the actor) is refused here too: see
-//! [`VERIFY_MARGIN`].
+//! One parser decides: [`precheck`] parses the `Signature` header once (parameter names in any
+//! case, spaces allowed, a repeated parameter refused) and the cryptographic check verifies
+//! exactly those parameters. Values that another reader could split differently (a comma, a
+//! quote or a control character inside one) are refused with 401. A `Date` (or `(created)`,
+//! `(expires)`) that would run out while the request is processed (the actor fetch can take
+//! seconds) is refused here too: see [`VERIFY_MARGIN`].
 
 use crate::error::{AppError, AppResult, ErrorKind};
 use axum::http::{HeaderMap, Method, header};
@@ -23,14 +19,13 @@ use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use url::Url;
 
-/// How far a request's `Date` (and `(created)`) may be from our clock, either way. The
-/// library's own window is the same hour.
+/// How far a request's `Date` (and `(created)`) may be from our clock, either way.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(60 * 60);
 
 /// A `Date`, `(created)` or `(expires)` that leaves the accepted window within this time is
-/// refused up front: the library checks it again after the actor fetch, and a request is
-/// abandoned after `inbox::PROCESSING_TIMEOUT` (less than this), so what passes here is still
-/// valid there.
+/// refused up front: the actor fetch before the cryptographic check can take seconds, and a
+/// request is abandoned after `inbox::PROCESSING_TIMEOUT` (less than this), so no signature is
+/// accepted on a date that ran out while it was processed.
 pub const VERIFY_MARGIN: Duration = Duration::from_secs(30);
 
 /// Longest `Signature` header read: a real one is about 500 bytes.
@@ -123,45 +118,23 @@ pub fn parse_signature(value: &str) -> AppResult<SignatureParams> {
     })
 }
 
-/// The `Signature` header spelled the one way the library's parser reads it: `keyId`,
-/// `algorithm`, `created`, `expires`, `headers` (lower-cased) and `signature`, each once,
-/// quoted, separated by bare commas. A value the library would cut (a comma or a quote inside)
-/// is refused with 401 instead.
-pub fn canonical_signature(params: &SignatureParams) -> AppResult<String> {
-    let mut parts = Vec::with_capacity(6);
-    let mut push = |name: &str, value: &str| -> AppResult<()> {
+/// Refuses parameter values that another reader of the header could split differently: a
+/// comma, a quote or a control character inside a value.
+fn check_values(params: &SignatureParams) -> AppResult<()> {
+    let headers = params.headers.join(" ");
+    let values = [
+        ("keyId", params.key_id.as_str()),
+        ("algorithm", params.algorithm.as_deref().unwrap_or("")),
+        ("headers", headers.as_str()),
+        ("signature", params.signature.trim()),
+    ];
+    for (name, value) in values {
         if value.contains([',', '"']) || value.chars().any(|c| c.is_ascii_control()) {
             return Err(unauthorized(format!(
                 "Signature header: {name} holds a character it cannot hold"
             )));
         }
-        parts.push(format!("{name}=\"{value}\""));
-        Ok(())
-    };
-    push("keyId", &params.key_id)?;
-    if let Some(algorithm) = &params.algorithm {
-        push("algorithm", &algorithm.to_ascii_lowercase())?;
     }
-    if let Some(created) = params.created {
-        push("created", &created.to_string())?;
-    }
-    if let Some(expires) = params.expires {
-        push("expires", &expires.to_string())?;
-    }
-    push("headers", &params.headers.join(" "))?;
-    push("signature", params.signature.trim())?;
-    Ok(parts.join(","))
-}
-
-/// Replaces the request's `Signature` header by its [`canonical_signature`], so that the
-/// library verifies exactly what [`precheck`] accepted.
-pub fn hand_over(headers: &mut HeaderMap, params: &SignatureParams) -> AppResult<()> {
-    let value = axum::http::HeaderValue::from_str(&canonical_signature(params)?)
-        .map_err(|_| unauthorized("Signature header: not ASCII"))?;
-    headers.insert("signature", value);
-    // The library would read an `Authorization` header (say, a proxy's Basic credentials)
-    // as the signature in place of this one.
-    headers.remove(header::AUTHORIZATION);
     Ok(())
 }
 
@@ -240,7 +213,7 @@ pub fn precheck(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("signature"))
     {
-        // The library would verify this one instead of `Signature`: one place only.
+        // A second place a signature could be read from: one place only.
         return Err(unauthorized(
             "send the HTTP signature in the Signature header",
         ));
@@ -256,6 +229,7 @@ pub fn precheck(
         .to_str()
         .map_err(|_| unauthorized("Signature header: not ASCII"))?;
     let params = parse_signature(value)?;
+    check_values(&params)?;
 
     if let Some(algorithm) = &params.algorithm {
         let algorithm = algorithm.to_ascii_lowercase();
@@ -278,7 +252,7 @@ pub fn precheck(
     for name in &params.headers {
         match name.as_str() {
             "(request-target)" => {}
-            // The library takes these two out of the map before it builds the signing string.
+            // A signature cannot cover itself, nor the header it could be read from.
             "signature" | "authorization" => {
                 return Err(unauthorized(format!("{name} cannot be a signed header")));
             }
@@ -293,8 +267,8 @@ pub fn precheck(
                 return Err(unauthorized(format!("signed header {other} is missing")));
             }
             other => {
-                // The library signs the last copy of a repeated header, we check the first,
-                // and it drops values that are not visible ASCII: one copy, readable.
+                // A repeated header could be signed as its first copy, its last or both
+                // joined, depending on the reader: one copy, readable.
                 let mut copies = headers.get_all(other).iter();
                 if copies.next().is_some_and(|v| v.to_str().is_err()) {
                     return Err(unauthorized(format!("signed header {other} is not ASCII")));
@@ -317,7 +291,7 @@ pub fn precheck(
     }
 
     let now_s = unix(now);
-    // Past dates must stay valid for the library's second look, VERIFY_MARGIN later.
+    // Past dates must stay valid until the request is processed, VERIFY_MARGIN later.
     let late_s = now_s + VERIFY_MARGIN.as_secs();
     let skew = MAX_CLOCK_SKEW.as_secs();
     let date = headers
@@ -513,11 +487,11 @@ mod tests {
     }
 
     #[test]
-    fn what_passes_is_handed_over_in_one_spelling() {
-        let canonical = "keyId=\"https://a.example/u/x#main-key\",algorithm=\"rsa-sha256\",\
+    fn every_spelling_reads_the_same_and_unsplittable_values_are_refused() {
+        let plain = "keyId=\"https://a.example/u/x#main-key\",algorithm=\"rsa-sha256\",\
                          headers=\"(request-target) host date digest\",signature=\"YWJj\"";
         for spelling in [
-            canonical.to_string(),
+            plain.to_string(),
             "keyid=\"https://a.example/u/x#main-key\", ALGORITHM=\"RSA-SHA256\", \
              Headers=\"(request-target) Host Date Digest\", SIGNATURE = \"YWJj\""
                 .to_string(),
@@ -526,13 +500,24 @@ mod tests {
                 .to_string(),
         ] {
             let params = parse_signature(&spelling).expect(&spelling);
+            check_values(&params).expect("plain values");
             assert_eq!(
-                canonical_signature(&params).expect("canonical"),
-                canonical,
+                params.key_id, "https://a.example/u/x#main-key",
                 "{spelling}"
             );
+            assert_eq!(
+                params.algorithm.map(|a| a.to_ascii_lowercase()).as_deref(),
+                Some("rsa-sha256"),
+                "{spelling}"
+            );
+            assert_eq!(
+                params.headers,
+                ["(request-target)", "host", "date", "digest"],
+                "{spelling}"
+            );
+            assert_eq!(params.signature, "YWJj", "{spelling}");
         }
-        // What the library would read differently is refused.
+        // What another reader could read differently is refused.
         for bad in [
             "keyId=\"https://a.example/u/x#k\",keyid=\"https://b.example/k\",signature=\"YWJj\"",
             "keyId=\"https://a.example/u/x#k\",signature=\"YWJj\",signature=\"eHl6\"",
@@ -541,10 +526,10 @@ mod tests {
         }
         let comma = parse_signature("keyId=\"https://a.example/u/x#k,y\",signature=\"YWJj\"")
             .expect("parses");
-        assert!(canonical_signature(&comma).is_err());
+        assert!(check_values(&comma).is_err());
         let quote =
             parse_signature("keyId=https://a.example/u/x#k\"y,signature=\"YWJj\"").expect("parses");
-        assert!(canonical_signature(&quote).is_err());
+        assert!(check_values(&quote).is_err());
         assert!(parse_signature(&"a".repeat(MAX_SIGNATURE_HEADER + 1)).is_err());
     }
 

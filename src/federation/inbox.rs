@@ -383,9 +383,9 @@ struct Sender {
 }
 
 impl Sender {
-    fn of(request: &Request, peer: &str) -> Sender {
+    fn of(host: Option<&str>, peer: &str) -> Sender {
         Sender {
-            host: key_id_host(request.headers()).unwrap_or_else(|| "-".into()),
+            host: host.unwrap_or("-").into(),
             peer: if peer.is_empty() {
                 "-".into()
             } else {
@@ -435,7 +435,7 @@ pub async fn receive(data: &Data, state: &InboxState, request: Request) -> Respo
         Budget::new(settings.inbox_fetch_burst, settings.inbox_fetch_per_minute),
     ));
     state.maybe_purge(ctx);
-    let sender = Sender::of(&request, &client);
+    let sender = Sender::of(host.as_deref(), &client);
     let outcome = SIGNATURE_VERIFIED
         .scope(
             AtomicBool::new(false),

@@ -28,6 +28,9 @@ pub struct DbAccount {
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub suspended_at: Option<DateTime<Utc>>,
+    /// When the address was confirmed; `None` until the member follows the link mailed at
+    /// registration (`accounts.require_confirmation`).
+    pub email_confirmed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Insertable)]

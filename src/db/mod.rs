@@ -12,6 +12,8 @@ pub mod follows;
 pub mod instance_identity;
 pub mod instances;
 pub mod login_failures;
+pub mod mails;
+pub mod notifications;
 pub mod pool;
 pub mod postgres;
 pub mod posts;

@@ -22,6 +22,19 @@ diesel::table! {
         updated_at -> Timestamptz,
         last_login_at -> Nullable<Timestamptz>,
         suspended_at -> Nullable<Timestamptz>,
+        email_confirmed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        account_id -> Int8,
+        purpose -> Text,
+        email -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -63,6 +76,18 @@ diesel::table! {
         updated_at -> Timestamptz,
         last_refreshed_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> Int8,
+        account_id -> Int8,
+        kind -> Nullable<Text>,
+        disciplines -> Array<Text>,
+        commune -> Nullable<Text>,
+        mail -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -145,6 +170,7 @@ diesel::table! {
         moved_from -> Nullable<Text>,
         moved_at -> Nullable<Timestamptz>,
         first_federated_at -> Nullable<Timestamptz>,
+        link_secret -> Nullable<Text>,
     }
 }
 
@@ -166,6 +192,55 @@ diesel::table! {
         scope -> Text,
         key -> Text,
         at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mails (id) {
+        id -> Int8,
+        account_id -> Nullable<Int8>,
+        to_address -> Text,
+        category -> Text,
+        lang -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        unsubscribe_url -> Nullable<Text>,
+        message_id -> Text,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        claimed_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        failed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notification_preferences (account_id, kind) {
+        account_id -> Int8,
+        kind -> Text,
+        delivery -> Text,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        account_id -> Int8,
+        kind -> Text,
+        actor_id -> Nullable<Int8>,
+        post_id -> Nullable<Int8>,
+        comment_id -> Nullable<Int8>,
+        object_ap_id -> Nullable<Text>,
+        alert_id -> Nullable<Int8>,
+        dedupe_key -> Nullable<Text>,
+        delivery -> Text,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+        digested_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -220,6 +295,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    scheduled_runs (job) {
+        job -> Text,
+        last_period -> Text,
+        ran_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (token_hash) {
         token_hash -> Text,
         account_id -> Int8,
@@ -231,22 +314,33 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(account_tokens -> accounts (account_id));
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(activities -> actors (actor_id));
+diesel::joinable!(alerts -> accounts (account_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(comments -> accounts (account_id));
 diesel::joinable!(comments -> actors (author_actor_id));
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(deliveries -> activities (activity_id));
+diesel::joinable!(mails -> accounts (account_id));
+diesel::joinable!(notification_preferences -> accounts (account_id));
+diesel::joinable!(notifications -> accounts (account_id));
+diesel::joinable!(notifications -> actors (actor_id));
+diesel::joinable!(notifications -> alerts (alert_id));
+diesel::joinable!(notifications -> comments (comment_id));
+diesel::joinable!(notifications -> posts (post_id));
 diesel::joinable!(posts -> accounts (account_id));
 diesel::joinable!(posts -> actors (author_actor_id));
 diesel::joinable!(reactions -> actors (actor_id));
 diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    account_tokens,
     accounts,
     activities,
     actors,
+    alerts,
     api_tokens,
     comments,
     deliveries,
@@ -255,8 +349,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     instance_identity,
     instances,
     login_failures,
+    mails,
+    notification_preferences,
+    notifications,
     posts,
     reactions,
     received_activities,
+    scheduled_runs,
     sessions,
 );

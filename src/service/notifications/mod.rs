@@ -1,0 +1,194 @@
+//! Notifications: what happened that a member should know (a reply, a mention, a new
+//! follower, likes and boosts, a new announcement matching an alert…). One table, one type
+//! enum ([`NotificationKind`]), one rendering per type. Domain functions call [`record`] in
+//! their own transaction; the member's preference for the type decides whether it shows in
+//! the centre only, goes out by mail at once, waits for a digest, or is not recorded at all.
+
+use crate::{
+    context::AppContext,
+    db::{
+        self,
+        notifications::{DbNotification, NewNotification},
+        schema::notification_preferences,
+    },
+    error::AppResult,
+};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// Every type of notification. A later feature adds a variant (and its rendering), not a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationKind {
+    /// Someone replied to the member's post, announcement or comment.
+    Reply,
+    /// Someone mentioned the member.
+    Mention,
+    /// Someone now follows the member.
+    Follow,
+    /// Someone asks to follow the member (manual approval).
+    FollowRequest,
+    /// Someone liked the member's post, announcement or comment (grouped per object).
+    Like,
+    /// Someone boosted the member's post or announcement (grouped per object).
+    Boost,
+    /// A new announcement matches one of the member's alerts.
+    Announcement,
+}
+
+impl NotificationKind {
+    pub const ALL: &'static [NotificationKind] = &[
+        NotificationKind::Reply,
+        NotificationKind::Mention,
+        NotificationKind::Follow,
+        NotificationKind::FollowRequest,
+        NotificationKind::Like,
+        NotificationKind::Boost,
+        NotificationKind::Announcement,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::Reply => "reply",
+            NotificationKind::Mention => "mention",
+            NotificationKind::Follow => "follow",
+            NotificationKind::FollowRequest => "follow_request",
+            NotificationKind::Like => "like",
+            NotificationKind::Boost => "boost",
+            NotificationKind::Announcement => "announcement",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NotificationKind> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// What a member gets when they never chose: replies and mentions by mail at once, the
+    /// rest in the centre.
+    pub fn default_delivery(self) -> Delivery {
+        match self {
+            NotificationKind::Reply | NotificationKind::Mention => Delivery::Instant,
+            _ => Delivery::Centre,
+        }
+    }
+}
+
+/// Where a notification goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// In the notification centre only.
+    Centre,
+    /// In the centre, and by mail at once.
+    Instant,
+    /// In the centre, and in the daily digest mail.
+    Daily,
+    /// In the centre, and in the weekly digest mail.
+    Weekly,
+    /// Not recorded.
+    Off,
+}
+
+impl Delivery {
+    pub const ALL: &'static [Delivery] = &[
+        Delivery::Centre,
+        Delivery::Instant,
+        Delivery::Daily,
+        Delivery::Weekly,
+        Delivery::Off,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Centre => "centre",
+            Delivery::Instant => "instant",
+            Delivery::Daily => "daily",
+            Delivery::Weekly => "weekly",
+            Delivery::Off => "off",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Delivery> {
+        Self::ALL.iter().copied().find(|d| d.as_str() == s)
+    }
+}
+
+/// One event for one member.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub account_id: i64,
+    pub kind: NotificationKind,
+    /// Who did it (local or remote actor).
+    pub actor_id: Option<i64>,
+    /// The post or announcement it is about.
+    pub post_id: Option<i64>,
+    /// The comment it is about (a reply, a mention in a comment, a liked comment).
+    pub comment_id: Option<i64>,
+    /// The ActivityPub id of what it is about (liked or boosted object): groups likes/boosts.
+    pub object_ap_id: Option<String>,
+    /// The alert that matched (announcements).
+    pub alert_id: Option<i64>,
+    /// Keeps a repeated event to one row per member (e.g. `like:{actor}:{object}`).
+    pub dedupe_key: Option<String>,
+}
+
+/// The member's choice for each type (defaults where they never chose).
+pub async fn delivery_for(
+    conn: &mut AsyncPgConnection,
+    account_id: i64,
+    kind: NotificationKind,
+) -> AppResult<Delivery> {
+    let stored: Option<String> = notification_preferences::table
+        .filter(notification_preferences::account_id.eq(account_id))
+        .filter(notification_preferences::kind.eq(kind.as_str()))
+        .select(notification_preferences::delivery)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(stored
+        .as_deref()
+        .and_then(Delivery::parse)
+        .unwrap_or_else(|| kind.default_delivery()))
+}
+
+/// Records one event in the caller's transaction, as the member's preference says. Returns
+/// the row written (none when the preference is off or the event was already recorded).
+pub async fn record(
+    _ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    event: Event,
+) -> AppResult<Option<DbNotification>> {
+    let delivery = delivery_for(conn, event.account_id, event.kind).await?;
+    if delivery == Delivery::Off {
+        return Ok(None);
+    }
+    let row = NewNotification {
+        account_id: event.account_id,
+        kind: event.kind.as_str().to_string(),
+        actor_id: event.actor_id,
+        post_id: event.post_id,
+        comment_id: event.comment_id,
+        object_ap_id: event.object_ap_id,
+        alert_id: event.alert_id,
+        dedupe_key: event.dedupe_key,
+        delivery: delivery.as_str().to_string(),
+    };
+    let written = db::notifications::insert_many(conn, &[row]).await?;
+    Ok(written.into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_deliveries_round_trip() {
+        for k in NotificationKind::ALL {
+            assert_eq!(NotificationKind::parse(k.as_str()), Some(*k));
+        }
+        for d in Delivery::ALL {
+            assert_eq!(Delivery::parse(d.as_str()), Some(*d));
+        }
+        assert_eq!(NotificationKind::parse("nope"), None);
+        assert_eq!(NotificationKind::Reply.default_delivery(), Delivery::Instant);
+        assert_eq!(NotificationKind::Like.default_delivery(), Delivery::Centre);
+    }
+}

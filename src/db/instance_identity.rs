@@ -273,3 +273,17 @@ mod tests {
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
     }
 }
+
+/// The key that signs unsubscribe links, made on first use. The identity row exists from
+/// the first start (the instance URL is recorded before anything else runs).
+pub async fn link_secret(conn: &mut AsyncPgConnection, fresh: &str) -> QueryResult<String> {
+    diesel::update(instance_identity::table)
+        .filter(instance_identity::link_secret.is_null())
+        .set(instance_identity::link_secret.eq(fresh))
+        .execute(conn)
+        .await?;
+    instance_identity::table
+        .select(instance_identity::link_secret.assume_not_null())
+        .first(conn)
+        .await
+}

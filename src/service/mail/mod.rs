@@ -11,6 +11,8 @@ use crate::{
 };
 use diesel_async::AsyncPgConnection;
 
+pub mod unsubscribe;
+
 /// Why a mail is sent: stored with it (admin view, statistics) and deciding its headers
 /// (notification mails carry `List-Unsubscribe`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -188,7 +188,10 @@ mod tests {
             assert_eq!(Delivery::parse(d.as_str()), Some(*d));
         }
         assert_eq!(NotificationKind::parse("nope"), None);
-        assert_eq!(NotificationKind::Reply.default_delivery(), Delivery::Instant);
+        assert_eq!(
+            NotificationKind::Reply.default_delivery(),
+            Delivery::Instant
+        );
         assert_eq!(NotificationKind::Like.default_delivery(), Delivery::Centre);
     }
 }

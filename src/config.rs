@@ -28,6 +28,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub federation: FederationSettings,
     pub registration: RegistrationConfig,
+    pub accounts: AccountsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -91,6 +92,22 @@ pub struct RegistrationConfig {
     pub open: bool,
     /// Accounts one client address may create per hour.
     pub per_address_per_hour: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountsConfig {
+    /// Whether a member must confirm their address (the link mailed at registration) before
+    /// publishing posts, announcements or comments. Logging in and reading never wait for it.
+    pub require_confirmation: bool,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            require_confirmation: true,
+        }
+    }
 }
 
 impl Default for InstanceConfig {

@@ -75,6 +75,41 @@ pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<DbAccou
         .await
 }
 
+/// The account, locked until the end of the transaction.
+pub async fn by_id_for_update(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<DbAccount> {
+    accounts::table
+        .find(id)
+        .select(DbAccount::as_select())
+        .for_update()
+        .first(conn)
+        .await
+}
+
+/// Finds an account by e-mail address only, case-insensitively.
+pub async fn by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<DbAccount>> {
+    accounts::table
+        .filter(lower(accounts::email).eq(email.trim().to_lowercase()))
+        .select(DbAccount::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Whether an account other than `account_id` has this address.
+pub async fn email_taken_by_other(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    account_id: i64,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        accounts::table
+            .filter(lower(accounts::email).eq(lower(email)))
+            .filter(accounts::id.ne(account_id)),
+    ))
+    .get_result(conn)
+    .await
+}
+
 pub async fn by_actor_id(
     conn: &mut AsyncPgConnection,
     actor_id: i64,

@@ -11,6 +11,8 @@ pub const SCOPE_ACCOUNT: &str = "account";
 /// Not a failure: an account created from the sign-up page, per client address (the same
 /// counting serves the sign-up limit).
 pub const SCOPE_SIGNUP: &str = "signup";
+/// Not a failure either: a password-reset request, per client address.
+pub const SCOPE_PASSWORD_RESET: &str = "password_reset";
 
 pub async fn record(conn: &mut AsyncPgConnection, scope: &str, key: &str) -> QueryResult<()> {
     diesel::insert_into(login_failures::table)

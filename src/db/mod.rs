@@ -1,6 +1,7 @@
 //! Database layer: rows, inserts and queries. Every function takes `&mut AsyncPgConnection` so
 //! callers can pass a transaction. This layer knows neither the web nor federation.
 
+pub mod account_tokens;
 pub mod accounts;
 pub mod activities;
 pub mod actors;

@@ -91,3 +91,10 @@ pub async fn count_active(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
         .get_result(conn)
         .await
 }
+
+/// Closes every session of an account (after a password reset). Returns how many were open.
+pub async fn delete_all_of(conn: &mut AsyncPgConnection, account_id: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::account_id.eq(account_id)))
+        .execute(conn)
+        .await
+}

@@ -174,6 +174,347 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Ce compte est suspendu. Contactez l'équipe de modération du site.",
         "This account is suspended. Contact the site's moderation team.",
     ),
+    // Mailed links: address confirmation, password reset, change of address (accounts).
+    (
+        "login.forgot_password",
+        "Mot de passe oublié ?",
+        "Forgot your password?",
+    ),
+    (
+        "mail.greeting",
+        "Bonjour {name},",
+        "Hello {name},",
+    ),
+    (
+        "mail.confirm.subject",
+        "Confirmez votre adresse e-mail sur {instance}",
+        "Confirm your e-mail address on {instance}",
+    ),
+    (
+        "mail.confirm.text",
+        "Vous venez de créer le compte {username} sur {instance}. Pour confirmer que cette adresse est bien la vôtre, ouvrez le lien ci-dessous (il est valable 3 jours). Vous pourrez ensuite publier.",
+        "You have just created the account {username} on {instance}. To confirm that this address is yours, open the link below (it is valid for 3 days). You can then publish.",
+    ),
+    (
+        "mail.confirm.action",
+        "Confirmer mon adresse",
+        "Confirm my address",
+    ),
+    (
+        "mail.confirm.ignore",
+        "Si vous n'avez pas créé ce compte, ignorez ce message.",
+        "If you did not create this account, ignore this message.",
+    ),
+    (
+        "mail.reset.subject",
+        "Choisir un nouveau mot de passe sur {instance}",
+        "Choose a new password on {instance}",
+    ),
+    (
+        "mail.reset.text",
+        "Quelqu'un, sans doute vous, a demandé à changer le mot de passe du compte {username}. Ce lien est valable une heure et ne sert qu'une fois.",
+        "Someone, probably you, asked to change the password of the account {username}. This link is valid for one hour and works once.",
+    ),
+    (
+        "mail.reset.action",
+        "Choisir un nouveau mot de passe",
+        "Choose a new password",
+    ),
+    (
+        "mail.reset.ignore",
+        "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.",
+        "If you did not ask for anything, ignore this message: your password does not change.",
+    ),
+    (
+        "mail.change.subject",
+        "Confirmez votre nouvelle adresse sur {instance}",
+        "Confirm your new address on {instance}",
+    ),
+    (
+        "mail.change.text",
+        "Vous avez demandé que {email} devienne l'adresse du compte {username}. Elle remplacera l'ancienne quand vous aurez ouvert ce lien (valable 24 heures).",
+        "You asked for {email} to become the address of the account {username}. It will replace the old one once you open this link (valid for 24 hours).",
+    ),
+    (
+        "mail.change.action",
+        "Confirmer cette adresse",
+        "Confirm this address",
+    ),
+    (
+        "mail.change.ignore",
+        "Si vous n'avez rien demandé, ignorez ce message : rien ne changera.",
+        "If you did not ask for anything, ignore this message: nothing will change.",
+    ),
+    (
+        "mail.changed.subject",
+        "Changement d'adresse demandé sur {instance}",
+        "Change of address requested on {instance}",
+    ),
+    (
+        "mail.changed.text",
+        "Quelqu'un a demandé à remplacer l'adresse du compte {username} par {email}. Le changement n'aura lieu que si le lien envoyé à cette nouvelle adresse est ouvert.",
+        "Someone asked to replace the address of the account {username} with {email}. The change only happens if the link sent to that new address is opened.",
+    ),
+    (
+        "mail.changed.warning",
+        "Si ce n'est pas vous, changez votre mot de passe dès maintenant et prévenez l'équipe du site.",
+        "If this was not you, change your password now and tell the site's team.",
+    ),
+    (
+        "link.problem_title",
+        "Ce lien ne peut pas servir",
+        "This link cannot be used",
+    ),
+    (
+        "link.invalid",
+        "Ce lien n'est pas valable : il est incomplet ou a été modifié. Copiez-le en entier depuis le message reçu, ou demandez-en un nouveau.",
+        "This link is not valid: it is incomplete or was altered. Copy it in full from the message you received, or ask for a new one.",
+    ),
+    (
+        "link.used",
+        "Ce lien a déjà servi : chaque lien ne sert qu'une fois.",
+        "This link was already used: each link works only once.",
+    ),
+    (
+        "link.expired",
+        "Ce lien a expiré.",
+        "This link has expired.",
+    ),
+    (
+        "link.nothing_changed",
+        "Rien n'a été modifié.",
+        "Nothing was changed.",
+    ),
+    (
+        "link.again_reset",
+        "Demander un nouveau lien",
+        "Ask for a new link",
+    ),
+    (
+        "link.again_confirm",
+        "Demander un nouveau lien depuis les paramètres de votre compte",
+        "Ask for a new link from your account settings",
+    ),
+    (
+        "link.again_change",
+        "Refaire la demande depuis les paramètres de votre compte",
+        "Ask again from your account settings",
+    ),
+    (
+        "confirm.title",
+        "Confirmer votre adresse e-mail",
+        "Confirm your e-mail address",
+    ),
+    (
+        "confirm.text",
+        "Confirmez que cette adresse est bien la vôtre :",
+        "Confirm that this address is yours:",
+    ),
+    (
+        "confirm.submit",
+        "Confirmer mon adresse",
+        "Confirm my address",
+    ),
+    (
+        "confirm.banner_title",
+        "Confirmez votre adresse e-mail.",
+        "Confirm your e-mail address.",
+    ),
+    (
+        "confirm.banner_text",
+        "Ouvrez le lien que nous vous avons envoyé : vous pourrez ensuite publier des articles, des annonces et des commentaires.",
+        "Open the link we sent you: you can then publish posts, announcements and comments.",
+    ),
+    (
+        "confirm.resend",
+        "Renvoyer le lien",
+        "Send the link again",
+    ),
+    (
+        "confirm.already",
+        "Votre adresse est déjà confirmée.",
+        "Your address is already confirmed.",
+    ),
+    (
+        "confirm.rate_limited",
+        "Trois liens vous ont déjà été envoyés dans l'heure. Vérifiez vos courriels indésirables, ou réessayez plus tard.",
+        "Three links were already sent to you in the past hour. Check your spam folder, or try again later.",
+    ),
+    (
+        "publishing.unconfirmed",
+        "Confirmez votre adresse e-mail avant de publier : ouvrez le lien que nous vous avons envoyé, ou demandez-en un nouveau avec le bouton « Renvoyer le lien ».",
+        "Confirm your e-mail address before publishing: open the link we sent you, or ask for a new one with the “Send the link again” button.",
+    ),
+    (
+        "reset.title",
+        "Mot de passe oublié",
+        "Forgotten password",
+    ),
+    (
+        "reset.intro",
+        "Indiquez l'adresse e-mail de votre compte : nous vous enverrons un lien pour choisir un nouveau mot de passe.",
+        "Enter your account's e-mail address: we will send you a link to choose a new password.",
+    ),
+    (
+        "reset.submit",
+        "Recevoir un lien",
+        "Send me a link",
+    ),
+    (
+        "reset.sent",
+        "Si un compte existe avec cette adresse, un lien pour choisir un nouveau mot de passe vient d'y être envoyé. Il est valable une heure.",
+        "If an account exists with this address, a link to choose a new password has just been sent to it. It is valid for one hour.",
+    ),
+    (
+        "reset.sent_hint",
+        "Rien reçu d'ici quelques minutes ? Vérifiez vos courriels indésirables et l'adresse saisie.",
+        "Nothing within a few minutes? Check your spam folder and the address you typed.",
+    ),
+    (
+        "reset.back_to_login",
+        "Retour à la connexion",
+        "Back to login",
+    ),
+    (
+        "reset.rate_limited",
+        "Trop de demandes depuis votre adresse réseau dans l'heure écoulée. Réessayez plus tard.",
+        "Too many requests from your network address in the past hour. Try again later.",
+    ),
+    (
+        "reset.new_title",
+        "Choisir un nouveau mot de passe",
+        "Choose a new password",
+    ),
+    (
+        "reset.new_intro",
+        "Nouveau mot de passe pour le compte",
+        "New password for the account",
+    ),
+    (
+        "reset.new_submit",
+        "Enregistrer le mot de passe",
+        "Save the password",
+    ),
+    (
+        "field_label.new_password",
+        "Nouveau mot de passe",
+        "New password",
+    ),
+    (
+        "email_change.confirm_title",
+        "Confirmer votre nouvelle adresse",
+        "Confirm your new address",
+    ),
+    (
+        "email_change.confirm_text",
+        "Cette adresse deviendra celle de votre compte :",
+        "This address will become your account's:",
+    ),
+    (
+        "email_change.confirm_submit",
+        "Utiliser cette adresse",
+        "Use this address",
+    ),
+    (
+        "email_change.taken",
+        "Cette adresse est désormais celle d'un autre compte : votre adresse n'a pas changé.",
+        "This address now belongs to another account: your address did not change.",
+    ),
+    (
+        "email_change.rate_limited",
+        "Trop de changements d'adresse demandés dans l'heure. Réessayez plus tard.",
+        "Too many changes of address asked for in the past hour. Try again later.",
+    ),
+    (
+        "field.password.wrong",
+        "Ce n'est pas votre mot de passe actuel.",
+        "This is not your current password.",
+    ),
+    (
+        "field.email.same",
+        "C'est déjà l'adresse de votre compte.",
+        "This is already your account's address.",
+    ),
+    (
+        "field_label.new_email",
+        "Nouvelle adresse e-mail",
+        "New e-mail address",
+    ),
+    (
+        "field_label.current_password",
+        "Mot de passe actuel",
+        "Current password",
+    ),
+    (
+        "settings.nav_account",
+        "Compte et adresse e-mail",
+        "Account and e-mail address",
+    ),
+    (
+        "settings.account_title",
+        "Mon compte",
+        "My account",
+    ),
+    (
+        "settings.email_current",
+        "Adresse e-mail",
+        "E-mail address",
+    ),
+    (
+        "settings.email_confirmed",
+        "confirmée",
+        "confirmed",
+    ),
+    (
+        "settings.email_unconfirmed",
+        "pas encore confirmée",
+        "not confirmed yet",
+    ),
+    (
+        "settings.email_change_title",
+        "Changer d'adresse e-mail",
+        "Change e-mail address",
+    ),
+    (
+        "settings.email_change_intro",
+        "Nous enverrons un lien à la nouvelle adresse, et un message à l'actuelle pour la prévenir. L'adresse ne change que lorsque le lien est ouvert.",
+        "We will send a link to the new address, and a message to the current one to let it know. The address only changes once the link is opened.",
+    ),
+    (
+        "settings.current_password_hint",
+        "Pour vérifier que c'est bien vous.",
+        "To check that it is you.",
+    ),
+    (
+        "settings.email_change_submit",
+        "Changer d'adresse",
+        "Change address",
+    ),
+    (
+        "flash.password_reset",
+        "Votre mot de passe est changé et toutes vos sessions sont fermées. Connectez-vous avec le nouveau mot de passe.",
+        "Your password is changed and all your sessions are closed. Log in with the new password.",
+    ),
+    (
+        "flash.email_confirmed",
+        "Merci, votre adresse e-mail est confirmée. Vous pouvez publier.",
+        "Thank you, your e-mail address is confirmed. You can publish.",
+    ),
+    (
+        "flash.confirmation_sent",
+        "Un nouveau lien de confirmation vient de vous être envoyé.",
+        "A new confirmation link has just been sent to you.",
+    ),
+    (
+        "flash.email_change_sent",
+        "Un lien vient d'être envoyé à la nouvelle adresse : elle remplacera l'actuelle quand vous l'aurez ouvert.",
+        "A link has just been sent to the new address: it will replace the current one once you open it.",
+    ),
+    (
+        "flash.email_changed",
+        "Votre nouvelle adresse e-mail est enregistrée.",
+        "Your new e-mail address is saved.",
+    ),
     (
         "settings.profile_title",
         "Modifier mon profil",
@@ -400,8 +741,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "flash.welcome",
-        "Bienvenue ! Votre compte est créé. Complétez votre profil pour vous faire connaître.",
-        "Welcome! Your account is ready. Complete your profile to make yourself known.",
+        "Bienvenue ! Votre compte est créé. Nous venons de vous envoyer un lien pour confirmer votre adresse e-mail ; en attendant, complétez votre profil pour vous faire connaître.",
+        "Welcome! Your account is ready. We have just sent you a link to confirm your e-mail address; meanwhile, complete your profile to make yourself known.",
     ),
     (
         "flash.logged_in",

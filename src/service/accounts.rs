@@ -4,7 +4,7 @@ use crate::{
     context::AppContext,
     db::{self, accounts::DbAccount, accounts::NewAccount},
     error::{AppError, AppResult, ErrorKind, FieldErrors},
-    service::actors,
+    service::{account_links, actors},
 };
 use argon2::{
     Argon2,
@@ -109,7 +109,7 @@ pub fn is_reserved(username: &str, page_actor: &str) -> bool {
     username == page_actor || RESERVED_USERNAMES.contains(&username)
 }
 
-fn email_looks_valid(email: &str) -> bool {
+pub fn email_looks_valid(email: &str) -> bool {
     let Some((local, domain)) = email.rsplit_once('@') else {
         return false;
     };
@@ -202,9 +202,50 @@ pub struct NewAccountInput {
     pub display_name: String,
 }
 
+/// How an account comes to exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Made by an administrator (`culturecnous user create`) or a tool: the address is taken
+    /// as confirmed, no mail is sent.
+    Administrative,
+    /// Made by its owner on the sign-up page: unconfirmed, and the confirmation link is queued
+    /// in the same transaction.
+    Registration,
+}
+
+/// Creates an account on an administrator's word (`culturecnous user create`, scripts, tests):
+/// its address is taken as confirmed. See [`register`] for the sign-up page.
+pub async fn create_account(ctx: &AppContext, input: NewAccountInput) -> AppResult<DbAccount> {
+    create(ctx, input, Origin::Administrative).await
+}
+
+/// Sign-up: creates the account unconfirmed and queues the mail with its confirmation link,
+/// in the same transaction. Until the link is used the member can log in and read, but not
+/// publish while `accounts.require_confirmation` is on (see [`ensure_can_publish`]).
+pub async fn register(ctx: &AppContext, input: NewAccountInput) -> AppResult<DbAccount> {
+    create(ctx, input, Origin::Registration).await
+}
+
+/// The one rule on who may publish posts, announcements and comments: not a suspended
+/// account, and not one whose address still awaits confirmation when the instance requires
+/// it. Every domain function that publishes calls it first.
+pub fn ensure_can_publish(ctx: &AppContext, account: &DbAccount) -> AppResult<()> {
+    if account.suspended_at.is_some() {
+        return Err(AppError::forbidden("account suspended"));
+    }
+    if account_links::awaits_confirmation(ctx, account) {
+        return Err(AppError::forbidden(
+            "confirm your e-mail address before publishing: follow the link mailed to you, \
+             or ask for a new one (POST /api/v1/account/confirmation)",
+        )
+        .with_message("publishing.unconfirmed"));
+    }
+    Ok(())
+}
+
 /// Creates an account and its actor (with a fresh RSA-2048 key pair) in one transaction.
 /// Every broken rule is reported at once, field by field; nothing is written on error.
-pub async fn create_account(ctx: &AppContext, input: NewAccountInput) -> AppResult<DbAccount> {
+async fn create(ctx: &AppContext, input: NewAccountInput, origin: Origin) -> AppResult<DbAccount> {
     let username = normalize_username(&input.username);
     let email = input.email.trim().to_string();
     let display_name = input.display_name.trim().to_string();
@@ -274,7 +315,16 @@ pub async fn create_account(ctx: &AppContext, input: NewAccountInput) -> AppResu
                 },
             )
             .await?;
-            Ok(account)
+            match origin {
+                Origin::Administrative => {
+                    db::account_tokens::confirm_account_email(conn, account.id).await?;
+                    Ok(db::accounts::by_id(conn, account.id).await?)
+                }
+                Origin::Registration => {
+                    account_links::queue_confirmation(conn, ctx, &account).await?;
+                    Ok(account)
+                }
+            }
         })
         .await;
     match result {

@@ -155,9 +155,7 @@ pub async fn comment(
     body: &str,
 ) -> AppResult<DbComment> {
     let ctx: &AppContext = data.app_data();
-    if account.suspended_at.is_some() {
-        return Err(AppError::forbidden("account suspended"));
-    }
+    crate::service::accounts::ensure_can_publish(ctx, account)?;
     let (markdown, html) = check_body(body)?;
     {
         // Checked before any WebFinger look-up: a bad target costs no network.

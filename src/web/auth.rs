@@ -337,6 +337,7 @@ pub async fn session_middleware(
             username: u.account.username.clone(),
             display_name: u.account.display_name.clone(),
             moderator: u.is_moderator(),
+            unconfirmed: service::account_links::awaits_confirmation(&ctx, &u.account),
         }),
         csrf_state.clone(),
         flash,

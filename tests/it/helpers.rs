@@ -529,3 +529,44 @@ pub async fn queued(app: &TestApp, kind: &str) -> Vec<(Value, Vec<String>)> {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// Mail
+
+/// The newest mail queued for `address`. Reads the queue row: what the
+/// transport will send is built from it.
+pub async fn latest_mail_to(app: &TestApp, address: &str) -> db::mails::DbMail {
+    use culturecnous::db::schema::mails;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    mails::table
+        .filter(mails::to_address.eq(address))
+        .order(mails::id.desc())
+        .select(db::mails::DbMail::as_select())
+        .first(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("no mail to {address}: {e}"))
+}
+
+/// How many mails were queued for `address`.
+pub async fn mails_to(app: &TestApp, address: &str) -> i64 {
+    use culturecnous::db::schema::mails;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    mails::table
+        .filter(mails::to_address.eq(address))
+        .count()
+        .get_result(&mut conn)
+        .await
+        .expect("count mails")
+}
+
+/// The path of the first link in `text` under `prefix` (e.g. `/mot-de-passe/`), with its token.
+pub fn link_in(text: &str, prefix: &str) -> String {
+    let start = text
+        .find(&format!("{LOCAL}{prefix}"))
+        .unwrap_or_else(|| panic!("no {prefix} link in:\n{text}"));
+    let url: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    url[LOCAL.len()..].to_string()
+}

@@ -5,6 +5,7 @@ mod common;
 mod helpers;
 
 mod accessibility;
+mod accounts_mail;
 mod api;
 mod browser;
 mod collections_counts;

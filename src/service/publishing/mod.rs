@@ -35,7 +35,7 @@ use crate::{
     },
     error::{AppError, AppResult, ErrorKind},
     service::{
-        accounts::is_staff,
+        accounts::{ensure_can_publish, is_staff},
         covers, mentions,
         outbound::{self, OutboundEvent},
     },
@@ -83,6 +83,7 @@ pub async fn create(
     input: PostInput,
 ) -> AppResult<DbPost> {
     let ctx = data.app_data();
+    ensure_can_publish(ctx, account)?;
     let checked = check(category, &input, None, false, covers::max_cover_bytes(ctx))?;
     let (body_html, found) = mentions::resolve_and_link(data, checked.body_html, &[]).await?;
     let written = write_new_cover(ctx, &checked.cover).await?;
@@ -293,6 +294,7 @@ pub async fn publish_draft(
     category: Category,
     id: i64,
 ) -> AppResult<DbPost> {
+    ensure_can_publish(ctx, account)?;
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbPost, AppError, _>(async |conn| {
         let post = editable(conn, account, category, id).await?;

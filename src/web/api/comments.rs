@@ -250,6 +250,7 @@ async fn http_get_comments(
         (status = 201, description = "Published", body = CommentCreated),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Suspended account, or the address awaits confirmation (`accounts.require_confirmation`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Nothing public to reply to at `in_reply_to`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty body, or over 10 000 characters", body = Problem, content_type = "application/problem+json"),
     ),

@@ -32,6 +32,9 @@ pub struct Me {
     pub ap_id: String,
     #[schema(example = "La Fabrique")]
     pub display_name: String,
+    /// Whether the account's address is confirmed (until it is, publishing may be refused:
+    /// `accounts.require_confirmation`).
+    pub email_confirmed: bool,
 }
 
 /// The account the bearer token belongs to.
@@ -54,5 +57,6 @@ async fn http_get_me(data: Data, user: ApiUser) -> ApiJson<Me> {
         role: account.role,
         kind: account.kind,
         display_name: account.display_name,
+        email_confirmed: account.email_confirmed_at.is_some(),
     })
 }

@@ -10,6 +10,7 @@
 //! - bodies are read with [`ApiJson`], callers identified with [`ApiUser`]; failures are
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
+pub mod account;
 pub mod auth;
 pub mod comments;
 pub mod follows;
@@ -29,6 +30,7 @@ pub fn api_routes() -> Router {
     Router::new()
         .merge(openapi::routes())
         .merge(me::routes())
+        .merge(account::routes())
         .merge(follows::routes())
         .merge(tokens::routes())
         .merge(posts::routes())

@@ -83,7 +83,7 @@ impl Modify for BearerScheme {
     modifiers(&BearerScheme),
     tags(
         (name = "meta", description = "About the API itself"),
-        (name = "accounts", description = "The caller's account"),
+        (name = "accounts", description = "The caller's account, its address and password"),
         (name = "tokens", description = "Personal access tokens"),
         (name = "follows", description = "Following accounts across the fediverse"),
         (name = "publishing", description = "Blog posts and announcements"),
@@ -97,6 +97,7 @@ struct BaseApi;
 pub fn document() -> openapi::OpenApi {
     BaseApi::openapi()
         .merge_from(api::me::MeApi::openapi())
+        .merge_from(api::account::AccountApi::openapi())
         .merge_from(api::follows::FollowsApi::openapi())
         .merge_from(api::tokens::TokensApi::openapi())
         .merge_from(api::posts::PostsApi::openapi())

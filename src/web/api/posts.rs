@@ -379,7 +379,7 @@ async fn publish_one(
         (status = 201, description = "Published (or saved as a draft)", body = Created),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`as_page` without the staff role", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`as_page` without the staff role, or the address awaits confirmation (`accounts.require_confirmation`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty title or body, body over 100 000 characters…", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -501,7 +501,7 @@ async fn http_post_publish_post(
         (status = 201, description = "Published (or saved as a draft)", body = Created),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`as_page` without the staff role", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`as_page` without the staff role, or the address awaits confirmation (`accounts.require_confirmation`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty title, unknown kind, deadline in the past…", body = Problem, content_type = "application/problem+json"),
     ),
 )]

@@ -6,7 +6,7 @@ use crate::{
     federation::Data,
     i18n::Lang,
     service::{
-        accounts::{NewAccountInput, create_account},
+        accounts::{NewAccountInput, register},
         sessions::{self, LoginAttempt, LoginError},
     },
     web::{
@@ -176,7 +176,7 @@ async fn http_post_register(
         role: "member".into(),
         display_name: form.display_name.clone(),
     };
-    match create_account(ctx, input).await {
+    match register(ctx, input).await {
         Ok(account) => {
             crate::service::login_limits::record_signup(ctx, &ip).await?;
             close_previous_session(ctx, &headers).await?;

@@ -29,6 +29,8 @@ pub struct NavUser {
     pub username: String,
     pub display_name: String,
     pub moderator: bool,
+    /// The address awaits confirmation and the instance requires it to publish (the banner).
+    pub unconfirmed: bool,
 }
 
 impl NavUser {

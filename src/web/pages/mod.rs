@@ -1,5 +1,6 @@
 //! HTML pages: one file per capability.
 
+pub mod account_links;
 pub mod accounts;
 pub mod admin;
 pub mod admin_federation;
@@ -36,6 +37,7 @@ pub fn routes() -> Router {
     Router::new()
         .merge(home::routes())
         .merge(accounts::routes())
+        .merge(account_links::routes())
         .merge(settings::routes())
         .merge(tokens::routes())
         .merge(follows::routes())

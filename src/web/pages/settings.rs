@@ -36,6 +36,11 @@ pub fn routes() -> Router {
                 .post(http_post_profile_settings)
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
+        .route("/parametres/compte", get(http_get_account_settings))
+        .route(
+            "/parametres/compte/adresse",
+            axum::routing::post(http_post_email_change),
+        )
 }
 
 #[derive(Template)]
@@ -232,6 +237,80 @@ async fn http_post_profile_settings(
                 max,
             ),
         ),
+        Err(e) => Err(e),
+    }
+}
+
+/// The account page: the address, whether it is confirmed, and the change-of-address form.
+#[derive(Template)]
+#[template(path = "settings/account.html")]
+struct AccountSettingsPage<'a> {
+    lang: Lang,
+    csrf: &'a str,
+    current_email: &'a str,
+    confirmed: bool,
+    new_email: &'a str,
+    errors: FormState,
+}
+
+async fn http_get_account_settings(
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+) -> AppResult<Response> {
+    render(&AccountSettingsPage {
+        lang,
+        csrf: csrf.value(),
+        current_email: &user.account.email,
+        confirmed: user.account.email_confirmed_at.is_some(),
+        new_email: "",
+        errors: FormState::new(lang),
+    })
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct EmailChangeForm {
+    email: String,
+    current_password: String,
+}
+
+/// Mails a link to the new address and a notice to the old one; the address changes when the
+/// link is used.
+async fn http_post_email_change(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    crate::web::csrf::CsrfForm(form): crate::web::csrf::CsrfForm<EmailChangeForm>,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    match crate::service::account_links::request_email_change(
+        ctx,
+        &user.account,
+        &form.current_password,
+        &form.email,
+    )
+    .await
+    {
+        Ok(()) => Ok(redirect_with_flash(
+            ctx,
+            "/parametres/compte",
+            "flash.email_change_sent",
+        )),
+        Err(e) if matches!(e.kind, ErrorKind::Validation | ErrorKind::TooManyRequests) => {
+            render_status(
+                e.status(),
+                &AccountSettingsPage {
+                    lang,
+                    csrf: csrf.value(),
+                    current_email: &user.account.email,
+                    confirmed: user.account.email_confirmed_at.is_some(),
+                    new_email: form.email.trim(),
+                    errors: FormState::from_error(lang, &e),
+                },
+            )
+        }
         Err(e) => Err(e),
     }
 }

@@ -1,0 +1,4 @@
+DELETE FROM login_failures WHERE scope = 'password_reset';
+ALTER TABLE login_failures DROP CONSTRAINT login_failures_scope_check;
+ALTER TABLE login_failures
+    ADD CONSTRAINT login_failures_scope_check CHECK (scope IN ('ip', 'account', 'signup'));

@@ -763,3 +763,82 @@ async fn change_of_address_checks_the_address_again_when_the_link_is_used() {
         StatusCode::BAD_REQUEST
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Accessibility
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_account_link_pages_pass_the_mechanical_accessibility_checks() {
+    let app = TestApp::new().await;
+    app.create_user("bob", "member").await;
+    let alice = Browser::new(&app);
+    alice
+        .register("alice", "alice@example.org", "une phrase de passe")
+        .await;
+    let confirm = link_in(
+        &latest_mail_to(&app, "alice@example.org").await.text_body,
+        "/confirmer-adresse/",
+    );
+    let visitor = Browser::new(&app);
+    let csrf = csrf_in(&visitor.get("/mot-de-passe-oublie").await.body);
+    visitor
+        .post_form(
+            "/mot-de-passe-oublie",
+            &[("csrf_token", &csrf), ("email", "bob@example.org")],
+        )
+        .await;
+    let reset = link_in(
+        &latest_mail_to(&app, "bob@example.org").await.text_body,
+        "/mot-de-passe/",
+    );
+    let alice_csrf = csrf_in(&alice.get("/parametres/compte").await.body);
+    let mut pages = vec![
+        ("banner".into(), alice.get("/users/alice").await),
+        ("account settings".into(), alice.get("/parametres/compte").await),
+        ("forgot password".into(), visitor.get("/mot-de-passe-oublie").await),
+        ("reset form".into(), visitor.get(&reset).await),
+        ("confirm page".into(), visitor.get(&confirm).await),
+    ];
+    pages.push((
+        "forgot password (sent)".into(),
+        visitor
+            .post_form(
+                "/mot-de-passe-oublie",
+                &[("csrf_token", &csrf), ("email", "personne@example.org")],
+            )
+            .await,
+    ));
+    pages.push((
+        "forgot password (errors)".into(),
+        visitor
+            .post_form("/mot-de-passe-oublie", &[("csrf_token", &csrf), ("email", "")])
+            .await,
+    ));
+    pages.push((
+        "reset form (errors)".into(),
+        visitor
+            .post_form(&reset, &[("csrf_token", &csrf), ("password", "court")])
+            .await,
+    ));
+    pages.push((
+        "account settings (errors)".into(),
+        alice
+            .post_form(
+                "/parametres/compte/adresse",
+                &[
+                    ("csrf_token", &alice_csrf),
+                    ("email", "x"),
+                    ("current_password", ""),
+                ],
+            )
+            .await,
+    ));
+    let errors = &pages
+        .iter()
+        .find(|(n, _)| n == "account settings (errors)")
+        .expect("page")
+        .1
+        .body;
+    assert!(errors.contains("error-summary"), "{errors}");
+    crate::accessibility::assert_accessible(&pages);
+}

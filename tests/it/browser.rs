@@ -1,10 +1,11 @@
 //! Browser smoke test: a real instance on a real port, driven by headless Chromium over
-//! WebDriver (Debian `chromium` + `chromium-driver`): register, land on the profile page, log
-//! out, log in again; publish an announcement and find it on the public list and in its RSS
-//! feed. At phone width (390 px), every page fits without scrolling sideways and the header's
+//! WebDriver (Debian `chromium` + `chromium-driver`): register, land on the profile page,
+//! confirm the address through the mailed link, log out, log in again; publish an announcement
+//! and find it on the public list and in its RSS feed; reset a forgotten password through the
+//! mailed link and log in with the new one. At phone width (390 px), every page fits without scrolling sideways and the header's
 //! links fold behind a "Menu" disclosure that the keyboard opens.
 
-use culturecnous::testing::TestDatabases;
+use culturecnous::{context::AppContext, testing::TestDatabases};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::{
     os::unix::process::CommandExt,
@@ -232,7 +233,7 @@ async fn text_of(client: &Client, css: &str) -> String {
         .expect("text")
 }
 
-async fn register_log_out_and_log_in(client: &Client, base: &str) {
+async fn register_log_out_and_log_in(client: &Client, base: &str, ctx: &AppContext) {
     let username = "compagnie_soleil";
     let display_name = "Compagnie du Soleil";
     let password = "un mot de passe solide";
@@ -261,6 +262,27 @@ async fn register_log_out_and_log_in(client: &Client, base: &str) {
     let profile = format!("/users/{username}");
     wait_for_path(client, &profile).await;
     assert_eq!(text_of(client, "h1").await, display_name);
+
+    // Until the address is confirmed, a banner says so; the link mailed at registration
+    // confirms it (its page has a button: opening a link alone never uses it).
+    assert!(
+        text_of(client, "#confirm-banner-title").await.contains("Confirmez votre adresse"),
+        "the banner asks to confirm the address"
+    );
+    let mail = crate::helpers::latest_mail_in(ctx, "contact@soleil.example").await;
+    let link = mail_link(&mail.text_body, &format!("{base}/confirmer-adresse/"));
+    client.goto(&link).await.expect("open the confirmation link");
+    let path = &link[base.len()..];
+    click(client, &format!("form[action='{path}'] button[type='submit']")).await;
+    wait_for_path(client, "/").await;
+    assert!(
+        client
+            .find(Locator::Css("#confirm-banner-title"))
+            .await
+            .is_err(),
+        "confirmed: no more banner"
+    );
+    client.goto(&format!("{base}{profile}")).await.expect("open the profile");
 
     // Log out from the header.
     click(client, "form[action='/deconnexion'] button[type='submit']").await;
@@ -405,15 +427,108 @@ async fn member_journeys_with_chromium() {
         .await
         .expect("start the instance");
     let base = format!("http://localhost:{port}");
+    let ctx = instance.ctx.clone();
 
     let client = driver.client().await;
     // Run the journey in its own task so that a failed assertion still closes the session.
     let journey = {
         let client = client.clone();
         tokio::spawn(async move {
-            register_log_out_and_log_in(&client, &base).await;
+            register_log_out_and_log_in(&client, &base, &ctx).await;
             publish_an_announcement(&client, &base).await;
         })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// The first URL in a mail's text that starts with `prefix`.
+fn mail_link(text: &str, prefix: &str) -> String {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} link in:\n{text}"));
+    text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// A member who forgot their password asks for a link on /mot-de-passe-oublie (from the login
+/// page), follows the link of the mail, chooses a new password and logs in with it.
+async fn reset_a_forgotten_password(client: &Client, base: &str, ctx: &AppContext) {
+    let username = "bibliotheque_tulle";
+    let new_password = "une nouvelle phrase de passe";
+    client
+        .goto(&format!("{base}/connexion"))
+        .await
+        .expect("open /connexion");
+    click(client, "a[href='/mot-de-passe-oublie']").await;
+    wait_for_path(client, "/mot-de-passe-oublie").await;
+    fill(client, "input[name='email']", "accueil@bibliotheque.example").await;
+    click(
+        client,
+        "form[action='/mot-de-passe-oublie'] button[type='submit']",
+    )
+    .await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(".notice[role='status']"))
+        .await
+        .expect("the answer to the request");
+    let mail = crate::helpers::latest_mail_in(ctx, "accueil@bibliotheque.example").await;
+    let link = mail_link(&mail.text_body, &format!("{base}/mot-de-passe/"));
+    client.goto(&link).await.expect("open the reset link");
+    fill(client, "input[name='password']", new_password).await;
+    let path = &link[base.len()..];
+    click(client, &format!("form[action='{path}'] button[type='submit']")).await;
+    wait_for_path(client, "/connexion").await;
+    fill(client, "input[name='login']", username).await;
+    fill(client, "input[name='password']", new_password).await;
+    click(client, "form[action='/connexion'] button[type='submit']").await;
+    wait_for_path(client, &format!("/users/{username}")).await;
+    client
+        .find(Locator::Css("form[action='/deconnexion']"))
+        .await
+        .expect("logged in with the new password");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forgotten_password_reset_through_the_mailed_link() {
+    let driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+    let ctx = instance.ctx.clone();
+    culturecnous::service::accounts::create_account(
+        &ctx,
+        culturecnous::service::accounts::NewAccountInput {
+            username: "bibliotheque_tulle".into(),
+            email: "accueil@bibliotheque.example".into(),
+            password: "un mot de passe oublié".into(),
+            kind: "structure".into(),
+            role: "member".into(),
+            display_name: "Bibliothèque de Tulle".into(),
+        },
+    )
+    .await
+    .expect("account");
+
+    let client = driver.client().await;
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move { reset_a_forgotten_password(&client, &base, &ctx).await })
     };
     let outcome = journey.await;
     let _ = client.close().await;

@@ -536,8 +536,16 @@ pub async fn queued(app: &TestApp, kind: &str) -> Vec<(Value, Vec<String>)> {
 /// The newest mail queued for `address`. Reads the queue row: what the
 /// transport will send is built from it.
 pub async fn latest_mail_to(app: &TestApp, address: &str) -> db::mails::DbMail {
+    latest_mail_in(&app.ctx, address).await
+}
+
+/// [`latest_mail_to`] for an instance started another way (a real listener).
+pub async fn latest_mail_in(
+    ctx: &culturecnous::context::AppContext,
+    address: &str,
+) -> db::mails::DbMail {
     use culturecnous::db::schema::mails;
-    let mut conn = app.ctx.conn().await.expect("conn");
+    let mut conn = ctx.conn().await.expect("conn");
     mails::table
         .filter(mails::to_address.eq(address))
         .order(mails::id.desc())

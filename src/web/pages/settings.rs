@@ -249,11 +249,19 @@ struct AccountSettingsPage<'a> {
     csrf: &'a str,
     current_email: &'a str,
     confirmed: bool,
+    /// Unconfirmed, and no banner offers a new link already (confirmation not required).
+    offer_resend: bool,
     new_email: &'a str,
     errors: FormState,
 }
 
+fn offer_resend(data: &Data, user: &CurrentUser) -> bool {
+    user.account.email_confirmed_at.is_none()
+        && !crate::service::account_links::awaits_confirmation(data.app_data(), &user.account)
+}
+
 async fn http_get_account_settings(
+    data: Data,
     PageLang(lang): PageLang,
     user: CurrentUser,
     csrf: CsrfToken,
@@ -263,6 +271,7 @@ async fn http_get_account_settings(
         csrf: csrf.value(),
         current_email: &user.account.email,
         confirmed: user.account.email_confirmed_at.is_some(),
+        offer_resend: offer_resend(&data, &user),
         new_email: "",
         errors: FormState::new(lang),
     })
@@ -306,6 +315,7 @@ async fn http_post_email_change(
                     csrf: csrf.value(),
                     current_email: &user.account.email,
                     confirmed: user.account.email_confirmed_at.is_some(),
+                    offer_resend: offer_resend(&data, &user),
                     new_email: form.email.trim(),
                     errors: FormState::from_error(lang, &e),
                 },

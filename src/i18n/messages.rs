@@ -180,11 +180,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Mot de passe oublié ?",
         "Forgot your password?",
     ),
-    (
-        "mail.greeting",
-        "Bonjour {name},",
-        "Hello {name},",
-    ),
+    ("mail.greeting", "Bonjour {name},", "Hello {name},"),
     (
         "mail.confirm.subject",
         "Confirmez votre adresse e-mail sur {instance}",
@@ -325,11 +321,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Ouvrez le lien que nous vous avons envoyé : vous pourrez ensuite publier des articles, des annonces et des commentaires.",
         "Open the link we sent you: you can then publish posts, announcements and comments.",
     ),
-    (
-        "confirm.resend",
-        "Renvoyer le lien",
-        "Send the link again",
-    ),
+    ("confirm.resend", "Renvoyer le lien", "Send the link again"),
     (
         "confirm.already",
         "Votre adresse est déjà confirmée.",
@@ -345,21 +337,13 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Confirmez votre adresse e-mail avant de publier : ouvrez le lien que nous vous avons envoyé, ou demandez-en un nouveau avec le bouton « Renvoyer le lien ».",
         "Confirm your e-mail address before publishing: open the link we sent you, or ask for a new one with the “Send the link again” button.",
     ),
-    (
-        "reset.title",
-        "Mot de passe oublié",
-        "Forgotten password",
-    ),
+    ("reset.title", "Mot de passe oublié", "Forgotten password"),
     (
         "reset.intro",
         "Indiquez l'adresse e-mail de votre compte : nous vous enverrons un lien pour choisir un nouveau mot de passe.",
         "Enter your account's e-mail address: we will send you a link to choose a new password.",
     ),
-    (
-        "reset.submit",
-        "Recevoir un lien",
-        "Send me a link",
-    ),
+    ("reset.submit", "Recevoir un lien", "Send me a link"),
     (
         "reset.sent",
         "Si un compte existe avec cette adresse, un lien pour choisir un nouveau mot de passe vient d'y être envoyé. Il est valable une heure.",
@@ -450,21 +434,9 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Compte et adresse e-mail",
         "Account and e-mail address",
     ),
-    (
-        "settings.account_title",
-        "Mon compte",
-        "My account",
-    ),
-    (
-        "settings.email_current",
-        "Adresse e-mail",
-        "E-mail address",
-    ),
-    (
-        "settings.email_confirmed",
-        "confirmée",
-        "confirmed",
-    ),
+    ("settings.account_title", "Mon compte", "My account"),
+    ("settings.email_current", "Adresse e-mail", "E-mail address"),
+    ("settings.email_confirmed", "confirmée", "confirmed"),
     (
         "settings.email_unconfirmed",
         "pas encore confirmée",

@@ -254,7 +254,14 @@ pub async fn queue_confirmation(
     ctx: &AppContext,
     account: &DbAccount,
 ) -> AppResult<()> {
-    send_link(conn, ctx, account, LinkPurpose::ConfirmEmail, &account.email).await
+    send_link(
+        conn,
+        ctx,
+        account,
+        LinkPurpose::ConfirmEmail,
+        &account.email,
+    )
+    .await
 }
 
 /// Whether `account` still has to confirm its address before publishing.

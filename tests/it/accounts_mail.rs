@@ -78,7 +78,11 @@ fn announcement() -> serde_json::Value {
 }
 
 /// GETs `path` and POSTs its form (the CSRF token read from the page).
-async fn open_and_submit(browser: &Browser<'_>, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+async fn open_and_submit(
+    browser: &Browser<'_>,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> TestResponse {
     let page = browser.get(path).await;
     assert_eq!(page.status, StatusCode::OK, "GET {path}: {}", page.body);
     let token = csrf_in(&page.body);
@@ -121,7 +125,11 @@ async fn registration_mails_a_link_and_publishing_waits_for_it() {
     // Logged in, reading is fine; the banner asks to confirm and offers a new link.
     let page = browser.get("/users/alice").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Confirmez votre adresse"), "{}", page.body);
+    assert!(
+        page.body.contains("Confirmez votre adresse"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("action=\"/renvoyer-confirmation\""));
     assert!(page.body.contains("Renvoyer le lien"));
 
@@ -169,7 +177,10 @@ async fn registration_mails_a_link_and_publishing_waits_for_it() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    assert!(r.body.contains("Confirmez votre adresse e-mail avant de publier"));
+    assert!(
+        r.body
+            .contains("Confirmez votre adresse e-mail avant de publier")
+    );
     assert_eq!(crate::helpers::rows_in(&app, "posts").await, 0);
 
     // A comment is refused too (on a post by a confirmed member).
@@ -314,7 +325,14 @@ async fn new_confirmation_links_are_limited() {
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     let bearer = token(&app, "alice").await;
-    let r = api(&app, Method::POST, "/api/v1/account/confirmation", &bearer, None).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/account/confirmation",
+        &bearer,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert_eq!(mails_to(&app, "alice@example.org").await, 3);
     // Not logged in: no new link.
@@ -328,7 +346,14 @@ async fn new_confirmation_links_are_limited() {
     // A confirmed account has nothing to confirm.
     app.create_user("bob", "member").await;
     let bob = token(&app, "bob").await;
-    let r = api(&app, Method::POST, "/api/v1/account/confirmation", &bob, None).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/account/confirmation",
+        &bob,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
 
@@ -340,7 +365,14 @@ async fn api_sends_a_new_confirmation_link() {
         .await;
     let first = latest_mail_to(&app, "alice@example.org").await;
     let bearer = token(&app, "alice").await;
-    let r = api(&app, Method::POST, "/api/v1/account/confirmation", &bearer, None).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/account/confirmation",
+        &bearer,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     let second = latest_mail_to(&app, "alice@example.org").await;
     assert_ne!(first.id, second.id);
@@ -460,7 +492,11 @@ async fn password_reset_changes_the_password_and_closes_every_session() {
         .post_form(&link, &[("csrf_token", &csrf), ("password", "motdepasse")])
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(r.body.contains("aria-describedby=\"f-password-hint f-password-error\"") || r.body.contains("f-password-error"));
+    assert!(
+        r.body
+            .contains("aria-describedby=\"f-password-hint f-password-error\"")
+            || r.body.contains("f-password-error")
+    );
     assert!(token_row(&app, &secret).await.used_at.is_none());
     assert_eq!(session_count(&app, alice.id).await, 2);
 
@@ -487,7 +523,10 @@ async fn password_reset_changes_the_password_and_closes_every_session() {
     let r = visitor
         .post_form(
             &link,
-            &[("csrf_token", &csrf), ("password", "encore une autre phrase")],
+            &[
+                ("csrf_token", &csrf),
+                ("password", "encore une autre phrase"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::GONE, "{}", r.body);
@@ -495,7 +534,11 @@ async fn password_reset_changes_the_password_and_closes_every_session() {
     assert!(r.body.contains("href=\"/mot-de-passe-oublie\""));
     assert_eq!(visitor.get(&link).await.status, StatusCode::GONE);
     let r = Browser::new(&app).login("alice", new_password).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "the password did not change");
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "the password did not change"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -536,10 +579,15 @@ async fn reset_links_expired_or_altered_change_nothing() {
     assert_eq!(r.status, StatusCode::GONE, "{}", r.body);
 
     // Nothing changed: same password, the session still open.
-    assert_eq!(account(&app, "alice").await.password_hash, alice.password_hash);
+    assert_eq!(
+        account(&app, "alice").await.password_hash,
+        alice.password_hash
+    );
     assert_eq!(session_count(&app, alice.id).await, 1);
     // A confirmation link is no reset link.
-    let r = visitor.get(&link.replace("/mot-de-passe/", "/confirmer-adresse/")).await;
+    let r = visitor
+        .get(&link.replace("/mot-de-passe/", "/confirmer-adresse/"))
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
@@ -589,7 +637,9 @@ async fn unknown_addresses_get_the_same_answer() {
         None,
         Some((
             "application/json".into(),
-            json!({ "email": "pas une adresse" }).to_string().into_bytes(),
+            json!({ "email": "pas une adresse" })
+                .to_string()
+                .into_bytes(),
         )),
     )
     .await;
@@ -635,7 +685,10 @@ async fn reset_requests_are_limited_per_client_address_and_account() {
     assert_eq!(r.status, StatusCode::OK);
     // An empty address is named.
     let r = other
-        .post_form("/mot-de-passe-oublie", &[("csrf_token", &csrf), ("email", "")])
+        .post_form(
+            "/mot-de-passe-oublie",
+            &[("csrf_token", &csrf), ("email", "")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("f-email-error"));
@@ -676,8 +729,14 @@ async fn change_of_address_is_confirmed_on_the_new_one() {
     let r = change("bob@example.org", PASSWORD).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("f-email-error"));
-    assert_eq!(change("alice@example.org", PASSWORD).await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(change("nulle part", PASSWORD).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        change("alice@example.org", PASSWORD).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        change("nulle part", PASSWORD).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     assert_eq!(mails_to(&app, "alice@example.org").await, 0);
 
     // The link goes to the new address, a notice to the old one; nothing changes yet.
@@ -688,9 +747,15 @@ async fn change_of_address_is_confirmed_on_the_new_one() {
     let notice = latest_mail_to(&app, "alice@example.org").await;
     assert_eq!(notice.category, "email_changed");
     assert!(notice.text_body.contains("alice@nouveau.example"));
-    assert!(!notice.text_body.contains("/changer-adresse/"), "no link to the old address");
+    assert!(
+        !notice.text_body.contains("/changer-adresse/"),
+        "no link to the old address"
+    );
     let link = link_in(&to_new.text_body, "/changer-adresse/");
-    assert_eq!(token_row(&app, secret_of(&link)).await.email, "alice@nouveau.example");
+    assert_eq!(
+        token_row(&app, secret_of(&link)).await.email,
+        "alice@nouveau.example"
+    );
     assert_eq!(account(&app, "alice").await.email, "alice@example.org");
 
     // Opening the link changes nothing; its button does.
@@ -794,8 +859,14 @@ async fn the_account_link_pages_pass_the_mechanical_accessibility_checks() {
     let alice_csrf = csrf_in(&alice.get("/parametres/compte").await.body);
     let mut pages = vec![
         ("banner".into(), alice.get("/users/alice").await),
-        ("account settings".into(), alice.get("/parametres/compte").await),
-        ("forgot password".into(), visitor.get("/mot-de-passe-oublie").await),
+        (
+            "account settings".into(),
+            alice.get("/parametres/compte").await,
+        ),
+        (
+            "forgot password".into(),
+            visitor.get("/mot-de-passe-oublie").await,
+        ),
         ("reset form".into(), visitor.get(&reset).await),
         ("confirm page".into(), visitor.get(&confirm).await),
     ];
@@ -811,7 +882,10 @@ async fn the_account_link_pages_pass_the_mechanical_accessibility_checks() {
     pages.push((
         "forgot password (errors)".into(),
         visitor
-            .post_form("/mot-de-passe-oublie", &[("csrf_token", &csrf), ("email", "")])
+            .post_form(
+                "/mot-de-passe-oublie",
+                &[("csrf_token", &csrf), ("email", "")],
+            )
             .await,
     ));
     pages.push((

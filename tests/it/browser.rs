@@ -266,14 +266,23 @@ async fn register_log_out_and_log_in(client: &Client, base: &str, ctx: &AppConte
     // Until the address is confirmed, a banner says so; the link mailed at registration
     // confirms it (its page has a button: opening a link alone never uses it).
     assert!(
-        text_of(client, "#confirm-banner-title").await.contains("Confirmez votre adresse"),
+        text_of(client, "#confirm-banner-title")
+            .await
+            .contains("Confirmez votre adresse"),
         "the banner asks to confirm the address"
     );
     let mail = crate::helpers::latest_mail_in(ctx, "contact@soleil.example").await;
     let link = mail_link(&mail.text_body, &format!("{base}/confirmer-adresse/"));
-    client.goto(&link).await.expect("open the confirmation link");
+    client
+        .goto(&link)
+        .await
+        .expect("open the confirmation link");
     let path = &link[base.len()..];
-    click(client, &format!("form[action='{path}'] button[type='submit']")).await;
+    click(
+        client,
+        &format!("form[action='{path}'] button[type='submit']"),
+    )
+    .await;
     wait_for_path(client, "/").await;
     assert!(
         client
@@ -282,7 +291,10 @@ async fn register_log_out_and_log_in(client: &Client, base: &str, ctx: &AppConte
             .is_err(),
         "confirmed: no more banner"
     );
-    client.goto(&format!("{base}{profile}")).await.expect("open the profile");
+    client
+        .goto(&format!("{base}{profile}"))
+        .await
+        .expect("open the profile");
 
     // Log out from the header.
     click(client, "form[action='/deconnexion'] button[type='submit']").await;
@@ -469,7 +481,12 @@ async fn reset_a_forgotten_password(client: &Client, base: &str, ctx: &AppContex
         .expect("open /connexion");
     click(client, "a[href='/mot-de-passe-oublie']").await;
     wait_for_path(client, "/mot-de-passe-oublie").await;
-    fill(client, "input[name='email']", "accueil@bibliotheque.example").await;
+    fill(
+        client,
+        "input[name='email']",
+        "accueil@bibliotheque.example",
+    )
+    .await;
     click(
         client,
         "form[action='/mot-de-passe-oublie'] button[type='submit']",
@@ -486,7 +503,11 @@ async fn reset_a_forgotten_password(client: &Client, base: &str, ctx: &AppContex
     client.goto(&link).await.expect("open the reset link");
     fill(client, "input[name='password']", new_password).await;
     let path = &link[base.len()..];
-    click(client, &format!("form[action='{path}'] button[type='submit']")).await;
+    click(
+        client,
+        &format!("form[action='{path}'] button[type='submit']"),
+    )
+    .await;
     wait_for_path(client, "/connexion").await;
     fill(client, "input[name='login']", username).await;
     fill(client, "input[name='password']", new_password).await;

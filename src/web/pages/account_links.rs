@@ -43,7 +43,10 @@ pub fn routes() -> Router {
             "/confirmer-adresse/{token}",
             get(http_get_confirm_email).post(http_post_confirm_email),
         )
-        .route("/renvoyer-confirmation", post(http_post_resend_confirmation))
+        .route(
+            "/renvoyer-confirmation",
+            post(http_post_resend_confirmation),
+        )
         .route(
             "/changer-adresse/{token}",
             get(http_get_change_email).post(http_post_change_email),

@@ -916,3 +916,29 @@ async fn the_account_link_pages_pass_the_mechanical_accessibility_checks() {
     assert!(errors.contains("error-summary"), "{errors}");
     crate::accessibility::assert_accessible(&pages);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_draft_is_not_published_before_confirmation() {
+    let app = TestApp::new().await;
+    app.create_user("alice", "member").await;
+    let bearer = token(&app, "alice").await;
+    let mut draft = announcement();
+    draft["draft"] = json!(true);
+    let created = crate::helpers::create(&app, &bearer, "/api/v1/announcements", draft).await;
+    // The address is no longer taken as confirmed (as after an instance turns the rule on for
+    // accounts that registered without it).
+    {
+        let mut conn = app.ctx.conn().await.expect("conn");
+        diesel::update(accounts::table.filter(accounts::username.eq("alice")))
+            .set(accounts::email_confirmed_at.eq(None::<chrono::DateTime<Utc>>))
+            .execute(&mut conn)
+            .await
+            .expect("unconfirm");
+    }
+    let publish = format!("/api/v1/announcements/{}/publish", created["id"]);
+    let r = api(&app, Method::POST, &publish, &bearer, None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("confirm your e-mail address"), "{}", r.body);
+    let id = created["id"].as_i64().expect("id");
+    assert!(crate::helpers::post_row(&app, id).await.draft);
+}

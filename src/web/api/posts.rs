@@ -477,7 +477,7 @@ async fn http_delete_post(
     params(("id" = i64, Path, description = "Post id")),
     responses(
         (status = 200, description = "Published", body = PostDetail),
-        (status = 403, description = "Someone else's post", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Someone else's post, or the address awaits confirmation (`accounts.require_confirmation`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already published", body = Problem, content_type = "application/problem+json"),
     ),
@@ -664,7 +664,7 @@ async fn http_delete_announcement(
     params(("id" = i64, Path, description = "Announcement id")),
     responses(
         (status = 200, description = "Published", body = PostDetail),
-        (status = 403, description = "Someone else's announcement", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Someone else's announcement, or the address awaits confirmation (`accounts.require_confirmation`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such announcement", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already published", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The deadline passed while it was a draft", body = Problem, content_type = "application/problem+json"),

@@ -175,6 +175,10 @@ async fn user_create_then_token_create_gives_a_working_api_token() {
     assert_eq!(account.kind, "structure");
     assert_eq!(account.display_name, "La Fabrique");
     assert!(
+        account.email_confirmed_at.is_some(),
+        "an account made from the command line needs no confirmation"
+    );
+    assert!(
         culturecnous::service::accounts::verify_password(PASSWORD, &account.password_hash).await,
         "the password read from stdin (without its newline) is the account's password"
     );
@@ -208,6 +212,7 @@ async fn user_create_then_token_create_gives_a_working_api_token() {
     assert_eq!(me["kind"], "structure");
     assert_eq!(me["display_name"], "La Fabrique");
     assert_eq!(me["ap_id"], "http://localhost:8080/users/la_fabrique");
+    assert_eq!(me["email_confirmed"], true);
 
     // Named token listed under its name; an unknown user is refused, naming the option.
     let r = app

@@ -324,6 +324,8 @@ async fn new_confirmation_links_are_limited() {
         .post_form("/renvoyer-confirmation", &[("csrf_token", &csrf)])
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(r.header("retry-after"), Some("3600"));
+    assert!(r.body.contains("Trois liens"), "{}", r.body);
     let bearer = token(&app, "alice").await;
     let r = api(
         &app,
@@ -334,6 +336,8 @@ async fn new_confirmation_links_are_limited() {
     )
     .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert_eq!(r.header("retry-after"), Some("3600"));
     assert_eq!(mails_to(&app, "alice@example.org").await, 3);
     // Not logged in: no new link.
     let anonymous = Browser::new(&app);
@@ -941,4 +945,33 @@ async fn a_draft_is_not_published_before_confirmation() {
     assert!(r.body.contains("confirm your e-mail address"), "{}", r.body);
     let id = created["id"].as_i64().expect("id");
     assert!(crate::helpers::post_row(&app, id).await.draft);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_of_address_are_limited() {
+    let app = TestApp::new().await;
+    app.create_user("alice", "member").await;
+    let bearer = token(&app, "alice").await;
+    let ask = async |n: usize| {
+        api(
+            &app,
+            Method::POST,
+            "/api/v1/account/email",
+            &bearer,
+            Some(json!({"email": format!("alice{n}@example.org"), "current_password": PASSWORD})),
+        )
+        .await
+    };
+    for n in 0..5 {
+        assert_eq!(ask(n).await.status, StatusCode::ACCEPTED);
+    }
+    let r = ask(5).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(r.header("retry-after"), Some("3600"));
+    assert_eq!(mails_to(&app, "alice5@example.org").await, 0);
+    assert_eq!(
+        mails_to(&app, "alice@example.org").await,
+        5,
+        "one notice per request"
+    );
 }

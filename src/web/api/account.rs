@@ -2,15 +2,20 @@
 //! password-reset request, a change of address. The links themselves are opened in a browser.
 
 use crate::{
-    error::AppResult,
     federation::Data,
     service::account_links,
     web::{
         api::{ApiJson, ApiUser, openapi::Problem},
         auth::ClientIp,
+        pages::account_links::with_retry_after,
     },
 };
-use axum::{Router, http::StatusCode, routing::post};
+use axum::{
+    Router,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::post,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -59,12 +64,11 @@ fn accepted() -> (StatusCode, ApiJson<Accepted>) {
         (status = 429, description = "Three links were already sent in the past hour", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-async fn http_post_confirmation(
-    data: Data,
-    user: ApiUser,
-) -> AppResult<(StatusCode, ApiJson<Accepted>)> {
-    account_links::resend_confirmation(data.app_data(), &user.account).await?;
-    Ok(accepted())
+async fn http_post_confirmation(data: Data, user: ApiUser) -> Response {
+    match account_links::resend_confirmation(data.app_data(), &user.account).await {
+        Ok(()) => accepted().into_response(),
+        Err(e) => with_retry_after(e),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -94,9 +98,11 @@ async fn http_post_password_reset(
     data: Data,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<PasswordResetRequest>,
-) -> AppResult<(StatusCode, ApiJson<Accepted>)> {
-    account_links::request_password_reset(data.app_data(), &body.email, &ip).await?;
-    Ok(accepted())
+) -> Response {
+    match account_links::request_password_reset(data.app_data(), &body.email, &ip).await {
+        Ok(()) => accepted().into_response(),
+        Err(e) => with_retry_after(e),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -129,13 +135,16 @@ async fn http_post_email_change(
     data: Data,
     user: ApiUser,
     ApiJson(body): ApiJson<EmailChangeRequest>,
-) -> AppResult<(StatusCode, ApiJson<Accepted>)> {
-    account_links::request_email_change(
+) -> Response {
+    let result = account_links::request_email_change(
         data.app_data(),
         &user.account,
         &body.current_password,
         &body.email,
     )
-    .await?;
-    Ok(accepted())
+    .await;
+    match result {
+        Ok(()) => accepted().into_response(),
+        Err(e) => with_retry_after(e),
+    }
 }

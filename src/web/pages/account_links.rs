@@ -24,7 +24,7 @@ use axum::{
     Router,
     extract::Path,
     http::{HeaderValue, StatusCode, header},
-    response::Response,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -313,9 +313,23 @@ async fn http_post_resend_confirmation(
     CsrfForm(form): CsrfForm<ResendForm>,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
-    account_links::resend_confirmation(ctx, &user.account).await?;
+    if let Err(e) = account_links::resend_confirmation(ctx, &user.account).await {
+        return Ok(with_retry_after(e));
+    }
     let back = local_path(&form.next).unwrap_or("/parametres/compte");
     Ok(redirect_with_flash(ctx, back, "flash.confirmation_sent"))
+}
+
+/// The error's response; past a limit, with `Retry-After` (the limits count over an hour).
+pub fn with_retry_after(e: AppError) -> Response {
+    let limited = e.kind == ErrorKind::TooManyRequests;
+    let mut response = e.into_response();
+    if limited {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+    }
+    response
 }
 
 async fn http_get_change_email(

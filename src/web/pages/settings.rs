@@ -308,7 +308,7 @@ async fn http_post_email_change(
             "flash.email_change_sent",
         )),
         Err(e) if matches!(e.kind, ErrorKind::Validation | ErrorKind::TooManyRequests) => {
-            render_status(
+            let mut response = render_status(
                 e.status(),
                 &AccountSettingsPage {
                     lang,
@@ -319,7 +319,14 @@ async fn http_post_email_change(
                     new_email: form.email.trim(),
                     errors: FormState::from_error(lang, &e),
                 },
-            )
+            )?;
+            if e.kind == ErrorKind::TooManyRequests {
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("3600"),
+                );
+            }
+            Ok(response)
         }
         Err(e) => Err(e),
     }

@@ -130,20 +130,41 @@ pub fn member_lang(ctx: &AppContext, account: &DbAccount) -> Lang {
         .unwrap_or(ctx.default_lang)
 }
 
-fn greeting(lang: Lang, account: &DbAccount) -> String {
-    let name = if account.display_name.trim().is_empty() {
-        account.username.as_str()
-    } else {
-        account.display_name.as_str()
-    };
-    lang.t("mail.greeting").replace("{name}", name)
+/// Who a mail is written to: what its words need to know about them.
+struct Recipient<'a> {
+    account_id: Option<i64>,
+    lang: Lang,
+    /// How the greeting names them.
+    name: &'a str,
+    username: &'a str,
 }
 
-/// Replaces the `{instance}`, `{username}` and `{email}` placeholders of a mail sentence.
-fn fill(text: &str, ctx: &AppContext, account: &DbAccount, email: &str) -> String {
-    text.replace("{instance}", &ctx.config.instance.name)
-        .replace("{username}", &account.username)
-        .replace("{email}", email)
+impl<'a> Recipient<'a> {
+    fn of(ctx: &AppContext, account: &'a DbAccount) -> Self {
+        Recipient {
+            account_id: Some(account.id),
+            lang: member_lang(ctx, account),
+            name: if account.display_name.trim().is_empty() {
+                &account.username
+            } else {
+                &account.display_name
+            },
+            username: &account.username,
+        }
+    }
+
+    fn greeting(&self) -> String {
+        self.lang.t("mail.greeting").replace("{name}", self.name)
+    }
+
+    /// Replaces the `{instance}`, `{username}` and `{email}` placeholders of a mail sentence.
+    fn fill(&self, ctx: &AppContext, key: &str, email: &str) -> String {
+        self.lang
+            .t(key)
+            .replace("{instance}", &ctx.config.instance.name)
+            .replace("{username}", self.username)
+            .replace("{email}", email)
+    }
 }
 
 /// Stores a new link for `account` in the caller's transaction; returns its secret.
@@ -206,29 +227,29 @@ fn link_mail_text(purpose: LinkPurpose) -> LinkMail {
 /// Builds the mail carrying link `secret` of `purpose`, sent to `to`.
 fn link_mail(
     ctx: &AppContext,
-    account: &DbAccount,
+    recipient: &Recipient<'_>,
     purpose: LinkPurpose,
     to: &str,
     secret: &str,
 ) -> OutgoingMail {
-    let lang = member_lang(ctx, account);
+    let lang = recipient.lang;
     let words = link_mail_text(purpose);
     let url = ctx
         .urls
         .absolute(&format!("{}{secret}", purpose.path_prefix()));
     let body = MailBody {
-        greeting: greeting(lang, account),
-        paragraphs: vec![fill(lang.t(words.text), ctx, account, to)],
+        greeting: recipient.greeting(),
+        paragraphs: vec![recipient.fill(ctx, words.text, to)],
         action: Some((lang.t(words.action).to_string(), url)),
-        footer: vec![fill(lang.t(words.ignore), ctx, account, to)],
+        footer: vec![recipient.fill(ctx, words.ignore, to)],
     };
     let (text, html) = body.render(lang, &ctx.config.instance.name);
     OutgoingMail {
-        account_id: Some(account.id),
+        account_id: recipient.account_id,
         to: to.to_string(),
         lang,
         category: words.category,
-        subject: fill(lang.t(words.subject), ctx, account, to),
+        subject: recipient.fill(ctx, words.subject, to),
         text,
         html,
         unsubscribe_url: None,
@@ -244,7 +265,8 @@ async fn send_link(
     to: &str,
 ) -> AppResult<()> {
     let secret = issue(conn, account, purpose, to).await?;
-    mail::enqueue(conn, ctx, link_mail(ctx, account, purpose, to, &secret)).await?;
+    let mail = link_mail(ctx, &Recipient::of(ctx, account), purpose, to, &secret);
+    mail::enqueue(conn, ctx, mail).await?;
     Ok(())
 }
 
@@ -410,12 +432,19 @@ pub async fn request_password_reset(ctx: &AppContext, email: &str, ip: &str) -> 
         .await?
         .filter(|a| a.suspended_at.is_none());
     let result = conn
-        .transaction::<(), AppError, _>(async |conn| {
+        .transaction::<(), ResetWork, _>(async |conn| {
             let Some(account) = account else {
-                // Nobody to write to: the same work on a stand-in, then undone.
-                let stand_in = stand_in_account(ctx, email);
-                send_stand_in(conn, ctx, &stand_in).await?;
-                return Err(nothing_to_send());
+                // Nobody to write to: the same work for a stand-in, then undone.
+                let stand_in = Recipient {
+                    account_id: None,
+                    lang: ctx.default_lang,
+                    name: "",
+                    username: "",
+                };
+                let secret = tokens::new_secret();
+                let mail = link_mail(ctx, &stand_in, LinkPurpose::ResetPassword, email, &secret);
+                mail::enqueue(conn, ctx, mail).await?;
+                return Err(ResetWork::Undo);
             };
             let recent = db::account_tokens::count_since(
                 conn,
@@ -433,68 +462,34 @@ pub async fn request_password_reset(ctx: &AppContext, email: &str, ip: &str) -> 
             )
             .await?;
             if recent >= MAX_RESETS_PER_ACCOUNT_PER_HOUR {
-                return Err(nothing_to_send());
+                return Err(ResetWork::Undo);
             }
             Ok(())
         })
         .await;
     match result {
-        Err(e) if e.detail == NOTHING_TO_SEND => Ok(()),
-        other => other,
+        Ok(()) | Err(ResetWork::Undo) => Ok(()),
+        Err(ResetWork::Failed(e)) => Err(e),
     }
 }
 
-const NOTHING_TO_SEND: &str = "(rolled back: no mail to send)";
-
-fn nothing_to_send() -> AppError {
-    AppError::new(ErrorKind::Conflict, NOTHING_TO_SEND)
+/// How the transaction of [`request_password_reset`] ends when it does not commit.
+enum ResetWork {
+    /// Done only so that every request costs the same: rolled back, nothing is sent.
+    Undo,
+    Failed(AppError),
 }
 
-/// An account that does not exist, for [`request_password_reset`]'s equivalent work.
-fn stand_in_account(ctx: &AppContext, email: &str) -> DbAccount {
-    let now = Utc::now();
-    DbAccount {
-        id: 0,
-        actor_id: 0,
-        username: String::new(),
-        email: email.to_string(),
-        password_hash: String::new(),
-        role: "member".into(),
-        kind: "individual".into(),
-        display_name: String::new(),
-        bio_markdown: String::new(),
-        bio_html: String::new(),
-        avatar_path: None,
-        disciplines: Vec::new(),
-        commune: String::new(),
-        website: String::new(),
-        language: Some(ctx.default_lang.code().to_string()),
-        hide_network: false,
-        created_at: now,
-        updated_at: now,
-        last_login_at: None,
-        suspended_at: None,
-        email_confirmed_at: None,
+impl From<AppError> for ResetWork {
+    fn from(e: AppError) -> Self {
+        ResetWork::Failed(e)
     }
 }
 
-/// Queues a reset mail for the stand-in (no token row: it would need a real account).
-async fn send_stand_in(
-    conn: &mut AsyncPgConnection,
-    ctx: &AppContext,
-    stand_in: &DbAccount,
-) -> AppResult<()> {
-    let secret = tokens::new_secret();
-    let mut mail = link_mail(
-        ctx,
-        stand_in,
-        LinkPurpose::ResetPassword,
-        &stand_in.email,
-        &secret,
-    );
-    mail.account_id = None;
-    mail::enqueue(conn, ctx, mail).await?;
-    Ok(())
+impl From<diesel::result::Error> for ResetWork {
+    fn from(e: diesel::result::Error) -> Self {
+        ResetWork::Failed(e.into())
+    }
 }
 
 /// Checks a new password against the rules of registration.
@@ -592,23 +587,23 @@ pub async fn request_email_change(
 
 /// The notice to the old address: someone asked to replace it.
 fn change_notice(ctx: &AppContext, account: &DbAccount, new_email: &str) -> OutgoingMail {
-    let lang = member_lang(ctx, account);
+    let recipient = Recipient::of(ctx, account);
     let body = MailBody {
-        greeting: greeting(lang, account),
+        greeting: recipient.greeting(),
         paragraphs: vec![
-            fill(lang.t("mail.changed.text"), ctx, account, new_email),
-            fill(lang.t("mail.changed.warning"), ctx, account, new_email),
+            recipient.fill(ctx, "mail.changed.text", new_email),
+            recipient.fill(ctx, "mail.changed.warning", new_email),
         ],
         action: None,
         footer: Vec::new(),
     };
-    let (text, html) = body.render(lang, &ctx.config.instance.name);
+    let (text, html) = body.render(recipient.lang, &ctx.config.instance.name);
     OutgoingMail {
         account_id: Some(account.id),
         to: account.email.clone(),
-        lang,
+        lang: recipient.lang,
         category: MailCategory::EmailChanged,
-        subject: fill(lang.t("mail.changed.subject"), ctx, account, new_email),
+        subject: recipient.fill(ctx, "mail.changed.subject", new_email),
         text,
         html,
         unsubscribe_url: None,

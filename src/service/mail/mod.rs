@@ -11,7 +11,13 @@ use crate::{
 };
 use diesel_async::AsyncPgConnection;
 
+pub mod admin;
+pub mod message;
+pub mod transport;
 pub mod unsubscribe;
+pub mod worker;
+
+pub use worker::{SendReport, send_due};
 
 /// Why a mail is sent: stored with it (admin view, statistics) and deciding its headers
 /// (notification mails carry `List-Unsubscribe`).
@@ -151,7 +157,16 @@ pub async fn enqueue_many(
             message_id: format!("<{}@{host}>", uuid::Uuid::new_v4()),
         })
         .collect();
-    Ok(db::mails::insert_many(conn, &rows).await?)
+    let ids = db::mails::insert_many(conn, &rows).await?;
+    if !ids.is_empty() {
+        // Delivered at commit (and dropped on rollback): wakes the mail worker of every node.
+        diesel_async::RunQueryDsl::execute(
+            diesel::sql_query(format!("NOTIFY {}", worker::NOTIFY_CHANNEL)),
+            conn,
+        )
+        .await?;
+    }
+    Ok(ids)
 }
 
 /// Queues one mail in the caller's transaction; returns its id.

@@ -274,14 +274,18 @@ mod tests {
     }
 }
 
-/// The key that signs unsubscribe links, made on first use. The identity row exists from
-/// the first start (the instance URL is recorded before anything else runs).
+/// The key that signs unsubscribe links, made on first use. The identity row normally exists
+/// from the first start; a command or a test that never started a server may come first, so
+/// the row is created when missing (its URL stays empty until `serve` records it).
 pub async fn link_secret(conn: &mut AsyncPgConnection, fresh: &str) -> QueryResult<String> {
-    diesel::update(instance_identity::table)
-        .filter(instance_identity::link_secret.is_null())
-        .set(instance_identity::link_secret.eq(fresh))
-        .execute(conn)
-        .await?;
+    diesel::sql_query(
+        "INSERT INTO instance_identity (singleton, link_secret) VALUES (TRUE, $1) \
+         ON CONFLICT (singleton) DO UPDATE SET link_secret = EXCLUDED.link_secret \
+         WHERE instance_identity.link_secret IS NULL",
+    )
+    .bind::<Text, _>(fresh)
+    .execute(conn)
+    .await?;
     instance_identity::table
         .select(instance_identity::link_secret.assume_not_null())
         .first(conn)

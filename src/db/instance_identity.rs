@@ -263,17 +263,6 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::quote_ident;
-
-    #[test]
-    fn identifiers_are_quoted() {
-        assert_eq!(quote_ident("posts"), "\"posts\"");
-        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
-    }
-}
-
 /// The key that signs unsubscribe links, made on first use. The identity row normally exists
 /// from the first start; a command or a test that never started a server may come first, so
 /// the row is created when missing (its URL stays empty until `serve` records it).
@@ -290,4 +279,15 @@ pub async fn link_secret(conn: &mut AsyncPgConnection, fresh: &str) -> QueryResu
         .select(instance_identity::link_secret.assume_not_null())
         .first(conn)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_ident;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("posts"), "\"posts\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
 }

@@ -389,7 +389,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Next attempt on",
     ),
     // Admin: mail queue (/admin/courriels).
-    ("admin.mails_link", "Courriels envoyés", "Sent mails"),
+    ("admin.mails_link", "Courriels", "Mails"),
     (
         "admin.mails.title",
         "Courriels : file d'envoi",

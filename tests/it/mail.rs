@@ -659,3 +659,43 @@ async fn the_openapi_document_describes_the_admin_mail_route() {
     assert_eq!(params, ["state", "limit"]);
     assert!(doc["components"]["schemas"]["MailItem"].is_object());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mail_pages_pass_the_mechanical_accessibility_checks() {
+    let server = SmtpServer::start().await;
+    server.refuse("nobody@example.org");
+    let app = TestApp::with_config(|c| c.mail.smtp_url = server.url()).await;
+    let admin = app.create_user("admin_culture", "admin").await;
+    queue(&app, outgoing("nobody@example.org", "Mot de passe oublié")).await;
+    queue(&app, outgoing("lea@example.org", "Bienvenue")).await;
+    send(&app).await;
+    let link = {
+        let mut conn = app.ctx.conn().await.expect("conn");
+        unsubscribe::link(&app.ctx, &mut conn, admin.id, Scope::Digest)
+            .await
+            .expect("link")
+    };
+    let path = link.replace("http://localhost:8080", "");
+    let browser = Browser::logged_in(&app, "admin_culture").await;
+    let mut pages = Vec::new();
+    for state in ["failed", "queued", "sent"] {
+        let url = format!("/admin/courriels?state={state}");
+        pages.push((url.clone(), browser.get(&url).await));
+    }
+    pages.push(("/admin".to_string(), browser.get("/admin").await));
+    pages.push(("unsubscribe page".to_string(), app.get_html(&path).await));
+    let done = app
+        .send(
+            axum::http::Request::builder()
+                .method(Method::POST)
+                .uri(&path)
+                .header(axum::http::header::ACCEPT, "text/html")
+                .body(axum::body::Body::from("List-Unsubscribe=One-Click"))
+                .expect("request"),
+        )
+        .await;
+    pages.push(("unsubscribed page".to_string(), done));
+    assert!(pages[0].1.body.contains("nobody@example.org"));
+    assert!(pages[2].1.body.contains("lea@example.org"));
+    crate::accessibility::assert_accessible(&pages);
+}

@@ -50,16 +50,22 @@ pub struct NewMail {
     pub message_id: String,
 }
 
+/// Rows per INSERT statement: 9 values each stay well under PostgreSQL's 65 535 bind
+/// parameters, so a digest for every member goes in whatever their number.
+const INSERT_CHUNK: usize = 2000;
+
 /// Queues mails; returns their ids in order.
 pub async fn insert_many(conn: &mut AsyncPgConnection, new: &[NewMail]) -> QueryResult<Vec<i64>> {
-    if new.is_empty() {
-        return Ok(Vec::new());
+    let mut ids = Vec::with_capacity(new.len());
+    for chunk in new.chunks(INSERT_CHUNK) {
+        let chunk_ids: Vec<i64> = diesel::insert_into(mails::table)
+            .values(chunk)
+            .returning(mails::id)
+            .get_results(conn)
+            .await?;
+        ids.extend(chunk_ids);
     }
-    diesel::insert_into(mails::table)
-        .values(new)
-        .returning(mails::id)
-        .get_results(conn)
-        .await
+    Ok(ids)
 }
 
 pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<DbMail> {

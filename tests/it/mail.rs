@@ -699,3 +699,44 @@ async fn the_mail_pages_pass_the_mechanical_accessibility_checks() {
     assert!(pages[2].1.body.contains("lea@example.org"));
     crate::accessibility::assert_accessible(&pages);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thousands_of_mails_queue_in_one_call_and_wake_the_workers_at_commit() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection};
+    use futures::StreamExt;
+    let app = TestApp::new().await;
+    let mut listener = AsyncPgConnection::establish(&app.ctx.config.database.url)
+        .await
+        .expect("listener connection");
+    diesel::sql_query(format!("LISTEN {}", mail::worker::NOTIFY_CHANNEL))
+        .execute(&mut listener)
+        .await
+        .expect("listen");
+
+    let n = 5000;
+    let mails: Vec<OutgoingMail> = (0..n)
+        .map(|i| outgoing(&format!("m{i}@example.org"), "Récapitulatif de la semaine"))
+        .collect();
+    let ids = {
+        let mut conn = app.ctx.conn().await.expect("conn");
+        conn.transaction::<_, culturecnous::error::AppError, _>(async |conn| {
+            mail::enqueue_many(conn, &app.ctx, mails).await
+        })
+        .await
+        .expect("enqueue")
+    };
+    assert_eq!(ids.len(), n);
+    let mut distinct = ids.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), n);
+    assert_eq!(crate::helpers::rows_in(&app, "mails").await, n as i64);
+
+    let mut notifications = std::pin::pin!(listener.notifications_stream());
+    let first = tokio::time::timeout(std::time::Duration::from_secs(60), notifications.next())
+        .await
+        .expect("a notification at commit")
+        .expect("stream open")
+        .expect("notification");
+    assert_eq!(first.channel, mail::worker::NOTIFY_CHANNEL);
+}

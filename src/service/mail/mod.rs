@@ -157,16 +157,8 @@ pub async fn enqueue_many(
             message_id: format!("<{}@{host}>", uuid::Uuid::new_v4()),
         })
         .collect();
-    let ids = db::mails::insert_many(conn, &rows).await?;
-    if !ids.is_empty() {
-        // Delivered at commit (and dropped on rollback): wakes the mail worker of every node.
-        diesel_async::RunQueryDsl::execute(
-            diesel::sql_query(format!("NOTIFY {}", worker::NOTIFY_CHANNEL)),
-            conn,
-        )
-        .await?;
-    }
-    Ok(ids)
+    // A trigger on `mails` notifies the workers at commit (one round trip for any number).
+    Ok(db::mails::insert_many(conn, &rows).await?)
 }
 
 /// Queues one mail in the caller's transaction; returns its id.

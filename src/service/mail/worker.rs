@@ -3,9 +3,9 @@
 //!
 //! Every `serve` node runs one; rows are claimed with `FOR UPDATE SKIP LOCKED` and a lease
 //! (`claimed_at`), so two nodes never send the same mail, and a node that dies mid-send gives
-//! its mail back when the lease ends. Enqueuing sends `NOTIFY mail_queued` at commit, which
-//! wakes the workers of every node; they also look at the queue every few seconds (retries
-//! that came due, notifications lost while the listener reconnected).
+//! its mail back when the lease ends. Queuing mails notifies `culturecnous_mails` at commit
+//! (a trigger), which wakes the workers of every node; they also look at the queue every few
+//! seconds (retries that came due, notifications lost while the listener reconnected).
 
 use super::transport::{Mailer, Outcome};
 use crate::{
@@ -21,8 +21,9 @@ use tokio::{
     task::JoinHandle,
 };
 
-/// The channel `enqueue` notifies at commit.
-pub const NOTIFY_CHANNEL: &str = "mail_queued";
+/// The channel a trigger on `mails` notifies when rows are inserted (migration
+/// `mails_notify`).
+pub const NOTIFY_CHANNEL: &str = "culturecnous_mails";
 /// Mails sent at once by one worker (each lane holds one SMTP connection of the pool).
 pub const LANES: usize = 4;
 /// How long a claim holds a row. Far above the longest attempt (each SMTP command times out

@@ -102,7 +102,8 @@ impl MailBody {
         for p in &self.paragraphs {
             text.push_str(p);
             text.push_str("\n\n");
-            html.push_str(&format!("<p>{}</p>\n", escape(p)));
+            // A line break inside a paragraph (a digest's list) stays one in HTML.
+            html.push_str(&format!("<p>{}</p>\n", escape(p).replace('\n', "<br>\n")));
         }
         if let Some((label, url)) = &self.action {
             text.push_str(&format!("{label} :\n{url}\n\n"));
@@ -113,6 +114,10 @@ impl MailBody {
             ));
         }
         text.push_str(&format!("-- \n{instance_name}\n"));
+        html.push_str(&format!(
+            "<p style=\"color:#505050\">{}</p>\n",
+            escape(instance_name)
+        ));
         for f in &self.footer {
             text.push_str(f);
             text.push('\n');
@@ -171,4 +176,35 @@ pub async fn enqueue(
     ids.into_iter()
         .next()
         .ok_or_else(|| crate::error::AppError::internal("mail not queued"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_escapes_and_keeps_both_parts_in_step() {
+        let body = MailBody {
+            greeting: "Bonjour Léa,".into(),
+            paragraphs: vec![
+                "<script>alert(1)</script> & co".into(),
+                "Annonce 1\nAnnonce 2".into(),
+            ],
+            action: Some((
+                "Voir".into(),
+                "https://culture.example/a?b=1&c=\"2\"".into(),
+            )),
+            footer: vec!["Pour ne plus recevoir ces courriels : https://culture.example/x".into()],
+        };
+        let (text, html) = body.render(Lang::En, "Culture <88>");
+        assert!(text.starts_with("Bonjour Léa,\n\n<script>alert(1)</script> & co\n\n"));
+        assert!(text.contains("Voir :\nhttps://culture.example/a?b=1&c=\"2\"\n"));
+        assert!(text.contains("-- \nCulture <88>\nPour ne plus recevoir"));
+        assert!(html.contains("<html lang=\"en\">"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("Annonce 1<br>\nAnnonce 2"));
+        assert!(html.contains("href=\"https://culture.example/a?b=1&amp;c=&quot;2&quot;\""));
+        assert!(html.contains("Culture &lt;88&gt;</p>"));
+    }
 }

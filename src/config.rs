@@ -328,6 +328,13 @@ impl Config {
                 reason,
             ));
         }
+        if self.instance.page_actor == crate::service::actors::CHANNEL_USERNAME {
+            return Err(ConfigError::invalid(
+                "instance.page_actor",
+                &self.instance.page_actor,
+                "is the name of the announcement channel",
+            ));
+        }
         self.http.bind.parse::<SocketAddr>().map_err(|e| {
             ConfigError::invalid(
                 "http.bind",

@@ -167,6 +167,8 @@ pub(super) struct ListPage {
     reaction_labels: std::collections::HashMap<String, String>,
     pagination: Pagination,
     errors: FormState,
+    /// `@annonces@host`, the fediverse channel of every new announcement.
+    channel_handle: String,
 }
 
 pub(super) async fn http_get_announcements(
@@ -265,6 +267,7 @@ pub(super) async fn http_get_announcements(
             reaction_labels,
             pagination,
             errors,
+            channel_handle: crate::service::actors::channel_handle(ctx),
         },
     )
 }

@@ -605,6 +605,11 @@ mod tests {
                 "0",
                 "federation.delivery_workers",
             ),
+            (
+                "CULTURECNOUS__INSTANCE__PAGE_ACTOR",
+                "annonces",
+                "instance.page_actor",
+            ),
             ("CULTURECNOUS__NOPE__KEY", "1", "nope.key"),
         ];
         for (k, v, key) in cases {

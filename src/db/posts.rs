@@ -454,8 +454,12 @@ pub async fn list_public_with_authors(
         .filter(posts::draft.eq(false))
         .select((DbPost::as_select(), super::actors::DbActor::as_select()))
         .into_boxed();
-    if let Listing::Actor(actor_id) = listing {
-        query = query.filter(posts::author_actor_id.eq(actor_id));
+    match listing {
+        Listing::News => {}
+        Listing::Actor(actor_id) => query = query.filter(posts::author_actor_id.eq(actor_id)),
+        Listing::Announcements => {
+            query = query.filter(posts::category.eq(CATEGORY_ANNOUNCEMENT));
+        }
     }
     query
         .order((posts::published_at.desc(), posts::id.desc()))

@@ -729,23 +729,28 @@ async fn fedify_peer_and_another_instance_follow_the_channel_and_receive_its_boo
     peer.follow(&channel).await;
     let state = b.follow(&bob, &a.handle("annonces")).await;
     assert!(state == "pending" || state == "accepted", "got {state}");
-    settle(&[&a, &b], "both follows of the channel accepted", || async {
-        let peer_state = peer.state().await;
-        let peer_follow = peer_state.following.get(&channel).map(|f| f.state.clone());
-        let bob_follow = b.follow_state(&bob.ap_id, &channel).await;
-        if peer_follow.as_deref() == Some("accepted") && bob_follow.as_deref() == Some("accepted")
-        {
-            Ok(())
-        } else {
-            let received = peer.received().await;
-            Err(format!(
-                "peer: {peer_follow:?}, bob on B: {bob_follow:?}; refused by the peer: {:?}; \
+    settle(
+        &[&a, &b],
+        "both follows of the channel accepted",
+        || async {
+            let peer_state = peer.state().await;
+            let peer_follow = peer_state.following.get(&channel).map(|f| f.state.clone());
+            let bob_follow = b.follow_state(&bob.ap_id, &channel).await;
+            if peer_follow.as_deref() == Some("accepted")
+                && bob_follow.as_deref() == Some("accepted")
+            {
+                Ok(())
+            } else {
+                let received = peer.received().await;
+                Err(format!(
+                    "peer: {peer_follow:?}, bob on B: {bob_follow:?}; refused by the peer: {:?}; \
                  peer errors: {:?}",
-                received.refused(),
-                received.errors
-            ))
-        }
-    })
+                    received.refused(),
+                    received.errors
+                ))
+            }
+        },
+    )
     .await;
     let mut followers = a
         .collection_items(&format!("{channel}/followers"))
@@ -779,34 +784,50 @@ async fn fedify_peer_and_another_instance_follow_the_channel_and_receive_its_boo
         .await
         .success("alice publishes an announcement");
     let announcement = field(&created, "ap_id");
-    let boost = settle(&[&a, &b], "the peer to accept the channel's Announce", || async {
-        let received = peer.received().await;
-        received
-            .activities
-            .iter()
-            .find(|x| x.kind == "Announce" && x.object.as_deref() == Some(announcement.as_str()))
-            .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "accepted: {:?}; refused: {:?}; errors: {:?}",
-                    received
-                        .activities
-                        .iter()
-                        .map(|x| (&x.kind, &x.object))
-                        .collect::<Vec<_>>(),
-                    received.refused(),
-                    received.errors
-                )
-            })
-    })
+    let boost = settle(
+        &[&a, &b],
+        "the peer to accept the channel's Announce",
+        || async {
+            let received = peer.received().await;
+            received
+                .activities
+                .iter()
+                .find(|x| {
+                    x.kind == "Announce" && x.object.as_deref() == Some(announcement.as_str())
+                })
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "accepted: {:?}; refused: {:?}; errors: {:?}",
+                        received
+                            .activities
+                            .iter()
+                            .map(|x| (&x.kind, &x.object))
+                            .collect::<Vec<_>>(),
+                        received.refused(),
+                        received.errors
+                    )
+                })
+        },
+    )
     .await;
-    assert_eq!(boost.actor.as_deref(), Some(channel.as_str()), "signed by the channel");
+    assert_eq!(
+        boost.actor.as_deref(),
+        Some(channel.as_str()),
+        "signed by the channel"
+    );
     let boost_id = boost.id.clone().expect("the Announce has an id");
     assert!(boost_id.starts_with(a.url()), "{boost_id}");
     let to = boost.json["to"].to_string();
-    assert!(to.contains("as:Public") || to.contains("#Public"), "{}", boost.json);
     assert!(
-        boost.json["cc"].to_string().contains(&format!("{channel}/followers")),
+        to.contains("as:Public") || to.contains("#Public"),
+        "{}",
+        boost.json
+    );
+    assert!(
+        boost.json["cc"]
+            .to_string()
+            .contains(&format!("{channel}/followers")),
         "{}",
         boost.json
     );

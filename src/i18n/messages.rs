@@ -1247,7 +1247,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "depuis votre compte Mastodon (ou tout autre compte du fédivers) : chaque nouvelle annonce arrivera dans votre fil.",
         "from your Mastodon account (or any other fediverse account): every new announcement will show in your feed.",
     ),
-    ("channel.latest", "Dernières annonces", "Latest announcements"),
+    (
+        "channel.latest",
+        "Dernières annonces",
+        "Latest announcements",
+    ),
     (
         "channel.no_announcements",
         "Aucune annonce pour l'instant.",

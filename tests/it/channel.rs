@@ -119,7 +119,10 @@ async fn the_channel_is_a_public_service_found_by_webfinger_and_not_counted_as_a
         .await
         .expect("system actors");
     assert_eq!(again.channel.ap_id, CHANNEL);
-    assert_eq!(again.channel.public_key_pem, local_actor(&app, "annonces").await.public_key_pem);
+    assert_eq!(
+        again.channel.public_key_pem,
+        local_actor(&app, "annonces").await.public_key_pem
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -144,7 +147,11 @@ async fn browsers_get_the_channel_page_and_the_handle_shows_on_home_and_announce
         "{:?}",
         page.header("content-type")
     );
-    assert!(page.body.contains("@annonces@localhost:8080"), "{}", page.body);
+    assert!(
+        page.body.contains("@annonces@localhost:8080"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Suivez"), "the follow hint");
     assert!(page.body.contains("Mastodon"), "the follow hint");
     assert!(page.body.contains("Canal des annonces"));
@@ -197,7 +204,10 @@ async fn a_remote_follow_of_the_channel_is_accepted_listed_and_undone() {
         "type": "Follow", "actor": bob.id(), "object": CHANNEL,
     });
     assert_eq!(deliver(&app, &bob, &follow).await, StatusCode::ACCEPTED);
-    assert_eq!(follow_state(&app, bob.id()).await.as_deref(), Some("accepted"));
+    assert_eq!(
+        follow_state(&app, bob.id()).await.as_deref(),
+        Some("accepted")
+    );
     let accepts = queued(&app, "Accept").await;
     assert_eq!(accepts.len(), 1);
     assert_eq!(accepts[0].0["actor"], CHANNEL);
@@ -209,10 +219,7 @@ async fn a_remote_follow_of_the_channel_is_accepted_listed_and_undone() {
 
     let followers = app.get("/users/annonces/followers", AP).await.json();
     assert_eq!(followers["totalItems"], 1);
-    let page = app
-        .get("/users/annonces/followers?page=1", AP)
-        .await
-        .json();
+    let page = app.get("/users/annonces/followers?page=1", AP).await.json();
     assert_eq!(page["orderedItems"], json!([bob.id()]));
 
     let undo = json!({
@@ -245,7 +252,10 @@ async fn new_announcements_are_boosted_to_the_followers_but_not_posts_drafts_or_
     .await;
     // A draft is not public yet.
     let draft = announcement(&app, &alice, "Appel à projets (brouillon)", true).await;
-    assert!(channel_announces(&app).await.is_empty(), "nothing boosted yet");
+    assert!(
+        channel_announces(&app).await.is_empty(),
+        "nothing boosted yet"
+    );
 
     let published = announcement(&app, &alice, "Résidence à Tulle", false).await;
     let boosts = channel_announces(&app).await;
@@ -260,7 +270,10 @@ async fn new_announcements_are_boosted_to_the_followers_but_not_posts_drafts_or_
         cc.contains(&json!(format!("{CHANNEL}/followers"))),
         "cc the channel's followers: {announce}"
     );
-    assert!(cc.contains(&json!(format!("{LOCAL}/users/alice"))), "cc the author");
+    assert!(
+        cc.contains(&json!(format!("{LOCAL}/users/alice"))),
+        "cc the author"
+    );
     assert!(
         announce["id"]
             .as_str()
@@ -309,7 +322,9 @@ async fn new_announcements_are_boosted_to_the_followers_but_not_posts_drafts_or_
     let updates = queued(&app, "Update").await;
     assert_eq!(updates.len(), 1);
     assert!(
-        updates[0].1.contains(&"http://mastodon.example/inbox".to_string()),
+        updates[0]
+            .1
+            .contains(&"http://mastodon.example/inbox".to_string()),
         "the channel's followers hold a copy: {:?}",
         updates[0].1
     );

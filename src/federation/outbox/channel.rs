@@ -37,7 +37,12 @@ pub(super) async fn boost(
     let channel = channel(ctx, conn).await?;
     let author = db::actors::by_id(conn, post.author_actor_id).await?;
     let id = new_activity_id(ctx)?;
-    let announce = Announce::new(id.clone(), &channel, &Url::parse(&post.ap_id)?, Some(&author))?;
+    let announce = Announce::new(
+        id.clone(),
+        &channel,
+        &Url::parse(&post.ap_id)?,
+        Some(&author),
+    )?;
     let inboxes = followers_inboxes(conn, channel.id).await?;
     Outgoing {
         id,

@@ -1237,8 +1237,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("channel.name_of", "Annonces de", "Announcements from"),
     (
         "channel.summary",
-        "Chaque nouvelle annonce publique de la plateforme (emplois, appels à projets, résidences, prêts de matériel…), partagée dès sa publication. Toutes les annonces :",
-        "Every new public announcement of the platform (jobs, calls for projects, residencies, equipment loans…), boosted as soon as it is published. All announcements:",
+        "Chaque nouvelle annonce publique de la plateforme (emplois, appels à projets, résidences, prêts de matériel…), partagée dès sa publication.",
+        "Every new public announcement of the platform (jobs, calls for projects, residencies, equipment loans…), boosted as soon as it is published.",
     ),
     ("channel.kind", "Canal des annonces", "Announcement channel"),
     ("channel.follow", "Suivez", "Follow"),

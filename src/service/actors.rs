@@ -48,9 +48,11 @@ pub async fn channel(ctx: &AppContext, conn: &mut AsyncPgConnection) -> AppResul
 fn channel_profile(ctx: &AppContext) -> (String, String) {
     let lang = Lang::parse(&ctx.config.instance.language).unwrap_or_default();
     let name = format!("{} {}", lang.t("channel.name_of"), ctx.config.instance.name);
+    // The address only as a link target: `instance move-url` rewrites ids in attributes.
     let summary = format!(
-        "{} <{}>",
+        "{} [{}]({})",
         lang.t("channel.summary"),
+        lang.t("channel.all"),
         ctx.urls.absolute("/annonces")
     );
     (name, SafeHtml::from_markdown(&summary).into_string())

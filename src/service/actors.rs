@@ -8,10 +8,11 @@ use crate::{
     error::{AppError, AppResult},
     i18n::Lang,
     sanitize::SafeHtml,
+    service::outbound::{self, OutboundEvent},
 };
 use activitypub_federation::http_signatures::{Keypair, generate_actor_keypair};
 use chrono::Utc;
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 /// Username of the instance actor row (served at `/actor`).
 pub const INSTANCE_ACTOR_USERNAME: &str = "actor";
@@ -157,7 +158,7 @@ pub async fn ensure_system_actors(ctx: &AppContext) -> AppResult<SystemActors> {
         channel(ctx, &mut conn).await?
     };
     let channel = match channel {
-        Some(actor) => actor,
+        Some(actor) => refresh_channel(ctx, actor).await?,
         None => {
             let keypair = generate_keypair().await?;
             let (name, summary_html) = channel_profile(ctx);
@@ -171,6 +172,33 @@ pub async fn ensure_system_actors(ctx: &AppContext) -> AppResult<SystemActors> {
         page,
         channel,
     })
+}
+
+/// The channel's name and summary follow `instance.name` and `instance.language`: when they
+/// changed since the last start, the row is updated and its followers get `Update(Service)`.
+async fn refresh_channel(ctx: &AppContext, channel: DbActor) -> AppResult<DbActor> {
+    let (name, summary_html) = channel_profile(ctx);
+    if channel.name == name && channel.summary_html == summary_html {
+        return Ok(channel);
+    }
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<DbActor, AppError, _>(async |conn| {
+        if db::actors::set_name_and_summary_if_changed(conn, channel.id, &name, &summary_html)
+            .await?
+        {
+            let actor = db::actors::by_id(conn, channel.id).await?;
+            outbound::record(
+                ctx,
+                conn,
+                OutboundEvent::ProfileUpdated {
+                    actor: Box::new(actor),
+                },
+            )
+            .await?;
+        }
+        Ok(db::actors::by_id(conn, channel.id).await?)
+    })
+    .await
 }
 
 async fn insert_or_read(ctx: &AppContext, new: &NewActor) -> AppResult<DbActor> {

@@ -440,3 +440,41 @@ async fn deleting_a_boosted_announcement_tells_the_channel_followers_and_undoes_
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_refreshes_the_channel_name_and_tells_its_followers() {
+    let app = TestApp::new().await;
+    let channel = local_actor(&app, "annonces").await;
+    remote_follower(&app, "mastodon.example", "lea", &channel).await;
+    // As if `instance.name` had changed since the channel was created.
+    {
+        let mut conn = app.ctx.conn().await.expect("conn");
+        db::actors::set_name_and_summary_if_changed(
+            &mut conn,
+            channel.id,
+            "Annonces d'avant",
+            &channel.summary_html,
+        )
+        .await
+        .expect("update");
+    }
+    let started = culturecnous::service::actors::ensure_system_actors(&app.ctx)
+        .await
+        .expect("system actors");
+    let expected = format!("Annonces de {}", app.ctx.config.instance.name);
+    assert_eq!(started.channel.name, expected);
+    let updates = queued(&app, "Update").await;
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0].0["actor"], CHANNEL);
+    assert_eq!(updates[0].0["object"]["type"], "Service");
+    assert_eq!(updates[0].0["object"]["name"], expected);
+    assert_eq!(
+        updates[0].1,
+        vec!["http://mastodon.example/inbox".to_string()]
+    );
+    // Nothing changed: no Update.
+    culturecnous::service::actors::ensure_system_actors(&app.ctx)
+        .await
+        .expect("system actors");
+    assert_eq!(queued(&app, "Update").await.len(), 1);
+}

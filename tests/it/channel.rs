@@ -178,6 +178,15 @@ async fn browsers_get_the_channel_page_and_the_handle_shows_on_home_and_announce
         );
     }
 
+    // The channel writes nothing of its own: no blog, no blog feed.
+    for path in ["/blog/annonces", "/blog/annonces/rss.xml"] {
+        assert_eq!(
+            app.get_html(path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+
     let english = app
         .send(
             axum::http::Request::builder()

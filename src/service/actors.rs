@@ -49,6 +49,11 @@ pub async fn channel(ctx: &AppContext, conn: &mut AsyncPgConnection) -> AppResul
 fn channel_profile(ctx: &AppContext) -> (String, String) {
     let lang = Lang::parse(&ctx.config.instance.language).unwrap_or_default();
     let name = format!("{} {}", lang.t("channel.name_of"), ctx.config.instance.name);
+    (name, channel_summary(ctx, lang).into_string())
+}
+
+/// What the channel is, in `lang`, with a link to every announcement.
+pub fn channel_summary(ctx: &AppContext, lang: Lang) -> SafeHtml {
     // The address only as a link target: `instance move-url` rewrites ids in attributes.
     let summary = format!(
         "{} [{}]({})",
@@ -56,7 +61,7 @@ fn channel_profile(ctx: &AppContext) -> (String, String) {
         lang.t("channel.all"),
         ctx.urls.absolute("/annonces")
     );
-    (name, SafeHtml::from_markdown(&summary).into_string())
+    SafeHtml::from_markdown(&summary)
 }
 
 /// RSA-2048 key generation takes tens of milliseconds: keep it off the async threads.

@@ -199,7 +199,9 @@ async fn browsers_get_the_channel_page_and_the_handle_shows_on_home_and_announce
         .await;
     assert_eq!(english.status, StatusCode::OK);
     assert!(
-        english.body.contains("Follow") && english.body.contains("Announcement channel"),
+        english.body.contains("Follow")
+            && english.body.contains("Announcement channel")
+            && english.body.contains("Every new public announcement"),
         "English on request"
     );
 }

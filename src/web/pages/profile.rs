@@ -13,7 +13,7 @@ use crate::{
     i18n::Lang,
     sanitize::{SafeHtml, plain_text},
     service::{
-        actors::{INSTANCE_ACTOR_USERNAME, is_channel},
+        actors::{INSTANCE_ACTOR_USERNAME, channel_summary, is_channel},
         profile,
     },
     web::pages::{
@@ -100,7 +100,8 @@ async fn render_channel(ctx: &AppContext, lang: Lang, actor: &DbActor) -> AppRes
     } else {
         &actor.name
     };
-    let bio = SafeHtml::clean(&actor.summary_html);
+    // In the reader's language (the actor document speaks the instance's).
+    let bio = channel_summary(ctx, lang);
     let head = HeadMeta::page(
         ctx,
         "profile",

@@ -341,6 +341,13 @@ impl Config {
                 reason,
             ));
         }
+        if self.instance.page_actor == crate::service::actors::CHANNEL_USERNAME {
+            return Err(ConfigError::invalid(
+                "instance.page_actor",
+                &self.instance.page_actor,
+                "is the name of the announcement channel",
+            ));
+        }
         self.http.bind.parse::<SocketAddr>().map_err(|e| {
             ConfigError::invalid(
                 "http.bind",
@@ -685,6 +692,11 @@ mod tests {
                 "CULTURECNOUS__FEDERATION__DELIVERY_WORKERS",
                 "0",
                 "federation.delivery_workers",
+            ),
+            (
+                "CULTURECNOUS__INSTANCE__PAGE_ACTOR",
+                "annonces",
+                "instance.page_actor",
             ),
             ("CULTURECNOUS__NOPE__KEY", "1", "nope.key"),
             (

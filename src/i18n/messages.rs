@@ -1412,4 +1412,30 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Ce serveur est bloqué par l'administration de cette instance.",
         "This server is blocked by this instance's administrators.",
     ),
+    // The announcement channel (`/users/annonces`).
+    ("channel.name_of", "Annonces de", "Announcements from"),
+    (
+        "channel.summary",
+        "Chaque nouvelle annonce publique de la plateforme (emplois, appels à projets, résidences, prêts de matériel…), partagée dès sa publication.",
+        "Every new public announcement of the platform (jobs, calls for projects, residencies, equipment loans…), boosted as soon as it is published.",
+    ),
+    ("channel.kind", "Canal des annonces", "Announcement channel"),
+    ("channel.follow", "Suivez", "Follow"),
+    (
+        "channel.follow_end",
+        "depuis votre compte Mastodon (ou tout autre compte du fédivers) : chaque nouvelle annonce arrivera dans votre fil.",
+        "from your Mastodon account (or any other fediverse account): every new announcement will show in your feed.",
+    ),
+    (
+        "channel.latest",
+        "Dernières annonces",
+        "Latest announcements",
+    ),
+    (
+        "channel.no_announcements",
+        "Aucune annonce pour l'instant.",
+        "No announcements yet.",
+    ),
+    ("channel.all", "Toutes les annonces", "All announcements"),
+    ("channel.home_title", "Sur le fédivers", "On the fediverse"),
 ];

@@ -7,6 +7,7 @@ mod helpers;
 mod accessibility;
 mod api;
 mod browser;
+mod channel;
 mod collections_counts;
 mod comments;
 mod comments_more;

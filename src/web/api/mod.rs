@@ -11,6 +11,7 @@
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
 pub mod account;
+pub mod admin_mails;
 pub mod auth;
 pub mod comments;
 pub mod follows;
@@ -36,4 +37,5 @@ pub fn api_routes() -> Router {
         .merge(posts::routes())
         .merge(reactions::routes())
         .merge(comments::routes())
+        .merge(admin_mails::routes())
 }

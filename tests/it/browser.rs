@@ -271,8 +271,8 @@ async fn register_log_out_and_log_in(client: &Client, base: &str, ctx: &AppConte
             .contains("Confirmez votre adresse"),
         "the banner asks to confirm the address"
     );
-    let mail = crate::helpers::latest_mail_in(ctx, "contact@soleil.example").await;
-    let link = mail_link(&mail.text_body, &format!("{base}/confirmer-adresse/"));
+    let mail = crate::helpers::received_text_to(ctx, "contact@soleil.example").await;
+    let link = mail_link(&mail, &format!("{base}/confirmer-adresse/"));
     client
         .goto(&link)
         .await
@@ -498,8 +498,8 @@ async fn reset_a_forgotten_password(client: &Client, base: &str, ctx: &AppContex
         .for_element(Locator::Css(".notice[role='status']"))
         .await
         .expect("the answer to the request");
-    let mail = crate::helpers::latest_mail_in(ctx, "accueil@bibliotheque.example").await;
-    let link = mail_link(&mail.text_body, &format!("{base}/mot-de-passe/"));
+    let mail = crate::helpers::received_text_to(ctx, "accueil@bibliotheque.example").await;
+    let link = mail_link(&mail, &format!("{base}/mot-de-passe/"));
     client.goto(&link).await.expect("open the reset link");
     fill(client, "input[name='password']", new_password).await;
     let path = &link[base.len()..];

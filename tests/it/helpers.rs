@@ -578,3 +578,37 @@ pub fn link_in(text: &str, prefix: &str) -> String {
         .collect();
     url[LOCAL.len()..].to_string()
 }
+
+/// The plain-text part of the newest mail to `address` as it was received: the queue is sent
+/// now (`mail::send_due`, the default file sink) and the `.eml` file carrying that mail's
+/// Message-ID is read back from `<data_dir>/outbox-mail/`.
+pub async fn received_text_to(ctx: &culturecnous::context::AppContext, address: &str) -> String {
+    let queued = latest_mail_in(ctx, address).await;
+    culturecnous::service::mail::send_due(ctx)
+        .await
+        .expect("send the queued mails");
+    let dir = ctx.config.storage.data_dir.join("outbox-mail");
+    use mailparse::MailHeaderMap;
+    for entry in std::fs::read_dir(&dir)
+        .expect("outbox-mail folder")
+        .flatten()
+    {
+        let bytes = std::fs::read(entry.path()).expect("read an .eml");
+        let parsed = mailparse::parse_mail(&bytes).expect("a parseable .eml");
+        if parsed.headers.get_first_value("Message-ID").as_deref()
+            != Some(queued.message_id.as_str())
+        {
+            continue;
+        }
+        let to = parsed.headers.get_first_value("To").unwrap_or_default();
+        assert!(to.contains(address), "sent to {to}, not {address}");
+        let text = parsed
+            .subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == "text/plain")
+            .map(|p| p.get_body().expect("decoded text part"))
+            .unwrap_or_else(|| parsed.get_body().expect("decoded body"));
+        return text;
+    }
+    panic!("no .eml in {} for {address}", dir.display());
+}

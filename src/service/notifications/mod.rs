@@ -16,6 +16,7 @@ use crate::{
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+pub mod centre;
 pub mod events;
 mod render;
 

@@ -15,6 +15,7 @@ pub mod comments;
 pub mod follows;
 pub mod json;
 pub mod me;
+pub mod notifications;
 pub mod openapi;
 pub mod posts;
 pub mod reactions;
@@ -34,4 +35,5 @@ pub fn api_routes() -> Router {
         .merge(posts::routes())
         .merge(reactions::routes())
         .merge(comments::routes())
+        .merge(notifications::routes())
 }

@@ -6,7 +6,9 @@
 use crate::{
     common::TestApp,
     federation_inbox::{Remote, deliver, remote_actor},
-    helpers::{Browser, api, create, enc, error_fields, local_actor, remote_actor_row, token, unescape},
+    helpers::{
+        Browser, api, create, enc, error_fields, local_actor, remote_actor_row, token, unescape,
+    },
     reactions::{announce, like, undo},
 };
 use axum::http::{Method, StatusCode};
@@ -124,7 +126,14 @@ async fn local_actions_notify_each_type_once_and_never_the_actor() {
     let own = comment(&app, &alice, &post_id, "Précision : dès lundi.").await;
     let own_id = own["ap_id"].as_str().expect("ap_id").to_string();
     for path in ["/api/v1/likes", "/api/v1/boosts"] {
-        let r = api(&app, Method::POST, path, &alice, Some(json!({"object": post_id}))).await;
+        let r = api(
+            &app,
+            Method::POST,
+            path,
+            &alice,
+            Some(json!({"object": post_id})),
+        )
+        .await;
         assert!(r.status.is_success(), "{}", r.body);
     }
     assert_eq!(notification_rows(&app).await, 0);
@@ -135,7 +144,14 @@ async fn local_actions_notify_each_type_once_and_never_the_actor() {
     // Bob mentions her in a post of his; likes and boosts hers; follows her.
     publish(&app, &bob, "Mes lectures", "Lisez ce qu'écrit @alice.").await;
     for path in ["/api/v1/likes", "/api/v1/boosts"] {
-        let r = api(&app, Method::POST, path, &bob, Some(json!({"object": post_id}))).await;
+        let r = api(
+            &app,
+            Method::POST,
+            path,
+            &bob,
+            Some(json!({"object": post_id})),
+        )
+        .await;
         assert!(r.status.is_success(), "{}", r.body);
     }
     let r = api(
@@ -149,7 +165,14 @@ async fn local_actions_notify_each_type_once_and_never_the_actor() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Carol likes Bob's reply (his comment): for Bob.
     let reply_id = reply["ap_id"].as_str().expect("ap_id").to_string();
-    let r = api(&app, Method::POST, "/api/v1/likes", &carol, Some(json!({"object": reply_id}))).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/likes",
+        &carol,
+        Some(json!({"object": reply_id})),
+    )
+    .await;
     assert!(r.status.is_success(), "{}", r.body);
 
     let got = items(&app, &alice).await;
@@ -172,7 +195,12 @@ async fn local_actions_notify_each_type_once_and_never_the_actor() {
     let first = &list(&app, &alice, "").await["items"][0];
     assert_eq!(first["actor"]["name"], "bob");
     assert_eq!(first["actor"]["url"], format!("{LOCAL}/users/bob"));
-    assert!(first["object_url"].as_str().expect("url").starts_with(LOCAL));
+    assert!(
+        first["object_url"]
+            .as_str()
+            .expect("url")
+            .starts_with(LOCAL)
+    );
     assert_eq!(first["read"], false);
     let bob_items = items(&app, &bob).await;
     assert_eq!(
@@ -214,7 +242,10 @@ async fn local_actions_notify_each_type_once_and_never_the_actor() {
     let r = api(
         &app,
         Method::DELETE,
-        &format!("/api/v1/follows?target={}", enc(&format!("{LOCAL}/users/alice"))),
+        &format!(
+            "/api/v1/follows?target={}",
+            enc(&format!("{LOCAL}/users/alice"))
+        ),
         &bob,
         None,
     )
@@ -253,7 +284,13 @@ async fn local_actions_notify_each_type_once_and_never_the_actor() {
     );
 }
 
-fn note(from: &Remote, n: &str, in_reply_to: Option<&str>, content: &str, mention: Option<&str>) -> Value {
+fn note(
+    from: &Remote,
+    n: &str,
+    in_reply_to: Option<&str>,
+    content: &str,
+    mention: Option<&str>,
+) -> Value {
     let mut tags = Vec::new();
     if let Some(href) = mention {
         tags.push(json!({"type": "Mention", "href": href, "name": "@alice@localhost:8080"}));
@@ -365,13 +402,25 @@ async fn likes_are_grouped_and_pages_hold_twenty() {
     // Five likes and two boosts of one object, then 24 new followers.
     for i in 0..5 {
         let fan = remote_actor_row(&app, "fans.example", &format!("fan{i}"), true).await;
-        events::reacted(&app.ctx, &mut conn, NotificationKind::Like, fan.id, &post_id)
-            .await
-            .expect("like");
+        events::reacted(
+            &app.ctx,
+            &mut conn,
+            NotificationKind::Like,
+            fan.id,
+            &post_id,
+        )
+        .await
+        .expect("like");
         if i < 2 {
-            events::reacted(&app.ctx, &mut conn, NotificationKind::Boost, fan.id, &post_id)
-                .await
-                .expect("boost");
+            events::reacted(
+                &app.ctx,
+                &mut conn,
+                NotificationKind::Boost,
+                fan.id,
+                &post_id,
+            )
+            .await
+            .expect("boost");
         }
     }
     let me = local_actor(&app, "alice").await;
@@ -404,13 +453,24 @@ async fn likes_are_grouped_and_pages_hold_twenty() {
     // The page: 20 items, the unread ones marked in words too, a link to page 2.
     let browser = Browser::with_session(&app, &account).await;
     let html = unescape(&browser.get("/notifications").await.body);
-    assert_eq!(html.matches("class=\"notification notification-unread\"").count(), 20);
-    assert_eq!(html.matches("<span class=\"notification-badge\">Non lue</span>").count(), 20);
+    assert_eq!(
+        html.matches("class=\"notification notification-unread\"")
+            .count(),
+        20
+    );
+    assert_eq!(
+        html.matches("<span class=\"notification-badge\">Non lue</span>")
+            .count(),
+        20
+    );
     assert!(html.contains("href=\"/notifications?page=2\" rel=\"next\""));
     assert!(html.contains("26 notifications non lues."));
     let html2 = unescape(&browser.get("/notifications?page=2").await.body);
     assert!(html2.contains("fan4 et 4 autres ont aimé « Exposition »"));
-    assert_eq!(browser.get("/notifications?page=x").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        browser.get("/notifications?page=x").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     // Marking the group read marks every like of it.
     let group = rest
@@ -456,14 +516,22 @@ async fn read_marks_by_form_and_api_and_the_header_counts() {
     // Someone else's counter is theirs.
     let other = app.create_user("carol", "member").await;
     let carol_browser = Browser::with_session(&app, &other).await;
-    assert!(carol_browser.get("/").await.body.contains("aria-label=\"Notifications, aucune non lue\""));
+    assert!(
+        carol_browser
+            .get("/")
+            .await
+            .body
+            .contains("aria-label=\"Notifications, aucune non lue\"")
+    );
 
     // Mark one read by the form: needs the CSRF token.
     let first = list(&app, &alice, "").await["items"][0]["id"]
         .as_i64()
         .expect("id");
     let path = format!("/notifications/{first}/lire");
-    let r = browser.post_form(&path, &[("back", "/notifications")]).await;
+    let r = browser
+        .post_form(&path, &[("back", "/notifications")])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let r = browser
         .submit_form(&path, &[("back", "https://evil.example/")])
@@ -483,7 +551,12 @@ async fn read_marks_by_form_and_api_and_the_header_counts() {
     )
     .await;
     assert_eq!(r.json()["marked"], 0);
-    assert_eq!(list(&app, &alice, "?unread=true").await["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        list(&app, &alice, "?unread=true").await["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
 
     // Mark all by the form; then, after new ones, all by the API.
     let r = browser
@@ -495,17 +568,37 @@ async fn read_marks_by_form_and_api_and_the_header_counts() {
     assert!(!html.contains("notification-unread"));
     comment(&app, &bob, &post_id, "Quatre").await;
     assert_eq!(list(&app, &alice, "").await["unread"], 1);
-    let r = api(&app, Method::POST, "/api/v1/notifications/read", &alice, Some(json!({}))).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/notifications/read",
+        &alice,
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["unread"], 0);
     let all = list(&app, &alice, "").await;
     assert_eq!(all["items"].as_array().map(Vec::len), Some(4));
-    assert!(all["items"].as_array().expect("items").iter().all(|i| i["read"] == true));
+    assert!(
+        all["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["read"] == true)
+    );
     assert_eq!(list(&app, &alice, "?unread=true").await["items"], json!([]));
 
     // Bad input names its field.
     for (query, field) in [("?unread=maybe", "unread"), ("?page=0", "page")] {
-        let r = api(&app, Method::GET, &format!("/api/v1/notifications{query}"), &alice, None).await;
+        let r = api(
+            &app,
+            Method::GET,
+            &format!("/api/v1/notifications{query}"),
+            &alice,
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(error_fields(&r), vec![field]);
     }
@@ -536,11 +629,22 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     let account = app.create_user("alice", "member").await;
     app.create_user("bob", "member").await;
     confirm_emails(&app).await;
+    // What `start` does first: the instance's identity row (which holds the link key).
+    culturecnous::service::instance_url::check_or_record(&app.ctx)
+        .await
+        .expect("instance identity");
     let alice = token(&app, "alice").await;
     let bob = token(&app, "bob").await;
 
     // Defaults: replies and mentions by mail at once, the rest in the centre.
-    let r = api(&app, Method::GET, "/api/v1/notification-preferences", &alice, None).await;
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/notification-preferences",
+        &alice,
+        None,
+    )
+    .await;
     assert_eq!(
         r.json(),
         json!({"reply": "instant", "mention": "instant", "follow": "centre",
@@ -557,7 +661,10 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     assert_eq!(to, "alice@example.org");
     assert_eq!(subject, "bob a répondu à « Atelier d'écriture »");
     let unsubscribe = unsubscribe.as_deref().expect("List-Unsubscribe URL");
-    assert!(unsubscribe.starts_with(&format!("{LOCAL}/desabonnement?t=")), "{unsubscribe}");
+    assert!(
+        unsubscribe.starts_with(&format!("{LOCAL}/desabonnement?t=")),
+        "{unsubscribe}"
+    );
     {
         let mut conn = app.ctx.conn().await.expect("conn");
         let (category, text): (String, String) = mails::table
@@ -566,7 +673,10 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
             .await
             .expect("mail");
         assert_eq!(category, "notification");
-        assert!(text.contains(unsubscribe) && text.contains("/comments/"), "{text}");
+        assert!(
+            text.contains(unsubscribe) && text.contains("/comments/"),
+            "{text}"
+        );
     }
 
     // The like: centre only, no mail. Then likes off: nothing recorded.
@@ -574,7 +684,14 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
         let app = &app;
         let post_id = post_id.clone();
         async move {
-            let r = api(app, Method::POST, "/api/v1/likes", &who, Some(json!({"object": post_id}))).await;
+            let r = api(
+                app,
+                Method::POST,
+                "/api/v1/likes",
+                &who,
+                Some(json!({"object": post_id})),
+            )
+            .await;
             assert!(r.status.is_success(), "{}", r.body);
         }
     };
@@ -604,16 +721,36 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
         (json!({"reply": "sometimes", "like": "centre"}), "reply"),
         (json!({"reply": 3}), "reply"),
     ] {
-        let r = api(&app, Method::PUT, "/api/v1/notification-preferences", &alice, Some(body)).await;
+        let r = api(
+            &app,
+            Method::PUT,
+            "/api/v1/notification-preferences",
+            &alice,
+            Some(body),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(error_fields(&r), vec![field]);
     }
-    let r = api(&app, Method::GET, "/api/v1/notification-preferences", &alice, None).await;
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/notification-preferences",
+        &alice,
+        None,
+    )
+    .await;
     assert_eq!(r.json()["like"], "off");
 
     // The settings page: linked from the settings, a choice per type, saved by a form.
     let browser = Browser::with_session(&app, &account).await;
-    assert!(browser.get("/parametres/profil").await.body.contains("href=\"/parametres/notifications\""));
+    assert!(
+        browser
+            .get("/parametres/profil")
+            .await
+            .body
+            .contains("href=\"/parametres/notifications\"")
+    );
     let html = unescape(&browser.get("/parametres/notifications").await.body);
     for label in [
         "Dans le centre seulement",
@@ -627,7 +764,10 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     }
     assert!(html.contains("id=\"f-like-off\" name=\"like\" value=\"off\" checked"));
     let r = browser
-        .submit_form("/parametres/notifications", &[("mention", "weekly"), ("like", "centre")])
+        .submit_form(
+            "/parametres/notifications",
+            &[("mention", "weekly"), ("like", "centre")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = browser
@@ -637,7 +777,10 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     assert!(r.body.contains("href=\"#f-mention\""));
     let mut conn = app.ctx.conn().await.expect("conn");
     let mut stored: Vec<(String, String)> = notification_preferences::table
-        .select((notification_preferences::kind, notification_preferences::delivery))
+        .select((
+            notification_preferences::kind,
+            notification_preferences::delivery,
+        ))
         .load(&mut conn)
         .await
         .expect("prefs");
@@ -705,7 +848,10 @@ async fn nothing_shows_about_deleted_content_or_blocked_domains() {
     .await
     .expect("block");
     let all = list(&app, &alice, "").await;
-    assert_eq!((all["unread"].clone(), all["items"].clone()), (json!(0), json!([])));
+    assert_eq!(
+        (all["unread"].clone(), all["items"].clone()),
+        (json!(0), json!([]))
+    );
     let account = {
         let mut conn = app.ctx.conn().await.expect("conn");
         accounts::table
@@ -715,7 +861,17 @@ async fn nothing_shows_about_deleted_content_or_blocked_domains() {
             .await
             .expect("alice")
     };
-    let html = Browser::with_session(&app, &account).await.get("/notifications").await.body;
-    assert!(html.contains("aria-label=\"Notifications, aucune non lue\""), "{html}");
-    assert!(html.contains("Aucune notification pour l'instant") || unescape(&html).contains("Aucune notification pour l'instant"));
+    let html = Browser::with_session(&app, &account)
+        .await
+        .get("/notifications")
+        .await
+        .body;
+    assert!(
+        html.contains("aria-label=\"Notifications, aucune non lue\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("Aucune notification pour l'instant")
+            || unescape(&html).contains("Aucune notification pour l'instant")
+    );
 }

@@ -1494,4 +1494,14 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Indiquez true ou false.",
         "Give true or false.",
     ),
+    (
+        "notifications.announcement_hint",
+        "Les courriels des nouvelles annonces se règlent pour chaque alerte, dans vos alertes.",
+        "Mails about new announcements are chosen for each alert, in your alerts.",
+    ),
+    (
+        "field.delivery.announcement",
+        "Pour les annonces, choisissez centre ou off : les courriels se règlent pour chaque alerte.",
+        "For announcements, choose centre or off: mails are chosen for each alert.",
+    ),
 ];

@@ -720,6 +720,7 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
         (json!({"nope": "centre"}), "nope"),
         (json!({"reply": "sometimes", "like": "centre"}), "reply"),
         (json!({"reply": 3}), "reply"),
+        (json!({"announcement": "instant"}), "announcement"),
     ] {
         let r = api(
             &app,
@@ -762,6 +763,9 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     ] {
         assert!(html.contains(label), "{label}");
     }
+    // Announcements: the centre or nothing (their mails are chosen per alert).
+    assert!(html.contains("id=\"f-announcement-off\""));
+    assert!(!html.contains("id=\"f-announcement-instant\""));
     assert!(html.contains("id=\"f-like-off\" name=\"like\" value=\"off\" checked"));
     let r = browser
         .submit_form(
@@ -874,4 +878,28 @@ async fn nothing_shows_about_deleted_content_or_blocked_domains() {
         html.contains("Aucune notification pour l'instant")
             || unescape(&html).contains("Aucune notification pour l'instant")
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_header_counter_is_one_query_served_by_the_unread_index() {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let app = TestApp::new().await;
+    let account = app.create_user("alice", "member").await;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    diesel::sql_query("SET enable_seqscan = off")
+        .execute(&mut conn)
+        .await
+        .expect("set");
+    let sql =
+        culturecnous::db::notifications::count_sql(true).replace("$1", &account.id.to_string());
+    let plan: Vec<Line> = diesel::sql_query(format!("EXPLAIN {sql}"))
+        .load(&mut conn)
+        .await
+        .expect("explain");
+    let plan: String = plan.into_iter().map(|l| l.line + "\n").collect();
+    assert!(plan.contains("notifications_unread"), "{plan}");
 }

@@ -903,3 +903,39 @@ async fn the_header_counter_is_one_query_served_by_the_unread_index() {
     let plan: String = plan.into_iter().map(|l| l.line + "\n").collect();
     assert!(plan.contains("notifications_unread"), "{plan}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_staff_member_who_wrote_as_the_page_hears_of_its_replies() {
+    let app = TestApp::new().await;
+    app.create_user("sophie", "staff").await;
+    app.create_user("bob", "member").await;
+    let sophie = token(&app, "sophie").await;
+    let bob = token(&app, "bob").await;
+    let post = create(
+        &app,
+        &sophie,
+        "/api/v1/posts",
+        json!({"title": "Fête de la musique", "body": "Programme.", "as_page": true}),
+    )
+    .await;
+    let post_id = post["ap_id"].as_str().expect("ap_id").to_string();
+    // Her own like (as herself) of what she wrote as the page: nothing.
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/likes",
+        &sophie,
+        Some(json!({"object": post_id})),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(notification_rows(&app).await, 0);
+    comment(&app, &bob, &post_id, "J'y serai.").await;
+    assert_eq!(
+        items(&app, &sophie).await,
+        vec![(
+            "reply".to_string(),
+            "bob a répondu à « Fête de la musique »".to_string()
+        )]
+    );
+}

@@ -1504,4 +1504,19 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Pour les annonces, choisissez centre ou off : les courriels se règlent pour chaque alerte.",
         "For announcements, choose centre or off: mails are chosen for each alert.",
     ),
+    (
+        "notifications.text.like_pair",
+        "{actor} et une autre personne ont aimé « {title} »",
+        "{actor} and one other liked “{title}”",
+    ),
+    (
+        "notifications.text.like_comment_pair",
+        "{actor} et une autre personne ont aimé votre commentaire sur « {title} »",
+        "{actor} and one other liked your comment on “{title}”",
+    ),
+    (
+        "notifications.text.boost_pair",
+        "{actor} et une autre personne ont partagé « {title} »",
+        "{actor} and one other boosted “{title}”",
+    ),
 ];

@@ -446,7 +446,7 @@ async fn likes_are_grouped_and_pages_hold_twenty() {
         "{texts:?}"
     );
     assert!(
-        texts.contains(&"fan1 et 1 autres ont partagé « Exposition »"),
+        texts.contains(&"fan1 et une autre personne ont partagé « Exposition »"),
         "{texts:?}"
     );
 

@@ -370,7 +370,10 @@ async fn federated_activities_notify_each_type_and_undo_removes() {
     let first = &list(&app, &alice, "").await["items"][0];
     assert_eq!(first["actor"]["url"], format!("{REMOTE}/@bob"));
     // Every link leads to a page here: the remote post that mentions her is kept for it.
-    for item in list(&app, &alice, "").await["items"].as_array().expect("items") {
+    for item in list(&app, &alice, "").await["items"]
+        .as_array()
+        .expect("items")
+    {
         let url = item["object_url"].as_str().expect("object_url");
         if item["type"] == "follow" {
             assert_eq!(url, format!("{REMOTE}/@bob"));

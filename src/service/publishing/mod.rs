@@ -36,7 +36,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     service::{
         accounts::is_staff,
-        covers, mentions,
+        covers, mentions, notifications,
         outbound::{self, OutboundEvent},
     },
 };
@@ -134,13 +134,7 @@ pub async fn create(
                 };
                 outbound::record(ctx, conn, event).await?;
             }
-            crate::service::notifications::events::post_written(
-                ctx,
-                conn,
-                &post,
-                &mentioned_hrefs(&post),
-            )
-            .await?;
+            notifications::events::post_written(ctx, conn, &post, &mentioned_hrefs(&post)).await?;
             Ok(post)
         })
         .await
@@ -272,13 +266,8 @@ pub async fn edit(
                 outbound::record(ctx, conn, event).await?;
             }
             // Members newly mentioned hear of it; the others were told already.
-            crate::service::notifications::events::post_written(
-                ctx,
-                conn,
-                &updated,
-                &mentioned_hrefs(&updated),
-            )
-            .await?;
+            notifications::events::post_written(ctx, conn, &updated, &mentioned_hrefs(&updated))
+                .await?;
             // The file the row pointed at under the lock, if it no longer does.
             let replaced = locked
                 .cover_image_path
@@ -325,19 +314,14 @@ pub async fn publish_draft(
             return Err(AppError::field("deadline", "field.deadline.past"));
         }
         let published = db::posts::mark_published(conn, post.id, Utc::now()).await?;
-        crate::service::notifications::events::post_written(
-            ctx,
-            conn,
-            &published,
-            &mentioned_hrefs(&published),
-        )
-        .await?;
         let author = db::actors::by_id(conn, published.author_actor_id).await?;
         let event = OutboundEvent::PostPublished {
             post: Box::new(published.clone()),
             author: Box::new(author),
         };
         outbound::record(ctx, conn, event).await?;
+        notifications::events::post_written(ctx, conn, &published, &mentioned_hrefs(&published))
+            .await?;
         Ok(published)
     })
     .await

@@ -10,6 +10,7 @@
 //! - bodies are read with [`ApiJson`], callers identified with [`ApiUser`]; failures are
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
+pub mod admin_mails;
 pub mod auth;
 pub mod comments;
 pub mod follows;
@@ -36,4 +37,5 @@ pub fn api_routes() -> Router {
         .merge(reactions::routes())
         .merge(comments::routes())
         .merge(notifications::routes())
+        .merge(admin_mails::routes())
 }

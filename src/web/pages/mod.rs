@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod admin_federation;
+pub mod admin_mails;
 pub mod comments;
 pub mod feeds;
 pub mod follows;
@@ -19,6 +20,7 @@ pub mod reactions;
 pub mod settings;
 pub mod timeline;
 pub mod tokens;
+pub mod unsubscribe;
 
 use crate::{
     error::{AppError, AppResult},
@@ -42,6 +44,8 @@ pub fn routes() -> Router {
         .merge(follows::routes())
         .merge(admin::routes())
         .merge(admin_federation::routes())
+        .merge(admin_mails::routes())
+        .merge(unsubscribe::routes())
         .merge(lang::routes())
         .merge(media::routes())
         .merge(posts::routes())

@@ -695,6 +695,30 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
             "{text}"
         );
     }
+    // Its one-click link (RFC 8058) stops the mails of replies; they stay in the centre.
+    let r = app
+        .send(
+            axum::http::Request::builder()
+                .method(Method::POST)
+                .uri(crate::helpers::path_of(unsubscribe))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from("List-Unsubscribe=One-Click"))
+                .expect("request"),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}: {}", r.status, r.body);
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/notification-preferences",
+        &alice,
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["reply"], "centre");
+    comment(&app, &bob, &post_id, "Et j'amène des amis.").await;
+    assert_eq!(queued_mails(&app).await.len(), 1, "no second mail");
+    assert_eq!(list(&app, &alice, "").await["unread"], 2);
 
     // The like: centre only, no mail. Then likes off: nothing recorded.
     let like = |who: String| {
@@ -714,7 +738,10 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     };
     like(bob.clone()).await;
     assert_eq!(queued_mails(&app).await.len(), 1);
-    assert_eq!(types(&items(&app, &alice).await), vec!["like", "reply"]);
+    assert_eq!(
+        types(&items(&app, &alice).await),
+        vec!["like", "reply", "reply"]
+    );
     let r = api(
         &app,
         Method::PUT,
@@ -725,7 +752,7 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["like"], "off");
-    assert_eq!(r.json()["reply"], "instant");
+    assert_eq!(r.json()["reply"], "centre");
     app.create_user("dan", "member").await;
     let dan = token(&app, "dan").await;
     let before = notification_rows(&app).await;
@@ -811,7 +838,8 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
         vec![
             ("follow".into(), "instant".into()),
             ("like".into(), "centre".into()),
-            ("mention".into(), "weekly".into())
+            ("mention".into(), "weekly".into()),
+            ("reply".into(), "centre".into())
         ]
     );
 }

@@ -1725,6 +1725,292 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Ce serveur est bloqué par l'administration de cette instance.",
         "This server is blocked by this instance's administrators.",
     ),
+    // Notifications: the centre, its sentences, instant mails and preferences.
+    (
+        "notifications.text.reply",
+        "{actor} a répondu à « {title} »",
+        "{actor} replied to “{title}”",
+    ),
+    (
+        "notifications.text.reply_comment",
+        "{actor} a répondu à votre commentaire sur « {title} »",
+        "{actor} replied to your comment on “{title}”",
+    ),
+    (
+        "notifications.text.mention",
+        "{actor} vous a mentionné dans « {title} »",
+        "{actor} mentioned you in “{title}”",
+    ),
+    (
+        "notifications.text.mention_comment",
+        "{actor} vous a mentionné dans un commentaire sur « {title} »",
+        "{actor} mentioned you in a comment on “{title}”",
+    ),
+    (
+        "notifications.text.follow",
+        "{actor} vous suit désormais",
+        "{actor} now follows you",
+    ),
+    (
+        "notifications.text.follow_request",
+        "{actor} demande à vous suivre",
+        "{actor} asks to follow you",
+    ),
+    (
+        "notifications.text.like",
+        "{actor} a aimé « {title} »",
+        "{actor} liked “{title}”",
+    ),
+    (
+        "notifications.text.like_group",
+        "{actor} et {others} autres ont aimé « {title} »",
+        "{actor} and {others} others liked “{title}”",
+    ),
+    (
+        "notifications.text.like_comment",
+        "{actor} a aimé votre commentaire sur « {title} »",
+        "{actor} liked your comment on “{title}”",
+    ),
+    (
+        "notifications.text.like_comment_group",
+        "{actor} et {others} autres ont aimé votre commentaire sur « {title} »",
+        "{actor} and {others} others liked your comment on “{title}”",
+    ),
+    (
+        "notifications.text.boost",
+        "{actor} a partagé « {title} »",
+        "{actor} boosted “{title}”",
+    ),
+    (
+        "notifications.text.boost_group",
+        "{actor} et {others} autres ont partagé « {title} »",
+        "{actor} and {others} others boosted “{title}”",
+    ),
+    (
+        "notifications.text.announcement",
+        "Nouvelle annonce : {title}",
+        "New announcement: {title}",
+    ),
+    ("notifications.someone", "Quelqu'un", "Someone"),
+    (
+        "notifications.untitled_post",
+        "votre publication",
+        "your post",
+    ),
+    (
+        "notifications.untitled_announcement",
+        "une annonce",
+        "an announcement",
+    ),
+    (
+        "notifications.mail.greeting",
+        "Bonjour {name},",
+        "Hello {name},",
+    ),
+    (
+        "notifications.mail.open",
+        "Voir sur le site",
+        "See it on the site",
+    ),
+    (
+        "notifications.mail.why",
+        "Vous recevez ce courriel parce que vous êtes membre de {instance} et que vos préférences de notification le demandent.",
+        "You receive this mail because you are a member of {instance} and your notification preferences ask for it.",
+    ),
+    (
+        "notifications.mail.unsubscribe",
+        "Ne plus recevoir ces courriels :",
+        "Stop these mails:",
+    ),
+    (
+        "notifications.mail.settings",
+        "Gérer vos préférences de notification :",
+        "Manage your notification preferences:",
+    ),
+    ("nav.notifications", "Notifications", "Notifications"),
+    (
+        "nav.notifications_none",
+        "Notifications, aucune non lue",
+        "Notifications, none unread",
+    ),
+    (
+        "nav.notifications_one",
+        "Notifications, 1 non lue",
+        "Notifications, 1 unread",
+    ),
+    (
+        "nav.notifications_many",
+        "Notifications, {count} non lues",
+        "Notifications, {count} unread",
+    ),
+    (
+        "settings.nav_notifications",
+        "Notifications",
+        "Notifications",
+    ),
+    ("notifications.title", "Notifications", "Notifications"),
+    (
+        "notifications.preferences_link",
+        "Choisir ce que vous recevez",
+        "Choose what you receive",
+    ),
+    (
+        "notifications.mark_all",
+        "Tout marquer comme lu",
+        "Mark all as read",
+    ),
+    (
+        "notifications.mark_one",
+        "Marquer comme lue",
+        "Mark as read",
+    ),
+    (
+        "notifications.empty",
+        "Aucune notification pour l'instant.",
+        "No notifications yet.",
+    ),
+    ("notifications.unread_badge", "Non lue", "Unread"),
+    (
+        "notifications.unread_none",
+        "Vous avez tout lu.",
+        "You have read everything.",
+    ),
+    (
+        "notifications.unread_one",
+        "1 notification non lue.",
+        "1 unread notification.",
+    ),
+    (
+        "notifications.unread_many",
+        "{count} notifications non lues.",
+        "{count} unread notifications.",
+    ),
+    (
+        "notifications.preferences_title",
+        "Préférences de notification",
+        "Notification preferences",
+    ),
+    (
+        "notifications.preferences_intro",
+        "Pour chaque type d'évènement, choisissez où vous en êtes informé. Les courriels contiennent un lien pour vous désabonner en un clic.",
+        "For each kind of event, choose where you hear of it. Mails carry a link to unsubscribe in one click.",
+    ),
+    (
+        "notifications.kind.reply",
+        "Réponses à vos publications et commentaires",
+        "Replies to your posts and comments",
+    ),
+    (
+        "notifications.kind.mention",
+        "Mentions de votre compte",
+        "Mentions of your account",
+    ),
+    (
+        "notifications.kind.follow",
+        "Nouveaux abonnés",
+        "New followers",
+    ),
+    (
+        "notifications.kind.follow_request",
+        "Demandes d'abonnement",
+        "Follow requests",
+    ),
+    (
+        "notifications.kind.like",
+        "« J'aime » sur vos publications et commentaires",
+        "Likes of your posts and comments",
+    ),
+    (
+        "notifications.kind.boost",
+        "Partages de vos publications",
+        "Boosts of your posts",
+    ),
+    (
+        "notifications.kind.announcement",
+        "Nouvelles annonces de vos alertes",
+        "New announcements of your alerts",
+    ),
+    (
+        "notifications.delivery.centre",
+        "Dans le centre seulement",
+        "In the centre only",
+    ),
+    (
+        "notifications.delivery.instant",
+        "Par courriel tout de suite",
+        "By mail at once",
+    ),
+    (
+        "notifications.delivery.daily",
+        "Résumé quotidien",
+        "Daily digest",
+    ),
+    (
+        "notifications.delivery.weekly",
+        "Résumé hebdomadaire",
+        "Weekly digest",
+    ),
+    ("notifications.delivery.off", "Désactivé", "Off"),
+    (
+        "flash.notifications_all_read",
+        "Toutes les notifications sont marquées comme lues.",
+        "Every notification is marked as read.",
+    ),
+    (
+        "flash.notification_read",
+        "La notification est marquée comme lue.",
+        "The notification is marked as read.",
+    ),
+    (
+        "flash.notification_preferences_saved",
+        "Vos préférences de notification sont enregistrées.",
+        "Your notification preferences are saved.",
+    ),
+    (
+        "field.notification_type.unknown",
+        "Ce type de notification n'existe pas. Types : reply, mention, follow, follow_request, like, boost, announcement.",
+        "This notification type does not exist. Types: reply, mention, follow, follow_request, like, boost, announcement.",
+    ),
+    (
+        "field.delivery.unknown",
+        "Choisissez centre, instant, daily, weekly ou off.",
+        "Choose centre, instant, daily, weekly or off.",
+    ),
+    (
+        "field.ids.too_many",
+        "Indiquez au plus 500 notifications à la fois.",
+        "Name at most 500 notifications at a time.",
+    ),
+    (
+        "field.unread.invalid",
+        "Indiquez true ou false.",
+        "Give true or false.",
+    ),
+    (
+        "notifications.announcement_hint",
+        "Les courriels des nouvelles annonces se règlent pour chaque alerte, dans vos alertes.",
+        "Mails about new announcements are chosen for each alert, in your alerts.",
+    ),
+    (
+        "field.delivery.announcement",
+        "Pour les annonces, choisissez centre ou off : les courriels se règlent pour chaque alerte.",
+        "For announcements, choose centre or off: mails are chosen for each alert.",
+    ),
+    (
+        "notifications.text.like_pair",
+        "{actor} et une autre personne ont aimé « {title} »",
+        "{actor} and one other liked “{title}”",
+    ),
+    (
+        "notifications.text.like_comment_pair",
+        "{actor} et une autre personne ont aimé votre commentaire sur « {title} »",
+        "{actor} and one other liked your comment on “{title}”",
+    ),
+    (
+        "notifications.text.boost_pair",
+        "{actor} et une autre personne ont partagé « {title} »",
+        "{actor} and one other boosted “{title}”",
+    ),
     // The announcement channel (`/users/annonces`).
     ("channel.name_of", "Annonces de", "Announcements from"),
     (

@@ -27,6 +27,7 @@ mod inbound_links;
 mod inbox_mutations;
 mod instance_url;
 mod mail;
+mod notifications;
 mod publishing;
 mod rate_limits;
 mod reactions;

@@ -16,6 +16,15 @@ use crate::{
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+pub mod centre;
+pub mod events;
+mod render;
+
+pub use render::{Described, describe, describe_grouped, queue_instant_mails};
+
+/// The settings page where a member chooses, per type, where notifications go.
+pub const SETTINGS_PATH: &str = "/parametres/notifications";
+
 /// Every type of notification. A later feature adds a variant (and its rendering), not a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
@@ -60,6 +69,15 @@ impl NotificationKind {
 
     pub fn parse(s: &str) -> Option<NotificationKind> {
         Self::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// What a member may choose for this type. Announcements only show in the centre or not
+    /// at all: whether they are mailed, at once or in a digest, is chosen per alert.
+    pub fn choices(self) -> &'static [Delivery] {
+        match self {
+            NotificationKind::Announcement => &[Delivery::Centre, Delivery::Off],
+            _ => Delivery::ALL,
+        }
     }
 
     /// What a member gets when they never chose: replies and mentions by mail at once, the
@@ -152,7 +170,7 @@ pub async fn delivery_for(
 /// Records one event in the caller's transaction, as the member's preference says. Returns
 /// the row written (none when the preference is off or the event was already recorded).
 pub async fn record(
-    _ctx: &AppContext,
+    ctx: &AppContext,
     conn: &mut AsyncPgConnection,
     event: Event,
 ) -> AppResult<Option<DbNotification>> {
@@ -172,6 +190,7 @@ pub async fn record(
         delivery: delivery.as_str().to_string(),
     };
     let written = db::notifications::insert_many(conn, &[row]).await?;
+    queue_instant_mails(ctx, conn, &written).await?;
     Ok(written.into_iter().next())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod alerts;
 pub mod actors;
 pub mod comments;
 pub mod database;

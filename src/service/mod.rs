@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod actors;
 pub mod admin;
+pub mod alerts;
 pub mod comments;
+pub mod communes;
 pub mod covers;
 pub mod domain_blocks;
 pub mod follows;

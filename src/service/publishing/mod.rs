@@ -36,7 +36,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     service::{
         accounts::is_staff,
-        covers, mentions,
+        alerts, covers, mentions,
         outbound::{self, OutboundEvent},
     },
 };
@@ -128,6 +128,7 @@ pub async fn create(
                     author: Box::new(author),
                 };
                 outbound::record(ctx, conn, event).await?;
+                alerts::on_published(ctx, conn, &post).await?;
             }
             Ok(post)
         })
@@ -311,6 +312,7 @@ pub async fn publish_draft(
             author: Box::new(author),
         };
         outbound::record(ctx, conn, event).await?;
+        alerts::on_published(ctx, conn, &published).await?;
         Ok(published)
     })
     .await

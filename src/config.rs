@@ -40,6 +40,8 @@ pub struct InstanceConfig {
     pub language: String,
     /// Username of the institutional page staff publish as.
     pub page_actor: String,
+    /// INSEE code of the département: its communes are the ones forms suggest.
+    pub departement: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -100,6 +102,7 @@ impl Default for InstanceConfig {
             name: "cultureCnous".into(),
             language: "fr".into(),
             page_actor: "departement".into(),
+            departement: "88".into(),
         }
     }
 }
@@ -326,6 +329,13 @@ impl Config {
                 "instance.page_actor",
                 &self.instance.page_actor,
                 reason,
+            ));
+        }
+        if crate::service::communes::in_departement(&self.instance.departement).is_empty() {
+            return Err(ConfigError::invalid(
+                "instance.departement",
+                &self.instance.departement,
+                "no commune of that département code (expected e.g. 88, 2A, 971)",
             ));
         }
         self.http.bind.parse::<SocketAddr>().map_err(|e| {

@@ -10,6 +10,7 @@
 //! - bodies are read with [`ApiJson`], callers identified with [`ApiUser`]; failures are
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
+pub mod alerts;
 pub mod auth;
 pub mod comments;
 pub mod follows;
@@ -34,4 +35,5 @@ pub fn api_routes() -> Router {
         .merge(posts::routes())
         .merge(reactions::routes())
         .merge(comments::routes())
+        .merge(alerts::routes())
 }

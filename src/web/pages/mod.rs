@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod admin_federation;
+pub mod alerts;
 pub mod comments;
 pub mod feeds;
 pub mod follows;
@@ -38,6 +39,7 @@ pub fn routes() -> Router {
         .merge(accounts::routes())
         .merge(settings::routes())
         .merge(tokens::routes())
+        .merge(alerts::routes())
         .merge(follows::routes())
         .merge(admin::routes())
         .merge(admin_federation::routes())

@@ -1324,4 +1324,106 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Ce serveur est bloqué par l'administration de cette instance.",
         "This server is blocked by this instance's administrators.",
     ),
+    // Notifications: the centre, its sentences, instant mails and preferences.
+    (
+        "notifications.text.reply",
+        "{actor} a répondu à « {title} »",
+        "{actor} replied to “{title}”",
+    ),
+    (
+        "notifications.text.reply_comment",
+        "{actor} a répondu à votre commentaire sur « {title} »",
+        "{actor} replied to your comment on “{title}”",
+    ),
+    (
+        "notifications.text.mention",
+        "{actor} vous a mentionné dans « {title} »",
+        "{actor} mentioned you in “{title}”",
+    ),
+    (
+        "notifications.text.mention_comment",
+        "{actor} vous a mentionné dans un commentaire sur « {title} »",
+        "{actor} mentioned you in a comment on “{title}”",
+    ),
+    (
+        "notifications.text.follow",
+        "{actor} vous suit désormais",
+        "{actor} now follows you",
+    ),
+    (
+        "notifications.text.follow_request",
+        "{actor} demande à vous suivre",
+        "{actor} asks to follow you",
+    ),
+    (
+        "notifications.text.like",
+        "{actor} a aimé « {title} »",
+        "{actor} liked “{title}”",
+    ),
+    (
+        "notifications.text.like_group",
+        "{actor} et {others} autres ont aimé « {title} »",
+        "{actor} and {others} others liked “{title}”",
+    ),
+    (
+        "notifications.text.like_comment",
+        "{actor} a aimé votre commentaire sur « {title} »",
+        "{actor} liked your comment on “{title}”",
+    ),
+    (
+        "notifications.text.like_comment_group",
+        "{actor} et {others} autres ont aimé votre commentaire sur « {title} »",
+        "{actor} and {others} others liked your comment on “{title}”",
+    ),
+    (
+        "notifications.text.boost",
+        "{actor} a partagé « {title} »",
+        "{actor} boosted “{title}”",
+    ),
+    (
+        "notifications.text.boost_group",
+        "{actor} et {others} autres ont partagé « {title} »",
+        "{actor} and {others} others boosted “{title}”",
+    ),
+    (
+        "notifications.text.announcement",
+        "Nouvelle annonce : {title}",
+        "New announcement: {title}",
+    ),
+    ("notifications.someone", "Quelqu'un", "Someone"),
+    (
+        "notifications.untitled_post",
+        "votre publication",
+        "your post",
+    ),
+    (
+        "notifications.untitled_announcement",
+        "une annonce",
+        "an announcement",
+    ),
+    (
+        "notifications.mail.greeting",
+        "Bonjour {name},",
+        "Hello {name},",
+    ),
+    (
+        "notifications.mail.open",
+        "Voir sur le site",
+        "See it on the site",
+    ),
+    (
+        "notifications.mail.why",
+        "Vous recevez ce courriel parce que vous êtes membre de {instance} et que vos préférences de notification le demandent.",
+        "You receive this mail because you are a member of {instance} and your notification preferences ask for it.",
+    ),
+    (
+        "notifications.mail.unsubscribe",
+        "Ne plus recevoir ces courriels :",
+        "Stop these mails:",
+    ),
+    (
+        "notifications.mail.settings",
+        "Gérer vos préférences de notification :",
+        "Manage your notification preferences:",
+    ),
 ];

@@ -83,6 +83,26 @@ pub async fn link(
     Ok(ctx.urls.absolute(&format!("{PATH}?t={token}")))
 }
 
+/// The unsubscribe URLs of many mails at once (one read of the key), in the order given.
+pub async fn links(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    targets: &[(i64, Scope)],
+) -> AppResult<Vec<String>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = key(conn).await?;
+    targets
+        .iter()
+        .map(|(account_id, scope)| {
+            let payload = format!("{account_id}.{}", scope.encode());
+            let sig = signature(&key, &payload)?;
+            Ok(ctx.urls.absolute(&format!("{PATH}?t={payload}.{sig}")))
+        })
+        .collect()
+}
+
 /// The member and scope of a token, when its signature is right; `None` otherwise.
 pub async fn verify(conn: &mut AsyncPgConnection, token: &str) -> AppResult<Option<(i64, Scope)>> {
     let mut parts = token.splitn(3, '.');

@@ -16,6 +16,13 @@ use crate::{
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+mod render;
+
+pub use render::{Described, describe, describe_grouped, queue_instant_mails};
+
+/// The settings page where a member chooses, per type, where notifications go.
+pub const SETTINGS_PATH: &str = "/parametres/notifications";
+
 /// Every type of notification. A later feature adds a variant (and its rendering), not a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
@@ -152,7 +159,7 @@ pub async fn delivery_for(
 /// Records one event in the caller's transaction, as the member's preference says. Returns
 /// the row written (none when the preference is off or the event was already recorded).
 pub async fn record(
-    _ctx: &AppContext,
+    ctx: &AppContext,
     conn: &mut AsyncPgConnection,
     event: Event,
 ) -> AppResult<Option<DbNotification>> {
@@ -172,6 +179,7 @@ pub async fn record(
         delivery: delivery.as_str().to_string(),
     };
     let written = db::notifications::insert_many(conn, &[row]).await?;
+    queue_instant_mails(ctx, conn, &written).await?;
     Ok(written.into_iter().next())
 }
 

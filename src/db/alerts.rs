@@ -132,10 +132,10 @@ ON CONFLICT DO NOTHING
 RETURNING id, account_id, kind, actor_id, post_id, comment_id, object_ap_id, alert_id,
           dedupe_key, delivery, created_at, read_at, digested_at";
 
-/// The columns of a notification, read back by name from [`MATCH_SQL`]'s `RETURNING`.
+/// The columns of a notification, read by name from raw SQL (a `RETURNING` or a `SELECT n.*`).
 #[derive(QueryableByName)]
 #[diesel(table_name = notifications)]
-struct Matched {
+pub struct NotificationRow {
     id: i64,
     account_id: i64,
     kind: String,
@@ -151,8 +151,8 @@ struct Matched {
     digested_at: Option<DateTime<Utc>>,
 }
 
-impl From<Matched> for DbNotification {
-    fn from(m: Matched) -> DbNotification {
+impl From<NotificationRow> for DbNotification {
+    fn from(m: NotificationRow) -> DbNotification {
         DbNotification {
             id: m.id,
             account_id: m.account_id,
@@ -186,7 +186,7 @@ pub async fn record_matches(
         .bind::<Nullable<Text>, _>(announcement.kind)
         .bind::<Array<Text>, _>(announcement.disciplines)
         .bind::<Array<Text>, _>(announcement.communes)
-        .load::<Matched>(conn)
+        .load::<NotificationRow>(conn)
         .await?;
     Ok(rows.into_iter().map(DbNotification::from).collect())
 }

@@ -8,6 +8,7 @@ pub mod actors;
 pub mod comments;
 pub mod database;
 pub mod deliveries;
+pub mod digests;
 pub mod domain_blocks;
 pub mod follows;
 pub mod instance_identity;

@@ -22,7 +22,7 @@ use crate::{
     error::{AppError, AppResult, FieldErrors},
     service::{
         communes::{self, Commune, Resolved},
-        notifications::NotificationKind,
+        notifications::{self, NotificationKind},
         profile::parse_disciplines,
         publishing::{AnnouncementKind, MAX_DISCIPLINE_CHARS, MAX_DISCIPLINES},
     },
@@ -241,13 +241,15 @@ pub async fn record_matches(
 }
 
 /// What publishing an announcement does for alerts, in the publishing transaction: the
-/// matching members' notifications.
+/// matching members' notifications, and the mails of those who asked for them at once.
 pub async fn on_published(
-    _ctx: &AppContext,
+    ctx: &AppContext,
     conn: &mut AsyncPgConnection,
     post: &DbPost,
 ) -> AppResult<Vec<DbNotification>> {
-    record_matches(conn, post).await
+    let rows = record_matches(conn, post).await?;
+    notifications::queue_instant_mails(ctx, conn, &rows).await?;
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod comments;
 pub mod communes;
 pub mod covers;
+pub mod digest;
 pub mod domain_blocks;
 pub mod follows;
 pub mod instance_url;

@@ -5,6 +5,7 @@ mod common;
 mod helpers;
 
 mod accessibility;
+mod alerts;
 mod api;
 mod browser;
 mod collections_counts;

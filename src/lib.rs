@@ -161,8 +161,7 @@ async fn start_on_database(
         .map_err(|e| anyhow::anyhow!("creating the system actors: {e}"))?;
     let federation = federation::build_config(&ctx).await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let mut background =
-        federation::spawn_background_tasks(&ctx, &federation, shutdown_rx.clone());
+    let mut background = federation::spawn_background_tasks(&ctx, &federation, shutdown_rx.clone());
     background.push(service::digest::spawn(&ctx, shutdown_rx.clone()));
     let router = app(ctx.clone(), federation.clone());
     let local_addr = listener.local_addr()?;

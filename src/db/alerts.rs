@@ -43,7 +43,10 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewAlert) -> QueryResult
 }
 
 /// A member's alerts, oldest first.
-pub async fn by_account(conn: &mut AsyncPgConnection, account_id: i64) -> QueryResult<Vec<DbAlert>> {
+pub async fn by_account(
+    conn: &mut AsyncPgConnection,
+    account_id: i64,
+) -> QueryResult<Vec<DbAlert>> {
     alerts::table
         .filter(alerts::account_id.eq(account_id))
         .order(alerts::id.asc())

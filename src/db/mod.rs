@@ -3,8 +3,8 @@
 
 pub mod accounts;
 pub mod activities;
-pub mod alerts;
 pub mod actors;
+pub mod alerts;
 pub mod comments;
 pub mod database;
 pub mod deliveries;

@@ -156,13 +156,9 @@ pub async fn run_digest(
         loop {
             let done = conn
                 .transaction::<(usize, usize, usize), AppError, _>(async |conn| {
-                    let batch = db::digests::members_with_pending(
-                        conn,
-                        period.delivery(),
-                        now,
-                        BATCH,
-                    )
-                    .await?;
+                    let batch =
+                        db::digests::members_with_pending(conn, period.delivery(), now, BATCH)
+                            .await?;
                     if batch.is_empty() {
                         return Ok((0, 0, 0));
                     }
@@ -245,7 +241,14 @@ async fn digest_batch(
             continue;
         };
         items += described.len();
-        mails.push(digest_mail(ctx, period, lang_of(r), r, described, unsubscribe_url));
+        mails.push(digest_mail(
+            ctx,
+            period,
+            lang_of(r),
+            r,
+            described,
+            unsubscribe_url,
+        ));
     }
     let queued = mails.len();
     mail::enqueue_many(conn, ctx, mails).await?;
@@ -311,7 +314,9 @@ fn digest_mail(
             None => html.push_str(&format!("<li>{}</li>\n", escape(&item.text))),
         }
     }
-    text.push_str(&format!("\n{action} :\n{centre}\n\n-- \n{instance}\n{footer}\n"));
+    text.push_str(&format!(
+        "\n{action} :\n{centre}\n\n-- \n{instance}\n{footer}\n"
+    ));
     text.push_str(&format!("{unsubscribe_label} {unsubscribe_url}\n"));
     html.push_str(&format!(
         "</ul>\n<p><a href=\"{}\" style=\"color:#1a4f8b\">{}</a></p>\n\

@@ -154,7 +154,10 @@ async fn alerts_are_created_listed_and_deleted_through_the_api() {
     let r = call(&app, Method::GET, "/api/v1/alerts", None, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // In the OpenAPI document.
-    let doc = app.get("/api/v1/openapi.json", "application/json").await.json();
+    let doc = app
+        .get("/api/v1/openapi.json", "application/json")
+        .await
+        .json();
     assert!(doc["paths"]["/api/v1/alerts"]["post"].is_object());
     assert!(doc["paths"]["/api/v1/alerts/{id}"]["delete"].is_object());
 }
@@ -167,22 +170,46 @@ async fn a_bad_filter_names_its_field_and_writes_nothing() {
         (json!({"kind": "concert", "mail": "instant"}), "kind"),
         (json!({"commune": "Atlantis", "mail": "instant"}), "commune"),
         // Several communes are called Saint-Amand: the département is needed.
-        (json!({"commune": "Saint-Amand", "mail": "instant"}), "commune"),
+        (
+            json!({"commune": "Saint-Amand", "mail": "instant"}),
+            "commune",
+        ),
         (json!({"mail": "hourly"}), "mail"),
         (json!({"kind": "emploi"}), "mail"),
     ] {
-        let r = api(&app, Method::POST, "/api/v1/alerts", &lea, Some(body.clone())).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.body);
+        let r = api(
+            &app,
+            Method::POST,
+            "/api/v1/alerts",
+            &lea,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
         assert_eq!(
             r.header("content-type"),
             Some("application/problem+json"),
             "{body}"
         );
-        assert!(error_fields(&r).contains(&field.to_string()), "{body}: {}", r.body);
+        assert!(
+            error_fields(&r).contains(&field.to_string()),
+            "{body}: {}",
+            r.body
+        );
     }
     assert_eq!(rows_in(&app, "alerts").await, 0);
     // With the département, or the INSEE code, it is one commune.
-    alert(&app, &lea, json!({"commune": "Saint-Amand (62)", "mail": "none"})).await;
+    alert(
+        &app,
+        &lea,
+        json!({"commune": "Saint-Amand (62)", "mail": "none"}),
+    )
+    .await;
     alert(&app, &lea, json!({"commune": "62741", "mail": "none"})).await;
     assert_eq!(rows_in(&app, "alerts").await, 2);
 }
@@ -279,7 +306,11 @@ async fn publishing_notifies_each_member_whose_alert_matches_once() {
         ("disc_ok", vec![json!({"disciplines": ["DANSE"]})], true),
         ("disc_no", vec![json!({"disciplines": ["cirque"]})], false),
         ("commune_ok", vec![json!({"commune": "Epinal"})], true),
-        ("commune_no", vec![json!({"commune": "Saint-Dié-des-Vosges"})], false),
+        (
+            "commune_no",
+            vec![json!({"commune": "Saint-Dié-des-Vosges"})],
+            false,
+        ),
         ("all", vec![json!({})], true),
         ("twice", vec![json!({}), json!({"kind": "residence"})], true),
         (
@@ -389,7 +420,12 @@ async fn instant_alerts_queue_a_mail_and_digest_ones_wait() {
     confirm_everyone(&app).await;
     // Two matching alerts: the one that mails soonest decides.
     alert(&app, &now_token, json!({"mail": "weekly"})).await;
-    let instant = alert(&app, &now_token, json!({"kind": "formation", "mail": "instant"})).await;
+    let instant = alert(
+        &app,
+        &now_token,
+        json!({"kind": "formation", "mail": "instant"}),
+    )
+    .await;
     alert(&app, &daily_token, json!({"mail": "daily"})).await;
 
     let post = announce(
@@ -413,7 +449,10 @@ async fn instant_alerts_queue_a_mail_and_digest_ones_wait() {
     assert_eq!(category, "notification");
     assert!(subject.contains("Stage de clown"), "{subject}");
     let unsubscribe = unsubscribe.as_deref().expect("List-Unsubscribe");
-    assert!(unsubscribe.contains(&format!("alert-{instant}")), "{unsubscribe}");
+    assert!(
+        unsubscribe.contains(&format!("alert-{instant}")),
+        "{unsubscribe}"
+    );
 }
 
 /// Records `n` pending items of `delivery` for `account`, about a fresh announcement.
@@ -461,7 +500,9 @@ async fn a_digest_runs_once_per_period_with_one_mail_per_member() {
     pending(&app, &author_token, w.id, "weekly", "Quatrième").await;
 
     let now = Utc::now();
-    let outcome = run_digest(&app.ctx, Period::Daily, now).await.expect("digest");
+    let outcome = run_digest(&app.ctx, Period::Daily, now)
+        .await
+        .expect("digest");
     assert_eq!(
         outcome,
         DigestOutcome::Done {
@@ -482,17 +523,24 @@ async fn a_digest_runs_once_per_period_with_one_mail_per_member() {
             .first(&mut conn)
             .await
             .expect("mail");
-        assert!(body.contains("Première") && body.contains("Deuxième"), "{body}");
+        assert!(
+            body.contains("Première") && body.contains("Deuxième"),
+            "{body}"
+        );
         assert!(unsubscribe.expect("List-Unsubscribe").contains(".digest."));
     }
 
     // Again in the same period (a restart, another node): nothing more.
-    let again = run_digest(&app.ctx, Period::Daily, now).await.expect("digest");
+    let again = run_digest(&app.ctx, Period::Daily, now)
+        .await
+        .expect("digest");
     assert_eq!(again, DigestOutcome::AlreadyDone);
     assert_eq!(digest_mails(&app).await.len(), 2);
 
     // The weekly digest is its own: Wanda only.
-    let weekly = run_digest(&app.ctx, Period::Weekly, now).await.expect("digest");
+    let weekly = run_digest(&app.ctx, Period::Weekly, now)
+        .await
+        .expect("digest");
     assert_eq!(
         weekly,
         DigestOutcome::Done {
@@ -503,7 +551,9 @@ async fn a_digest_runs_once_per_period_with_one_mail_per_member() {
     );
     // Next day: nothing pending, no mail, and the day is recorded.
     let tomorrow = now + chrono::Duration::days(1);
-    let next = run_digest(&app.ctx, Period::Daily, tomorrow).await.expect("digest");
+    let next = run_digest(&app.ctx, Period::Daily, tomorrow)
+        .await
+        .expect("digest");
     assert_eq!(
         next,
         DigestOutcome::Done {
@@ -535,7 +585,9 @@ async fn an_interrupted_digest_resumes_without_duplicates() {
             .expect("mark");
     }
     let now = Utc::now();
-    let outcome = run_digest(&app.ctx, Period::Daily, now).await.expect("digest");
+    let outcome = run_digest(&app.ctx, Period::Daily, now)
+        .await
+        .expect("digest");
     assert_eq!(
         outcome,
         DigestOutcome::Done {
@@ -545,7 +597,10 @@ async fn an_interrupted_digest_resumes_without_duplicates() {
         }
     );
     let mails = digest_mails(&app).await;
-    assert_eq!(mails.iter().map(|m| m.0).collect::<Vec<_>>(), vec![Some(b.id)]);
+    assert_eq!(
+        mails.iter().map(|m| m.0).collect::<Vec<_>>(),
+        vec![Some(b.id)]
+    );
     let left: i64 = {
         let mut conn = app.ctx.conn().await.expect("conn");
         notifications::table
@@ -594,5 +649,8 @@ async fn a_digest_leaves_out_what_was_deleted_and_members_without_mail() {
         .first(&mut conn)
         .await
         .expect("mail");
-    assert!(body.contains("Gardée") && !body.contains("Supprimée"), "{body}");
+    assert!(
+        body.contains("Gardée") && !body.contains("Supprimée"),
+        "{body}"
+    );
 }

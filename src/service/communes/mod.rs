@@ -211,14 +211,20 @@ mod tests {
     #[test]
     fn names_compare_without_case_accents_or_hyphens() {
         assert_eq!(normalize("Saint-Dié-des-Vosges"), "saint die des vosges");
-        assert_eq!(normalize("  SAINT DIE   des vosges "), "saint die des vosges");
+        assert_eq!(
+            normalize("  SAINT DIE   des vosges "),
+            "saint die des vosges"
+        );
         assert_eq!(normalize("L'Haÿ-les-Roses"), "l hay les roses");
         assert_eq!(normalize("Œuilly"), "oeuilly");
         assert_eq!(
             resolve("saint die des vosges"),
             Resolved::Found(by_code("88413").expect("Saint-Dié"))
         );
-        assert_eq!(resolve("EPINAL"), Resolved::Found(by_code("88160").expect("x")));
+        assert_eq!(
+            resolve("EPINAL"),
+            Resolved::Found(by_code("88160").expect("x"))
+        );
     }
 
     #[test]

@@ -55,14 +55,6 @@ pub async fn by_account(
         .await
 }
 
-pub async fn count_by_account(conn: &mut AsyncPgConnection, account_id: i64) -> QueryResult<i64> {
-    alerts::table
-        .filter(alerts::account_id.eq(account_id))
-        .count()
-        .get_result(conn)
-        .await
-}
-
 /// Locks the member's account row, so that two concurrent creations cannot both pass the
 /// per-member cap.
 pub async fn lock_account(conn: &mut AsyncPgConnection, account_id: i64) -> QueryResult<()> {

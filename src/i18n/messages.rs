@@ -950,6 +950,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Every new announcement",
     ),
     ("alerts.delete", "Supprimer", "Delete"),
+    ("alerts.delete_which", "l'alerte", "the alert"),
     ("alerts.create_title", "Ajouter une alerte", "Add an alert"),
     (
         "alerts.create_hint",
@@ -1038,6 +1039,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "field.disciplines.too_many_alert",
         "Indiquez 10 disciplines au plus.",
         "Give 10 disciplines at most.",
+    ),
+    (
+        "field.alerts.duplicate",
+        "Vous avez déjà une alerte pour cette recherche.",
+        "You already have an alert for this search.",
     ),
     (
         "field.alerts.too_many",

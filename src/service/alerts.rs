@@ -172,14 +172,31 @@ fn check(account_id: i64, input: &AlertInput) -> AppResult<NewAlert> {
     })
 }
 
-/// Saves a filter for the member.
+/// Whether two alerts search the same announcements (the order of disciplines aside): a
+/// second one would add nothing, one notification per member being the rule.
+fn same_filter(existing: &DbAlert, new: &NewAlert) -> bool {
+    let sorted = |d: &[String]| {
+        let mut d = d.to_vec();
+        d.sort();
+        d
+    };
+    existing.kind == new.kind
+        && existing.commune == new.commune
+        && sorted(&existing.disciplines) == sorted(&new.disciplines)
+}
+
+/// Saves a filter for the member; the same filter twice is refused.
 pub async fn create(ctx: &AppContext, account: &DbAccount, input: &AlertInput) -> AppResult<Alert> {
     let new = check(account.id, input)?;
     let mut conn = ctx.conn().await?;
     let alert = conn
         .transaction::<DbAlert, AppError, _>(async |conn| {
             db::alerts::lock_account(conn, account.id).await?;
-            if db::alerts::count_by_account(conn, account.id).await? >= MAX_ALERTS_PER_MEMBER {
+            let existing = db::alerts::by_account(conn, account.id).await?;
+            if existing.iter().any(|a| same_filter(a, &new)) {
+                return Err(AppError::field("alerts", "field.alerts.duplicate"));
+            }
+            if existing.len() as i64 >= MAX_ALERTS_PER_MEMBER {
                 return Err(AppError::field("alerts", "field.alerts.too_many"));
             }
             Ok(db::alerts::insert(conn, &new).await?)

@@ -413,7 +413,7 @@ fn looks_like_date(word: &str) -> bool {
 }
 
 /// Fails with every problem of every page at once.
-fn assert_accessible(pages: &[(String, TestResponse)]) {
+pub(crate) fn assert_accessible(pages: &[(String, TestResponse)]) {
     let mut report = Vec::new();
     for (what, page) in pages {
         assert_eq!(

@@ -210,8 +210,31 @@ async fn a_bad_filter_names_its_field_and_writes_nothing() {
         json!({"commune": "Saint-Amand (62)", "mail": "none"}),
     )
     .await;
-    alert(&app, &lea, json!({"commune": "62741", "mail": "none"})).await;
+    alert(
+        &app,
+        &lea,
+        json!({"commune": "62741", "kind": "emploi", "mail": "none"}),
+    )
+    .await;
     assert_eq!(rows_in(&app, "alerts").await, 2);
+    // The same search twice is refused, whatever the order of its disciplines.
+    alert(
+        &app,
+        &lea,
+        json!({"disciplines": ["danse", "cirque"], "mail": "daily"}),
+    )
+    .await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/alerts",
+        &lea,
+        Some(json!({"disciplines": ["Cirque", "Danse"], "mail": "instant"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(error_fields(&r), vec!["alerts".to_string()]);
+    assert_eq!(rows_in(&app, "alerts").await, 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -256,6 +279,17 @@ async fn alerts_are_managed_from_the_settings_page_and_the_announcement_list() {
     assert!(html.contains("Épinal (88)"), "{html}");
     assert!(html.contains("dans un résumé hebdomadaire"), "{html}");
 
+    // Two more alerts, so that the list has several delete buttons.
+    for (field, value, mail) in [("kind", "emploi", "instant"), ("commune", "Golbey", "none")] {
+        let r = browser
+            .submit_form("/parametres/alertes", &[(field, value), ("mail", mail)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let listed = browser.get("/parametres/alertes").await;
+    let announcements = browser.get("/annonces?kind=residence").await;
+    let anonymous = Browser::new(&app).get("/annonces?kind=residence").await;
+
     // An unknown commune: the page again, the field named, the values kept, nothing saved.
     let r = browser
         .submit_form(
@@ -266,7 +300,13 @@ async fn alerts_are_managed_from_the_settings_page_and_the_announcement_list() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains(r##"href="#f-commune""##), "{}", r.body);
     assert!(r.body.contains(r#"value="Atlantis""#), "{}", r.body);
-    assert_eq!(rows_in(&app, "alerts").await, 1);
+    assert_eq!(rows_in(&app, "alerts").await, 3);
+    crate::accessibility::assert_accessible(&[
+        ("/parametres/alertes".into(), listed),
+        ("/parametres/alertes (errors)".into(), r),
+        ("/annonces (member)".into(), announcements),
+        ("/annonces (visitor)".into(), anonymous),
+    ]);
 
     // Deleting: someone else cannot; the owner can.
     let mut conn = app.ctx.conn().await.expect("conn");
@@ -283,7 +323,7 @@ async fn alerts_are_managed_from_the_settings_page_and_the_announcement_list() {
         .submit_form(&format!("/parametres/alertes/{id}/supprimer"), &[])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(rows_in(&app, "alerts").await, 0);
+    assert_eq!(rows_in(&app, "alerts").await, 2);
 
     // A visitor is offered to log in instead.
     let visitor = Browser::new(&app);

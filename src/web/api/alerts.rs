@@ -136,7 +136,7 @@ async fn http_get_alerts(data: Data, user: ApiUser) -> AppResult<ApiJson<AlertLi
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong (unknown `kind`, unknown or ambiguous `commune`, unknown `mail`, too many `disciplines`, too many alerts)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong (unknown `kind`, unknown or ambiguous `commune`, unknown `mail`, too many `disciplines`; `alerts`: the same search saved already, or too many alerts)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn http_post_alert(

@@ -94,25 +94,21 @@ pub async fn members_with_pending(
         .await
 }
 
-/// The pending items of these members a digest may show: about a post, comment or actor
-/// that is still there, from a domain that is not blocked. Oldest first per member.
-const PENDING_VISIBLE: &str = "\
-SELECT n.* FROM notifications n
-LEFT JOIN posts p ON p.id = n.post_id
-LEFT JOIN comments c ON c.id = n.comment_id
-LEFT JOIN actors a ON a.id = n.actor_id
-WHERE n.account_id = ANY($1)
-  AND n.delivery = $2
-  AND n.digested_at IS NULL
-  AND n.created_at <= $3
-  AND (n.post_id IS NULL OR (p.deleted_at IS NULL AND NOT p.draft))
-  AND (n.comment_id IS NULL OR c.deleted_at IS NULL)
-  AND (n.actor_id IS NULL OR (a.deleted_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM domain_blocks b WHERE b.domain = a.domain)))
-  AND (p.author_actor_id IS NULL OR NOT EXISTS (
-       SELECT 1 FROM actors pa JOIN domain_blocks b ON b.domain = pa.domain
-       WHERE pa.id = p.author_actor_id))
-ORDER BY n.account_id, n.id";
+/// The pending items of these members a digest may show (what the centre shows: see
+/// [`super::notifications::visible_sql`]), oldest first per member.
+fn pending_visible_sql() -> String {
+    format!(
+        "SELECT n.* FROM notifications n \
+         LEFT JOIN actors a ON a.id = n.actor_id \
+         LEFT JOIN posts p ON p.id = n.post_id \
+         LEFT JOIN actors pa ON pa.id = p.author_actor_id \
+         LEFT JOIN comments c ON c.id = n.comment_id \
+         WHERE n.account_id = ANY($1) AND n.delivery = $2 AND n.digested_at IS NULL \
+           AND n.created_at <= $3 AND {} \
+         ORDER BY n.account_id, n.id",
+        super::notifications::visible_sql()
+    )
+}
 
 pub async fn pending_visible(
     conn: &mut AsyncPgConnection,
@@ -120,7 +116,7 @@ pub async fn pending_visible(
     delivery: &str,
     until: DateTime<Utc>,
 ) -> QueryResult<Vec<DbNotification>> {
-    let rows = diesel::sql_query(PENDING_VISIBLE)
+    let rows = diesel::sql_query(pending_visible_sql())
         .bind::<Array<BigInt>, _>(members)
         .bind::<Text, _>(delivery)
         .bind::<Timestamptz, _>(until)

@@ -53,3 +53,154 @@ pub async fn insert_many(
         .get_results(conn)
         .await
 }
+
+/// SQL condition on a notification `n` (joined as in [`FROM_VISIBLE`]): what it is about can
+/// still be seen by its member — the actor is not deleted nor on a blocked domain (either
+/// severity), the post is published and not deleted and its author is neither, the comment is
+/// not deleted or removed. Checked when reading, so a block or a deletion made later hides
+/// notifications already recorded.
+pub fn visible_sql() -> String {
+    use super::domain_blocks::{REJECT, SILENCE, covered_sql};
+    let blocked = |column: &str| {
+        format!(
+            "({} OR {})",
+            covered_sql(column, SILENCE),
+            covered_sql(column, REJECT)
+        )
+    };
+    format!(
+        "(n.actor_id IS NULL OR (a.deleted_at IS NULL AND NOT {actor_blocked})) \
+         AND (n.post_id IS NULL OR (p.id IS NOT NULL AND p.deleted_at IS NULL AND NOT p.draft \
+              AND pa.deleted_at IS NULL AND NOT {author_blocked})) \
+         AND (n.comment_id IS NULL OR (c.id IS NOT NULL AND c.deleted_at IS NULL))",
+        actor_blocked = blocked("a.domain"),
+        author_blocked = blocked("pa.domain"),
+    )
+}
+
+/// The notifications of member `$1`, with what decides their visibility.
+const FROM_VISIBLE: &str = "FROM notifications n \
+     LEFT JOIN actors a ON a.id = n.actor_id \
+     LEFT JOIN posts p ON p.id = n.post_id \
+     LEFT JOIN actors pa ON pa.id = p.author_actor_id \
+     LEFT JOIN comments c ON c.id = n.comment_id \
+     WHERE n.account_id = $1";
+
+/// Likes and boosts of one object form one group; every other notification is its own.
+const GROUP_KEY: &str = "CASE WHEN n.kind IN ('like', 'boost') AND n.object_ap_id IS NOT NULL \
+     THEN n.kind || ' ' || n.object_ap_id ELSE n.id::text END";
+
+/// One group of the centre: its newest row, how many rows it has, whether any is unread.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct GroupRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub members: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub unread: bool,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// A page of the visible groups of `account_id`, newest first.
+pub async fn groups(
+    conn: &mut AsyncPgConnection,
+    account_id: i64,
+    unread_only: bool,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<GroupRow>> {
+    let unread = if unread_only {
+        " AND n.read_at IS NULL"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT max(n.id) AS id, count(*) AS members, bool_or(n.read_at IS NULL) AS unread \
+         {FROM_VISIBLE} AND {visible}{unread} \
+         GROUP BY {GROUP_KEY} ORDER BY max(n.id) DESC LIMIT $2 OFFSET $3",
+        visible = visible_sql()
+    );
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(account_id)
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .bind::<diesel::sql_types::BigInt, _>(offset)
+        .load(conn)
+        .await
+}
+
+/// How many visible groups `account_id` has (only unread ones with `unread_only`): the
+/// unread counter of the header (served by the partial index on unread rows) and the
+/// number of pages.
+pub async fn count_groups(
+    conn: &mut AsyncPgConnection,
+    account_id: i64,
+    unread_only: bool,
+) -> QueryResult<i64> {
+    let unread = if unread_only {
+        " AND n.read_at IS NULL"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT count(DISTINCT {GROUP_KEY}) AS n {FROM_VISIBLE} AND {visible}{unread}",
+        visible = visible_sql()
+    );
+    let row: Count = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(account_id)
+        .get_result(conn)
+        .await?;
+    Ok(row.n)
+}
+
+/// The rows with these ids (any order).
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<DbNotification>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    notifications::table
+        .filter(notifications::id.eq_any(ids))
+        .select(DbNotification::as_select())
+        .load(conn)
+        .await
+}
+
+/// Marks read the notifications `ids` of `account_id` and, for a like or boost, every like or
+/// boost of the same object (the group it stands for). Returns how many rows changed.
+pub async fn mark_read(
+    conn: &mut AsyncPgConnection,
+    account_id: i64,
+    ids: &[i64],
+) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::sql_query(
+        "UPDATE notifications SET read_at = now() \
+         WHERE account_id = $1 AND read_at IS NULL AND (id = ANY($2) OR (kind, object_ap_id) IN \
+           (SELECT kind, object_ap_id FROM notifications \
+            WHERE account_id = $1 AND id = ANY($2) AND kind IN ('like', 'boost') \
+              AND object_ap_id IS NOT NULL))",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(account_id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
+    .execute(conn)
+    .await
+}
+
+/// Marks every notification of `account_id` read.
+pub async fn mark_all_read(conn: &mut AsyncPgConnection, account_id: i64) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::account_id.eq(account_id))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
+}

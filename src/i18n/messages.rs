@@ -1500,4 +1500,163 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Gérer vos préférences de notification :",
         "Manage your notification preferences:",
     ),
+    ("nav.notifications", "Notifications", "Notifications"),
+    (
+        "nav.notifications_none",
+        "Notifications, aucune non lue",
+        "Notifications, none unread",
+    ),
+    (
+        "nav.notifications_one",
+        "Notifications, 1 non lue",
+        "Notifications, 1 unread",
+    ),
+    (
+        "nav.notifications_many",
+        "Notifications, {count} non lues",
+        "Notifications, {count} unread",
+    ),
+    (
+        "settings.nav_notifications",
+        "Notifications",
+        "Notifications",
+    ),
+    ("notifications.title", "Notifications", "Notifications"),
+    (
+        "notifications.preferences_link",
+        "Choisir ce que vous recevez",
+        "Choose what you receive",
+    ),
+    (
+        "notifications.mark_all",
+        "Tout marquer comme lu",
+        "Mark all as read",
+    ),
+    (
+        "notifications.mark_one",
+        "Marquer comme lue",
+        "Mark as read",
+    ),
+    (
+        "notifications.empty",
+        "Aucune notification pour l'instant.",
+        "No notifications yet.",
+    ),
+    ("notifications.unread_badge", "Non lue", "Unread"),
+    (
+        "notifications.unread_none",
+        "Vous avez tout lu.",
+        "You have read everything.",
+    ),
+    (
+        "notifications.unread_one",
+        "1 notification non lue.",
+        "1 unread notification.",
+    ),
+    (
+        "notifications.unread_many",
+        "{count} notifications non lues.",
+        "{count} unread notifications.",
+    ),
+    (
+        "notifications.preferences_title",
+        "Préférences de notification",
+        "Notification preferences",
+    ),
+    (
+        "notifications.preferences_intro",
+        "Pour chaque type d'évènement, choisissez où vous en êtes informé. Les courriels contiennent un lien pour vous désabonner en un clic.",
+        "For each kind of event, choose where you hear of it. Mails carry a link to unsubscribe in one click.",
+    ),
+    (
+        "notifications.kind.reply",
+        "Réponses à vos publications et commentaires",
+        "Replies to your posts and comments",
+    ),
+    (
+        "notifications.kind.mention",
+        "Mentions de votre compte",
+        "Mentions of your account",
+    ),
+    (
+        "notifications.kind.follow",
+        "Nouveaux abonnés",
+        "New followers",
+    ),
+    (
+        "notifications.kind.follow_request",
+        "Demandes d'abonnement",
+        "Follow requests",
+    ),
+    (
+        "notifications.kind.like",
+        "« J'aime » sur vos publications et commentaires",
+        "Likes of your posts and comments",
+    ),
+    (
+        "notifications.kind.boost",
+        "Partages de vos publications",
+        "Boosts of your posts",
+    ),
+    (
+        "notifications.kind.announcement",
+        "Nouvelles annonces de vos alertes",
+        "New announcements of your alerts",
+    ),
+    (
+        "notifications.delivery.centre",
+        "Dans le centre seulement",
+        "In the centre only",
+    ),
+    (
+        "notifications.delivery.instant",
+        "Par courriel tout de suite",
+        "By mail at once",
+    ),
+    (
+        "notifications.delivery.daily",
+        "Résumé quotidien",
+        "Daily digest",
+    ),
+    (
+        "notifications.delivery.weekly",
+        "Résumé hebdomadaire",
+        "Weekly digest",
+    ),
+    ("notifications.delivery.off", "Désactivé", "Off"),
+    (
+        "flash.notifications_all_read",
+        "Toutes les notifications sont marquées comme lues.",
+        "Every notification is marked as read.",
+    ),
+    (
+        "flash.notification_read",
+        "La notification est marquée comme lue.",
+        "The notification is marked as read.",
+    ),
+    (
+        "flash.notification_preferences_saved",
+        "Vos préférences de notification sont enregistrées.",
+        "Your notification preferences are saved.",
+    ),
+    (
+        "field.notification_type.unknown",
+        "Ce type de notification n'existe pas. Types : reply, mention, follow, follow_request, like, boost, announcement.",
+        "This notification type does not exist. Types: reply, mention, follow, follow_request, like, boost, announcement.",
+    ),
+    (
+        "field.delivery.unknown",
+        "Choisissez centre, instant, daily, weekly ou off.",
+        "Choose centre, instant, daily, weekly or off.",
+    ),
+    (
+        "field.ids.too_many",
+        "Indiquez au plus 500 notifications à la fois.",
+        "Name at most 500 notifications at a time.",
+    ),
+    (
+        "field.unread.invalid",
+        "Indiquez true ou false.",
+        "Give true or false.",
+    ),
 ];

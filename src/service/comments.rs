@@ -19,6 +19,7 @@ use crate::{
     service::{
         accounts::is_moderator,
         mentions::{self, Mention},
+        notifications,
         outbound::{self, OutboundEvent},
         publishing::{AnnouncementKind, MAX_HASHTAGS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, slugify},
     },
@@ -201,6 +202,8 @@ pub async fn comment(
             author: Box::new(author),
         };
         outbound::record(ctx, conn, event).await?;
+        let mentioned: Vec<String> = found.iter().map(|m| m.href.clone()).collect();
+        notifications::events::comment_written(ctx, conn, &comment, &mentioned).await?;
         Ok(comment)
     })
     .await
@@ -283,6 +286,12 @@ pub async fn edit_comment(
             previously_mentioned: stored_mentions(&comment),
         };
         outbound::record(ctx, conn, event).await?;
+        // Only members newly mentioned hear of it: the others were told already.
+        let mentioned: Vec<String> = stored_mentions(&updated)
+            .into_iter()
+            .map(|m| m.href)
+            .collect();
+        notifications::events::comment_written(ctx, conn, &updated, &mentioned).await?;
         Ok(updated)
     })
     .await
@@ -348,6 +357,13 @@ pub struct IncomingNote {
     pub public: bool,
     /// Hashtags, without `#`.
     pub hashtags: Vec<String>,
+    /// The actors its `Mention` tags name (their ids).
+    pub mentioned: Vec<Url>,
+}
+
+/// The actor ids a Note mentions, as strings.
+fn mentioned_ids(note: &IncomingNote) -> Vec<String> {
+    note.mentioned.iter().map(Url::to_string).collect()
 }
 
 /// The object is the actor's own: its id on the actor's origin and, when it names one, its
@@ -471,7 +487,7 @@ pub async fn receive_note(
                 let Some(html) = clean_content_off_thread(note).await? else {
                     return Ok(());
                 };
-                db::comments::insert_remote(
+                let inserted = db::comments::insert_remote(
                     conn,
                     &NewRemoteComment {
                         ap_id: note.id.to_string(),
@@ -487,13 +503,28 @@ pub async fn receive_note(
                     },
                 )
                 .await?;
+                if let Some(id) = inserted
+                    && let Some(comment) = db::comments::by_id(conn, id).await?
+                {
+                    notifications::events::comment_written(
+                        ctx,
+                        conn,
+                        &comment,
+                        &mentioned_ids(note),
+                    )
+                    .await?;
+                }
             }
             None => {
+                // Kept when a member follows its author, or when it mentions a member (who
+                // is told, and whose notification links to it).
+                let mentioned = mentioned_ids(note);
                 if db::comments::by_ap_id(conn, note.id.as_str())
                     .await?
                     .is_some()
                     || db::posts::by_ap_id(conn, note.id.as_str()).await?.is_some()
-                    || !db::comments::followed_locally(conn, actor.id).await?
+                    || (!db::comments::followed_locally(conn, actor.id).await?
+                        && !notifications::events::mentions_member(conn, &mentioned).await?)
                 {
                     return Ok(());
                 }
@@ -528,6 +559,9 @@ pub async fn receive_note(
                     },
                 )
                 .await?;
+                if let Some(post) = db::posts::by_id(conn, id).await? {
+                    notifications::events::post_written(ctx, conn, &post, &mentioned).await?;
+                }
             }
         }
         Ok(())
@@ -558,7 +592,7 @@ pub async fn receive_update(
                 return Err(AppError::forbidden("only its author may update a comment"));
             }
             if comment.deleted_at.is_none() {
-                db::comments::update_body(
+                let updated = db::comments::update_body(
                     conn,
                     comment.id,
                     &CommentBody {
@@ -570,6 +604,9 @@ pub async fn receive_update(
                     },
                 )
                 .await?;
+                // Members newly mentioned by the edit hear of it; nobody twice.
+                notifications::events::comment_written(ctx, conn, &updated, &mentioned_ids(note))
+                    .await?;
             }
         } else if let Some(post) = db::posts::by_ap_id(conn, note.id.as_str()).await? {
             if post.local || post.author_actor_id != actor.id {

@@ -10,6 +10,7 @@ use crate::{
         follows::{ACCEPTED, DbFollow, PENDING, REJECTED},
     },
     error::{AppError, AppResult, ErrorKind},
+    service::notifications,
     service::outbound::{self, OutboundEvent, new_activity_id},
 };
 use chrono::{DateTime, Utc};
@@ -296,6 +297,16 @@ pub async fn request_follow(
         if target.local {
             let state = decide(conn, &target).await?;
             db::follows::upsert(conn, follower.id, target.id, state.as_str(), id.as_str()).await?;
+            if state != FollowState::Rejected {
+                notifications::events::followed(
+                    ctx,
+                    conn,
+                    follower.id,
+                    target.id,
+                    state == FollowState::Pending,
+                )
+                .await?;
+            }
             return Ok(state);
         }
         db::follows::upsert(conn, follower.id, target.id, PENDING, id.as_str()).await?;
@@ -328,6 +339,7 @@ pub async fn unfollow(data: &Data, follower: &DbAccount, target: &str) -> AppRes
             .await?
             .ok_or_else(|| AppError::field("target", "field.target.not_following"))?;
         db::follows::delete(conn, follow.id).await?;
+        notifications::events::unfollowed(conn, follower.id, target.id).await?;
         if target.local || target.deleted_at.is_some() {
             return Ok(());
         }
@@ -373,6 +385,14 @@ pub async fn accept_inbound_follow(
                 target.id,
                 state.as_str(),
                 follow_id.as_str(),
+            )
+            .await?;
+            notifications::events::followed(
+                ctx,
+                conn,
+                follower.id,
+                target.id,
+                state == FollowState::Pending,
             )
             .await?;
         }
@@ -519,6 +539,7 @@ pub async fn undo_inbound_follow(
         }
         if let Some(follow) = find_inbound_follow(conn, reference, undoing).await? {
             db::follows::delete(conn, follow.id).await?;
+            notifications::events::unfollowed(conn, follow.follower_id, follow.followee_id).await?;
         }
         Ok(())
     })

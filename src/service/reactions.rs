@@ -16,7 +16,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     service::{
-        domain_blocks,
+        domain_blocks, notifications,
         outbound::{self, OutboundEvent, new_activity_id},
         publishing,
     },
@@ -51,6 +51,14 @@ impl ReactionKind {
             LIKE => Some(ReactionKind::Like),
             ANNOUNCE | "boost" => Some(ReactionKind::Announce),
             _ => None,
+        }
+    }
+
+    /// The notification its author gets.
+    pub fn notification(self) -> notifications::NotificationKind {
+        match self {
+            ReactionKind::Like => notifications::NotificationKind::Like,
+            ReactionKind::Announce => notifications::NotificationKind::Boost,
         }
     }
 
@@ -178,6 +186,8 @@ pub async fn react(
             object_author: Some(Box::new(target.author.clone())),
         };
         outbound::record(ctx, conn, event).await?;
+        notifications::events::reacted(ctx, conn, kind.notification(), actor.id, &target.ap_id)
+            .await?;
         Ok(true)
     })
     .await
@@ -205,6 +215,13 @@ pub async fn unreact(
             };
         };
         db::reactions::delete(conn, reaction.id).await?;
+        notifications::events::reaction_withdrawn(
+            conn,
+            kind.notification(),
+            actor.id,
+            &reaction.object_ap_id,
+        )
+        .await?;
         let event = OutboundEvent::ReactionWithdrawn {
             kind,
             activity_id: Url::parse(&reaction.activity_ap_id)?,
@@ -247,7 +264,7 @@ pub async fn receive_reaction(
             );
             return Ok(());
         };
-        db::reactions::insert(
+        let inserted = db::reactions::insert(
             conn,
             &NewReaction {
                 kind: kind.as_str(),
@@ -257,6 +274,10 @@ pub async fn receive_reaction(
             },
         )
         .await?;
+        if inserted.is_some() {
+            notifications::events::reacted(ctx, conn, kind.notification(), actor.id, &target.ap_id)
+                .await?;
+        }
         Ok(())
     })
     .await
@@ -308,7 +329,18 @@ pub async fn receive_undo(
             return Ok(());
         }
         match referenced(conn, reference, actor).await? {
-            Some(reaction) => db::reactions::delete(conn, reaction.id).await?,
+            Some(reaction) => {
+                db::reactions::delete(conn, reaction.id).await?;
+                if let Some(kind) = ReactionKind::parse(&reaction.kind) {
+                    notifications::events::reaction_withdrawn(
+                        conn,
+                        kind.notification(),
+                        actor.id,
+                        &reaction.object_ap_id,
+                    )
+                    .await?;
+                }
+            }
             None => tracing::debug!("Undo {activity_id} names no reaction of its actor: ignored"),
         }
         Ok(())

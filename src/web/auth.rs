@@ -329,6 +329,18 @@ pub async fn session_middleware(
         .path_and_query()
         .map(|pq| pq.as_str().to_string())
         .unwrap_or_else(|| "/".to_string());
+    // The header's counter: one small query, for pages only (GET of a non-API path).
+    let renders_page = matches!(*request.method(), Method::GET | Method::HEAD)
+        && !request.uri().path().starts_with("/api/");
+    let unread_notifications = match &user {
+        Some(u) if renders_page => service::notifications::centre::unread_count(&ctx, u.account.id)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("unread notifications of {}: {e}", u.account.username);
+                0
+            }),
+        _ => 0,
+    };
     let chrome = Arc::new(Chrome::new(
         lang,
         ctx.config.instance.name.clone(),
@@ -337,6 +349,7 @@ pub async fn session_middleware(
             username: u.account.username.clone(),
             display_name: u.account.display_name.clone(),
             moderator: u.is_moderator(),
+            unread_notifications,
         }),
         csrf_state.clone(),
         flash,

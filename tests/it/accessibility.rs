@@ -728,6 +728,11 @@ async fn this_rounds_pages_pass_the_mechanical_accessibility_checks() {
         ),
         ("blog (own)".into(), alice.get("/blog/alice").await),
         ("profile".into(), app.get_html("/users/alice").await),
+        ("/notifications".into(), alice.get("/notifications").await),
+        (
+            "notification preferences".into(),
+            alice.get("/parametres/notifications").await,
+        ),
     ];
 
     // Forms sent back with errors.
@@ -768,6 +773,12 @@ async fn this_rounds_pages_pass_the_mechanical_accessibility_checks() {
             .await,
     ));
     pages.push((
+        "notification preferences (errors)".into(),
+        alice
+            .submit_form("/parametres/notifications", &[("like", "parfois")])
+            .await,
+    ));
+    pages.push((
         "/annonces (errors)".into(),
         app.get_html("/annonces?kind=inconnu").await,
     ));
@@ -798,6 +809,8 @@ async fn this_rounds_pages_pass_the_mechanical_accessibility_checks() {
     assert!(by_name("blog (own)").contains("Brouillon en cours"));
     assert!(by_name("new post (errors)").contains("error-summary"));
     assert!(by_name("/annonces (errors)").contains("error-summary"));
+    assert!(by_name("/notifications").contains("notification-unread"));
+    assert!(by_name("notification preferences (errors)").contains("error-summary"));
 
     assert_accessible(&pages);
 }

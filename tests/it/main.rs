@@ -25,6 +25,7 @@ mod foundation;
 mod inbound_links;
 mod inbox_mutations;
 mod instance_url;
+mod notifications;
 mod publishing;
 mod rate_limits;
 mod reactions;

@@ -241,6 +241,21 @@ fn hashtags_of(node: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The actors the `Mention` tags name (at most 50).
+fn mentioned_of(node: &Value) -> Vec<Url> {
+    let tags: Vec<&Value> = match node.get("tag") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(other @ Value::Object(_)) => vec![other],
+        _ => Vec::new(),
+    };
+    tags.into_iter()
+        .filter(|t| type_of(t) == Some("Mention"))
+        .filter_map(|t| t.get("href").and_then(Value::as_str))
+        .filter_map(|href| Url::parse(href).ok())
+        .take(50)
+        .collect()
+}
+
 /// Longest content warning kept, in characters.
 pub const MAX_CONTENT_WARNING_CHARS: usize = 500;
 
@@ -285,6 +300,7 @@ pub fn parse_note(node: &Value) -> AppResult<IncomingNote> {
         published: date(node, "published"),
         public: addressed_to_public(node),
         hashtags: hashtags_of(node),
+        mentioned: mentioned_of(node),
     })
 }
 

@@ -16,6 +16,8 @@ use crate::{
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+pub mod centre;
+pub mod events;
 mod render;
 
 pub use render::{Described, describe, describe_grouped, queue_instant_mails};

@@ -36,7 +36,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     service::{
         accounts::is_staff,
-        alerts, covers, mentions,
+        alerts, covers, mentions, notifications,
         outbound::{self, OutboundEvent},
     },
 };
@@ -76,6 +76,11 @@ pub fn can_edit(account: &DbAccount, post: &DbPost) -> bool {
 }
 
 /// Publishes (or saves as a draft) a new blog post or announcement.
+/// The actor ids a post mentions (its stored mentions).
+fn mentioned_hrefs(post: &DbPost) -> Vec<String> {
+    mentions::stored(post).into_iter().map(|m| m.href).collect()
+}
+
 pub async fn create(
     data: &Data,
     account: &DbAccount,
@@ -130,6 +135,7 @@ pub async fn create(
                 outbound::record(ctx, conn, event).await?;
                 alerts::on_published(ctx, conn, &post).await?;
             }
+            notifications::events::post_written(ctx, conn, &post, &mentioned_hrefs(&post)).await?;
             Ok(post)
         })
         .await
@@ -260,6 +266,9 @@ pub async fn edit(
                 };
                 outbound::record(ctx, conn, event).await?;
             }
+            // Members newly mentioned hear of it; the others were told already.
+            notifications::events::post_written(ctx, conn, &updated, &mentioned_hrefs(&updated))
+                .await?;
             // The file the row pointed at under the lock, if it no longer does.
             let replaced = locked
                 .cover_image_path
@@ -312,6 +321,8 @@ pub async fn publish_draft(
             author: Box::new(author),
         };
         outbound::record(ctx, conn, event).await?;
+        notifications::events::post_written(ctx, conn, &published, &mentioned_hrefs(&published))
+            .await?;
         alerts::on_published(ctx, conn, &published).await?;
         Ok(published)
     })

@@ -16,6 +16,7 @@ pub mod comments;
 pub mod follows;
 pub mod json;
 pub mod me;
+pub mod notifications;
 pub mod openapi;
 pub mod posts;
 pub mod reactions;
@@ -35,5 +36,6 @@ pub fn api_routes() -> Router {
         .merge(posts::routes())
         .merge(reactions::routes())
         .merge(comments::routes())
+        .merge(notifications::routes())
         .merge(alerts::routes())
 }

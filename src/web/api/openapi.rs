@@ -89,6 +89,7 @@ impl Modify for BearerScheme {
         (name = "publishing", description = "Blog posts and announcements"),
         (name = "reactions", description = "Likes and boosts of posts, announcements and comments"),
         (name = "comments", description = "Comments under posts and announcements"),
+        (name = "notifications", description = "The notification centre and notification preferences"),
         (name = "alerts", description = "Saved filters notifying new announcements"),
     )
 )]
@@ -103,6 +104,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::posts::PostsApi::openapi())
         .merge_from(api::reactions::ReactionsApi::openapi())
         .merge_from(api::comments::CommentsApi::openapi())
+        .merge_from(api::notifications::NotificationsApi::openapi())
         .merge_from(api::alerts::AlertsApi::openapi())
 }
 

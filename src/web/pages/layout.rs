@@ -29,9 +29,23 @@ pub struct NavUser {
     pub username: String,
     pub display_name: String,
     pub moderator: bool,
+    /// Unread notifications (the header's counter; 0 where no page is rendered).
+    pub unread_notifications: i64,
 }
 
 impl NavUser {
+    /// The accessible name of the header's notifications link, e.g. "Notifications, 3 non
+    /// lues".
+    pub fn notifications_label(&self, lang: &Lang) -> String {
+        match self.unread_notifications {
+            0 => lang.t("nav.notifications_none").to_string(),
+            1 => lang.t("nav.notifications_one").to_string(),
+            n => lang
+                .t("nav.notifications_many")
+                .replace("{count}", &n.to_string()),
+        }
+    }
+
     pub fn label(&self) -> &str {
         if self.display_name.is_empty() {
             &self.username

@@ -13,6 +13,7 @@ pub mod lang;
 pub mod layout;
 pub mod media;
 pub mod news;
+pub mod notifications;
 pub mod posts;
 pub mod profile;
 pub mod reactions;
@@ -52,6 +53,7 @@ pub fn routes() -> Router {
         .merge(timeline::routes())
         .merge(news::routes())
         .merge(feeds::routes())
+        .merge(notifications::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

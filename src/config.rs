@@ -28,6 +28,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub federation: FederationSettings,
     pub registration: RegistrationConfig,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -93,6 +94,18 @@ pub struct RegistrationConfig {
     pub open: bool,
     /// Accounts one client address may create per hour.
     pub per_address_per_hour: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// Empty: mails are written as `.eml` files under `<data_dir>/outbox-mail`. Otherwise
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465` (TLS)
+    /// or `smtp://host:25` (plain, local relays and tests).
+    pub smtp_url: String,
+    /// The sender, e.g. `Culture 88 <culture@departement.example>`. Empty:
+    /// `noreply@<host of instance.url>` with the instance name as display name.
+    pub from: String,
 }
 
 impl Default for InstanceConfig {
@@ -331,6 +344,13 @@ impl Config {
                 reason,
             ));
         }
+        if self.instance.page_actor == crate::service::actors::CHANNEL_USERNAME {
+            return Err(ConfigError::invalid(
+                "instance.page_actor",
+                &self.instance.page_actor,
+                "is the name of the announcement channel",
+            ));
+        }
         if crate::service::communes::in_departement(&self.instance.departement).is_empty() {
             return Err(ConfigError::invalid(
                 "instance.departement",
@@ -415,6 +435,7 @@ impl Config {
                 format!("must be between 1 and {MAX_COVER_KB}"),
             ));
         }
+        self.validate_mail()?;
         if !(1..=256).contains(&self.federation.delivery_workers) {
             return Err(ConfigError::invalid(
                 "federation.delivery_workers",
@@ -423,6 +444,80 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    fn validate_mail(&self) -> Result<(), ConfigError> {
+        let smtp_url = &self.mail.smtp_url;
+        if !smtp_url.is_empty() {
+            let shown = without_password(smtp_url);
+            let url = Url::parse(smtp_url)
+                .map_err(|e| ConfigError::invalid("mail.smtp_url", &shown, e.to_string()))?;
+            if !matches!(url.scheme(), "smtp" | "smtps") {
+                return Err(ConfigError::invalid(
+                    "mail.smtp_url",
+                    &shown,
+                    "must start with smtp:// or smtps://",
+                ));
+            }
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(ConfigError::invalid(
+                    "mail.smtp_url",
+                    &shown,
+                    "must name a host",
+                ));
+            }
+            // The transport's own reading of the URL (TLS mode, credentials): what it refuses
+            // here it would refuse at the first mail.
+            if let Err(e) = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(smtp_url)
+            {
+                return Err(ConfigError::invalid(
+                    "mail.smtp_url",
+                    &shown,
+                    format!(
+                        "{e} (expected smtp://host:25, smtp://user:password@host:587?tls=required or smtps://user:password@host:465)"
+                    ),
+                ));
+            }
+        }
+        self.mail_from()?;
+        Ok(())
+    }
+
+    /// The sender of every mail: `mail.from`, else `noreply@<host of instance.url>` with the
+    /// instance name as display name.
+    pub fn mail_from(&self) -> Result<lettre::message::Mailbox, ConfigError> {
+        if !self.mail.from.is_empty() {
+            return self.mail.from.parse().map_err(|e| {
+                ConfigError::invalid(
+                    "mail.from",
+                    &self.mail.from,
+                    format!(
+                        "{e} (expected an address, optionally with a name: Name <address@host>)"
+                    ),
+                )
+            });
+        }
+        let host = Url::parse(&self.instance.url)
+            .ok()
+            .and_then(|u| {
+                u.host().map(|h| match h {
+                    url::Host::Domain(d) => d.to_string(),
+                    url::Host::Ipv4(ip) => format!("[{ip}]"),
+                    url::Host::Ipv6(ip) => format!("[IPv6:{ip}]"),
+                })
+            })
+            .unwrap_or_else(|| "localhost".to_string());
+        let address = lettre::Address::new("noreply", &host).map_err(|e| {
+            ConfigError::invalid(
+                "mail.from",
+                "",
+                format!("noreply@{host} is not an address ({e}): set mail.from"),
+            )
+        })?;
+        Ok(lettre::message::Mailbox::new(
+            Some(self.instance.name.clone()),
+            address,
+        ))
     }
 
     /// The public base URL, without trailing slash, e.g. `https://culture.example`.
@@ -608,12 +703,75 @@ mod tests {
                 "0",
                 "federation.delivery_workers",
             ),
+            (
+                "CULTURECNOUS__INSTANCE__PAGE_ACTOR",
+                "annonces",
+                "instance.page_actor",
+            ),
             ("CULTURECNOUS__NOPE__KEY", "1", "nope.key"),
+            (
+                "CULTURECNOUS__MAIL__SMTP_URL",
+                "http://mail.example",
+                "mail.smtp_url",
+            ),
+            (
+                "CULTURECNOUS__MAIL__SMTP_URL",
+                "mail.example:587",
+                "mail.smtp_url",
+            ),
+            (
+                "CULTURECNOUS__MAIL__SMTP_URL",
+                "smtp://mail.example?tls=sometimes",
+                "mail.smtp_url",
+            ),
+            ("CULTURECNOUS__MAIL__FROM", "not an address", "mail.from"),
         ];
         for (k, v, key) in cases {
             let err = Config::load_from(None, env(&[(k, v)])).expect_err(k);
             assert!(err.to_string().contains(key), "{k}: {err}");
         }
+    }
+
+    #[test]
+    fn mail_settings() {
+        for url in [
+            "smtp://localhost:25",
+            "smtp://user:p%40ss@mail.example:587?tls=required",
+            "smtps://user:pass@mail.example:465",
+            "smtp://mail.example?tls=opportunistic",
+        ] {
+            let c = Config::load_from(None, env(&[("CULTURECNOUS__MAIL__SMTP_URL", url)]))
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(c.mail.smtp_url, url);
+        }
+        let from = Config::default().mail_from().expect("default sender");
+        assert_eq!(from.email.to_string(), "noreply@localhost");
+        assert_eq!(from.name.as_deref(), Some("cultureCnous"));
+        let c = Config::load_from(
+            None,
+            env(&[(
+                "CULTURECNOUS__MAIL__FROM",
+                "Culture Vosges <culture@vosges.example>",
+            )]),
+        )
+        .expect("valid sender");
+        assert_eq!(
+            c.mail_from().expect("sender").email.to_string(),
+            "culture@vosges.example"
+        );
+        let err = Config::load_from(
+            None,
+            env(&[(
+                "CULTURECNOUS__MAIL__SMTP_URL",
+                "smtpx://user:s3cr3t@mail.example",
+            )]),
+        )
+        .expect_err("scheme");
+        let text = err.to_string();
+        assert!(
+            text.contains("mail.smtp_url") && !text.contains("s3cr3t"),
+            "{text}"
+        );
     }
 
     #[test]

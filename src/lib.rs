@@ -162,6 +162,10 @@ async fn start_on_database(
     let federation = federation::build_config(&ctx).await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut background = federation::spawn_background_tasks(&ctx, &federation, shutdown_rx.clone());
+    background.extend(
+        service::mail::worker::spawn(&ctx, shutdown_rx.clone())
+            .map_err(|e| anyhow::anyhow!("starting the mail worker: {e}"))?,
+    );
     background.push(service::digest::spawn(&ctx, shutdown_rx.clone()));
     let router = app(ctx.clone(), federation.clone());
     let local_addr = listener.local_addr()?;

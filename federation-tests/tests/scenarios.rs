@@ -711,3 +711,182 @@ async fn two_serve_nodes_on_one_database_deliver_each_activity_once_and_both_ans
     let mut a = a;
     a.terminate().await;
 }
+
+/// The announcement channel: a Fedify account follows `annonces@A` and another instance's
+/// member follows it by handle; each new announcement reaches both as the channel's signed
+/// `Announce` (a blog post does not); its deletion reaches the Fedify follower as the author's
+/// `Delete` and the channel's `Undo(Announce)`.
+#[tokio::test(flavor = "multi_thread")]
+async fn fedify_peer_and_another_instance_follow_the_channel_and_receive_its_boosts() {
+    let (a, b, peer) = tokio::join!(
+        Instance::in_process("A"),
+        Instance::in_process("B"),
+        Peer::start()
+    );
+    let (alice, bob) = tokio::join!(a.create_user("alice"), b.create_user("bob"));
+    let channel = format!("{}/users/annonces", a.url());
+
+    peer.follow(&channel).await;
+    let state = b.follow(&bob, &a.handle("annonces")).await;
+    assert!(state == "pending" || state == "accepted", "got {state}");
+    settle(
+        &[&a, &b],
+        "both follows of the channel accepted",
+        || async {
+            let peer_state = peer.state().await;
+            let peer_follow = peer_state.following.get(&channel).map(|f| f.state.clone());
+            let bob_follow = b.follow_state(&bob.ap_id, &channel).await;
+            if peer_follow.as_deref() == Some("accepted")
+                && bob_follow.as_deref() == Some("accepted")
+            {
+                Ok(())
+            } else {
+                let received = peer.received().await;
+                Err(format!(
+                    "peer: {peer_follow:?}, bob on B: {bob_follow:?}; refused by the peer: {:?}; \
+                 peer errors: {:?}",
+                    received.refused(),
+                    received.errors
+                ))
+            }
+        },
+    )
+    .await;
+    let mut followers = a
+        .collection_items(&format!("{channel}/followers"))
+        .await
+        .expect("the channel's followers");
+    followers.sort();
+    let mut expected = vec![peer.actor_url().to_string(), bob.ap_id.clone()];
+    expected.sort();
+    assert_eq!(followers, expected);
+
+    // A blog post, then an announcement: only the announcement is boosted.
+    let post = a
+        .api_post(
+            &alice.token,
+            "/api/v1/posts",
+            &json!({"title": "Notre saison", "body": "Un article de blog."}),
+        )
+        .await
+        .success("alice writes a blog post");
+    let created = a
+        .api_post(
+            &alice.token,
+            "/api/v1/announcements",
+            &json!({
+                "title": "Appel à projets : résidence d'été",
+                "body": "Une résidence de **deux semaines** à Tulle.",
+                "kind": "appel_a_projets",
+                "commune": "Tulle",
+            }),
+        )
+        .await
+        .success("alice publishes an announcement");
+    let announcement = field(&created, "ap_id");
+    let boost = settle(
+        &[&a, &b],
+        "the peer to accept the channel's Announce",
+        || async {
+            let received = peer.received().await;
+            received
+                .activities
+                .iter()
+                .find(|x| {
+                    x.kind == "Announce" && x.object.as_deref() == Some(announcement.as_str())
+                })
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "accepted: {:?}; refused: {:?}; errors: {:?}",
+                        received
+                            .activities
+                            .iter()
+                            .map(|x| (&x.kind, &x.object))
+                            .collect::<Vec<_>>(),
+                        received.refused(),
+                        received.errors
+                    )
+                })
+        },
+    )
+    .await;
+    assert_eq!(
+        boost.actor.as_deref(),
+        Some(channel.as_str()),
+        "signed by the channel"
+    );
+    let boost_id = boost.id.clone().expect("the Announce has an id");
+    assert!(boost_id.starts_with(a.url()), "{boost_id}");
+    let to = boost.json["to"].to_string();
+    assert!(
+        to.contains("as:Public") || to.contains("#Public"),
+        "{}",
+        boost.json
+    );
+    assert!(
+        boost.json["cc"]
+            .to_string()
+            .contains(&format!("{channel}/followers")),
+        "{}",
+        boost.json
+    );
+    let post_ap_id = field(&post, "ap_id");
+    let received = peer.received().await;
+    assert!(
+        received
+            .of_kind("Announce")
+            .iter()
+            .all(|x| x.object.as_deref() != Some(post_ap_id.as_str())),
+        "a blog post is not boosted"
+    );
+    assert_eq!(received.of_kind("Announce").len(), 1, "one boost");
+
+    // The other instance's inbox accepted the same signed Announce.
+    let deliveries = a.deliveries_of(&boost_id).await;
+    let to_b: Vec<_> = deliveries
+        .iter()
+        .filter(|d| d.inbox_url.starts_with(b.url()))
+        .collect();
+    assert_eq!(to_b.len(), 1, "one delivery to B: {deliveries:?}");
+    assert!(to_b[0].delivered, "B accepted it: {deliveries:?}");
+
+    // Deleted: the peer hears the Delete (though it follows only the channel) and the Undo.
+    let id = created["id"].as_i64().expect("id");
+    a.api_delete(&alice.token, &format!("/api/v1/announcements/{id}"))
+        .await
+        .success("alice deletes");
+    settle(&[&a, &b], "the peer to accept the Delete and the Undo", || async {
+        let received = peer.received().await;
+        let deleted = received
+            .of_kind("Delete")
+            .iter()
+            .any(|x| x.json["object"].to_string().contains(&announcement));
+        let undone = received.of_kind("Undo").iter().any(|x| {
+            x.actor.as_deref() == Some(channel.as_str())
+                && x.json["object"].to_string().contains(&boost_id)
+        });
+        if deleted && undone {
+            Ok(())
+        } else {
+            Err(format!(
+                "Delete: {deleted}, Undo: {undone}; accepted: {:?}; refused: {:?}; errors: {:?}",
+                received
+                    .activities
+                    .iter()
+                    .map(|x| (&x.kind, &x.id))
+                    .collect::<Vec<_>>(),
+                received.refused(),
+                received.errors
+            ))
+        }
+    })
+    .await;
+    let received = peer.received().await;
+    assert!(
+        received.refused().is_empty() && received.errors.is_empty(),
+        "the peer refused {:?}, errors {:?}",
+        received.refused(),
+        received.errors
+    );
+}

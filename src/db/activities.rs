@@ -62,6 +62,25 @@ pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Ve
         .await
 }
 
+/// The latest activity of `kind` that `actor_id` published about `object_ap_id` (the boost
+/// a later `Undo` withdraws).
+pub async fn latest_by_actor_about(
+    conn: &mut AsyncPgConnection,
+    actor_id: i64,
+    kind: &str,
+    object_ap_id: &str,
+) -> QueryResult<Option<DbActivity>> {
+    activities::table
+        .filter(activities::actor_id.eq(actor_id))
+        .filter(activities::kind.eq(kind))
+        .filter(activities::object_ap_id.eq(object_ap_id))
+        .order(activities::id.desc())
+        .select(DbActivity::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// One page of an actor's public activities (their JSON), newest first: an outbox page.
 pub async fn public_page_by_actor(
     conn: &mut AsyncPgConnection,

@@ -177,6 +177,31 @@ pub async fn update_profile(
         .map(|_| ())
 }
 
+/// Sets the name and summary of actor `id` unless they are already these; `true` when the row
+/// changed (of several processes starting at once, one sees `true`).
+pub async fn set_name_and_summary_if_changed(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    name: &str,
+    summary_html: &str,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        actors::table.find(id).filter(
+            actors::name
+                .ne(name)
+                .or(actors::summary_html.ne(summary_html)),
+        ),
+    )
+    .set((
+        actors::name.eq(name),
+        actors::summary_html.eq(summary_html),
+        actors::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(n > 0)
+}
+
 /// Keeps a deleted remote actor as a marker (so it is not fetched again) without its profile.
 pub async fn mark_deleted(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
     diesel::update(actors::table.find(id))

@@ -263,6 +263,24 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// The key that signs unsubscribe links, made on first use. The identity row normally exists
+/// from the first start; a command or a test that never started a server may come first, so
+/// the row is created when missing (its URL stays empty until `serve` records it).
+pub async fn link_secret(conn: &mut AsyncPgConnection, fresh: &str) -> QueryResult<String> {
+    diesel::sql_query(
+        "INSERT INTO instance_identity (singleton, link_secret) VALUES (TRUE, $1) \
+         ON CONFLICT (singleton) DO UPDATE SET link_secret = EXCLUDED.link_secret \
+         WHERE instance_identity.link_secret IS NULL",
+    )
+    .bind::<Text, _>(fresh)
+    .execute(conn)
+    .await?;
+    instance_identity::table
+        .select(instance_identity::link_secret.assume_not_null())
+        .first(conn)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::quote_ident;
@@ -272,18 +290,4 @@ mod tests {
         assert_eq!(quote_ident("posts"), "\"posts\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
     }
-}
-
-/// The key that signs unsubscribe links, made on first use. The identity row exists from
-/// the first start (the instance URL is recorded before anything else runs).
-pub async fn link_secret(conn: &mut AsyncPgConnection, fresh: &str) -> QueryResult<String> {
-    diesel::update(instance_identity::table)
-        .filter(instance_identity::link_secret.is_null())
-        .set(instance_identity::link_secret.eq(fresh))
-        .execute(conn)
-        .await?;
-    instance_identity::table
-        .select(instance_identity::link_secret.assume_not_null())
-        .first(conn)
-        .await
 }

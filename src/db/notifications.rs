@@ -142,20 +142,25 @@ pub async fn count_groups(
     account_id: i64,
     unread_only: bool,
 ) -> QueryResult<i64> {
+    let row: Count = diesel::sql_query(count_sql(unread_only))
+        .bind::<diesel::sql_types::BigInt, _>(account_id)
+        .get_result(conn)
+        .await?;
+    Ok(row.n)
+}
+
+/// The statement [`count_groups`] runs (`$1`: the member's account id); public so that a
+/// test can check its plan.
+pub fn count_sql(unread_only: bool) -> String {
     let unread = if unread_only {
         " AND n.read_at IS NULL"
     } else {
         ""
     };
-    let sql = format!(
+    format!(
         "SELECT count(DISTINCT {GROUP_KEY}) AS n {FROM_VISIBLE} AND {visible}{unread}",
         visible = visible_sql()
-    );
-    let row: Count = diesel::sql_query(sql)
-        .bind::<diesel::sql_types::BigInt, _>(account_id)
-        .get_result(conn)
-        .await?;
-    Ok(row.n)
+    )
 }
 
 /// The rows with these ids (any order).

@@ -421,6 +421,8 @@ pub enum Listing {
     News,
     /// Published as one actor (member or the département page): its blog feed, its profile.
     Actor(i64),
+    /// Everyone's announcements (not blog posts): the announcement channel's page.
+    Announcements,
 }
 
 fn listing_query(listing: Listing) -> posts::BoxedQuery<'static, diesel::pg::Pg, posts::SqlType> {
@@ -432,6 +434,7 @@ fn listing_query(listing: Listing) -> posts::BoxedQuery<'static, diesel::pg::Pg,
     match listing {
         Listing::News => query,
         Listing::Actor(actor_id) => query.filter(posts::author_actor_id.eq(actor_id)),
+        Listing::Announcements => query.filter(posts::category.eq(CATEGORY_ANNOUNCEMENT)),
     }
 }
 
@@ -451,8 +454,12 @@ pub async fn list_public_with_authors(
         .filter(posts::draft.eq(false))
         .select((DbPost::as_select(), super::actors::DbActor::as_select()))
         .into_boxed();
-    if let Listing::Actor(actor_id) = listing {
-        query = query.filter(posts::author_actor_id.eq(actor_id));
+    match listing {
+        Listing::News => {}
+        Listing::Actor(actor_id) => query = query.filter(posts::author_actor_id.eq(actor_id)),
+        Listing::Announcements => {
+            query = query.filter(posts::category.eq(CATEGORY_ANNOUNCEMENT));
+        }
     }
     query
         .order((posts::published_at.desc(), posts::id.desc()))

@@ -388,6 +388,185 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Prochain essai le",
         "Next attempt on",
     ),
+    // Admin: mail queue (/admin/courriels).
+    ("admin.mails_link", "Courriels", "Mails"),
+    (
+        "admin.mails.title",
+        "Courriels : file d'envoi",
+        "Mails: sending queue",
+    ),
+    (
+        "admin.mails.intro",
+        "Chaque courriel (confirmation d'adresse, mot de passe oublié, notifications, récapitulatifs) attend ici son envoi. Un serveur de courriel injoignable retarde les envois : ils sont retentés pendant trois jours. Une adresse refusée par le serveur est abandonnée aussitôt, avec la raison donnée.",
+        "Every mail (address confirmation, password reset, notifications, digests) waits here to be sent. An unreachable mail server delays mails: they are retried for three days. An address the server refuses is given up at once, with the reason it gave.",
+    ),
+    ("admin.mails.queue", "File d'envoi", "Sending queue"),
+    ("admin.mails.queued", "En attente", "Waiting"),
+    (
+        "admin.mails.retrying",
+        "Dont en nouvel essai",
+        "Of which retrying",
+    ),
+    (
+        "admin.mails.sent",
+        "Envoyés (30 derniers jours)",
+        "Sent (last 30 days)",
+    ),
+    (
+        "admin.mails.failed",
+        "En échec (90 derniers jours)",
+        "Failed (last 90 days)",
+    ),
+    ("admin.mails.listings", "Listes de courriels", "Mail lists"),
+    (
+        "admin.mails.tab.failed",
+        "Courriels en échec",
+        "Failed mails",
+    ),
+    (
+        "admin.mails.tab.queued",
+        "Courriels en attente",
+        "Waiting mails",
+    ),
+    ("admin.mails.tab.sent", "Courriels envoyés", "Sent mails"),
+    ("admin.mails.none", "Aucun courriel ici.", "No mail here."),
+    ("admin.mails.recipient", "Destinataire", "Recipient"),
+    ("admin.mails.subject", "Objet", "Subject"),
+    ("admin.mails.category", "Type", "Kind"),
+    ("admin.mails.attempts", "Essais", "Attempts"),
+    ("admin.mails.when", "Date", "Date"),
+    ("admin.mails.reason", "Raison", "Reason"),
+    ("admin.mails.failed_at", "Abandonné le", "Given up on"),
+    ("admin.mails.sent_at", "Envoyé le", "Sent on"),
+    (
+        "admin.mails.next_attempt",
+        "Prochain essai le",
+        "Next attempt on",
+    ),
+    (
+        "admin.mails.category.confirm_email",
+        "Confirmation d'adresse",
+        "Address confirmation",
+    ),
+    (
+        "admin.mails.category.reset_password",
+        "Mot de passe oublié",
+        "Password reset",
+    ),
+    (
+        "admin.mails.category.change_email",
+        "Changement d'adresse",
+        "Change of address",
+    ),
+    (
+        "admin.mails.category.email_changed",
+        "Avis de changement d'adresse",
+        "Change of address notice",
+    ),
+    (
+        "admin.mails.category.notification",
+        "Notification",
+        "Notification",
+    ),
+    ("admin.mails.category.digest", "Récapitulatif", "Digest"),
+    ("admin.mails.category.other", "Autre", "Other"),
+    (
+        "field.mail_state.unknown",
+        "Choisissez failed, queued ou sent.",
+        "Choose failed, queued or sent.",
+    ),
+    (
+        "field.mail_limit.range",
+        "Indiquez un nombre entre 1 et 200.",
+        "Give a number between 1 and 200.",
+    ),
+    // One-click unsubscribe (/desabonnement).
+    (
+        "unsubscribe.title",
+        "Ne plus recevoir ces courriels",
+        "Stop these mails",
+    ),
+    (
+        "unsubscribe.question",
+        "Ce lien arrête l'envoi par courriel de :",
+        "This link stops the mails of:",
+    ),
+    (
+        "unsubscribe.centre_kept",
+        "Les notifications restent visibles dans votre centre de notifications ; vous pourrez réactiver les courriels dans vos préférences.",
+        "Notifications stay visible in your notification centre; you can turn the mails back on in your preferences.",
+    ),
+    (
+        "unsubscribe.button",
+        "Ne plus recevoir ces courriels",
+        "Stop these mails",
+    ),
+    ("unsubscribe.done_title", "C'est fait", "Done"),
+    (
+        "unsubscribe.done",
+        "Vous ne recevrez plus de courriels pour :",
+        "You will no longer receive mails for:",
+    ),
+    (
+        "unsubscribe.already",
+        "Vous ne receviez déjà plus de courriels pour :",
+        "You were already not receiving mails for:",
+    ),
+    (
+        "unsubscribe.invalid",
+        "Lien invalide : ce lien de désabonnement n'est pas celui que nous avons envoyé (il a peut-être été coupé ou modifié). Rien n'a été changé.",
+        "Invalid link: this unsubscribe link is not the one we sent (it may have been cut or altered). Nothing was changed.",
+    ),
+    (
+        "unsubscribe.scope.reply",
+        "les réponses à vos publications",
+        "replies to your posts",
+    ),
+    (
+        "unsubscribe.scope.mention",
+        "les mentions de votre compte",
+        "mentions of your account",
+    ),
+    (
+        "unsubscribe.scope.follow",
+        "les nouveaux abonnés",
+        "new followers",
+    ),
+    (
+        "unsubscribe.scope.follow_request",
+        "les demandes d'abonnement",
+        "follow requests",
+    ),
+    (
+        "unsubscribe.scope.like",
+        "les « j'aime » reçus",
+        "likes received",
+    ),
+    (
+        "unsubscribe.scope.boost",
+        "les partages de vos publications",
+        "boosts of your posts",
+    ),
+    (
+        "unsubscribe.scope.announcement",
+        "les nouvelles annonces de vos alertes",
+        "new announcements matching your alerts",
+    ),
+    (
+        "unsubscribe.scope.other",
+        "ce type de notification",
+        "this kind of notification",
+    ),
+    (
+        "unsubscribe.scope.alert",
+        "cette alerte d'annonces",
+        "this announcement alert",
+    ),
+    (
+        "unsubscribe.scope.digest",
+        "les récapitulatifs quotidiens et hebdomadaires",
+        "the daily and weekly digests",
+    ),
     (
         "admin.roles.last_admin",
         "Ce compte est le dernier administrateur : nommez d'abord quelqu'un d'autre administrateur.",
@@ -1659,4 +1838,55 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Indiquez true ou false.",
         "Give true or false.",
     ),
+    (
+        "notifications.announcement_hint",
+        "Les courriels des nouvelles annonces se règlent pour chaque alerte, dans vos alertes.",
+        "Mails about new announcements are chosen for each alert, in your alerts.",
+    ),
+    (
+        "field.delivery.announcement",
+        "Pour les annonces, choisissez centre ou off : les courriels se règlent pour chaque alerte.",
+        "For announcements, choose centre or off: mails are chosen for each alert.",
+    ),
+    (
+        "notifications.text.like_pair",
+        "{actor} et une autre personne ont aimé « {title} »",
+        "{actor} and one other liked “{title}”",
+    ),
+    (
+        "notifications.text.like_comment_pair",
+        "{actor} et une autre personne ont aimé votre commentaire sur « {title} »",
+        "{actor} and one other liked your comment on “{title}”",
+    ),
+    (
+        "notifications.text.boost_pair",
+        "{actor} et une autre personne ont partagé « {title} »",
+        "{actor} and one other boosted “{title}”",
+    ),
+    // The announcement channel (`/users/annonces`).
+    ("channel.name_of", "Annonces de", "Announcements from"),
+    (
+        "channel.summary",
+        "Chaque nouvelle annonce publique de la plateforme (emplois, appels à projets, résidences, prêts de matériel…), partagée dès sa publication.",
+        "Every new public announcement of the platform (jobs, calls for projects, residencies, equipment loans…), boosted as soon as it is published.",
+    ),
+    ("channel.kind", "Canal des annonces", "Announcement channel"),
+    ("channel.follow", "Suivez", "Follow"),
+    (
+        "channel.follow_end",
+        "depuis votre compte Mastodon (ou tout autre compte du fédivers) : chaque nouvelle annonce arrivera dans votre fil.",
+        "from your Mastodon account (or any other fediverse account): every new announcement will show in your feed.",
+    ),
+    (
+        "channel.latest",
+        "Dernières annonces",
+        "Latest announcements",
+    ),
+    (
+        "channel.no_announcements",
+        "Aucune annonce pour l'instant.",
+        "No announcements yet.",
+    ),
+    ("channel.all", "Toutes les annonces", "All announcements"),
+    ("channel.home_title", "Sur le fédivers", "On the fediverse"),
 ];

@@ -28,6 +28,14 @@ pub enum OutboundEvent {
         post: Box<DbPost>,
         author: Box<DbActor>,
     },
+    /// A local announcement became public (published at once, or a draft published): the
+    /// announcement channel (`service::actors::CHANNEL_USERNAME`) boosts it — `Announce` to
+    /// as:Public and the channel's followers. Recorded after its `PostPublished`.
+    ChannelBoosted { post: Box<DbPost> },
+    /// An announcement the channel boosted was deleted: the channel withdraws its boost
+    /// (`Undo(Announce)` to its followers). Recorded after its `PostDeleted`, whose `Delete`
+    /// already reaches the channel's followers too.
+    ChannelBoostWithdrawn { post: Box<DbPost> },
     /// A published post or announcement was edited: `Update`, same audience.
     PostUpdated {
         post: Box<DbPost>,

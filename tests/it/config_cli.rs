@@ -101,6 +101,23 @@ fn invalid_configuration_exits_2_naming_the_key() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("storage.max_upload_mb"), "{stderr}");
+
+    let out = binary()
+        .arg("serve")
+        .env(
+            "CULTURECNOUS__MAIL__SMTP_URL",
+            "imap://culture:s3cr3t@mail.example",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .expect("run binary");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("mail.smtp_url"), "{stderr}");
+    assert!(
+        !stderr.contains("s3cr3t"),
+        "the password stays out of logs: {stderr}"
+    );
 }
 
 /// Environment pointing the binary at the database of a test app.

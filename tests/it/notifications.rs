@@ -369,6 +369,23 @@ async fn federated_activities_notify_each_type_and_undo_removes() {
     )));
     let first = &list(&app, &alice, "").await["items"][0];
     assert_eq!(first["actor"]["url"], format!("{REMOTE}/@bob"));
+    // Every link leads to a page here: the remote post that mentions her is kept for it.
+    for item in list(&app, &alice, "").await["items"]
+        .as_array()
+        .expect("items")
+    {
+        let url = item["object_url"].as_str().expect("object_url");
+        if item["type"] == "follow" {
+            assert_eq!(url, format!("{REMOTE}/@bob"));
+            continue;
+        }
+        let r = app.get_html(&crate::helpers::path_of(url)).await;
+        assert!(
+            r.status == StatusCode::OK || r.status.is_redirection(),
+            "{url}: {}",
+            r.status
+        );
+    }
 
     // An edit of the reply records nothing twice.
     let mut edited = reply.clone();
@@ -446,7 +463,7 @@ async fn likes_are_grouped_and_pages_hold_twenty() {
         "{texts:?}"
     );
     assert!(
-        texts.contains(&"fan1 et 1 autres ont partagé « Exposition »"),
+        texts.contains(&"fan1 et une autre personne ont partagé « Exposition »"),
         "{texts:?}"
     );
 
@@ -678,6 +695,30 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
             "{text}"
         );
     }
+    // Its one-click link (RFC 8058) stops the mails of replies; they stay in the centre.
+    let r = app
+        .send(
+            axum::http::Request::builder()
+                .method(Method::POST)
+                .uri(crate::helpers::path_of(unsubscribe))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from("List-Unsubscribe=One-Click"))
+                .expect("request"),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}: {}", r.status, r.body);
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/notification-preferences",
+        &alice,
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["reply"], "centre");
+    comment(&app, &bob, &post_id, "Et j'amène des amis.").await;
+    assert_eq!(queued_mails(&app).await.len(), 1, "no second mail");
+    assert_eq!(list(&app, &alice, "").await["unread"], 2);
 
     // The like: centre only, no mail. Then likes off: nothing recorded.
     let like = |who: String| {
@@ -697,7 +738,10 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     };
     like(bob.clone()).await;
     assert_eq!(queued_mails(&app).await.len(), 1);
-    assert_eq!(types(&items(&app, &alice).await), vec!["like", "reply"]);
+    assert_eq!(
+        types(&items(&app, &alice).await),
+        vec!["like", "reply", "reply"]
+    );
     let r = api(
         &app,
         Method::PUT,
@@ -708,7 +752,7 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["like"], "off");
-    assert_eq!(r.json()["reply"], "instant");
+    assert_eq!(r.json()["reply"], "centre");
     app.create_user("dan", "member").await;
     let dan = token(&app, "dan").await;
     let before = notification_rows(&app).await;
@@ -720,6 +764,7 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
         (json!({"nope": "centre"}), "nope"),
         (json!({"reply": "sometimes", "like": "centre"}), "reply"),
         (json!({"reply": 3}), "reply"),
+        (json!({"announcement": "instant"}), "announcement"),
     ] {
         let r = api(
             &app,
@@ -762,6 +807,9 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
     ] {
         assert!(html.contains(label), "{label}");
     }
+    // Announcements: the centre or nothing (their mails are chosen per alert).
+    assert!(html.contains("id=\"f-announcement-off\""));
+    assert!(!html.contains("id=\"f-announcement-instant\""));
     assert!(html.contains("id=\"f-like-off\" name=\"like\" value=\"off\" checked"));
     let r = browser
         .submit_form(
@@ -790,7 +838,8 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
         vec![
             ("follow".into(), "instant".into()),
             ("like".into(), "centre".into()),
-            ("mention".into(), "weekly".into())
+            ("mention".into(), "weekly".into()),
+            ("reply".into(), "centre".into())
         ]
     );
 }
@@ -873,5 +922,65 @@ async fn nothing_shows_about_deleted_content_or_blocked_domains() {
     assert!(
         html.contains("Aucune notification pour l'instant")
             || unescape(&html).contains("Aucune notification pour l'instant")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_header_counter_is_one_query_served_by_the_unread_index() {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let app = TestApp::new().await;
+    let account = app.create_user("alice", "member").await;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    diesel::sql_query("SET enable_seqscan = off")
+        .execute(&mut conn)
+        .await
+        .expect("set");
+    let sql =
+        culturecnous::db::notifications::count_sql(true).replace("$1", &account.id.to_string());
+    let plan: Vec<Line> = diesel::sql_query(format!("EXPLAIN {sql}"))
+        .load(&mut conn)
+        .await
+        .expect("explain");
+    let plan: String = plan.into_iter().map(|l| l.line + "\n").collect();
+    assert!(plan.contains("notifications_unread"), "{plan}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_staff_member_who_wrote_as_the_page_hears_of_its_replies() {
+    let app = TestApp::new().await;
+    app.create_user("sophie", "staff").await;
+    app.create_user("bob", "member").await;
+    let sophie = token(&app, "sophie").await;
+    let bob = token(&app, "bob").await;
+    let post = create(
+        &app,
+        &sophie,
+        "/api/v1/posts",
+        json!({"title": "Fête de la musique", "body": "Programme.", "as_page": true}),
+    )
+    .await;
+    let post_id = post["ap_id"].as_str().expect("ap_id").to_string();
+    // Her own like (as herself) of what she wrote as the page: nothing.
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/likes",
+        &sophie,
+        Some(json!({"object": post_id})),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(notification_rows(&app).await, 0);
+    comment(&app, &bob, &post_id, "J'y serai.").await;
+    assert_eq!(
+        items(&app, &sophie).await,
+        vec![(
+            "reply".to_string(),
+            "bob a répondu à « Fête de la musique »".to_string()
+        )]
     );
 }

@@ -2,6 +2,7 @@
 //! its activity (JSON-LD), its audience and its `deliveries` rows, written on the caller's
 //! connection — inside the domain function's transaction. One module per capability.
 
+mod channel;
 mod comments;
 mod follows;
 mod posts;
@@ -45,6 +46,10 @@ impl Outbox for FederationOutbox {
             }
             OutboundEvent::PostDeleted { post, author } => {
                 posts::delete(ctx, conn, &post, &author).await
+            }
+            OutboundEvent::ChannelBoosted { post } => channel::boost(ctx, conn, &post).await,
+            OutboundEvent::ChannelBoostWithdrawn { post } => {
+                channel::withdraw(ctx, conn, &post).await
             }
             OutboundEvent::CommentCreated { comment, author } => {
                 comments::create_or_update(

@@ -1,7 +1,8 @@
 //! Posts and announcements: `Create`/`Update` of the Article (post) or Note (announcement),
-//! `Delete` of a Tombstone; to the author's followers and the remote actors it mentions.
+//! `Delete` of a Tombstone; to the author's followers and the remote actors it mentions (and,
+//! for `Update` and `Delete` of an announcement the channel boosted, the channel's followers).
 
-use super::{Outgoing, with_context};
+use super::{Outgoing, channel::channel_followers_of, with_context};
 use crate::{
     context::AppContext,
     db::{self, actors::DbActor, posts::DbPost},
@@ -92,7 +93,10 @@ pub(super) async fn create_or_update(
         to,
         cc,
     );
-    let inboxes = audience_inboxes(conn, post, author).await?;
+    let mut inboxes = audience_inboxes(conn, post, author).await?;
+    if kind == CreateOrUpdateType::Update {
+        inboxes.extend(channel_followers_of(ctx, conn, post).await?);
+    }
     Outgoing {
         id,
         kind: kind.as_str(),
@@ -123,7 +127,8 @@ pub(super) async fn delete(
         to,
         cc,
     };
-    let inboxes = audience_inboxes(conn, post, author).await?;
+    let mut inboxes = audience_inboxes(conn, post, author).await?;
+    inboxes.extend(channel_followers_of(ctx, conn, post).await?);
     Outgoing {
         id,
         kind: "Delete",

@@ -11,7 +11,13 @@ use crate::{
 };
 use diesel_async::AsyncPgConnection;
 
+pub mod admin;
+pub mod message;
+pub mod transport;
 pub mod unsubscribe;
+pub mod worker;
+
+pub use worker::{SendReport, send_due};
 
 /// Why a mail is sent: stored with it (admin view, statistics) and deciding its headers
 /// (notification mails carry `List-Unsubscribe`).
@@ -96,7 +102,8 @@ impl MailBody {
         for p in &self.paragraphs {
             text.push_str(p);
             text.push_str("\n\n");
-            html.push_str(&format!("<p>{}</p>\n", escape(p)));
+            // A line break inside a paragraph (a digest's list) stays one in HTML.
+            html.push_str(&format!("<p>{}</p>\n", escape(p).replace('\n', "<br>\n")));
         }
         if let Some((label, url)) = &self.action {
             text.push_str(&format!("{label} :\n{url}\n\n"));
@@ -107,6 +114,10 @@ impl MailBody {
             ));
         }
         text.push_str(&format!("-- \n{instance_name}\n"));
+        html.push_str(&format!(
+            "<p style=\"color:#505050\">{}</p>\n",
+            escape(instance_name)
+        ));
         for f in &self.footer {
             text.push_str(f);
             text.push('\n');
@@ -151,6 +162,7 @@ pub async fn enqueue_many(
             message_id: format!("<{}@{host}>", uuid::Uuid::new_v4()),
         })
         .collect();
+    // A trigger on `mails` notifies the workers at commit (one round trip for any number).
     Ok(db::mails::insert_many(conn, &rows).await?)
 }
 
@@ -164,4 +176,35 @@ pub async fn enqueue(
     ids.into_iter()
         .next()
         .ok_or_else(|| crate::error::AppError::internal("mail not queued"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_escapes_and_keeps_both_parts_in_step() {
+        let body = MailBody {
+            greeting: "Bonjour Léa,".into(),
+            paragraphs: vec![
+                "<script>alert(1)</script> & co".into(),
+                "Annonce 1\nAnnonce 2".into(),
+            ],
+            action: Some((
+                "Voir".into(),
+                "https://culture.example/a?b=1&c=\"2\"".into(),
+            )),
+            footer: vec!["Pour ne plus recevoir ces courriels : https://culture.example/x".into()],
+        };
+        let (text, html) = body.render(Lang::En, "Culture <88>");
+        assert!(text.starts_with("Bonjour Léa,\n\n<script>alert(1)</script> & co\n\n"));
+        assert!(text.contains("Voir :\nhttps://culture.example/a?b=1&c=\"2\"\n"));
+        assert!(text.contains("-- \nCulture <88>\nPour ne plus recevoir"));
+        assert!(html.contains("<html lang=\"en\">"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("Annonce 1<br>\nAnnonce 2"));
+        assert!(html.contains("href=\"https://culture.example/a?b=1&amp;c=&quot;2&quot;\""));
+        assert!(html.contains("Culture &lt;88&gt;</p>"));
+    }
 }

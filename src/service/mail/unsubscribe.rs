@@ -4,11 +4,19 @@
 //! another member's mails by guessing.
 
 use crate::{
-    context::AppContext, db, error::AppResult, service::notifications::NotificationKind,
+    context::AppContext,
+    db::{
+        self,
+        schema::{accounts, alerts, notification_preferences},
+    },
+    error::{AppError, AppResult},
+    service::notifications::{Delivery, NotificationKind, delivery_for},
     service::tokens,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use diesel::prelude::*;
 use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -120,6 +128,123 @@ pub async fn verify(conn: &mut AsyncPgConnection, token: &str) -> AppResult<Opti
     mac.update(format!("{account}.{}", scope.encode()).as_bytes());
     // Constant-time comparison.
     Ok(mac.verify_slice(&given).ok().map(|()| (account_id, scope)))
+}
+
+/// The answer to a link whose signature is wrong (altered, truncated, or from another
+/// instance): 400, and nothing changes.
+fn invalid_link() -> AppError {
+    AppError::bad_request("invalid unsubscribe link").with_message("unsubscribe.invalid")
+}
+
+/// What a valid link stops, for the confirmation page; a bad signature is a 400.
+pub async fn check(ctx: &AppContext, token: &str) -> AppResult<Scope> {
+    let mut conn = ctx.conn().await?;
+    match verify(&mut conn, token).await? {
+        Some((_, scope)) => Ok(scope),
+        None => Err(invalid_link()),
+    }
+}
+
+/// What [`unsubscribe`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsubscribed {
+    pub scope: Scope,
+    /// False when those mails were already stopped (a second click, a mail client that
+    /// posts twice): the answer is the same.
+    pub changed: bool,
+}
+
+/// Stops the mails a link names, in one transaction. A type's notifications stay in the
+/// centre (only the mails stop); an alert keeps notifying in the centre without mails; the
+/// digest scope moves every daily or weekly type to the centre and stops the mails of daily and
+/// weekly alerts. Works without a session: the signed token is the authority.
+pub async fn unsubscribe(ctx: &AppContext, token: &str) -> AppResult<Unsubscribed> {
+    let mut conn = ctx.conn().await?;
+    let Some((account_id, scope)) = verify(&mut conn, token).await? else {
+        return Err(invalid_link());
+    };
+    let changed = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            {
+                // A link of a deleted account has nothing left to stop.
+                let exists: Option<i64> = accounts::table
+                    .find(account_id)
+                    .select(accounts::id)
+                    .for_update()
+                    .first(conn)
+                    .await
+                    .optional()?;
+                if exists.is_none() {
+                    return Ok(false);
+                }
+                match scope {
+                    Scope::Kind(kind) => stop_kind_mails(conn, account_id, kind, &MAILED).await,
+                    Scope::Alert(alert_id) => {
+                        let n = diesel::update(
+                            alerts::table
+                                .filter(alerts::id.eq(alert_id))
+                                .filter(alerts::account_id.eq(account_id))
+                                .filter(alerts::mail.ne("none")),
+                        )
+                        .set(alerts::mail.eq("none"))
+                        .execute(conn)
+                        .await?;
+                        Ok(n > 0)
+                    }
+                    Scope::Digest => {
+                        let mut changed = false;
+                        for kind in NotificationKind::ALL {
+                            changed |= stop_kind_mails(conn, account_id, *kind, &DIGESTS).await?;
+                        }
+                        let n = diesel::update(
+                            alerts::table
+                                .filter(alerts::account_id.eq(account_id))
+                                .filter(alerts::mail.eq_any(["daily", "weekly"])),
+                        )
+                        .set(alerts::mail.eq("none"))
+                        .execute(conn)
+                        .await?;
+                        Ok(changed || n > 0)
+                    }
+                }
+            }
+        })
+        .await?;
+    Ok(Unsubscribed { scope, changed })
+}
+
+/// Deliveries that send mail.
+const MAILED: [Delivery; 3] = [Delivery::Instant, Delivery::Daily, Delivery::Weekly];
+/// Deliveries that go into a digest.
+const DIGESTS: [Delivery; 2] = [Delivery::Daily, Delivery::Weekly];
+
+/// Moves `kind` to the centre when the member's delivery for it is one of `stop`.
+async fn stop_kind_mails(
+    conn: &mut AsyncPgConnection,
+    account_id: i64,
+    kind: NotificationKind,
+    stop: &[Delivery],
+) -> AppResult<bool> {
+    let current = delivery_for(conn, account_id, kind).await?;
+    if !stop.contains(&current) {
+        return Ok(false);
+    }
+    let centre = Delivery::Centre.as_str();
+    diesel::insert_into(notification_preferences::table)
+        .values((
+            notification_preferences::account_id.eq(account_id),
+            notification_preferences::kind.eq(kind.as_str()),
+            notification_preferences::delivery.eq(centre),
+        ))
+        .on_conflict((
+            notification_preferences::account_id,
+            notification_preferences::kind,
+        ))
+        .do_update()
+        .set(notification_preferences::delivery.eq(centre))
+        .execute(conn)
+        .await?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -135,6 +135,9 @@ pub fn parse_preferences(
         match (NotificationKind::parse(kind), Delivery::parse(delivery)) {
             (None, _) => errors.add(kind, "field.notification_type.unknown"),
             (Some(_), None) => errors.add(kind, "field.delivery.unknown"),
+            (Some(k), Some(d)) if !k.choices().contains(&d) => {
+                errors.add(kind, "field.delivery.announcement")
+            }
             (Some(k), Some(d)) => out.push((k, d)),
         }
     }

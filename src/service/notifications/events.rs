@@ -35,6 +35,30 @@ async fn members_of_actors(
         .await?)
 }
 
+/// The member who wrote something: its `account_id` column when set (a post published as the
+/// département's page names the staff member who wrote it), else the member whose actor
+/// signed it. `(actor_id, account_id)` of that member, unless suspended or remote.
+async fn writer(
+    conn: &mut AsyncPgConnection,
+    author_actor_id: i64,
+    account_id: Option<i64>,
+) -> AppResult<Option<(i64, i64)>> {
+    let found = match account_id {
+        Some(id) => accounts::table
+            .find(id)
+            .filter(accounts::suspended_at.is_null())
+            .select((accounts::actor_id, accounts::id))
+            .first(conn)
+            .await
+            .optional()?,
+        None => members_of_actors(conn, &[author_actor_id])
+            .await?
+            .into_iter()
+            .next(),
+    };
+    Ok(found)
+}
+
 /// The members behind these actor ids (`href` of mentions): `(actor_id, account_id)`.
 async fn members_of_ap_ids(
     conn: &mut AsyncPgConnection,
@@ -81,26 +105,28 @@ pub async fn comment_written(
     mentioned: &[String],
 ) -> AppResult<()> {
     let author = comment.author_actor_id;
-    let parent_author = match comment.parent_id {
+    let parent: Option<(i64, Option<i64>)> = match comment.parent_id {
         Some(parent) => comments::table
             .find(parent)
-            .select(comments::author_actor_id)
-            .first::<i64>(conn)
+            .select((comments::author_actor_id, comments::account_id))
+            .first(conn)
             .await
             .optional()?,
         None => posts::table
             .find(comment.post_id)
-            .select(posts::author_actor_id)
-            .first::<i64>(conn)
+            .select((posts::author_actor_id, posts::account_id))
+            .first(conn)
             .await
             .optional()?,
     };
+    let recipient = match parent {
+        Some((actor, account)) => writer(conn, actor, account).await?,
+        None => None,
+    };
     let mut replied_to = None;
-    if let Some(parent_author) = parent_author.filter(|a| *a != author)
-        && let Some((_, account_id)) = members_of_actors(conn, &[parent_author])
-            .await?
-            .into_iter()
-            .next()
+    if let Some((actor_id, account_id)) = recipient
+        && actor_id != author
+        && Some(account_id) != comment.account_id
     {
         replied_to = Some(account_id);
         let mut e = event(account_id, NotificationKind::Reply, author);
@@ -112,7 +138,10 @@ pub async fn comment_written(
     }
     for (actor_id, account_id) in members_of_ap_ids(conn, mentioned).await? {
         // The member replied to already knows: one notification per comment.
-        if actor_id == author || Some(account_id) == replied_to {
+        if actor_id == author
+            || Some(account_id) == replied_to
+            || Some(account_id) == comment.account_id
+        {
             continue;
         }
         let mut e = event(account_id, NotificationKind::Mention, author);
@@ -137,7 +166,7 @@ pub async fn post_written(
         return Ok(());
     }
     for (actor_id, account_id) in members_of_ap_ids(conn, mentioned).await? {
-        if actor_id == post.author_actor_id {
+        if actor_id == post.author_actor_id || Some(account_id) == post.account_id {
             continue;
         }
         let mut e = event(account_id, NotificationKind::Mention, post.author_actor_id);
@@ -163,26 +192,31 @@ pub async fn reacted(
     actor_id: i64,
     object: &str,
 ) -> AppResult<()> {
-    let (author, post_id, comment_id) = match posts::table
+    let (author, written_by, post_id, comment_id) = match posts::table
         .filter(posts::ap_id.eq(object))
-        .select((posts::author_actor_id, posts::id))
-        .first::<(i64, i64)>(conn)
+        .select((posts::author_actor_id, posts::account_id, posts::id))
+        .first::<(i64, Option<i64>, i64)>(conn)
         .await
         .optional()?
     {
-        Some((author, post)) => (author, post, None),
+        Some((author, account, post)) => (author, account, post, None),
         None => {
             if kind == NotificationKind::Boost {
                 return Ok(());
             }
             match comments::table
                 .filter(comments::ap_id.eq(object))
-                .select((comments::author_actor_id, comments::post_id, comments::id))
-                .first::<(i64, i64, i64)>(conn)
+                .select((
+                    comments::author_actor_id,
+                    comments::account_id,
+                    comments::post_id,
+                    comments::id,
+                ))
+                .first::<(i64, Option<i64>, i64, i64)>(conn)
                 .await
                 .optional()?
             {
-                Some((author, post, comment)) => (author, post, Some(comment)),
+                Some((author, account, post, comment)) => (author, account, post, Some(comment)),
                 None => return Ok(()),
             }
         }
@@ -190,9 +224,12 @@ pub async fn reacted(
     if author == actor_id {
         return Ok(());
     }
-    let Some((_, account_id)) = members_of_actors(conn, &[author]).await?.into_iter().next() else {
+    let Some((member_actor, account_id)) = writer(conn, author, written_by).await? else {
         return Ok(());
     };
+    if member_actor == actor_id {
+        return Ok(());
+    }
     let mut e = event(account_id, kind, actor_id);
     e.post_id = Some(post_id);
     e.comment_id = comment_id;

@@ -71,6 +71,15 @@ impl NotificationKind {
         Self::ALL.iter().copied().find(|k| k.as_str() == s)
     }
 
+    /// What a member may choose for this type. Announcements only show in the centre or not
+    /// at all: whether they are mailed, at once or in a digest, is chosen per alert.
+    pub fn choices(self) -> &'static [Delivery] {
+        match self {
+            NotificationKind::Announcement => &[Delivery::Centre, Delivery::Off],
+            _ => Delivery::ALL,
+        }
+    }
+
     /// What a member gets when they never chose: replies and mentions by mail at once, the
     /// rest in the centre.
     pub fn default_delivery(self) -> Delivery {

@@ -172,19 +172,24 @@ fn sentence(
     on_comment: bool,
     others: i64,
 ) -> String {
-    let key = match (kind, on_comment, others > 0) {
+    // How many others: none, one ("et une autre personne"), several.
+    let group = others.clamp(0, 2);
+    let key = match (kind, on_comment, group) {
         (NotificationKind::Reply, false, _) => "notifications.text.reply",
         (NotificationKind::Reply, true, _) => "notifications.text.reply_comment",
         (NotificationKind::Mention, false, _) => "notifications.text.mention",
         (NotificationKind::Mention, true, _) => "notifications.text.mention_comment",
         (NotificationKind::Follow, _, _) => "notifications.text.follow",
         (NotificationKind::FollowRequest, _, _) => "notifications.text.follow_request",
-        (NotificationKind::Like, false, false) => "notifications.text.like",
-        (NotificationKind::Like, false, true) => "notifications.text.like_group",
-        (NotificationKind::Like, true, false) => "notifications.text.like_comment",
-        (NotificationKind::Like, true, true) => "notifications.text.like_comment_group",
-        (NotificationKind::Boost, _, false) => "notifications.text.boost",
-        (NotificationKind::Boost, _, true) => "notifications.text.boost_group",
+        (NotificationKind::Like, false, 0) => "notifications.text.like",
+        (NotificationKind::Like, false, 1) => "notifications.text.like_pair",
+        (NotificationKind::Like, false, _) => "notifications.text.like_group",
+        (NotificationKind::Like, true, 0) => "notifications.text.like_comment",
+        (NotificationKind::Like, true, 1) => "notifications.text.like_comment_pair",
+        (NotificationKind::Like, true, _) => "notifications.text.like_comment_group",
+        (NotificationKind::Boost, _, 0) => "notifications.text.boost",
+        (NotificationKind::Boost, _, 1) => "notifications.text.boost_pair",
+        (NotificationKind::Boost, _, _) => "notifications.text.boost_group",
         (NotificationKind::Announcement, _, _) => "notifications.text.announcement",
     };
     lang.t(key)
@@ -405,4 +410,40 @@ pub async fn queue_instant_mails(
     }
     mail::enqueue_many(conn, ctx, mails).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sentence_per_type_in_both_languages() {
+        let s = |lang, kind, on_comment, others| {
+            sentence(lang, kind, "Léa", "Titre", on_comment, others)
+        };
+        assert_eq!(
+            s(Lang::Fr, NotificationKind::Reply, false, 0),
+            "Léa a répondu à « Titre »"
+        );
+        assert_eq!(
+            s(Lang::Fr, NotificationKind::Like, false, 4),
+            "Léa et 4 autres ont aimé « Titre »"
+        );
+        assert_eq!(
+            s(Lang::Fr, NotificationKind::Like, true, 1),
+            "Léa et une autre personne ont aimé votre commentaire sur « Titre »"
+        );
+        assert_eq!(
+            s(Lang::En, NotificationKind::Boost, false, 4),
+            "Léa and 4 others boosted “Titre”"
+        );
+        assert_eq!(
+            s(Lang::Fr, NotificationKind::Announcement, false, 0),
+            "Nouvelle annonce : Titre"
+        );
+        assert_eq!(
+            s(Lang::En, NotificationKind::FollowRequest, false, 0),
+            "Léa asks to follow you"
+        );
+    }
 }

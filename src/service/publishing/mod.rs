@@ -69,6 +69,22 @@ async fn publishing_actor(
     Ok(db::actors::by_id(conn, account.actor_id).await?)
 }
 
+/// The announcement channel boosts every local announcement when it becomes public (once:
+/// at creation or when its draft is published, never on an edit). Blog posts are not boosted.
+async fn boost_on_channel(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    post: &DbPost,
+) -> AppResult<()> {
+    if post.local && post.is_announcement() && post.is_public() {
+        let event = OutboundEvent::ChannelBoosted {
+            post: Box::new(post.clone()),
+        };
+        outbound::record(ctx, conn, event).await?;
+    }
+    Ok(())
+}
+
 /// Whether `account` may change `post`: its author, or staff for the page's posts.
 pub fn can_edit(account: &DbAccount, post: &DbPost) -> bool {
     account.suspended_at.is_none()
@@ -133,6 +149,7 @@ pub async fn create(
                     author: Box::new(author),
                 };
                 outbound::record(ctx, conn, event).await?;
+                boost_on_channel(ctx, conn, &post).await?;
                 alerts::on_published(ctx, conn, &post).await?;
             }
             notifications::events::post_written(ctx, conn, &post, &mentioned_hrefs(&post)).await?;
@@ -323,6 +340,7 @@ pub async fn publish_draft(
         outbound::record(ctx, conn, event).await?;
         notifications::events::post_written(ctx, conn, &published, &mentioned_hrefs(&published))
             .await?;
+        boost_on_channel(ctx, conn, &published).await?;
         alerts::on_published(ctx, conn, &published).await?;
         Ok(published)
     })
@@ -361,11 +379,18 @@ pub async fn delete(
             }
             post.deleted_at = Some(now);
             let author = db::actors::by_id(conn, post.author_actor_id).await?;
+            let announcement = post.is_announcement();
             let event = OutboundEvent::PostDeleted {
-                post: Box::new(post),
+                post: Box::new(post.clone()),
                 author: Box::new(author),
             };
             outbound::record(ctx, conn, event).await?;
+            if announcement {
+                let event = OutboundEvent::ChannelBoostWithdrawn {
+                    post: Box::new(post),
+                };
+                outbound::record(ctx, conn, event).await?;
+            }
             Ok(cover)
         })
         .await?;

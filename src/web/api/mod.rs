@@ -10,6 +10,7 @@
 //! - bodies are read with [`ApiJson`], callers identified with [`ApiUser`]; failures are
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
+pub mod admin_mails;
 pub mod alerts;
 pub mod auth;
 pub mod comments;
@@ -37,5 +38,6 @@ pub fn api_routes() -> Router {
         .merge(reactions::routes())
         .merge(comments::routes())
         .merge(notifications::routes())
+        .merge(admin_mails::routes())
         .merge(alerts::routes())
 }

@@ -398,7 +398,8 @@ pub async fn blog_actor(ctx: &AppContext, username: &str) -> AppResult<DbActor> 
     let mut conn = ctx.conn().await?;
     db::actors::local_by_username(&mut conn, &username.to_lowercase())
         .await?
-        .filter(|a| a.kind != "Application" && a.deleted_at.is_none())
+        // The instance actor and the announcement channel (a Service) have no blog.
+        .filter(|a| !matches!(a.kind.as_str(), "Application" | "Service") && a.deleted_at.is_none())
         .ok_or_else(AppError::not_found)
 }
 

@@ -35,6 +35,8 @@ struct HomePage<'a> {
     latest: Vec<NewsItem>,
     /// `instance.page_actor`: the département's page is `/users/{page_actor}`.
     page_actor: &'a str,
+    /// `@annonces@host`: the fediverse channel of every new announcement.
+    channel_handle: String,
 }
 
 pub fn routes() -> Router {
@@ -64,5 +66,6 @@ async fn http_get_home(
         head,
         latest,
         page_actor: &ctx.config.instance.page_actor,
+        channel_handle: crate::service::actors::channel_handle(ctx),
     })
 }

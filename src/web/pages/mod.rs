@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod admin_federation;
+pub mod admin_mails;
 pub mod alerts;
 pub mod comments;
 pub mod feeds;
@@ -20,6 +21,7 @@ pub mod reactions;
 pub mod settings;
 pub mod timeline;
 pub mod tokens;
+pub mod unsubscribe;
 
 use crate::{
     error::{AppError, AppResult},
@@ -44,6 +46,8 @@ pub fn routes() -> Router {
         .merge(follows::routes())
         .merge(admin::routes())
         .merge(admin_federation::routes())
+        .merge(admin_mails::routes())
+        .merge(unsubscribe::routes())
         .merge(lang::routes())
         .merge(media::routes())
         .merge(posts::routes())

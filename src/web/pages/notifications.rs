@@ -204,6 +204,8 @@ struct Choice {
 struct PreferenceRow {
     kind: &'static str,
     label: &'static str,
+    /// A sentence under the legend (empty: none).
+    hint: &'static str,
     choices: Vec<Choice>,
 }
 
@@ -244,7 +246,12 @@ fn rows(lang: Lang, choices: &[(NotificationKind, Delivery)]) -> Vec<PreferenceR
         .map(|(kind, chosen)| PreferenceRow {
             kind: kind.as_str(),
             label: lang.t(kind_label(*kind)),
-            choices: Delivery::ALL
+            hint: match kind {
+                NotificationKind::Announcement => lang.t("notifications.announcement_hint"),
+                _ => "",
+            },
+            choices: kind
+                .choices()
                 .iter()
                 .map(|d| Choice {
                     value: d.as_str(),

@@ -12,7 +12,10 @@ use crate::{
     },
     i18n::Lang,
     sanitize::{SafeHtml, plain_text},
-    service::{actors::INSTANCE_ACTOR_USERNAME, profile},
+    service::{
+        actors::{INSTANCE_ACTOR_USERNAME, channel_summary, is_channel},
+        profile,
+    },
     web::pages::{
         admin::kind_key,
         feeds::{HeadMeta, feed_links},
@@ -73,6 +76,51 @@ struct ProfilePage<'a> {
 
 /// Posts and announcements listed on a profile.
 const PROFILE_LATEST: i64 = 5;
+
+#[derive(Template)]
+#[template(path = "profile/channel.html")]
+struct ChannelPage<'a> {
+    lang: Lang,
+    name: &'a str,
+    /// `@annonces@host`: what a fediverse user types to follow the channel.
+    handle: String,
+    bio: SafeHtml,
+    head: HeadMeta,
+    /// The latest public announcements (what the channel boosted).
+    latest: Vec<NewsItem>,
+}
+
+/// Announcements listed on the channel's page.
+const CHANNEL_LATEST: i64 = 10;
+
+/// The announcement channel's page: what it is, how to follow it, the latest announcements.
+async fn render_channel(ctx: &AppContext, lang: Lang, actor: &DbActor) -> AppResult<Response> {
+    let name = if actor.name.is_empty() {
+        &actor.username
+    } else {
+        &actor.name
+    };
+    // In the reader's language (the actor document speaks the instance's).
+    let bio = channel_summary(ctx, lang);
+    let head = HeadMeta::page(
+        ctx,
+        "profile",
+        name,
+        &plain_text(bio.as_str()),
+        &format!("/users/{}", actor.username),
+    )
+    .with_feeds(feed_links(lang.t("announcements.title"), "/annonces", ""))
+    .with_activity_json(&actor.ap_id);
+    let latest = news::latest(ctx, lang, Listing::Announcements, CHANNEL_LATEST).await?;
+    render(&ChannelPage {
+        lang,
+        name,
+        handle: format!("@{}@{}", actor.username, ctx.config.domain()),
+        bio,
+        head,
+        latest,
+    })
+}
 
 /// The `<head>` of a profile (with the blog's feeds) and its latest publications.
 async fn blog_of(
@@ -176,7 +224,10 @@ pub async fn render_profile(
             latest,
         });
     }
-    // A local actor without an account: the département's page.
+    // A local actor without an account: the announcement channel, or the département's page.
+    if let Some(actor) = actor.as_ref().filter(|a| is_channel(ctx, a)) {
+        return render_channel(ctx, lang, actor).await;
+    }
     match actor {
         Some(actor)
             if actor.username != INSTANCE_ACTOR_USERNAME

@@ -60,7 +60,8 @@ pub(super) async fn http_get_blog(
     let mut conn = ctx.conn().await?;
     let actor = db::actors::local_by_username(&mut conn, &username.to_lowercase())
         .await?
-        .filter(|a| a.kind != "Application" && a.deleted_at.is_none())
+        // The instance actor and the announcement channel (a Service) have no blog.
+        .filter(|a| !matches!(a.kind.as_str(), "Application" | "Service") && a.deleted_at.is_none())
         .ok_or_else(AppError::not_found)?;
     let (rows, total) =
         db::posts::list_posts_by_actor(&mut conn, actor.id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
@@ -167,6 +168,8 @@ pub(super) struct ListPage {
     reaction_labels: std::collections::HashMap<String, String>,
     pagination: Pagination,
     errors: FormState,
+    /// `@annonces@host`, the fediverse channel of every new announcement.
+    channel_handle: String,
     /// The « M'alerter pour cette recherche » form: the CSRF token (members only), the mail
     /// choices, and where visitors log in first.
     alert_csrf: String,
@@ -280,6 +283,7 @@ pub(super) async fn http_get_announcements(
             reaction_labels,
             pagination,
             errors,
+            channel_handle: crate::service::actors::channel_handle(ctx),
             alert_csrf: if user.is_some() {
                 csrf.value().to_string()
             } else {

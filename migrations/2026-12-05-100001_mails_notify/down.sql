@@ -1,0 +1,2 @@
+DROP TRIGGER mails_queued ON mails;
+DROP FUNCTION mails_notify_queued();

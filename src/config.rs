@@ -42,6 +42,8 @@ pub struct InstanceConfig {
     pub language: String,
     /// Username of the institutional page staff publish as.
     pub page_actor: String,
+    /// INSEE code of the département: its communes are the ones forms suggest.
+    pub departement: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -130,6 +132,7 @@ impl Default for InstanceConfig {
             name: "cultureCnous".into(),
             language: "fr".into(),
             page_actor: "departement".into(),
+            departement: "88".into(),
         }
     }
 }
@@ -363,6 +366,13 @@ impl Config {
                 "instance.page_actor",
                 &self.instance.page_actor,
                 "is the name of the announcement channel",
+            ));
+        }
+        if crate::service::communes::in_departement(&self.instance.departement).is_empty() {
+            return Err(ConfigError::invalid(
+                "instance.departement",
+                &self.instance.departement,
+                "no commune of that département code (expected e.g. 88, 2A, 971)",
             ));
         }
         self.http.bind.parse::<SocketAddr>().map_err(|e| {

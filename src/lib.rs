@@ -166,6 +166,7 @@ async fn start_on_database(
         service::mail::worker::spawn(&ctx, shutdown_rx.clone())
             .map_err(|e| anyhow::anyhow!("starting the mail worker: {e}"))?,
     );
+    background.push(service::digest::spawn(&ctx, shutdown_rx.clone()));
     let router = app(ctx.clone(), federation.clone());
     let local_addr = listener.local_addr()?;
     let mut rx = shutdown_rx;

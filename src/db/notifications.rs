@@ -59,7 +59,7 @@ pub async fn insert_many(
 /// severity), the post is published and not deleted and its author is neither, the comment is
 /// not deleted or removed. Checked when reading, so a block or a deletion made later hides
 /// notifications already recorded.
-fn visible_sql() -> String {
+pub fn visible_sql() -> String {
     use super::domain_blocks::{REJECT, SILENCE, covered_sql};
     let blocked = |column: &str| {
         format!(

@@ -1413,6 +1413,171 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Type d'annonce inconnu.",
         "Unknown kind of announcement.",
     ),
+    // Announcement alerts (/parametres/alertes, the form of /annonces, /api/v1/alerts) and
+    // the digest mails.
+    (
+        "settings.nav_alerts",
+        "Alertes annonces",
+        "Announcement alerts",
+    ),
+    (
+        "alerts.title",
+        "Mes alertes sur les annonces",
+        "My announcement alerts",
+    ),
+    (
+        "alerts.intro",
+        "Une alerte vous prévient de chaque nouvelle annonce qui correspond à votre recherche : dans vos notifications, et par courriel si vous le souhaitez.",
+        "An alert tells you about each new announcement that matches your search: in your notifications, and by email if you wish.",
+    ),
+    ("alerts.list_title", "Mes alertes", "My alerts"),
+    (
+        "alerts.none",
+        "Vous n'avez aucune alerte.",
+        "You have no alerts.",
+    ),
+    (
+        "alerts.every_announcement",
+        "Toutes les nouvelles annonces",
+        "Every new announcement",
+    ),
+    ("alerts.delete", "Supprimer", "Delete"),
+    ("alerts.delete_which", "l'alerte", "the alert"),
+    ("alerts.create_title", "Ajouter une alerte", "Add an alert"),
+    (
+        "alerts.create_hint",
+        "Laissez un champ vide pour ne pas filtrer dessus ; sans aucun filtre, vous êtes prévenu de toutes les nouvelles annonces.",
+        "Leave a field empty not to filter on it; with no filter at all, you hear of every new announcement.",
+    ),
+    (
+        "alerts.disciplines_hint",
+        "Séparées par des virgules ; une annonce correspond si elle a au moins l'une d'elles.",
+        "Separated by commas; an announcement matches when it has at least one of them.",
+    ),
+    (
+        "alerts.commune_hint",
+        "Le nom de la commune ; si plusieurs communes portent ce nom, ajoutez le département, par exemple « Saint-Amand (62) », ou donnez le code INSEE.",
+        "The name of the town; when several towns share it, add the département, e.g. “Saint-Amand (62)”, or give the INSEE code.",
+    ),
+    (
+        "alerts.mail_legend",
+        "Me prévenir par courriel",
+        "Tell me by email",
+    ),
+    (
+        "alerts.mail.instant",
+        "à chaque annonce",
+        "for each announcement",
+    ),
+    (
+        "alerts.mail.daily",
+        "dans un résumé quotidien",
+        "in a daily digest",
+    ),
+    (
+        "alerts.mail.weekly",
+        "dans un résumé hebdomadaire",
+        "in a weekly digest",
+    ),
+    (
+        "alerts.mail.none",
+        "jamais (notifications seulement)",
+        "never (notifications only)",
+    ),
+    ("alerts.create", "Enregistrer l'alerte", "Save the alert"),
+    (
+        "alerts.limit",
+        "Nombre maximal d'alertes :",
+        "Largest number of alerts:",
+    ),
+    ("alerts.save_title", "Être alerté", "Get alerts"),
+    (
+        "alerts.save_search",
+        "M'alerter pour cette recherche",
+        "Alert me for this search",
+    ),
+    ("alerts.manage", "Gérer mes alertes", "Manage my alerts"),
+    (
+        "alerts.login_to_save",
+        "Connectez-vous pour être alerté des nouvelles annonces de cette recherche",
+        "Log in to be alerted of new announcements for this search",
+    ),
+    (
+        "flash.alert_created",
+        "L'alerte est enregistrée.",
+        "The alert is saved.",
+    ),
+    (
+        "flash.alert_deleted",
+        "L'alerte est supprimée.",
+        "The alert is deleted.",
+    ),
+    (
+        "field.commune.unknown",
+        "Commune inconnue : vérifiez son nom ou donnez son code INSEE.",
+        "Unknown town: check its name or give its INSEE code.",
+    ),
+    (
+        "field.commune.ambiguous",
+        "Plusieurs communes portent ce nom : ajoutez le département, par exemple « Saint-Amand (62) », ou donnez le code INSEE.",
+        "Several towns have this name: add the département, e.g. “Saint-Amand (62)”, or give the INSEE code.",
+    ),
+    (
+        "field.alert_mail.unknown",
+        "Choisissez : à chaque annonce, quotidien, hebdomadaire ou jamais.",
+        "Choose: for each announcement, daily, weekly or never.",
+    ),
+    (
+        "field.disciplines.too_many_alert",
+        "Indiquez 10 disciplines au plus.",
+        "Give 10 disciplines at most.",
+    ),
+    (
+        "field.alerts.duplicate",
+        "Vous avez déjà une alerte pour cette recherche.",
+        "You already have an alert for this search.",
+    ),
+    (
+        "field.alerts.too_many",
+        "Vous avez atteint le nombre maximal d'alertes : supprimez-en une avant d'en ajouter.",
+        "You have reached the largest number of alerts: delete one before adding another.",
+    ),
+    (
+        "digest.subject_daily",
+        "Votre résumé du jour",
+        "Your daily digest",
+    ),
+    (
+        "digest.subject_weekly",
+        "Votre résumé de la semaine",
+        "Your weekly digest",
+    ),
+    ("digest.greeting", "Bonjour {name},", "Hello {name},"),
+    (
+        "digest.intro_daily",
+        "Voici ce qui s'est passé depuis le dernier résumé quotidien :",
+        "Here is what happened since the last daily digest:",
+    ),
+    (
+        "digest.intro_weekly",
+        "Voici ce qui s'est passé depuis le dernier résumé hebdomadaire :",
+        "Here is what happened since the last weekly digest:",
+    ),
+    (
+        "digest.action",
+        "Voir toutes mes notifications",
+        "See all my notifications",
+    ),
+    (
+        "digest.footer",
+        "Vous recevez ce résumé parce que vous l'avez choisi dans vos préférences de notification. Pour ne plus recevoir de résumés, suivez le lien de désabonnement.",
+        "You receive this digest because you chose it in your notification preferences. To stop receiving digests, follow the unsubscribe link.",
+    ),
+    (
+        "digest.unsubscribe",
+        "Se désabonner des résumés :",
+        "Unsubscribe from digests:",
+    ),
     (
         "field.deadline.invalid",
         "Date invalide : utilisez le format AAAA-MM-JJ.",

@@ -6,6 +6,7 @@ mod helpers;
 
 mod accessibility;
 mod accounts_mail;
+mod alerts;
 mod api;
 mod browser;
 mod channel;

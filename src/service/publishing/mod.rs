@@ -36,7 +36,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     service::{
         accounts::{ensure_can_publish, is_staff},
-        covers, mentions, notifications,
+        alerts, covers, mentions, notifications,
         outbound::{self, OutboundEvent},
     },
 };
@@ -151,6 +151,7 @@ pub async fn create(
                 };
                 outbound::record(ctx, conn, event).await?;
                 boost_on_channel(ctx, conn, &post).await?;
+                alerts::on_published(ctx, conn, &post).await?;
             }
             notifications::events::post_written(ctx, conn, &post, &mentioned_hrefs(&post)).await?;
             Ok(post)
@@ -342,6 +343,7 @@ pub async fn publish_draft(
         notifications::events::post_written(ctx, conn, &published, &mentioned_hrefs(&published))
             .await?;
         boost_on_channel(ctx, conn, &published).await?;
+        alerts::on_published(ctx, conn, &published).await?;
         Ok(published)
     })
     .await

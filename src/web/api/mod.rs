@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod admin_mails;
+pub mod alerts;
 pub mod auth;
 pub mod comments;
 pub mod follows;
@@ -40,4 +41,5 @@ pub fn api_routes() -> Router {
         .merge(comments::routes())
         .merge(notifications::routes())
         .merge(admin_mails::routes())
+        .merge(alerts::routes())
 }

@@ -90,6 +90,7 @@ impl Modify for BearerScheme {
         (name = "reactions", description = "Likes and boosts of posts, announcements and comments"),
         (name = "comments", description = "Comments under posts and announcements"),
         (name = "notifications", description = "The notification centre and notification preferences"),
+        (name = "alerts", description = "Saved filters notifying new announcements"),
     )
 )]
 struct BaseApi;
@@ -106,6 +107,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::comments::CommentsApi::openapi())
         .merge_from(api::notifications::NotificationsApi::openapi())
         .merge_from(api::admin_mails::AdminMailsApi::openapi())
+        .merge_from(api::alerts::AlertsApi::openapi())
 }
 
 pub fn routes() -> Router {

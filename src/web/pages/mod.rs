@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod admin_federation;
 pub mod admin_mails;
+pub mod alerts;
 pub mod comments;
 pub mod feeds;
 pub mod follows;
@@ -43,6 +44,7 @@ pub fn routes() -> Router {
         .merge(account_links::routes())
         .merge(settings::routes())
         .merge(tokens::routes())
+        .merge(alerts::routes())
         .merge(follows::routes())
         .merge(admin::routes())
         .merge(admin_federation::routes())

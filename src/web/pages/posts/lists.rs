@@ -170,12 +170,18 @@ pub(super) struct ListPage {
     errors: FormState,
     /// `@annonces@host`, the fediverse channel of every new announcement.
     channel_handle: String,
+    /// The « M'alerter pour cette recherche » form: the CSRF token (members only), the mail
+    /// choices, and where visitors log in first.
+    alert_csrf: String,
+    alert_mails: Vec<crate::web::pages::alerts::Choice>,
+    alert_login: String,
 }
 
 pub(super) async fn http_get_announcements(
     data: Data,
     PageLang(lang): PageLang,
     MaybeUser(user): MaybeUser,
+    csrf: CsrfToken,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
@@ -227,6 +233,15 @@ pub(super) async fn http_get_announcements(
         )
     };
     let pagination = pagination(page, total, link);
+    let alert_login = {
+        let here = format!(
+            "/annonces?kind={}&discipline={}&commune={}",
+            enc(&kind),
+            enc(&discipline),
+            enc(&commune)
+        );
+        format!("/connexion?next={}", enc(&here))
+    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -269,6 +284,13 @@ pub(super) async fn http_get_announcements(
             pagination,
             errors,
             channel_handle: crate::service::actors::channel_handle(ctx),
+            alert_csrf: if user.is_some() {
+                csrf.value().to_string()
+            } else {
+                String::new()
+            },
+            alert_mails: crate::web::pages::alerts::mail_choices(lang),
+            alert_login,
         },
     )
 }

@@ -1,0 +1,255 @@
+//! The reference list of French communes, so that a saved filter naming a commune can be
+//! checked ("unknown commune" is a field error, not an alert that never fires) and matched
+//! against the free-text commune of announcements.
+//!
+//! Source: `communes.csv` beside this file, made from the `data/communes.json` file of the
+//! npm package `@etalab/decoupage-administratif` 6.0.0 (MIT licence, © Etalab — the
+//! government's open-data team; data from INSEE's Code officiel géographique and La Poste's
+//! postal codes). Only entries of type `commune-actuelle` were kept (34 969 communes; former,
+//! delegated and associated communes and municipal districts left out), one line each,
+//! sorted by INSEE code: `insee;nom;departement;codes_postaux` (postal codes separated by
+//! spaces). The file was written once with a few lines of script reading that JSON; to
+//! refresh it, do the same with a newer version of the package.
+//!
+//! The file is compiled into the binary and parsed on first use.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+use unicode_normalization::UnicodeNormalization;
+
+static DATA: &str = include_str!("communes.csv");
+
+/// One commune.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commune {
+    /// INSEE code (`88160`; Corsica `2A004`).
+    pub code: &'static str,
+    pub name: &'static str,
+    /// Département code (`88`, `2A`, `971`).
+    pub departement: &'static str,
+    /// Space-separated postal codes (may be empty).
+    pub postal_codes: &'static str,
+}
+
+impl Commune {
+    /// "Épinal (88)": the name with its département, unambiguous for people.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.name, self.departement)
+    }
+}
+
+struct Index {
+    communes: Vec<Commune>,
+    by_code: HashMap<&'static str, usize>,
+    /// Normalised name → communes of that name.
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+static INDEX: LazyLock<Index> = LazyLock::new(|| {
+    let mut communes = Vec::with_capacity(35_000);
+    for line in DATA.lines().skip(1) {
+        let mut fields = line.split(';');
+        let (Some(code), Some(name), Some(departement), Some(postal_codes)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        communes.push(Commune {
+            code,
+            name,
+            departement,
+            postal_codes,
+        });
+    }
+    let mut by_code = HashMap::with_capacity(communes.len());
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::with_capacity(communes.len());
+    for (i, c) in communes.iter().enumerate() {
+        by_code.insert(c.code, i);
+        by_name.entry(normalize(c.name)).or_default().push(i);
+    }
+    Index {
+        communes,
+        by_code,
+        by_name,
+    }
+});
+
+/// A name as compared: lower case, accents and ligatures removed, every run of characters
+/// that are not letters or digits (hyphens, apostrophes, spaces) made one space. So
+/// "Saint-Dié-des-Vosges", "saint die des vosges" and "SAINT-DIE-DES-VOSGES" are equal.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending_space = false;
+    for c in name.nfd() {
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            match c {
+                'œ' | 'Œ' => out.push_str("oe"),
+                'æ' | 'Æ' => out.push_str("ae"),
+                _ => out.extend(c.to_lowercase()),
+            }
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// The commune of an INSEE code.
+pub fn by_code(code: &str) -> Option<&'static Commune> {
+    let index = &*INDEX;
+    index
+        .by_code
+        .get(code.trim().to_ascii_uppercase().as_str())
+        .map(|&i| &index.communes[i])
+}
+
+/// Every commune of that name (compared normalised), in INSEE code order.
+pub fn by_name(name: &str) -> Vec<&'static Commune> {
+    let index = &*INDEX;
+    index
+        .by_name
+        .get(&normalize(name))
+        .map(|ids| ids.iter().map(|&i| &index.communes[i]).collect())
+        .unwrap_or_default()
+}
+
+/// The communes of a département, by name.
+pub fn in_departement(departement: &str) -> Vec<&'static Commune> {
+    let mut found: Vec<&'static Commune> = INDEX
+        .communes
+        .iter()
+        .filter(|c| c.departement == departement)
+        .collect();
+    found.sort_by_cached_key(|c| normalize(c.name));
+    found
+}
+
+/// What a commune typed by a member designates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    Found(&'static Commune),
+    /// Several communes have that name: the member must add the département, "Name (88)",
+    /// or give the INSEE code.
+    Ambiguous(Vec<&'static Commune>),
+    Unknown,
+}
+
+/// Splits "Name (88)" into the name and the département.
+fn split_departement(input: &str) -> Option<(&str, &str)> {
+    let rest = input.trim().strip_suffix(')')?;
+    let (name, dep) = rest.rsplit_once('(')?;
+    let dep = dep.trim();
+    (!dep.is_empty() && dep.len() <= 3 && dep.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then_some((name.trim(), dep))
+}
+
+/// Resolves what a member typed: an INSEE code, a name, or "Name (département)".
+pub fn resolve(input: &str) -> Resolved {
+    let input = input.trim();
+    if let Some(c) = by_code(input) {
+        return Resolved::Found(c);
+    }
+    let (name, departement) = match split_departement(input) {
+        Some((name, dep)) => (name, Some(dep.to_ascii_uppercase())),
+        None => (input, None),
+    };
+    let mut found = by_name(name);
+    if let Some(dep) = departement {
+        found.retain(|c| c.departement == dep);
+    }
+    match found.len() {
+        0 => Resolved::Unknown,
+        1 => Resolved::Found(found[0]),
+        _ => Resolved::Ambiguous(found),
+    }
+}
+
+/// The INSEE codes of the communes a free-text commune (as announcements carry it) may be:
+/// every commune of that name, or only the one of the département when it says
+/// "Name (88)", or the commune of an INSEE code. Empty when the text names no commune.
+pub fn codes_for_text(text: &str) -> Vec<&'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Vec::new();
+    }
+    if let Some(c) = by_code(text) {
+        return vec![c.code];
+    }
+    let mut found = by_name(text);
+    if found.is_empty()
+        && let Some((name, dep)) = split_departement(text)
+    {
+        let dep = dep.to_ascii_uppercase();
+        found = by_name(name);
+        found.retain(|c| c.departement == dep);
+    }
+    found.into_iter().map(|c| c.code).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_is_complete_and_indexed() {
+        assert!(INDEX.communes.len() > 34_000);
+        let epinal = by_code("88160").expect("Épinal");
+        assert_eq!(epinal.name, "Épinal");
+        assert_eq!(epinal.departement, "88");
+        assert!(epinal.postal_codes.contains("88000"));
+        assert_eq!(by_code("2a004").map(|c| c.name), Some("Ajaccio"));
+        assert!(by_code("99999").is_none());
+    }
+
+    #[test]
+    fn names_compare_without_case_accents_or_hyphens() {
+        assert_eq!(normalize("Saint-Dié-des-Vosges"), "saint die des vosges");
+        assert_eq!(
+            normalize("  SAINT DIE   des vosges "),
+            "saint die des vosges"
+        );
+        assert_eq!(normalize("L'Haÿ-les-Roses"), "l hay les roses");
+        assert_eq!(normalize("Œuilly"), "oeuilly");
+        assert_eq!(
+            resolve("saint die des vosges"),
+            Resolved::Found(by_code("88413").expect("Saint-Dié"))
+        );
+        assert_eq!(
+            resolve("EPINAL"),
+            Resolved::Found(by_code("88160").expect("x"))
+        );
+    }
+
+    #[test]
+    fn shared_names_need_the_departement_or_the_code() {
+        // Several communes are called Saint-Amand.
+        let Resolved::Ambiguous(many) = resolve("Saint-Amand") else {
+            panic!("Saint-Amand is ambiguous");
+        };
+        assert!(many.len() > 1);
+        let Resolved::Found(one) = resolve("Saint-Amand (62)") else {
+            panic!("Saint-Amand (62) is one commune");
+        };
+        assert_eq!(one.departement, "62");
+        assert_eq!(resolve(one.code), Resolved::Found(one));
+        assert_eq!(resolve("Nulle-Part-sur-Rien"), Resolved::Unknown);
+        assert_eq!(resolve("Épinal (75)"), Resolved::Unknown);
+    }
+
+    #[test]
+    fn free_text_communes_map_to_codes() {
+        assert_eq!(codes_for_text("épinal"), vec!["88160"]);
+        assert_eq!(codes_for_text("Saint-Amand (62)").len(), 1);
+        assert!(codes_for_text("Saint-Amand").len() > 1);
+        assert!(codes_for_text("").is_empty());
+        assert!(codes_for_text("Atlantis").is_empty());
+        assert_eq!(in_departement("88").len(), 506);
+    }
+}

@@ -670,6 +670,11 @@ async fn a_digest_leaves_out_what_was_deleted_and_members_without_mail() {
             .execute(&mut conn)
             .await
             .expect("delete");
+        // Accounts made by the test helpers are confirmed: Bruno never confirmed his address.
+        diesel::sql_query("UPDATE accounts SET email_confirmed_at = NULL WHERE username = 'bruno'")
+            .execute(&mut conn)
+            .await
+            .expect("unconfirm");
     }
     let outcome = run_digest(&app.ctx, Period::Daily, Utc::now())
         .await

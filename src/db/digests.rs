@@ -4,7 +4,7 @@
 use super::{
     alerts::NotificationRow,
     notifications::DbNotification,
-    schema::{accounts, notifications, scheduled_runs},
+    schema::{notifications, scheduled_runs},
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -144,34 +144,4 @@ pub async fn mark_digested(
     .set(notifications::digested_at.eq(now))
     .execute(conn)
     .await
-}
-
-/// A digest's recipient.
-#[derive(Debug, Clone, Queryable)]
-pub struct Recipient {
-    pub id: i64,
-    pub email: String,
-    pub language: Option<String>,
-    pub display_name: String,
-    pub username: String,
-}
-
-/// Those of these members who may receive mail: address confirmed, not suspended.
-pub async fn recipients(
-    conn: &mut AsyncPgConnection,
-    members: &[i64],
-) -> QueryResult<Vec<Recipient>> {
-    accounts::table
-        .filter(accounts::id.eq_any(members))
-        .filter(accounts::email_confirmed_at.is_not_null())
-        .filter(accounts::suspended_at.is_null())
-        .select((
-            accounts::id,
-            accounts::email,
-            accounts::language,
-            accounts::display_name,
-            accounts::username,
-        ))
-        .load(conn)
-        .await
 }

@@ -14,6 +14,7 @@ pub mod domain_blocks;
 pub mod follows;
 pub mod instance_identity;
 pub mod instances;
+pub mod listen;
 pub mod login_failures;
 pub mod mails;
 pub mod notifications;

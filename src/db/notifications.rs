@@ -209,3 +209,34 @@ pub async fn mark_all_read(conn: &mut AsyncPgConnection, account_id: i64) -> Que
     .execute(conn)
     .await
 }
+
+/// A member a notification or digest mail may go to.
+#[derive(Debug, Clone, Queryable)]
+pub struct MailRecipient {
+    pub id: i64,
+    pub email: String,
+    pub language: Option<String>,
+    pub display_name: String,
+    pub username: String,
+}
+
+/// Those of these members who may receive mail: address confirmed, not suspended.
+pub async fn mail_recipients(
+    conn: &mut AsyncPgConnection,
+    members: &[i64],
+) -> QueryResult<Vec<MailRecipient>> {
+    use super::schema::accounts;
+    accounts::table
+        .filter(accounts::id.eq_any(members))
+        .filter(accounts::email_confirmed_at.is_not_null())
+        .filter(accounts::suspended_at.is_null())
+        .select((
+            accounts::id,
+            accounts::email,
+            accounts::language,
+            accounts::display_name,
+            accounts::username,
+        ))
+        .load(conn)
+        .await
+}

@@ -5,6 +5,7 @@
 
 use crate::{
     context::AppContext,
+    db::listen::stop_requested,
     db::{self, deliveries::ClaimedDelivery},
     federation::{
         FederationConfig,
@@ -14,8 +15,6 @@ use crate::{
         },
     },
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use futures::StreamExt;
 use std::{sync::Arc, time::Duration};
 use tokio::{
     sync::{Notify, watch},
@@ -42,8 +41,10 @@ pub fn spawn(
     let notify = Arc::new(Notify::new());
     let limiter = Arc::new(HostLimiter::default());
     let mut handles = vec![
-        tokio::spawn(listen_for_enqueues(
-            ctx.clone(),
+        tokio::spawn(db::listen::wake_on_notify(
+            ctx.pool.clone(),
+            NOTIFY_CHANNEL,
+            "delivery",
             notify.clone(),
             shutdown.clone(),
         )),
@@ -63,14 +64,6 @@ pub fn spawn(
         )));
     }
     handles
-}
-
-/// Whether the shutdown channel says stop (a dropped sender means stop too).
-fn stop_requested(
-    changed: Result<(), watch::error::RecvError>,
-    rx: &watch::Receiver<bool>,
-) -> bool {
-    changed.is_err() || *rx.borrow()
 }
 
 /// One worker: keeps up to `max_in_flight` sends going, claiming more in batches as sends
@@ -134,61 +127,6 @@ async fn record(engine: &Engine, finished: &mut Vec<(ClaimedDelivery, Outcome)>)
         // The rows keep their lease and come back when it ends.
         tracing::warn!("delivery worker: recording outcomes failed: {e}");
     }
-}
-
-/// Holds a dedicated connection that `LISTEN`s for enqueue notifications (sent at commit by
-/// any process) and wakes the workers; reconnects when the connection breaks.
-async fn listen_for_enqueues(
-    ctx: AppContext,
-    notify: Arc<Notify>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        match open_listener(&ctx).await {
-            Ok(mut conn) => {
-                let mut notifications = std::pin::pin!(conn.notifications_stream());
-                loop {
-                    tokio::select! {
-                        next = notifications.next() => match next {
-                            Some(Ok(_)) => notify.notify_waiters(),
-                            Some(Err(e)) => {
-                                tracing::warn!("delivery listener: {e}");
-                                break;
-                            }
-                            None => break,
-                        },
-                        changed = shutdown.changed() => {
-                            if stop_requested(changed, &shutdown) {
-                                return;
-                            }
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::warn!("delivery listener: cannot listen ({e}); polling meanwhile"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-            changed = shutdown.changed() => {
-                if stop_requested(changed, &shutdown) {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// A connection of its own (taken out of the pool, which replaces it), listening.
-async fn open_listener(ctx: &AppContext) -> anyhow::Result<AsyncPgConnection> {
-    let pooled = ctx.pool.get().await?;
-    let mut conn = deadpool::managed::Object::take(pooled);
-    diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}"))
-        .execute(&mut conn)
-        .await?;
-    Ok(conn)
 }
 
 /// Deletes old finished rows and gives up on rows stuck behind long-unreachable hosts.

@@ -19,7 +19,7 @@
 
 use crate::{
     context::AppContext,
-    db::{self, digests::Recipient, notifications::DbNotification},
+    db::{self, notifications::MailRecipient},
     error::{AppError, AppResult},
     i18n::Lang,
     service::{
@@ -197,29 +197,7 @@ async fn digest_batch(
     now: DateTime<Utc>,
 ) -> AppResult<(usize, usize)> {
     let rows = db::digests::pending_visible(conn, batch, period.delivery(), now).await?;
-    let recipients: HashMap<i64, Recipient> = db::digests::recipients(conn, batch)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect();
-    let lang_of = |r: &Recipient| {
-        r.language
-            .as_deref()
-            .and_then(Lang::parse)
-            .unwrap_or(ctx.default_lang)
-    };
-    // Rendered per language, all the rows of a language at once.
-    let mut by_lang: Vec<(Lang, Vec<DbNotification>)> = Vec::new();
-    for row in rows {
-        let Some(r) = recipients.get(&row.account_id) else {
-            continue;
-        };
-        let lang = lang_of(r);
-        match by_lang.iter_mut().find(|(l, _)| *l == lang) {
-            Some((_, rows)) => rows.push(row),
-            None => by_lang.push((lang, vec![row])),
-        }
-    }
+    let (recipients, by_lang) = notifications::by_recipient_language(ctx, conn, &rows).await?;
     let mut per_member: HashMap<i64, Vec<Described>> = HashMap::new();
     let mut owner: HashMap<i64, i64> = HashMap::new();
     for (lang, rows) in &by_lang {
@@ -244,7 +222,7 @@ async fn digest_batch(
         mails.push(digest_mail(
             ctx,
             period,
-            lang_of(r),
+            notifications::recipient_lang(ctx, r),
             r,
             described,
             unsubscribe_url,
@@ -268,7 +246,7 @@ fn digest_mail(
     ctx: &AppContext,
     period: Period,
     lang: Lang,
-    to: &Recipient,
+    to: &MailRecipient,
     items: &[Described],
     unsubscribe_url: String,
 ) -> OutgoingMail {

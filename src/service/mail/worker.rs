@@ -8,13 +8,7 @@
 //! seconds (retries that came due, notifications lost while the listener reconnected).
 
 use super::transport::{Mailer, Outcome};
-use crate::{
-    context::AppContext,
-    db,
-    error::{AppError, AppResult},
-};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use futures::StreamExt;
+use crate::{context::AppContext, db, db::listen::stop_requested, error::AppResult};
 use std::{sync::Arc, time::Duration};
 use tokio::{
     sync::{Notify, watch},
@@ -191,16 +185,15 @@ pub fn spawn(ctx: &AppContext, shutdown: watch::Receiver<bool>) -> AppResult<Vec
     }
     let notify = Arc::new(Notify::new());
     Ok(vec![
-        tokio::spawn(listen(ctx.clone(), notify.clone(), shutdown.clone())),
+        tokio::spawn(db::listen::wake_on_notify(
+            ctx.pool.clone(),
+            NOTIFY_CHANNEL,
+            "mail",
+            notify.clone(),
+            shutdown.clone(),
+        )),
         tokio::spawn(run(ctx.clone(), mailer, notify, shutdown)),
     ])
-}
-
-fn stop_requested(
-    changed: Result<(), watch::error::RecvError>,
-    rx: &watch::Receiver<bool>,
-) -> bool {
-    changed.is_err() || *rx.borrow()
 }
 
 async fn run(
@@ -239,57 +232,6 @@ async fn run(
             }
         }
     }
-}
-
-/// Holds a connection of its own that `LISTEN`s for [`NOTIFY_CHANNEL`] and wakes the worker;
-/// reconnects after a failure (the worker polls meanwhile).
-async fn listen(ctx: AppContext, notify: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        match open_listener(&ctx).await {
-            Ok(mut conn) => {
-                let mut notifications = std::pin::pin!(conn.notifications_stream());
-                loop {
-                    tokio::select! {
-                        next = notifications.next() => match next {
-                            Some(Ok(_)) => notify.notify_waiters(),
-                            Some(Err(e)) => {
-                                tracing::warn!("mail listener: {e}");
-                                break;
-                            }
-                            None => break,
-                        },
-                        changed = shutdown.changed() => {
-                            if stop_requested(changed, &shutdown) {
-                                return;
-                            }
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::warn!("mail listener: cannot listen ({e}); polling meanwhile"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-            changed = shutdown.changed() => {
-                if stop_requested(changed, &shutdown) {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-async fn open_listener(ctx: &AppContext) -> AppResult<AsyncPgConnection> {
-    let pooled = ctx.conn().await?;
-    let mut conn = deadpool::managed::Object::take(pooled);
-    diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}"))
-        .execute(&mut conn)
-        .await
-        .map_err(AppError::from)?;
-    Ok(conn)
 }
 
 #[cfg(test)]

@@ -20,7 +20,10 @@ pub mod centre;
 pub mod events;
 mod render;
 
-pub use render::{Described, describe, describe_grouped, queue_instant_mails};
+pub use render::{
+    Described, by_recipient_language, describe, describe_grouped, queue_instant_mails,
+    recipient_lang,
+};
 
 /// The settings page where a member chooses, per type, where notifications go.
 pub const SETTINGS_PATH: &str = "/parametres/notifications";

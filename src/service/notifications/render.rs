@@ -6,8 +6,9 @@ use super::{Delivery, NotificationKind};
 use crate::{
     context::AppContext,
     db::{
-        notifications::DbNotification,
-        schema::{accounts, actors, comments, posts},
+        self,
+        notifications::{DbNotification, MailRecipient},
+        schema::{actors, comments, posts},
     },
     error::AppResult,
     i18n::Lang,
@@ -288,13 +289,47 @@ pub async fn describe_grouped(
     Ok(out)
 }
 
-#[derive(Queryable)]
-struct Recipient {
-    id: i64,
-    email: String,
-    language: Option<String>,
-    display_name: String,
-    username: String,
+/// The language of a member's mails: theirs, else the instance's.
+pub fn recipient_lang(ctx: &AppContext, r: &MailRecipient) -> Lang {
+    r.language
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or(ctx.default_lang)
+}
+
+/// The members of `rows` who may receive mail (address confirmed, not suspended), and their
+/// rows grouped by the member's language, so each language is rendered once over all its rows
+/// (instant mails and digests alike).
+pub async fn by_recipient_language<'a>(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    rows: impl IntoIterator<Item = &'a DbNotification>,
+) -> AppResult<(
+    HashMap<i64, MailRecipient>,
+    Vec<(Lang, Vec<DbNotification>)>,
+)> {
+    let rows: Vec<&DbNotification> = rows.into_iter().collect();
+    let mut account_ids: Vec<i64> = rows.iter().map(|r| r.account_id).collect();
+    account_ids.sort_unstable();
+    account_ids.dedup();
+    let recipients: HashMap<i64, MailRecipient> =
+        db::notifications::mail_recipients(conn, &account_ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+    let mut by_lang: Vec<(Lang, Vec<DbNotification>)> = Vec::new();
+    for row in rows {
+        let Some(r) = recipients.get(&row.account_id) else {
+            continue;
+        };
+        let lang = recipient_lang(ctx, r);
+        match by_lang.iter_mut().find(|(l, _)| *l == lang) {
+            Some((_, rows)) => rows.push(row.clone()),
+            None => by_lang.push((lang, vec![row.clone()])),
+        }
+    }
+    Ok((recipients, by_lang))
 }
 
 /// Queues one mail for each row recorded with the `instant` delivery, in the caller's
@@ -313,41 +348,7 @@ pub async fn queue_instant_mails(
     if instant.is_empty() {
         return Ok(());
     }
-    let mut account_ids: Vec<i64> = instant.iter().map(|r| r.account_id).collect();
-    account_ids.sort_unstable();
-    account_ids.dedup();
-    let recipients: Vec<Recipient> = accounts::table
-        .filter(accounts::id.eq_any(&account_ids))
-        .filter(accounts::email_confirmed_at.is_not_null())
-        .filter(accounts::suspended_at.is_null())
-        .select((
-            accounts::id,
-            accounts::email,
-            accounts::language,
-            accounts::display_name,
-            accounts::username,
-        ))
-        .load(conn)
-        .await?;
-    let recipients: HashMap<i64, Recipient> = recipients.into_iter().map(|r| (r.id, r)).collect();
-    let lang_of = |r: &Recipient| {
-        r.language
-            .as_deref()
-            .and_then(Lang::parse)
-            .unwrap_or(ctx.default_lang)
-    };
-    // One rendering per language, each over all its rows.
-    let mut by_lang: Vec<(Lang, Vec<DbNotification>)> = Vec::new();
-    for row in instant {
-        let Some(r) = recipients.get(&row.account_id) else {
-            continue;
-        };
-        let lang = lang_of(r);
-        match by_lang.iter_mut().find(|(l, _)| *l == lang) {
-            Some((_, rows)) => rows.push(row.clone()),
-            None => by_lang.push((lang, vec![row.clone()])),
-        }
-    }
+    let (recipients, by_lang) = by_recipient_language(ctx, conn, instant).await?;
     let mut scopes = Vec::new();
     let mut pending = Vec::new();
     for (lang, rows) in by_lang {

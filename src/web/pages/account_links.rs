@@ -268,22 +268,52 @@ async fn http_get_confirm_email(
     csrf: CsrfToken,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let ctx = data.app_data();
-    let action = format!("/confirmer-adresse/{token}");
-    let result = async {
-        let (link, _) = account_links::check_link(ctx, &token, LinkPurpose::ConfirmEmail).await?;
-        render(&UseLinkPage {
-            lang,
-            csrf: csrf.value(),
-            title: lang.t("confirm.title"),
-            text: lang.t("confirm.text"),
-            email: &link.email,
-            action: &action,
-            submit: lang.t("confirm.submit"),
-        })
+    let page = LinkPage {
+        purpose: LinkPurpose::ConfirmEmail,
+        path: "/confirmer-adresse",
+        title: "confirm.title",
+        text: "confirm.text",
+        submit: "confirm.submit",
+    };
+    page.show(&data, lang, &csrf, &token).await
+}
+
+/// What the page a mailed link opens says. Opening it (GET) never uses the link: mail
+/// scanners open links too; only its button does.
+struct LinkPage {
+    purpose: LinkPurpose,
+    /// The link's path without its token.
+    path: &'static str,
+    title: &'static str,
+    text: &'static str,
+    submit: &'static str,
+}
+
+impl LinkPage {
+    async fn show(
+        &self,
+        data: &Data,
+        lang: Lang,
+        csrf: &CsrfToken,
+        token: &str,
+    ) -> AppResult<Response> {
+        let ctx = data.app_data();
+        let action = format!("{}/{token}", self.path);
+        let result = async {
+            let (link, _) = account_links::check_link(ctx, token, self.purpose).await?;
+            render(&UseLinkPage {
+                lang,
+                csrf: csrf.value(),
+                title: lang.t(self.title),
+                text: lang.t(self.text),
+                email: &link.email,
+                action: &action,
+                submit: lang.t(self.submit),
+            })
+        }
+        .await;
+        or_link_problem(lang, self.purpose, result)
     }
-    .await;
-    or_link_problem(lang, LinkPurpose::ConfirmEmail, result)
 }
 
 async fn http_post_confirm_email(
@@ -338,22 +368,14 @@ async fn http_get_change_email(
     csrf: CsrfToken,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let ctx = data.app_data();
-    let action = format!("/changer-adresse/{token}");
-    let result = async {
-        let (link, _) = account_links::check_link(ctx, &token, LinkPurpose::ChangeEmail).await?;
-        render(&UseLinkPage {
-            lang,
-            csrf: csrf.value(),
-            title: lang.t("email_change.confirm_title"),
-            text: lang.t("email_change.confirm_text"),
-            email: &link.email,
-            action: &action,
-            submit: lang.t("email_change.confirm_submit"),
-        })
-    }
-    .await;
-    or_link_problem(lang, LinkPurpose::ChangeEmail, result)
+    let page = LinkPage {
+        purpose: LinkPurpose::ChangeEmail,
+        path: "/changer-adresse",
+        title: "email_change.confirm_title",
+        text: "email_change.confirm_text",
+        submit: "email_change.confirm_submit",
+    };
+    page.show(&data, lang, &csrf, &token).await
 }
 
 async fn http_post_change_email(

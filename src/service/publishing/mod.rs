@@ -91,12 +91,12 @@ pub fn can_edit(account: &DbAccount, post: &DbPost) -> bool {
         && (post.account_id == Some(account.id) || (post.as_page && is_staff(account)))
 }
 
-/// Publishes (or saves as a draft) a new blog post or announcement.
 /// The actor ids a post mentions (its stored mentions).
 fn mentioned_hrefs(post: &DbPost) -> Vec<String> {
     mentions::stored(post).into_iter().map(|m| m.href).collect()
 }
 
+/// Publishes (or saves as a draft) a new blog post or announcement.
 pub async fn create(
     data: &Data,
     account: &DbAccount,

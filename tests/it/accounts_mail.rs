@@ -545,23 +545,30 @@ async fn password_reset_changes_the_password_and_closes_every_session() {
     );
 }
 
+/// Asks for a password reset for `email` from the form, as `visitor`; returns the link the
+/// mail carries and the visitor's CSRF token.
+async fn ask_reset_link(app: &TestApp, visitor: &Browser<'_>, email: &str) -> (String, String) {
+    let csrf = csrf_in(&visitor.get("/mot-de-passe-oublie").await.body);
+    visitor
+        .post_form(
+            "/mot-de-passe-oublie",
+            &[("csrf_token", csrf.as_str()), ("email", email)],
+        )
+        .await;
+    let link = link_in(
+        &latest_mail_to(app, email).await.text_body,
+        "/mot-de-passe/",
+    );
+    (link, csrf)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn reset_links_expired_or_altered_change_nothing() {
     let app = TestApp::new().await;
     let alice = app.create_user("alice", "member").await;
     let _session = Browser::logged_in(&app, "alice").await;
     let visitor = Browser::new(&app);
-    let csrf = csrf_in(&visitor.get("/mot-de-passe-oublie").await.body);
-    visitor
-        .post_form(
-            "/mot-de-passe-oublie",
-            &[("csrf_token", &csrf), ("email", "alice@example.org")],
-        )
-        .await;
-    let link = link_in(
-        &latest_mail_to(&app, "alice@example.org").await.text_body,
-        "/mot-de-passe/",
-    );
+    let (link, csrf) = ask_reset_link(&app, &visitor, "alice@example.org").await;
     let password = "une toute nouvelle phrase";
 
     let bad = altered(&link);
@@ -849,17 +856,7 @@ async fn the_account_link_pages_pass_the_mechanical_accessibility_checks() {
         "/confirmer-adresse/",
     );
     let visitor = Browser::new(&app);
-    let csrf = csrf_in(&visitor.get("/mot-de-passe-oublie").await.body);
-    visitor
-        .post_form(
-            "/mot-de-passe-oublie",
-            &[("csrf_token", &csrf), ("email", "bob@example.org")],
-        )
-        .await;
-    let reset = link_in(
-        &latest_mail_to(&app, "bob@example.org").await.text_body,
-        "/mot-de-passe/",
-    );
+    let (reset, csrf) = ask_reset_link(&app, &visitor, "bob@example.org").await;
     let alice_csrf = csrf_in(&alice.get("/parametres/compte").await.body);
     let mut pages = vec![
         ("banner".into(), alice.get("/users/alice").await),

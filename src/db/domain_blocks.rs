@@ -85,9 +85,18 @@ pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<DbDomainBlock>
 /// `service::domain_blocks::candidates`). `column` is a trusted column name, never input.
 pub fn covered_sql(column: &str, severity: &str) -> String {
     debug_assert!(severity == SILENCE || severity == REJECT);
+    covered_by(column, &format!("db_.severity = '{severity}' AND "))
+}
+
+/// SQL condition: the `host[:port]` value of `column` is under a block of either severity.
+pub fn covered_by_any_sql(column: &str) -> String {
+    covered_by(column, "")
+}
+
+fn covered_by(column: &str, severity_condition: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM domain_blocks db_ WHERE db_.severity = '{severity}' \
-           AND (db_.domain = lower({column}) \
+        "EXISTS (SELECT 1 FROM domain_blocks db_ WHERE {severity_condition}\
+           (db_.domain = lower({column}) \
                 OR db_.domain = split_part(lower({column}), ':', 1) \
                 OR split_part(lower({column}), ':', 1) LIKE '%.' || db_.domain))"
     )

@@ -4,6 +4,7 @@ use super::schema::notifications;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
 #[diesel(table_name = notifications)]
@@ -59,23 +60,20 @@ pub async fn insert_many(
 /// severity), the post is published and not deleted and its author is neither, the comment is
 /// not deleted or removed. Checked when reading, so a block or a deletion made later hides
 /// notifications already recorded.
-pub fn visible_sql() -> String {
-    use super::domain_blocks::{REJECT, SILENCE, covered_sql};
-    let blocked = |column: &str| {
+pub fn visible_sql() -> &'static str {
+    use super::domain_blocks::covered_by_any_sql;
+    // Built once: the header counter runs it on every page.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "({} OR {})",
-            covered_sql(column, SILENCE),
-            covered_sql(column, REJECT)
+            "(n.actor_id IS NULL OR (a.deleted_at IS NULL AND NOT {actor_blocked})) \
+             AND (n.post_id IS NULL OR (p.id IS NOT NULL AND p.deleted_at IS NULL AND NOT p.draft \
+                  AND pa.deleted_at IS NULL AND NOT {author_blocked})) \
+             AND (n.comment_id IS NULL OR (c.id IS NOT NULL AND c.deleted_at IS NULL))",
+            actor_blocked = covered_by_any_sql("a.domain"),
+            author_blocked = covered_by_any_sql("pa.domain"),
         )
-    };
-    format!(
-        "(n.actor_id IS NULL OR (a.deleted_at IS NULL AND NOT {actor_blocked})) \
-         AND (n.post_id IS NULL OR (p.id IS NOT NULL AND p.deleted_at IS NULL AND NOT p.draft \
-              AND pa.deleted_at IS NULL AND NOT {author_blocked})) \
-         AND (n.comment_id IS NULL OR (c.id IS NOT NULL AND c.deleted_at IS NULL))",
-        actor_blocked = blocked("a.domain"),
-        author_blocked = blocked("pa.domain"),
-    )
+    });
+    &SQL
 }
 
 /// The notifications of member `$1`, with what decides their visibility.
@@ -115,16 +113,12 @@ pub async fn groups(
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<GroupRow>> {
-    let unread = if unread_only {
-        " AND n.read_at IS NULL"
-    } else {
-        ""
-    };
     let sql = format!(
         "SELECT max(n.id) AS id, count(*) AS members, bool_or(n.read_at IS NULL) AS unread \
          {FROM_VISIBLE} AND {visible}{unread} \
          GROUP BY {GROUP_KEY} ORDER BY max(n.id) DESC LIMIT $2 OFFSET $3",
-        visible = visible_sql()
+        visible = visible_sql(),
+        unread = unread_condition(unread_only),
     );
     diesel::sql_query(sql)
         .bind::<diesel::sql_types::BigInt, _>(account_id)
@@ -151,16 +145,28 @@ pub async fn count_groups(
 
 /// The statement [`count_groups`] runs (`$1`: the member's account id); public so that a
 /// test can check its plan.
-pub fn count_sql(unread_only: bool) -> String {
-    let unread = if unread_only {
+pub fn count_sql(unread_only: bool) -> &'static str {
+    // Built once each: the header counter runs one on every page.
+    static UNREAD: LazyLock<String> = LazyLock::new(|| count_sql_for(true));
+    static ALL: LazyLock<String> = LazyLock::new(|| count_sql_for(false));
+    if unread_only { &UNREAD } else { &ALL }
+}
+
+fn count_sql_for(unread_only: bool) -> String {
+    format!(
+        "SELECT count(DISTINCT {GROUP_KEY}) AS n {FROM_VISIBLE} AND {visible}{unread}",
+        visible = visible_sql(),
+        unread = unread_condition(unread_only),
+    )
+}
+
+/// The extra condition that keeps unread rows only, when asked.
+fn unread_condition(unread_only: bool) -> &'static str {
+    if unread_only {
         " AND n.read_at IS NULL"
     } else {
         ""
-    };
-    format!(
-        "SELECT count(DISTINCT {GROUP_KEY}) AS n {FROM_VISIBLE} AND {visible}{unread}",
-        visible = visible_sql()
-    )
+    }
 }
 
 /// The rows with these ids (any order).

@@ -8,7 +8,10 @@
 //! seconds (retries that came due, notifications lost while the listener reconnected).
 
 use super::transport::{Mailer, Outcome};
-use crate::{context::AppContext, db, db::listen::stop_requested, error::AppResult};
+use crate::{
+    context::AppContext, db, db::listen::stop_requested, error::AppResult,
+    sanitize::truncate_at_char_boundary,
+};
 use std::{sync::Arc, time::Duration};
 use tokio::{
     sync::{Notify, watch},
@@ -152,11 +155,7 @@ fn truncate(reason: &str) -> String {
     if reason.len() <= MAX {
         return reason.to_string();
     }
-    let mut end = MAX;
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &reason[..end])
+    format!("{}…", truncate_at_char_boundary(reason, MAX))
 }
 
 fn secs(d: Duration) -> i64 {

@@ -7,10 +7,10 @@ use crate::{
     context::AppContext,
     db::{
         self,
-        schema::{accounts, alerts, notification_preferences},
+        schema::{accounts, alerts},
     },
     error::{AppError, AppResult},
-    service::notifications::{Delivery, NotificationKind, delivery_for},
+    service::notifications::{Delivery, NotificationKind, delivery_for, set_delivery},
     service::tokens,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -229,21 +229,7 @@ async fn stop_kind_mails(
     if !stop.contains(&current) {
         return Ok(false);
     }
-    let centre = Delivery::Centre.as_str();
-    diesel::insert_into(notification_preferences::table)
-        .values((
-            notification_preferences::account_id.eq(account_id),
-            notification_preferences::kind.eq(kind.as_str()),
-            notification_preferences::delivery.eq(centre),
-        ))
-        .on_conflict((
-            notification_preferences::account_id,
-            notification_preferences::kind,
-        ))
-        .do_update()
-        .set(notification_preferences::delivery.eq(centre))
-        .execute(conn)
-        .await?;
+    set_delivery(conn, account_id, kind, Delivery::Centre).await?;
     Ok(true)
 }
 

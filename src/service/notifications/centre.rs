@@ -162,20 +162,7 @@ async fn save(
     choices: &[(NotificationKind, Delivery)],
 ) -> AppResult<()> {
     for (kind, delivery) in choices {
-        diesel::insert_into(notification_preferences::table)
-            .values((
-                notification_preferences::account_id.eq(account_id),
-                notification_preferences::kind.eq(kind.as_str()),
-                notification_preferences::delivery.eq(delivery.as_str()),
-            ))
-            .on_conflict((
-                notification_preferences::account_id,
-                notification_preferences::kind,
-            ))
-            .do_update()
-            .set(notification_preferences::delivery.eq(delivery.as_str()))
-            .execute(conn)
-            .await?;
+        super::set_delivery(conn, account_id, *kind, *delivery).await?;
     }
     Ok(())
 }

@@ -170,6 +170,30 @@ pub async fn delivery_for(
         .unwrap_or_else(|| kind.default_delivery()))
 }
 
+/// Records the member's choice for one type, in the caller's transaction.
+pub async fn set_delivery(
+    conn: &mut AsyncPgConnection,
+    account_id: i64,
+    kind: NotificationKind,
+    delivery: Delivery,
+) -> AppResult<()> {
+    diesel::insert_into(notification_preferences::table)
+        .values((
+            notification_preferences::account_id.eq(account_id),
+            notification_preferences::kind.eq(kind.as_str()),
+            notification_preferences::delivery.eq(delivery.as_str()),
+        ))
+        .on_conflict((
+            notification_preferences::account_id,
+            notification_preferences::kind,
+        ))
+        .do_update()
+        .set(notification_preferences::delivery.eq(delivery.as_str()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Records one event in the caller's transaction, as the member's preference says. Returns
 /// the row written (none when the preference is off or the event was already recorded).
 pub async fn record(

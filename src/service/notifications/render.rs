@@ -3,6 +3,7 @@
 //! because an announcement can notify thousands of members in one transaction.
 
 use super::{Delivery, NotificationKind};
+use crate::service::publishing::page_url_of;
 use crate::{
     context::AppContext,
     db::{
@@ -149,19 +150,11 @@ fn actor_profile(ctx: &AppContext, a: &ActorInfo) -> String {
 }
 
 fn post_page(ctx: &AppContext, p: &PostInfo) -> String {
-    let is_announcement = p.category == crate::db::posts::CATEGORY_ANNOUNCEMENT;
-    let url = if p.local {
-        format!("{}/{}", p.ap_id, p.slug)
-    } else {
-        let base = if is_announcement {
-            "/announcements"
-        } else {
-            "/posts"
-        };
-        format!("{base}/{}/{}", p.id, p.slug)
-    };
-    // The address `publishing::links::page_url` gives, without loading the whole row.
-    absolute(ctx, url)
+    let announcement = p.category == crate::db::posts::CATEGORY_ANNOUNCEMENT;
+    absolute(
+        ctx,
+        page_url_of(p.id, p.local, announcement, &p.ap_id, &p.slug),
+    )
 }
 
 /// The sentence for one row. `others` counts the other actors of a group (likes, boosts).

@@ -14,16 +14,27 @@ pub fn ap_id(ctx: &AppContext, category: Category, id: i64) -> String {
 
 /// The slugged public page (the AP id serves the same page to browsers).
 pub fn page_url(post: &DbPost) -> String {
-    if !post.local {
+    page_url_of(
+        post.id,
+        post.local,
+        post.is_announcement(),
+        &post.ap_id,
+        &post.slug,
+    )
+}
+
+/// [`page_url`] from the columns it reads, for callers that load only those.
+pub fn page_url_of(id: i64, local: bool, announcement: bool, ap_id: &str, slug: &str) -> String {
+    if !local {
         // A remote post kept here: its local page (its AP id is the remote server's).
-        let base = if post.is_announcement() {
+        let base = if announcement {
             "/announcements"
         } else {
             "/posts"
         };
-        return format!("{base}/{}/{}", post.id, post.slug);
+        return format!("{base}/{id}/{slug}");
     }
-    format!("{}/{}", post.ap_id, post.slug)
+    format!("{ap_id}/{slug}")
 }
 
 /// Where a comment is shown: its anchor on the page of comments of its post's page that

@@ -18,7 +18,7 @@ mod text;
 mod validation;
 
 pub use kinds::{AnnouncementKind, Category};
-pub use links::{anchor_at, ap_id, comment_anchor, image_media_type, page_url};
+pub use links::{anchor_at, ap_id, comment_anchor, image_media_type, page_url, page_url_of};
 pub use text::{MAX_HASHTAGS, extract_hashtags, slugify};
 pub use validation::{
     CoverChange, MAX_BODY_CHARS, MAX_COMMUNE_CHARS, MAX_DISCIPLINE_CHARS, MAX_DISCIPLINES,

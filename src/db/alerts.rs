@@ -2,7 +2,7 @@
 
 use super::{
     notifications::DbNotification,
-    schema::{accounts, alerts, notifications},
+    schema::{accounts, alerts},
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -127,52 +127,13 @@ ON CONFLICT DO NOTHING
 RETURNING id, account_id, kind, actor_id, post_id, comment_id, object_ap_id, alert_id,
           dedupe_key, delivery, created_at, read_at, digested_at";
 
-/// The columns of a notification, read by name from raw SQL (a `RETURNING` or a `SELECT n.*`).
-#[derive(QueryableByName)]
-#[diesel(table_name = notifications)]
-pub struct NotificationRow {
-    id: i64,
-    account_id: i64,
-    kind: String,
-    actor_id: Option<i64>,
-    post_id: Option<i64>,
-    comment_id: Option<i64>,
-    object_ap_id: Option<String>,
-    alert_id: Option<i64>,
-    dedupe_key: Option<String>,
-    delivery: String,
-    created_at: DateTime<Utc>,
-    read_at: Option<DateTime<Utc>>,
-    digested_at: Option<DateTime<Utc>>,
-}
-
-impl From<NotificationRow> for DbNotification {
-    fn from(m: NotificationRow) -> DbNotification {
-        DbNotification {
-            id: m.id,
-            account_id: m.account_id,
-            kind: m.kind,
-            actor_id: m.actor_id,
-            post_id: m.post_id,
-            comment_id: m.comment_id,
-            object_ap_id: m.object_ap_id,
-            alert_id: m.alert_id,
-            dedupe_key: m.dedupe_key,
-            delivery: m.delivery,
-            created_at: m.created_at,
-            read_at: m.read_at,
-            digested_at: m.digested_at,
-        }
-    }
-}
-
 /// Records the notifications of a new announcement for every member whose alerts match it,
 /// in one statement; returns the rows written.
 pub async fn record_matches(
     conn: &mut AsyncPgConnection,
     announcement: &Announcement<'_>,
 ) -> QueryResult<Vec<DbNotification>> {
-    let rows = diesel::sql_query(MATCH_SQL)
+    diesel::sql_query(MATCH_SQL)
         .bind::<Text, _>(announcement.notification_kind)
         .bind::<BigInt, _>(announcement.post_id)
         .bind::<Text, _>(format!("announcement:{}", announcement.post_id))
@@ -181,7 +142,6 @@ pub async fn record_matches(
         .bind::<Nullable<Text>, _>(announcement.kind)
         .bind::<Array<Text>, _>(announcement.disciplines)
         .bind::<Array<Text>, _>(announcement.communes)
-        .load::<NotificationRow>(conn)
-        .await?;
-    Ok(rows.into_iter().map(DbNotification::from).collect())
+        .load::<DbNotification>(conn)
+        .await
 }

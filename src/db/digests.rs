@@ -2,7 +2,6 @@
 //! `scheduled_runs`, the members with pending items, their items, and marking them sent.
 
 use super::{
-    alerts::NotificationRow,
     notifications::DbNotification,
     schema::{notifications, scheduled_runs},
 };
@@ -116,13 +115,12 @@ pub async fn pending_visible(
     delivery: &str,
     until: DateTime<Utc>,
 ) -> QueryResult<Vec<DbNotification>> {
-    let rows = diesel::sql_query(pending_visible_sql())
+    diesel::sql_query(pending_visible_sql())
         .bind::<Array<BigInt>, _>(members)
         .bind::<Text, _>(delivery)
         .bind::<Timestamptz, _>(until)
-        .load::<NotificationRow>(conn)
-        .await?;
-    Ok(rows.into_iter().map(DbNotification::from).collect())
+        .load::<DbNotification>(conn)
+        .await
 }
 
 /// Marks every pending item of these members (shown or no longer visible) as carried by a

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::sync::LazyLock;
 
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+/// Also read by name from raw SQL (a `RETURNING` or a `SELECT n.*`).
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName, PartialEq)]
 #[diesel(table_name = notifications)]
 pub struct DbNotification {
     pub id: i64,

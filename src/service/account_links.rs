@@ -123,11 +123,7 @@ impl LinkProblem {
 
 /// The language of mails to `account`: theirs, else the instance's.
 pub fn member_lang(ctx: &AppContext, account: &DbAccount) -> Lang {
-    account
-        .language
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or(ctx.default_lang)
+    ctx.lang_or_default(account.language.as_deref())
 }
 
 /// Who a mail is written to: what its words need to know about them.
@@ -345,21 +341,13 @@ fn usable(token: Option<DbAccountToken>, purpose: LinkPurpose) -> AppResult<DbAc
     Ok(token)
 }
 
-/// Secrets we make are 43 characters of URL-safe base64; anything else is not worth a query.
-fn well_formed(secret: &str) -> bool {
-    secret.len() == 43
-        && secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// Checks a link without using it (to show its page): the account it is for.
 pub async fn check_link(
     ctx: &AppContext,
     secret: &str,
     purpose: LinkPurpose,
 ) -> AppResult<(DbAccountToken, DbAccount)> {
-    if !well_formed(secret) {
+    if !tokens::is_well_formed_secret(secret) {
         return Err(LinkProblem::Invalid.error());
     }
     let mut conn = ctx.conn().await?;
@@ -375,7 +363,7 @@ async fn take_link(
     secret: &str,
     purpose: LinkPurpose,
 ) -> AppResult<DbAccountToken> {
-    if !well_formed(secret) {
+    if !tokens::is_well_formed_secret(secret) {
         return Err(LinkProblem::Invalid.error());
     }
     let token = db::account_tokens::by_hash_for_update(conn, &tokens::hash_token(secret)).await?;
@@ -650,9 +638,12 @@ mod tests {
 
     #[test]
     fn only_our_secrets_are_looked_up() {
-        assert!(well_formed(&tokens::new_secret()));
-        assert!(!well_formed("abc"));
-        assert!(!well_formed(&format!("{}!", &tokens::new_secret()[..42])));
+        assert!(tokens::is_well_formed_secret(&tokens::new_secret()));
+        assert!(!tokens::is_well_formed_secret("abc"));
+        assert!(!tokens::is_well_formed_secret(&format!(
+            "{}!",
+            &tokens::new_secret()[..42]
+        )));
     }
 
     #[test]

@@ -24,6 +24,15 @@ pub fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Whether `value` has the shape of a [`new_secret`] (43 characters of URL-safe base64):
+/// anything else is not worth a query.
+pub fn is_well_formed_secret(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Creates a token for the account named `login` (username or e-mail); returns the secret.
 pub async fn create_token(ctx: &AppContext, login: &str, name: &str) -> AppResult<String> {
     let account = {

@@ -262,14 +262,6 @@ pub fn lang_cookie(ctx: &AppContext, lang: Lang) -> HeaderValue {
     )
 }
 
-/// Tokens we generate are URL-safe base64 of 32 bytes; anything else in a cookie is ignored.
-fn well_formed_token(value: &str) -> bool {
-    value.len() == 43
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// Paths that never render pages: no session lookup for them.
 fn is_static(path: &str) -> bool {
     path.starts_with("/assets/") || path.starts_with("/media/")
@@ -317,7 +309,10 @@ pub async fn session_middleware(
 
     let csrf_state = Arc::new(match &user {
         Some(user) => CsrfState::new(user.csrf_token.clone(), false),
-        None => match cookie(request.headers(), csrf::COOKIE).filter(|v| well_formed_token(v)) {
+        // A cookie value that is not one of our tokens is ignored.
+        None => match cookie(request.headers(), csrf::COOKIE)
+            .filter(|v| service::tokens::is_well_formed_secret(v))
+        {
             Some(token) => CsrfState::new(token.to_string(), false),
             None => CsrfState::new(service::tokens::new_secret(), true),
         },
@@ -427,8 +422,12 @@ mod tests {
 
     #[test]
     fn only_our_tokens_are_accepted_from_cookies() {
-        assert!(well_formed_token(&service::tokens::new_secret()));
-        assert!(!well_formed_token("short"));
-        assert!(!well_formed_token(&"a;".repeat(22)[..43]));
+        assert!(service::tokens::is_well_formed_secret(
+            &service::tokens::new_secret()
+        ));
+        assert!(!service::tokens::is_well_formed_secret("short"));
+        assert!(!service::tokens::is_well_formed_secret(
+            &"a;".repeat(22)[..43]
+        ));
     }
 }

@@ -85,6 +85,11 @@ impl AppContext {
         }))
     }
 
+    /// The language named by `code` (a member's stored choice), else the instance's.
+    pub fn lang_or_default(&self, code: Option<&str>) -> Lang {
+        code.and_then(Lang::parse).unwrap_or(self.default_lang)
+    }
+
     /// A pooled connection; a pool failure becomes 503 (the client may retry).
     pub async fn conn(&self) -> AppResult<PooledConn> {
         Ok(self.pool.get().await?)

@@ -284,10 +284,7 @@ pub async fn describe_grouped(
 
 /// The language of a member's mails: theirs, else the instance's.
 pub fn recipient_lang(ctx: &AppContext, r: &MailRecipient) -> Lang {
-    r.language
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or(ctx.default_lang)
+    ctx.lang_or_default(r.language.as_deref())
 }
 
 /// The members of `rows` who may receive mail (address confirmed, not suspended), and their

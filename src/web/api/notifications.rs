@@ -142,11 +142,8 @@ fn parse_query(raw: Option<&str>) -> AppResult<(bool, i64)> {
 }
 
 fn lang_of(user: &ApiUser, data: &Data) -> Lang {
-    user.account
-        .language
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or(data.app_data().default_lang)
+    data.app_data()
+        .lang_or_default(user.account.language.as_deref())
 }
 
 /// The caller's notifications, newest first, 20 a page; likes and boosts of one object are

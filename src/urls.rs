@@ -21,6 +21,17 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// A report's page in the moderators' view.
+pub fn admin_report_path(id: i64) -> String {
+    format!("/admin/signalements/{id}")
+}
+
+/// The page where an author reads a moderation decision about them (the statement of
+/// reasons) and may appeal it.
+pub fn decision_path(id: i64) -> String {
+    format!("/decisions/{id}")
+}
+
 #[derive(Debug, Clone)]
 pub struct Urls {
     base: String,
@@ -71,6 +82,10 @@ impl Urls {
     }
     pub fn shared_inbox(&self) -> String {
         format!("{}/inbox", self.base)
+    }
+    /// The id of a `Flag` we send (a report forwarded to another server).
+    pub fn report(&self, id: i64) -> String {
+        self.absolute(&format!("/reports/{id}"))
     }
     pub fn activity(&self, uuid: &uuid::Uuid) -> String {
         format!("{}/activities/{uuid}", self.base)

@@ -31,6 +31,8 @@ pub struct DbActor {
     pub updated_at: DateTime<Utc>,
     pub last_refreshed_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// A remote actor blocked by the moderators: its activities are refused, its content hidden.
+    pub blocked_at: Option<DateTime<Utc>>,
     /// `ap_id` parsed once: activitypub_federation's `Object::id` must hand out a `&Url`.
     #[diesel(select_expression = actors::ap_id, deserialize_as = ApUrl)]
     pub ap_url: url::Url,

@@ -28,6 +28,8 @@ pub struct DbComment {
     pub content_warning: Option<String>,
     /// The resolved mentions of a local comment (`service::mentions::Mention` list).
     pub mentions: serde_json::Value,
+    /// Hidden by a moderator: left out of every list, still shown to its author.
+    pub hidden_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -17,12 +17,15 @@ pub mod instances;
 pub mod listen;
 pub mod login_failures;
 pub mod mails;
+pub mod moderation_actions;
 pub mod notifications;
 pub mod pool;
 pub mod postgres;
 pub mod posts;
 pub mod reactions;
 pub mod received_activities;
+pub mod reports;
+pub mod rules;
 pub mod schema;
 pub mod sessions;
 

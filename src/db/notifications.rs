@@ -23,6 +23,10 @@ pub struct DbNotification {
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
     pub digested_at: Option<DateTime<Utc>>,
+    /// The report it is about (moderators' and reporters' notifications).
+    pub report_id: Option<i64>,
+    /// The moderation decision it is about (statements of reasons, appeals).
+    pub moderation_action_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -37,6 +41,8 @@ pub struct NewNotification {
     pub alert_id: Option<i64>,
     pub dedupe_key: Option<String>,
     pub delivery: String,
+    pub report_id: Option<i64>,
+    pub moderation_action_id: Option<i64>,
 }
 
 /// Records notifications; a row whose `(account_id, dedupe_key)` exists already is skipped.

@@ -43,6 +43,8 @@ pub struct DbPost {
     pub mentions: serde_json::Value,
     /// A remote Note's content warning (its `summary`): the body is shown folded under it.
     pub content_warning: Option<String>,
+    /// Hidden by a moderator: not public, still shown to its author with the decision.
+    pub hidden_at: Option<DateTime<Utc>>,
 }
 
 impl DbPost {
@@ -50,9 +52,9 @@ impl DbPost {
         self.category == CATEGORY_ANNOUNCEMENT
     }
 
-    /// Visible to everyone: published and not deleted.
+    /// Visible to everyone: published, not deleted, not hidden by a moderator.
     pub fn is_public(&self) -> bool {
-        !self.draft && self.deleted_at.is_none()
+        !self.draft && self.deleted_at.is_none() && self.hidden_at.is_none()
     }
 
     /// An announcement is closed ("clos") once its deadline day is over.

@@ -76,6 +76,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         last_refreshed_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        blocked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -104,6 +105,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    appeals (id) {
+        id -> Int8,
+        action_id -> Int8,
+        account_id -> Int8,
+        text -> Text,
+        state -> Text,
+        decided_by -> Nullable<Int8>,
+        decided_at -> Nullable<Timestamptz>,
+        decision_text -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     comments (id) {
         id -> Int8,
         ap_id -> Text,
@@ -120,6 +135,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         content_warning -> Nullable<Text>,
         mentions -> Jsonb,
+        hidden_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -175,6 +191,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    instance_rules (id) {
+        id -> Int8,
+        position -> Int4,
+        text_fr -> Text,
+        text_en -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     instances (domain) {
         domain -> Text,
         first_failure_at -> Nullable<Timestamptz>,
@@ -219,6 +247,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    moderation_actions (id) {
+        id -> Int8,
+        moderator_account_id -> Nullable<Int8>,
+        report_id -> Nullable<Int8>,
+        action -> Text,
+        affected_actor_id -> Nullable<Int8>,
+        target -> Text,
+        post_id -> Nullable<Int8>,
+        comment_id -> Nullable<Int8>,
+        rule_ids -> Array<Int8>,
+        statement -> Text,
+        note -> Text,
+        details -> Jsonb,
+        created_at -> Timestamptz,
+        acknowledged_at -> Nullable<Timestamptz>,
+        reverted_at -> Nullable<Timestamptz>,
+        reverted_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     notification_preferences (account_id, kind) {
         account_id -> Int8,
         kind -> Text,
@@ -241,6 +290,8 @@ diesel::table! {
         created_at -> Timestamptz,
         read_at -> Nullable<Timestamptz>,
         digested_at -> Nullable<Timestamptz>,
+        report_id -> Nullable<Int8>,
+        moderation_action_id -> Nullable<Int8>,
     }
 }
 
@@ -273,6 +324,7 @@ diesel::table! {
         url -> Nullable<Text>,
         mentions -> Jsonb,
         content_warning -> Nullable<Text>,
+        hidden_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -291,6 +343,54 @@ diesel::table! {
     received_activities (ap_id) {
         ap_id -> Text,
         received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    report_notes (id) {
+        id -> Int8,
+        report_id -> Int8,
+        author_account_id -> Nullable<Int8>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    report_targets (id) {
+        id -> Int8,
+        report_id -> Int8,
+        kind -> Text,
+        ap_id -> Text,
+        actor_id -> Nullable<Int8>,
+        post_id -> Nullable<Int8>,
+        comment_id -> Nullable<Int8>,
+        snapshot -> Jsonb,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Int8,
+        ap_id -> Nullable<Text>,
+        origin_domain -> Nullable<Text>,
+        reporter_account_id -> Nullable<Int8>,
+        reporter_actor_id -> Nullable<Int8>,
+        reporter_email -> Nullable<Text>,
+        reason -> Text,
+        rule_ids -> Array<Int8>,
+        comment -> Text,
+        target_actor_id -> Nullable<Int8>,
+        forward_requested -> Bool,
+        forwarded_at -> Nullable<Timestamptz>,
+        forwarded_by -> Nullable<Int8>,
+        state -> Text,
+        assigned_to -> Nullable<Int8>,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Int8>,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -319,6 +419,7 @@ diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(activities -> actors (actor_id));
 diesel::joinable!(alerts -> accounts (account_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
+diesel::joinable!(appeals -> moderation_actions (action_id));
 diesel::joinable!(comments -> accounts (account_id));
 diesel::joinable!(comments -> actors (author_actor_id));
 diesel::joinable!(comments -> posts (post_id));
@@ -329,10 +430,14 @@ diesel::joinable!(notifications -> accounts (account_id));
 diesel::joinable!(notifications -> actors (actor_id));
 diesel::joinable!(notifications -> alerts (alert_id));
 diesel::joinable!(notifications -> comments (comment_id));
+diesel::joinable!(notifications -> moderation_actions (moderation_action_id));
 diesel::joinable!(notifications -> posts (post_id));
+diesel::joinable!(notifications -> reports (report_id));
 diesel::joinable!(posts -> accounts (account_id));
 diesel::joinable!(posts -> actors (author_actor_id));
 diesel::joinable!(reactions -> actors (actor_id));
+diesel::joinable!(report_notes -> reports (report_id));
+diesel::joinable!(report_targets -> reports (report_id));
 diesel::joinable!(sessions -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -342,19 +447,25 @@ diesel::allow_tables_to_appear_in_same_query!(
     actors,
     alerts,
     api_tokens,
+    appeals,
     comments,
     deliveries,
     domain_blocks,
     follows,
     instance_identity,
+    instance_rules,
     instances,
     login_failures,
     mails,
+    moderation_actions,
     notification_preferences,
     notifications,
     posts,
     reactions,
     received_activities,
+    report_notes,
+    report_targets,
+    reports,
     scheduled_runs,
     sessions,
 );

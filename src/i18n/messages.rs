@@ -2096,6 +2096,185 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "New announcements of your alerts",
     ),
     (
+        "notifications.kind.report",
+        "Nouveaux signalements à traiter (modération)",
+        "New reports to handle (moderation)",
+    ),
+    (
+        "notifications.kind.report_outcome",
+        "Suite donnée à vos signalements",
+        "Outcome of your reports",
+    ),
+    (
+        "notifications.kind.moderation_decision",
+        "Décisions de modération sur vos contenus (toujours envoyées par courriel)",
+        "Moderation decisions about your content (always sent by email)",
+    ),
+    (
+        "notifications.kind.appeal",
+        "Recours contre une décision (modération)",
+        "Appeals against a decision (moderation)",
+    ),
+    (
+        "notifications.text.report",
+        "Nouveau signalement : {title}",
+        "New report: {title}",
+    ),
+    (
+        "notifications.text.report_outcome",
+        "Votre signalement a été traité : {title}",
+        "Your report was handled: {title}",
+    ),
+    (
+        "notifications.text.moderation_decision",
+        "Décision de modération vous concernant : {title}",
+        "Moderation decision about you: {title}",
+    ),
+    (
+        "notifications.text.appeal",
+        "{actor} conteste une décision : {title}",
+        "{actor} appeals a decision: {title}",
+    ),
+    (
+        "unsubscribe.scope.report",
+        "les nouveaux signalements",
+        "new reports",
+    ),
+    (
+        "unsubscribe.scope.report_outcome",
+        "la suite donnée à vos signalements",
+        "the outcome of your reports",
+    ),
+    // Moderation: reasons of a report and actions of the moderators.
+    (
+        "moderation.report.unknown_target",
+        "Ce que vous signalez n'existe pas (ou plus) ici.",
+        "What you report does not exist here (any more).",
+    ),
+    (
+        "field.rule.unknown",
+        "Cette règle n'existe pas.",
+        "This rule does not exist.",
+    ),
+    (
+        "moderation.reason.spam",
+        "Spam ou publicité abusive",
+        "Spam or unsolicited advertising",
+    ),
+    (
+        "moderation.reason.illegal",
+        "Contenu illégal",
+        "Illegal content",
+    ),
+    (
+        "moderation.reason.harassment",
+        "Harcèlement ou insulte",
+        "Harassment or insults",
+    ),
+    (
+        "moderation.reason.off_topic",
+        "Hors sujet (par exemple une annonce de spectacle, qui va dans l'agenda des sorties)",
+        "Off-topic (e.g. a show listing, which belongs on the events agenda)",
+    ),
+    ("moderation.reason.other", "Autre raison", "Other reason"),
+    (
+        "moderation.action.dismiss",
+        "Classé sans suite",
+        "Dismissed",
+    ),
+    ("moderation.action.hide", "Contenu masqué", "Content hidden"),
+    (
+        "moderation.action.unhide",
+        "Contenu rétabli",
+        "Content restored",
+    ),
+    (
+        "moderation.action.delete",
+        "Contenu supprimé",
+        "Content deleted",
+    ),
+    (
+        "moderation.action.redirect",
+        "Contenu retiré et réorienté",
+        "Content removed and redirected",
+    ),
+    ("moderation.action.warn", "Avertissement", "Warning"),
+    (
+        "moderation.action.suspend",
+        "Compte suspendu",
+        "Account suspended",
+    ),
+    (
+        "moderation.action.unsuspend",
+        "Suspension levée",
+        "Suspension lifted",
+    ),
+    (
+        "moderation.action.block",
+        "Compte distant bloqué",
+        "Remote account blocked",
+    ),
+    (
+        "moderation.action.unblock",
+        "Compte distant débloqué",
+        "Remote account unblocked",
+    ),
+    (
+        "moderation.action.forward",
+        "Signalement transmis à l'autre serveur",
+        "Report forwarded to the other server",
+    ),
+    (
+        "moderation.action.outcome_sent",
+        "Suite donnée transmise au serveur d'origine",
+        "Outcome sent back to the originating server",
+    ),
+    (
+        "moderation.action.assign",
+        "Signalement attribué",
+        "Report assigned",
+    ),
+    (
+        "moderation.action.appeal_granted",
+        "Recours accepté",
+        "Appeal granted",
+    ),
+    (
+        "moderation.action.appeal_rejected",
+        "Recours rejeté",
+        "Appeal rejected",
+    ),
+    (
+        "moderation.action.domain_block",
+        "Domaine bloqué",
+        "Domain blocked",
+    ),
+    (
+        "moderation.action.domain_unblock",
+        "Domaine débloqué",
+        "Domain unblocked",
+    ),
+    (
+        "moderation.action.role_change",
+        "Rôle modifié",
+        "Role changed",
+    ),
+    (
+        "moderation.action.rule_create",
+        "Règle ajoutée",
+        "Rule added",
+    ),
+    (
+        "moderation.action.rule_update",
+        "Règle modifiée",
+        "Rule changed",
+    ),
+    (
+        "moderation.action.rule_delete",
+        "Règle retirée",
+        "Rule withdrawn",
+    ),
+    (
         "notifications.delivery.centre",
         "Dans le centre seulement",
         "In the centre only",

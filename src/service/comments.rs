@@ -999,6 +999,7 @@ mod tests {
                 deleted_at: deleted.then_some(at),
                 content_warning: None,
                 mentions: serde_json::Value::Array(Vec::new()),
+                hidden_at: None,
             },
             CommentAuthor {
                 id: 1,

@@ -16,6 +16,7 @@ pub mod instance_url;
 pub mod login_limits;
 pub mod mail;
 pub mod mentions;
+pub mod moderation;
 pub mod network;
 pub mod notifications;
 pub mod outbound;

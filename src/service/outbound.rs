@@ -11,7 +11,12 @@
 
 use crate::{
     context::AppContext,
-    db::{actors::DbActor, comments::DbComment, posts::DbPost},
+    db::{
+        actors::DbActor,
+        comments::DbComment,
+        posts::DbPost,
+        reports::{DbReport, DbReportTarget},
+    },
     error::AppResult,
     service::{mentions::Mention, reactions::ReactionKind},
 };
@@ -110,6 +115,20 @@ pub enum OutboundEvent {
     /// A local actor's profile changed (its row is already updated): `Update` of the actor
     /// to its followers.
     ProfileUpdated { actor: Box<DbActor> },
+    /// A moderator forwarded a report about remote content: a `Flag` from the instance actor
+    /// (never naming the local reporter) to the reported account's server, `object` = [the
+    /// account, the reported objects…], the reason and comment in `content`.
+    ReportForwarded {
+        report: Box<DbReport>,
+        targets: Vec<DbReportTarget>,
+    },
+    /// A report another server sent us was resolved and the moderator chose to tell it: the
+    /// outcome goes back to the server that sent the `Flag`.
+    ReportOutcomeSent { report: Box<DbReport> },
+    /// A local account was suspended: `Delete` of its actor to every server that knows it.
+    AccountSuspended { actor: Box<DbActor> },
+    /// A suspension was lifted: `Update` of the actor, so servers that kept it show it again.
+    AccountRestored { actor: Box<DbActor> },
 }
 
 /// Turns outbound events into activities and deliveries. Implemented by `federation`;

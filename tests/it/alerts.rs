@@ -511,6 +511,8 @@ async fn pending(app: &TestApp, author_token: &str, account: i64, delivery: &str
             alert_id: None,
             dedupe_key: None,
             delivery: delivery.into(),
+            report_id: None,
+            moderation_action_id: None,
         }],
     )
     .await

@@ -666,7 +666,8 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
         r.json(),
         json!({"reply": "instant", "mention": "instant", "follow": "centre",
                "follow_request": "centre", "like": "centre", "boost": "centre",
-               "announcement": "centre"})
+               "announcement": "centre", "report_outcome": "instant",
+               "moderation_decision": "instant"})
     );
 
     let post = publish(&app, &alice, "Atelier d'écriture", "Du texte.").await;

@@ -558,6 +558,7 @@ fn unknown_actor(base: &str, key: usize) -> Remote {
             updated_at: now,
             last_refreshed_at: now,
             deleted_at: None,
+            blocked_at: None,
         },
     }
 }

@@ -5,6 +5,7 @@
 mod channel;
 mod comments;
 mod follows;
+mod moderation;
 mod posts;
 mod reactions;
 
@@ -138,6 +139,18 @@ impl Outbox for FederationOutbox {
             } => follows::answer(ctx, conn, false, follow_id, &follower, &target).await,
             OutboundEvent::ProfileUpdated { actor } => {
                 follows::profile_update(ctx, conn, &actor).await
+            }
+            OutboundEvent::ReportForwarded { report, targets } => {
+                moderation::forward(ctx, conn, &report, &targets).await
+            }
+            OutboundEvent::ReportOutcomeSent { report } => {
+                moderation::outcome(ctx, conn, &report).await
+            }
+            OutboundEvent::AccountSuspended { actor } => {
+                moderation::actor_deleted(ctx, conn, &actor).await
+            }
+            OutboundEvent::AccountRestored { actor } => {
+                moderation::actor_restored(ctx, conn, &actor).await
             }
         }
     }

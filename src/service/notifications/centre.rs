@@ -98,11 +98,14 @@ pub async fn mark_read(ctx: &AppContext, account_id: i64, ids: Option<&[i64]>) -
     })
 }
 
-/// The member's choice for every type, in [`NotificationKind::ALL`] order.
+/// The member's choice for every type they can receive, in [`NotificationKind::ALL`] order
+/// (the moderators' types only for moderators and admins).
 pub async fn preferences(
     ctx: &AppContext,
-    account_id: i64,
+    account: &crate::db::accounts::DbAccount,
 ) -> AppResult<Vec<(NotificationKind, Delivery)>> {
+    let account_id = account.id;
+    let moderator = crate::service::accounts::is_moderator(account);
     let mut conn = ctx.conn().await?;
     let stored: Vec<(String, String)> = notification_preferences::table
         .filter(notification_preferences::account_id.eq(account_id))
@@ -114,6 +117,7 @@ pub async fn preferences(
         .await?;
     Ok(NotificationKind::ALL
         .iter()
+        .filter(|k| moderator || !k.moderators_only())
         .map(|k| {
             let chosen = stored
                 .iter()

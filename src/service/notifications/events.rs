@@ -92,6 +92,8 @@ fn event(account_id: i64, kind: NotificationKind, actor_id: i64) -> Event {
         object_ap_id: None,
         alert_id: None,
         dedupe_key: None,
+        report_id: None,
+        moderation_action_id: None,
     }
 }
 

@@ -45,6 +45,15 @@ pub enum NotificationKind {
     Boost,
     /// A new announcement matches one of the member's alerts.
     Announcement,
+    /// A new report to handle (moderators and admins).
+    Report,
+    /// The member's report was handled: its outcome (never the moderators' note).
+    ReportOutcome,
+    /// A moderator removed or restricted the member's content or account: the statement of
+    /// reasons (what, why, which rule, how to appeal).
+    ModerationDecision,
+    /// An author appealed a decision (moderators and admins).
+    Appeal,
 }
 
 impl NotificationKind {
@@ -56,6 +65,10 @@ impl NotificationKind {
         NotificationKind::Like,
         NotificationKind::Boost,
         NotificationKind::Announcement,
+        NotificationKind::Report,
+        NotificationKind::ReportOutcome,
+        NotificationKind::ModerationDecision,
+        NotificationKind::Appeal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +80,10 @@ impl NotificationKind {
             NotificationKind::Like => "like",
             NotificationKind::Boost => "boost",
             NotificationKind::Announcement => "announcement",
+            NotificationKind::Report => "report",
+            NotificationKind::ReportOutcome => "report_outcome",
+            NotificationKind::ModerationDecision => "moderation_decision",
+            NotificationKind::Appeal => "appeal",
         }
     }
 
@@ -76,20 +93,33 @@ impl NotificationKind {
 
     /// What a member may choose for this type. Announcements only show in the centre or not
     /// at all: whether they are mailed, at once or in a digest, is chosen per alert.
+    /// A statement of reasons always reaches its author, by mail too (the Digital Services
+    /// Act asks that it be given): no other choice.
     pub fn choices(self) -> &'static [Delivery] {
         match self {
             NotificationKind::Announcement => &[Delivery::Centre, Delivery::Off],
+            NotificationKind::ModerationDecision => &[Delivery::Instant],
             _ => Delivery::ALL,
         }
     }
 
-    /// What a member gets when they never chose: replies and mentions by mail at once, the
-    /// rest in the centre.
+    /// What a member gets when they never chose: replies, mentions, everything about
+    /// moderation by mail at once, the rest in the centre.
     pub fn default_delivery(self) -> Delivery {
         match self {
-            NotificationKind::Reply | NotificationKind::Mention => Delivery::Instant,
+            NotificationKind::Reply
+            | NotificationKind::Mention
+            | NotificationKind::Report
+            | NotificationKind::ReportOutcome
+            | NotificationKind::ModerationDecision
+            | NotificationKind::Appeal => Delivery::Instant,
             _ => Delivery::Centre,
         }
+    }
+
+    /// Only moderators and admins receive it (settings pages show it to them only).
+    pub fn moderators_only(self) -> bool {
+        matches!(self, NotificationKind::Report | NotificationKind::Appeal)
     }
 }
 
@@ -149,6 +179,10 @@ pub struct Event {
     pub alert_id: Option<i64>,
     /// Keeps a repeated event to one row per member (e.g. `like:{actor}:{object}`).
     pub dedupe_key: Option<String>,
+    /// The report it is about (new report for moderators, outcome for the reporter).
+    pub report_id: Option<i64>,
+    /// The moderation decision it is about (statement of reasons, appeal).
+    pub moderation_action_id: Option<i64>,
 }
 
 /// The member's choice for each type (defaults where they never chose).
@@ -201,7 +235,10 @@ pub async fn record(
     conn: &mut AsyncPgConnection,
     event: Event,
 ) -> AppResult<Option<DbNotification>> {
-    let delivery = delivery_for(conn, event.account_id, event.kind).await?;
+    let mut delivery = delivery_for(conn, event.account_id, event.kind).await?;
+    if !event.kind.choices().contains(&delivery) {
+        delivery = event.kind.default_delivery();
+    }
     if delivery == Delivery::Off {
         return Ok(None);
     }
@@ -215,6 +252,8 @@ pub async fn record(
         alert_id: event.alert_id,
         dedupe_key: event.dedupe_key,
         delivery: delivery.as_str().to_string(),
+        report_id: event.report_id,
+        moderation_action_id: event.moderation_action_id,
     };
     let written = db::notifications::insert_many(conn, &[row]).await?;
     queue_instant_mails(ctx, conn, &written).await?;

@@ -9,7 +9,7 @@ use crate::{
     db::{
         self,
         notifications::{DbNotification, MailRecipient},
-        schema::{actors, comments, posts},
+        schema::{actors, comments, moderation_actions, posts, reports},
     },
     error::AppResult,
     i18n::Lang,
@@ -68,18 +68,43 @@ struct CommentInfo {
     parent_id: Option<i64>,
 }
 
+/// A report: its reason and, once resolved, its outcome.
+#[derive(Queryable)]
+struct ReportInfo {
+    id: i64,
+    reason: String,
+    resolution: Option<String>,
+}
+
+/// A moderation decision: what was done.
+#[derive(Queryable)]
+struct ActionInfo {
+    id: i64,
+    action: String,
+}
+
 /// What the rendering of a batch of rows needs, loaded in one query per table.
 struct Loaded {
     actors: HashMap<i64, ActorInfo>,
     posts: HashMap<i64, PostInfo>,
     comments: HashMap<i64, CommentInfo>,
+    reports: HashMap<i64, ReportInfo>,
+    actions: HashMap<i64, ActionInfo>,
 }
 
 async fn load(conn: &mut AsyncPgConnection, rows: &[&DbNotification]) -> AppResult<Loaded> {
     let mut actor_ids: Vec<i64> = rows.iter().filter_map(|r| r.actor_id).collect();
     let mut post_ids: Vec<i64> = rows.iter().filter_map(|r| r.post_id).collect();
     let mut comment_ids: Vec<i64> = rows.iter().filter_map(|r| r.comment_id).collect();
-    for ids in [&mut actor_ids, &mut post_ids, &mut comment_ids] {
+    let mut report_ids: Vec<i64> = rows.iter().filter_map(|r| r.report_id).collect();
+    let mut action_ids: Vec<i64> = rows.iter().filter_map(|r| r.moderation_action_id).collect();
+    for ids in [
+        &mut actor_ids,
+        &mut post_ids,
+        &mut comment_ids,
+        &mut report_ids,
+        &mut action_ids,
+    ] {
         ids.sort_unstable();
         ids.dedup();
     }
@@ -124,10 +149,30 @@ async fn load(conn: &mut AsyncPgConnection, rows: &[&DbNotification]) -> AppResu
             .load(conn)
             .await?
     };
+    let reports: Vec<ReportInfo> = if report_ids.is_empty() {
+        Vec::new()
+    } else {
+        reports::table
+            .filter(reports::id.eq_any(&report_ids))
+            .select((reports::id, reports::reason, reports::resolution))
+            .load(conn)
+            .await?
+    };
+    let actions: Vec<ActionInfo> = if action_ids.is_empty() {
+        Vec::new()
+    } else {
+        moderation_actions::table
+            .filter(moderation_actions::id.eq_any(&action_ids))
+            .select((moderation_actions::id, moderation_actions::action))
+            .load(conn)
+            .await?
+    };
     Ok(Loaded {
         actors: actors.into_iter().map(|a| (a.id, a)).collect(),
         posts: posts.into_iter().map(|p| (p.id, p)).collect(),
         comments: comments.into_iter().map(|c| (c.id, c)).collect(),
+        reports: reports.into_iter().map(|r| (r.id, r)).collect(),
+        actions: actions.into_iter().map(|a| (a.id, a)).collect(),
     })
 }
 
@@ -185,6 +230,10 @@ fn sentence(
         (NotificationKind::Boost, _, 1) => "notifications.text.boost_pair",
         (NotificationKind::Boost, _, _) => "notifications.text.boost_group",
         (NotificationKind::Announcement, _, _) => "notifications.text.announcement",
+        (NotificationKind::Report, _, _) => "notifications.text.report",
+        (NotificationKind::ReportOutcome, _, _) => "notifications.text.report_outcome",
+        (NotificationKind::ModerationDecision, _, _) => "notifications.text.moderation_decision",
+        (NotificationKind::Appeal, _, _) => "notifications.text.appeal",
     };
     lang.t(key)
         .replace("{actor}", actor)
@@ -233,6 +282,25 @@ pub async fn describe_grouped(
         let title = post
             .map(|p| p.title.trim().to_string())
             .filter(|t| !t.is_empty());
+        let report = row.report_id.and_then(|id| loaded.reports.get(&id));
+        let action = row
+            .moderation_action_id
+            .and_then(|id| loaded.actions.get(&id));
+        // Moderation: the "title" is the reason of the report, or what was decided.
+        let moderation_title = match kind {
+            NotificationKind::Report => report
+                .and_then(|r| crate::service::moderation::Reason::parse(&r.reason))
+                .map(|r| lang.t(r.label_key()).to_string()),
+            NotificationKind::ReportOutcome => report
+                .and_then(|r| r.resolution.as_deref())
+                .and_then(crate::service::moderation::ActionKind::parse)
+                .map(|a| lang.t(a.label_key()).to_string()),
+            NotificationKind::ModerationDecision | NotificationKind::Appeal => action
+                .and_then(|a| crate::service::moderation::ActionKind::parse(&a.action))
+                .map(|a| lang.t(a.label_key()).to_string()),
+            _ => None,
+        };
+        let title = moderation_title.or(title);
         let shown_title = title.clone().unwrap_or_else(|| {
             lang.t(
                 if post.is_some_and(|p| p.category == crate::db::posts::CATEGORY_ANNOUNCEMENT) {
@@ -259,6 +327,13 @@ pub async fn describe_grouped(
             NotificationKind::Follow | NotificationKind::FollowRequest => {
                 actor_pair.as_ref().map(|(_, u)| u.clone())
             }
+            NotificationKind::Report | NotificationKind::Appeal => row
+                .report_id
+                .map(|id| ctx.urls.absolute(&crate::urls::admin_report_path(id))),
+            NotificationKind::ModerationDecision => row
+                .moderation_action_id
+                .map(|id| ctx.urls.absolute(&crate::urls::decision_path(id))),
+            NotificationKind::ReportOutcome => None,
             _ => match (row.comment_id, post) {
                 (Some(id), _) if comment.is_some() => {
                     Some(ctx.urls.absolute(&format!("/comments/{id}")))

@@ -242,7 +242,7 @@ async fn http_get_notification_preferences(
     data: Data,
     user: ApiUser,
 ) -> AppResult<ApiJson<BTreeMap<String, String>>> {
-    let choices = centre::preferences(data.app_data(), user.account.id).await?;
+    let choices = centre::preferences(data.app_data(), &user.account).await?;
     Ok(ApiJson(as_map(choices)))
 }
 
@@ -271,6 +271,6 @@ async fn http_put_notification_preferences(
     let pairs: Vec<(String, String)> = body.into_iter().collect();
     let choices = centre::parse_preferences(&pairs)?;
     centre::set_preferences(ctx, user.account.id, &choices).await?;
-    let all = centre::preferences(ctx, user.account.id).await?;
+    let all = centre::preferences(ctx, &user.account).await?;
     Ok((StatusCode::OK, ApiJson(as_map(all))))
 }

@@ -227,6 +227,10 @@ fn kind_label(kind: NotificationKind) -> &'static str {
         NotificationKind::Like => "notifications.kind.like",
         NotificationKind::Boost => "notifications.kind.boost",
         NotificationKind::Announcement => "notifications.kind.announcement",
+        NotificationKind::Report => "notifications.kind.report",
+        NotificationKind::ReportOutcome => "notifications.kind.report_outcome",
+        NotificationKind::ModerationDecision => "notifications.kind.moderation_decision",
+        NotificationKind::Appeal => "notifications.kind.appeal",
     }
 }
 
@@ -269,7 +273,7 @@ async fn http_get_preferences(
     user: CurrentUser,
     csrf: CsrfToken,
 ) -> AppResult<Response> {
-    let choices = centre::preferences(data.app_data(), user.account.id).await?;
+    let choices = centre::preferences(data.app_data(), &user.account).await?;
     render_status(
         StatusCode::OK,
         &PreferencesTemplate {
@@ -303,7 +307,7 @@ async fn http_post_preferences(
             ))
         }
         Err(e) if e.kind == ErrorKind::Validation => {
-            let mut choices = centre::preferences(ctx, user.account.id).await?;
+            let mut choices = centre::preferences(ctx, &user.account).await?;
             // Show what was sent where it was valid.
             for (kind, delivery) in choices.iter_mut() {
                 if let Some((_, sent)) = pairs.iter().find(|(k, _)| k == kind.as_str())

@@ -41,8 +41,11 @@ pub fn scope_key(scope: Scope) -> &'static str {
             NotificationKind::Like => "unsubscribe.scope.like",
             NotificationKind::Boost => "unsubscribe.scope.boost",
             NotificationKind::Announcement => "unsubscribe.scope.announcement",
-            #[allow(unreachable_patterns)]
-            _ => "unsubscribe.scope.other",
+            NotificationKind::Report => "unsubscribe.scope.report",
+            NotificationKind::ReportOutcome => "unsubscribe.scope.report_outcome",
+            NotificationKind::ModerationDecision | NotificationKind::Appeal => {
+                "unsubscribe.scope.other"
+            }
         },
     }
 }

@@ -1,0 +1,11 @@
+ALTER TABLE notifications DROP COLUMN moderation_action_id;
+ALTER TABLE notifications DROP COLUMN report_id;
+ALTER TABLE actors DROP COLUMN blocked_at;
+ALTER TABLE comments DROP COLUMN hidden_at;
+ALTER TABLE posts DROP COLUMN hidden_at;
+DROP TABLE appeals;
+DROP TABLE report_notes;
+DROP TABLE moderation_actions;
+DROP TABLE report_targets;
+DROP TABLE reports;
+DROP TABLE instance_rules;

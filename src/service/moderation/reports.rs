@@ -1,0 +1,153 @@
+//! The one reporting path: a member's or a visitor's report (web form, API) and another
+//! server's `Flag` all become a report here, with its targets and their snapshots, and every
+//! moderator is notified.
+
+use super::{ReportInput, Reporter, targets};
+use crate::{
+    context::AppContext,
+    db::{
+        self, Conn,
+        reports::{DbReport, DbReportTarget, NewReport},
+        schema::accounts,
+    },
+    error::{AppError, AppResult},
+    service::notifications::{self, Event, NotificationKind},
+};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+/// Longest comment kept with a report.
+pub const MAX_COMMENT_CHARS: usize = 5000;
+/// Most objects one report may name (a Flag listing more is cut there).
+pub const MAX_TARGETS: usize = 20;
+
+/// A stored report and what it names.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub report: DbReport,
+    pub targets: Vec<DbReportTarget>,
+}
+
+/// Stores a report in the caller's transaction and notifies the moderators.
+///
+/// From a member or a visitor, every target must be known here (else 404: nothing stored).
+/// From another server, only our own objects count: ids of others are ignored, and a Flag
+/// that names nothing of ours stores nothing (`None`), as does a Flag id already stored.
+pub async fn submit(
+    ctx: &AppContext,
+    conn: &mut Conn,
+    input: ReportInput,
+) -> AppResult<Option<Submitted>> {
+    let comment = input.comment.trim().to_string();
+    if comment.chars().count() > MAX_COMMENT_CHARS {
+        return Err(AppError::field("comment", "field.too_long"));
+    }
+    if let Reporter::Visitor { email } = &input.reporter
+        && !crate::service::accounts::email_looks_valid(email.trim())
+    {
+        return Err(AppError::field("email", "field.email.invalid"));
+    }
+    let mut rule_ids = input.rule_ids.clone();
+    rule_ids.sort_unstable();
+    rule_ids.dedup();
+    let known = db::rules::by_ids(conn, &rule_ids).await?;
+    let remote = matches!(input.reporter, Reporter::Remote { .. });
+    if known.len() != rule_ids.len() {
+        if !remote {
+            return Err(AppError::field("rule_ids", "field.rule.unknown"));
+        }
+        rule_ids.retain(|id| known.iter().any(|r| r.id == *id));
+    }
+    if input.targets.is_empty() {
+        return Err(AppError::field("target", "field.required"));
+    }
+    let mut found: Vec<targets::Target> = Vec::new();
+    for url in input.targets.iter().take(MAX_TARGETS) {
+        match targets::find(ctx, conn, url).await? {
+            Some(t) if remote && !t.local => {}
+            Some(t) => {
+                if !found.iter().any(|f| f.ap_id == t.ap_id) {
+                    found.push(t);
+                }
+            }
+            None if remote => {}
+            None => {
+                return Err(AppError::new(
+                    crate::error::ErrorKind::NotFound,
+                    format!("target: nothing here is known as {url}"),
+                )
+                .with_message("moderation.report.unknown_target"));
+            }
+        }
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    // The account reported: the one named, else the author of the first object.
+    let target_actor_id = found
+        .iter()
+        .find(|t| t.kind == super::TargetKind::Actor)
+        .or_else(|| <[targets::Target]>::first(&found))
+        .map(|t| t.author_actor_id);
+    let forward_requested = input.forward && !remote && found.iter().any(|t| !t.local);
+    let mut new = NewReport {
+        reason: input.reason.as_str().to_string(),
+        rule_ids,
+        comment,
+        target_actor_id,
+        forward_requested,
+        ..NewReport::default()
+    };
+    match &input.reporter {
+        Reporter::Member(account) => new.reporter_account_id = Some(account.id),
+        Reporter::Visitor { email } => new.reporter_email = Some(email.trim().to_string()),
+        Reporter::Remote {
+            actor_id,
+            flag_id,
+            domain,
+        } => {
+            new.reporter_actor_id = Some(*actor_id);
+            new.ap_id = Some(flag_id.to_string());
+            new.origin_domain = Some(domain.clone());
+        }
+    }
+    let rows = found
+        .iter()
+        .map(targets::Target::to_new)
+        .collect::<AppResult<Vec<_>>>()?;
+    let Some((report, targets)) = db::reports::insert(conn, &new, rows).await? else {
+        return Ok(None);
+    };
+    notify_moderators(ctx, conn, &report).await?;
+    Ok(Some(Submitted { report, targets }))
+}
+
+/// Tells every moderator and admin (not suspended) about a new report.
+async fn notify_moderators(ctx: &AppContext, conn: &mut Conn, report: &DbReport) -> AppResult<()> {
+    let moderators: Vec<i64> = accounts::table
+        .filter(accounts::role.eq_any(["moderator", "admin"]))
+        .filter(accounts::suspended_at.is_null())
+        .select(accounts::id)
+        .load(conn)
+        .await?;
+    for account_id in moderators {
+        notifications::record(
+            ctx,
+            conn,
+            Event {
+                account_id,
+                kind: NotificationKind::Report,
+                actor_id: None,
+                post_id: None,
+                comment_id: None,
+                object_ap_id: None,
+                alert_id: None,
+                dedupe_key: Some(format!("report:{}", report.id)),
+                report_id: Some(report.id),
+                moderation_action_id: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

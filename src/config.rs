@@ -30,6 +30,7 @@ pub struct Config {
     pub registration: RegistrationConfig,
     pub accounts: AccountsConfig,
     pub mail: MailConfig,
+    pub moderation: ModerationConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -123,6 +124,14 @@ pub struct MailConfig {
     /// The sender, e.g. `Culture 88 <culture@departement.example>`. Empty:
     /// `noreply@<host of instance.url>` with the instance name as display name.
     pub from: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModerationConfig {
+    /// Where the "redirect" decision sends the author of an off-topic item (e.g. the events
+    /// agenda for show listings). Empty: the decision only says the item does not belong here.
+    pub redirect_url: String,
 }
 
 impl Default for InstanceConfig {
@@ -453,6 +462,17 @@ impl Config {
             ));
         }
         self.validate_mail()?;
+        if !self.moderation.redirect_url.is_empty() {
+            let ok = Url::parse(&self.moderation.redirect_url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError::invalid(
+                    "moderation.redirect_url",
+                    &self.moderation.redirect_url,
+                    "must be an http(s) URL, e.g. https://agenda.example/",
+                ));
+            }
+        }
         if !(1..=256).contains(&self.federation.delivery_workers) {
             return Err(ConfigError::invalid(
                 "federation.delivery_workers",

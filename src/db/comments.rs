@@ -316,3 +316,16 @@ pub async fn followed_locally(conn: &mut AsyncPgConnection, actor_id: i64) -> Qu
     .get_result(conn)
     .await
 }
+
+/// Hides (`Some(now)`) or shows again (`None`) a comment; the moderators' mark.
+pub async fn set_hidden(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> QueryResult<DbComment> {
+    diesel::update(comments::table.find(id))
+        .set(comments::hidden_at.eq(at))
+        .returning(DbComment::as_returning())
+        .get_result(conn)
+        .await
+}

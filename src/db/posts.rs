@@ -495,3 +495,16 @@ pub async fn authors_of(
         .await?;
     Ok(authors.into_iter().map(|a| (a.id, a)).collect())
 }
+
+/// Hides (`Some(now)`) or shows again (`None`) a post or announcement; the moderators' mark.
+pub async fn set_hidden(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> QueryResult<DbPost> {
+    diesel::update(posts::table.find(id))
+        .set(posts::hidden_at.eq(at))
+        .returning(DbPost::as_returning())
+        .get_result(conn)
+        .await
+}

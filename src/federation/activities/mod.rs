@@ -7,6 +7,7 @@ pub mod announce;
 pub mod create;
 pub mod create_or_update;
 pub mod delete;
+pub mod flag;
 pub mod follow;
 pub mod like;
 pub mod other;
@@ -120,8 +121,8 @@ async fn receive_follow_answer(
 /// Types whose embedded `object` legitimately lives on another origin: Accept and Reject
 /// answer our own Follow; Announce shares someone else's object (its handler must fetch it
 /// from its origin rather than trust the copy); Like names someone else's object (only its
-/// id is read).
-const FOREIGN_OBJECT_TYPES: &[&str] = &["Accept", "Reject", "Announce", "Like"];
+/// id is read); Flag names our objects by nature (only their ids are read).
+const FOREIGN_OBJECT_TYPES: &[&str] = &["Accept", "Reject", "Announce", "Like", "Flag"];
 /// Types whose `object`, even given as a bare IRI, must be the actor's own.
 const OWN_OBJECT_TYPES: &[&str] = &["Update", "Delete", "Undo", "Create"];
 

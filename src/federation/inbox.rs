@@ -28,8 +28,8 @@ use crate::{
         Data,
         activities::{
             accept::Accept, announce::Announce, check_origins, create::Create, delete::Delete,
-            flag::Flag, follow::Follow, id_of, like::Like, other::Other, reject::Reject, type_of, undo::Undo,
-            update::Update,
+            flag::Flag, follow::Follow, id_of, like::Like, other::Other, reject::Reject, type_of,
+            undo::Undo, update::Update,
         },
         http_client::SsrfUrlVerifier,
         inbound_signature,

@@ -251,7 +251,10 @@ mod tests {
     #[test]
     fn mastodon_flag() {
         let flag = parse("mastodon/activities/flag.json");
-        assert_eq!(flag.actor.inner().as_str(), "https://mastodon.example/actor");
+        assert_eq!(
+            flag.actor.inner().as_str(),
+            "https://mastodon.example/actor"
+        );
         assert_eq!(
             strings(&flag.object_ids()),
             vec![
@@ -333,13 +336,21 @@ mod tests {
         assert_eq!(flag.comment(), "Voir ce billet");
         assert_eq!(
             strings(&flag.target_urls(BASE)),
-            vec!["https://example.com/users/bob", "https://example.com/posts/9"]
+            vec![
+                "https://example.com/users/bob",
+                "https://example.com/posts/9"
+            ]
         );
     }
 
     #[test]
     fn a_flag_naming_no_url_parses_but_names_nothing() {
-        for object in [json!(null), json!("not a url"), json!([]), json!([{"type": "Note"}])] {
+        for object in [
+            json!(null),
+            json!("not a url"),
+            json!([]),
+            json!([{"type": "Note"}]),
+        ] {
             let flag: Flag = serde_json::from_value(json!({
                 "type": "Flag", "id": "https://a.example/flags/2",
                 "actor": "https://a.example/actor", "object": object
@@ -354,7 +365,9 @@ mod tests {
         let flag = Flag {
             kind: FlagType::Flag,
             id: Url::parse("http://localhost:8080/reports/4").expect("url"),
-            actor: Url::parse("http://localhost:8080/actor").expect("url").into(),
+            actor: Url::parse("http://localhost:8080/actor")
+                .expect("url")
+                .into(),
             object: json!(["https://r.example/users/x", "https://r.example/notes/1"]),
             content: Some(json!("Spam\n\nvu deux fois")),
             summary: None,

@@ -177,10 +177,7 @@ pub(super) async fn forward(
             id,
             kind: "Flag",
             actor: &actor,
-            object_ap_id: objects
-                .first()
-                .map(Url::to_string)
-                .unwrap_or_default(),
+            object_ap_id: objects.first().map(Url::to_string).unwrap_or_default(),
             json: with_context(flag)?,
             public: false,
             inboxes,

@@ -225,6 +225,26 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_names_our_objects_embedded_or_not() {
+        let actor = u("https://remote.example/actor");
+        let id = u("https://remote.example/reports/1");
+        for object in [
+            json!([
+                "http://localhost:8080/users/alice",
+                "http://localhost:8080/posts/1"
+            ]),
+            json!({"id": "http://localhost:8080/posts/1", "type": "Note"}),
+            json!([{"id": "http://localhost:8080/users/alice", "type": "Person"}]),
+        ] {
+            let flag = json!({"type": "Flag", "object": object});
+            check_origins(&flag, &id, &actor).expect("a Flag names our objects");
+        }
+        // Its own id still has to be on the actor's origin.
+        let flag = json!({"type": "Flag", "object": "http://localhost:8080/posts/1"});
+        assert!(check_origins(&flag, &u("https://elsewhere.example/reports/1"), &actor).is_err());
+    }
+
+    #[test]
     fn follow_references() {
         assert_eq!(
             FollowRef::from_value(&json!("https://a.example/f/1")),

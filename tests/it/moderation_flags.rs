@@ -551,3 +551,60 @@ async fn the_outcome_goes_back_to_the_flags_sender_as_resolve_without_internal_n
     assert!(resolve["content"].is_string());
     assert_eq!(inboxes, &vec![format!("{REMOTE}/inbox")]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_report_naming_two_servers_makes_one_flag_per_server() {
+    let app = TestApp::new().await;
+    let carol = app.create_user("carol", "member").await;
+    app.create_user("mia", "moderator").await;
+    let (dave, note) = remote_post(&app).await;
+    let erin = remote_actor(&app, "http://erin.example:4321", "erin", 1).await;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    let report_id = submit(
+        &app.ctx,
+        &mut conn,
+        ReportInput {
+            reporter: Reporter::Member(Box::new(carol)),
+            targets: vec![note.parse().expect("url"), erin.id().parse().expect("url")],
+            reason: Reason::Harassment,
+            rule_ids: Vec::new(),
+            comment: String::new(),
+            forward: true,
+        },
+    )
+    .await
+    .expect("submit")
+    .expect("stored")
+    .report
+    .id;
+    drop(conn);
+    let mia = token(&app, "mia").await;
+    let ok = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/admin/reports/{report_id}/forward"),
+        &mia,
+        None,
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let mut flags = queued(&app, "Flag").await;
+    assert_eq!(flags.len(), 2, "{flags:?}");
+    flags.sort_by_key(|(flag, _)| flag["id"].as_str().map(str::to_string));
+    let (to_dave, dave_inboxes) = &flags[0];
+    assert_eq!(to_dave["object"], json!([dave.ap_id, note]));
+    assert_eq!(to_dave["to"], json!([dave.ap_id]));
+    assert_eq!(
+        dave_inboxes,
+        &vec!["http://dave.example:1234/inbox".to_string()]
+    );
+    let (to_erin, erin_inboxes) = &flags[1];
+    assert_eq!(to_erin["object"], json!([erin.id()]));
+    assert_eq!(
+        erin_inboxes,
+        &vec!["http://erin.example:4321/inbox".to_string()]
+    );
+    assert_ne!(to_dave["id"], to_erin["id"], "each Flag has its own id");
+    // No comment: the reason's label alone.
+    assert!(to_erin["content"].as_str().is_some_and(|c| !c.is_empty()));
+}

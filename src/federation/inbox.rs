@@ -17,6 +17,7 @@
 //! | JSON nested deeper than [`MAX_JSON_DEPTH`], malformed, ids off the actor's origin (scheme, host and port), a local actor claimed from elsewhere | 400 |
 //! | database unavailable, processing over [`PROCESSING_TIMEOUT`] | 503 (the sender retries) |
 //! | accepted (new, replayed, or of a type nobody handles) | 202 |
+//! | from a `reject`ed domain or an actor the moderators blocked: dropped, nothing stored | 202 |
 
 use crate::{
     context::AppContext,
@@ -531,6 +532,12 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
         let mut conn = ctx.conn().await?;
         crate::db::actors::by_ap_id(&mut conn, actor.as_str()).await?
     };
+    if known.as_ref().is_some_and(|a| a.blocked_at.is_some()) {
+        // An actor the moderators blocked: dropped like a rejected domain's activity, before
+        // any fetch or write, and answered as accepted so the sender does not retry.
+        tracing::info!("dropped an activity of {actor}, blocked by the moderators");
+        return Ok(StatusCode::ACCEPTED);
+    }
     if known.is_none()
         && type_of(&value) == Some("Delete")
         && value.get("object").and_then(id_of).as_ref() == Some(&actor)

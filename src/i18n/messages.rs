@@ -2212,6 +2212,16 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "This is a local account: suspend it, do not block it.",
     ),
     (
+        "field.actor.remote",
+        "C'est un compte d'un autre serveur : il se bloque, il ne se suspend pas.",
+        "This is an account of another server: block it, do not suspend it.",
+    ),
+    (
+        "field.actor.not_member",
+        "Ce compte n'est pas celui d'un membre : il ne se suspend pas.",
+        "This is not a member's account: it cannot be suspended.",
+    ),
+    (
         "field.actor.unknown",
         "Ce compte distant est inconnu ici.",
         "This remote account is unknown here.",

@@ -29,7 +29,7 @@ use crate::{
     },
     error::{AppError, AppResult, ErrorKind},
     service::{
-        accounts::{is_admin, is_moderator},
+        accounts::is_admin,
         moderation::{ActionKind, ensure_admin, ensure_moderator, log},
         outbound::{self, OutboundEvent},
     },
@@ -306,15 +306,12 @@ pub async fn lift_block(ctx: &AppContext, by: &DbAccount, actor: &str) -> AppRes
     .await
 }
 
-/// Whether `account` may lift suspensions (admins) — the admin account list shows the
-/// button to them alone.
-pub fn may_unsuspend(account: &DbAccount) -> bool {
-    account.suspended_at.is_none() && is_admin(account)
-}
-
-/// Whether `account` may lift blocks of remote actors (moderators and admins).
-pub fn may_unblock(account: &DbAccount) -> bool {
-    account.suspended_at.is_none() && is_moderator(account)
+/// Whether the suspension of `account` can still be lifted now (the admin account list
+/// shows the button while it can).
+pub fn liftable(account: &DbAccount) -> bool {
+    account
+        .suspended_at
+        .is_some_and(|at| can_unsuspend(at, Utc::now()))
 }
 
 #[cfg(test)]

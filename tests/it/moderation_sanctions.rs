@@ -53,7 +53,7 @@ async fn apply(app: &TestApp, by: &DbAccount, actor_id: i64, sanction: &str) -> 
 }
 
 /// Every public place a post or announcement shows, as text.
-async fn public_places(app: &TestApp) -> String {
+async fn public_places(app: &TestApp, token: &str) -> String {
     let mut all = String::new();
     for path in [
         "/actualites",
@@ -72,7 +72,7 @@ async fn public_places(app: &TestApp) -> String {
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
         all.push_str(&r.body);
     }
-    let r = app.get("/api/v1/announcements", "application/json").await;
+    let r = api(app, Method::GET, "/api/v1/announcements", token, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     all.push_str(&r.body);
     let r = app.get("/users/alice/outbox?page=1", AP).await;
@@ -81,13 +81,15 @@ async fn public_places(app: &TestApp) -> String {
     all
 }
 
-async fn comment_items(app: &TestApp, object: &str) -> Vec<Value> {
-    let r = app
-        .get(
-            &format!("/api/v1/comments?object={}", enc(object)),
-            "application/json",
-        )
-        .await;
+async fn comment_items(app: &TestApp, token: &str, object: &str) -> Vec<Value> {
+    let r = api(
+        app,
+        Method::GET,
+        &format!("/api/v1/comments?object={}", enc(object)),
+        token,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.json()["items"].as_array().expect("items").clone()
 }
@@ -97,7 +99,7 @@ async fn hidden_content_leaves_every_public_place_and_its_author_still_sees_it()
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
     app.create_user("carol", "member").await;
-    let moderator = app.create_user("mod", "moderator").await;
+    let moderator = app.create_user("modo", "moderator").await;
     let alice_token = token(&app, "alice").await;
     let carol_token = token(&app, "carol").await;
     let post = create(
@@ -134,10 +136,13 @@ async fn hidden_content_leaves_every_public_place_and_its_author_still_sees_it()
     let announcement_id = announcement["id"].as_i64().expect("id");
     let post_page = path_of(post["url"].as_str().expect("url"));
 
-    let before = public_places(&app).await;
+    let before = public_places(&app, &carol_token).await;
     assert!(before.contains("Billet caché"));
     assert!(before.contains("Annonce cachée"));
-    assert_eq!(comment_items(&app, &open_ap_id).await.len(), 1);
+    assert_eq!(
+        comment_items(&app, &carol_token, &open_ap_id).await.len(),
+        1
+    );
 
     // The moderator hides them (what the decisions do), with the log entry of the post.
     let action_id = {
@@ -170,7 +175,7 @@ async fn hidden_content_leaves_every_public_place_and_its_author_still_sees_it()
         .id
     };
 
-    let after = public_places(&app).await;
+    let after = public_places(&app, &carol_token).await;
     assert!(!after.contains("Billet caché"), "{after}");
     assert!(!after.contains("Annonce cachée"), "{after}");
     assert!(after.contains("Billet ouvert"));
@@ -190,7 +195,11 @@ async fn hidden_content_leaves_every_public_place_and_its_author_still_sees_it()
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     // The comment: out of the list and the count, its object 404.
-    assert!(comment_items(&app, &open_ap_id).await.is_empty());
+    assert!(
+        comment_items(&app, &carol_token, &open_ap_id)
+            .await
+            .is_empty()
+    );
     let r = app.get(&format!("/comments/{comment_id}"), AP).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     let open_page = path_of(open["url"].as_str().expect("url"));
@@ -225,14 +234,17 @@ async fn hidden_content_leaves_every_public_place_and_its_author_still_sees_it()
             .await
             .expect("unhide");
     }
-    let again = public_places(&app).await;
+    let again = public_places(&app, &carol_token).await;
     assert!(again.contains("Billet caché"));
     assert!(!again.contains("Annonce cachée"));
     let r = app
         .get(&path_of(post["ap_id"].as_str().expect("ap_id")), AP)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(comment_items(&app, &open_ap_id).await.len(), 1);
+    assert_eq!(
+        comment_items(&app, &carol_token, &open_ap_id).await.len(),
+        1
+    );
     let page = alice.get(&post_page).await.body;
     assert!(!page.contains("Masqué par la modération"));
 }
@@ -241,9 +253,9 @@ async fn hidden_content_leaves_every_public_place_and_its_author_still_sees_it()
 async fn suspension_deletes_the_actor_everywhere_and_admins_lift_it_within_thirty_days() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
-    let moderator = app.create_user("mod", "moderator").await;
-    let other_moderator = app.create_user("mod2", "moderator").await;
-    let root = app.create_user("root", "admin").await;
+    let moderator = app.create_user("modo", "moderator").await;
+    let other_moderator = app.create_user("modo2", "moderator").await;
+    let root = app.create_user("chef", "admin").await;
     let alice_token = token(&app, "alice").await;
     let alice_actor = local_actor(&app, "alice").await;
     remote_follower(&app, "far.example", "f", &alice_actor).await;
@@ -253,7 +265,7 @@ async fn suspension_deletes_the_actor_everywhere_and_admins_lift_it_within_thirt
         &app,
         &alice_token,
         "/api/v1/posts",
-        json!({"title": "Billet d'Alice", "body": "Du texte."}),
+        json!({"title": "Billet dAlice", "body": "Du texte."}),
     )
     .await;
     {
@@ -302,7 +314,7 @@ async fn suspension_deletes_the_actor_everywhere_and_admins_lift_it_within_thirt
         !app.get_html("/actualites")
             .await
             .body
-            .contains("Billet d'Alice")
+            .contains("Billet dAlice")
     );
     // Sessions closed, login refused with the reason, tokens refused.
     assert_eq!(
@@ -346,7 +358,7 @@ async fn suspension_deletes_the_actor_everywhere_and_admins_lift_it_within_thirt
         .expect("admin suspends staff");
 
     // Lifted by an admin through the API: logged, `Update` of the actor to the same servers.
-    let moderator_token = token(&app, "mod").await;
+    let moderator_token = token(&app, "modo").await;
     let r = api(
         &app,
         Method::POST,
@@ -356,7 +368,7 @@ async fn suspension_deletes_the_actor_everywhere_and_admins_lift_it_within_thirt
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    let root_token = token(&app, "root").await;
+    let root_token = token(&app, "chef").await;
     let r = api(
         &app,
         Method::POST,
@@ -372,7 +384,7 @@ async fn suspension_deletes_the_actor_everywhere_and_admins_lift_it_within_thirt
         app.get_html("/actualites")
             .await
             .body
-            .contains("Billet d'Alice")
+            .contains("Billet dAlice")
     );
     let updates = queued(&app, "Update").await;
     let (_, inboxes) = updates
@@ -422,11 +434,11 @@ async fn suspension_deletes_the_actor_everywhere_and_admins_lift_it_within_thirt
             .await
             .expect("age");
     }
-    let admin_page = Browser::logged_in(&app, "root").await;
+    let admin_page = Browser::logged_in(&app, "chef").await;
     let list = admin_page.get("/admin/comptes").await.body;
     assert!(!list.contains("/admin/comptes/alice/lever-suspension"));
     assert!(
-        list.contains("/admin/comptes/mod2/lever-suspension"),
+        list.contains("/admin/comptes/modo2/lever-suspension"),
         "{list}"
     );
     let r = api(
@@ -477,7 +489,7 @@ fn reply(from: &Remote, n: &str, in_reply_to: &str, content: &str) -> Value {
 async fn a_blocked_actor_is_refused_and_hidden_until_unblocked() {
     let app = TestApp::new().await;
     app.create_user("alice", "member").await;
-    let moderator = app.create_user("mod", "moderator").await;
+    let moderator = app.create_user("modo", "moderator").await;
     let alice_token = token(&app, "alice").await;
     let alice = local_actor(&app, "alice").await;
     let bob = remote_actor(&app, REMOTE, "bob", 0).await;
@@ -493,7 +505,10 @@ async fn a_blocked_actor_is_refused_and_hidden_until_unblocked() {
     let post_ap_id = post["ap_id"].as_str().expect("ap_id").to_string();
     let create_1 = reply(&bob, "1", &post_ap_id, "<p>Message de Bob</p>");
     assert_eq!(deliver(&app, &bob, &create_1).await, StatusCode::ACCEPTED);
-    assert_eq!(comment_items(&app, &post_ap_id).await.len(), 1);
+    assert_eq!(
+        comment_items(&app, &alice_token, &post_ap_id).await.len(),
+        1
+    );
 
     // A local actor is suspended, not blocked; a member blocks nobody.
     let e = apply(&app, &moderator, alice.id, "block")
@@ -512,7 +527,11 @@ async fn a_blocked_actor_is_refused_and_hidden_until_unblocked() {
         .expect("block");
     // Follows gone both ways; its comment out of the lists.
     assert_eq!(rows_in(&app, "follows").await, 0);
-    assert!(comment_items(&app, &post_ap_id).await.is_empty());
+    assert!(
+        comment_items(&app, &alice_token, &post_ap_id)
+            .await
+            .is_empty()
+    );
     let page = app
         .get_html(&path_of(post["url"].as_str().expect("url")))
         .await
@@ -538,7 +557,7 @@ async fn a_blocked_actor_is_refused_and_hidden_until_unblocked() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.json()["field"], "target");
     // Listed for the moderators.
-    let moderator_browser = Browser::logged_in(&app, "mod").await;
+    let moderator_browser = Browser::logged_in(&app, "modo").await;
     let list = moderator_browser
         .get("/admin/comptes-distants-bloques")
         .await;
@@ -567,7 +586,7 @@ async fn a_blocked_actor_is_refused_and_hidden_until_unblocked() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    let moderator_token = token(&app, "mod").await;
+    let moderator_token = token(&app, "modo").await;
     let r = api(
         &app,
         Method::POST,
@@ -588,7 +607,10 @@ async fn a_blocked_actor_is_refused_and_hidden_until_unblocked() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["blocked_at"], Value::Null);
-    assert_eq!(comment_items(&app, &post_ap_id).await.len(), 1);
+    assert_eq!(
+        comment_items(&app, &alice_token, &post_ap_id).await.len(),
+        1
+    );
     assert_eq!(rows_in(&app, "follows").await, 0);
     assert_eq!(
         rows_in(&app, "moderation_actions WHERE action = 'unblock'").await,
@@ -597,5 +619,8 @@ async fn a_blocked_actor_is_refused_and_hidden_until_unblocked() {
     // Its activities are accepted again.
     fresh(&app, &bob).await;
     assert_eq!(deliver(&app, &bob, &create_2).await, StatusCode::ACCEPTED);
-    assert_eq!(comment_items(&app, &post_ap_id).await.len(), 2);
+    assert_eq!(
+        comment_items(&app, &alice_token, &post_ap_id).await.len(),
+        2
+    );
 }

@@ -81,6 +81,13 @@ async fn public_places(app: &TestApp, token: &str) -> String {
     all
 }
 
+/// How many notifications `token`'s owner has not read.
+async fn unread(app: &TestApp, token: &str) -> i64 {
+    let r = api(app, Method::GET, "/api/v1/notifications", token, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["unread"].as_i64().expect("unread")
+}
+
 async fn comment_items(app: &TestApp, token: &str, object: &str) -> Vec<Value> {
     let r = api(
         app,
@@ -136,6 +143,8 @@ async fn hidden_content_leaves_every_public_place_and_its_author_still_sees_it()
     let announcement_id = announcement["id"].as_i64().expect("id");
     let post_page = path_of(post["url"].as_str().expect("url"));
 
+    // Alice is told of Carol's comment.
+    assert_eq!(unread(&app, &alice_token).await, 1);
     let before = public_places(&app, &carol_token).await;
     assert!(before.contains("Billet caché"));
     assert!(before.contains("Annonce cachée"));
@@ -194,7 +203,8 @@ async fn hidden_content_leaves_every_public_place_and_its_author_still_sees_it()
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-    // The comment: out of the list and the count, its object 404.
+    // The comment: out of the notifications, the list and the count, its object 404.
+    assert_eq!(unread(&app, &alice_token).await, 0);
     assert!(
         comment_items(&app, &carol_token, &open_ap_id)
             .await
@@ -245,6 +255,7 @@ async fn hidden_content_leaves_every_public_place_and_its_author_still_sees_it()
         comment_items(&app, &carol_token, &open_ap_id).await.len(),
         1
     );
+    assert_eq!(unread(&app, &alice_token).await, 1);
     let page = alice.get(&post_page).await.body;
     assert!(!page.contains("Masqué par la modération"));
 }

@@ -18,6 +18,7 @@ use crate::{
 use url::Url;
 
 pub mod reports;
+pub mod rules;
 pub mod sanctions;
 pub mod targets;
 

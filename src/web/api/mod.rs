@@ -11,6 +11,7 @@
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
 pub mod account;
+pub mod admin_domains;
 pub mod admin_mails;
 pub mod alerts;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod posts;
 pub mod reactions;
+pub mod rules;
 pub mod tokens;
 
 pub use auth::ApiUser;
@@ -42,4 +44,6 @@ pub fn api_routes() -> Router {
         .merge(notifications::routes())
         .merge(admin_mails::routes())
         .merge(alerts::routes())
+        .merge(admin_domains::routes())
+        .merge(rules::routes())
 }

@@ -108,6 +108,8 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::notifications::NotificationsApi::openapi())
         .merge_from(api::admin_mails::AdminMailsApi::openapi())
         .merge_from(api::alerts::AlertsApi::openapi())
+        .merge_from(api::admin_domains::AdminDomainsApi::openapi())
+        .merge_from(api::rules::RulesApi::openapi())
 }
 
 pub fn routes() -> Router {

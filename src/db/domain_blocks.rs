@@ -72,7 +72,10 @@ pub async fn delete_returning(
 }
 
 /// The block on exactly `domain` (already normalised).
-pub async fn find(conn: &mut AsyncPgConnection, domain: &str) -> QueryResult<Option<DbDomainBlock>> {
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    domain: &str,
+) -> QueryResult<Option<DbDomainBlock>> {
     domain_blocks::table
         .find(domain)
         .select(DbDomainBlock::as_select())

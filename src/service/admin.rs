@@ -2,9 +2,9 @@
 
 use crate::{
     context::AppContext,
+    db::moderation_actions::NewModerationAction,
     db::{self, accounts::DbAccount, schema::accounts},
     error::{AppError, AppResult, ErrorKind},
-    db::moderation_actions::NewModerationAction,
     service::{
         accounts::{ROLES, is_admin},
         moderation::ActionKind,

@@ -194,10 +194,7 @@ pub async fn block_by(
     if let Some(account) = by {
         moderation::ensure_admin(account)?;
     }
-    let domain = normalize_domain(domain)?;
-    if candidates(&ctx.config.domain()).contains(&domain) {
-        return Err(AppError::field("domain", "field.domain.own"));
-    }
+    let domain = blockable(ctx, domain)?;
     let by_id = by.map(|a| a.id);
     let mut conn = ctx.conn().await?;
     let blocked = conn
@@ -257,6 +254,16 @@ pub async fn block_by(
         blocked.follows_removed
     );
     Ok(blocked)
+}
+
+/// `domain` normalised, or the error naming `domain`: not a domain name, or this instance's
+/// own (or a parent of it).
+pub fn blockable(ctx: &AppContext, domain: &str) -> AppResult<String> {
+    let domain = normalize_domain(domain)?;
+    if candidates(&ctx.config.domain()).contains(&domain) {
+        return Err(AppError::field("domain", "field.domain.own"));
+    }
+    Ok(domain)
 }
 
 /// What a `reject` block of `domain` would cut now: (queued deliveries, follows). Shown

@@ -62,7 +62,12 @@ pub fn number_of(rules: &[DbRule], id: i64) -> Option<usize> {
     rules.iter().position(|r| r.id == id).map(|i| i + 1)
 }
 
-fn entry(by: &DbAccount, kind: ActionKind, rule: &DbRule, details: serde_json::Value) -> NewModerationAction {
+fn entry(
+    by: &DbAccount,
+    kind: ActionKind,
+    rule: &DbRule,
+    details: serde_json::Value,
+) -> NewModerationAction {
     NewModerationAction {
         moderator_account_id: Some(by.id),
         action: kind.as_str().to_string(),
@@ -161,7 +166,9 @@ pub async fn move_to(ctx: &AppContext, by: &DbAccount, id: i64, number: i64) -> 
         let mut rules = db::rules::current(conn).await?;
         let from = number_of(&rules, id).unwrap_or(rules.len());
         rules.retain(|r| r.id != id);
-        let index = usize::try_from(number - 1).unwrap_or(usize::MAX).min(rules.len());
+        let index = usize::try_from(number - 1)
+            .unwrap_or(usize::MAX)
+            .min(rules.len());
         rules.insert(index, rule.clone());
         for (i, r) in rules.iter().enumerate() {
             let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
@@ -181,7 +188,9 @@ pub async fn move_to(ctx: &AppContext, by: &DbAccount, id: i64, number: i64) -> 
             )
             .await?;
         }
-        db::rules::by_id(conn, id).await?.ok_or_else(AppError::not_found)
+        db::rules::by_id(conn, id)
+            .await?
+            .ok_or_else(AppError::not_found)
     })
     .await
 }

@@ -25,7 +25,7 @@ use utoipa::{OpenApi, ToSchema};
         http_get_domain_block,
         http_delete_domain_block
     ),
-    components(schemas(DomainBlockItem, DomainBlockList, NewDomainBlock, DomainBlockMade)),
+    components(schemas(DomainBlockItem, DomainBlockList, NewDomainBlock, DomainBlockMade))
 )]
 pub struct AdminDomainsApi;
 

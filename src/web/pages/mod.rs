@@ -1,10 +1,13 @@
 //! HTML pages: one file per capability.
 
+pub mod about;
 pub mod account_links;
 pub mod accounts;
 pub mod admin;
+pub mod admin_domains;
 pub mod admin_federation;
 pub mod admin_mails;
+pub mod admin_rules;
 pub mod alerts;
 pub mod comments;
 pub mod feeds;
@@ -49,6 +52,9 @@ pub fn routes() -> Router {
         .merge(admin::routes())
         .merge(admin_federation::routes())
         .merge(admin_mails::routes())
+        .merge(admin_domains::routes())
+        .merge(admin_rules::routes())
+        .merge(about::routes())
         .merge(unsubscribe::routes())
         .merge(lang::routes())
         .merge(media::routes())

@@ -38,6 +38,16 @@ async fn rule_texts(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// A browser with a session of `username` (and its CSRF token for `submit_form`).
+async fn browser_of<'a>(app: &'a TestApp, username: &str) -> Browser<'a> {
+    let mut conn = app.ctx.conn().await.expect("conn");
+    let account = culturecnous::db::accounts::by_login(&mut conn, username)
+        .await
+        .expect("account")
+        .expect("exists");
+    Browser::with_session(app, &account).await
+}
+
 async fn api_get(app: &TestApp, uri: &str) -> crate::common::TestResponse {
     crate::helpers::call(app, Method::GET, uri, None, None).await
 }
@@ -161,8 +171,8 @@ async fn admins_block_change_list_and_lift_domains_through_the_api() {
 async fn moderators_and_members_are_refused_and_nothing_changes() {
     let app = TestApp::new().await;
     app.create_user("ada", "admin").await;
-    app.create_user("mo", "moderator").await;
-    app.create_user("mia", "member").await;
+    app.create_user("moderatrice", "moderator").await;
+    app.create_user("amelie", "member").await;
     let admin = token(&app, "ada").await;
     let r = api(
         &app,
@@ -179,7 +189,7 @@ async fn moderators_and_members_are_refused_and_nothing_changes() {
         .as_i64()
         .expect("id");
 
-    for name in ["mo", "mia"] {
+    for name in ["moderatrice", "amelie"] {
         let t = token(&app, name).await;
         let calls: Vec<(Method, String, Option<Value>)> = vec![
             (
@@ -224,7 +234,7 @@ async fn moderators_and_members_are_refused_and_nothing_changes() {
             );
         }
 
-        let browser = Browser::logged_in(&app, name).await;
+        let browser = browser_of(&app, name).await;
         for path in [
             "/admin/domaines",
             "/admin/regles",
@@ -265,10 +275,10 @@ async fn moderators_and_members_are_refused_and_nothing_changes() {
     assert_eq!(log_entries(&app).await.len(), log_before);
 
     // The overview links to both pages for admins only.
-    let overview = Browser::logged_in(&app, "mo").await.get("/admin").await;
+    let overview = browser_of(&app, "moderatrice").await.get("/admin").await;
     assert_eq!(overview.status, StatusCode::OK);
     assert!(!overview.body.contains("/admin/domaines"));
-    let overview = Browser::logged_in(&app, "ada").await.get("/admin").await;
+    let overview = browser_of(&app, "ada").await.get("/admin").await;
     assert!(overview.body.contains("href=\"/admin/domaines\""));
     assert!(overview.body.contains("href=\"/admin/regles\""));
 }
@@ -334,7 +344,7 @@ async fn bad_domain_block_input_names_the_field_and_writes_nothing() {
     assert!(log_entries(&app).await.is_empty());
 
     // The page says the same next to the field.
-    let browser = Browser::logged_in(&app, "ada").await;
+    let browser = browser_of(&app, "ada").await;
     let r = browser
         .submit_form(
             "/admin/domaines",
@@ -371,7 +381,7 @@ async fn the_admin_page_blocks_confirms_a_reject_and_unblocks() {
     app.create_user("alice", "member").await;
     let alice = local_actor(&app, "alice").await;
     remote_follower(&app, "far.example", "far", &alice).await;
-    let browser = Browser::logged_in(&app, "ada").await;
+    let browser = browser_of(&app, "ada").await;
 
     let page = browser.get("/admin/domaines").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -654,7 +664,7 @@ async fn admins_edit_rules_through_the_api_and_withdrawn_rules_stay_readable() {
 async fn admins_edit_rules_from_the_admin_page() {
     let app = TestApp::new().await;
     app.create_user("ada", "admin").await;
-    let browser = Browser::logged_in(&app, "ada").await;
+    let browser = browser_of(&app, "ada").await;
     let page = browser.get("/admin/regles").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
@@ -767,7 +777,7 @@ async fn role_changes_are_logged() {
     let app = TestApp::new().await;
     let admin = app.create_user("ada", "admin").await;
     app.create_user("bob", "member").await;
-    let browser = Browser::logged_in(&app, "ada").await;
+    let browser = browser_of(&app, "ada").await;
     let r = browser
         .submit_form("/admin/comptes/bob/role", &[("role", "moderator")])
         .await;
@@ -778,7 +788,7 @@ async fn role_changes_are_logged() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     // A moderator cannot change roles.
-    let mo = Browser::logged_in(&app, "bob").await;
+    let mo = browser_of(&app, "bob").await;
     let r = mo
         .submit_form("/admin/comptes/ada/role", &[("role", "member")])
         .await;

@@ -578,6 +578,10 @@ async fn admins_edit_rules_through_the_api_and_withdrawn_rules_stay_readable() {
         (json!({"text_fr": "x".repeat(1001)}), "text_fr"),
         (json!({"text_en": "x".repeat(1001)}), "text_en"),
         (json!({"position": 0}), "position"),
+        (
+            json!({"text_fr": "Pas à moitié.", "position": 0}),
+            "position",
+        ),
     ] {
         let r = api(
             &app,
@@ -818,4 +822,69 @@ async fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
     tokio::task::spawn_blocking(move || command.output().expect("run binary"))
         .await
         .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_new_pages_pass_the_mechanical_accessibility_checks() {
+    let app = TestApp::new().await;
+    app.create_user("ada", "admin").await;
+    let t = token(&app, "ada").await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/admin/domain-blocks",
+        &t,
+        Some(json!({"domain": "spam.example", "severity": "silence", "public_comment": "Spam"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let rule = api_get(&app, "/api/v1/rules").await.json()["items"][0]["id"]
+        .as_i64()
+        .expect("id");
+    let admin = browser_of(&app, "ada").await;
+    let english = Browser::new(&app);
+    english.set_cookie("lang", "en");
+    let pages = vec![
+        ("about", app.get_html("/a-propos").await),
+        ("about (en)", english.get("/a-propos").await),
+        ("register", app.get_html("/inscription").await),
+        ("domains", admin.get("/admin/domaines").await),
+        (
+            "domains (edit)",
+            admin.get("/admin/domaines?domaine=spam.example").await,
+        ),
+        (
+            "domains (errors)",
+            admin
+                .submit_form(
+                    "/admin/domaines",
+                    &[("domain", "bad domain"), ("severity", "x")],
+                )
+                .await,
+        ),
+        (
+            "domains (confirm)",
+            admin
+                .submit_form(
+                    "/admin/domaines",
+                    &[("domain", "spam.example"), ("severity", "reject")],
+                )
+                .await,
+        ),
+        ("rules", admin.get("/admin/regles").await),
+        ("rule", admin.get(&format!("/admin/regles/{rule}")).await),
+        (
+            "rules (errors)",
+            admin.submit_form("/admin/regles", &[("text_fr", "")]).await,
+        ),
+    ];
+    for (name, page) in pages {
+        assert!(
+            page.status == StatusCode::OK || page.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            page.status
+        );
+        let found = crate::accessibility::problems(&page.body);
+        assert!(found.is_empty(), "{name}: {found:#?}");
+    }
 }

@@ -126,73 +126,104 @@ pub async fn update(
     id: i64,
     input: &RuleInput,
 ) -> AppResult<DbRule> {
+    change(ctx, by, id, Some(input), None).await
+}
+
+/// Moves a rule to `number` (1 = first; beyond the end = last); the rules in force are
+/// renumbered 1, 2, 3…
+pub async fn move_to(ctx: &AppContext, by: &DbAccount, id: i64, number: i64) -> AppResult<DbRule> {
+    change(ctx, by, id, None, Some(number)).await
+}
+
+/// Rewrites a rule's texts and/or moves it, in one transaction: bad input changes nothing.
+pub async fn change(
+    ctx: &AppContext,
+    by: &DbAccount,
+    id: i64,
+    texts: Option<&RuleInput>,
+    number: Option<i64>,
+) -> AppResult<DbRule> {
     moderation::ensure_admin(by)?;
-    let (fr, en) = input.checked()?;
+    let texts = texts.map(RuleInput::checked).transpose()?;
+    if number.is_some_and(|n| n < 1) {
+        return Err(AppError::field("position", "field.rule_position.invalid"));
+    }
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbRule, AppError, _>(async |conn| {
-        let before = in_force(conn, id).await?;
-        if before.text_fr == fr && before.text_en == en {
-            return Ok(before);
+        let mut rule = in_force(conn, id).await?;
+        if let Some((fr, en)) = texts {
+            rule = set_texts(conn, by, rule, &fr, &en).await?;
         }
-        let rule = db::rules::set_texts(conn, id, &fr, &en).await?;
+        if let Some(number) = number {
+            rule = move_rule(conn, by, rule, number).await?;
+        }
+        Ok(rule)
+    })
+    .await
+}
+
+async fn set_texts(
+    conn: &mut Conn,
+    by: &DbAccount,
+    before: DbRule,
+    fr: &str,
+    en: &str,
+) -> AppResult<DbRule> {
+    if before.text_fr == fr && before.text_en == en {
+        return Ok(before);
+    }
+    let rule = db::rules::set_texts(conn, before.id, fr, en).await?;
+    moderation::log(
+        conn,
+        entry(
+            by,
+            ActionKind::RuleUpdate,
+            &rule,
+            serde_json::json!({
+                "before": {"text_fr": before.text_fr, "text_en": before.text_en},
+                "after": {"text_fr": rule.text_fr, "text_en": rule.text_en},
+            }),
+        ),
+    )
+    .await?;
+    Ok(rule)
+}
+
+async fn move_rule(
+    conn: &mut Conn,
+    by: &DbAccount,
+    rule: DbRule,
+    number: i64,
+) -> AppResult<DbRule> {
+    let id = rule.id;
+    let mut rules = db::rules::current(conn).await?;
+    let from = number_of(&rules, id).unwrap_or(rules.len());
+    rules.retain(|r| r.id != id);
+    let index = usize::try_from(number - 1)
+        .unwrap_or(usize::MAX)
+        .min(rules.len());
+    rules.insert(index, rule.clone());
+    for (i, r) in rules.iter().enumerate() {
+        let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        if r.position != position {
+            db::rules::set_position(conn, r.id, position).await?;
+        }
+    }
+    if from != index + 1 {
         moderation::log(
             conn,
             entry(
                 by,
                 ActionKind::RuleUpdate,
                 &rule,
-                serde_json::json!({
-                    "before": {"text_fr": before.text_fr, "text_en": before.text_en},
-                    "after": {"text_fr": rule.text_fr, "text_en": rule.text_en},
-                }),
+                serde_json::json!({"from_number": from, "to_number": index + 1}),
             ),
         )
         .await?;
-        Ok(rule)
-    })
-    .await
-}
-
-/// Moves a rule to `number` (1 = first; beyond the end = last); the rules in force are
-/// renumbered 1, 2, 3…
-pub async fn move_to(ctx: &AppContext, by: &DbAccount, id: i64, number: i64) -> AppResult<DbRule> {
-    moderation::ensure_admin(by)?;
-    if number < 1 {
-        return Err(AppError::field("position", "field.rule_position.invalid"));
     }
-    let mut conn = ctx.conn().await?;
-    conn.transaction::<DbRule, AppError, _>(async |conn| {
-        let rule = in_force(conn, id).await?;
-        let mut rules = db::rules::current(conn).await?;
-        let from = number_of(&rules, id).unwrap_or(rules.len());
-        rules.retain(|r| r.id != id);
-        let index = usize::try_from(number - 1)
-            .unwrap_or(usize::MAX)
-            .min(rules.len());
-        rules.insert(index, rule.clone());
-        for (i, r) in rules.iter().enumerate() {
-            let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
-            if r.position != position {
-                db::rules::set_position(conn, r.id, position).await?;
-            }
-        }
-        if from != index + 1 {
-            moderation::log(
-                conn,
-                entry(
-                    by,
-                    ActionKind::RuleUpdate,
-                    &rule,
-                    serde_json::json!({"from_number": from, "to_number": index + 1}),
-                ),
-            )
-            .await?;
-        }
-        db::rules::by_id(conn, id)
-            .await?
-            .ok_or_else(AppError::not_found)
-    })
-    .await
+    db::rules::by_id(conn, id)
+        .await?
+        .ok_or_else(AppError::not_found)
 }
 
 /// Withdraws a rule: it leaves the list, stays readable from the decisions that cited it.

@@ -201,20 +201,16 @@ async fn http_patch_rule(
     let ctx = data.app_data();
     crate::service::moderation::ensure_admin(&user.account).map_err(role_message)?;
     let id = rule_id(&id)?;
-    let mut rule = rules::get(ctx, id).await?;
-    if body.text_fr.is_some() || body.text_en.is_some() {
-        let input = RuleInput {
+    let texts = if body.text_fr.is_some() || body.text_en.is_some() {
+        let rule = rules::get(ctx, id).await?;
+        Some(RuleInput {
             text_fr: body.text_fr.unwrap_or(rule.text_fr),
             text_en: body.text_en.unwrap_or(rule.text_en),
-        };
-        rule = rules::update(ctx, &user.account, id, &input).await?;
-    }
-    if let Some(position) = body.position {
-        rule = rules::move_to(ctx, &user.account, id, position).await?;
-    }
-    if rule.deleted_at.is_some() {
-        return Err(AppError::not_found());
-    }
+        })
+    } else {
+        None
+    };
+    let rule = rules::change(ctx, &user.account, id, texts.as_ref(), body.position).await?;
     Ok(ApiJson(item(&data, rule).await?))
 }
 

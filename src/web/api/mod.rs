@@ -13,6 +13,7 @@
 pub mod account;
 pub mod admin_domains;
 pub mod admin_mails;
+pub mod admin_report_forward;
 pub mod alerts;
 pub mod auth;
 pub mod comments;
@@ -43,6 +44,7 @@ pub fn api_routes() -> Router {
         .merge(comments::routes())
         .merge(notifications::routes())
         .merge(admin_mails::routes())
+        .merge(admin_report_forward::routes())
         .merge(alerts::routes())
         .merge(admin_domains::routes())
         .merge(rules::routes())

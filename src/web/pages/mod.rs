@@ -8,6 +8,7 @@ pub mod admin_domains;
 pub mod admin_federation;
 pub mod admin_mails;
 pub mod admin_rules;
+pub mod admin_report_forward;
 pub mod alerts;
 pub mod comments;
 pub mod feeds;
@@ -55,6 +56,7 @@ pub fn routes() -> Router {
         .merge(admin_domains::routes())
         .merge(admin_rules::routes())
         .merge(about::routes())
+        .merge(admin_report_forward::routes())
         .merge(unsubscribe::routes())
         .merge(lang::routes())
         .merge(media::routes())

@@ -224,6 +224,16 @@ async fn moderators_and_members_are_refused_and_nothing_changes() {
                 None,
             ),
         ];
+        // Refused before the body is read: a bad body does not tell them more.
+        let r = api(
+            &app,
+            Method::POST,
+            "/api/v1/admin/domain-blocks",
+            &t,
+            Some(json!({"domain": "bad domain"})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
         for (method, uri, body) in calls {
             let r = api(&app, method.clone(), &uri, &t, body).await;
             assert_eq!(

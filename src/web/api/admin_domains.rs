@@ -12,7 +12,13 @@ use crate::{
     },
     web::api::{ApiJson, ApiUser, openapi::Problem},
 };
-use axum::{Router, extract::Path, http::StatusCode, routing::get};
+use axum::{
+    Router,
+    extract::{FromRequestParts, Path},
+    http::{StatusCode, request::Parts},
+    response::{IntoResponse, Response},
+    routing::get,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -107,8 +113,20 @@ pub struct DomainBlockMade {
     pub follows_removed: usize,
 }
 
-fn admin(user: &ApiUser) -> AppResult<()> {
-    ensure_admin(&user.account).map_err(|e| e.with_message("error.role_required"))
+/// Extractor: an API caller who is an admin. Others get 403 before their body is even read.
+pub struct ApiAdmin(pub ApiUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiAdmin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let user = ApiUser::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        ensure_admin(&user.account)
+            .map_err(|e| e.with_message("error.role_required").into_response())?;
+        Ok(ApiAdmin(user))
+    }
 }
 
 /// Every blocked domain.
@@ -123,8 +141,10 @@ fn admin(user: &ApiUser) -> AppResult<()> {
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-async fn http_get_domain_blocks(data: Data, user: ApiUser) -> AppResult<ApiJson<DomainBlockList>> {
-    admin(&user)?;
+async fn http_get_domain_blocks(
+    data: Data,
+    ApiAdmin(_user): ApiAdmin,
+) -> AppResult<ApiJson<DomainBlockList>> {
     let items = domain_blocks::list(data.app_data())
         .await?
         .into_iter()
@@ -153,10 +173,9 @@ async fn http_get_domain_blocks(data: Data, user: ApiUser) -> AppResult<ApiJson<
 )]
 async fn http_post_domain_block(
     data: Data,
-    user: ApiUser,
+    ApiAdmin(user): ApiAdmin,
     ApiJson(body): ApiJson<NewDomainBlock>,
 ) -> AppResult<(StatusCode, ApiJson<DomainBlockMade>)> {
-    admin(&user)?;
     let severity = Severity::parse(body.severity.trim())
         .ok_or_else(|| AppError::field("severity", "field.severity.invalid"))?;
     let options = BlockOptions {
@@ -204,10 +223,9 @@ async fn http_post_domain_block(
 )]
 async fn http_get_domain_block(
     data: Data,
-    user: ApiUser,
+    ApiAdmin(_user): ApiAdmin,
     Path(domain): Path<String>,
 ) -> AppResult<ApiJson<DomainBlockItem>> {
-    admin(&user)?;
     if domain_blocks::normalize_domain(&domain).is_err() {
         return Err(AppError::not_found());
     }
@@ -233,10 +251,9 @@ async fn http_get_domain_block(
 )]
 async fn http_delete_domain_block(
     data: Data,
-    user: ApiUser,
+    ApiAdmin(user): ApiAdmin,
     Path(domain): Path<String>,
 ) -> AppResult<StatusCode> {
-    admin(&user)?;
     if domain_blocks::normalize_domain(&domain).is_err() {
         return Err(AppError::not_found());
     }

@@ -8,7 +8,7 @@ use crate::{
     error::{AppError, AppResult},
     federation::Data,
     service::moderation::rules::{self, RuleInput},
-    web::api::{ApiJson, ApiUser, openapi::Problem},
+    web::api::{ApiJson, admin_domains::ApiAdmin, openapi::Problem},
 };
 use axum::{
     Router,
@@ -162,7 +162,7 @@ async fn http_get_rule(data: Data, Path(id): Path<String>) -> AppResult<ApiJson<
 )]
 async fn http_post_rule(
     data: Data,
-    user: ApiUser,
+    ApiAdmin(user): ApiAdmin,
     ApiJson(body): ApiJson<NewRule>,
 ) -> AppResult<(StatusCode, ApiJson<RuleItem>)> {
     let input = RuleInput {
@@ -194,12 +194,11 @@ async fn http_post_rule(
 )]
 async fn http_patch_rule(
     data: Data,
-    user: ApiUser,
+    ApiAdmin(user): ApiAdmin,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RuleChange>,
 ) -> AppResult<ApiJson<RuleItem>> {
     let ctx = data.app_data();
-    crate::service::moderation::ensure_admin(&user.account).map_err(role_message)?;
     let id = rule_id(&id)?;
     let texts = if body.text_fr.is_some() || body.text_en.is_some() {
         let rule = rules::get(ctx, id).await?;
@@ -230,7 +229,7 @@ async fn http_patch_rule(
 )]
 async fn http_delete_rule(
     data: Data,
-    user: ApiUser,
+    ApiAdmin(user): ApiAdmin,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     rules::withdraw(data.app_data(), &user.account, rule_id(&id)?)

@@ -18,8 +18,12 @@
 
 use crate::{
     context::AppContext,
-    db::{self, Conn, domain_blocks::DbDomainBlock},
+    db::{
+        self, Conn, accounts::DbAccount, domain_blocks::DbDomainBlock,
+        moderation_actions::NewModerationAction,
+    },
     error::{AppError, AppResult},
+    service::moderation::{self, ActionKind},
     urls::host_port,
 };
 use std::{
@@ -156,28 +160,46 @@ pub struct BlockOptions {
 #[derive(Debug, Clone)]
 pub struct Blocked {
     pub block: DbDomainBlock,
+    /// A new block (`false`: an existing block was changed).
+    pub created: bool,
     /// Queued deliveries to the domain, dropped (`reject` only).
     pub deliveries_dropped: usize,
     /// Follows between our accounts and the domain's, removed (`reject` only).
     pub follows_removed: usize,
 }
 
-/// Blocks `domain` (or changes its block) and, for `reject`, applies its effects in the same
-/// transaction: queued deliveries there dropped, follows in both directions removed.
+/// Blocks `domain` (or changes its block) from the command line: no account acts, the
+/// moderators' log records the entry without one. See [`block_by`].
 pub async fn block(
     ctx: &AppContext,
     domain: &str,
     severity: Severity,
     options: &BlockOptions,
 ) -> AppResult<Blocked> {
+    block_by(ctx, None, domain, severity, options).await
+}
+
+/// Blocks `domain` (or changes its block) and, for `reject`, applies its effects in the same
+/// transaction: queued deliveries there dropped, follows in both directions removed. `by` is
+/// the admin acting (`None` from the command line); the moderators' log gets one entry in the
+/// same transaction.
+pub async fn block_by(
+    ctx: &AppContext,
+    by: Option<&DbAccount>,
+    domain: &str,
+    severity: Severity,
+    options: &BlockOptions,
+) -> AppResult<Blocked> {
     use diesel_async::AsyncConnection as _;
-    let domain = normalize_domain(domain)?;
-    if candidates(&ctx.config.domain()).contains(&domain) {
-        return Err(AppError::field("domain", "field.domain.own"));
+    if let Some(account) = by {
+        moderation::ensure_admin(account)?;
     }
+    let domain = blockable(ctx, domain)?;
+    let by_id = by.map(|a| a.id);
     let mut conn = ctx.conn().await?;
     let blocked = conn
         .transaction::<Blocked, AppError, _>(async |conn| {
+            let previous = db::domain_blocks::find(conn, &domain).await?;
             let block = db::domain_blocks::upsert(
                 conn,
                 &db::domain_blocks::NewDomainBlock {
@@ -197,8 +219,28 @@ pub async fn block(
             } else {
                 (0, 0)
             };
+            moderation::log(
+                conn,
+                NewModerationAction {
+                    moderator_account_id: by_id,
+                    action: ActionKind::DomainBlock.as_str().to_string(),
+                    target: block.domain.clone(),
+                    note: block.reason.clone(),
+                    details: serde_json::json!({
+                        "severity": block.severity,
+                        "reject_reports": block.reject_reports,
+                        "public_comment": block.public_comment,
+                        "previous_severity": previous.as_ref().map(|p| p.severity.clone()),
+                        "deliveries_dropped": deliveries_dropped,
+                        "follows_removed": follows_removed,
+                    }),
+                    ..Default::default()
+                },
+            )
+            .await?;
             Ok(Blocked {
                 block,
+                created: previous.is_none(),
                 deliveries_dropped,
                 follows_removed,
             })
@@ -214,13 +256,79 @@ pub async fn block(
     Ok(blocked)
 }
 
-/// Lifts the block on `domain`; `false` when there was none. Removed follows stay removed.
-pub async fn unblock(ctx: &AppContext, domain: &str) -> AppResult<bool> {
+/// `domain` normalised, or the error naming `domain`: not a domain name, or this instance's
+/// own (or a parent of it).
+pub fn blockable(ctx: &AppContext, domain: &str) -> AppResult<String> {
+    let domain = normalize_domain(domain)?;
+    if candidates(&ctx.config.domain()).contains(&domain) {
+        return Err(AppError::field("domain", "field.domain.own"));
+    }
+    Ok(domain)
+}
+
+/// What a `reject` block of `domain` would cut now: (queued deliveries, follows). Shown
+/// before an admin confirms it.
+pub async fn reject_effects(ctx: &AppContext, domain: &str) -> AppResult<(i64, i64)> {
     let domain = normalize_domain(domain)?;
     let mut conn = ctx.conn().await?;
-    let removed = db::domain_blocks::delete(&mut conn, &domain).await?;
+    Ok((
+        db::domain_blocks::count_pending_deliveries(&mut conn, &domain).await?,
+        db::domain_blocks::count_follows(&mut conn, &domain).await?,
+    ))
+}
+
+/// Lifts the block on `domain` from the command line; `false` when there was none. Removed
+/// follows stay removed. See [`unblock_by`].
+pub async fn unblock(ctx: &AppContext, domain: &str) -> AppResult<bool> {
+    Ok(unblock_by(ctx, None, domain).await?.is_some())
+}
+
+/// Lifts the block on `domain` (`by`: the admin acting, `None` from the command line) and
+/// logs it in the same transaction; the lifted block, or `None` when there was none.
+pub async fn unblock_by(
+    ctx: &AppContext,
+    by: Option<&DbAccount>,
+    domain: &str,
+) -> AppResult<Option<DbDomainBlock>> {
+    use diesel_async::AsyncConnection as _;
+    if let Some(account) = by {
+        moderation::ensure_admin(account)?;
+    }
+    let domain = normalize_domain(domain)?;
+    let by_id = by.map(|a| a.id);
+    let mut conn = ctx.conn().await?;
+    let removed = conn
+        .transaction::<Option<DbDomainBlock>, AppError, _>(async |conn| {
+            let Some(removed) = db::domain_blocks::delete_returning(conn, &domain).await? else {
+                return Ok(None);
+            };
+            moderation::log(
+                conn,
+                NewModerationAction {
+                    moderator_account_id: by_id,
+                    action: ActionKind::DomainUnblock.as_str().to_string(),
+                    target: removed.domain.clone(),
+                    note: removed.reason.clone(),
+                    details: serde_json::json!({
+                        "severity": removed.severity,
+                        "reject_reports": removed.reject_reports,
+                    }),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Ok(Some(removed))
+        })
+        .await?;
     ctx.blocks.invalidate();
     Ok(removed)
+}
+
+/// The block on exactly `domain` (normalised first), if any.
+pub async fn get(ctx: &AppContext, domain: &str) -> AppResult<Option<DbDomainBlock>> {
+    let domain = normalize_domain(domain)?;
+    let mut conn = ctx.conn().await?;
+    Ok(db::domain_blocks::find(&mut conn, &domain).await?)
 }
 
 /// Every block, sorted by domain.

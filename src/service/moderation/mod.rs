@@ -19,6 +19,7 @@ use url::Url;
 
 pub mod forward;
 pub mod reports;
+pub mod rules;
 pub mod sanctions;
 pub mod targets;
 

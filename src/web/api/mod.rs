@@ -11,6 +11,7 @@
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
 pub mod account;
+pub mod admin_domains;
 pub mod admin_mails;
 pub mod admin_report_forward;
 pub mod admin_sanctions;
@@ -24,6 +25,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod posts;
 pub mod reactions;
+pub mod rules;
 pub mod tokens;
 
 pub use auth::ApiUser;
@@ -46,4 +48,6 @@ pub fn api_routes() -> Router {
         .merge(admin_report_forward::routes())
         .merge(admin_sanctions::routes())
         .merge(alerts::routes())
+        .merge(admin_domains::routes())
+        .merge(rules::routes())
 }

@@ -110,6 +110,8 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::admin_report_forward::AdminReportForwardApi::openapi())
         .merge_from(api::admin_sanctions::AdminSanctionsApi::openapi())
         .merge_from(api::alerts::AlertsApi::openapi())
+        .merge_from(api::admin_domains::AdminDomainsApi::openapi())
+        .merge_from(api::rules::RulesApi::openapi())
 }
 
 pub fn routes() -> Router {

@@ -1,11 +1,14 @@
 //! HTML pages: one file per capability.
 
+pub mod about;
 pub mod account_links;
 pub mod accounts;
 pub mod admin;
+pub mod admin_domains;
 pub mod admin_federation;
 pub mod admin_mails;
 pub mod admin_report_forward;
+pub mod admin_rules;
 pub mod admin_sanctions;
 pub mod alerts;
 pub mod comments;
@@ -51,6 +54,9 @@ pub fn routes() -> Router {
         .merge(admin::routes())
         .merge(admin_federation::routes())
         .merge(admin_mails::routes())
+        .merge(admin_domains::routes())
+        .merge(admin_rules::routes())
+        .merge(about::routes())
         .merge(admin_report_forward::routes())
         .merge(admin_sanctions::routes())
         .merge(unsubscribe::routes())

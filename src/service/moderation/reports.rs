@@ -8,7 +8,8 @@ use crate::{
     db::{
         self, Conn,
         reports::{DbReport, DbReportTarget, NewReport},
-        schema::accounts,
+        reports::STATE_OPEN,
+        schema::{accounts, report_targets, reports},
     },
     error::{AppError, AppResult},
     service::notifications::{self, Event, NotificationKind},
@@ -31,6 +32,8 @@ pub struct Submitted {
 /// Stores a report in the caller's transaction and notifies the moderators.
 ///
 /// From a member or a visitor, every target must be known here (else 404: nothing stored).
+/// A suspended member cannot report (403), and a member cannot report again what one of
+/// their reports still open already names (409: the moderators have it).
 /// From another server, only our own objects count: ids of others are ignored, and a Flag
 /// that names nothing of ours stores nothing (`None`), as does a Flag id already stored.
 pub async fn submit(
@@ -38,6 +41,12 @@ pub async fn submit(
     conn: &mut Conn,
     input: ReportInput,
 ) -> AppResult<Option<Submitted>> {
+    if let Reporter::Member(account) = &input.reporter
+        && account.suspended_at.is_some()
+    {
+        return Err(AppError::forbidden("a suspended account cannot report")
+            .with_message("moderation.report.suspended"));
+    }
     let comment = input.comment.trim().to_string();
     if comment.chars().count() > MAX_COMMENT_CHARS {
         return Err(AppError::field("comment", "field.too_long"));
@@ -83,6 +92,15 @@ pub async fn submit(
     if found.is_empty() {
         return Ok(None);
     }
+    if let Reporter::Member(account) = &input.reporter
+        && already_reported(conn, account.id, &found).await?
+    {
+        return Err(AppError::new(
+            crate::error::ErrorKind::Conflict,
+            "target: a report of yours naming this is still open",
+        )
+        .with_message("moderation.report.already_open"));
+    }
     // The account reported: the one named, else the author of the first object.
     let target_actor_id = found
         .iter()
@@ -120,6 +138,30 @@ pub async fn submit(
     };
     notify_moderators(ctx, conn, &report).await?;
     Ok(Some(Submitted { report, targets }))
+}
+
+/// Open reports (the moderators' header badge).
+pub async fn open_count(ctx: &AppContext) -> AppResult<i64> {
+    let mut conn = ctx.conn().await?;
+    Ok(db::reports::count_open(&mut conn).await?)
+}
+
+/// Whether a report of `account_id` still open names one of `found`.
+async fn already_reported(
+    conn: &mut Conn,
+    account_id: i64,
+    found: &[targets::Target],
+) -> AppResult<bool> {
+    let ids: Vec<&str> = found.iter().map(|t| t.ap_id.as_str()).collect();
+    let open: i64 = reports::table
+        .inner_join(report_targets::table)
+        .filter(reports::reporter_account_id.eq(account_id))
+        .filter(reports::state.eq(STATE_OPEN))
+        .filter(report_targets::ap_id.eq_any(ids))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(open > 0)
 }
 
 /// Tells every moderator and admin (not suspended) about a new report.

@@ -2190,9 +2190,17 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("report.kind.post", "une publication", "a post"),
     ("report.kind.comment", "un commentaire", "a comment"),
     ("report.author", "Par", "By"),
-    ("report.see_target", "Voir le contenu signalé", "See the reported content"),
+    (
+        "report.see_target",
+        "Voir le contenu signalé",
+        "See the reported content",
+    ),
     ("report.remote", "sur un autre serveur", "on another server"),
-    ("report.reason", "Motif du signalement", "Reason for the report"),
+    (
+        "report.reason",
+        "Motif du signalement",
+        "Reason for the report",
+    ),
     (
         "report.rules",
         "Règles de l'instance enfreintes",
@@ -2245,6 +2253,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "report.sent_next_visitor",
         "Les modérateurs vont l'examiner. Vous recevrez un courriel à l'adresse donnée quand ils auront décidé de la suite à lui donner.",
         "The moderators will look into it. You will get a mail at the address you gave once they have decided what to do.",
+    ),
+    (
+        "field.target.invalid",
+        "Donnez l'adresse complète (URL) de ce que vous signalez.",
+        "Give the full address (URL) of what you report.",
     ),
     (
         "field.reason.unknown",

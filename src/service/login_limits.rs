@@ -139,7 +139,10 @@ pub async fn check_visitor_report(
         REPORT_WINDOW_MINUTES,
     )
     .await?;
-    Ok(by_address.into_iter().chain(by_email).max_by_key(|l| l.retry_after_secs))
+    Ok(by_address
+        .into_iter()
+        .chain(by_email)
+        .max_by_key(|l| l.retry_after_secs))
 }
 
 /// Counts a visitor's report, in the transaction that stores it (a report refused for bad

@@ -7,8 +7,8 @@ use crate::{
     context::AppContext,
     db::{
         self, Conn,
-        reports::{DbReport, DbReportTarget, NewReport},
         reports::STATE_OPEN,
+        reports::{DbReport, DbReportTarget, NewReport},
         schema::{accounts, report_targets, reports},
     },
     error::{AppError, AppResult},

@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod posts;
 pub mod reactions;
+pub mod reports;
 pub mod tokens;
 
 pub use auth::ApiUser;
@@ -42,4 +43,5 @@ pub fn api_routes() -> Router {
         .merge(notifications::routes())
         .merge(admin_mails::routes())
         .merge(alerts::routes())
+        .merge(reports::routes())
 }

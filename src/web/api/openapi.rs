@@ -91,6 +91,7 @@ impl Modify for BearerScheme {
         (name = "comments", description = "Comments under posts and announcements"),
         (name = "notifications", description = "The notification centre and notification preferences"),
         (name = "alerts", description = "Saved filters notifying new announcements"),
+        (name = "moderation", description = "Reports to the instance's moderators"),
     )
 )]
 struct BaseApi;
@@ -108,6 +109,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::notifications::NotificationsApi::openapi())
         .merge_from(api::admin_mails::AdminMailsApi::openapi())
         .merge_from(api::alerts::AlertsApi::openapi())
+        .merge_from(api::reports::ReportsApi::openapi())
 }
 
 pub fn routes() -> Router {

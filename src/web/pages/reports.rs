@@ -140,8 +140,11 @@ impl ReportForm {
 }
 
 fn unknown_target() -> AppError {
-    AppError::new(ErrorKind::NotFound, "target: nothing here is known by this URL")
-        .with_message("moderation.report.unknown_target")
+    AppError::new(
+        ErrorKind::NotFound,
+        "target: nothing here is known by this URL",
+    )
+    .with_message("moderation.report.unknown_target")
 }
 
 /// The object named by `cible`, or a 404.
@@ -346,7 +349,11 @@ async fn http_post_report(
     match stored {
         Ok(_) => Ok(Redirect::to(SENT_PATH).into_response()),
         Err(e) if e.kind == ErrorKind::Validation => {
-            again(FormState::from_error(lang, &e), StatusCode::UNPROCESSABLE_ENTITY).await
+            again(
+                FormState::from_error(lang, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) if e.kind == ErrorKind::Conflict => {
             again(FormState::from_error(lang, &e), StatusCode::CONFLICT).await

@@ -327,7 +327,7 @@ async fn an_unknown_target_is_404_and_a_bad_reason_422_and_nothing_is_stored() {
     let bob = Browser::logged_in(&app, "bob").await;
     let page = bob.get(&format!("/signaler?cible={}", enc(unknown))).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
-    assert!(page.body.contains("n'existe pas"), "{}", page.body);
+    assert!(crate::helpers::unescape(&page.body).contains("n'existe pas"), "{}", page.body);
     let page = bob.get("/signaler?cible=pas-une-url").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 

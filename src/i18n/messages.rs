@@ -2255,7 +2255,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "The moderators will look into it. You will get a mail at the address you gave once they have decided what to do.",
     ),
     (
-        "field.target.invalid",
+        "field.report_target.invalid",
         "Donnez l'adresse complète (URL) de ce que vous signalez.",
         "Give the full address (URL) of what you report.",
     ),

@@ -327,7 +327,11 @@ async fn an_unknown_target_is_404_and_a_bad_reason_422_and_nothing_is_stored() {
     let bob = Browser::logged_in(&app, "bob").await;
     let page = bob.get(&format!("/signaler?cible={}", enc(unknown))).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
-    assert!(crate::helpers::unescape(&page.body).contains("n'existe pas"), "{}", page.body);
+    assert!(
+        crate::helpers::unescape(&page.body).contains("n'existe pas"),
+        "{}",
+        page.body
+    );
     let page = bob.get("/signaler?cible=pas-une-url").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 
@@ -382,6 +386,16 @@ async fn an_unknown_target_is_404_and_a_bad_reason_422_and_nothing_is_stored() {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(error_fields(&r), vec!["reason".to_string()]);
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/reports",
+        &bearer,
+        Some(json!({"target": "pas une adresse", "reason": "spam"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(error_fields(&r), vec!["target".to_string()]);
     let long = "x".repeat(5001);
     let r = api(
         &app,

@@ -85,7 +85,7 @@ async fn http_post_report(
     if body.target.trim().is_empty() {
         errors.add("target", "field.required");
     } else if target.is_err() {
-        errors.add("target", "field.target.invalid");
+        errors.add("target", "field.report_target.invalid");
     }
     let reason = Reason::parse(body.reason.trim());
     if reason.is_none() {

@@ -365,7 +365,35 @@ async fn an_unknown_target_is_404_and_a_bad_reason_422_and_nothing_is_stored() {
     assert!(r.body.contains("id=\"f-reason-error\""), "{}", r.body);
     assert!(r.body.contains("href=\"#f-reason\""));
 
+    // A draft is not shown to others, nor can it be reported by them.
+    let alice = token(&app, "alice").await;
+    let draft = create(
+        &app,
+        &alice,
+        "/api/v1/posts",
+        json!({"title": "Brouillon secret", "body": "Pas encore.", "draft": true}),
+    )
+    .await;
+    let draft = draft["ap_id"].as_str().expect("ap_id").to_string();
+    let page = bob.get(&format!("/signaler?cible={}", enc(&draft))).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("Brouillon secret"));
+    let visitor = Browser::new(&app);
+    let page = visitor
+        .get(&format!("/signaler?cible={}", enc(&draft)))
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+
     let bearer = token(&app, "bob").await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/reports",
+        &bearer,
+        Some(json!({"target": draft, "reason": "spam"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     let r = api(
         &app,
         Method::POST,

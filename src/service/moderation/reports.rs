@@ -70,23 +70,24 @@ pub async fn submit(
     if input.targets.is_empty() {
         return Err(AppError::field("target", "field.required"));
     }
+    let viewer = match &input.reporter {
+        Reporter::Member(account) => Some(account.as_ref()),
+        _ => None,
+    };
     let mut found: Vec<targets::Target> = Vec::new();
     for url in input.targets.iter().take(MAX_TARGETS) {
         match targets::find(ctx, conn, url).await? {
             Some(t) if remote && !t.local => {}
+            Some(t) if !remote && !visible_to(conn, &t, viewer).await? => {
+                return Err(unknown_target(url));
+            }
             Some(t) => {
                 if !found.iter().any(|f| f.ap_id == t.ap_id) {
                     found.push(t);
                 }
             }
             None if remote => {}
-            None => {
-                return Err(AppError::new(
-                    crate::error::ErrorKind::NotFound,
-                    format!("target: nothing here is known as {url}"),
-                )
-                .with_message("moderation.report.unknown_target"));
-            }
+            None => return Err(unknown_target(url)),
         }
     }
     if found.is_empty() {
@@ -138,6 +139,50 @@ pub async fn submit(
     };
     notify_moderators(ctx, conn, &report).await?;
     Ok(Some(Submitted { report, targets }))
+}
+
+fn unknown_target(url: &url::Url) -> AppError {
+    AppError::new(
+        crate::error::ErrorKind::NotFound,
+        format!("target: nothing here is known as {url}"),
+    )
+    .with_message("moderation.report.unknown_target")
+}
+
+/// Whether a member (or a visitor, `None`) can see `target` here: what they cannot see (a
+/// draft, something deleted or hidden) they cannot report either, and the report form must
+/// not show it to them. Moderators see everything; authors their own.
+pub async fn visible_to(
+    conn: &mut Conn,
+    target: &targets::Target,
+    viewer: Option<&crate::db::accounts::DbAccount>,
+) -> AppResult<bool> {
+    if viewer.is_some_and(|v| crate::service::accounts::is_moderator(v)) {
+        return Ok(true);
+    }
+    if viewer.is_some_and(|v| v.actor_id == target.author_actor_id) {
+        return Ok(true);
+    }
+    if let Some(id) = target.post_id {
+        return Ok(db::posts::by_id(conn, id)
+            .await?
+            .is_some_and(|p| p.is_public()));
+    }
+    if let Some(id) = target.comment_id {
+        let Some(comment) = db::comments::by_id(conn, id).await? else {
+            return Ok(false);
+        };
+        if comment.deleted_at.is_some() || comment.hidden_at.is_some() {
+            return Ok(false);
+        }
+        return Ok(db::posts::by_id(conn, comment.post_id)
+            .await?
+            .is_some_and(|p| p.is_public()));
+    }
+    if let Some(id) = target.actor_id {
+        return Ok(db::actors::by_id(conn, id).await?.deleted_at.is_none());
+    }
+    Ok(true)
 }
 
 /// Open reports (the moderators' header badge).

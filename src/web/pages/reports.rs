@@ -4,6 +4,7 @@
 //! goes through `service::moderation::reports::submit`.
 
 use crate::{
+    db::accounts::DbAccount,
     error::{AppError, AppResult, ErrorKind},
     federation::Data,
     i18n::Lang,
@@ -147,14 +148,19 @@ fn unknown_target() -> AppError {
     .with_message("moderation.report.unknown_target")
 }
 
-/// The object named by `cible`, or a 404.
-async fn target_of(data: &Data, cible: &str) -> AppResult<Target> {
+/// The object named by `cible`, or a 404 (also for what the viewer cannot see here: a
+/// draft, something deleted or hidden).
+async fn target_of(data: &Data, cible: &str, viewer: Option<&DbAccount>) -> AppResult<Target> {
     let url = Url::parse(cible.trim()).map_err(|_| unknown_target())?;
     let ctx = data.app_data();
     let mut conn = ctx.conn().await?;
-    targets::find(ctx, &mut conn, &url)
+    let target = targets::find(ctx, &mut conn, &url)
         .await?
-        .ok_or_else(unknown_target)
+        .ok_or_else(unknown_target)?;
+    if !reports::visible_to(&mut conn, &target, viewer).await? {
+        return Err(unknown_target());
+    }
+    Ok(target)
 }
 
 fn target_view(target: &Target) -> TargetView {
@@ -232,7 +238,7 @@ async fn http_get_report(
     csrf: CsrfToken,
     Query(query): Query<ReportQuery>,
 ) -> AppResult<Response> {
-    let target = target_of(&data, &query.cible).await?;
+    let target = target_of(&data, &query.cible, user.as_ref().map(|u| &u.account)).await?;
     let form = ReportForm {
         cible: query.cible.trim().to_string(),
         ..ReportForm::default()
@@ -285,7 +291,7 @@ async fn http_post_report(
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     let form = ReportForm::from_pairs(pairs);
-    let target = target_of(&data, &form.cible).await?;
+    let target = target_of(&data, &form.cible, user.as_ref().map(|u| &u.account)).await?;
     let visitor = user.is_none();
     let again = |errors: FormState, status: StatusCode| {
         form_page(

@@ -157,7 +157,7 @@ pub async fn visible_to(
     target: &targets::Target,
     viewer: Option<&crate::db::accounts::DbAccount>,
 ) -> AppResult<bool> {
-    if viewer.is_some_and(|v| crate::service::accounts::is_moderator(v)) {
+    if viewer.is_some_and(crate::service::accounts::is_moderator) {
         return Ok(true);
     }
     if viewer.is_some_and(|v| v.actor_id == target.author_actor_id) {

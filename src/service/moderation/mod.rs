@@ -17,6 +17,7 @@ use crate::{
 };
 use url::Url;
 
+pub mod forward;
 pub mod reports;
 pub mod sanctions;
 pub mod targets;

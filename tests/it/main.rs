@@ -30,6 +30,7 @@ mod instance_url;
 mod mail;
 mod moderation_domains;
 mod moderation_flags;
+mod moderation_reports;
 mod moderation_sanctions;
 mod notifications;
 mod publishing;

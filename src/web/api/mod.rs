@@ -25,6 +25,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod posts;
 pub mod reactions;
+pub mod reports;
 pub mod rules;
 pub mod tokens;
 
@@ -50,4 +51,5 @@ pub fn api_routes() -> Router {
         .merge(alerts::routes())
         .merge(admin_domains::routes())
         .merge(rules::routes())
+        .merge(reports::routes())
 }

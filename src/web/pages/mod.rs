@@ -24,6 +24,7 @@ pub mod notifications;
 pub mod posts;
 pub mod profile;
 pub mod reactions;
+pub mod reports;
 pub mod settings;
 pub mod timeline;
 pub mod tokens;
@@ -70,6 +71,7 @@ pub fn routes() -> Router {
         .merge(news::routes())
         .merge(feeds::routes())
         .merge(notifications::routes())
+        .merge(reports::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -128,6 +128,8 @@ fn date_fr(lang: Lang, d: chrono::NaiveDate) -> String {
 /// What the templates show of a post.
 pub struct PostView {
     pub url: String,
+    /// Its ActivityPub id (what a report names).
+    pub ap_id: String,
     pub base: String,
     pub title: String,
     pub summary: String,
@@ -182,6 +184,7 @@ fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>)
     let published_at = post.published_at.unwrap_or(post.created_at);
     PostView {
         url: page_url(post),
+        ap_id: post.ap_id.clone(),
         base: format!("{}/{}", base_path(Category::of(post)), post.id),
         title: post.title.clone(),
         summary: summary_text(post),

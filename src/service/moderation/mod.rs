@@ -17,7 +17,10 @@ use crate::{
 };
 use url::Url;
 
+pub mod decisions;
 pub mod reports;
+pub mod resolve;
+pub use resolve::resolve;
 pub mod sanctions;
 pub mod targets;
 

@@ -406,10 +406,12 @@ pub async fn queue_instant_mails(
     conn: &mut AsyncPgConnection,
     rows: &[DbNotification],
 ) -> AppResult<()> {
-    let instant: Vec<&DbNotification> = rows
+    let (statements, instant): (Vec<&DbNotification>, Vec<&DbNotification>) = rows
         .iter()
         .filter(|r| r.delivery == Delivery::Instant.as_str())
-        .collect();
+        .partition(|r| r.kind == NotificationKind::ModerationDecision.as_str());
+    // A statement of reasons has its own mail (the whole statement, no unsubscribe link).
+    crate::service::moderation::decisions::queue_statement_mails(ctx, conn, &statements).await?;
     if instant.is_empty() {
         return Ok(());
     }

@@ -2414,17 +2414,30 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "This message is always sent when the moderators of {instance} restrict your content or account: it cannot be turned off.",
     ),
     (
+        "moderation.decision.report_link",
+        "Retour au signalement",
+        "Back to the report",
+    ),
+    (
         "moderation.decision.reverted",
         "Cette décision a été annulée.",
         "This decision was reversed.",
     ),
-    ("moderation.appeal.title", "Contester la décision", "Appeal the decision"),
+    (
+        "moderation.appeal.title",
+        "Contester la décision",
+        "Appeal the decision",
+    ),
     (
         "moderation.appeal.text",
         "Pourquoi la décision devrait-elle être revue ?",
         "Why should the decision be reviewed?",
     ),
-    ("moderation.appeal.submit", "Envoyer mon recours", "Send my appeal"),
+    (
+        "moderation.appeal.submit",
+        "Envoyer mon recours",
+        "Send my appeal",
+    ),
     (
         "moderation.appeal.sent",
         "Votre recours (envoyé le {date}) :",
@@ -2485,8 +2498,16 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Réponse à l'auteur",
         "Answer to the author",
     ),
-    ("moderation.appeal.grant", "Accepter le recours", "Grant the appeal"),
-    ("moderation.appeal.reject", "Rejeter le recours", "Reject the appeal"),
+    (
+        "moderation.appeal.grant",
+        "Accepter le recours",
+        "Grant the appeal",
+    ),
+    (
+        "moderation.appeal.reject",
+        "Rejeter le recours",
+        "Reject the appeal",
+    ),
     (
         "moderation.unhide.button",
         "Rétablir le contenu masqué",
@@ -2507,7 +2528,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Une décision de modération vous concerne",
         "A moderation decision concerns you",
     ),
-    ("moderation.notice.read_it", "Lire la décision", "Read the decision"),
+    (
+        "moderation.notice.read_it",
+        "Lire la décision",
+        "Read the decision",
+    ),
     ("moderation.notice.ack", "J'ai lu", "I have read it"),
     (
         "flash.report_resolved",
@@ -2529,11 +2554,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Le contenu est de nouveau visible.",
         "The content is visible again.",
     ),
-    (
-        "flash.decision_acknowledged",
-        "C'est noté.",
-        "Noted.",
-    ),
+    ("flash.decision_acknowledged", "C'est noté.", "Noted."),
     (
         "notifications.delivery.centre",
         "Dans le centre seulement",

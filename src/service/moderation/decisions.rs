@@ -125,9 +125,7 @@ pub async fn load(conn: &mut Conn, id: i64) -> AppResult<Option<Statement>> {
 /// anyone else.
 pub async fn view(ctx: &AppContext, viewer: &DbAccount, id: i64) -> AppResult<Statement> {
     let mut conn = ctx.conn().await?;
-    let statement = load(&mut conn, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let statement = load(&mut conn, id).await?.ok_or_else(AppError::not_found)?;
     let mine = statement.account_id == Some(viewer.id);
     if !mine && ensure_moderator(viewer).is_err() {
         return Err(AppError::not_found());
@@ -405,10 +403,8 @@ pub async fn unhide(ctx: &AppContext, by: &DbAccount, id: i64) -> AppResult<DbMo
             return Err(AppError::field("action", "field.action.not_hidden"));
         }
         if entry.reverted_at.is_some() {
-            return Err(
-                AppError::new(ErrorKind::Conflict, "already shown again")
-                    .with_message("moderation.unhide.already"),
-            );
+            return Err(AppError::new(ErrorKind::Conflict, "already shown again")
+                .with_message("moderation.unhide.already"));
         }
         show_again(conn, &entry).await?;
         mark_reverted(conn, entry.id, by.id).await?;
@@ -491,7 +487,10 @@ pub fn statement_mail(
     let subject = lang
         .t("notifications.text.moderation_decision")
         .replace("{title}", label);
-    let mut paragraphs = vec![format!("{} {label}", lang.t("moderation.decision.what_done"))];
+    let mut paragraphs = vec![format!(
+        "{} {label}",
+        lang.t("moderation.decision.what_done")
+    )];
     let title = statement.title();
     let excerpt = statement.excerpt();
     if !title.is_empty() || !excerpt.is_empty() {

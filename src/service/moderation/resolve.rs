@@ -93,9 +93,12 @@ pub async fn resolve(
                     vec![decision.log_actor(conn, Some(actor)).await?]
                 }
             };
-            let resolved = db::reports::resolve(conn, report.id, input.action.as_str(), Some(by.id))
-                .await?
-                .ok_or_else(|| AppError::internal("a locked open report could not be resolved"))?;
+            let resolved =
+                db::reports::resolve(conn, report.id, input.action.as_str(), Some(by.id))
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::internal("a locked open report could not be resolved")
+                    })?;
             for entry in &entries {
                 notify_author(ctx, conn, entry).await?;
             }
@@ -281,7 +284,9 @@ async fn hide(
         let author = if let Some(id) = target.post_id {
             db::posts::set_hidden(conn, id, now).await?.author_actor_id
         } else if let Some(id) = target.comment_id {
-            db::comments::set_hidden(conn, id, now).await?.author_actor_id
+            db::comments::set_hidden(conn, id, now)
+                .await?
+                .author_actor_id
         } else {
             continue;
         };

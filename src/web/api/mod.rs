@@ -18,6 +18,7 @@ pub mod comments;
 pub mod follows;
 pub mod json;
 pub mod me;
+pub mod moderation_decisions;
 pub mod notifications;
 pub mod openapi;
 pub mod posts;
@@ -42,4 +43,5 @@ pub fn api_routes() -> Router {
         .merge(notifications::routes())
         .merge(admin_mails::routes())
         .merge(alerts::routes())
+        .merge(moderation_decisions::routes())
 }

@@ -33,6 +33,9 @@ pub struct NavUser {
     pub unconfirmed: bool,
     /// Unread notifications (the header's counter; 0 where no page is rendered).
     pub unread_notifications: i64,
+    /// A moderation decision the member has not acknowledged: its id and whether it is a
+    /// warning (the notice shown on every page; `None` where no page is rendered).
+    pub moderation_notice: Option<(i64, bool)>,
 }
 
 impl NavUser {

@@ -14,6 +14,7 @@ pub mod home;
 pub mod lang;
 pub mod layout;
 pub mod media;
+pub mod moderation_decisions;
 pub mod news;
 pub mod notifications;
 pub mod posts;
@@ -60,6 +61,7 @@ pub fn routes() -> Router {
         .merge(news::routes())
         .merge(feeds::routes())
         .merge(notifications::routes())
+        .merge(moderation_decisions::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

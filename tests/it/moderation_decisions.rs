@@ -639,3 +639,68 @@ async fn suspend_a_local_account_from_a_report() {
     assert_eq!(log[0].action, "suspend");
     assert_eq!(log[0].affected_actor_id, Some(alice.id));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_a_local_comment_federates_its_delete() {
+    let app = app().await;
+    app.create_user("alice", "member").await;
+    app.create_user("bob", "member").await;
+    app.create_user("modo", "moderator").await;
+    let bob = local_actor(&app, "bob").await;
+    remote_follower(&app, "masto.example", "m1", &bob).await;
+    let (post_id, ap_id) = announcement(&app, "alice").await;
+    let tb = token(&app, "bob").await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/comments",
+        &tb,
+        Some(json!({"in_reply_to": ap_id, "body": "Achetez mes montres !"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let comment_ap_id = r.json()["ap_id"].as_str().expect("ap_id").to_string();
+    let reporter = member_reporter(&app, "alice").await;
+    let id = report(&app, reporter, &comment_ap_id).await;
+    let tm = token(&app, "modo").await;
+    let r = resolve(&app, &tm, id, json!({"action": "delete"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let deletes = queued(&app, "Delete").await;
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert_eq!(deletes[0].0["object"]["id"], comment_ap_id);
+    assert!(post_row(&app, post_id).await.is_public(), "only the comment goes");
+    let entry = entries(&app, id).await.remove(0);
+    assert!(entry.comment_id.is_some());
+    assert_eq!(entry.affected_actor_id, Some(bob.id));
+    assert_eq!(notifications_of(&app, "bob").await[0].kind, "moderation_decision");
+}
+
+/// Sending the outcome back is the `flag` side's translation: this passes once it is merged.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_outcome_of_a_remote_report_is_sent_back_when_asked() {
+    let app = app().await;
+    app.create_user("alice", "member").await;
+    app.create_user("modo", "moderator").await;
+    let (_, ap_id) = announcement(&app, "alice").await;
+    let instance = remote_actor_row(&app, "masto.example", "masto.example", true).await;
+    let id = report(
+        &app,
+        Reporter::Remote {
+            actor_id: instance.id,
+            flag_id: Url::parse("http://masto.example/flags/1").expect("url"),
+            domain: "masto.example".into(),
+        },
+        &ap_id,
+    )
+    .await;
+    let tm = token(&app, "modo").await;
+    let r = resolve(&app, &tm, id, json!({"action": "hide", "send_outcome": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let log = entries(&app, id).await;
+    let sent = log
+        .iter()
+        .find(|e| e.action == "outcome_sent")
+        .expect("an outcome_sent entry");
+    assert_eq!(sent.target, "masto.example");
+    assert!(rows_in(&app, "activities").await > 0);
+}

@@ -668,11 +668,17 @@ async fn deleting_a_local_comment_federates_its_delete() {
     let deletes = queued(&app, "Delete").await;
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert_eq!(deletes[0].0["object"]["id"], comment_ap_id);
-    assert!(post_row(&app, post_id).await.is_public(), "only the comment goes");
+    assert!(
+        post_row(&app, post_id).await.is_public(),
+        "only the comment goes"
+    );
     let entry = entries(&app, id).await.remove(0);
     assert!(entry.comment_id.is_some());
     assert_eq!(entry.affected_actor_id, Some(bob.id));
-    assert_eq!(notifications_of(&app, "bob").await[0].kind, "moderation_decision");
+    assert_eq!(
+        notifications_of(&app, "bob").await[0].kind,
+        "moderation_decision"
+    );
 }
 
 /// Sending the outcome back is the `flag` side's translation: this passes once it is merged.
@@ -694,7 +700,14 @@ async fn the_outcome_of_a_remote_report_is_sent_back_when_asked() {
     )
     .await;
     let tm = token(&app, "modo").await;
-    let r = resolve(&app, &tm, id, json!({"action": "hide", "send_outcome": true})).await;
+    let before = rows_in(&app, "activities").await;
+    let r = resolve(
+        &app,
+        &tm,
+        id,
+        json!({"action": "hide", "send_outcome": true}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let log = entries(&app, id).await;
     let sent = log
@@ -702,5 +715,8 @@ async fn the_outcome_of_a_remote_report_is_sent_back_when_asked() {
         .find(|e| e.action == "outcome_sent")
         .expect("an outcome_sent entry");
     assert_eq!(sent.target, "masto.example");
-    assert!(rows_in(&app, "activities").await > 0);
+    assert!(
+        rows_in(&app, "activities").await > before,
+        "the outcome is queued"
+    );
 }

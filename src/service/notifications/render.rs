@@ -327,9 +327,17 @@ pub async fn describe_grouped(
             NotificationKind::Follow | NotificationKind::FollowRequest => {
                 actor_pair.as_ref().map(|(_, u)| u.clone())
             }
-            NotificationKind::Report | NotificationKind::Appeal => row
+            NotificationKind::Report => row
                 .report_id
                 .map(|id| ctx.urls.absolute(&crate::urls::admin_report_path(id))),
+            // An appeal is answered from the decision's page.
+            NotificationKind::Appeal => row
+                .moderation_action_id
+                .map(|id| ctx.urls.absolute(&crate::urls::decision_path(id)))
+                .or_else(|| {
+                    row.report_id
+                        .map(|id| ctx.urls.absolute(&crate::urls::admin_report_path(id)))
+                }),
             NotificationKind::ModerationDecision => row
                 .moderation_action_id
                 .map(|id| ctx.urls.absolute(&crate::urls::decision_path(id))),

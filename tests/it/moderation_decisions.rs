@@ -420,8 +420,17 @@ async fn warn_shows_a_notice_until_read_and_the_author_appeals_once() {
     let reporter = member_reporter(&app, "carol").await;
     let id = report(&app, reporter, &ap_id).await;
 
-    // Through the report page's form.
+    // Through the report page's form; a bad action is a 422 naming the field.
     let modo = browser(&app, "modo").await;
+    let r = modo
+        .submit_form(
+            &format!("/admin/signalements/{id}/decision"),
+            &[("action", "erase")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("<strong>action</strong>"), "{}", r.body);
+    assert_eq!(report_state(&app, id).await, "open");
     let r = modo
         .submit_form(
             &format!("/admin/signalements/{id}/decision"),

@@ -2555,6 +2555,37 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "The content is visible again.",
     ),
     ("flash.decision_acknowledged", "C'est noté.", "Noted."),
+    // Moderation: forwarding a report to another server, and its outcome sent back.
+    (
+        "moderation.forward.already",
+        "Ce signalement a déjà été transmis.",
+        "This report was already forwarded.",
+    ),
+    (
+        "moderation.forward.nothing_remote",
+        "Ce signalement ne vise rien d'un autre serveur : il n'y a rien à transmettre.",
+        "This report names nothing from another server: there is nothing to forward.",
+    ),
+    (
+        "moderation.outcome.resolved",
+        "Signalement traité",
+        "Report handled",
+    ),
+    (
+        "flash.report_forwarded",
+        "Le signalement est transmis au serveur concerné, au nom de l'instance.",
+        "The report is forwarded to the server concerned, in the instance's name.",
+    ),
+    (
+        "flash.report_forward_already",
+        "Ce signalement a déjà été transmis.",
+        "This report was already forwarded.",
+    ),
+    (
+        "flash.report_forward_nothing_remote",
+        "Ce signalement ne vise rien d'un autre serveur : il n'y a rien à transmettre.",
+        "This report names nothing from another server: there is nothing to forward.",
+    ),
     (
         "notifications.delivery.centre",
         "Dans le centre seulement",

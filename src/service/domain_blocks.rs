@@ -236,8 +236,15 @@ pub struct BlockCache {
     state: Mutex<Option<(Instant, Blocks)>>,
 }
 
-/// Block entries by domain.
-type Blocks = Arc<HashMap<String, Severity>>;
+/// Block entries by domain, and the domains whose reports are refused.
+type Blocks = Arc<BlockMap>;
+
+#[derive(Default)]
+struct BlockMap {
+    severity: HashMap<String, Severity>,
+    /// Blocks marked "reject reports" (whatever their severity).
+    reject_reports: std::collections::HashSet<String>,
+}
 
 impl BlockCache {
     fn fresh(&self) -> Option<Blocks> {
@@ -262,12 +269,20 @@ impl BlockCache {
         if let Some(map) = self.fresh() {
             return Ok(map);
         }
-        let map: HashMap<String, Severity> = db::domain_blocks::all(conn)
-            .await?
+        let rows = db::domain_blocks::all(conn).await?;
+        let reject_reports = rows
+            .iter()
+            .filter(|b| b.reject_reports)
+            .map(|b| b.domain.clone())
+            .collect();
+        let severity = rows
             .into_iter()
             .filter_map(|b| Severity::parse(&b.severity).map(|s| (b.domain, s)))
             .collect();
-        let map = Arc::new(map);
+        let map = Arc::new(BlockMap {
+            severity,
+            reject_reports,
+        });
         if let Ok(mut guard) = self.state.lock() {
             *guard = Some((Instant::now(), map.clone()));
         }
@@ -277,27 +292,40 @@ impl BlockCache {
     /// The strongest block covering any of `hosts` (`host[:port]`).
     pub async fn severity(&self, ctx: &AppContext, hosts: &[&str]) -> AppResult<Option<Severity>> {
         let map = self.blocks(ctx).await?;
-        if map.is_empty() {
+        if map.severity.is_empty() {
             return Ok(None);
         }
         Ok(hosts
             .iter()
-            .filter_map(|h| strongest(h, |c| map.get(c)))
+            .filter_map(|h| strongest(h, |c| map.severity.get(c)))
             .max())
+    }
+
+    /// Whether reports (`Flag`s) from any of `hosts` (`host[:port]`) are refused: a block
+    /// covering it is marked "reject reports".
+    pub async fn rejects_reports(&self, ctx: &AppContext, hosts: &[&str]) -> AppResult<bool> {
+        let map = self.blocks(ctx).await?;
+        if map.reject_reports.is_empty() {
+            return Ok(false);
+        }
+        Ok(hosts
+            .iter()
+            .any(|h| candidates(h).iter().any(|c| map.reject_reports.contains(c))))
     }
 
     /// `urls` without those on a rejected domain (or a subdomain of one): nothing new is
     /// queued for a server we cut off.
     pub async fn without_rejected(&self, conn: &mut Conn, urls: Vec<Url>) -> AppResult<Vec<Url>> {
         let map = self.blocks_on(conn).await?;
-        if map.is_empty() {
+        if map.severity.is_empty() {
             return Ok(urls);
         }
         Ok(urls
             .into_iter()
             .filter(|url| {
-                host_port(url)
-                    .is_none_or(|host| strongest(&host, |c| map.get(c)) != Some(Severity::Reject))
+                host_port(url).is_none_or(|host| {
+                    strongest(&host, |c| map.severity.get(c)) != Some(Severity::Reject)
+                })
             })
             .collect())
     }

@@ -29,6 +29,7 @@ mod inbox_mutations;
 mod instance_url;
 mod mail;
 mod moderation_decisions;
+mod moderation_flags;
 mod notifications;
 mod publishing;
 mod rate_limits;

@@ -18,6 +18,7 @@ use crate::{
 use url::Url;
 
 pub mod decisions;
+pub mod forward;
 pub mod reports;
 pub mod resolve;
 pub use resolve::resolve;

@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod admin_mails;
+pub mod admin_report_forward;
 pub mod alerts;
 pub mod auth;
 pub mod comments;
@@ -42,6 +43,7 @@ pub fn api_routes() -> Router {
         .merge(comments::routes())
         .merge(notifications::routes())
         .merge(admin_mails::routes())
+        .merge(admin_report_forward::routes())
         .merge(alerts::routes())
         .merge(moderation_decisions::routes())
 }

@@ -19,6 +19,7 @@
 //! | a `Flag` whose `object` names no URL | 400 |
 //! | from a `reject`ed domain, or a `Flag` from a domain whose block rejects reports: dropped | 202 |
 //! | accepted (new, replayed, or of a type nobody handles) | 202 |
+//! | from a `reject`ed domain or an actor the moderators blocked: dropped, nothing stored | 202 |
 
 use crate::{
     context::AppContext,
@@ -541,6 +542,12 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
         let mut conn = ctx.conn().await?;
         crate::db::actors::by_ap_id(&mut conn, actor.as_str()).await?
     };
+    if known.as_ref().is_some_and(|a| a.blocked_at.is_some()) {
+        // An actor the moderators blocked: dropped like a rejected domain's activity, before
+        // any fetch or write, and answered as accepted so the sender does not retry.
+        tracing::info!("dropped an activity of {actor}, blocked by the moderators");
+        return Ok(StatusCode::ACCEPTED);
+    }
     if known.is_none()
         && type_of(&value) == Some("Delete")
         && value.get("object").and_then(id_of).as_ref() == Some(&actor)

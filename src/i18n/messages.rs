@@ -171,8 +171,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "login.suspended",
-        "Ce compte est suspendu. Contactez l'équipe de modération du site.",
-        "This account is suspended. Contact the site's moderation team.",
+        "Ce compte est suspendu par l'équipe de modération. La décision et ses motifs vous ont été envoyés par courriel. Pour la contester, écrivez à l'équipe de modération du site : un administrateur peut lever la suspension dans les 30 jours.",
+        "This account is suspended by the moderation team. The decision and its reasons were sent to you by mail. To contest it, write to the site's moderation team: an admin can lift the suspension within 30 days.",
     ),
     // Mailed links: address confirmation, password reset, change of address (accounts).
     (
@@ -2144,6 +2144,126 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "unsubscribe.scope.report_outcome",
         "la suite donnée à vos signalements",
         "the outcome of your reports",
+    ),
+    // Moderation: what hiding, suspending and blocking do, and lifting them.
+    (
+        "moderation.hidden_notice",
+        "Masqué par la modération",
+        "Hidden by the moderators",
+    ),
+    (
+        "moderation.hidden_notice_help",
+        "Seuls vous et l'équipe de modération le voyez.",
+        "Only you and the moderation team can see it.",
+    ),
+    (
+        "moderation.see_decision",
+        "Voir la décision",
+        "See the decision",
+    ),
+    (
+        "moderation.hidden_comments_title",
+        "Vos commentaires masqués par la modération",
+        "Your comments hidden by the moderators",
+    ),
+    (
+        "moderation.suspend.self",
+        "Vous ne pouvez pas suspendre votre propre compte.",
+        "You cannot suspend your own account.",
+    ),
+    (
+        "moderation.suspend.staff",
+        "Seul un administrateur peut suspendre un membre de l'équipe.",
+        "Only an admin can suspend a staff member.",
+    ),
+    (
+        "moderation.suspend.last_admin",
+        "Le dernier administrateur ne peut pas être suspendu.",
+        "The last admin cannot be suspended.",
+    ),
+    (
+        "moderation.suspend.already",
+        "Ce compte est déjà suspendu.",
+        "This account is already suspended.",
+    ),
+    (
+        "moderation.unsuspend.not_suspended",
+        "Ce compte n'est pas suspendu.",
+        "This account is not suspended.",
+    ),
+    (
+        "moderation.unsuspend.too_late",
+        "La suspension date de plus de 30 jours : elle ne peut plus être levée (le compte a été supprimé ailleurs sur le fédivers).",
+        "The suspension is more than 30 days old: it can no longer be lifted (the account was deleted elsewhere on the fediverse).",
+    ),
+    (
+        "moderation.block.already",
+        "Ce compte est déjà bloqué.",
+        "This account is already blocked.",
+    ),
+    (
+        "moderation.unblock.not_blocked",
+        "Ce compte n'est pas bloqué.",
+        "This account is not blocked.",
+    ),
+    (
+        "field.actor.local",
+        "C'est un compte d'ici : il se suspend, il ne se bloque pas.",
+        "This is a local account: suspend it, do not block it.",
+    ),
+    (
+        "field.actor.remote",
+        "C'est un compte d'un autre serveur : il se bloque, il ne se suspend pas.",
+        "This is an account of another server: block it, do not suspend it.",
+    ),
+    (
+        "field.actor.not_member",
+        "Ce compte n'est pas celui d'un membre : il ne se suspend pas.",
+        "This is not a member's account: it cannot be suspended.",
+    ),
+    (
+        "field.actor.unknown",
+        "Ce compte distant est inconnu ici.",
+        "This remote account is unknown here.",
+    ),
+    (
+        "field.actor.blocked",
+        "Ce compte est bloqué par la modération.",
+        "This account is blocked by the moderators.",
+    ),
+    ("admin.accounts.suspended_on", "Suspendu le", "Suspended on"),
+    (
+        "admin.accounts.unsuspend",
+        "Lever la suspension",
+        "Lift the suspension",
+    ),
+    (
+        "admin.blocked.title",
+        "Comptes distants bloqués",
+        "Blocked remote accounts",
+    ),
+    (
+        "admin.blocked.intro",
+        "Leurs activités sont refusées et leurs contenus masqués. Débloquer un compte ne rétablit pas les abonnements supprimés.",
+        "Their activities are refused and their content hidden. Unblocking an account does not restore the removed follows.",
+    ),
+    (
+        "admin.blocked.empty",
+        "Aucun compte distant n'est bloqué.",
+        "No remote account is blocked.",
+    ),
+    ("admin.blocked.account", "Compte", "Account"),
+    ("admin.blocked.since", "Bloqué le", "Blocked on"),
+    ("admin.blocked.unblock", "Débloquer", "Unblock"),
+    (
+        "flash.account_unsuspended",
+        "La suspension est levée.",
+        "The suspension is lifted.",
+    ),
+    (
+        "flash.actor_unblocked",
+        "Le compte est débloqué.",
+        "The account is unblocked.",
     ),
     // Moderation: reasons of a report and actions of the moderators.
     (

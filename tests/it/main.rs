@@ -30,6 +30,7 @@ mod instance_url;
 mod mail;
 mod moderation_decisions;
 mod moderation_flags;
+mod moderation_sanctions;
 mod notifications;
 mod publishing;
 mod rate_limits;

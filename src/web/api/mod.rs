@@ -13,6 +13,7 @@
 pub mod account;
 pub mod admin_mails;
 pub mod admin_report_forward;
+pub mod admin_sanctions;
 pub mod alerts;
 pub mod auth;
 pub mod comments;
@@ -44,6 +45,7 @@ pub fn api_routes() -> Router {
         .merge(notifications::routes())
         .merge(admin_mails::routes())
         .merge(admin_report_forward::routes())
+        .merge(admin_sanctions::routes())
         .merge(alerts::routes())
         .merge(moderation_decisions::routes())
 }

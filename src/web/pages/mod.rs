@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_federation;
 pub mod admin_mails;
 pub mod admin_report_forward;
+pub mod admin_sanctions;
 pub mod alerts;
 pub mod comments;
 pub mod feeds;
@@ -52,6 +53,7 @@ pub fn routes() -> Router {
         .merge(admin_federation::routes())
         .merge(admin_mails::routes())
         .merge(admin_report_forward::routes())
+        .merge(admin_sanctions::routes())
         .merge(unsubscribe::routes())
         .merge(lang::routes())
         .merge(media::routes())

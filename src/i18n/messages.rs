@@ -2791,6 +2791,287 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Règle retirée",
         "Rule withdrawn",
     ),
+    // Moderation: decisions, statements of reasons, appeals, the author's notice (decide).
+    (
+        "moderation.resolve.already_resolved",
+        "Ce signalement a déjà été traité par un autre membre de la modération : sa décision est visible sur la page du signalement.",
+        "This report was already handled by another moderator: their decision is shown on the report's page.",
+    ),
+    (
+        "moderation.resolve.already_resolved_by",
+        "Ce signalement a déjà été traité par {who} le {when} ({outcome}).",
+        "This report was already handled by {who} on {when} ({outcome}).",
+    ),
+    (
+        "field.action.invalid",
+        "Choisissez une action parmi celles proposées.",
+        "Choose one of the actions offered.",
+    ),
+    (
+        "field.action.not_for_account",
+        "Un compte ne peut être ni masqué ni supprimé : suspendez-le (compte local) ou bloquez-le (compte distant).",
+        "An account cannot be hidden or deleted: suspend it (local account) or block it (remote account).",
+    ),
+    (
+        "field.action.no_account",
+        "Ce signalement ne désigne aucun compte.",
+        "This report names no account.",
+    ),
+    (
+        "field.action.suspend_remote",
+        "Un compte d'un autre serveur ne peut pas être suspendu ici : bloquez-le.",
+        "An account of another server cannot be suspended here: block it.",
+    ),
+    (
+        "field.action.block_local",
+        "Un compte de cette instance ne se bloque pas : suspendez-le.",
+        "An account of this instance is not blocked: suspend it.",
+    ),
+    (
+        "field.action.not_hidden",
+        "Cette décision n'a rien masqué.",
+        "This decision hid nothing.",
+    ),
+    (
+        "moderation.statement.hide",
+        "Ce contenu a été masqué par la modération : il n'est plus public, vous seul le voyez encore.",
+        "This content was hidden by the moderators: it is no longer public, only you still see it.",
+    ),
+    (
+        "moderation.statement.delete",
+        "Ce contenu a été supprimé par la modération.",
+        "This content was deleted by the moderators.",
+    ),
+    (
+        "moderation.statement.redirect",
+        "Ce contenu a été retiré car il n'a pas sa place ici.",
+        "This content was removed because it does not belong here.",
+    ),
+    (
+        "moderation.statement.redirect_url",
+        "Ce contenu a été retiré car il n'a pas sa place ici ; vous pouvez le publier sur {url}",
+        "This content was removed because it does not belong here; you can publish it on {url}",
+    ),
+    (
+        "moderation.statement.warn",
+        "La modération vous adresse un avertissement au sujet de ce contenu.",
+        "The moderators send you a warning about this content.",
+    ),
+    (
+        "moderation.statement.suspend",
+        "Votre compte a été suspendu par la modération.",
+        "Your account was suspended by the moderators.",
+    ),
+    (
+        "moderation.statement.block",
+        "Ce compte a été bloqué par la modération.",
+        "This account was blocked by the moderators.",
+    ),
+    (
+        "moderation.outcome_mail.subject",
+        "Votre signalement sur {instance} a été traité",
+        "Your report on {instance} was handled",
+    ),
+    ("moderation.outcome_mail.greeting", "Bonjour,", "Hello,"),
+    (
+        "moderation.outcome_mail.text",
+        "Le signalement que vous avez envoyé le {date} a été examiné par la modération.",
+        "The report you sent on {date} was reviewed by the moderators.",
+    ),
+    (
+        "moderation.outcome_mail.outcome",
+        "Suite donnée :",
+        "Outcome:",
+    ),
+    (
+        "moderation.outcome_mail.thanks",
+        "Merci de nous avoir aidés à garder cet espace accueillant.",
+        "Thank you for helping keep this space welcoming.",
+    ),
+    (
+        "moderation.outcome_mail.why",
+        "Vous recevez ce message parce que vous avez signalé un contenu sur {instance} en laissant cette adresse.",
+        "You receive this message because you reported content on {instance} and left this address.",
+    ),
+    (
+        "moderation.decision.title",
+        "Décision de modération",
+        "Moderation decision",
+    ),
+    (
+        "moderation.decision.what_done",
+        "Ce qui a été décidé :",
+        "What was decided:",
+    ),
+    (
+        "moderation.decision.about",
+        "Contenu concerné (tel qu'il était au moment du signalement) :",
+        "Content concerned (as it was when reported):",
+    ),
+    ("moderation.decision.why", "Motif :", "Reason:"),
+    (
+        "moderation.decision.rules",
+        "Règles de l'instance concernées :",
+        "Instance rules concerned:",
+    ),
+    ("moderation.decision.date", "Date :", "Date:"),
+    (
+        "moderation.decision.how_to_appeal",
+        "Vous pouvez contester cette décision une fois, depuis la page de la décision.",
+        "You can appeal this decision once, from the decision's page.",
+    ),
+    (
+        "moderation.decision.open",
+        "Voir la décision et la contester",
+        "See the decision and appeal it",
+    ),
+    (
+        "moderation.decision.mail_why",
+        "Ce message vous est toujours envoyé quand la modération de {instance} restreint vos contenus ou votre compte : il ne peut pas être désactivé.",
+        "This message is always sent when the moderators of {instance} restrict your content or account: it cannot be turned off.",
+    ),
+    (
+        "moderation.decision.report_link",
+        "Retour au signalement",
+        "Back to the report",
+    ),
+    (
+        "moderation.decision.reverted",
+        "Cette décision a été annulée.",
+        "This decision was reversed.",
+    ),
+    (
+        "moderation.appeal.title",
+        "Contester la décision",
+        "Appeal the decision",
+    ),
+    (
+        "moderation.appeal.text",
+        "Pourquoi la décision devrait-elle être revue ?",
+        "Why should the decision be reviewed?",
+    ),
+    (
+        "moderation.appeal.submit",
+        "Envoyer mon recours",
+        "Send my appeal",
+    ),
+    (
+        "moderation.appeal.sent",
+        "Votre recours (envoyé le {date}) :",
+        "Your appeal (sent on {date}):",
+    ),
+    (
+        "moderation.appeal.state.open",
+        "En attente de réponse de la modération.",
+        "Awaiting the moderators' answer.",
+    ),
+    (
+        "moderation.appeal.state.granted",
+        "Recours accepté.",
+        "Appeal granted.",
+    ),
+    (
+        "moderation.appeal.state.rejected",
+        "Recours rejeté.",
+        "Appeal rejected.",
+    ),
+    (
+        "moderation.appeal.answer",
+        "Réponse de la modération :",
+        "The moderators' answer:",
+    ),
+    (
+        "moderation.appeal.already",
+        "Vous avez déjà contesté cette décision : un seul recours est possible par décision.",
+        "You already appealed this decision: one appeal per decision.",
+    ),
+    (
+        "moderation.appeal.not_appealable",
+        "Cette décision ne peut pas être contestée.",
+        "This decision cannot be appealed.",
+    ),
+    (
+        "moderation.appeal.already_decided",
+        "Ce recours a déjà reçu une réponse.",
+        "This appeal was already answered.",
+    ),
+    (
+        "moderation.appeal.admins_unsuspend",
+        "Seuls les administrateurs peuvent lever une suspension.",
+        "Only admins can lift a suspension.",
+    ),
+    (
+        "moderation.appeal.not_restorable",
+        "Le contenu supprimé ne peut pas être rétabli : sa suppression a déjà été transmise aux autres serveurs. Vous pouvez le publier à nouveau.",
+        "The deleted content cannot be restored: its deletion was already sent to other servers. You may publish it again.",
+    ),
+    (
+        "moderation.appeal.decide",
+        "Répondre au recours",
+        "Answer the appeal",
+    ),
+    (
+        "moderation.appeal.decision_text",
+        "Réponse à l'auteur",
+        "Answer to the author",
+    ),
+    (
+        "moderation.appeal.grant",
+        "Accepter le recours",
+        "Grant the appeal",
+    ),
+    (
+        "moderation.appeal.reject",
+        "Rejeter le recours",
+        "Reject the appeal",
+    ),
+    (
+        "moderation.unhide.button",
+        "Rétablir le contenu masqué",
+        "Show the hidden content again",
+    ),
+    (
+        "moderation.unhide.already",
+        "Ce contenu a déjà été rétabli.",
+        "This content was already shown again.",
+    ),
+    (
+        "moderation.notice.warn",
+        "Vous avez reçu un avertissement de la modération",
+        "You received a warning from the moderators",
+    ),
+    (
+        "moderation.notice.other",
+        "Une décision de modération vous concerne",
+        "A moderation decision concerns you",
+    ),
+    (
+        "moderation.notice.read_it",
+        "Lire la décision",
+        "Read the decision",
+    ),
+    ("moderation.notice.ack", "J'ai lu", "I have read it"),
+    (
+        "flash.report_resolved",
+        "Le signalement a été traité.",
+        "The report was handled.",
+    ),
+    (
+        "flash.appeal_sent",
+        "Votre recours a été envoyé à la modération.",
+        "Your appeal was sent to the moderators.",
+    ),
+    (
+        "flash.appeal_decided",
+        "La réponse au recours a été envoyée à l'auteur.",
+        "The answer to the appeal was sent to the author.",
+    ),
+    (
+        "flash.content_unhidden",
+        "Le contenu est de nouveau visible.",
+        "The content is visible again.",
+    ),
+    ("flash.decision_acknowledged", "C'est noté.", "Noted."),
     // Moderation: forwarding a report to another server, and its outcome sent back.
     (
         "moderation.forward.already",

@@ -304,29 +304,41 @@ pub async fn delete_comment(
 ) -> AppResult<DbComment> {
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbComment, AppError, _>(async |conn| {
-        let mut comment = db::comments::by_id_for_update(conn, id)
+        let comment = db::comments::by_id_for_update(conn, id)
             .await?
             .filter(|c| c.deleted_at.is_none())
             .ok_or_else(AppError::not_found)?;
         if !can_delete(account, &comment) {
             return Err(not_yours());
         }
-        let now = Utc::now();
-        db::comments::mark_deleted(conn, id, now).await?;
-        comment.deleted_at = Some(now);
-        let author = db::actors::by_id(conn, comment.author_actor_id).await?;
-        if !author.local {
-            // A moderator removed a remote comment here; its server is not ours to tell.
-            return Ok(comment);
-        }
-        let event = OutboundEvent::CommentDeleted {
-            comment: Box::new(comment.clone()),
-            author: Box::new(author),
-        };
-        outbound::record(ctx, conn, event).await?;
-        Ok(comment)
+        remove(ctx, conn, comment).await
     })
     .await
+}
+
+/// Removes `comment` in the caller's transaction: the one deletion, by its author or a
+/// moderator ([`delete_comment`]) or by a moderator's decision on a report
+/// (`service::moderation::resolve`). A local comment records `CommentDeleted` so `Delete`
+/// federates; a remote one is only marked deleted here.
+pub async fn remove(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    mut comment: DbComment,
+) -> AppResult<DbComment> {
+    let now = Utc::now();
+    db::comments::mark_deleted(conn, comment.id, now).await?;
+    comment.deleted_at = Some(now);
+    let author = db::actors::by_id(conn, comment.author_actor_id).await?;
+    if !author.local {
+        // A moderator removed a remote comment here; its server is not ours to tell.
+        return Ok(comment);
+    }
+    let event = OutboundEvent::CommentDeleted {
+        comment: Box::new(comment.clone()),
+        author: Box::new(author),
+    };
+    outbound::record(ctx, conn, event).await?;
+    Ok(comment)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -348,6 +348,16 @@ pub async fn session_middleware(
         }
         _ => 0,
     };
+    // The moderation notice: one small indexed query, for pages only.
+    let moderation_notice = match &user {
+        Some(u) if renders_page => service::moderation::decisions::pending_notice(&ctx, &u.account)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("moderation notice of {}: {e}", u.account.username);
+                None
+            }),
+        _ => None,
+    };
     let chrome = Arc::new(Chrome::new(
         lang,
         ctx.config.instance.name.clone(),
@@ -359,6 +369,7 @@ pub async fn session_middleware(
             unconfirmed: service::account_links::awaits_confirmation(&ctx, &u.account),
             unread_notifications,
             open_reports,
+            moderation_notice,
         }),
         csrf_state.clone(),
         flash,

@@ -802,3 +802,169 @@ async fn pages_fit_a_phone_and_the_menu_folds() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Moderation: a moderator resolves a report with "redirect"; the author sees the decision.
+
+const AGENDA_URL: &str = "https://agenda.example.org/proposer";
+
+/// A moderator logs in, opens the queue, opens the report, resolves it with "redirect"; the
+/// author, logging in, sees the notice and the message with the redirect URL.
+async fn moderator_redirects_a_report(client: &Client, base: &str, report_id: i64) {
+    let password = "un mot de passe solide";
+    client
+        .goto(&format!("{base}/connexion"))
+        .await
+        .expect("open /connexion");
+    fill(client, "input[name='login']", "moderatrice").await;
+    fill(client, "input[name='password']", password).await;
+    click(client, "form[action='/connexion'] button[type='submit']").await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("form[action='/deconnexion']"))
+        .await
+        .expect("the moderator is logged in");
+
+    // The queue, then the report.
+    client
+        .goto(&format!("{base}/admin/signalements"))
+        .await
+        .expect("open the queue");
+    let report_path = format!("/admin/signalements/{report_id}");
+    click(client, &format!("a[href='{report_path}']")).await;
+    wait_for_path(client, &report_path).await;
+
+    // The decision form: "redirect", whatever the control (a select or radio buttons).
+    let form = format!("form[action='{report_path}/decision']");
+    let control = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(&format!("{form} [name='action']")))
+        .await
+        .expect("the decision form offers an action");
+    if control.tag_name().await.expect("tag") == "select" {
+        control
+            .select_by_value("redirect")
+            .await
+            .expect("choose redirect");
+    } else {
+        click(
+            client,
+            &format!("{form} input[name='action'][value='redirect']"),
+        )
+        .await;
+    }
+    click(client, &format!("{form} button[type='submit']")).await;
+    wait_for_path(client, &report_path).await;
+    click(client, "form[action='/deconnexion'] button[type='submit']").await;
+    wait_for_path(client, "/").await;
+
+    // The author logs in and sees the notice, then the message with the agenda's URL.
+    client
+        .goto(&format!("{base}/connexion"))
+        .await
+        .expect("open /connexion");
+    fill(client, "input[name='login']", "theatre_tulle").await;
+    fill(client, "input[name='password']", password).await;
+    click(client, "form[action='/connexion'] button[type='submit']").await;
+    let notice = text_of(client, "#moderation-notice-title").await;
+    assert!(
+        notice.contains("Une décision de modération vous concerne"),
+        "{notice}"
+    );
+    click(client, "#moderation-notice-title a").await;
+    let statement = text_of(client, ".moderation-statement").await;
+    assert!(statement.contains(AGENDA_URL), "{statement}");
+    assert!(statement.contains("n'a pas sa place ici"), "{statement}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_moderator_redirects_a_report_and_the_author_sees_why() {
+    use culturecnous::service::{
+        accounts::{NewAccountInput, create_account},
+        moderation::{Reason, ReportInput, Reporter, reports},
+        publishing::{self, Category, PostInput},
+    };
+    use diesel_async::AsyncConnection;
+
+    let driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let mut config = TestDatabases::get().config(port).await;
+    config.moderation.redirect_url = AGENDA_URL.to_string();
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+    let ctx = instance.ctx.clone();
+    let account = |username: &str, role: &str| NewAccountInput {
+        username: username.into(),
+        email: format!("{username}@example.org"),
+        password: "un mot de passe solide".into(),
+        kind: "structure".into(),
+        role: role.into(),
+        display_name: username.into(),
+    };
+    create_account(&ctx, account("moderatrice", "moderator"))
+        .await
+        .expect("moderator");
+    let author = create_account(&ctx, account("theatre_tulle", "member"))
+        .await
+        .expect("author");
+    let data = instance.federation.to_request_data();
+    let post = publishing::create(
+        &data,
+        &author,
+        Category::Announcement,
+        PostInput {
+            title: "Notre spectacle de samedi".into(),
+            body: "Venez nombreux !".into(),
+            kind: "pret_materiel".into(),
+            ..PostInput::default()
+        },
+    )
+    .await
+    .expect("announcement");
+    let mut conn = ctx.conn().await.expect("conn");
+    let report_ctx = ctx.clone();
+    let report_id = conn
+        .transaction::<_, culturecnous::error::AppError, _>(async |conn| {
+            reports::submit(
+                &report_ctx,
+                conn,
+                ReportInput {
+                    reporter: Reporter::Visitor {
+                        email: "passant@example.net".into(),
+                    },
+                    targets: vec![Url::parse(&post.ap_id).expect("ap_id")],
+                    reason: Reason::OffTopic,
+                    rule_ids: vec![],
+                    comment: "Un spectacle : c'est pour l'agenda.".into(),
+                    forward: false,
+                },
+            )
+            .await
+        })
+        .await
+        .expect("report")
+        .expect("stored")
+        .report
+        .id;
+    drop(conn);
+
+    let client = driver.client().await;
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move { moderator_redirects_a_report(&client, &base, report_id).await })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -28,6 +28,7 @@ mod inbound_links;
 mod inbox_mutations;
 mod instance_url;
 mod mail;
+mod moderation_decisions;
 mod moderation_domains;
 mod moderation_flags;
 mod moderation_reports;

@@ -35,6 +35,11 @@ pub enum MailCategory {
     Notification,
     /// The daily or weekly digest.
     Digest,
+    /// A moderation decision's statement of reasons (sent whatever the member's preferences:
+    /// no unsubscribe link).
+    ModerationDecision,
+    /// The outcome of a visitor's report, to the address they left.
+    ReportOutcome,
 }
 
 impl MailCategory {
@@ -46,6 +51,8 @@ impl MailCategory {
             MailCategory::EmailChanged => "email_changed",
             MailCategory::Notification => "notification",
             MailCategory::Digest => "digest",
+            MailCategory::ModerationDecision => "moderation_decision",
+            MailCategory::ReportOutcome => "report_outcome",
         }
     }
 

@@ -17,9 +17,12 @@ use crate::{
 };
 use url::Url;
 
+pub mod decisions;
 pub mod forward;
 pub mod reports;
+pub mod resolve;
 pub mod rules;
+pub use resolve::resolve;
 pub mod sanctions;
 pub mod targets;
 

@@ -327,9 +327,17 @@ pub async fn describe_grouped(
             NotificationKind::Follow | NotificationKind::FollowRequest => {
                 actor_pair.as_ref().map(|(_, u)| u.clone())
             }
-            NotificationKind::Report | NotificationKind::Appeal => row
+            NotificationKind::Report => row
                 .report_id
                 .map(|id| ctx.urls.absolute(&crate::urls::admin_report_path(id))),
+            // An appeal is answered from the decision's page.
+            NotificationKind::Appeal => row
+                .moderation_action_id
+                .map(|id| ctx.urls.absolute(&crate::urls::decision_path(id)))
+                .or_else(|| {
+                    row.report_id
+                        .map(|id| ctx.urls.absolute(&crate::urls::admin_report_path(id)))
+                }),
             NotificationKind::ModerationDecision => row
                 .moderation_action_id
                 .map(|id| ctx.urls.absolute(&crate::urls::decision_path(id))),
@@ -406,10 +414,12 @@ pub async fn queue_instant_mails(
     conn: &mut AsyncPgConnection,
     rows: &[DbNotification],
 ) -> AppResult<()> {
-    let instant: Vec<&DbNotification> = rows
+    let (statements, instant): (Vec<&DbNotification>, Vec<&DbNotification>) = rows
         .iter()
         .filter(|r| r.delivery == Delivery::Instant.as_str())
-        .collect();
+        .partition(|r| r.kind == NotificationKind::ModerationDecision.as_str());
+    // A statement of reasons has its own mail (the whole statement, no unsubscribe link).
+    crate::service::moderation::decisions::queue_statement_mails(ctx, conn, &statements).await?;
     if instant.is_empty() {
         return Ok(());
     }

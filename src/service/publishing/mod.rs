@@ -360,46 +360,65 @@ pub async fn delete(
     let mut conn = ctx.conn().await?;
     let cover = conn
         .transaction::<Option<String>, AppError, _>(async |conn| {
-            let mut post = editable(conn, account, category, id).await?;
-            let now = Utc::now();
-            db::posts::mark_deleted(conn, post.id, now).await?;
-            let cover = post.cover_image_path.clone();
-            if cover.is_some() {
-                db::posts::set_extras(
-                    conn,
-                    post.id,
-                    &PostExtras {
-                        cover_image_path: None,
-                        cover_image_alt: None,
-                        mentions: post.mentions.clone(),
-                    },
-                )
-                .await?;
-            }
-            if post.draft {
-                return Ok(cover);
-            }
-            post.deleted_at = Some(now);
-            let author = db::actors::by_id(conn, post.author_actor_id).await?;
-            let announcement = post.is_announcement();
-            let event = OutboundEvent::PostDeleted {
-                post: Box::new(post.clone()),
-                author: Box::new(author),
-            };
-            outbound::record(ctx, conn, event).await?;
-            if announcement {
-                let event = OutboundEvent::ChannelBoostWithdrawn {
-                    post: Box::new(post),
-                };
-                outbound::record(ctx, conn, event).await?;
-            }
-            Ok(cover)
+            let post = editable(conn, account, category, id).await?;
+            remove(ctx, conn, post).await
         })
         .await?;
+    remove_cover_file(ctx, cover).await;
+    Ok(())
+}
+
+/// Removes `post` in the caller's transaction: the one deletion, by its author ([`delete`])
+/// or by a moderator (`service::moderation::resolve`). A local published post records
+/// `PostDeleted` (and `ChannelBoostWithdrawn` for an announcement) so `Delete` federates to
+/// every server that received it; a remote post kept here is only marked deleted (its
+/// server is not ours to tell). Returns the stored cover file to remove once committed
+/// ([`remove_cover_file`]).
+pub async fn remove(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    mut post: DbPost,
+) -> AppResult<Option<String>> {
+    let now = Utc::now();
+    db::posts::mark_deleted(conn, post.id, now).await?;
+    let cover = post.cover_image_path.clone();
+    if cover.is_some() {
+        db::posts::set_extras(
+            conn,
+            post.id,
+            &PostExtras {
+                cover_image_path: None,
+                cover_image_alt: None,
+                mentions: post.mentions.clone(),
+            },
+        )
+        .await?;
+    }
+    if post.draft || !post.local {
+        return Ok(cover);
+    }
+    post.deleted_at = Some(now);
+    let author = db::actors::by_id(conn, post.author_actor_id).await?;
+    let announcement = post.is_announcement();
+    let event = OutboundEvent::PostDeleted {
+        post: Box::new(post.clone()),
+        author: Box::new(author),
+    };
+    outbound::record(ctx, conn, event).await?;
+    if announcement {
+        let event = OutboundEvent::ChannelBoostWithdrawn {
+            post: Box::new(post),
+        };
+        outbound::record(ctx, conn, event).await?;
+    }
+    Ok(cover)
+}
+
+/// Removes the cover file a committed [`remove`] returned.
+pub async fn remove_cover_file(ctx: &AppContext, cover: Option<String>) {
     if let Some(path) = cover {
         covers::remove_stored_cover(ctx, &path).await;
     }
-    Ok(())
 }
 
 /// What a reader finds at a post's address.

@@ -21,6 +21,7 @@ pub mod comments;
 pub mod follows;
 pub mod json;
 pub mod me;
+pub mod moderation_decisions;
 pub mod notifications;
 pub mod openapi;
 pub mod posts;
@@ -52,4 +53,5 @@ pub fn api_routes() -> Router {
         .merge(admin_domains::routes())
         .merge(rules::routes())
         .merge(reports::routes())
+        .merge(moderation_decisions::routes())
 }

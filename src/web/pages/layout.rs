@@ -36,6 +36,9 @@ pub struct NavUser {
     /// Open reports, for moderators and admins (the header's badge; 0 for others and where
     /// no page is rendered).
     pub open_reports: i64,
+    /// A moderation decision the member has not acknowledged: its id and whether it is a
+    /// warning (the notice shown on every page; `None` where no page is rendered).
+    pub moderation_notice: Option<(i64, bool)>,
 }
 
 impl NavUser {

@@ -19,6 +19,7 @@ pub mod home;
 pub mod lang;
 pub mod layout;
 pub mod media;
+pub mod moderation_decisions;
 pub mod news;
 pub mod notifications;
 pub mod posts;
@@ -72,6 +73,7 @@ pub fn routes() -> Router {
         .merge(feeds::routes())
         .merge(notifications::routes())
         .merge(reports::routes())
+        .merge(moderation_decisions::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

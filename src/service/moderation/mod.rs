@@ -17,6 +17,7 @@ use crate::{
 };
 use url::Url;
 
+pub mod queue;
 pub mod reports;
 pub mod sanctions;
 pub mod targets;

@@ -500,6 +500,15 @@ impl ReportView {
     pub fn reason_key(&self) -> &'static str {
         reason_key(&self.report.reason)
     }
+
+    /// Whether the reporter cited `rule`.
+    pub fn cited(&self, rule: &DbRule) -> bool {
+        self.report.rule_ids.contains(&rule.id)
+    }
+
+    pub fn is_assigned_to(&self, account_id: &i64) -> bool {
+        self.report.assigned_to == Some(*account_id)
+    }
 }
 
 async fn live_state(

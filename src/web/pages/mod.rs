@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod admin_federation;
 pub mod admin_mails;
+pub mod admin_reports;
 pub mod alerts;
 pub mod comments;
 pub mod feeds;
@@ -49,6 +50,7 @@ pub fn routes() -> Router {
         .merge(admin::routes())
         .merge(admin_federation::routes())
         .merge(admin_mails::routes())
+        .merge(admin_reports::routes())
         .merge(unsubscribe::routes())
         .merge(lang::routes())
         .merge(media::routes())

@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod admin_mails;
+pub mod admin_reports;
 pub mod alerts;
 pub mod auth;
 pub mod comments;
@@ -41,5 +42,6 @@ pub fn api_routes() -> Router {
         .merge(comments::routes())
         .merge(notifications::routes())
         .merge(admin_mails::routes())
+        .merge(admin_reports::routes())
         .merge(alerts::routes())
 }

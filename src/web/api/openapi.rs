@@ -107,6 +107,8 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::comments::CommentsApi::openapi())
         .merge_from(api::notifications::NotificationsApi::openapi())
         .merge_from(api::admin_mails::AdminMailsApi::openapi())
+        .merge_from(api::admin_reports::AdminReportsApi::openapi())
+        .merge_from(api::admin_reports::AdminReportActionsDoc::openapi())
         .merge_from(api::alerts::AlertsApi::openapi())
 }
 

@@ -28,6 +28,7 @@ mod inbound_links;
 mod inbox_mutations;
 mod instance_url;
 mod mail;
+mod moderation_queue;
 mod notifications;
 mod publishing;
 mod rate_limits;

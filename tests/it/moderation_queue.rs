@@ -23,7 +23,13 @@ use serde_json::{Value, json};
 use url::Url;
 
 /// Stores a report through the one reporting path and returns its id.
-async fn report(app: &TestApp, reporter: Reporter, target: &str, reason: Reason, comment: &str) -> i64 {
+async fn report(
+    app: &TestApp,
+    reporter: Reporter,
+    target: &str,
+    reason: Reason,
+    comment: &str,
+) -> i64 {
     let input = ReportInput {
         reporter,
         targets: vec![Url::parse(target).expect("target url")],
@@ -103,8 +109,21 @@ async fn the_queue_filters_by_state_reason_origin_and_assignee_and_pages_newest_
     let (_, ap_id) = post(&app, &t_author, "Annonce de spectacle", "Venez au cirque.").await;
     let mut local = Vec::new();
     for i in 0..53 {
-        let reason = if i % 2 == 0 { Reason::Spam } else { Reason::OffTopic };
-        local.push(report(&app, member(&app, "lea").await, &ap_id, reason, &format!("n°{i}")).await);
+        let reason = if i % 2 == 0 {
+            Reason::Spam
+        } else {
+            Reason::OffTopic
+        };
+        local.push(
+            report(
+                &app,
+                member(&app, "lea").await,
+                &ap_id,
+                reason,
+                &format!("n°{i}"),
+            )
+            .await,
+        );
     }
     let remote = remote_actor_row(&app, "social.example", "instance", true).await;
     let mut from_remote = Vec::new();
@@ -176,14 +195,30 @@ async fn the_queue_filters_by_state_reason_origin_and_assignee_and_pages_newest_
     let b = Browser::with_session(&app, &moderator).await;
     let page = b.get("/admin/signalements?reason=off_topic").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("26 signalements correspondent"), "{}", page.body);
+    assert!(
+        page.body.contains("26 signalements correspondent"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("<caption"));
     assert!(page.body.contains("scope=\"col\""));
     assert!(page.body.contains("<label for=\"f-reason\">"));
-    assert!(page.body.contains(&format!("href=\"/admin/signalements/{}\"", local[51])));
-    assert!(!page.body.contains(&format!("href=\"/admin/signalements/{}\"", local[50])));
+    assert!(
+        page.body
+            .contains(&format!("href=\"/admin/signalements/{}\"", local[51]))
+    );
+    assert!(
+        !page
+            .body
+            .contains(&format!("href=\"/admin/signalements/{}\"", local[50]))
+    );
     let all = b.get("/admin/signalements").await;
-    assert!(all.body.contains("href=\"/admin/signalements?state=open&amp;page=2\""), "{}", all.body);
+    assert!(
+        all.body
+            .contains("href=\"/admin/signalements?state=open&#38;page=2\""),
+        "{}",
+        all.body
+    );
     assert!(all.body.contains("social.example"));
     assert!(all.body.contains("Annonce de spectacle"));
     let remote_only = b.get("/admin/signalements?origin=social.example").await;
@@ -202,17 +237,37 @@ async fn an_unknown_filter_value_is_refused_naming_the_field() {
         ("assigned=bob", "assigned"),
         ("page=0", "page"),
     ] {
-        let r = api(&app, Method::GET, &format!("/api/v1/admin/reports?{query}"), &t, None).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", r.body);
+        let r = api(
+            &app,
+            Method::GET,
+            &format!("/api/v1/admin/reports?{query}"),
+            &t,
+            None,
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {}",
+            r.body
+        );
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
         assert_eq!(error_fields(&r), vec![field.to_string()], "{query}");
     }
     let b = Browser::with_session(&app, &moderator).await;
     let page = b.get("/admin/signalements?reason=rude").await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
     let r = api(&app, Method::GET, "/api/v1/admin/reports/999999", &t, None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
-    assert_eq!(b.get("/admin/signalements/nope").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        b.get("/admin/signalements/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -223,28 +278,64 @@ async fn the_report_page_keeps_the_snapshot_after_the_author_edits_then_deletes(
     app.create_user("lea", "member").await;
     let t_author = token(&app, "auteur").await;
     let t_mod = token(&app, "modo").await;
-    let (post_id, ap_id) =
-        post(&app, &t_author, "Grand spectacle de clowns", "Réservez vos places au **cirque**.").await;
-    let id = report(&app, member(&app, "lea").await, &ap_id, Reason::OffTopic, "Ceci va dans l'agenda").await;
+    let (post_id, ap_id) = post(
+        &app,
+        &t_author,
+        "Grand spectacle de clowns",
+        "Réservez vos places au **cirque**.",
+    )
+    .await;
+    let id = report(
+        &app,
+        member(&app, "lea").await,
+        &ap_id,
+        Reason::OffTopic,
+        "Ceci va dans l'agenda",
+    )
+    .await;
     let b = Browser::with_session(&app, &moderator).await;
     let path = format!("/admin/signalements/{id}");
 
     let page = b.get(&path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("Grand spectacle de clowns"));
-    assert!(page.body.contains("<strong>cirque</strong>"), "{}", page.body);
+    assert!(
+        page.body.contains("<strong>cirque</strong>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("inchangé"));
-    assert!(page.body.contains("le membre <a href=\"/users/lea\">lea</a>"));
+    assert!(
+        page.body
+            .contains("le membre <a href=\"/users/lea\">lea</a>")
+    );
     // The decision form (handled elsewhere) with every field, for local content.
-    assert!(page.body.contains(&format!("action=\"/admin/signalements/{id}/decision\"")));
-    for field in ["name=\"action\" value=\"dismiss\"", "name=\"action\" value=\"redirect\"",
-        "name=\"action\" value=\"suspend\"", "name=\"statement\"", "name=\"rule_ids\"",
-        "name=\"note\""] {
+    assert!(
+        page.body
+            .contains(&format!("action=\"/admin/signalements/{id}/decision\""))
+    );
+    for field in [
+        "name=\"action\" value=\"dismiss\"",
+        "name=\"action\" value=\"redirect\"",
+        "name=\"action\" value=\"suspend\"",
+        "name=\"statement\"",
+        "name=\"rule_ids\"",
+        "name=\"note\"",
+    ] {
         assert!(page.body.contains(field), "{field} missing");
     }
-    assert!(!page.body.contains("value=\"block\""), "block offered for a local account");
-    assert!(!page.body.contains("name=\"send_outcome\""), "send_outcome for a local report");
-    assert!(!page.body.contains("/transmettre"), "forward offered for local content");
+    assert!(
+        !page.body.contains("value=\"block\""),
+        "block offered for a local account"
+    );
+    assert!(
+        !page.body.contains("name=\"send_outcome\""),
+        "send_outcome for a local report"
+    );
+    assert!(
+        !page.body.contains("/transmettre"),
+        "forward offered for local content"
+    );
 
     let r = api(
         &app,
@@ -261,7 +352,14 @@ async fn the_report_page_keeps_the_snapshot_after_the_author_edits_then_deletes(
     assert!(!page.body.contains("Rien à voir"));
     assert!(page.body.contains("modifié depuis"), "{}", page.body);
 
-    let r = api(&app, Method::DELETE, &format!("/api/v1/posts/{post_id}"), &t_author, None).await;
+    let r = api(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/posts/{post_id}"),
+        &t_author,
+        None,
+    )
+    .await;
     assert!(r.status.is_success(), "{}", r.body);
     let page = b.get(&path).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -270,7 +368,10 @@ async fn the_report_page_keeps_the_snapshot_after_the_author_edits_then_deletes(
 
     let detail = get_json(&app, &t_mod, &format!("/api/v1/admin/reports/{id}")).await;
     assert_eq!(detail["id"], id);
-    assert_eq!(detail["snapshots"][0]["snapshot"]["title"], "Grand spectacle de clowns");
+    assert_eq!(
+        detail["snapshots"][0]["snapshot"]["title"],
+        "Grand spectacle de clowns"
+    );
     assert_eq!(detail["snapshots"][0]["now"], "deleted");
     assert_eq!(detail["reporter"]["kind"], "member");
     assert_eq!(detail["reporter"]["username"], "lea");
@@ -290,9 +391,30 @@ async fn the_history_lists_previous_reports_and_actions_about_the_same_account()
     let (_, first_post) = post(&app, &t_author, "Premier", "Un.").await;
     let (_, second_post) = post(&app, &t_author, "Second", "Deux.").await;
     let (_, unrelated) = post(&app, &t_other, "Ailleurs", "Trois.").await;
-    let earlier = report(&app, member(&app, "lea").await, &first_post, Reason::Spam, "").await;
-    let other = report(&app, member(&app, "lea").await, &unrelated, Reason::Spam, "").await;
-    let now = report(&app, member(&app, "lea").await, &second_post, Reason::Spam, "").await;
+    let earlier = report(
+        &app,
+        member(&app, "lea").await,
+        &first_post,
+        Reason::Spam,
+        "",
+    )
+    .await;
+    let other = report(
+        &app,
+        member(&app, "lea").await,
+        &unrelated,
+        Reason::Spam,
+        "",
+    )
+    .await;
+    let now = report(
+        &app,
+        member(&app, "lea").await,
+        &second_post,
+        Reason::Spam,
+        "",
+    )
+    .await;
     let author = local_actor(&app, "auteur").await;
     {
         let mut conn = app.ctx.conn().await.expect("conn");
@@ -317,8 +439,15 @@ async fn the_history_lists_previous_reports_and_actions_about_the_same_account()
     assert_eq!(detail["account"], author.ap_id);
     let b = Browser::with_session(&app, &moderator).await;
     let page = b.get(&format!("/admin/signalements/{now}")).await;
-    assert!(page.body.contains(&format!("href=\"/admin/signalements/{earlier}\"")));
-    assert!(!page.body.contains(&format!("href=\"/admin/signalements/{other}\"")));
+    assert!(
+        page.body
+            .contains(&format!("href=\"/admin/signalements/{earlier}\""))
+    );
+    assert!(
+        !page
+            .body
+            .contains(&format!("href=\"/admin/signalements/{other}\""))
+    );
     assert!(page.body.contains("Merci de publier au bon endroit"));
 }
 
@@ -335,21 +464,38 @@ async fn notes_and_assignment_are_kept_and_assignment_is_logged() {
     let b = Browser::with_session(&app, &moderator).await;
     let path = format!("/admin/signalements/{id}");
 
-    let r = b.submit_form(&format!("{path}/notes"), &[("body", "Déjà vu la semaine dernière")]).await;
+    let r = b
+        .submit_form(
+            &format!("{path}/notes"),
+            &[("body", "Déjà vu la semaine dernière")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let r = b.submit_form(&format!("{path}/notes"), &[("body", "   ")]).await;
+    let r = b
+        .submit_form(&format!("{path}/notes"), &[("body", "   ")])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let long = "x".repeat(5001);
-    let r = b.submit_form(&format!("{path}/notes"), &[("body", long.as_str())]).await;
+    let r = b
+        .submit_form(&format!("{path}/notes"), &[("body", long.as_str())])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(rows_in(&app, "report_notes").await, 1);
     let page = b.get(&path).await;
     assert!(page.body.contains("Déjà vu la semaine dernière"));
 
-    let r = b.submit_form(&format!("{path}/attribution"), &[("assignee", "collegue")]).await;
+    let r = b
+        .submit_form(&format!("{path}/attribution"), &[("assignee", "collegue")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let r = b.submit_form(&format!("{path}/attribution"), &[("assignee", "lea")]).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a member cannot be assigned");
+    let r = b
+        .submit_form(&format!("{path}/attribution"), &[("assignee", "lea")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a member cannot be assigned"
+    );
     let mut conn = app.ctx.conn().await.expect("conn");
     let assigned: Option<i64> = reports::table
         .find(id)
@@ -369,12 +515,26 @@ async fn notes_and_assignment_are_kept_and_assignment_is_logged() {
         .load(&mut conn)
         .await
         .expect("log");
-    assert_eq!(entries, vec![(Some(moderator.id), Some(id), "collegue".to_string(), String::new())]);
+    assert_eq!(
+        entries,
+        vec![(
+            Some(moderator.id),
+            Some(id),
+            "collegue".to_string(),
+            String::new()
+        )]
+    );
 
     let page = b.get(&path).await;
-    assert!(page.body.contains("<option value=\"collegue\" selected>"), "{}", page.body);
+    assert!(
+        page.body.contains("<option value=\"collegue\" selected>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Signalement attribué"));
-    let r = b.submit_form(&format!("{path}/attribution"), &[("assignee", "")]).await;
+    let r = b
+        .submit_form(&format!("{path}/attribution"), &[("assignee", "")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let assigned: Option<i64> = reports::table
         .find(id)
@@ -410,17 +570,33 @@ async fn the_audit_log_is_for_admins_only() {
     let a = Browser::with_session(&app, &admin).await;
     let page = a.get("/admin/journal").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("<td>Signalement attribué ("), "{}", page.body);
-    assert!(page.body.contains(&format!("href=\"/admin/signalements/{id}\"")));
+    assert!(
+        page.body.contains("<td>Signalement attribué ("),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("href=\"/admin/signalements/{id}\""))
+    );
     assert!(page.body.contains("<td>modo</td>"));
-    assert!(page.body.contains("<td>admin1</td>"), "the assignee is the target");
+    assert!(
+        page.body.contains("<td>admin1</td>"),
+        "the assignee is the target"
+    );
     let filtered = a.get("/admin/journal?action=warn").await;
     assert_eq!(filtered.status, StatusCode::OK);
     assert!(!filtered.body.contains("<td>Signalement attribué"));
     assert!(filtered.body.contains("Aucune entrée."));
     let by = a.get("/admin/journal?moderator=modo&action=assign").await;
-    assert!(by.body.contains(&format!("href=\"/admin/signalements/{id}\"")));
-    assert_eq!(a.get("/admin/journal?action=explode").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        by.body
+            .contains(&format!("href=\"/admin/signalements/{id}\""))
+    );
+    assert_eq!(
+        a.get("/admin/journal?action=explode").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let overview = a.get("/admin").await;
     assert!(overview.body.contains("href=\"/admin/journal\""));
     assert!(overview.body.contains("href=\"/admin/signalements\""));
@@ -446,17 +622,34 @@ async fn a_member_gets_403_on_every_page_and_api_and_nothing_changes() {
     ] {
         assert_eq!(b.get(&path).await.status, StatusCode::FORBIDDEN, "{path}");
     }
-    let r = b.submit_form(&format!("/admin/signalements/{id}/notes"), &[("body", "moi aussi")]).await;
+    let r = b
+        .submit_form(
+            &format!("/admin/signalements/{id}/notes"),
+            &[("body", "moi aussi")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = b.submit_form(&format!("/admin/signalements/{id}/attribution"), &[("assignee", "modo")]).await;
+    let r = b
+        .submit_form(
+            &format!("/admin/signalements/{id}/attribution"),
+            &[("assignee", "modo")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let t = token(&app, "lea").await;
-    for uri in ["/api/v1/admin/reports".to_string(), format!("/api/v1/admin/reports/{id}")] {
+    for uri in [
+        "/api/v1/admin/reports".to_string(),
+        format!("/api/v1/admin/reports/{id}"),
+    ] {
         let r = api(&app, Method::GET, &uri, &t, None).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
     }
-    assert!(moderation::queue::assign(&app.ctx, &lea, id, Some("modo")).await.is_err());
+    assert!(
+        moderation::queue::assign(&app.ctx, &lea, id, Some("modo"))
+            .await
+            .is_err()
+    );
     assert_eq!(rows_in(&app, "report_notes").await, 0);
     assert_eq!(rows_in(&app, "moderation_actions").await, 0);
     let mut conn = app.ctx.conn().await.expect("conn");
@@ -488,10 +681,13 @@ async fn a_hostile_comment_is_shown_as_text_and_a_remote_account_offers_block_an
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(!page.body.contains("<script>alert"), "{}", page.body);
     assert!(!page.body.contains("<b>gras</b>"));
-    assert!(page.body.contains("&lt;script&gt;"), "{}", page.body);
+    assert!(page.body.contains("&#60;script&#62;"), "{}", page.body);
     assert!(page.body.contains("value=\"block\""));
     assert!(!page.body.contains("value=\"suspend\""));
-    assert!(page.body.contains(&format!("action=\"/admin/signalements/{id}/transmettre\"")));
+    assert!(
+        page.body
+            .contains(&format!("action=\"/admin/signalements/{id}/transmettre\""))
+    );
     let list = b.get("/admin/signalements").await;
     assert!(!list.body.contains("<script>alert"));
 }

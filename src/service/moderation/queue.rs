@@ -262,7 +262,8 @@ impl QueueItem {
     /// What the row shows of the reported content: its kind, and the snapshot's title (or
     /// author) of the first target.
     pub fn first(&self) -> Option<(&str, Snapshot)> {
-        <[DbReportTarget]>::first(&self.targets).map(|t| (t.kind.as_str(), Snapshot::from_json(&t.snapshot)))
+        <[DbReportTarget]>::first(&self.targets)
+            .map(|t| (t.kind.as_str(), Snapshot::from_json(&t.snapshot)))
     }
 
     pub fn reason_key(&self) -> &'static str {
@@ -435,9 +436,17 @@ pub struct TargetView {
 /// Who reported (moderators only ever see this).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReporterView {
-    Member { username: String },
-    Visitor { email: String },
-    Remote { ap_id: String, name: String, domain: String },
+    Member {
+        username: String,
+    },
+    Visitor {
+        email: String,
+    },
+    Remote {
+        ap_id: String,
+        name: String,
+        domain: String,
+    },
     /// The account or actor was deleted since.
     Unknown,
 }
@@ -516,19 +525,14 @@ async fn live_state(
     target: &DbReportTarget,
     snapshot: &Snapshot,
 ) -> AppResult<LiveState> {
-    let edited_after = |updated: DateTime<Utc>| {
-        snapshot
-            .captured_at
-            .is_some_and(|at| updated > at + chrono::Duration::seconds(1))
-    };
-    let of_content = |row: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>)>| {
-        match row {
+    let edited_after = |updated: DateTime<Utc>| snapshot.captured_at.is_some_and(|at| updated > at);
+    let of_content =
+        |row: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>)>| match row {
             None | Some((Some(_), _, _)) => LiveState::Deleted,
             Some((None, Some(_), _)) => LiveState::Hidden,
             Some((None, None, updated)) if edited_after(updated) => LiveState::Edited,
             Some(_) => LiveState::Unchanged,
-        }
-    };
+        };
     match target.kind.as_str() {
         "post" => {
             let Some(id) = target.post_id else {
@@ -621,12 +625,12 @@ pub async fn detail(ctx: &AppContext, by: &DbAccount, id: i64) -> AppResult<Repo
         let snapshot = Snapshot::from_json(&target.snapshot);
         let live = live_state(conn, &target, &snapshot).await?;
         let remote = !target.ap_id.starts_with(ctx.urls.base());
-        let live_url = if snapshot.url.starts_with("http://") || snapshot.url.starts_with("https://")
-        {
-            snapshot.url.clone()
-        } else {
-            target.ap_id.clone()
-        };
+        let live_url =
+            if snapshot.url.starts_with("http://") || snapshot.url.starts_with("https://") {
+                snapshot.url.clone()
+            } else {
+                target.ap_id.clone()
+            };
         targets.push(TargetView {
             target,
             snapshot,
@@ -679,8 +683,7 @@ pub async fn detail(ctx: &AppContext, by: &DbAccount, id: i64) -> AppResult<Repo
                 .select(DbReport::as_select())
                 .load(conn)
                 .await?;
-            let actions =
-                db::moderation_actions::affecting(conn, actor_id, HISTORY_LIMIT).await?;
+            let actions = db::moderation_actions::affecting(conn, actor_id, HISTORY_LIMIT).await?;
             (actor, previous, action_views(conn, actions).await?)
         }
         None => (None, Vec::new(), Vec::new()),
@@ -933,8 +936,10 @@ mod tests {
 
     #[test]
     fn filters_parse_and_name_the_bad_field() {
-        let f = QueueFilter::parse(Some("state=all&reason=spam&origin=Social.Example:8443&page=3"))
-            .expect("parse");
+        let f = QueueFilter::parse(Some(
+            "state=all&reason=spam&origin=Social.Example:8443&page=3",
+        ))
+        .expect("parse");
         assert_eq!(f.state, StateFilter::All);
         assert_eq!(f.reason, Some(Reason::Spam));
         assert_eq!(f.origin, OriginFilter::Host("social.example:8443".into()));
@@ -943,7 +948,10 @@ mod tests {
             QueueFilter::parse(Some(&f.query_at(3))).expect("round trip"),
             f
         );
-        assert_eq!(QueueFilter::parse(None).expect("empty"), QueueFilter::default());
+        assert_eq!(
+            QueueFilter::parse(None).expect("empty"),
+            QueueFilter::default()
+        );
         for (query, field) in [
             ("state=closed", "state"),
             ("reason=rude", "reason"),
@@ -961,6 +969,9 @@ mod tests {
         assert_eq!(e.fields[0].field, "action");
         let l = LogFilter::parse(Some("action=assign&moderator=lea&page=2")).expect("log");
         assert_eq!(l.action, Some(ActionKind::Assign));
-        assert_eq!(LogFilter::parse(Some(&l.query_at(2))).expect("round trip"), l);
+        assert_eq!(
+            LogFilter::parse(Some(&l.query_at(2))).expect("round trip"),
+            l
+        );
     }
 }

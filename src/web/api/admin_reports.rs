@@ -408,7 +408,7 @@ pub struct ResolveBody {
 #[derive(OpenApi)]
 #[openapi(
     paths(doc_post_resolve, doc_post_forward),
-    components(schemas(ResolveBody)),
+    components(schemas(ResolveBody))
 )]
 pub struct AdminReportActionsDoc;
 

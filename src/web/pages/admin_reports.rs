@@ -42,7 +42,10 @@ pub fn routes() -> Router {
         .route(QUEUE_PATH, get(http_get_reports))
         .route("/admin/signalements/{id}", get(http_get_report))
         .route("/admin/signalements/{id}/notes", post(http_post_note))
-        .route("/admin/signalements/{id}/attribution", post(http_post_assign))
+        .route(
+            "/admin/signalements/{id}/attribution",
+            post(http_post_assign),
+        )
         .route(LOG_PATH, get(http_get_journal))
 }
 
@@ -305,8 +308,18 @@ async fn http_get_report(
             kind: lang.t(queue::target_kind_key(&t.target.kind)),
             live: lang.t(t.live.label_key()),
             html: SafeHtml::clean(&t.snapshot.html).nest_headings(4),
-            published: t.snapshot.published_at.as_ref().map(short_time).unwrap_or_default(),
-            captured: t.snapshot.captured_at.as_ref().map(short_time).unwrap_or_default(),
+            published: t
+                .snapshot
+                .published_at
+                .as_ref()
+                .map(short_time)
+                .unwrap_or_default(),
+            captured: t
+                .snapshot
+                .captured_at
+                .as_ref()
+                .map(short_time)
+                .unwrap_or_default(),
         })
         .collect();
     let previous = view
@@ -356,8 +369,16 @@ async fn http_get_report(
         actions: decision_choices(lang, &view),
         current_rules,
         resolution,
-        resolved_at: report.resolved_at.as_ref().map(short_time).unwrap_or_default(),
-        forwarded_at: report.forwarded_at.as_ref().map(short_time).unwrap_or_default(),
+        resolved_at: report
+            .resolved_at
+            .as_ref()
+            .map(short_time)
+            .unwrap_or_default(),
+        forwarded_at: report
+            .forwarded_at
+            .as_ref()
+            .map(short_time)
+            .unwrap_or_default(),
         can_forward: view.names_remote() && report.forwarded_at.is_none(),
         view: &view,
     })

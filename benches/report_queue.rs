@@ -17,8 +17,9 @@ use axum::{
 };
 use culturecnous::{
     context::AppContext,
-    db, federation,
+    db,
     error::AppError,
+    federation,
     service::{
         accounts::{NewAccountInput, create_account},
         moderation::{Reason, ReportInput, Reporter, reports::submit},

@@ -520,19 +520,21 @@ impl ReportView {
     }
 }
 
+/// A post's or comment's `deleted_at`, `hidden_at` and `updated_at`.
+type ContentMarks = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>);
+
 async fn live_state(
     conn: &mut Conn,
     target: &DbReportTarget,
     snapshot: &Snapshot,
 ) -> AppResult<LiveState> {
     let edited_after = |updated: DateTime<Utc>| snapshot.captured_at.is_some_and(|at| updated > at);
-    let of_content =
-        |row: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>, DateTime<Utc>)>| match row {
-            None | Some((Some(_), _, _)) => LiveState::Deleted,
-            Some((None, Some(_), _)) => LiveState::Hidden,
-            Some((None, None, updated)) if edited_after(updated) => LiveState::Edited,
-            Some(_) => LiveState::Unchanged,
-        };
+    let of_content = |row: Option<ContentMarks>| match row {
+        None | Some((Some(_), _, _)) => LiveState::Deleted,
+        Some((None, Some(_), _)) => LiveState::Hidden,
+        Some((None, None, updated)) if edited_after(updated) => LiveState::Edited,
+        Some(_) => LiveState::Unchanged,
+    };
     match target.kind.as_str() {
         "post" => {
             let Some(id) = target.post_id else {

@@ -1,8 +1,8 @@
 //! `GET /api/v1/admin/reports` and `GET /api/v1/admin/reports/{id}`: the moderators' queue of
 //! reports and one report (the twins of `/admin/signalements`), moderators and admins only.
 //!
-//! [`AdminReportActionsDoc`] documents the two actions on a report whose handlers live with
-//! the decision (`…/resolve`) and with forwarding (`…/forward`).
+//! The two actions on a report are documented next to their handlers: `…/resolve` with the
+//! decision, `…/forward` with forwarding (the OpenAPI test checks every route is documented).
 
 use crate::{
     db::reports::DbReport,
@@ -36,7 +36,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         ReportNote,
         ReportAction
     )),
-    tags((name = "moderation", description = "Reports and the moderators' actions (moderators and admins)")),
+    tags((name = "moderation", description = "Reports and moderators' decisions")),
 )]
 pub struct AdminReportsApi;
 
@@ -384,71 +384,3 @@ async fn http_get_report(
     let view = queue::detail(data.app_data(), &user.account, id).await?;
     Ok(ApiJson(ReportDetail::from(view)))
 }
-
-/// The body of `POST /api/v1/admin/reports/{id}/resolve`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct ResolveBody {
-    /// `dismiss`, `hide`, `delete`, `redirect`, `warn`, `suspend` (a local account) or
-    /// `block` (a remote account).
-    #[schema(example = "redirect")]
-    action: String,
-    /// The moderators' internal note, never shown to the author nor the reporter.
-    note: Option<String>,
-    /// The reason told to the author (a preset text when empty).
-    statement: Option<String>,
-    /// The instance rules the decision refers to.
-    rule_ids: Option<Vec<i64>>,
-    /// For a report received from another server: send the outcome back to it.
-    send_outcome: Option<bool>,
-}
-
-/// The documentation of the actions on a report. Their handlers are written with the decision
-/// (`resolve`) and forwarding (`forward`); these functions only carry the OpenAPI description.
-#[derive(OpenApi)]
-#[openapi(
-    paths(doc_post_resolve, doc_post_forward),
-    components(schemas(ResolveBody))
-)]
-pub struct AdminReportActionsDoc;
-
-/// Resolves an open report with an action; the author gets a statement of reasons for a
-/// removal or a restriction, the reporter is told the outcome (never the internal note).
-#[utoipa::path(
-    post,
-    path = "/api/v1/admin/reports/{id}/resolve",
-    tag = "moderation",
-    security(("bearer" = [])),
-    params(("id" = i64, Path, description = "The report's id")),
-    request_body(content = ResolveBody, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The report, resolved", body = ReportItem),
-        (status = 400, description = "Unreadable body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a moderator nor an admin; nothing changes", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The report was already resolved (by whom and when)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown `action`, an action that does not fit the report, or an unknown rule", body = Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[allow(dead_code)]
-fn doc_post_resolve() {}
-
-/// Sends the report to the reported content's server as a `Flag` from the instance actor
-/// (never naming the local reporter).
-#[utoipa::path(
-    post,
-    path = "/api/v1/admin/reports/{id}/forward",
-    tag = "moderation",
-    security(("bearer" = [])),
-    params(("id" = i64, Path, description = "The report's id")),
-    responses(
-        (status = 200, description = "The report, forwarded (the `Flag` is queued for delivery)", body = ReportItem),
-        (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a moderator nor an admin; nothing changes", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already forwarded, or nothing remote to forward", body = Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[allow(dead_code)]
-fn doc_post_forward() {}

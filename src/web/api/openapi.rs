@@ -108,7 +108,6 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::notifications::NotificationsApi::openapi())
         .merge_from(api::admin_mails::AdminMailsApi::openapi())
         .merge_from(api::admin_reports::AdminReportsApi::openapi())
-        .merge_from(api::admin_reports::AdminReportActionsDoc::openapi())
         .merge_from(api::alerts::AlertsApi::openapi())
 }
 

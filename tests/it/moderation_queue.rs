@@ -691,3 +691,51 @@ async fn a_hostile_comment_is_shown_as_text_and_a_remote_account_offers_block_an
     let list = b.get("/admin/signalements").await;
     assert!(!list.body.contains("<script>alert"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_moderation_pages_pass_the_mechanical_accessibility_checks() {
+    let app = TestApp::new().await;
+    let admin = app.create_user("admin1", "admin").await;
+    app.create_user("auteur", "member").await;
+    app.create_user("lea", "member").await;
+    let t_author = token(&app, "auteur").await;
+    let (_, ap_id) = post(&app, &t_author, "Annonce", "## Un titre\n\nDu *texte*.").await;
+    let local = report(
+        &app,
+        member(&app, "lea").await,
+        &ap_id,
+        Reason::OffTopic,
+        "Hors sujet",
+    )
+    .await;
+    let remote = remote_actor_row(&app, "social.example", "troll", true).await;
+    let about_remote = report(
+        &app,
+        member(&app, "lea").await,
+        &remote.ap_id,
+        Reason::Spam,
+        "",
+    )
+    .await;
+    moderation::queue::add_note(&app.ctx, &admin, local, "Une note")
+        .await
+        .expect("note");
+    moderation::queue::assign(&app.ctx, &admin, local, Some("admin1"))
+        .await
+        .expect("assign");
+    let b = Browser::with_session(&app, &admin).await;
+    let mut pages = Vec::new();
+    for path in [
+        "/admin".to_string(),
+        "/admin/signalements".to_string(),
+        "/admin/signalements?state=all&reason=off_topic".to_string(),
+        format!("/admin/signalements/{local}"),
+        format!("/admin/signalements/{about_remote}"),
+        "/admin/journal".to_string(),
+    ] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        pages.push((path, page));
+    }
+    crate::accessibility::assert_accessible(&pages);
+}

@@ -208,8 +208,8 @@ struct TargetBlock<'a> {
     /// stored HTML); it is cleaned again here through the shared allow-list, because the
     /// JSONB column is not written exclusively from a `SafeHtml`.
     html: SafeHtml,
-    published: String,
-    captured: String,
+    published: Option<chrono::DateTime<chrono::Utc>>,
+    captured: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// An action of the decision form.
@@ -239,8 +239,8 @@ struct ReportPage<'a> {
     actions: Vec<ActionChoice>,
     current_rules: Vec<DbRule>,
     resolution: &'static str,
-    resolved_at: String,
-    forwarded_at: String,
+    resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+    forwarded_at: Option<chrono::DateTime<chrono::Utc>>,
     can_forward: bool,
 }
 
@@ -308,18 +308,8 @@ async fn http_get_report(
             kind: lang.t(queue::target_kind_key(&t.target.kind)),
             live: lang.t(t.live.label_key()),
             html: SafeHtml::clean(&t.snapshot.html).nest_headings(4),
-            published: t
-                .snapshot
-                .published_at
-                .as_ref()
-                .map(short_time)
-                .unwrap_or_default(),
-            captured: t
-                .snapshot
-                .captured_at
-                .as_ref()
-                .map(short_time)
-                .unwrap_or_default(),
+            published: t.snapshot.published_at,
+            captured: t.snapshot.captured_at,
         })
         .collect();
     let previous = view
@@ -369,16 +359,8 @@ async fn http_get_report(
         actions: decision_choices(lang, &view),
         current_rules,
         resolution,
-        resolved_at: report
-            .resolved_at
-            .as_ref()
-            .map(short_time)
-            .unwrap_or_default(),
-        forwarded_at: report
-            .forwarded_at
-            .as_ref()
-            .map(short_time)
-            .unwrap_or_default(),
+        resolved_at: report.resolved_at,
+        forwarded_at: report.forwarded_at,
         can_forward: view.names_remote() && report.forwarded_at.is_none(),
         view: &view,
     })

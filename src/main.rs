@@ -57,7 +57,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum DomainCommand {
-    /// Block a domain (its subdomains too; `host:port` blocks that port only). `reject` cuts
+    /// Block a domain (its subdomains too; `host:port` blocks that port only), or change its
+    /// block; written to the moderators' log (with no account). `reject` cuts
     /// it off both ways: its activities are dropped, queued deliveries to it are dropped,
     /// follows in both directions are removed, nothing is fetched from it. `silence` keeps
     /// follows and lets its accounts reach their followers here, but out of public lists.
@@ -72,8 +73,7 @@ enum DomainCommand {
         /// A note for moderators.
         #[arg(long, default_value = "")]
         private_comment: String,
-        /// Mark reports from the domain as refused (recorded with the block; this instance
-        /// does not receive reports yet).
+        /// Refuse reports (`Flag`s) from the domain.
         #[arg(long)]
         reject_reports: bool,
     },

@@ -890,3 +890,159 @@ async fn fedify_peer_and_another_instance_follow_the_channel_and_receive_its_boo
         received.errors
     );
 }
+
+/// A report travels between servers: B's member reports A's announcement and asks to forward
+/// it; B's moderator forwards it; A receives a `Flag` from B's instance actor — never naming
+/// B's reporter — and lists it in A's admin queue with B as its origin; A's moderator deletes
+/// the announcement and B applies the `Delete`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forwarded_report_reaches_the_authors_server_which_deletes_the_announcement() {
+    use culturecnous::{
+        db::{self, reports::DbReport, schema::activities},
+        service::accounts::set_role,
+    };
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+
+    let (a, b) = tokio::join!(Instance::in_process("A"), Instance::in_process("B"));
+    let (alice, amir, bob, mona) = tokio::join!(
+        a.create_user("alice"),
+        a.create_user("amir"),
+        b.create_user("bob"),
+        b.create_user("mona"),
+    );
+    set_role(a.ctx(), &amir.username, "moderator")
+        .await
+        .expect("amir moderates A");
+    set_role(b.ctx(), &mona.username, "moderator")
+        .await
+        .expect("mona moderates B");
+    // B learns of A's announcement the usual way: bob follows alice.
+    b.follow(&bob, &a.handle("alice")).await;
+    settle(&[&a, &b], "bob's follow of alice accepted", || async {
+        match b.follow_state(&bob.ap_id, &alice.ap_id).await.as_deref() {
+            Some("accepted") => Ok(()),
+            other => Err(format!("on B: {other:?}")),
+        }
+    })
+    .await;
+    let created = a
+        .api_post(
+            &alice.token,
+            "/api/v1/announcements",
+            &json!({
+                "title": "Stage de théâtre gratuit",
+                "body": "Inscrivez-vous sur un site douteux.",
+                "kind": "formation",
+            }),
+        )
+        .await
+        .success("alice publishes an announcement");
+    let announcement = field(&created, "ap_id");
+    settle(&[&a, &b], "B to store alice's announcement", || async {
+        b.stored_post(&announcement)
+            .await
+            .ok_or_else(|| "not stored yet".to_string())
+    })
+    .await;
+
+    // On B: bob reports it and asks to forward; mona forwards.
+    let reported = b
+        .api_post(
+            &bob.token,
+            "/api/v1/reports",
+            &json!({
+                "target": announcement,
+                "reason": "spam",
+                "comment": "Arnaque déguisée en stage",
+                "forward": true,
+            }),
+        )
+        .await
+        .success("bob reports alice's announcement");
+    let b_report = reported["id"].as_i64().expect("report id");
+    b.api_post(
+        &mona.token,
+        &format!("/api/v1/admin/reports/{b_report}/forward"),
+        &json!({}),
+    )
+    .await
+    .success("mona forwards the report");
+
+    // The Flag B sends names neither bob's username nor his actor.
+    let flags: Vec<Value> = {
+        let mut conn = b.ctx().conn().await.expect("B's database");
+        activities::table
+            .filter(activities::kind.eq("Flag"))
+            .select(activities::data)
+            .load(&mut conn)
+            .await
+            .expect("B's Flags")
+    };
+    assert_eq!(flags.len(), 1, "one Flag: {flags:?}");
+    let flag = flags[0].to_string();
+    assert!(
+        !flag.contains(&bob.ap_id) && !flag.contains("bob"),
+        "the Flag names the reporter: {flag}"
+    );
+    assert_eq!(flags[0]["actor"], format!("{}/actor", b.url()));
+
+    // A receives it and lists it in its queue, from B, naming the announcement.
+    let queue = settle(&[&a, &b], "A to list B's report", || async {
+        let answer = a
+            .api_get(&amir.token, "/api/v1/admin/reports?state=open")
+            .await;
+        if !answer.status.is_success() {
+            return Err(format!("{}: {}", answer.status, answer.body));
+        }
+        let items = answer.json()["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        items
+            .into_iter()
+            .find(|item| item["origin"] == b.domain())
+            .ok_or_else(|| format!("no report from {} yet: {}", b.domain(), answer.body))
+    })
+    .await;
+    let targets = queue["targets"].to_string();
+    assert!(targets.contains(&announcement), "targets: {targets}");
+    let a_report = queue["id"].as_i64().expect("A's report id");
+    // A stored it as coming from B's instance actor, and no trace of bob.
+    let stored: DbReport = {
+        let mut conn = a.ctx().conn().await.expect("A's database");
+        db::reports::by_id(&mut conn, a_report)
+            .await
+            .expect("query")
+            .expect("A's report")
+    };
+    let reporter = {
+        let mut conn = a.ctx().conn().await.expect("A's database");
+        db::actors::by_id(
+            &mut conn,
+            stored.reporter_actor_id.expect("a remote reporter"),
+        )
+        .await
+        .expect("reporter")
+    };
+    assert_eq!(reporter.ap_id, format!("{}/actor", b.url()));
+    assert_eq!(stored.reporter_account_id, None);
+    assert!(!stored.comment.contains("bob"), "{}", stored.comment);
+    assert!(stored.comment.contains("Arnaque"), "{}", stored.comment);
+
+    // A's moderator deletes the announcement; B applies the Delete.
+    a.api_post(
+        &amir.token,
+        &format!("/api/v1/admin/reports/{a_report}/resolve"),
+        &json!({"action": "delete"}),
+    )
+    .await
+    .success("amir deletes the announcement");
+    settle(&[&a, &b], "B to apply the delete", || async {
+        match b.stored_post(&announcement).await {
+            Some(stored) if !stored.deleted => Err("still there on B".to_string()),
+            _ => Ok(()),
+        }
+    })
+    .await;
+}

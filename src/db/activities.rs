@@ -81,6 +81,24 @@ pub async fn latest_by_actor_about(
         .optional()
 }
 
+/// SQL condition on `activities`: nothing the moderators withhold — not about a hidden post
+/// or comment, not by a suspended or blocked actor. Outboxes and activity fetches use it.
+fn not_withheld() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    use std::sync::LazyLock;
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "(NOT EXISTS (SELECT 1 FROM posts hp_ WHERE hp_.ap_id = activities.object_ap_id \
+                          AND hp_.hidden_at IS NOT NULL) \
+              AND NOT EXISTS (SELECT 1 FROM comments hc_ \
+                              WHERE hc_.ap_id = activities.object_ap_id \
+                                AND hc_.hidden_at IS NOT NULL) \
+              AND NOT {})",
+            super::actors::sanctioned_sql("activities.actor_id")
+        )
+    });
+    diesel::dsl::sql::<diesel::sql_types::Bool>(&SQL)
+}
+
 /// One page of an actor's public activities (their JSON), newest first: an outbox page.
 pub async fn public_page_by_actor(
     conn: &mut AsyncPgConnection,
@@ -91,6 +109,7 @@ pub async fn public_page_by_actor(
     activities::table
         .filter(activities::actor_id.eq(actor_id))
         .filter(activities::public.eq(true))
+        .filter(not_withheld())
         .order(activities::id.desc())
         .offset(offset)
         .limit(limit)
@@ -109,6 +128,7 @@ pub async fn public_with_actor_url(
         .inner_join(actors::table.on(actors::id.eq(activities::actor_id)))
         .filter(activities::ap_id.eq(ap_id))
         .filter(activities::public.eq(true))
+        .filter(not_withheld())
         .select((activities::data, actors::url))
         .first(conn)
         .await
@@ -122,6 +142,7 @@ pub async fn count_public_by_actor(
     activities::table
         .filter(activities::actor_id.eq(actor_id))
         .filter(activities::public.eq(true))
+        .filter(not_withheld())
         .count()
         .get_result(conn)
         .await

@@ -218,3 +218,46 @@ pub async fn mark_deleted(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<
         .await
         .map(|_| ())
 }
+
+/// SQL condition on the actor id in `column`: that actor is sanctioned — a remote actor
+/// blocked by the moderators, or a local one whose account is suspended. What it wrote is
+/// then left out of everything public. `column` is a trusted column name, never input.
+pub fn sanctioned_sql(column: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM actors sa_ LEFT JOIN accounts sacc_ ON sacc_.actor_id = sa_.id \
+           WHERE sa_.id = {column} \
+             AND (sa_.blocked_at IS NOT NULL OR sacc_.suspended_at IS NOT NULL))"
+    )
+}
+
+/// Whether actor `id` is sanctioned (see [`sanctioned_sql`]).
+pub async fn is_sanctioned(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+        &sanctioned_sql(&id.to_string()),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Marks (`Some(now)`) or clears (`None`) the moderators' block of a remote actor.
+pub async fn set_blocked(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> QueryResult<DbActor> {
+    diesel::update(actors::table.find(id))
+        .set(actors::blocked_at.eq(at))
+        .returning(DbActor::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Remote actors blocked by the moderators, most recent block first.
+pub async fn blocked(conn: &mut AsyncPgConnection) -> QueryResult<Vec<DbActor>> {
+    actors::table
+        .filter(actors::blocked_at.is_not_null())
+        .order((actors::blocked_at.desc(), actors::id.desc()))
+        .select(DbActor::as_select())
+        .load(conn)
+        .await
+}

@@ -125,7 +125,8 @@ ORDER BY a.account_id,
          a.id
 ON CONFLICT DO NOTHING
 RETURNING id, account_id, kind, actor_id, post_id, comment_id, object_ap_id, alert_id,
-          dedupe_key, delivery, created_at, read_at, digested_at";
+          dedupe_key, delivery, created_at, read_at, digested_at, report_id,
+          moderation_action_id";
 
 /// Records the notifications of a new announcement for every member whose alerts match it,
 /// in one statement; returns the rows written.

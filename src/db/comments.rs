@@ -175,6 +175,24 @@ fn not_silenced() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("NOT {silenced}"))
 }
 
+/// SQL condition on `comments`: the moderators keep it from the public — hidden
+/// (`hidden_at`), or its author is a suspended account or a blocked remote actor. Such a
+/// comment counts nowhere and shows as removed where a reply below it keeps its place.
+fn withheld_sql() -> &'static str {
+    use std::sync::LazyLock;
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "(comments.hidden_at IS NOT NULL OR {})",
+            super::actors::sanctioned_sql("comments.author_actor_id")
+        )
+    });
+    &SQL
+}
+
+fn not_withheld() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("NOT {}", withheld_sql()))
+}
+
 /// The shape of every thread under a post: each comment's id, parent and whether it is
 /// deleted, oldest first. Three small columns, so a post with many thousands of comments is
 /// read whole to cut its threads into pages. Comments by accounts of silenced domains are
@@ -191,14 +209,19 @@ pub async fn outline(
         .select((
             comments::id,
             comments::parent_id,
-            comments::deleted_at.is_not_null(),
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "(comments.deleted_at IS NOT NULL OR {})",
+                withheld_sql()
+            )),
         ))
         .load(conn)
         .await
 }
 
 /// The comments `ids` under a post (deleted ones too: they keep their replies in place),
-/// oldest first, with their authors (none of a silenced domain).
+/// oldest first, with their authors (none of a silenced domain). A comment the moderators
+/// withhold (hidden, or by a sanctioned author) comes back as a deleted one, without its
+/// text: it keeps its replies in place and shows nothing.
 pub async fn thread_rows(
     conn: &mut AsyncPgConnection,
     post_id: i64,
@@ -207,15 +230,60 @@ pub async fn thread_rows(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    comments::table
+    let rows: Vec<(DbComment, CommentAuthor, bool)> = comments::table
         .inner_join(actors::table.on(actors::id.eq(comments::author_actor_id)))
         .filter(comments::post_id.eq(post_id))
         .filter(comments::id.eq_any(ids))
         .filter(not_silenced())
         .order(comments::id)
-        .select((DbComment::as_select(), CommentAuthor::as_select()))
+        .select((
+            DbComment::as_select(),
+            CommentAuthor::as_select(),
+            diesel::dsl::sql::<diesel::sql_types::Bool>(withheld_sql()),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(mut comment, author, withheld)| {
+            if withheld && comment.deleted_at.is_none() {
+                comment.deleted_at = Some(comment.hidden_at.unwrap_or(comment.updated_at));
+                comment.body_html = String::new();
+                comment.body_markdown = None;
+                comment.content_warning = None;
+            }
+            (comment, author)
+        })
+        .collect())
+}
+
+/// The comments under post `post_id` by actor `author_actor_id` that a moderator hid (not
+/// deleted), oldest first: shown to their author alone, with the decision.
+pub async fn hidden_of_author(
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+    author_actor_id: i64,
+) -> QueryResult<Vec<DbComment>> {
+    comments::table
+        .filter(comments::post_id.eq(post_id))
+        .filter(comments::author_actor_id.eq(author_actor_id))
+        .filter(comments::hidden_at.is_not_null())
+        .filter(comments::deleted_at.is_null())
+        .order(comments::id)
+        .select(DbComment::as_select())
         .load(conn)
         .await
+}
+
+/// Whether the moderators withhold `comment_id` from the public (see [`withheld_sql`]).
+pub async fn is_withheld(conn: &mut AsyncPgConnection, comment_id: i64) -> QueryResult<bool> {
+    comments::table
+        .find(comment_id)
+        .select(diesel::dsl::sql::<diesel::sql_types::Bool>(withheld_sql()))
+        .first(conn)
+        .await
+        .optional()
+        .map(|w| w.unwrap_or(true))
 }
 
 /// How many direct replies (not deleted, none of a silenced domain) the post or announcement
@@ -231,6 +299,7 @@ pub async fn count_direct_replies(
         .filter(posts::ap_id.eq(post_ap_id))
         .filter(comments::parent_id.is_null())
         .filter(comments::deleted_at.is_null())
+        .filter(not_withheld())
         .count()
         .get_result(conn)
         .await
@@ -250,6 +319,7 @@ pub async fn direct_reply_ids_page(
         .filter(not_silenced())
         .filter(comments::parent_id.is_null())
         .filter(comments::deleted_at.is_null())
+        .filter(not_withheld())
         .order(comments::id)
         .offset(offset)
         .limit(limit)
@@ -299,6 +369,7 @@ pub async fn count_for_post(conn: &mut AsyncPgConnection, post_id: i64) -> Query
     comments::table
         .filter(comments::post_id.eq(post_id))
         .filter(comments::deleted_at.is_null())
+        .filter(not_withheld())
         .count()
         .get_result(conn)
         .await

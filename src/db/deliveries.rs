@@ -411,3 +411,30 @@ pub async fn expire_unreachable(
     .execute(conn)
     .await
 }
+
+/// Every inbox the activities of `actor_id` were ever queued to, one per server where we know
+/// a shared inbox there (else each inbox seen): the servers that know the actor.
+pub async fn known_inboxes_of(
+    conn: &mut AsyncPgConnection,
+    actor_id: i64,
+) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        inbox: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT DISTINCT COALESCE( \
+             (SELECT a.shared_inbox_url FROM actors a \
+              WHERE a.domain = d.domain AND NOT a.local AND a.shared_inbox_url IS NOT NULL \
+              ORDER BY a.id LIMIT 1), \
+             d.inbox_url) AS inbox \
+         FROM deliveries d JOIN activities act ON act.id = d.activity_id \
+         WHERE act.actor_id = $1 \
+         ORDER BY inbox",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(actor_id)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.inbox).collect())
+}

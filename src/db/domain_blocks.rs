@@ -59,6 +59,31 @@ pub async fn delete(conn: &mut AsyncPgConnection, domain: &str) -> QueryResult<b
     Ok(n > 0)
 }
 
+/// Lifts the block and returns it; `None` when there was none.
+pub async fn delete_returning(
+    conn: &mut AsyncPgConnection,
+    domain: &str,
+) -> QueryResult<Option<DbDomainBlock>> {
+    diesel::delete(domain_blocks::table.find(domain))
+        .returning(DbDomainBlock::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// The block on exactly `domain` (already normalised).
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    domain: &str,
+) -> QueryResult<Option<DbDomainBlock>> {
+    domain_blocks::table
+        .find(domain)
+        .select(DbDomainBlock::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// The blocks that apply to any of `domains` (a host, its `host:port`, its parent domains).
 pub async fn matching(
     conn: &mut AsyncPgConnection,
@@ -131,4 +156,47 @@ pub async fn drop_follows(conn: &mut AsyncPgConnection, domain: &str) -> QueryRe
     .bind::<diesel::sql_types::Text, _>(domain)
     .execute(conn)
     .await
+}
+
+/// The SQL condition of [`drop_pending_deliveries`] and [`drop_follows`] on `column`, `$1`
+/// being the domain.
+const UNDER_DOMAIN: &str = "(lower({c}) = $1 OR split_part(lower({c}), ':', 1) = $1 \
+     OR split_part(lower({c}), ':', 1) LIKE '%.' || $1)";
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// How many deliveries [`drop_pending_deliveries`] would drop now.
+pub async fn count_pending_deliveries(
+    conn: &mut AsyncPgConnection,
+    domain: &str,
+) -> QueryResult<i64> {
+    let sql = format!(
+        "SELECT count(*) AS n FROM deliveries d \
+         WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND {}",
+        UNDER_DOMAIN.replace("{c}", "d.domain")
+    );
+    let row: Count = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Text, _>(domain)
+        .get_result(conn)
+        .await?;
+    Ok(row.n)
+}
+
+/// How many follows [`drop_follows`] would remove now.
+pub async fn count_follows(conn: &mut AsyncPgConnection, domain: &str) -> QueryResult<i64> {
+    let sql = format!(
+        "SELECT count(DISTINCT f.id) AS n FROM follows f JOIN actors a \
+           ON (a.id = f.follower_id OR a.id = f.followee_id) \
+         WHERE NOT a.local AND {}",
+        UNDER_DOMAIN.replace("{c}", "a.domain")
+    );
+    let row: Count = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Text, _>(domain)
+        .get_result(conn)
+        .await?;
+    Ok(row.n)
 }

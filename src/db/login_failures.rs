@@ -13,6 +13,9 @@ pub const SCOPE_ACCOUNT: &str = "account";
 pub const SCOPE_SIGNUP: &str = "signup";
 /// Not a failure either: a password-reset request, per client address.
 pub const SCOPE_PASSWORD_RESET: &str = "password_reset";
+/// Not a failure either: a visitor's report, per client address and per address given.
+pub const SCOPE_REPORT_IP: &str = "report_ip";
+pub const SCOPE_REPORT_EMAIL: &str = "report_email";
 
 pub async fn record(conn: &mut AsyncPgConnection, scope: &str, key: &str) -> QueryResult<()> {
     diesel::insert_into(login_failures::table)

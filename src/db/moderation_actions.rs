@@ -132,3 +132,50 @@ pub async fn appeal_of(
         .await
         .optional()
 }
+
+/// The latest `hide` entry about post `post_id` or comment `comment_id` (one of them): the
+/// decision its author is pointed to while it stays hidden.
+pub async fn latest_hide(
+    conn: &mut AsyncPgConnection,
+    post_id: Option<i64>,
+    comment_id: Option<i64>,
+) -> QueryResult<Option<DbModerationAction>> {
+    let mut query = moderation_actions::table
+        .filter(moderation_actions::action.eq("hide"))
+        .into_boxed();
+    query = match (post_id, comment_id) {
+        (_, Some(c)) => query.filter(moderation_actions::comment_id.eq(c)),
+        (Some(p), None) => query
+            .filter(moderation_actions::post_id.eq(p))
+            .filter(moderation_actions::comment_id.is_null()),
+        (None, None) => return Ok(None),
+    };
+    query
+        .order((
+            moderation_actions::created_at.desc(),
+            moderation_actions::id.desc(),
+        ))
+        .select(DbModerationAction::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The latest entry of kind `action` affecting `actor_id` (e.g. its suspension).
+pub async fn latest_affecting(
+    conn: &mut AsyncPgConnection,
+    actor_id: i64,
+    action: &str,
+) -> QueryResult<Option<DbModerationAction>> {
+    moderation_actions::table
+        .filter(moderation_actions::affected_actor_id.eq(actor_id))
+        .filter(moderation_actions::action.eq(action))
+        .order((
+            moderation_actions::created_at.desc(),
+            moderation_actions::id.desc(),
+        ))
+        .select(DbModerationAction::as_select())
+        .first(conn)
+        .await
+        .optional()
+}

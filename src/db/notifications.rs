@@ -65,9 +65,12 @@ pub async fn insert_many(
 /// SQL condition on a notification `n` (joined as in [`FROM_VISIBLE`]): what it is about can
 /// still be seen by its member — the actor is not deleted nor on a blocked domain (either
 /// severity), the post is published and not deleted and its author is neither, the comment is
-/// not deleted or removed. Checked when reading, so a block or a deletion made later hides
-/// notifications already recorded.
+/// not deleted or removed; nor is any of them withheld by the moderators (hidden, a suspended
+/// author, a blocked actor) — except in the moderators' own notifications (a report, a
+/// decision), which must still reach them. Checked when reading, so a block or a deletion
+/// made later hides notifications already recorded.
 pub fn visible_sql() -> &'static str {
+    use super::actors::sanctioned_sql;
     use super::domain_blocks::covered_by_any_sql;
     // Built once: the header counter runs it on every page.
     static SQL: LazyLock<String> = LazyLock::new(|| {
@@ -75,9 +78,17 @@ pub fn visible_sql() -> &'static str {
             "(n.actor_id IS NULL OR (a.deleted_at IS NULL AND NOT {actor_blocked})) \
              AND (n.post_id IS NULL OR (p.id IS NOT NULL AND p.deleted_at IS NULL AND NOT p.draft \
                   AND pa.deleted_at IS NULL AND NOT {author_blocked})) \
-             AND (n.comment_id IS NULL OR (c.id IS NOT NULL AND c.deleted_at IS NULL))",
+             AND (n.comment_id IS NULL OR (c.id IS NOT NULL AND c.deleted_at IS NULL)) \
+             AND (n.moderation_action_id IS NOT NULL OR n.report_id IS NOT NULL \
+                  OR ((n.actor_id IS NULL OR NOT {actor_sanctioned}) \
+                      AND (n.post_id IS NULL OR (p.hidden_at IS NULL AND NOT {author_sanctioned})) \
+                      AND (n.comment_id IS NULL OR (c.hidden_at IS NULL \
+                           AND NOT {commenter_sanctioned}))))",
             actor_blocked = covered_by_any_sql("a.domain"),
             author_blocked = covered_by_any_sql("pa.domain"),
+            actor_sanctioned = sanctioned_sql("n.actor_id"),
+            author_sanctioned = sanctioned_sql("p.author_actor_id"),
+            commenter_sanctioned = sanctioned_sql("c.author_actor_id"),
         )
     });
     &SQL

@@ -183,6 +183,20 @@ pub async fn by_ap_id(conn: &mut AsyncPgConnection, ap_id: &str) -> QueryResult<
         .optional()
 }
 
+/// SQL condition on `posts`: the moderators keep nothing of it from the public — not hidden
+/// (`hidden_at`), its author neither a suspended account nor a blocked remote actor. Every
+/// public list of posts and announcements filters with it (with `deleted_at` and `draft`).
+pub fn not_withheld() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    use std::sync::LazyLock;
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "(posts.hidden_at IS NULL AND NOT {})",
+            super::actors::sanctioned_sql("posts.author_actor_id")
+        )
+    });
+    diesel::dsl::sql::<diesel::sql_types::Bool>(&SQL)
+}
+
 /// A member's timeline (`/fil`): published posts and announcements, local and remote, of
 /// `actor_id` and of the actors it follows (accepted), newest first, and the total.
 pub async fn timeline(
@@ -200,6 +214,7 @@ pub async fn timeline(
         posts::table
             .filter(posts::deleted_at.is_null())
             .filter(posts::draft.eq(false))
+            .filter(not_withheld())
             .filter(
                 posts::author_actor_id
                     .eq(actor_id)
@@ -320,6 +335,7 @@ fn announcements_query<'a>(
         .filter(posts::local.eq(true))
         .filter(posts::deleted_at.is_null())
         .filter(posts::draft.eq(false))
+        .filter(not_withheld())
         .into_boxed();
     if let Some(kind) = &filter.kind {
         query = query.filter(posts::kind.eq(kind));
@@ -386,6 +402,7 @@ pub async fn list_posts_by_actor(
             .filter(posts::author_actor_id.eq(actor_id))
             .filter(posts::deleted_at.is_null())
             .filter(posts::draft.eq(false))
+            .filter(not_withheld())
     };
     let total = base().count().get_result(conn).await?;
     let items = base()
@@ -432,6 +449,7 @@ fn listing_query(listing: Listing) -> posts::BoxedQuery<'static, diesel::pg::Pg,
         .filter(posts::local.eq(true))
         .filter(posts::deleted_at.is_null())
         .filter(posts::draft.eq(false))
+        .filter(not_withheld())
         .into_boxed();
     match listing {
         Listing::News => query,
@@ -454,6 +472,7 @@ pub async fn list_public_with_authors(
         .filter(posts::local.eq(true))
         .filter(posts::deleted_at.is_null())
         .filter(posts::draft.eq(false))
+        .filter(not_withheld())
         .select((DbPost::as_select(), super::actors::DbActor::as_select()))
         .into_boxed();
     match listing {

@@ -88,8 +88,14 @@ pub async fn counts(
     if objects.is_empty() {
         return Ok(Vec::new());
     }
+    // Reactions of a blocked actor or a suspended account do not count.
+    let not_sanctioned = diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "NOT {}",
+        super::actors::sanctioned_sql("reactions.actor_id")
+    ));
     reactions::table
         .filter(reactions::object_ap_id.eq_any(objects))
+        .filter(not_sanctioned)
         .group_by((reactions::object_ap_id, reactions::kind))
         .select((
             reactions::object_ap_id,

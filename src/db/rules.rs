@@ -52,3 +52,76 @@ pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Ve
         .load(conn)
         .await
 }
+
+/// One rule, withdrawn or not.
+pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<DbRule>> {
+    instance_rules::table
+        .find(id)
+        .select(DbRule::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A rule as written by an admin.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = instance_rules)]
+pub struct NewRule<'a> {
+    pub position: i32,
+    pub text_fr: &'a str,
+    pub text_en: &'a str,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: &NewRule<'_>) -> QueryResult<DbRule> {
+    diesel::insert_into(instance_rules::table)
+        .values(new)
+        .returning(DbRule::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Rewrites a rule's texts.
+pub async fn set_texts(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    text_fr: &str,
+    text_en: &str,
+) -> QueryResult<DbRule> {
+    diesel::update(instance_rules::table.find(id))
+        .set((
+            instance_rules::text_fr.eq(text_fr),
+            instance_rules::text_en.eq(text_en),
+            instance_rules::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(DbRule::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn set_position(conn: &mut AsyncPgConnection, id: i64, position: i32) -> QueryResult<()> {
+    diesel::update(instance_rules::table.find(id))
+        .set(instance_rules::position.eq(position))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Withdraws a rule (it stays readable by id).
+pub async fn withdraw(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<DbRule> {
+    diesel::update(instance_rules::table.find(id))
+        .set((
+            instance_rules::deleted_at.eq(diesel::dsl::now),
+            instance_rules::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(DbRule::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Serialises the changes of the rules' order: two admins reordering at once cannot interleave.
+pub async fn lock(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("LOCK TABLE instance_rules IN SHARE ROW EXCLUSIVE MODE")
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -16,7 +16,10 @@
 //! | no or malformed signature, unsigned `(request-target)`/`host`/`date`/`digest`, Date more than 1 h away, Digest mismatch, keyId not the actor's, key unknown, bad signature | 401 |
 //! | JSON nested deeper than [`MAX_JSON_DEPTH`], malformed, ids off the actor's origin (scheme, host and port), a local actor claimed from elsewhere | 400 |
 //! | database unavailable, processing over [`PROCESSING_TIMEOUT`] | 503 (the sender retries) |
+//! | a `Flag` whose `object` names no URL | 400 |
+//! | from a `reject`ed domain, or a `Flag` from a domain whose block rejects reports: dropped | 202 |
 //! | accepted (new, replayed, or of a type nobody handles) | 202 |
+//! | from a `reject`ed domain or an actor the moderators blocked: dropped, nothing stored | 202 |
 
 use crate::{
     context::AppContext,
@@ -26,8 +29,8 @@ use crate::{
         Data,
         activities::{
             accept::Accept, announce::Announce, check_origins, create::Create, delete::Delete,
-            follow::Follow, id_of, like::Like, other::Other, reject::Reject, type_of, undo::Undo,
-            update::Update,
+            flag::Flag, follow::Follow, id_of, like::Like, other::Other, reject::Reject, type_of,
+            undo::Undo, update::Update,
         },
         http_client::SsrfUrlVerifier,
         inbound_signature,
@@ -86,6 +89,7 @@ pub enum InboxActivity {
     Create(Create),
     Like(Like),
     Announce(Announce),
+    Flag(Flag),
     Other(Other),
 }
 
@@ -119,6 +123,7 @@ impl InboxActivity {
             Some("Create") => serde_json::from_value(value).map(InboxActivity::Create),
             Some("Like") => serde_json::from_value(value).map(InboxActivity::Like),
             Some("Announce") => serde_json::from_value(value).map(InboxActivity::Announce),
+            Some("Flag") => serde_json::from_value(value).map(InboxActivity::Flag),
             _ => serde_json::from_value(value).map(InboxActivity::Other),
         }
     }
@@ -149,6 +154,7 @@ impl Activity for InboxActivity {
             InboxActivity::Create(a) => a.id(),
             InboxActivity::Like(a) => a.id(),
             InboxActivity::Announce(a) => a.id(),
+            InboxActivity::Flag(a) => a.id(),
             InboxActivity::Other(a) => a.id(),
         }
     }
@@ -164,6 +170,7 @@ impl Activity for InboxActivity {
             InboxActivity::Create(a) => a.actor(),
             InboxActivity::Like(a) => a.actor(),
             InboxActivity::Announce(a) => a.actor(),
+            InboxActivity::Flag(a) => a.actor(),
             InboxActivity::Other(a) => a.actor(),
         }
     }
@@ -179,6 +186,7 @@ impl Activity for InboxActivity {
             InboxActivity::Create(a) => a.verify(data).await,
             InboxActivity::Like(a) => a.verify(data).await,
             InboxActivity::Announce(a) => a.verify(data).await,
+            InboxActivity::Flag(a) => a.verify(data).await,
             InboxActivity::Other(a) => a.verify(data).await,
         }
     }
@@ -194,6 +202,7 @@ impl Activity for InboxActivity {
             InboxActivity::Create(a) => a.receive(data).await,
             InboxActivity::Like(a) => a.receive(data).await,
             InboxActivity::Announce(a) => a.receive(data).await,
+            InboxActivity::Flag(a) => a.receive(data).await,
             InboxActivity::Other(a) => a.receive(data).await,
         }
     }
@@ -356,7 +365,8 @@ fn envelope(value: &Value) -> AppResult<(Url, Url)> {
 }
 
 /// Whether the activity is dropped because of a domain block: everything from a `reject`ed
-/// domain (the actor's or the signing key's).
+/// domain (the actor's or the signing key's), and reports (`Flag`) from a domain whose block
+/// says "reject reports".
 async fn blocked(ctx: &AppContext, actor: &Url, key_id: &Url, activity: &Value) -> AppResult<bool> {
     use crate::service::domain_blocks::Severity;
     let hosts: Vec<String> = [host_port(actor), host_port(key_id)]
@@ -366,7 +376,8 @@ async fn blocked(ctx: &AppContext, actor: &Url, key_id: &Url, activity: &Value) 
     let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
     // `silence` is Mastodon's "limit": what its accounts send still reaches their followers
     // here; the public lists leave it out when they read it.
-    let drop = ctx.blocks.severity(ctx, &hosts).await? == Some(Severity::Reject);
+    let drop = ctx.blocks.severity(ctx, &hosts).await? == Some(Severity::Reject)
+        || (type_of(activity) == Some("Flag") && ctx.blocks.rejects_reports(ctx, &hosts).await?);
     if drop {
         let kind = type_of(activity).unwrap_or("activity");
         let id = activity.get("id").and_then(Value::as_str).unwrap_or("");
@@ -531,6 +542,12 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
         let mut conn = ctx.conn().await?;
         crate::db::actors::by_ap_id(&mut conn, actor.as_str()).await?
     };
+    if known.as_ref().is_some_and(|a| a.blocked_at.is_some()) {
+        // An actor the moderators blocked: dropped like a rejected domain's activity, before
+        // any fetch or write, and answered as accepted so the sender does not retry.
+        tracing::info!("dropped an activity of {actor}, blocked by the moderators");
+        return Ok(StatusCode::ACCEPTED);
+    }
     if known.is_none()
         && type_of(&value) == Some("Delete")
         && value.get("object").and_then(id_of).as_ref() == Some(&actor)

@@ -56,8 +56,8 @@ pub fn routes() -> Router {
         .layer(Extension(inbox_state))
 }
 
-/// The document side of `/users/{username}`: a local actor's document (410 once deleted,
-/// 404 when suspended). The route, which also serves the profile page, is in `web`.
+/// The document side of `/users/{username}`: a local actor's document (410 once deleted or
+/// while suspended). The route, which also serves the profile page, is in `web`.
 pub async fn user_document(data: &Data, username: &str) -> AppResult<Response> {
     let ctx = data.app_data();
     let actor = {
@@ -66,10 +66,15 @@ pub async fn user_document(data: &Data, username: &str) -> AppResult<Response> {
             .await?
             .filter(|a| a.ap_id == ctx.urls.user(&a.username))
             .ok_or_else(AppError::not_found)?;
+        // A suspended account's actor is gone (410), as Mastodon answers for one: the
+        // `Delete` of the actor sent on suspension says the same to the servers that knew it.
         if let Some(account) = db::accounts::by_actor_id(&mut conn, actor.id).await?
             && account.suspended_at.is_some()
         {
-            return Err(AppError::not_found());
+            return Err(AppError::new(
+                crate::error::ErrorKind::Gone,
+                "this account is suspended",
+            ));
         }
         actor
     };

@@ -171,8 +171,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "login.suspended",
-        "Ce compte est suspendu. Contactez l'équipe de modération du site.",
-        "This account is suspended. Contact the site's moderation team.",
+        "Ce compte est suspendu par l'équipe de modération. La décision et ses motifs vous ont été envoyés par courriel. Pour la contester, écrivez à l'équipe de modération du site : un administrateur peut lever la suspension dans les 30 jours.",
+        "This account is suspended by the moderation team. The decision and its reasons were sent to you by mail. To contest it, write to the site's moderation team: an admin can lift the suspension within 30 days.",
     ),
     // Mailed links: address confirmation, password reset, change of address (accounts).
     (
@@ -2202,6 +2202,290 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Ce serveur est bloqué par l'administration de cette instance.",
         "This server is blocked by this instance's administrators.",
     ),
+    // Domain blocks (`/admin/domaines`), the instance's rules (`/admin/regles`), the "À propos"
+    // page and the rules at registration.
+    (
+        "admin.domains_link",
+        "Domaines modérés",
+        "Moderated domains",
+    ),
+    ("admin.rules_link", "Règles de l'instance", "Instance rules"),
+    (
+        "admin.domains.title",
+        "Domaines modérés",
+        "Moderated domains",
+    ),
+    (
+        "admin.domains.intro",
+        "Limiter un serveur garde ses contenus hors des listes publiques ; le rejeter coupe tout échange avec lui. Un domaine couvre aussi ses sous-domaines. La liste et les commentaires publics sont affichés sur la page « À propos ».",
+        "Silencing a server keeps its content off public lists; rejecting it cuts every exchange with it. A domain also covers its subdomains. The list and the public comments are shown on the About page.",
+    ),
+    (
+        "admin.domains.add_title",
+        "Bloquer un domaine ou changer son blocage",
+        "Block a domain or change its block",
+    ),
+    ("field_label.domain", "Domaine", "Domain"),
+    (
+        "admin.domains.domain_hint",
+        "Par exemple spam.exemple, ou spam.exemple:8443 pour un seul port.",
+        "For example spam.example, or spam.example:8443 for one port only.",
+    ),
+    ("admin.domains.severity", "Mesure", "Measure"),
+    (
+        "admin.domains.severity.silence",
+        "Limiter : ses abonnements restent, ses contenus n'apparaissent pas dans les listes publiques.",
+        "Silence: follows stay, its content is kept off public lists.",
+    ),
+    (
+        "admin.domains.severity.reject",
+        "Rejeter : toutes ses activités sont refusées, plus rien ne lui est envoyé, les abonnements sont supprimés.",
+        "Reject: every activity from it is refused, nothing is sent to it any more, follows are removed.",
+    ),
+    (
+        "field_label.public_comment",
+        "Commentaire public",
+        "Public comment",
+    ),
+    (
+        "admin.domains.public_hint",
+        "Affiché sur la page « À propos ».",
+        "Shown on the About page.",
+    ),
+    (
+        "field_label.private_comment",
+        "Commentaire privé",
+        "Private comment",
+    ),
+    (
+        "admin.domains.private_hint",
+        "Visible des seuls administrateurs.",
+        "Seen by administrators only.",
+    ),
+    (
+        "admin.domains.reject_reports",
+        "Refuser les signalements venant de ce domaine",
+        "Refuse reports from this domain",
+    ),
+    ("admin.domains.submit", "Enregistrer", "Save"),
+    (
+        "admin.domains.list_title",
+        "Domaines bloqués",
+        "Blocked domains",
+    ),
+    (
+        "admin.domains.none",
+        "Aucun domaine n'est bloqué.",
+        "No domain is blocked.",
+    ),
+    ("admin.domains.reports", "Signalements", "Reports"),
+    ("admin.domains.reports_refused", "Refusés", "Refused"),
+    ("admin.domains.reports_accepted", "Acceptés", "Accepted"),
+    ("admin.domains.since", "Depuis", "Since"),
+    ("admin.domains.actions", "Actions", "Actions"),
+    ("admin.domains.unblock", "Débloquer", "Unblock"),
+    (
+        "admin.domains.confirm_title",
+        "Confirmer le rejet de",
+        "Confirm rejecting",
+    ),
+    (
+        "admin.domains.confirm_intro",
+        "Rejeter ce domaine coupe tout échange avec lui, dès maintenant :",
+        "Rejecting this domain cuts every exchange with it, right now:",
+    ),
+    (
+        "admin.domains.confirm_follows",
+        "abonnements supprimés, dans les deux sens :",
+        "follows removed, in both directions:",
+    ),
+    (
+        "admin.domains.confirm_deliveries",
+        "envois en attente vers ce serveur abandonnés :",
+        "queued deliveries to this server dropped:",
+    ),
+    (
+        "admin.domains.confirm_activities",
+        "ses activités sont refusées et plus rien ne lui est envoyé. Lever le blocage plus tard ne rétablit pas les abonnements supprimés.",
+        "its activities are refused and nothing is sent to it any more. Lifting the block later does not restore the removed follows.",
+    ),
+    (
+        "admin.domains.confirm_submit",
+        "Confirmer le rejet",
+        "Confirm the rejection",
+    ),
+    ("admin.domains.cancel", "Annuler", "Cancel"),
+    (
+        "flash.domain_blocked",
+        "Le blocage du domaine est enregistré.",
+        "The domain block is saved.",
+    ),
+    (
+        "flash.domain_unblocked",
+        "Le blocage du domaine est levé.",
+        "The domain block is lifted.",
+    ),
+    (
+        "field.severity.invalid",
+        "Choisissez silence (limiter) ou reject (rejeter).",
+        "Choose silence or reject.",
+    ),
+    (
+        "admin.rules.title",
+        "Règles de l'instance",
+        "Instance rules",
+    ),
+    (
+        "admin.rules.intro",
+        "Les règles sont affichées sur la page « À propos » et à l'inscription ; les signalements et les décisions de modération s'y réfèrent. Une règle retirée reste lisible depuis les décisions qui la citent.",
+        "The rules are shown on the About page and at sign-up; reports and moderation decisions refer to them. A withdrawn rule stays readable from the decisions that cite it.",
+    ),
+    (
+        "admin.rules.in_force",
+        "Règles en vigueur",
+        "Rules in force",
+    ),
+    (
+        "admin.rules.none",
+        "Aucune règle en vigueur.",
+        "No rule in force.",
+    ),
+    ("admin.rules.add_title", "Ajouter une règle", "Add a rule"),
+    ("field_label.text_fr", "Texte en français", "Text in French"),
+    (
+        "field_label.text_en",
+        "Texte en anglais (facultatif)",
+        "Text in English (optional)",
+    ),
+    (
+        "admin.rules.text_hint",
+        "1 000 caractères au plus.",
+        "At most 1,000 characters.",
+    ),
+    (
+        "admin.rules.text_en_hint",
+        "1 000 caractères au plus. Vide : le texte français est aussi affiché en anglais.",
+        "At most 1,000 characters. Empty: the French text is shown in English too.",
+    ),
+    ("admin.rules.add", "Ajouter la règle", "Add the rule"),
+    ("admin.rules.rule", "Règle", "Rule"),
+    ("admin.rules.edit", "Modifier", "Edit"),
+    ("admin.rules.edit_title", "Modifier la règle", "Edit rule"),
+    ("admin.rules.save", "Enregistrer", "Save"),
+    ("admin.rules.up", "Monter", "Move up"),
+    ("admin.rules.down", "Descendre", "Move down"),
+    ("admin.rules.withdraw", "Retirer", "Withdraw"),
+    (
+        "flash.rule_created",
+        "La règle est ajoutée.",
+        "The rule is added.",
+    ),
+    (
+        "flash.rule_updated",
+        "La règle est modifiée.",
+        "The rule is changed.",
+    ),
+    (
+        "flash.rule_moved",
+        "La règle est déplacée.",
+        "The rule is moved.",
+    ),
+    (
+        "flash.rule_withdrawn",
+        "La règle est retirée.",
+        "The rule is withdrawn.",
+    ),
+    (
+        "field.rule_text.too_long",
+        "Le texte dépasse 1 000 caractères.",
+        "The text is longer than 1,000 characters.",
+    ),
+    (
+        "field.rule_position.invalid",
+        "Indiquez un numéro à partir de 1.",
+        "Give a number from 1.",
+    ),
+    ("about.title", "À propos", "About"),
+    ("about.link", "À propos et règles", "About and rules"),
+    (
+        "about.purpose",
+        "Cette plateforme réunit les acteurs culturels du territoire : artistes, compagnies, associations, bibliothèques, écoles de musique, établissements et collectivités. Ils y présentent leur activité, publient leurs actualités et leurs annonces (emplois, appels à projets, résidences, prêts de matériel) et échangent avec le reste du fédivers.",
+        "This platform brings together the territory's cultural actors: artists, companies, associations, libraries, music schools, institutions and councils. They present their work, publish their news and announcements (jobs, calls for projects, residencies, equipment loans) and talk with the rest of the fediverse.",
+    ),
+    ("about.rules_title", "Règles", "Rules"),
+    (
+        "about.rules_intro",
+        "Chaque membre s'engage à respecter ces règles :",
+        "Every member agrees to follow these rules:",
+    ),
+    (
+        "about.no_rules",
+        "Aucune règle n'est publiée.",
+        "No rule is published.",
+    ),
+    (
+        "about.moderation_title",
+        "Comment fonctionne la modération",
+        "How moderation works",
+    ),
+    (
+        "about.moderation_visible",
+        "Ce qui est publié est visible tout de suite : l'équipe de modération vérifie après coup.",
+        "What is published is visible at once: the moderation team checks it afterwards.",
+    ),
+    (
+        "about.moderation_reports",
+        "Chacun peut signaler un contenu ou un compte qui enfreint les règles, avec ou sans compte ; les autres serveurs du fédivers peuvent aussi nous transmettre des signalements.",
+        "Anyone can report content or an account that breaks the rules, with or without an account; other servers of the fediverse can also send us reports.",
+    ),
+    (
+        "about.moderation_decisions",
+        "Chaque décision qui masque ou retire un contenu, avertit ou suspend un compte est expliquée à son auteur : ce qui est concerné, pourquoi, quelle règle.",
+        "Every decision that hides or removes content, warns or suspends an account is explained to its author: what it concerns, why, which rule.",
+    ),
+    (
+        "about.moderation_appeal",
+        "L'auteur peut contester la décision une fois, depuis l'explication qu'il reçoit ; la contestation est réexaminée par l'équipe.",
+        "The author can appeal the decision once, from the explanation they receive; the team reviews the appeal.",
+    ),
+    (
+        "about.domains_title",
+        "Serveurs modérés",
+        "Moderated servers",
+    ),
+    (
+        "about.domains_intro",
+        "L'administration de cette instance limite ou suspend les échanges avec les serveurs suivants.",
+        "This instance's administrators limit or suspend exchanges with the following servers.",
+    ),
+    (
+        "about.domains_none",
+        "Aucun serveur n'est modéré.",
+        "No server is moderated.",
+    ),
+    ("about.domain", "Serveur", "Server"),
+    ("about.measure", "Mesure", "Measure"),
+    ("about.reason", "Motif", "Reason"),
+    (
+        "about.severity.silence",
+        "Limité : ses contenus n'apparaissent pas dans les listes publiques",
+        "Limited: its content does not appear in public lists",
+    ),
+    (
+        "about.severity.reject",
+        "Suspendu : aucun échange avec ce serveur",
+        "Suspended: no exchange with this server",
+    ),
+    (
+        "register.rules_title",
+        "Les règles de l'instance",
+        "The instance's rules",
+    ),
+    (
+        "register.rules_accept",
+        "En vous inscrivant, vous acceptez ces règles.",
+        "By signing up, you accept these rules.",
+    ),
     // Notifications: the centre, its sentences, instant mails and preferences.
     (
         "notifications.text.reply",
@@ -2457,6 +2741,126 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "la suite donnée à vos signalements",
         "the outcome of your reports",
     ),
+    // Moderation: what hiding, suspending and blocking do, and lifting them.
+    (
+        "moderation.hidden_notice",
+        "Masqué par la modération",
+        "Hidden by the moderators",
+    ),
+    (
+        "moderation.hidden_notice_help",
+        "Seuls vous et l'équipe de modération le voyez.",
+        "Only you and the moderation team can see it.",
+    ),
+    (
+        "moderation.see_decision",
+        "Voir la décision",
+        "See the decision",
+    ),
+    (
+        "moderation.hidden_comments_title",
+        "Vos commentaires masqués par la modération",
+        "Your comments hidden by the moderators",
+    ),
+    (
+        "moderation.suspend.self",
+        "Vous ne pouvez pas suspendre votre propre compte.",
+        "You cannot suspend your own account.",
+    ),
+    (
+        "moderation.suspend.staff",
+        "Seul un administrateur peut suspendre un membre de l'équipe.",
+        "Only an admin can suspend a staff member.",
+    ),
+    (
+        "moderation.suspend.last_admin",
+        "Le dernier administrateur ne peut pas être suspendu.",
+        "The last admin cannot be suspended.",
+    ),
+    (
+        "moderation.suspend.already",
+        "Ce compte est déjà suspendu.",
+        "This account is already suspended.",
+    ),
+    (
+        "moderation.unsuspend.not_suspended",
+        "Ce compte n'est pas suspendu.",
+        "This account is not suspended.",
+    ),
+    (
+        "moderation.unsuspend.too_late",
+        "La suspension date de plus de 30 jours : elle ne peut plus être levée (le compte a été supprimé ailleurs sur le fédivers).",
+        "The suspension is more than 30 days old: it can no longer be lifted (the account was deleted elsewhere on the fediverse).",
+    ),
+    (
+        "moderation.block.already",
+        "Ce compte est déjà bloqué.",
+        "This account is already blocked.",
+    ),
+    (
+        "moderation.unblock.not_blocked",
+        "Ce compte n'est pas bloqué.",
+        "This account is not blocked.",
+    ),
+    (
+        "field.actor.local",
+        "C'est un compte d'ici : il se suspend, il ne se bloque pas.",
+        "This is a local account: suspend it, do not block it.",
+    ),
+    (
+        "field.actor.remote",
+        "C'est un compte d'un autre serveur : il se bloque, il ne se suspend pas.",
+        "This is an account of another server: block it, do not suspend it.",
+    ),
+    (
+        "field.actor.not_member",
+        "Ce compte n'est pas celui d'un membre : il ne se suspend pas.",
+        "This is not a member's account: it cannot be suspended.",
+    ),
+    (
+        "field.actor.unknown",
+        "Ce compte distant est inconnu ici.",
+        "This remote account is unknown here.",
+    ),
+    (
+        "field.actor.blocked",
+        "Ce compte est bloqué par la modération.",
+        "This account is blocked by the moderators.",
+    ),
+    ("admin.accounts.suspended_on", "Suspendu le", "Suspended on"),
+    (
+        "admin.accounts.unsuspend",
+        "Lever la suspension",
+        "Lift the suspension",
+    ),
+    (
+        "admin.blocked.title",
+        "Comptes distants bloqués",
+        "Blocked remote accounts",
+    ),
+    (
+        "admin.blocked.intro",
+        "Leurs activités sont refusées et leurs contenus masqués. Débloquer un compte ne rétablit pas les abonnements supprimés.",
+        "Their activities are refused and their content hidden. Unblocking an account does not restore the removed follows.",
+    ),
+    (
+        "admin.blocked.empty",
+        "Aucun compte distant n'est bloqué.",
+        "No remote account is blocked.",
+    ),
+    ("admin.blocked.account", "Compte", "Account"),
+    ("admin.blocked.since", "Bloqué le", "Blocked on"),
+    ("admin.blocked.unblock", "Débloquer", "Unblock"),
+    (
+        "flash.account_unsuspended",
+        "La suspension est levée.",
+        "The suspension is lifted.",
+    ),
+    (
+        "flash.actor_unblocked",
+        "Le compte est débloqué.",
+        "The account is unblocked.",
+    ),
     // Moderation: reasons of a report and actions of the moderators.
     (
         "moderation.report.unknown_target",
@@ -2489,6 +2893,119 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Off-topic (e.g. a show listing, which belongs on the events agenda)",
     ),
     ("moderation.reason.other", "Autre raison", "Other reason"),
+    // Reporting: the "Signaler" links, the report form, the moderators' header badge.
+    ("report.link", "Signaler", "Report"),
+    ("report.title", "Signaler un contenu", "Report content"),
+    (
+        "report.intro",
+        "Dites aux modérateurs de l'instance ce qui ne va pas. Ils examineront votre signalement ; la personne signalée ne saura pas qui l'a fait.",
+        "Tell the instance's moderators what is wrong. They will look into your report; the person reported will not know who sent it.",
+    ),
+    ("report.what", "Ce que vous signalez", "What you report"),
+    ("report.kind.actor", "un profil", "a profile"),
+    ("report.kind.post", "une publication", "a post"),
+    ("report.kind.comment", "un commentaire", "a comment"),
+    ("report.author", "Par", "By"),
+    (
+        "report.see_target",
+        "Voir le contenu signalé",
+        "See the reported content",
+    ),
+    ("report.remote", "sur un autre serveur", "on another server"),
+    (
+        "report.reason",
+        "Motif du signalement",
+        "Reason for the report",
+    ),
+    (
+        "report.rules",
+        "Règles de l'instance enfreintes",
+        "Instance rules broken",
+    ),
+    (
+        "report.rules_hint",
+        "Cochez celles qui s'appliquent (facultatif).",
+        "Tick those that apply (optional).",
+    ),
+    ("report.comment", "Commentaire", "Comment"),
+    (
+        "report.comment_hint",
+        "Facultatif : ce qui aidera les modérateurs ({max} caractères au plus).",
+        "Optional: what will help the moderators ({max} characters at most).",
+    ),
+    (
+        "report.email_hint",
+        "Pour vous dire la suite donnée à votre signalement ; elle n'est montrée à personne d'autre qu'aux modérateurs.",
+        "To tell you the outcome of your report; only the moderators see it.",
+    ),
+    (
+        "report.forward",
+        "Transmettre aussi le signalement au serveur de ce contenu (anonymement)",
+        "Also forward the report to this content's server (anonymously)",
+    ),
+    (
+        "report.forward_hint",
+        "Un modérateur de cette instance décide de la transmission ; votre nom n'est jamais transmis.",
+        "A moderator of this instance decides on forwarding; your name is never sent.",
+    ),
+    ("report.submit", "Envoyer le signalement", "Send the report"),
+    (
+        "report.rate_limited",
+        "Trop de signalements envoyés depuis cette adresse ou avec cette adresse électronique. Réessayez dans une heure, ou connectez-vous pour signaler sans limite.",
+        "Too many reports sent from this address or with this email address. Try again in an hour, or log in to report without this limit.",
+    ),
+    ("report.sent_title", "Signalement envoyé", "Report sent"),
+    (
+        "report.sent",
+        "Merci, votre signalement a bien été reçu.",
+        "Thank you, your report was received.",
+    ),
+    (
+        "report.sent_next_member",
+        "Les modérateurs vont l'examiner. Vous recevrez une notification quand ils auront décidé de la suite à lui donner.",
+        "The moderators will look into it. You will get a notification once they have decided what to do.",
+    ),
+    (
+        "report.sent_next_visitor",
+        "Les modérateurs vont l'examiner. Vous recevrez un courriel à l'adresse donnée quand ils auront décidé de la suite à lui donner.",
+        "The moderators will look into it. You will get a mail at the address you gave once they have decided what to do.",
+    ),
+    (
+        "field.report_target.invalid",
+        "Donnez l'adresse complète (URL) de ce que vous signalez.",
+        "Give the full address (URL) of what you report.",
+    ),
+    (
+        "field.reason.unknown",
+        "Choisissez l'un des motifs proposés.",
+        "Choose one of the reasons offered.",
+    ),
+    (
+        "moderation.report.suspended",
+        "Un compte suspendu ne peut pas signaler.",
+        "A suspended account cannot report.",
+    ),
+    (
+        "moderation.report.already_open",
+        "Vous avez déjà signalé ce contenu et votre signalement est toujours en cours d'examen.",
+        "You already reported this and your report is still being looked into.",
+    ),
+    ("nav.reports", "Signalements", "Reports"),
+    (
+        "nav.reports_none",
+        "Signalements, aucun en attente",
+        "Reports, none waiting",
+    ),
+    (
+        "nav.reports_one",
+        "Signalements, 1 en attente",
+        "Reports, 1 waiting",
+    ),
+    (
+        "nav.reports_many",
+        "Signalements, {count} en attente",
+        "Reports, {count} waiting",
+    ),
     (
         "moderation.action.dismiss",
         "Classé sans suite",
@@ -2585,6 +3102,37 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "moderation.action.rule_delete",
         "Règle retirée",
         "Rule withdrawn",
+    ),
+    // Moderation: forwarding a report to another server, and its outcome sent back.
+    (
+        "moderation.forward.already",
+        "Ce signalement a déjà été transmis.",
+        "This report was already forwarded.",
+    ),
+    (
+        "moderation.forward.nothing_remote",
+        "Ce signalement ne vise rien d'un autre serveur : il n'y a rien à transmettre.",
+        "This report names nothing from another server: there is nothing to forward.",
+    ),
+    (
+        "moderation.outcome.resolved",
+        "Signalement traité",
+        "Report handled",
+    ),
+    (
+        "flash.report_forwarded",
+        "Le signalement est transmis au serveur concerné, au nom de l'instance.",
+        "The report is forwarded to the server concerned, in the instance's name.",
+    ),
+    (
+        "flash.report_forward_already",
+        "Ce signalement a déjà été transmis.",
+        "This report was already forwarded.",
+    ),
+    (
+        "flash.report_forward_nothing_remote",
+        "Ce signalement ne vise rien d'un autre serveur : il n'y a rien à transmettre.",
+        "This report names nothing from another server: there is nothing to forward.",
     ),
     (
         "notifications.delivery.centre",

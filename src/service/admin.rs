@@ -2,9 +2,13 @@
 
 use crate::{
     context::AppContext,
+    db::moderation_actions::NewModerationAction,
     db::{self, accounts::DbAccount, schema::accounts},
     error::{AppError, AppResult, ErrorKind},
-    service::accounts::{ROLES, is_admin},
+    service::{
+        accounts::{ROLES, is_admin},
+        moderation::ActionKind,
+    },
 };
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
@@ -110,7 +114,8 @@ pub async fn accounts_page(
 }
 
 /// `by` (an admin) gives `username` the role `role`. The last admin cannot lose the role, so
-/// the instance always keeps someone able to manage it.
+/// the instance always keeps someone able to manage it. A change is written to the moderators'
+/// log in the same transaction.
 pub async fn change_role(
     ctx: &AppContext,
     by: &DbAccount,
@@ -146,7 +151,21 @@ pub async fn change_role(
                     .with_message("admin.roles.last_admin"),
             );
         }
-        Ok(db::accounts::set_role(conn, target.id, role).await?)
+        let changed = db::accounts::set_role(conn, target.id, role).await?;
+        if target.role != changed.role {
+            crate::service::moderation::log(
+                conn,
+                NewModerationAction {
+                    moderator_account_id: Some(by.id),
+                    action: ActionKind::RoleChange.as_str().to_string(),
+                    target: changed.username.clone(),
+                    details: serde_json::json!({"from": target.role, "to": changed.role}),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        Ok(changed)
     })
     .await
 }

@@ -18,8 +18,12 @@
 
 use crate::{
     context::AppContext,
-    db::{self, Conn, domain_blocks::DbDomainBlock},
+    db::{
+        self, Conn, accounts::DbAccount, domain_blocks::DbDomainBlock,
+        moderation_actions::NewModerationAction,
+    },
     error::{AppError, AppResult},
+    service::moderation::{self, ActionKind},
     urls::host_port,
 };
 use std::{
@@ -156,28 +160,46 @@ pub struct BlockOptions {
 #[derive(Debug, Clone)]
 pub struct Blocked {
     pub block: DbDomainBlock,
+    /// A new block (`false`: an existing block was changed).
+    pub created: bool,
     /// Queued deliveries to the domain, dropped (`reject` only).
     pub deliveries_dropped: usize,
     /// Follows between our accounts and the domain's, removed (`reject` only).
     pub follows_removed: usize,
 }
 
-/// Blocks `domain` (or changes its block) and, for `reject`, applies its effects in the same
-/// transaction: queued deliveries there dropped, follows in both directions removed.
+/// Blocks `domain` (or changes its block) from the command line: no account acts, the
+/// moderators' log records the entry without one. See [`block_by`].
 pub async fn block(
     ctx: &AppContext,
     domain: &str,
     severity: Severity,
     options: &BlockOptions,
 ) -> AppResult<Blocked> {
+    block_by(ctx, None, domain, severity, options).await
+}
+
+/// Blocks `domain` (or changes its block) and, for `reject`, applies its effects in the same
+/// transaction: queued deliveries there dropped, follows in both directions removed. `by` is
+/// the admin acting (`None` from the command line); the moderators' log gets one entry in the
+/// same transaction.
+pub async fn block_by(
+    ctx: &AppContext,
+    by: Option<&DbAccount>,
+    domain: &str,
+    severity: Severity,
+    options: &BlockOptions,
+) -> AppResult<Blocked> {
     use diesel_async::AsyncConnection as _;
-    let domain = normalize_domain(domain)?;
-    if candidates(&ctx.config.domain()).contains(&domain) {
-        return Err(AppError::field("domain", "field.domain.own"));
+    if let Some(account) = by {
+        moderation::ensure_admin(account)?;
     }
+    let domain = blockable(ctx, domain)?;
+    let by_id = by.map(|a| a.id);
     let mut conn = ctx.conn().await?;
     let blocked = conn
         .transaction::<Blocked, AppError, _>(async |conn| {
+            let previous = db::domain_blocks::find(conn, &domain).await?;
             let block = db::domain_blocks::upsert(
                 conn,
                 &db::domain_blocks::NewDomainBlock {
@@ -197,8 +219,28 @@ pub async fn block(
             } else {
                 (0, 0)
             };
+            moderation::log(
+                conn,
+                NewModerationAction {
+                    moderator_account_id: by_id,
+                    action: ActionKind::DomainBlock.as_str().to_string(),
+                    target: block.domain.clone(),
+                    note: block.reason.clone(),
+                    details: serde_json::json!({
+                        "severity": block.severity,
+                        "reject_reports": block.reject_reports,
+                        "public_comment": block.public_comment,
+                        "previous_severity": previous.as_ref().map(|p| p.severity.clone()),
+                        "deliveries_dropped": deliveries_dropped,
+                        "follows_removed": follows_removed,
+                    }),
+                    ..Default::default()
+                },
+            )
+            .await?;
             Ok(Blocked {
                 block,
+                created: previous.is_none(),
                 deliveries_dropped,
                 follows_removed,
             })
@@ -214,13 +256,79 @@ pub async fn block(
     Ok(blocked)
 }
 
-/// Lifts the block on `domain`; `false` when there was none. Removed follows stay removed.
-pub async fn unblock(ctx: &AppContext, domain: &str) -> AppResult<bool> {
+/// `domain` normalised, or the error naming `domain`: not a domain name, or this instance's
+/// own (or a parent of it).
+pub fn blockable(ctx: &AppContext, domain: &str) -> AppResult<String> {
+    let domain = normalize_domain(domain)?;
+    if candidates(&ctx.config.domain()).contains(&domain) {
+        return Err(AppError::field("domain", "field.domain.own"));
+    }
+    Ok(domain)
+}
+
+/// What a `reject` block of `domain` would cut now: (queued deliveries, follows). Shown
+/// before an admin confirms it.
+pub async fn reject_effects(ctx: &AppContext, domain: &str) -> AppResult<(i64, i64)> {
     let domain = normalize_domain(domain)?;
     let mut conn = ctx.conn().await?;
-    let removed = db::domain_blocks::delete(&mut conn, &domain).await?;
+    Ok((
+        db::domain_blocks::count_pending_deliveries(&mut conn, &domain).await?,
+        db::domain_blocks::count_follows(&mut conn, &domain).await?,
+    ))
+}
+
+/// Lifts the block on `domain` from the command line; `false` when there was none. Removed
+/// follows stay removed. See [`unblock_by`].
+pub async fn unblock(ctx: &AppContext, domain: &str) -> AppResult<bool> {
+    Ok(unblock_by(ctx, None, domain).await?.is_some())
+}
+
+/// Lifts the block on `domain` (`by`: the admin acting, `None` from the command line) and
+/// logs it in the same transaction; the lifted block, or `None` when there was none.
+pub async fn unblock_by(
+    ctx: &AppContext,
+    by: Option<&DbAccount>,
+    domain: &str,
+) -> AppResult<Option<DbDomainBlock>> {
+    use diesel_async::AsyncConnection as _;
+    if let Some(account) = by {
+        moderation::ensure_admin(account)?;
+    }
+    let domain = normalize_domain(domain)?;
+    let by_id = by.map(|a| a.id);
+    let mut conn = ctx.conn().await?;
+    let removed = conn
+        .transaction::<Option<DbDomainBlock>, AppError, _>(async |conn| {
+            let Some(removed) = db::domain_blocks::delete_returning(conn, &domain).await? else {
+                return Ok(None);
+            };
+            moderation::log(
+                conn,
+                NewModerationAction {
+                    moderator_account_id: by_id,
+                    action: ActionKind::DomainUnblock.as_str().to_string(),
+                    target: removed.domain.clone(),
+                    note: removed.reason.clone(),
+                    details: serde_json::json!({
+                        "severity": removed.severity,
+                        "reject_reports": removed.reject_reports,
+                    }),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Ok(Some(removed))
+        })
+        .await?;
     ctx.blocks.invalidate();
     Ok(removed)
+}
+
+/// The block on exactly `domain` (normalised first), if any.
+pub async fn get(ctx: &AppContext, domain: &str) -> AppResult<Option<DbDomainBlock>> {
+    let domain = normalize_domain(domain)?;
+    let mut conn = ctx.conn().await?;
+    Ok(db::domain_blocks::find(&mut conn, &domain).await?)
 }
 
 /// Every block, sorted by domain.
@@ -236,8 +344,15 @@ pub struct BlockCache {
     state: Mutex<Option<(Instant, Blocks)>>,
 }
 
-/// Block entries by domain.
-type Blocks = Arc<HashMap<String, Severity>>;
+/// Block entries by domain, and the domains whose reports are refused.
+type Blocks = Arc<BlockMap>;
+
+#[derive(Default)]
+struct BlockMap {
+    severity: HashMap<String, Severity>,
+    /// Blocks marked "reject reports" (whatever their severity).
+    reject_reports: std::collections::HashSet<String>,
+}
 
 impl BlockCache {
     fn fresh(&self) -> Option<Blocks> {
@@ -262,12 +377,20 @@ impl BlockCache {
         if let Some(map) = self.fresh() {
             return Ok(map);
         }
-        let map: HashMap<String, Severity> = db::domain_blocks::all(conn)
-            .await?
+        let rows = db::domain_blocks::all(conn).await?;
+        let reject_reports = rows
+            .iter()
+            .filter(|b| b.reject_reports)
+            .map(|b| b.domain.clone())
+            .collect();
+        let severity = rows
             .into_iter()
             .filter_map(|b| Severity::parse(&b.severity).map(|s| (b.domain, s)))
             .collect();
-        let map = Arc::new(map);
+        let map = Arc::new(BlockMap {
+            severity,
+            reject_reports,
+        });
         if let Ok(mut guard) = self.state.lock() {
             *guard = Some((Instant::now(), map.clone()));
         }
@@ -277,27 +400,40 @@ impl BlockCache {
     /// The strongest block covering any of `hosts` (`host[:port]`).
     pub async fn severity(&self, ctx: &AppContext, hosts: &[&str]) -> AppResult<Option<Severity>> {
         let map = self.blocks(ctx).await?;
-        if map.is_empty() {
+        if map.severity.is_empty() {
             return Ok(None);
         }
         Ok(hosts
             .iter()
-            .filter_map(|h| strongest(h, |c| map.get(c)))
+            .filter_map(|h| strongest(h, |c| map.severity.get(c)))
             .max())
+    }
+
+    /// Whether reports (`Flag`s) from any of `hosts` (`host[:port]`) are refused: a block
+    /// covering it is marked "reject reports".
+    pub async fn rejects_reports(&self, ctx: &AppContext, hosts: &[&str]) -> AppResult<bool> {
+        let map = self.blocks(ctx).await?;
+        if map.reject_reports.is_empty() {
+            return Ok(false);
+        }
+        Ok(hosts
+            .iter()
+            .any(|h| candidates(h).iter().any(|c| map.reject_reports.contains(c))))
     }
 
     /// `urls` without those on a rejected domain (or a subdomain of one): nothing new is
     /// queued for a server we cut off.
     pub async fn without_rejected(&self, conn: &mut Conn, urls: Vec<Url>) -> AppResult<Vec<Url>> {
         let map = self.blocks_on(conn).await?;
-        if map.is_empty() {
+        if map.severity.is_empty() {
             return Ok(urls);
         }
         Ok(urls
             .into_iter()
             .filter(|url| {
-                host_port(url)
-                    .is_none_or(|host| strongest(&host, |c| map.get(c)) != Some(Severity::Reject))
+                host_port(url).is_none_or(|host| {
+                    strongest(&host, |c| map.severity.get(c)) != Some(Severity::Reject)
+                })
             })
             .collect())
     }

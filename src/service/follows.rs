@@ -283,6 +283,9 @@ pub async fn request_follow(
         // The account may live elsewhere than the host that was typed (WebFinger delegation).
         crate::service::domain_blocks::refuse_rejected(&mut conn, &target.domain, "target").await?;
     }
+    if target.blocked_at.is_some() {
+        return Err(AppError::field("target", "field.actor.blocked"));
+    }
     let follower = follower_actor(&mut conn, follower).await?;
     if follower.id == target.id {
         return Err(AppError::field("target", "field.target.self"));

@@ -5,10 +5,18 @@
 //!
 //! Sign-ups are limited the same way: at most `registration.per_address_per_hour` accounts
 //! created per client address within an hour.
+//!
+//! Visitors' reports too: at most [`REPORTS_PER_ADDRESS_PER_HOUR`] per client address and
+//! [`REPORTS_PER_EMAIL_PER_HOUR`] per address given, within an hour.
 
 use crate::{
     context::AppContext,
-    db::login_failures::{self, SCOPE_ACCOUNT, SCOPE_IP, SCOPE_SIGNUP},
+    db::{
+        Conn,
+        login_failures::{
+            self, SCOPE_ACCOUNT, SCOPE_IP, SCOPE_REPORT_EMAIL, SCOPE_REPORT_IP, SCOPE_SIGNUP,
+        },
+    },
     error::AppResult,
 };
 use chrono::{Duration, Utc};
@@ -18,6 +26,12 @@ pub const MAX_PER_IP: i64 = 10;
 pub const MAX_PER_ACCOUNT: i64 = 5;
 /// Window of the sign-up limit.
 pub const SIGNUP_WINDOW_MINUTES: i64 = 60;
+/// Reports a visitor (not logged in) may send per client address within an hour.
+pub const REPORTS_PER_ADDRESS_PER_HOUR: i64 = 5;
+/// Reports a visitor may send per email address given within an hour.
+pub const REPORTS_PER_EMAIL_PER_HOUR: i64 = 3;
+/// Window of the visitors' report limits.
+const REPORT_WINDOW_MINUTES: i64 = 60;
 /// Failures older than this are deleted when new ones are recorded.
 const RETENTION_HOURS: i64 = 24;
 
@@ -94,5 +108,47 @@ pub async fn check_signup(ctx: &AppContext, ip: &str) -> AppResult<Option<Limite
 pub async fn record_signup(ctx: &AppContext, ip: &str) -> AppResult<()> {
     let mut conn = ctx.conn().await?;
     login_failures::record(&mut conn, SCOPE_SIGNUP, ip).await?;
+    Ok(())
+}
+
+/// The key of an email address given by a visitor (the same address however it is typed).
+fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Whether a visitor may send one more report now, from the client address `ip` and giving
+/// `email`; the later of the two limits when both are reached.
+pub async fn check_visitor_report(
+    ctx: &AppContext,
+    ip: &str,
+    email: &str,
+) -> AppResult<Option<Limited>> {
+    let by_address = check_window(
+        ctx,
+        SCOPE_REPORT_IP,
+        ip,
+        REPORTS_PER_ADDRESS_PER_HOUR,
+        REPORT_WINDOW_MINUTES,
+    )
+    .await?;
+    let by_email = check_window(
+        ctx,
+        SCOPE_REPORT_EMAIL,
+        &email_key(email),
+        REPORTS_PER_EMAIL_PER_HOUR,
+        REPORT_WINDOW_MINUTES,
+    )
+    .await?;
+    Ok(by_address
+        .into_iter()
+        .chain(by_email)
+        .max_by_key(|l| l.retry_after_secs))
+}
+
+/// Counts a visitor's report, in the transaction that stores it (a report refused for bad
+/// fields counts for nothing).
+pub async fn record_visitor_report(conn: &mut Conn, ip: &str, email: &str) -> AppResult<()> {
+    login_failures::record(conn, SCOPE_REPORT_IP, ip).await?;
+    login_failures::record(conn, SCOPE_REPORT_EMAIL, &email_key(email)).await?;
     Ok(())
 }

@@ -122,7 +122,9 @@ pub async fn find_target(conn: &mut Conn, object: &str) -> AppResult<Option<Targ
         return Ok(Some(Target {
             ap_id: comment.ap_id.clone(),
             local: author.local,
-            visible: comment.deleted_at.is_none() && post.is_public(),
+            visible: comment.deleted_at.is_none()
+                && comment.hidden_at.is_none()
+                && post.is_public(),
             page: post
                 .local
                 .then(|| format!("{}#comment-{}", publishing::page_url(&post), comment.id)),
@@ -161,6 +163,9 @@ pub async fn react(
     let target = visible_target(&mut conn, object.as_str()).await?;
     if !target.author.local {
         domain_blocks::refuse_rejected(&mut conn, &target.author.domain, "object").await?;
+    }
+    if target.author.blocked_at.is_some() {
+        return Err(AppError::field("object", "field.actor.blocked"));
     }
     let object = Url::parse(&target.ap_id)?;
     conn.transaction::<bool, AppError, _>(async |conn| {

@@ -336,6 +336,18 @@ pub async fn session_middleware(
             }),
         _ => 0,
     };
+    // The moderators' badge: one count, for moderators and admins only.
+    let open_reports = match &user {
+        Some(u) if renders_page && u.is_moderator() => {
+            crate::service::moderation::reports::open_count(&ctx)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!("open reports: {e}");
+                    0
+                })
+        }
+        _ => 0,
+    };
     let chrome = Arc::new(Chrome::new(
         lang,
         ctx.config.instance.name.clone(),
@@ -346,6 +358,7 @@ pub async fn session_middleware(
             moderator: u.is_moderator(),
             unconfirmed: service::account_links::awaits_confirmation(&ctx, &u.account),
             unread_notifications,
+            open_reports,
         }),
         csrf_state.clone(),
         flash,

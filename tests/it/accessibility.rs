@@ -222,7 +222,7 @@ fn is_rfc3339_or_date(s: &str) -> bool {
 }
 
 /// Every rule, on one page; returns what it breaks (empty when none).
-fn problems(html: &str) -> Vec<String> {
+pub(crate) fn problems(html: &str) -> Vec<String> {
     let tags = scan(html);
     let mut out = Vec::new();
 

@@ -173,10 +173,8 @@ async fn unknown_suspended_and_deleted_actors() {
         .execute(&mut conn)
         .await
         .expect("delete");
-    assert_eq!(
-        app.get("/users/bob", AP).await.status,
-        StatusCode::NOT_FOUND
-    );
+    // A suspended account's actor is gone, as Mastodon answers (issue 10).
+    assert_eq!(app.get("/users/bob", AP).await.status, StatusCode::GONE);
     assert_eq!(app.get("/users/carol", AP).await.status, StatusCode::GONE);
     let wf = app
         .get(

@@ -117,7 +117,9 @@ async fn the_queue_filters_by_state_reason_origin_and_assignee_and_pages_newest_
         local.push(
             report(
                 &app,
-                member(&app, "lea").await,
+                Reporter::Visitor {
+                    email: format!("visiteur{i}@example.org"),
+                },
                 &ap_id,
                 reason,
                 &format!("n°{i}"),

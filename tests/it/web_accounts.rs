@@ -1214,7 +1214,7 @@ async fn suspended_accounts_cannot_log_in_and_lose_their_sessions() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = Browser::new(&app).login("bob", PASSWORD).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    assert!(r.body.contains("Ce compte est suspendu."), "{}", r.body);
+    assert!(r.body.contains("Ce compte est suspendu"), "{}", r.body);
     assert!(set_cookie(&r, "session").is_none());
 }
 

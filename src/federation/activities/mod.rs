@@ -7,6 +7,7 @@ pub mod announce;
 pub mod create;
 pub mod create_or_update;
 pub mod delete;
+pub mod flag;
 pub mod follow;
 pub mod like;
 pub mod other;
@@ -120,8 +121,8 @@ async fn receive_follow_answer(
 /// Types whose embedded `object` legitimately lives on another origin: Accept and Reject
 /// answer our own Follow; Announce shares someone else's object (its handler must fetch it
 /// from its origin rather than trust the copy); Like names someone else's object (only its
-/// id is read).
-const FOREIGN_OBJECT_TYPES: &[&str] = &["Accept", "Reject", "Announce", "Like"];
+/// id is read); Flag names our objects by nature (only their ids are read).
+const FOREIGN_OBJECT_TYPES: &[&str] = &["Accept", "Reject", "Announce", "Like", "Flag"];
 /// Types whose `object`, even given as a bare IRI, must be the actor's own.
 const OWN_OBJECT_TYPES: &[&str] = &["Update", "Delete", "Undo", "Create"];
 
@@ -221,6 +222,26 @@ mod tests {
             "id": "http://localhost:8080/activities/x", "type": "Follow",
             "actor": "http://localhost:8080/users/alice", "object": actor.as_str()}});
         check_origins(&accept, &id, &actor).expect("accept");
+    }
+
+    #[test]
+    fn a_flag_names_our_objects_embedded_or_not() {
+        let actor = u("https://remote.example/actor");
+        let id = u("https://remote.example/reports/1");
+        for object in [
+            json!([
+                "http://localhost:8080/users/alice",
+                "http://localhost:8080/posts/1"
+            ]),
+            json!({"id": "http://localhost:8080/posts/1", "type": "Note"}),
+            json!([{"id": "http://localhost:8080/users/alice", "type": "Person"}]),
+        ] {
+            let flag = json!({"type": "Flag", "object": object});
+            check_origins(&flag, &id, &actor).expect("a Flag names our objects");
+        }
+        // Its own id still has to be on the actor's origin.
+        let flag = json!({"type": "Flag", "object": "http://localhost:8080/posts/1"});
+        assert!(check_origins(&flag, &u("https://elsewhere.example/reports/1"), &actor).is_err());
     }
 
     #[test]

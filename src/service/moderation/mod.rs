@@ -17,8 +17,10 @@ use crate::{
 };
 use url::Url;
 
+pub mod forward;
 pub mod queue;
 pub mod reports;
+pub mod rules;
 pub mod sanctions;
 pub mod targets;
 

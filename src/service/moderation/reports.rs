@@ -7,8 +7,9 @@ use crate::{
     context::AppContext,
     db::{
         self, Conn,
+        reports::STATE_OPEN,
         reports::{DbReport, DbReportTarget, NewReport},
-        schema::accounts,
+        schema::{accounts, report_targets, reports},
     },
     error::{AppError, AppResult},
     service::notifications::{self, Event, NotificationKind},
@@ -31,6 +32,8 @@ pub struct Submitted {
 /// Stores a report in the caller's transaction and notifies the moderators.
 ///
 /// From a member or a visitor, every target must be known here (else 404: nothing stored).
+/// A suspended member cannot report (403), and a member cannot report again what one of
+/// their reports still open already names (409: the moderators have it).
 /// From another server, only our own objects count: ids of others are ignored, and a Flag
 /// that names nothing of ours stores nothing (`None`), as does a Flag id already stored.
 pub async fn submit(
@@ -38,6 +41,12 @@ pub async fn submit(
     conn: &mut Conn,
     input: ReportInput,
 ) -> AppResult<Option<Submitted>> {
+    if let Reporter::Member(account) = &input.reporter
+        && account.suspended_at.is_some()
+    {
+        return Err(AppError::forbidden("a suspended account cannot report")
+            .with_message("moderation.report.suspended"));
+    }
     let comment = input.comment.trim().to_string();
     if comment.chars().count() > MAX_COMMENT_CHARS {
         return Err(AppError::field("comment", "field.too_long"));
@@ -61,27 +70,37 @@ pub async fn submit(
     if input.targets.is_empty() {
         return Err(AppError::field("target", "field.required"));
     }
+    let viewer = match &input.reporter {
+        Reporter::Member(account) => Some(account.as_ref()),
+        _ => None,
+    };
     let mut found: Vec<targets::Target> = Vec::new();
     for url in input.targets.iter().take(MAX_TARGETS) {
         match targets::find(ctx, conn, url).await? {
             Some(t) if remote && !t.local => {}
+            Some(t) if !remote && !visible_to(conn, &t, viewer).await? => {
+                return Err(unknown_target(url));
+            }
             Some(t) => {
                 if !found.iter().any(|f| f.ap_id == t.ap_id) {
                     found.push(t);
                 }
             }
             None if remote => {}
-            None => {
-                return Err(AppError::new(
-                    crate::error::ErrorKind::NotFound,
-                    format!("target: nothing here is known as {url}"),
-                )
-                .with_message("moderation.report.unknown_target"));
-            }
+            None => return Err(unknown_target(url)),
         }
     }
     if found.is_empty() {
         return Ok(None);
+    }
+    if let Reporter::Member(account) = &input.reporter
+        && already_reported(conn, account.id, &found).await?
+    {
+        return Err(AppError::new(
+            crate::error::ErrorKind::Conflict,
+            "target: a report of yours naming this is still open",
+        )
+        .with_message("moderation.report.already_open"));
     }
     // The account reported: the one named, else the author of the first object.
     let target_actor_id = found
@@ -120,6 +139,74 @@ pub async fn submit(
     };
     notify_moderators(ctx, conn, &report).await?;
     Ok(Some(Submitted { report, targets }))
+}
+
+fn unknown_target(url: &url::Url) -> AppError {
+    AppError::new(
+        crate::error::ErrorKind::NotFound,
+        format!("target: nothing here is known as {url}"),
+    )
+    .with_message("moderation.report.unknown_target")
+}
+
+/// Whether a member (or a visitor, `None`) can see `target` here: what they cannot see (a
+/// draft, something deleted or hidden) they cannot report either, and the report form must
+/// not show it to them. Moderators see everything; authors their own.
+pub async fn visible_to(
+    conn: &mut Conn,
+    target: &targets::Target,
+    viewer: Option<&crate::db::accounts::DbAccount>,
+) -> AppResult<bool> {
+    if viewer.is_some_and(crate::service::accounts::is_moderator) {
+        return Ok(true);
+    }
+    if viewer.is_some_and(|v| v.actor_id == target.author_actor_id) {
+        return Ok(true);
+    }
+    if let Some(id) = target.post_id {
+        return Ok(db::posts::by_id(conn, id)
+            .await?
+            .is_some_and(|p| p.is_public()));
+    }
+    if let Some(id) = target.comment_id {
+        let Some(comment) = db::comments::by_id(conn, id).await? else {
+            return Ok(false);
+        };
+        if comment.deleted_at.is_some() || comment.hidden_at.is_some() {
+            return Ok(false);
+        }
+        return Ok(db::posts::by_id(conn, comment.post_id)
+            .await?
+            .is_some_and(|p| p.is_public()));
+    }
+    if let Some(id) = target.actor_id {
+        return Ok(db::actors::by_id(conn, id).await?.deleted_at.is_none());
+    }
+    Ok(true)
+}
+
+/// Open reports (the moderators' header badge).
+pub async fn open_count(ctx: &AppContext) -> AppResult<i64> {
+    let mut conn = ctx.conn().await?;
+    Ok(db::reports::count_open(&mut conn).await?)
+}
+
+/// Whether a report of `account_id` still open names one of `found`.
+async fn already_reported(
+    conn: &mut Conn,
+    account_id: i64,
+    found: &[targets::Target],
+) -> AppResult<bool> {
+    let ids: Vec<&str> = found.iter().map(|t| t.ap_id.as_str()).collect();
+    let open: i64 = reports::table
+        .inner_join(report_targets::table)
+        .filter(reports::reporter_account_id.eq(account_id))
+        .filter(reports::state.eq(STATE_OPEN))
+        .filter(report_targets::ap_id.eq_any(ids))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(open > 0)
 }
 
 /// Tells every moderator and admin (not suspended) about a new report.

@@ -409,8 +409,9 @@ pub enum Lookup {
     Gone(Box<DbPost>),
 }
 
-/// A post of `category` as `viewer` may see it: drafts only for those who may edit them,
-/// deleted ones as [`Lookup::Gone`], anything else 404.
+/// A post of `category` as `viewer` may see it: drafts, and posts the moderators withhold
+/// (hidden, or by a suspended or blocked author), only for those who may edit them (and
+/// moderators for the latter), deleted ones as [`Lookup::Gone`], anything else 404.
 pub async fn lookup(
     ctx: &AppContext,
     viewer: Option<&DbAccount>,
@@ -429,6 +430,14 @@ pub async fn lookup(
         return Err(AppError::not_found());
     }
     if post.draft && !viewer.is_some_and(|v| can_edit(v, &post)) {
+        return Err(AppError::not_found());
+    }
+    // Withheld by the moderators (hidden, or by a suspended or blocked author): its author
+    // and the moderators still see it, everyone else finds nothing, as for a missing post.
+    if (post.hidden_at.is_some()
+        || db::actors::is_sanctioned(&mut conn, post.author_actor_id).await?)
+        && !viewer.is_some_and(|v| can_edit(v, &post) || crate::service::accounts::is_moderator(v))
+    {
         return Err(AppError::not_found());
     }
     let author = db::actors::by_id(&mut conn, post.author_actor_id).await?;

@@ -35,8 +35,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         ReportSnapshot,
         ReportNote,
         ReportAction
-    )),
-    tags((name = "moderation", description = "Reports and moderators' decisions")),
+    ))
 )]
 pub struct AdminReportsApi;
 

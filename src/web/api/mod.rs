@@ -11,8 +11,11 @@
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
 pub mod account;
+pub mod admin_domains;
 pub mod admin_mails;
+pub mod admin_report_forward;
 pub mod admin_reports;
+pub mod admin_sanctions;
 pub mod alerts;
 pub mod auth;
 pub mod comments;
@@ -23,6 +26,8 @@ pub mod notifications;
 pub mod openapi;
 pub mod posts;
 pub mod reactions;
+pub mod reports;
+pub mod rules;
 pub mod tokens;
 
 pub use auth::ApiUser;
@@ -43,5 +48,10 @@ pub fn api_routes() -> Router {
         .merge(notifications::routes())
         .merge(admin_mails::routes())
         .merge(admin_reports::routes())
+        .merge(admin_report_forward::routes())
+        .merge(admin_sanctions::routes())
         .merge(alerts::routes())
+        .merge(admin_domains::routes())
+        .merge(rules::routes())
+        .merge(reports::routes())
 }

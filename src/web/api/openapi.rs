@@ -91,6 +91,7 @@ impl Modify for BearerScheme {
         (name = "comments", description = "Comments under posts and announcements"),
         (name = "notifications", description = "The notification centre and notification preferences"),
         (name = "alerts", description = "Saved filters notifying new announcements"),
+        (name = "moderation", description = "Reports to the instance's moderators"),
     )
 )]
 struct BaseApi;
@@ -108,7 +109,12 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::notifications::NotificationsApi::openapi())
         .merge_from(api::admin_mails::AdminMailsApi::openapi())
         .merge_from(api::admin_reports::AdminReportsApi::openapi())
+        .merge_from(api::admin_report_forward::AdminReportForwardApi::openapi())
+        .merge_from(api::admin_sanctions::AdminSanctionsApi::openapi())
         .merge_from(api::alerts::AlertsApi::openapi())
+        .merge_from(api::admin_domains::AdminDomainsApi::openapi())
+        .merge_from(api::rules::RulesApi::openapi())
+        .merge_from(api::reports::ReportsApi::openapi())
 }
 
 pub fn routes() -> Router {

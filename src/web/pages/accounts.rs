@@ -55,6 +55,8 @@ struct RegisterPage<'a> {
     csrf: &'a str,
     form: &'a RegisterForm,
     errors: FormState,
+    /// The instance's rules, which registering accepts.
+    rules: Vec<crate::db::rules::DbRule>,
 }
 
 #[derive(Template)]
@@ -136,6 +138,7 @@ async fn http_get_register(
         lang,
         csrf: csrf.value(),
         form: &form,
+        rules: crate::service::moderation::rules::current(ctx).await?,
         errors: FormState::new(lang),
     })
 }
@@ -160,6 +163,7 @@ async fn http_post_register(
                 lang,
                 csrf: csrf.value(),
                 form: &form,
+                rules: crate::service::moderation::rules::current(ctx).await?,
                 errors: FormState::new(lang).with_general("register.rate_limited"),
             },
         )?;
@@ -197,6 +201,7 @@ async fn http_post_register(
                     lang,
                     csrf: csrf.value(),
                     form: &form,
+                    rules: crate::service::moderation::rules::current(ctx).await?,
                     errors: FormState::from_error(lang, &e),
                 },
             )

@@ -199,6 +199,41 @@ pub struct CommentsSection {
     pub original: Option<(String, String)>,
     /// The page's path, where the like buttons come back to.
     pub back: String,
+    /// The viewer's own comments under the post that a moderator hid: shown to them alone,
+    /// with the notice and the decision.
+    pub hidden_own: Vec<HiddenComment>,
+}
+
+/// One of the viewer's comments hidden by a moderator.
+pub struct HiddenComment {
+    pub id: i64,
+    pub body: SafeHtml,
+    /// The decision that hid it ("" when none is recorded).
+    pub decision: String,
+}
+
+/// The comments of `viewer` under `post` that a moderator hid, each with its decision.
+async fn hidden_own(
+    conn: &mut db::PooledConn,
+    post: &DbPost,
+    viewer: Option<&DbAccount>,
+) -> AppResult<Vec<HiddenComment>> {
+    let Some(viewer) = viewer else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    for c in db::comments::hidden_of_author(conn, post.id, viewer.actor_id).await? {
+        let decision = db::moderation_actions::latest_hide(conn, None, Some(c.id))
+            .await?
+            .map(|a| crate::urls::decision_path(a.id))
+            .unwrap_or_default();
+        found.push(HiddenComment {
+            id: c.id,
+            body: SafeHtml::from_trusted_storage(c.body_html),
+            decision,
+        });
+    }
+    Ok(found)
 }
 
 impl CommentsSection {
@@ -330,9 +365,11 @@ pub async fn section(
             .unwrap_or_default();
         Some((url, host))
     };
+    let hidden_own = hidden_own(&mut conn, post, viewer).await?;
     let path = local_path(&page_url(post));
     let link = |n: usize| format!("{}#commentaires", with_page(&path, n));
     Ok(CommentsSection {
+        hidden_own,
         target: post.ap_id.clone(),
         rows: rows(lang, items, viewer, &likes),
         back: with_page(&path, found.page),
@@ -402,6 +439,10 @@ async fn http_get_comment(
             )
                 .into_response(),
         ));
+    }
+    // Withheld by the moderators (hidden, or by a suspended author): as if it did not exist.
+    if db::comments::is_withheld(&mut conn, comment.id).await? {
+        return Err(AppError::not_found());
     }
     let author = db::actors::by_id(&mut conn, comment.author_actor_id).await?;
     let parent = comments::find_parent(ctx, &mut conn, &comment.in_reply_to)

@@ -33,6 +33,9 @@ pub struct NavUser {
     pub unconfirmed: bool,
     /// Unread notifications (the header's counter; 0 where no page is rendered).
     pub unread_notifications: i64,
+    /// Open reports, for moderators and admins (the header's badge; 0 for others and where
+    /// no page is rendered).
+    pub open_reports: i64,
 }
 
 impl NavUser {
@@ -44,6 +47,18 @@ impl NavUser {
             1 => lang.t("nav.notifications_one").to_string(),
             n => lang
                 .t("nav.notifications_many")
+                .replace("{count}", &n.to_string()),
+        }
+    }
+
+    /// The accessible name of the header's link to the reports, e.g. "Signalements, 3
+    /// ouverts".
+    pub fn reports_label(&self, lang: &Lang) -> String {
+        match self.open_reports {
+            0 => lang.t("nav.reports_none").to_string(),
+            1 => lang.t("nav.reports_one").to_string(),
+            n => lang
+                .t("nav.reports_many")
                 .replace("{count}", &n.to_string()),
         }
     }

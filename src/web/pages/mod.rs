@@ -1,11 +1,16 @@
 //! HTML pages: one file per capability.
 
+pub mod about;
 pub mod account_links;
 pub mod accounts;
 pub mod admin;
+pub mod admin_domains;
 pub mod admin_federation;
 pub mod admin_mails;
+pub mod admin_report_forward;
 pub mod admin_reports;
+pub mod admin_rules;
+pub mod admin_sanctions;
 pub mod alerts;
 pub mod comments;
 pub mod feeds;
@@ -20,6 +25,7 @@ pub mod notifications;
 pub mod posts;
 pub mod profile;
 pub mod reactions;
+pub mod reports;
 pub mod settings;
 pub mod timeline;
 pub mod tokens;
@@ -51,6 +57,11 @@ pub fn routes() -> Router {
         .merge(admin_federation::routes())
         .merge(admin_mails::routes())
         .merge(admin_reports::routes())
+        .merge(admin_domains::routes())
+        .merge(admin_rules::routes())
+        .merge(about::routes())
+        .merge(admin_report_forward::routes())
+        .merge(admin_sanctions::routes())
         .merge(unsubscribe::routes())
         .merge(lang::routes())
         .merge(media::routes())
@@ -62,6 +73,7 @@ pub fn routes() -> Router {
         .merge(news::routes())
         .merge(feeds::routes())
         .merge(notifications::routes())
+        .merge(reports::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

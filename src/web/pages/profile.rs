@@ -195,6 +195,13 @@ pub async fn render_profile(
         return Ok(Redirect::permanent(&format!("/users/{canonical}")).into_response());
     }
     let handle = |name: &str| format!("@{name}@{}", ctx.config.domain());
+    if account.as_ref().is_some_and(|a| a.suspended_at.is_some()) {
+        // A suspended account is gone for the public, as its actor document says.
+        return Err(AppError::new(
+            crate::error::ErrorKind::Gone,
+            "this account is suspended",
+        ));
+    }
     if let Some(account) = &account {
         let is_own = layout::chrome()
             .user

@@ -128,6 +128,8 @@ fn date_fr(lang: Lang, d: chrono::NaiveDate) -> String {
 /// What the templates show of a post.
 pub struct PostView {
     pub url: String,
+    /// Its ActivityPub id (what a report names).
+    pub ap_id: String,
     pub base: String,
     pub title: String,
     pub summary: String,
@@ -155,12 +157,34 @@ pub struct PostView {
     pub cover_alt: String,
     /// A remote Note's content warning (set by `comments::remote_view`): the body is folded.
     pub content_warning: Option<String>,
+    /// Set when a moderator hid it (only its author and the moderators see it then): the
+    /// link to the decision ("" when none is recorded).
+    pub moderation_notice: Option<String>,
+}
+
+/// The notice a hidden post carries for those who still see it: the link to the latest
+/// decision that hid it.
+pub(crate) async fn moderation_notice(
+    ctx: &crate::context::AppContext,
+    post: &DbPost,
+) -> AppResult<Option<String>> {
+    if post.hidden_at.is_none() {
+        return Ok(None);
+    }
+    let mut conn = ctx.conn().await?;
+    let action = db::moderation_actions::latest_hide(&mut conn, Some(post.id), None).await?;
+    Ok(Some(
+        action
+            .map(|a| crate::urls::decision_path(a.id))
+            .unwrap_or_default(),
+    ))
 }
 
 fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>) -> PostView {
     let published_at = post.published_at.unwrap_or(post.created_at);
     PostView {
         url: page_url(post),
+        ap_id: post.ap_id.clone(),
         base: format!("{}/{}", base_path(Category::of(post)), post.id),
         title: post.title.clone(),
         summary: summary_text(post),
@@ -196,5 +220,6 @@ fn view(lang: Lang, post: &DbPost, author: &DbActor, viewer: Option<&DbAccount>)
             .and_then(covers::cover_path_url),
         cover_alt: post.cover_image_alt.clone().unwrap_or_default(),
         content_warning: None,
+        moderation_notice: None,
     }
 }

@@ -41,8 +41,16 @@ pub(super) async fn show(
             )
                 .into_response(),
             Lookup::Found(post, author) => {
-                if post.draft {
+                // Documents are public: a draft or a post the moderators withhold is not
+                // served, whoever asks.
+                if !post.is_public() || author.blocked_at.is_some() {
                     return Err(AppError::not_found());
+                }
+                {
+                    let mut conn = ctx.conn().await?;
+                    if db::actors::is_sanctioned(&mut conn, author.id).await? {
+                        return Err(AppError::not_found());
+                    }
                 }
                 if !post.local {
                     // A remote post kept here: its object is at its own id.
@@ -76,6 +84,7 @@ pub(super) async fn show(
     );
     // The body's headings go under the title's h1 (a remote body may open with an h4).
     shown.body = std::mem::take(&mut shown.body).nest_headings(2);
+    shown.moderation_notice = super::moderation_notice(ctx, &post).await?;
     let page = render(&ShowPage {
         lang,
         csrf,

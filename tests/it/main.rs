@@ -31,6 +31,7 @@ mod mail;
 mod moderation_decisions;
 mod moderation_domains;
 mod moderation_flags;
+mod moderation_queue;
 mod moderation_reports;
 mod moderation_sanctions;
 mod notifications;

@@ -19,6 +19,7 @@ use url::Url;
 
 pub mod decisions;
 pub mod forward;
+pub mod queue;
 pub mod reports;
 pub mod resolve;
 pub mod rules;

@@ -14,6 +14,7 @@ pub mod account;
 pub mod admin_domains;
 pub mod admin_mails;
 pub mod admin_report_forward;
+pub mod admin_reports;
 pub mod admin_sanctions;
 pub mod alerts;
 pub mod auth;
@@ -47,6 +48,7 @@ pub fn api_routes() -> Router {
         .merge(comments::routes())
         .merge(notifications::routes())
         .merge(admin_mails::routes())
+        .merge(admin_reports::routes())
         .merge(admin_report_forward::routes())
         .merge(admin_sanctions::routes())
         .merge(alerts::routes())

@@ -108,6 +108,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::comments::CommentsApi::openapi())
         .merge_from(api::notifications::NotificationsApi::openapi())
         .merge_from(api::admin_mails::AdminMailsApi::openapi())
+        .merge_from(api::admin_reports::AdminReportsApi::openapi())
         .merge_from(api::admin_report_forward::AdminReportForwardApi::openapi())
         .merge_from(api::admin_sanctions::AdminSanctionsApi::openapi())
         .merge_from(api::alerts::AlertsApi::openapi())

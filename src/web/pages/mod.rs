@@ -8,6 +8,7 @@ pub mod admin_domains;
 pub mod admin_federation;
 pub mod admin_mails;
 pub mod admin_report_forward;
+pub mod admin_reports;
 pub mod admin_rules;
 pub mod admin_sanctions;
 pub mod alerts;
@@ -56,6 +57,7 @@ pub fn routes() -> Router {
         .merge(admin::routes())
         .merge(admin_federation::routes())
         .merge(admin_mails::routes())
+        .merge(admin_reports::routes())
         .merge(admin_domains::routes())
         .merge(admin_rules::routes())
         .merge(about::routes())

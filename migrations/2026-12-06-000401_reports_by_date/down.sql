@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS reports_by_date;

@@ -179,3 +179,16 @@ pub async fn latest_affecting(
         .await
         .optional()
 }
+
+/// Marks entry `id` as undone by `by` (a lifted suspension or block, content shown again, an
+/// appeal granted).
+pub async fn mark_reverted(conn: &mut AsyncPgConnection, id: i64, by: i64) -> QueryResult<()> {
+    diesel::update(moderation_actions::table.find(id))
+        .set((
+            moderation_actions::reverted_at.eq(Some(Utc::now())),
+            moderation_actions::reverted_by.eq(Some(by)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -112,6 +112,17 @@ pub(super) async fn profile_update(
     actor: &DbActor,
 ) -> AppResult<()> {
     let inboxes = followers_inboxes(conn, actor.id).await?;
+    actor_update(ctx, conn, actor, inboxes).await
+}
+
+/// `Update` of a local actor's current document, to `inboxes` (a profile change; a lifted
+/// suspension).
+pub(super) async fn actor_update(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    actor: &DbActor,
+    inboxes: Vec<Url>,
+) -> AppResult<()> {
     let document = actor_document(actor.clone())?;
     let id = new_activity_id(ctx)?;
     let update = Update::new(id.clone(), actor, serde_json::to_value(document.inner())?)?;

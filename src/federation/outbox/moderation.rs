@@ -32,16 +32,14 @@ use crate::{
     },
     error::{AppError, AppResult},
     federation::{
-        activities::{delete::Delete, flag::Flag, new_activity_id, update::Update},
+        activities::{delete::Delete, flag::Flag, new_activity_id},
         delivery::followers_inboxes,
-        objects::{PUBLIC, actor_context, person::actor_document},
+        objects::PUBLIC,
     },
     service::moderation::{ActionKind, Reason},
 };
 use activitypub_federation::traits::Actor;
-use activitypub_federation::{
-    fetch::object_id::ObjectId, kinds::activity::DeleteType, protocol::context::WithContext,
-};
+use activitypub_federation::{fetch::object_id::ObjectId, kinds::activity::DeleteType};
 use diesel_async::AsyncPgConnection;
 use serde_json::json;
 use std::collections::HashSet;
@@ -314,20 +312,5 @@ pub(super) async fn actor_restored(
     actor: &DbActor,
 ) -> AppResult<()> {
     let inboxes = known_audience(conn, actor).await?;
-    let document = actor_document(actor.clone())?;
-    let id = new_activity_id(ctx)?;
-    let update = Update::new(id.clone(), actor, serde_json::to_value(document.inner())?)?;
-    let json = serde_json::to_value(WithContext::new(update, actor_context()))
-        .map_err(|e| AppError::internal(format!("serialise Update: {e}")))?;
-    Outgoing {
-        id,
-        kind: "Update",
-        actor,
-        object_ap_id: actor.ap_id.clone(),
-        json,
-        public: true,
-        inboxes,
-    }
-    .enqueue(ctx, conn)
-    .await
+    super::follows::actor_update(ctx, conn, actor, inboxes).await
 }

@@ -11,7 +11,7 @@ use crate::{
         moderation_actions::{DbAppeal, DbModerationAction, NewModerationAction},
         notifications::DbNotification,
         rules::DbRule,
-        schema::{accounts, appeals, moderation_actions},
+        schema::{appeals, moderation_actions},
     },
     error::{AppError, AppResult, ErrorKind},
     i18n::Lang,
@@ -19,7 +19,7 @@ use crate::{
     service::{
         mail::{self, MailBody, MailCategory, OutgoingMail},
         moderation::targets::Snapshot,
-        notifications::{self, Event, NotificationKind, by_recipient_language},
+        notifications::{Event, NotificationKind, by_recipient_language},
     },
 };
 use chrono::Utc;
@@ -221,31 +221,23 @@ pub async fn appeal(
             AppError::new(ErrorKind::Conflict, "this decision was already appealed")
                 .with_message("moderation.appeal.already")
         })?;
-        let moderators: Vec<i64> = accounts::table
-            .filter(accounts::role.eq_any(["moderator", "admin"]))
-            .filter(accounts::suspended_at.is_null())
-            .select(accounts::id)
-            .load(conn)
-            .await?;
-        for account_id in moderators {
-            notifications::record(
-                ctx,
-                conn,
-                Event {
-                    account_id,
-                    kind: NotificationKind::Appeal,
-                    actor_id: Some(account.actor_id),
-                    post_id: None,
-                    comment_id: None,
-                    object_ap_id: None,
-                    alert_id: None,
-                    dedupe_key: Some(format!("appeal:{}", appeal.id)),
-                    report_id: statement.entry.report_id,
-                    moderation_action_id: Some(id),
-                },
-            )
-            .await?;
-        }
+        super::notify_moderators(
+            ctx,
+            conn,
+            Event {
+                account_id: 0,
+                kind: NotificationKind::Appeal,
+                actor_id: Some(account.actor_id),
+                post_id: None,
+                comment_id: None,
+                object_ap_id: None,
+                alert_id: None,
+                dedupe_key: Some(format!("appeal:{}", appeal.id)),
+                report_id: statement.entry.report_id,
+                moderation_action_id: Some(id),
+            },
+        )
+        .await?;
         Ok(appeal)
     })
     .await
@@ -380,14 +372,7 @@ async fn show_again(conn: &mut Conn, entry: &DbModerationAction) -> AppResult<()
 }
 
 async fn mark_reverted(conn: &mut Conn, id: i64, by: i64) -> AppResult<()> {
-    diesel::update(moderation_actions::table.find(id))
-        .set((
-            moderation_actions::reverted_at.eq(Some(Utc::now())),
-            moderation_actions::reverted_by.eq(Some(by)),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
+    Ok(db::moderation_actions::mark_reverted(conn, id, by).await?)
 }
 
 /// A moderator shows again what decision `id` hid (an `unhide` entry in the log; the author

@@ -325,6 +325,19 @@ pub struct ResolveInput {
     pub send_outcome: bool,
 }
 
+/// What became of `report`, in `lang` ("?" while it is open).
+pub fn outcome_label(
+    report: &crate::db::reports::DbReport,
+    lang: crate::i18n::Lang,
+) -> &'static str {
+    report
+        .resolution
+        .as_deref()
+        .and_then(ActionKind::parse)
+        .map(|a| lang.t(a.label_key()))
+        .unwrap_or("?")
+}
+
 /// Moderators and admins handle reports and content.
 pub fn ensure_moderator(account: &DbAccount) -> AppResult<()> {
     if account.suspended_at.is_none() && is_moderator(account) {
@@ -341,6 +354,32 @@ pub fn ensure_admin(account: &DbAccount) -> AppResult<()> {
     } else {
         Err(AppError::forbidden("admins only"))
     }
+}
+
+/// Records `event` for every moderator and admin (not suspended), in the caller's
+/// transaction: a new report, an appeal. `event.account_id` is replaced by each one's.
+pub async fn notify_moderators(
+    ctx: &crate::context::AppContext,
+    conn: &mut Conn,
+    event: crate::service::notifications::Event,
+) -> AppResult<()> {
+    use crate::db::schema::accounts;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let moderators: Vec<i64> = accounts::table
+        .filter(accounts::role.eq_any(["moderator", "admin"]))
+        .filter(accounts::suspended_at.is_null())
+        .select(accounts::id)
+        .load(conn)
+        .await?;
+    for account_id in moderators {
+        let event = crate::service::notifications::Event {
+            account_id,
+            ..event.clone()
+        };
+        crate::service::notifications::record(ctx, conn, event).await?;
+    }
+    Ok(())
 }
 
 /// Writes one entry of the moderators' log, in the caller's transaction. Every moderation

@@ -9,10 +9,10 @@ use crate::{
         self, Conn,
         reports::STATE_OPEN,
         reports::{DbReport, DbReportTarget, NewReport},
-        schema::{accounts, report_targets, reports},
+        schema::{report_targets, reports},
     },
     error::{AppError, AppResult},
-    service::notifications::{self, Event, NotificationKind},
+    service::notifications::{Event, NotificationKind},
 };
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -211,30 +211,21 @@ async fn already_reported(
 
 /// Tells every moderator and admin (not suspended) about a new report.
 async fn notify_moderators(ctx: &AppContext, conn: &mut Conn, report: &DbReport) -> AppResult<()> {
-    let moderators: Vec<i64> = accounts::table
-        .filter(accounts::role.eq_any(["moderator", "admin"]))
-        .filter(accounts::suspended_at.is_null())
-        .select(accounts::id)
-        .load(conn)
-        .await?;
-    for account_id in moderators {
-        notifications::record(
-            ctx,
-            conn,
-            Event {
-                account_id,
-                kind: NotificationKind::Report,
-                actor_id: None,
-                post_id: None,
-                comment_id: None,
-                object_ap_id: None,
-                alert_id: None,
-                dedupe_key: Some(format!("report:{}", report.id)),
-                report_id: Some(report.id),
-                moderation_action_id: None,
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    super::notify_moderators(
+        ctx,
+        conn,
+        Event {
+            account_id: 0,
+            kind: NotificationKind::Report,
+            actor_id: None,
+            post_id: None,
+            comment_id: None,
+            object_ap_id: None,
+            alert_id: None,
+            dedupe_key: Some(format!("report:{}", report.id)),
+            report_id: Some(report.id),
+            moderation_action_id: None,
+        },
+    )
+    .await
 }

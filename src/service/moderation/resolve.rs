@@ -422,12 +422,7 @@ async fn tell_reporter(ctx: &AppContext, conn: &mut Conn, report: &DbReport) -> 
     }
     if let Some(email) = report.reporter_email.as_deref() {
         let lang = ctx.default_lang;
-        let outcome = report
-            .resolution
-            .as_deref()
-            .and_then(ActionKind::parse)
-            .map(|a| lang.t(a.label_key()))
-            .unwrap_or("?");
+        let outcome = super::outcome_label(report, lang);
         let instance = ctx.config.instance.name.as_str();
         let body = MailBody {
             greeting: lang.t("moderation.outcome_mail.greeting").to_string(),

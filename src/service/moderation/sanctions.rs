@@ -21,11 +21,8 @@
 use crate::{
     context::AppContext,
     db::{
-        self, Conn,
-        accounts::DbAccount,
-        actors::DbActor,
-        moderation_actions::NewModerationAction,
-        schema::{accounts, moderation_actions},
+        self, Conn, accounts::DbAccount, actors::DbActor, moderation_actions::NewModerationAction,
+        schema::accounts,
     },
     error::{AppError, AppResult, ErrorKind},
     service::{
@@ -226,13 +223,7 @@ async fn mark_reverted(
         db::moderation_actions::latest_affecting(conn, actor_id, action.as_str()).await?
         && entry.reverted_at.is_none()
     {
-        diesel::update(moderation_actions::table.find(entry.id))
-            .set((
-                moderation_actions::reverted_at.eq(Some(Utc::now())),
-                moderation_actions::reverted_by.eq(Some(by.id)),
-            ))
-            .execute(conn)
-            .await?;
+        db::moderation_actions::mark_reverted(conn, entry.id, by.id).await?;
     }
     Ok(())
 }

@@ -132,12 +132,7 @@ async fn conflict_message(
         }
         None => "?".to_string(),
     };
-    let outcome = report
-        .resolution
-        .as_deref()
-        .and_then(ActionKind::parse)
-        .map(|a| lang.t(a.label_key()))
-        .unwrap_or("?");
+    let outcome = crate::service::moderation::outcome_label(&report, lang);
     Ok(lang
         .t("moderation.resolve.already_resolved_by")
         .replace("{who}", &who)

@@ -244,16 +244,31 @@ pub struct MailRecipient {
     pub username: String,
 }
 
-/// Those of these members who may receive mail: address confirmed, not suspended.
+/// Who among members may receive a mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipients {
+    /// Address confirmed and not suspended: notifications and digests.
+    Active,
+    /// Address confirmed, suspended or not: a statement of reasons is owed to its author even
+    /// when the decision is their suspension.
+    Owed,
+}
+
+/// Those of these members who may receive mail (see [`Recipients`]).
 pub async fn mail_recipients(
     conn: &mut AsyncPgConnection,
     members: &[i64],
+    who: Recipients,
 ) -> QueryResult<Vec<MailRecipient>> {
     use super::schema::accounts;
-    accounts::table
+    let mut query = accounts::table
         .filter(accounts::id.eq_any(members))
         .filter(accounts::email_confirmed_at.is_not_null())
-        .filter(accounts::suspended_at.is_null())
+        .into_boxed();
+    if who == Recipients::Active {
+        query = query.filter(accounts::suspended_at.is_null());
+    }
+    query
         .select((
             accounts::id,
             accounts::email,

@@ -197,7 +197,13 @@ async fn digest_batch(
     now: DateTime<Utc>,
 ) -> AppResult<(usize, usize)> {
     let rows = db::digests::pending_visible(conn, batch, period.delivery(), now).await?;
-    let (recipients, by_lang) = notifications::by_recipient_language(ctx, conn, &rows).await?;
+    let (recipients, by_lang) = notifications::by_recipient_language(
+        ctx,
+        conn,
+        crate::db::notifications::Recipients::Active,
+        &rows,
+    )
+    .await?;
     let mut per_member: HashMap<i64, Vec<Described>> = HashMap::new();
     let mut owner: HashMap<i64, i64> = HashMap::new();
     for (lang, rows) in &by_lang {

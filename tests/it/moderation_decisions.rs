@@ -647,6 +647,14 @@ async fn suspend_a_local_account_from_a_report() {
     let log = entries(&app, id).await;
     assert_eq!(log[0].action, "suspend");
     assert_eq!(log[0].affected_actor_id, Some(alice.id));
+    // The statement of reasons is owed even though the account can no longer log in.
+    let mail = latest_mail_to(&app, "alice@example.org").await;
+    assert_eq!(mail.category, "moderation_decision");
+    assert!(
+        mail.text_body.contains("Harcèlement."),
+        "{}",
+        mail.text_body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

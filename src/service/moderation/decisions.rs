@@ -424,7 +424,13 @@ pub async fn queue_statement_mails(
     if rows.is_empty() {
         return Ok(());
     }
-    let (recipients, by_lang) = by_recipient_language(ctx, conn, rows.iter().copied()).await?;
+    let (recipients, by_lang) = by_recipient_language(
+        ctx,
+        conn,
+        db::notifications::Recipients::Owed,
+        rows.iter().copied(),
+    )
+    .await?;
     let instance = ctx.config.instance.name.as_str();
     let mut mails = Vec::new();
     for (lang, rows) in by_lang {

@@ -370,12 +370,13 @@ pub fn recipient_lang(ctx: &AppContext, r: &MailRecipient) -> Lang {
     ctx.lang_or_default(r.language.as_deref())
 }
 
-/// The members of `rows` who may receive mail (address confirmed, not suspended), and their
+/// The members of `rows` who may receive mail (see `Recipients`), and their
 /// rows grouped by the member's language, so each language is rendered once over all its rows
 /// (instant mails and digests alike).
 pub async fn by_recipient_language<'a>(
     ctx: &AppContext,
     conn: &mut AsyncPgConnection,
+    who: db::notifications::Recipients,
     rows: impl IntoIterator<Item = &'a DbNotification>,
 ) -> AppResult<(
     HashMap<i64, MailRecipient>,
@@ -386,7 +387,7 @@ pub async fn by_recipient_language<'a>(
     account_ids.sort_unstable();
     account_ids.dedup();
     let recipients: HashMap<i64, MailRecipient> =
-        db::notifications::mail_recipients(conn, &account_ids)
+        db::notifications::mail_recipients(conn, &account_ids, who)
             .await?
             .into_iter()
             .map(|r| (r.id, r))
@@ -423,7 +424,8 @@ pub async fn queue_instant_mails(
     if instant.is_empty() {
         return Ok(());
     }
-    let (recipients, by_lang) = by_recipient_language(ctx, conn, instant).await?;
+    let (recipients, by_lang) =
+        by_recipient_language(ctx, conn, db::notifications::Recipients::Active, instant).await?;
     let mut scopes = Vec::new();
     let mut pending = Vec::new();
     for (lang, rows) in by_lang {

@@ -737,3 +737,194 @@ async fn the_outcome_of_a_remote_report_is_sent_back_when_asked() {
         "the outcome is queued"
     );
 }
+
+/// Every form that follows a report or a decision has its API twin: notes, assignment, the
+/// author's decision (read, acknowledged, appealed), the moderators' answer, unhide.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_follow_up_forms_have_their_api_twins() {
+    let app = app().await;
+    app.create_user("alice", "member").await;
+    app.create_user("bob", "member").await;
+    app.create_user("modo", "moderator").await;
+    let (post_id, ap_id) = announcement(&app, "alice").await;
+    let id = report(&app, member_reporter(&app, "bob").await, &ap_id).await;
+    let (tm, ta, tb) = (
+        token(&app, "modo").await,
+        token(&app, "alice").await,
+        token(&app, "bob").await,
+    );
+    let post = |path: String, t: String, body: Value| {
+        let app = &app;
+        async move { api(app, Method::POST, &path, &t, Some(body)).await }
+    };
+
+    // Notes and assignment: moderators only, fields named.
+    let r = post(
+        format!("/api/v1/admin/reports/{id}/notes"),
+        tm.clone(),
+        json!({"body": "Vu."}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = post(
+        format!("/api/v1/admin/reports/{id}/notes"),
+        tm.clone(),
+        json!({"body": " "}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("\"body\""), "{}", r.body);
+    let r = post(
+        format!("/api/v1/admin/reports/{id}/notes"),
+        tb.clone(),
+        json!({"body": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = post(
+        format!("/api/v1/admin/reports/{id}/assign"),
+        tm.clone(),
+        json!({"assignee": "bob"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("assignee"), "{}", r.body);
+    let r = post(
+        format!("/api/v1/admin/reports/{id}/assign"),
+        tm.clone(),
+        json!({"assignee": "modo"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.json()["assigned_to"].is_i64());
+
+    // The decision, as its author reads it; nobody else but moderators.
+    let r = resolve(
+        &app,
+        &tm,
+        id,
+        json!({"action": "hide", "statement": "Hors sujet."}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let decision = entries(&app, id)
+        .await
+        .into_iter()
+        .find(|e| e.action == "hide")
+        .expect("hide entry")
+        .id;
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/decisions/{decision}"),
+        &ta,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let view = r.json();
+    assert_eq!(view["action"], "hide");
+    assert!(
+        view["statement"]
+            .as_str()
+            .is_some_and(|s| s.contains("Hors sujet."))
+    );
+    assert_eq!(view["appealable"], true);
+    assert_eq!(view["acknowledged"], false);
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/decisions/{decision}"),
+        &tb,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = post(
+        format!("/api/v1/decisions/{decision}/read"),
+        ta.clone(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/decisions/{decision}"),
+        &ta,
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["acknowledged"], true);
+
+    // One appeal, then the moderators' answer: granted, the post is public again.
+    let r = post(
+        format!("/api/v1/decisions/{decision}/appeal"),
+        ta.clone(),
+        json!({"text": "Ce n'est pas un spectacle."}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["state"], "open");
+    let r = post(
+        format!("/api/v1/decisions/{decision}/appeal"),
+        ta.clone(),
+        json!({"text": "Encore."}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = post(
+        format!("/api/v1/admin/decisions/{decision}/appeal"),
+        ta.clone(),
+        json!({"grant": true, "text": "Moi-même."}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!post_row(&app, post_id).await.is_public());
+    let r = post(
+        format!("/api/v1/admin/decisions/{decision}/appeal"),
+        tm.clone(),
+        json!({"grant": true, "text": "D'accord."}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["state"], "granted");
+    assert!(post_row(&app, post_id).await.is_public());
+    // Shown again already: unhide has nothing left to undo.
+    let r = post(
+        format!("/api/v1/admin/decisions/{decision}/unhide"),
+        tm.clone(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+}
+
+/// Unhide through the API shows a hidden post again and logs it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_moderator_unhides_through_the_api() {
+    let app = app().await;
+    app.create_user("alice", "member").await;
+    app.create_user("modo", "moderator").await;
+    let (post_id, ap_id) = announcement(&app, "alice").await;
+    let id = report(
+        &app,
+        Reporter::Visitor {
+            email: "passant@example.net".into(),
+        },
+        &ap_id,
+    )
+    .await;
+    let tm = token(&app, "modo").await;
+    let r = resolve(&app, &tm, id, json!({"action": "hide"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(!post_row(&app, post_id).await.is_public());
+    let decision = entries(&app, id).await.remove(0).id;
+    let path = format!("/api/v1/admin/decisions/{decision}/unhide");
+    let r = api(&app, Method::POST, &path, &token(&app, "alice").await, None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = api(&app, Method::POST, &path, &tm, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["action"], "unhide");
+    assert!(post_row(&app, post_id).await.is_public());
+}

@@ -23,6 +23,7 @@ pub mod follows;
 pub mod json;
 pub mod me;
 pub mod moderation_decisions;
+pub mod moderation_followup;
 pub mod notifications;
 pub mod openapi;
 pub mod posts;
@@ -56,4 +57,5 @@ pub fn api_routes() -> Router {
         .merge(rules::routes())
         .merge(reports::routes())
         .merge(moderation_decisions::routes())
+        .merge(moderation_followup::routes())
 }

@@ -116,6 +116,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::rules::RulesApi::openapi())
         .merge_from(api::reports::ReportsApi::openapi())
         .merge_from(api::moderation_decisions::ModerationDecisionsApi::openapi())
+        .merge_from(api::moderation_followup::ModerationFollowupApi::openapi())
 }
 
 pub fn routes() -> Router {

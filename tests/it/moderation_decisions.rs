@@ -573,8 +573,9 @@ async fn warn_shows_a_notice_until_read_and_the_author_appeals_once() {
     assert!(acknowledged.is_some());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_granted_appeal_against_a_hide_shows_the_content_again() {
+/// alice's announcement, reported by a visitor and hidden by modo: (app, post id, report id,
+/// modo's token).
+async fn hidden_announcement() -> (TestApp, i64, i64, String) {
     let app = app().await;
     app.create_user("alice", "member").await;
     app.create_user("modo", "moderator").await;
@@ -590,6 +591,12 @@ async fn a_granted_appeal_against_a_hide_shows_the_content_again() {
     let tm = token(&app, "modo").await;
     let r = resolve(&app, &tm, id, json!({"action": "hide"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    (app, post_id, id, tm)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_granted_appeal_against_a_hide_shows_the_content_again() {
+    let (app, post_id, id, tm) = hidden_announcement().await;
     let entry = entries(&app, id).await.remove(0);
     let alice = browser(&app, "alice").await;
     let decision = format!("/decisions/{}", entry.id);
@@ -903,21 +910,7 @@ async fn the_follow_up_forms_have_their_api_twins() {
 /// Unhide through the API shows a hidden post again and logs it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_moderator_unhides_through_the_api() {
-    let app = app().await;
-    app.create_user("alice", "member").await;
-    app.create_user("modo", "moderator").await;
-    let (post_id, ap_id) = announcement(&app, "alice").await;
-    let id = report(
-        &app,
-        Reporter::Visitor {
-            email: "passant@example.net".into(),
-        },
-        &ap_id,
-    )
-    .await;
-    let tm = token(&app, "modo").await;
-    let r = resolve(&app, &tm, id, json!({"action": "hide"})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (app, post_id, id, tm) = hidden_announcement().await;
     assert!(!post_row(&app, post_id).await.is_public());
     let decision = entries(&app, id).await.remove(0).id;
     let path = format!("/api/v1/admin/decisions/{decision}/unhide");

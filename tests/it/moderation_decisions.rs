@@ -596,7 +596,7 @@ async fn hidden_announcement() -> (TestApp, i64, i64, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_granted_appeal_against_a_hide_shows_the_content_again() {
-    let (app, post_id, id, tm) = hidden_announcement().await;
+    let (app, post_id, id, _) = hidden_announcement().await;
     let entry = entries(&app, id).await.remove(0);
     let alice = browser(&app, "alice").await;
     let decision = format!("/decisions/{}", entry.id);

@@ -171,8 +171,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "login.suspended",
-        "Ce compte est suspendu par l'équipe de modération. La décision et ses motifs vous ont été envoyés par courriel. Pour la contester, écrivez à l'équipe de modération du site : un administrateur peut lever la suspension dans les 30 jours.",
-        "This account is suspended by the moderation team. The decision and its reasons were sent to you by mail. To contest it, write to the site's moderation team: an admin can lift the suspension within 30 days.",
+        "Ce compte est suspendu par l'équipe de modération. La décision et ses motifs vous ont été envoyés par courriel : le lien de ce courriel vous permet de la contester une fois, sans vous connecter. Un administrateur peut lever la suspension dans les 30 jours.",
+        "This account is suspended by the moderation team. The decision and its reasons were sent to you by mail: its link lets you appeal once, without logging in. An admin can lift the suspension within 30 days.",
     ),
     // Mailed links: address confirmation, password reset, change of address (accounts).
     (

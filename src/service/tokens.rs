@@ -14,6 +14,38 @@ use sha2::{Digest, Sha256};
 /// Prefix that makes a leaked token recognisable by secret scanners.
 pub const TOKEN_PREFIX: &str = "ccn_";
 
+/// The instance's key for signed links (unsubscribe links, appeal links), made once and kept
+/// in the database so every node signs alike.
+pub async fn link_key(conn: &mut diesel_async::AsyncPgConnection) -> AppResult<Vec<u8>> {
+    Ok(
+        crate::db::instance_identity::link_secret(conn, &new_secret())
+            .await?
+            .into_bytes(),
+    )
+}
+
+/// HMAC-SHA256 of `payload` under `key`, URL-safe.
+pub fn sign_with(key: &[u8], payload: &str) -> AppResult<String> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(key)
+        .map_err(|_| crate::error::AppError::internal("link key"))?;
+    mac.update(payload.as_bytes());
+    Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+/// Whether `signature` is [`sign_with`]'s for `payload` (compared in constant time).
+pub fn signature_matches(key: &[u8], payload: &str, signature: &str) -> bool {
+    use hmac::{Hmac, Mac};
+    let Ok(given) = URL_SAFE_NO_PAD.decode(signature) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return false;
+    };
+    mac.update(payload.as_bytes());
+    mac.verify_slice(&given).is_ok()
+}
+
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

@@ -654,7 +654,8 @@ async fn suspend_a_local_account_from_a_report() {
     let log = entries(&app, id).await;
     assert_eq!(log[0].action, "suspend");
     assert_eq!(log[0].affected_actor_id, Some(alice.id));
-    // The statement of reasons is owed even though the account can no longer log in.
+    // The statement of reasons is owed even though the account can no longer log in: its
+    // link carries a key that opens this decision, for her, without a session.
     let mail = latest_mail_to(&app, "alice@example.org").await;
     assert_eq!(mail.category, "moderation_decision");
     assert!(
@@ -662,6 +663,58 @@ async fn suspend_a_local_account_from_a_report() {
         "{}",
         mail.text_body
     );
+    let decision = log[0].id;
+    let prefix = app
+        .ctx
+        .urls
+        .absolute(&format!("/decisions/{decision}?cle="));
+    let start = mail
+        .text_body
+        .find(&prefix)
+        .expect("keyed link in the mail");
+    let link: String = mail.text_body[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let key = link[prefix.len()..].to_string();
+    let path = format!("/decisions/{decision}?cle={key}");
+    let visitor = Browser::new(&app);
+    let page = visitor.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("name=\"cle\""), "{}", page.body);
+    // A wrong key, or none, opens nothing.
+    let (account_part, sig) = key.split_once('.').expect("key shape");
+    let other = (account_part.parse::<i64>().expect("id") + 1).to_string();
+    let r = visitor
+        .get(&format!("/decisions/{decision}?cle={other}.{sig}"))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = visitor.get(&format!("/decisions/{decision}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "a visitor is asked to log in"
+    );
+    // She appeals with the key; moderators are told.
+    let csrf = visitor.csrf(&path).await;
+    let r = visitor
+        .post_form(
+            &format!("/decisions/{decision}/recours"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("text", "Je conteste."),
+                ("cle", key.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let appeal = db::moderation_actions::appeal_of(&mut conn, decision)
+        .await
+        .expect("query")
+        .expect("appeal stored");
+    assert_eq!(appeal.account_id, account.id);
+    let told = notifications_of(&app, "chef").await;
+    assert_eq!(told.iter().filter(|n| n.kind == "appeal").count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

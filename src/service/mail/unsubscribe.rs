@@ -5,20 +5,14 @@
 
 use crate::{
     context::AppContext,
-    db::{
-        self,
-        schema::{accounts, alerts},
-    },
+    db::schema::{accounts, alerts},
     error::{AppError, AppResult},
     service::notifications::{Delivery, NotificationKind, delivery_for, set_delivery},
     service::tokens,
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use diesel::prelude::*;
 use diesel_async::AsyncPgConnection;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 /// The path of the unsubscribe page (GET shows a confirmation, POST unsubscribes).
 pub const PATH: &str = "/desabonnement";
@@ -54,21 +48,6 @@ impl Scope {
     }
 }
 
-async fn key(conn: &mut AsyncPgConnection) -> AppResult<Vec<u8>> {
-    Ok(
-        db::instance_identity::link_secret(conn, &tokens::new_secret())
-            .await?
-            .into_bytes(),
-    )
-}
-
-fn signature(key: &[u8], payload: &str) -> AppResult<String> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key)
-        .map_err(|_| crate::error::AppError::internal("unsubscribe key"))?;
-    mac.update(payload.as_bytes());
-    Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
-}
-
 /// The signed token `{account}.{scope}.{signature}`.
 pub async fn token(
     conn: &mut AsyncPgConnection,
@@ -76,7 +55,7 @@ pub async fn token(
     scope: Scope,
 ) -> AppResult<String> {
     let payload = format!("{account_id}.{}", scope.encode());
-    let sig = signature(&key(conn).await?, &payload)?;
+    let sig = tokens::sign_with(&tokens::link_key(conn).await?, &payload)?;
     Ok(format!("{payload}.{sig}"))
 }
 
@@ -100,12 +79,12 @@ pub async fn links(
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let key = key(conn).await?;
+    let key = tokens::link_key(conn).await?;
     targets
         .iter()
         .map(|(account_id, scope)| {
             let payload = format!("{account_id}.{}", scope.encode());
-            let sig = signature(&key, &payload)?;
+            let sig = tokens::sign_with(&key, &payload)?;
             Ok(ctx.urls.absolute(&format!("{PATH}?t={payload}.{sig}")))
         })
         .collect()
@@ -120,14 +99,9 @@ pub async fn verify(conn: &mut AsyncPgConnection, token: &str) -> AppResult<Opti
     let (Ok(account_id), Some(scope)) = (account.parse::<i64>(), Scope::decode(scope)) else {
         return Ok(None);
     };
-    let Ok(given) = URL_SAFE_NO_PAD.decode(sig) else {
-        return Ok(None);
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key(conn).await?)
-        .map_err(|_| crate::error::AppError::internal("unsubscribe key"))?;
-    mac.update(format!("{account}.{}", scope.encode()).as_bytes());
-    // Constant-time comparison.
-    Ok(mac.verify_slice(&given).ok().map(|()| (account_id, scope)))
+    let payload = format!("{account}.{}", scope.encode());
+    let key = tokens::link_key(conn).await?;
+    Ok(tokens::signature_matches(&key, &payload, sig).then_some((account_id, scope)))
 }
 
 /// The answer to a link whose signature is wrong (altered, truncated, or from another

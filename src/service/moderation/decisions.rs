@@ -414,6 +414,33 @@ pub async fn unhide(ctx: &AppContext, by: &DbAccount, id: i64) -> AppResult<DbMo
     .await
 }
 
+/// The key of the appeal link mailed to a suspended author, who cannot log in: it opens
+/// decision `id` for `account_id` only (HMAC under the instance's link key, as unsubscribe
+/// links are signed).
+pub async fn appeal_key(conn: &mut Conn, id: i64, account_id: i64) -> AppResult<String> {
+    let key = crate::service::tokens::link_key(conn).await?;
+    let sig = crate::service::tokens::sign_with(&key, &format!("appeal.{id}.{account_id}"))?;
+    Ok(format!("{account_id}.{sig}"))
+}
+
+/// The account an appeal link's `key` opens decision `id` for; `None` when the key is wrong or
+/// the decision is not about that account.
+pub async fn account_for_key(ctx: &AppContext, id: i64, key: &str) -> AppResult<Option<DbAccount>> {
+    let Some((account, sig)) = key.split_once('.') else {
+        return Ok(None);
+    };
+    let Ok(account_id) = account.parse::<i64>() else {
+        return Ok(None);
+    };
+    let mut conn = ctx.conn().await?;
+    let link_key = crate::service::tokens::link_key(&mut conn).await?;
+    let payload = format!("appeal.{id}.{account_id}");
+    if !crate::service::tokens::signature_matches(&link_key, &payload, sig) {
+        return Ok(None);
+    }
+    Ok(Some(db::accounts::by_id(&mut conn, account_id).await?))
+}
+
 /// Queues the mail of each statement-of-reasons notification: the full statement (what, why,
 /// which rules, what was done, how to appeal), never with an unsubscribe link (it is owed).
 pub async fn queue_statement_mails(
@@ -449,7 +476,12 @@ pub async fn queue_statement_mails(
             } else {
                 r.display_name.as_str()
             };
-            let (subject, body) = statement_mail(ctx, lang, name, &statement);
+            // A suspended author cannot log in: their link carries its own key.
+            let mut url = ctx.urls.absolute(&crate::urls::decision_path(id));
+            if statement.kind == ActionKind::Suspend {
+                url = format!("{url}?cle={}", appeal_key(conn, id, row.account_id).await?);
+            }
+            let (subject, body) = statement_mail(ctx, lang, name, &statement, url);
             let (text, html) = body.render(lang, instance);
             mails.push(OutgoingMail {
                 account_id: Some(row.account_id),
@@ -473,6 +505,7 @@ pub fn statement_mail(
     lang: Lang,
     name: &str,
     statement: &Statement,
+    url: String,
 ) -> (String, MailBody) {
     let label = lang.t(statement.kind.label_key());
     let subject = lang
@@ -508,9 +541,6 @@ pub fn statement_mail(
             .join("\n");
         paragraphs.push(format!("{}\n{list}", lang.t("moderation.decision.rules")));
     }
-    let url = ctx
-        .urls
-        .absolute(&crate::urls::decision_path(statement.entry.id));
     if statement.appealable() {
         paragraphs.push(lang.t("moderation.decision.how_to_appeal").to_string());
     }

@@ -13,7 +13,7 @@ use crate::{
     urls::{admin_report_path, decision_path},
     web::{
         api::moderation_decisions::input_from,
-        auth::{CurrentUser, Moderator},
+        auth::{CurrentUser, MaybeUser, Moderator},
         csrf::{CsrfForm, CsrfToken},
         pages::{PageLang, layout::redirect_with_flash, local_path, render, render_status},
     },
@@ -21,9 +21,9 @@ use crate::{
 use askama::Template;
 use axum::{
     Router,
-    extract::Path,
+    extract::{Path, Query},
     http::StatusCode,
-    response::Response,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use chrono::{DateTime, Utc};
@@ -163,6 +163,35 @@ struct DecisionPage<'a> {
     can_unhide: bool,
     appeal_sent: String,
     appeal_state_key: &'static str,
+    /// The key of a suspended author's appeal link (sent back with the appeal).
+    key: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct KeyQuery {
+    cle: String,
+}
+
+/// Who reads decision `id`: the logged-in account, else the account a suspended author's
+/// appeal link names (`None`: 404, as for anyone else).
+async fn reader(
+    ctx: &crate::context::AppContext,
+    user: Option<CurrentUser>,
+    id: i64,
+    key: &str,
+) -> AppResult<(crate::db::accounts::DbAccount, bool)> {
+    if let Some(user) = user {
+        let moderator = user.is_moderator();
+        return Ok((user.account, moderator));
+    }
+    if key.is_empty() || key.len() > 200 {
+        return Err(AppError::not_found());
+    }
+    match decisions::account_for_key(ctx, id, key).await? {
+        Some(account) => Ok((account, false)),
+        None => Err(AppError::not_found()),
+    }
 }
 
 /// `GET /decisions/{id}`: the statement of reasons, for the account it concerns (and the
@@ -170,11 +199,22 @@ struct DecisionPage<'a> {
 async fn http_get_decision(
     data: Data,
     PageLang(lang): PageLang,
-    user: CurrentUser,
+    MaybeUser(user): MaybeUser,
     csrf: CsrfToken,
     Path(id): Path<i64>,
+    Query(query): Query<KeyQuery>,
 ) -> AppResult<Response> {
-    let s = decisions::view(data.app_data(), &user.account, id).await?;
+    if user.is_none() && query.cle.is_empty() {
+        // The author follows the mailed link while logged out: log in first.
+        let next = decision_path(id);
+        let target = format!(
+            "/connexion?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        return Ok(axum::response::Redirect::to(&target).into_response());
+    }
+    let (account, moderator) = reader(data.app_data(), user, id, &query.cle).await?;
+    let s = decisions::view(data.app_data(), &account, id).await?;
     let (appeal_sent, appeal_state_key) = match &s.appeal {
         Some(a) => (
             lang.t("moderation.appeal.sent")
@@ -202,11 +242,12 @@ async fn http_get_decision(
             .filter(|p| !p.is_empty())
             .collect(),
         rules: s.rule_texts(lang),
-        mine: s.account_id == Some(user.account.id),
-        moderator: user.is_moderator(),
+        mine: s.account_id == Some(account.id),
+        moderator,
         can_unhide: s.kind == ActionKind::Hide && s.entry.reverted_at.is_none(),
         appeal_sent,
         appeal_state_key,
+        key: query.cle.clone(),
         s: &s,
     })
 }
@@ -215,22 +256,26 @@ async fn http_get_decision(
 #[serde(default)]
 struct AppealForm {
     text: String,
+    /// A suspended author's appeal link key.
+    cle: String,
 }
 
 /// `POST /decisions/{id}/recours`: the author's one appeal (a second one: 409).
 async fn http_post_appeal(
     data: Data,
-    user: CurrentUser,
+    MaybeUser(user): MaybeUser,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<AppealForm>,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
-    decisions::appeal(ctx, &user.account, id, &form.text).await?;
-    Ok(redirect_with_flash(
-        ctx,
-        &decision_path(id),
-        "flash.appeal_sent",
-    ))
+    let (account, _) = reader(ctx, user, id, &form.cle).await?;
+    decisions::appeal(ctx, &account, id, &form.text).await?;
+    let back = if form.cle.is_empty() {
+        decision_path(id)
+    } else {
+        format!("{}?cle={}", decision_path(id), form.cle)
+    };
+    Ok(redirect_with_flash(ctx, &back, "flash.appeal_sent"))
 }
 
 #[derive(Debug, Default, Deserialize)]

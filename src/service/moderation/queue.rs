@@ -651,12 +651,7 @@ pub async fn detail(ctx: &AppContext, by: &DbAccount, id: i64) -> AppResult<Repo
             email: email.clone(),
         }
     } else if let Some(actor_id) = report.reporter_actor_id {
-        let actor = actors::table
-            .find(actor_id)
-            .select(DbActor::as_select())
-            .first(conn)
-            .await
-            .optional()?;
+        let actor = db::actors::by_id(conn, actor_id).await.optional()?;
         match actor {
             Some(a) => ReporterView::Remote {
                 domain: report.origin_domain.clone().unwrap_or(a.domain.clone()),
@@ -671,12 +666,7 @@ pub async fn detail(ctx: &AppContext, by: &DbAccount, id: i64) -> AppResult<Repo
     let rules = db::rules::by_ids(conn, &report.rule_ids).await?;
     let (target_actor, previous_reports, previous_actions) = match report.target_actor_id {
         Some(actor_id) => {
-            let actor = actors::table
-                .find(actor_id)
-                .select(DbActor::as_select())
-                .first(conn)
-                .await
-                .optional()?;
+            let actor = db::actors::by_id(conn, actor_id).await.optional()?;
             let previous: Vec<DbReport> = reports::table
                 .filter(reports::target_actor_id.eq(actor_id))
                 .filter(reports::id.ne(report.id))

@@ -99,6 +99,11 @@ pub fn login_redirect(parts: &Parts) -> Response {
         .path_and_query()
         .map(|pq| pq.as_str())
         .unwrap_or("/");
+    login_redirect_to(next)
+}
+
+/// The login page, coming back to `next` (a local path) afterwards.
+pub fn login_redirect_to(next: &str) -> Response {
     let target = format!(
         "/connexion?next={}",
         url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()

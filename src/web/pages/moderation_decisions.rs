@@ -13,7 +13,7 @@ use crate::{
     urls::{admin_report_path, decision_path},
     web::{
         api::moderation_decisions::input_from,
-        auth::{CurrentUser, MaybeUser, Moderator},
+        auth::{CurrentUser, MaybeUser, Moderator, login_redirect_to},
         csrf::{CsrfForm, CsrfToken},
         pages::{PageLang, layout::redirect_with_flash, local_path, render, render_status},
     },
@@ -23,7 +23,7 @@ use axum::{
     Router,
     extract::{Path, Query},
     http::StatusCode,
-    response::{IntoResponse, Response},
+    response::Response,
     routing::{get, post},
 };
 use chrono::{DateTime, Utc};
@@ -206,12 +206,7 @@ async fn http_get_decision(
 ) -> AppResult<Response> {
     if user.is_none() && query.cle.is_empty() {
         // The author follows the mailed link while logged out: log in first.
-        let next = decision_path(id);
-        let target = format!(
-            "/connexion?next={}",
-            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        );
-        return Ok(axum::response::Redirect::to(&target).into_response());
+        return Ok(login_redirect_to(&decision_path(id)));
     }
     let (account, moderator) = reader(data.app_data(), user, id, &query.cle).await?;
     let s = decisions::view(data.app_data(), &account, id).await?;

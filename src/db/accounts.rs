@@ -31,6 +31,23 @@ pub struct DbAccount {
     /// When the address was confirmed; `None` until the member follows the link mailed at
     /// registration (`accounts.require_confirmation`).
     pub email_confirmed_at: Option<DateTime<Utc>>,
+    /// Directory kind (`service::directory::DirectoryKind` codes: compagnie, association…).
+    pub directory_kind: String,
+    /// INSEE code of the member's commune; `commune` keeps what was typed before communes
+    /// came from the official list.
+    pub commune_code: Option<String>,
+    pub postal_code: String,
+    pub address: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Public contact details shown in the directory.
+    pub phone: String,
+    pub contact_email: String,
+    pub links: Vec<String>,
+    /// The member chose not to be listed in the directory or its search.
+    pub directory_hidden: bool,
+    /// Maintained by a trigger (name as compared for typos).
+    pub search_name: String,
 }
 
 #[derive(Debug, Clone, Insertable)]

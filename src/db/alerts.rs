@@ -126,7 +126,7 @@ ORDER BY a.account_id,
 ON CONFLICT DO NOTHING
 RETURNING id, account_id, kind, actor_id, post_id, comment_id, object_ap_id, alert_id,
           dedupe_key, delivery, created_at, read_at, digested_at, report_id,
-          moderation_action_id";
+          moderation_action_id, loan_request_id, venue_id";
 
 /// Records the notifications of a new announcement for every member whose alerts match it,
 /// in one statement; returns the rows written.

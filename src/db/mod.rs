@@ -24,6 +24,7 @@ pub mod postgres;
 pub mod posts;
 pub mod reactions;
 pub mod received_activities;
+pub mod reference;
 pub mod reports;
 pub mod rules;
 pub mod schema;

@@ -31,6 +31,8 @@ pub struct DbModerationAction {
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub reverted_at: Option<DateTime<Utc>>,
     pub reverted_by: Option<i64>,
+    pub venue_id: Option<i64>,
+    pub offer_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Insertable)]
@@ -47,6 +49,8 @@ pub struct NewModerationAction {
     pub statement: String,
     pub note: String,
     pub details: serde_json::Value,
+    pub venue_id: Option<i64>,
+    pub offer_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, PartialEq)]

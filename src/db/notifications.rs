@@ -27,6 +27,11 @@ pub struct DbNotification {
     pub report_id: Option<i64>,
     /// The moderation decision it is about (statements of reasons, appeals).
     pub moderation_action_id: Option<i64>,
+    /// The loan request it is about (a new request for the owner, the answer for the
+    /// requester).
+    pub loan_request_id: Option<i64>,
+    /// The venue it is about (a new follower, for its managers).
+    pub venue_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -43,6 +48,8 @@ pub struct NewNotification {
     pub delivery: String,
     pub report_id: Option<i64>,
     pub moderation_action_id: Option<i64>,
+    pub loan_request_id: Option<i64>,
+    pub venue_id: Option<i64>,
 }
 
 /// Records notifications; a row whose `(account_id, dedupe_key)` exists already is skipped.

@@ -56,6 +56,14 @@ pub async fn run_migrations(pool: &DbPool) -> anyhow::Result<usize> {
         .map(|applied| applied.len())
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
     let mut conn = harness.into_inner();
+    // Reference data is loaded under the same lock, once the tables exist.
+    let applied = match applied {
+        Ok(n) => super::reference::sync(&mut conn)
+            .await
+            .map(|_| n)
+            .map_err(|e| anyhow::anyhow!("loading the communes: {e}")),
+        Err(e) => Err(e),
+    };
     let unlocked = diesel::sql_query(MIGRATION_UNLOCK_SQL)
         .execute(&mut conn)
         .await;

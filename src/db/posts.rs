@@ -45,6 +45,9 @@ pub struct DbPost {
     pub content_warning: Option<String>,
     /// Hidden by a moderator: not public, still shown to its author with the decision.
     pub hidden_at: Option<DateTime<Utc>>,
+    /// INSEE code of the announcement's commune (see `service::communes`); `commune` keeps
+    /// what was typed before communes came from the official list.
+    pub commune_code: Option<String>,
 }
 
 impl DbPost {

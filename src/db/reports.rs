@@ -74,6 +74,8 @@ pub struct DbReportTarget {
     pub comment_id: Option<i64>,
     /// The content as it was when reported (see `service::moderation::Snapshot`).
     pub snapshot: serde_json::Value,
+    pub venue_id: Option<i64>,
+    pub offer_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -86,6 +88,8 @@ pub struct NewReportTarget {
     pub post_id: Option<i64>,
     pub comment_id: Option<i64>,
     pub snapshot: serde_json::Value,
+    pub venue_id: Option<i64>,
+    pub offer_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, PartialEq)]

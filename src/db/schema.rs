@@ -1,6 +1,18 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        account_id -> Int8,
+        purpose -> Text,
+        email -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     accounts (id) {
         id -> Int8,
         actor_id -> Int8,
@@ -23,18 +35,17 @@ diesel::table! {
         last_login_at -> Nullable<Timestamptz>,
         suspended_at -> Nullable<Timestamptz>,
         email_confirmed_at -> Nullable<Timestamptz>,
-    }
-}
-
-diesel::table! {
-    account_tokens (token_hash) {
-        token_hash -> Text,
-        account_id -> Int8,
-        purpose -> Text,
-        email -> Text,
-        created_at -> Timestamptz,
-        expires_at -> Timestamptz,
-        used_at -> Nullable<Timestamptz>,
+        directory_kind -> Text,
+        commune_code -> Nullable<Text>,
+        postal_code -> Text,
+        address -> Text,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        phone -> Text,
+        contact_email -> Text,
+        links -> Array<Text>,
+        directory_hidden -> Bool,
+        search_name -> Text,
     }
 }
 
@@ -119,6 +130,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    claim_invitations (token_hash) {
+        token_hash -> Text,
+        entry_id -> Int8,
+        email -> Text,
+        sent_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     comments (id) {
         id -> Int8,
         ap_id -> Text,
@@ -140,6 +163,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    communes (code) {
+        code -> Text,
+        name -> Text,
+        departement -> Text,
+        postal_codes -> Array<Text>,
+        epci_code -> Nullable<Text>,
+        population -> Nullable<Int4>,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        search_name -> Text,
+    }
+}
+
+diesel::table! {
     deliveries (id) {
         id -> Int8,
         activity_id -> Int8,
@@ -156,6 +193,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    directory_entries (id) {
+        id -> Int8,
+        name -> Text,
+        kind -> Text,
+        disciplines -> Array<Text>,
+        email -> Text,
+        phone -> Text,
+        address -> Text,
+        postal_code -> Text,
+        commune_code -> Nullable<Text>,
+        website -> Text,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        is_venue -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        claimed_at -> Nullable<Timestamptz>,
+        account_id -> Nullable<Int8>,
+        venue_id -> Nullable<Int8>,
+        search_name -> Text,
+    }
+}
+
+diesel::table! {
     domain_blocks (domain) {
         domain -> Text,
         severity -> Text,
@@ -163,6 +224,14 @@ diesel::table! {
         created_at -> Timestamptz,
         public_comment -> Text,
         reject_reports -> Bool,
+    }
+}
+
+diesel::table! {
+    epcis (code) {
+        code -> Text,
+        name -> Text,
+        kind -> Text,
     }
 }
 
@@ -211,6 +280,22 @@ diesel::table! {
         unreachable_since -> Nullable<Timestamptz>,
         retry_after_until -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    loan_requests (id) {
+        id -> Int8,
+        offer_id -> Int8,
+        requester_account_id -> Int8,
+        starts_on -> Date,
+        ends_on -> Date,
+        message -> Text,
+        state -> Text,
+        answer -> Text,
+        decided_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -264,6 +349,8 @@ diesel::table! {
         acknowledged_at -> Nullable<Timestamptz>,
         reverted_at -> Nullable<Timestamptz>,
         reverted_by -> Nullable<Int8>,
+        venue_id -> Nullable<Int8>,
+        offer_id -> Nullable<Int8>,
     }
 }
 
@@ -292,6 +379,45 @@ diesel::table! {
         digested_at -> Nullable<Timestamptz>,
         report_id -> Nullable<Int8>,
         moderation_action_id -> Nullable<Int8>,
+        loan_request_id -> Nullable<Int8>,
+        venue_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    offers (id) {
+        id -> Int8,
+        account_id -> Int8,
+        venue_id -> Nullable<Int8>,
+        category -> Text,
+        title -> Text,
+        description_markdown -> Text,
+        description_html -> Text,
+        terms -> Text,
+        terms_details -> Text,
+        commune_code -> Text,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        public -> Bool,
+        post_id -> Nullable<Int8>,
+        closed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        hidden_at -> Nullable<Timestamptz>,
+        search_name -> Text,
+    }
+}
+
+diesel::table! {
+    photos (id) {
+        id -> Int8,
+        venue_id -> Nullable<Int8>,
+        offer_id -> Nullable<Int8>,
+        path -> Text,
+        alt -> Text,
+        position -> Int4,
+        created_at -> Timestamptz,
     }
 }
 
@@ -325,6 +451,7 @@ diesel::table! {
         mentions -> Jsonb,
         content_warning -> Nullable<Text>,
         hidden_at -> Nullable<Timestamptz>,
+        commune_code -> Nullable<Text>,
     }
 }
 
@@ -343,6 +470,14 @@ diesel::table! {
     received_activities (ap_id) {
         ap_id -> Text,
         received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reference_data (name) {
+        name -> Text,
+        checksum -> Text,
+        loaded_at -> Timestamptz,
     }
 }
 
@@ -366,6 +501,8 @@ diesel::table! {
         post_id -> Nullable<Int8>,
         comment_id -> Nullable<Int8>,
         snapshot -> Jsonb,
+        venue_id -> Nullable<Int8>,
+        offer_id -> Nullable<Int8>,
     }
 }
 
@@ -414,31 +551,94 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    venue_managers (venue_id, account_id) {
+        venue_id -> Int8,
+        account_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    venues (id) {
+        id -> Int8,
+        actor_id -> Int8,
+        slug -> Text,
+        owner_account_id -> Int8,
+        name -> Text,
+        description_markdown -> Text,
+        description_html -> Text,
+        address -> Text,
+        postal_code -> Text,
+        commune_code -> Text,
+        latitude -> Nullable<Float8>,
+        longitude -> Nullable<Float8>,
+        capacity -> Nullable<Int4>,
+        spaces_markdown -> Text,
+        equipment_markdown -> Text,
+        conditions_markdown -> Text,
+        step_free_access -> Bool,
+        hearing_loop -> Bool,
+        accessibility_notes -> Text,
+        disciplines -> Array<Text>,
+        contact_email -> Text,
+        contact_phone -> Text,
+        website -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        hidden_at -> Nullable<Timestamptz>,
+        search_name -> Text,
+    }
+}
+
 diesel::joinable!(account_tokens -> accounts (account_id));
 diesel::joinable!(accounts -> actors (actor_id));
+diesel::joinable!(accounts -> communes (commune_code));
 diesel::joinable!(activities -> actors (actor_id));
 diesel::joinable!(alerts -> accounts (account_id));
 diesel::joinable!(api_tokens -> accounts (account_id));
 diesel::joinable!(appeals -> moderation_actions (action_id));
+diesel::joinable!(claim_invitations -> accounts (sent_by));
+diesel::joinable!(claim_invitations -> directory_entries (entry_id));
 diesel::joinable!(comments -> accounts (account_id));
 diesel::joinable!(comments -> actors (author_actor_id));
 diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(communes -> epcis (epci_code));
 diesel::joinable!(deliveries -> activities (activity_id));
+diesel::joinable!(directory_entries -> accounts (account_id));
+diesel::joinable!(directory_entries -> communes (commune_code));
+diesel::joinable!(directory_entries -> venues (venue_id));
+diesel::joinable!(loan_requests -> accounts (requester_account_id));
+diesel::joinable!(loan_requests -> offers (offer_id));
 diesel::joinable!(mails -> accounts (account_id));
 diesel::joinable!(notification_preferences -> accounts (account_id));
 diesel::joinable!(notifications -> accounts (account_id));
 diesel::joinable!(notifications -> actors (actor_id));
 diesel::joinable!(notifications -> alerts (alert_id));
 diesel::joinable!(notifications -> comments (comment_id));
+diesel::joinable!(notifications -> loan_requests (loan_request_id));
 diesel::joinable!(notifications -> moderation_actions (moderation_action_id));
 diesel::joinable!(notifications -> posts (post_id));
 diesel::joinable!(notifications -> reports (report_id));
+diesel::joinable!(notifications -> venues (venue_id));
+diesel::joinable!(offers -> accounts (account_id));
+diesel::joinable!(offers -> communes (commune_code));
+diesel::joinable!(offers -> posts (post_id));
+diesel::joinable!(offers -> venues (venue_id));
+diesel::joinable!(photos -> offers (offer_id));
+diesel::joinable!(photos -> venues (venue_id));
 diesel::joinable!(posts -> accounts (account_id));
 diesel::joinable!(posts -> actors (author_actor_id));
+diesel::joinable!(posts -> communes (commune_code));
 diesel::joinable!(reactions -> actors (actor_id));
 diesel::joinable!(report_notes -> reports (report_id));
 diesel::joinable!(report_targets -> reports (report_id));
 diesel::joinable!(sessions -> accounts (account_id));
+diesel::joinable!(venue_managers -> accounts (account_id));
+diesel::joinable!(venue_managers -> venues (venue_id));
+diesel::joinable!(venues -> actors (actor_id));
+diesel::joinable!(venues -> communes (commune_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
@@ -448,24 +648,34 @@ diesel::allow_tables_to_appear_in_same_query!(
     alerts,
     api_tokens,
     appeals,
+    claim_invitations,
     comments,
+    communes,
     deliveries,
+    directory_entries,
     domain_blocks,
+    epcis,
     follows,
     instance_identity,
     instance_rules,
     instances,
+    loan_requests,
     login_failures,
     mails,
     moderation_actions,
     notification_preferences,
     notifications,
+    offers,
+    photos,
     posts,
     reactions,
     received_activities,
+    reference_data,
     report_notes,
     report_targets,
     reports,
     scheduled_runs,
     sessions,
+    venue_managers,
+    venues,
 );

@@ -2905,6 +2905,42 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("report.kind.actor", "un profil", "a profile"),
     ("report.kind.post", "une publication", "a post"),
     ("report.kind.comment", "un commentaire", "a comment"),
+    ("report.kind.venue", "un lieu", "a venue"),
+    (
+        "report.kind.offer",
+        "une offre de mutualisation",
+        "a sharing offer",
+    ),
+    ("directory.kind.compagnie", "Compagnie", "Company"),
+    ("directory.kind.association", "Association", "Association"),
+    (
+        "directory.kind.bibliotheque",
+        "Bibliothèque / médiathèque",
+        "Library",
+    ),
+    (
+        "directory.kind.ecole_de_musique",
+        "École de musique",
+        "Music school",
+    ),
+    (
+        "directory.kind.etablissement_scolaire",
+        "Établissement scolaire",
+        "School",
+    ),
+    (
+        "directory.kind.ehpad_medico_social",
+        "EHPAD / médico-social",
+        "Care home / social care",
+    ),
+    (
+        "directory.kind.collectivite",
+        "Collectivité",
+        "Local authority",
+    ),
+    ("directory.kind.artiste", "Artiste", "Artist"),
+    ("directory.kind.lieu", "Lieu", "Venue"),
+    ("directory.kind.autre", "Autre", "Other"),
     ("report.author", "Par", "By"),
     (
         "report.see_target",

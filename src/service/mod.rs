@@ -10,6 +10,7 @@ pub mod comments;
 pub mod communes;
 pub mod covers;
 pub mod digest;
+pub mod directory;
 pub mod domain_blocks;
 pub mod follows;
 pub mod instance_url;

@@ -513,6 +513,8 @@ async fn pending(app: &TestApp, author_token: &str, account: i64, delivery: &str
             delivery: delivery.into(),
             report_id: None,
             moderation_action_id: None,
+            loan_request_id: None,
+            venue_id: None,
         }],
     )
     .await

@@ -2,25 +2,16 @@
 //! checked ("unknown commune" is a field error, not an alert that never fires) and matched
 //! against the free-text commune of announcements.
 //!
-//! Source: `communes.csv` beside this file, made from the `data/communes.json` file of the
-//! npm package `@etalab/decoupage-administratif` 6.0.0 (MIT licence, © Etalab — the
-//! government's open-data team; data from INSEE's Code officiel géographique and La Poste's
-//! postal codes). Only entries of type `commune-actuelle` were kept (34 969 communes; former,
-//! delegated and associated communes and municipal districts left out), one line each,
-//! sorted by INSEE code: `insee;nom;departement;codes_postaux` (postal codes separated by
-//! spaces). The file was written once with a few lines of script reading that JSON; to
-//! refresh it, do the same with a newer version of the package.
-//!
-//! The file is compiled into the binary and parsed on first use.
+//! The list is `db::reference::COMMUNES_CSV` (its header tells where it comes from), compiled
+//! into the binary and indexed here on first use; the same file fills the `communes` table
+//! that SQL joins on (search by distance, aggregation by EPCI).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 
-static DATA: &str = include_str!("communes.csv");
-
 /// One commune.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Commune {
     /// INSEE code (`88160`; Corsica `2A004`).
     pub code: &'static str,
@@ -29,6 +20,12 @@ pub struct Commune {
     pub departement: &'static str,
     /// Space-separated postal codes (may be empty).
     pub postal_codes: &'static str,
+    /// SIREN code of its EPCI (intercommunalité), when it belongs to one.
+    pub epci: Option<&'static str>,
+    pub population: Option<i32>,
+    /// Its centre (WGS 84), when known.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 impl Commune {
@@ -46,21 +43,18 @@ struct Index {
 }
 
 static INDEX: LazyLock<Index> = LazyLock::new(|| {
-    let mut communes = Vec::with_capacity(35_000);
-    for line in DATA.lines().skip(1) {
-        let mut fields = line.split(';');
-        let (Some(code), Some(name), Some(departement), Some(postal_codes)) =
-            (fields.next(), fields.next(), fields.next(), fields.next())
-        else {
-            continue;
-        };
-        communes.push(Commune {
-            code,
-            name,
-            departement,
-            postal_codes,
-        });
-    }
+    let communes: Vec<Commune> = crate::db::reference::commune_lines()
+        .map(|c| Commune {
+            code: c.code,
+            name: c.name,
+            departement: c.departement,
+            postal_codes: c.postal_codes,
+            epci: c.epci,
+            population: c.population,
+            latitude: c.latitude,
+            longitude: c.longitude,
+        })
+        .collect();
     let mut by_code = HashMap::with_capacity(communes.len());
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::with_capacity(communes.len());
     for (i, c) in communes.iter().enumerate() {
@@ -76,8 +70,26 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
 
 /// A name as compared: lower case, accents and ligatures removed, every run of characters
 /// that are not letters or digits (hyphens, apostrophes, spaces) made one space. So
-/// "Saint-Dié-des-Vosges", "saint die des vosges" and "SAINT-DIE-DES-VOSGES" are equal.
+/// "Saint-Dié-des-Vosges", "saint die des vosges" and "SAINT-DIE-DES-VOSGES" are equal. The
+/// abbreviations "St"/"Ste" (with or without a dot) read as "saint"/"sainte", so
+/// "St-Dié-des-Vosges" is that commune too.
 pub fn normalize(name: &str) -> String {
+    let joined = normalize_chars(name);
+    if !joined.split(' ').any(|w| w == "st" || w == "ste") {
+        return joined;
+    }
+    joined
+        .split(' ')
+        .map(|w| match w {
+            "st" => "saint",
+            "ste" => "sainte",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn normalize_chars(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending_space = false;
     for c in name.nfd() {
@@ -132,7 +144,7 @@ pub fn in_departement(departement: &str) -> Vec<&'static Commune> {
 }
 
 /// What a commune typed by a member designates.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Resolved {
     Found(&'static Commune),
     /// Several communes have that name: the member must add the département, "Name (88)",
@@ -171,6 +183,63 @@ pub fn resolve(input: &str) -> Resolved {
     }
 }
 
+/// The commune an imported row designates by its name and postal code: the name compared as
+/// [`normalize`] does ("St"/"Saint", accents, hyphens forgiven), or an INSEE code; among
+/// communes of that name, those whose postal codes include `postal_code` (when given), then
+/// those of `preferred_departement`.
+pub fn resolve_with_postal_code(
+    name: &str,
+    postal_code: &str,
+    preferred_departement: &str,
+) -> Resolved {
+    let postal_code = postal_code.trim();
+    let mut found = match resolve(name) {
+        Resolved::Found(c) => vec![c],
+        Resolved::Ambiguous(all) => all,
+        Resolved::Unknown => return Resolved::Unknown,
+    };
+    if !postal_code.is_empty() {
+        let with_code: Vec<_> = found
+            .iter()
+            .copied()
+            .filter(|c| c.postal_codes.split(' ').any(|p| p == postal_code))
+            .collect();
+        if !with_code.is_empty() {
+            found = with_code;
+        } else if let Some(dep) = departement_of_postal_code(postal_code) {
+            found.retain(|c| c.departement == dep);
+        }
+    }
+    if found.len() > 1 {
+        let local: Vec<_> = found
+            .iter()
+            .copied()
+            .filter(|c| c.departement == preferred_departement)
+            .collect();
+        if !local.is_empty() {
+            found = local;
+        }
+    }
+    match found.len() {
+        0 => Resolved::Unknown,
+        1 => Resolved::Found(found[0]),
+        _ => Resolved::Ambiguous(found),
+    }
+}
+
+/// The département a postal code belongs to, as far as its first digits tell (`88000` →
+/// `88`; Corsica's `20xxx` and overseas `97x` need more than the code: `None` for Corsica).
+fn departement_of_postal_code(postal_code: &str) -> Option<String> {
+    if postal_code.len() != 5 || !postal_code.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    match &postal_code[..2] {
+        "20" => None,
+        "97" | "98" => Some(postal_code[..3].to_string()),
+        two => Some(two.to_string()),
+    }
+}
+
 /// The INSEE codes of the communes a free-text commune (as announcements carry it) may be:
 /// every commune of that name, or only the one of the département when it says
 /// "Name (88)", or the commune of an INSEE code. Empty when the text names no commune.
@@ -206,6 +275,33 @@ mod tests {
         assert!(epinal.postal_codes.contains("88000"));
         assert_eq!(by_code("2a004").map(|c| c.name), Some("Ajaccio"));
         assert!(by_code("99999").is_none());
+    }
+
+    #[test]
+    fn saint_abbreviations_and_postal_codes_pick_the_commune() {
+        let Resolved::Found(c) = resolve("St-Dié-des-Vosges") else {
+            panic!("St abbreviation not forgiven");
+        };
+        assert_eq!(c.code, "88413");
+        assert_eq!(normalize("Ste Marguerite"), normalize("Sainte-Marguerite"));
+        // Several communes are called "Saint-Martin"; the postal code decides.
+        let Resolved::Found(c) = resolve_with_postal_code("st martin", "67220", "88") else {
+            panic!("postal code did not decide");
+        };
+        assert_eq!(c.code, "67426");
+        assert_eq!(
+            resolve_with_postal_code("Nowhere-sur-Rien", "88000", "88"),
+            Resolved::Unknown
+        );
+        // A name shared across départements, no postal code: the configured one wins.
+        let Resolved::Found(c) = resolve_with_postal_code("charmes", "", "88") else {
+            panic!("Charmes");
+        };
+        assert_eq!(c.departement, "88");
+        assert!(matches!(
+            resolve_with_postal_code("Charmes", "", "75"),
+            Resolved::Ambiguous(_)
+        ));
     }
 
     #[test]

@@ -235,6 +235,8 @@ pub async fn appeal(
                 dedupe_key: Some(format!("appeal:{}", appeal.id)),
                 report_id: statement.entry.report_id,
                 moderation_action_id: Some(id),
+                loan_request_id: None,
+                venue_id: None,
             },
         )
         .await?;

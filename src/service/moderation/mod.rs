@@ -84,17 +84,28 @@ pub enum TargetKind {
     Post,
     /// A comment, local or remote.
     Comment,
+    /// A venue of the directory (also an actor: its profile).
+    Venue,
+    /// An offer of equipment or space to share.
+    Offer,
 }
 
 impl TargetKind {
-    pub const ALL: &'static [TargetKind] =
-        &[TargetKind::Actor, TargetKind::Post, TargetKind::Comment];
+    pub const ALL: &'static [TargetKind] = &[
+        TargetKind::Actor,
+        TargetKind::Post,
+        TargetKind::Comment,
+        TargetKind::Venue,
+        TargetKind::Offer,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TargetKind::Actor => "actor",
             TargetKind::Post => "post",
             TargetKind::Comment => "comment",
+            TargetKind::Venue => "venue",
+            TargetKind::Offer => "offer",
         }
     }
 

@@ -225,6 +225,8 @@ async fn notify_moderators(ctx: &AppContext, conn: &mut Conn, report: &DbReport)
             dedupe_key: Some(format!("report:{}", report.id)),
             report_id: Some(report.id),
             moderation_action_id: None,
+            loan_request_id: None,
+            venue_id: None,
         },
     )
     .await

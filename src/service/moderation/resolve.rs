@@ -392,6 +392,8 @@ pub(super) async fn notify_affected(
             dedupe_key: Some(format!("moderation:{}", entry.id)),
             report_id: entry.report_id,
             moderation_action_id: Some(entry.id),
+            loan_request_id: None,
+            venue_id: None,
         },
     )
     .await?;
@@ -416,6 +418,8 @@ async fn tell_reporter(ctx: &AppContext, conn: &mut Conn, report: &DbReport) -> 
                 dedupe_key: Some(format!("report-outcome:{}", report.id)),
                 report_id: Some(report.id),
                 moderation_action_id: None,
+                loan_request_id: None,
+                venue_id: None,
             },
         )
         .await?;

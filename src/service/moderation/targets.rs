@@ -29,6 +29,9 @@ pub struct Target {
     pub actor_id: Option<i64>,
     pub post_id: Option<i64>,
     pub comment_id: Option<i64>,
+    /// A venue (its actor is `actor_id` too) or an offer of the sharing directory.
+    pub venue_id: Option<i64>,
+    pub offer_id: Option<i64>,
     /// Its author (the actor itself for an actor).
     pub author_actor_id: i64,
     /// Ours, or kept from another server.
@@ -46,6 +49,8 @@ impl Target {
             actor_id: self.actor_id,
             post_id: self.post_id,
             comment_id: self.comment_id,
+            venue_id: self.venue_id,
+            offer_id: self.offer_id,
             snapshot: serde_json::to_value(&self.snapshot)
                 .map_err(|e| crate::error::AppError::internal(format!("snapshot: {e}")))?,
         })
@@ -137,6 +142,8 @@ pub async fn find(ctx: &AppContext, conn: &mut Conn, url: &Url) -> AppResult<Opt
                 actor_id: Some(actor.id),
                 post_id: None,
                 comment_id: None,
+                venue_id: None,
+                offer_id: None,
                 author_actor_id: actor.id,
                 local: actor.local,
                 snapshot: Snapshot {
@@ -165,6 +172,8 @@ pub async fn find(ctx: &AppContext, conn: &mut Conn, url: &Url) -> AppResult<Opt
                 actor_id: None,
                 post_id: Some(post.id),
                 comment_id: None,
+                venue_id: None,
+                offer_id: None,
                 author_actor_id: author.id,
                 local: post.local,
                 snapshot: Snapshot {
@@ -211,6 +220,8 @@ async fn comment_target(
         actor_id: None,
         post_id: None,
         comment_id: Some(comment.id),
+        venue_id: None,
+        offer_id: None,
         author_actor_id: author.id,
         local: author.local,
         snapshot: Snapshot {

@@ -94,6 +94,8 @@ fn event(account_id: i64, kind: NotificationKind, actor_id: i64) -> Event {
         dedupe_key: None,
         report_id: None,
         moderation_action_id: None,
+        loan_request_id: None,
+        venue_id: None,
     }
 }
 

@@ -183,6 +183,10 @@ pub struct Event {
     pub report_id: Option<i64>,
     /// The moderation decision it is about (statement of reasons, appeal).
     pub moderation_action_id: Option<i64>,
+    /// The loan request it is about (new request for the owner, answer for the requester).
+    pub loan_request_id: Option<i64>,
+    /// The venue it is about (a new follower, for its managers).
+    pub venue_id: Option<i64>,
 }
 
 /// The member's choice for each type (defaults where they never chose).
@@ -254,6 +258,8 @@ pub async fn record(
         delivery: delivery.as_str().to_string(),
         report_id: event.report_id,
         moderation_action_id: event.moderation_action_id,
+        loan_request_id: event.loan_request_id,
+        venue_id: event.venue_id,
     };
     let written = db::notifications::insert_many(conn, &[row]).await?;
     queue_instant_mails(ctx, conn, &written).await?;

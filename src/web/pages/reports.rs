@@ -170,6 +170,8 @@ fn target_view(target: &Target) -> TargetView {
             TargetKind::Actor => "report.kind.actor",
             TargetKind::Post => "report.kind.post",
             TargetKind::Comment => "report.kind.comment",
+            TargetKind::Venue => "report.kind.venue",
+            TargetKind::Offer => "report.kind.offer",
         },
         title: target.snapshot.title.clone(),
         author_name: target.snapshot.author_name.clone(),

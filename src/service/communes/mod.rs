@@ -227,6 +227,26 @@ pub fn resolve_with_postal_code(
     }
 }
 
+/// A commune typed in a form field, read the way every form reads it: empty → `Ok(None)`;
+/// an INSEE code, a name ("St"/"Saint", accents and hyphens forgiven) or "Name (88)"; a
+/// name several communes share is taken in `departement` (the configured
+/// `instance.departement`) when one of them is there. Errors are message keys for the
+/// field: `field.commune.unknown`, `field.commune.ambiguous`.
+pub fn parse_field(
+    input: &str,
+    departement: &str,
+) -> Result<Option<&'static Commune>, &'static str> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    match resolve_with_postal_code(input, "", departement) {
+        Resolved::Found(c) => Ok(Some(c)),
+        Resolved::Ambiguous(_) => Err("field.commune.ambiguous"),
+        Resolved::Unknown => Err("field.commune.unknown"),
+    }
+}
+
 /// The département a postal code belongs to, as far as its first digits tell (`88000` →
 /// `88`; Corsica's `20xxx` and overseas `97x` need more than the code: `None` for Corsica).
 fn departement_of_postal_code(postal_code: &str) -> Option<String> {
@@ -302,6 +322,21 @@ mod tests {
             resolve_with_postal_code("Charmes", "", "75"),
             Resolved::Ambiguous(_)
         ));
+    }
+
+    #[test]
+    fn form_fields_prefer_the_configured_departement() {
+        assert_eq!(parse_field("  ", "88"), Ok(None));
+        assert_eq!(
+            parse_field("charmes", "88").map(|c| c.map(|c| c.code)),
+            Ok(Some("88090"))
+        );
+        assert_eq!(
+            parse_field("Charmes (21)", "88").map(|c| c.map(|c| c.departement)),
+            Ok(Some("21"))
+        );
+        assert_eq!(parse_field("Charmes", "75"), Err("field.commune.ambiguous"));
+        assert_eq!(parse_field("Atlantide", "88"), Err("field.commune.unknown"));
     }
 
     #[test]

@@ -411,13 +411,13 @@ impl Header {
             return Err("adresse trop longue (300 caractères au plus)".into());
         }
         let postal_code = get("postal_code").replace(' ', "");
-        let postal_code = if postal_code.len() == 4 && postal_code.chars().all(|c| c.is_ascii_digit())
-        {
-            // A spreadsheet that took the code for a number dropped its leading zero.
-            format!("0{postal_code}")
-        } else {
-            postal_code
-        };
+        let postal_code =
+            if postal_code.len() == 4 && postal_code.chars().all(|c| c.is_ascii_digit()) {
+                // A spreadsheet that took the code for a number dropped its leading zero.
+                format!("0{postal_code}")
+            } else {
+                postal_code
+            };
         if !postal_code.is_empty() && !valid_postal_code(&postal_code) {
             return Err(format!("code postal invalide « {postal_code} »"));
         }
@@ -849,7 +849,12 @@ mod tests {
     #[test]
     fn header_names_are_forgiven_and_required_columns_checked() {
         let h = Header::parse(&csv::StringRecord::from(vec![
-            "Nom", "Type", "Code postal", "E-mail", "Téléphone", "Remarques",
+            "Nom",
+            "Type",
+            "Code postal",
+            "E-mail",
+            "Téléphone",
+            "Remarques",
         ]))
         .ok();
         let h = h.expect("header");

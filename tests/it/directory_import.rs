@@ -629,3 +629,65 @@ async fn expired_replaced_and_unknown_links_say_to_ask_again() {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_admin_and_claim_pages_pass_the_mechanical_accessibility_checks() {
+    let app = TestApp::new().await;
+    let agent = app.create_user("agent", "staff").await;
+    let staff = token(&app, "agent").await;
+    run_import(&app, GOOD_FILE.as_bytes())
+        .await
+        .expect("import");
+    let link = invite(&app, &staff, "contact@petitpont.fr").await;
+    let admin = Browser::with_session(&app, &agent).await;
+    let english = Browser::with_session(&app, &agent).await;
+    english.set_cookie("lang", "en");
+    let visitor = Browser::new(&app);
+    let claim_page = visitor.get(&link).await;
+    let csrf = csrf_in(&claim_page.body);
+    let pages = vec![
+        ("admin", admin.get("/admin/annuaire").await),
+        ("admin (en)", english.get("/admin/annuaire").await),
+        (
+            "admin (filtered)",
+            admin.get("/admin/annuaire?etat=invited&q=pont").await,
+        ),
+        (
+            "admin (unknown commune)",
+            admin.get("/admin/annuaire?commune=Nullepart").await,
+        ),
+        (
+            "admin (report)",
+            admin
+                .submit_multipart(
+                    "/admin/annuaire/import",
+                    vec![Part::File {
+                        name: "file",
+                        file_name: "a.csv",
+                        content_type: "text/csv",
+                        bytes: b"name;commune\n;Vittel\nChorale;Vittel\n".to_vec(),
+                    }],
+                )
+                .await,
+        ),
+        ("claim", claim_page),
+        (
+            "claim (errors)",
+            visitor
+                .post_form(
+                    &link,
+                    &[("csrf_token", &csrf), ("username", "A"), ("password", "")],
+                )
+                .await,
+        ),
+    ];
+    for (name, page) in pages {
+        assert!(
+            page.status == StatusCode::OK || page.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            page.status
+        );
+        let found = crate::accessibility::problems(&page.body);
+        assert!(found.is_empty(), "{name}: {found:#?}");
+    }
+}

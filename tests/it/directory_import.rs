@@ -691,3 +691,33 @@ async fn the_directory_admin_and_claim_pages_pass_the_mechanical_accessibility_c
         assert!(found.is_empty(), "{name}: {found:#?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_artist_claims_a_person_account_and_a_venue_a_structure_of_kind_lieu() {
+    use culturecnous::service::directory::claim;
+    let app = TestApp::new().await;
+    let csv = "name;kind;email;commune;is_venue\n\
+               Léa Martin;artiste;lea@exemple.fr;Vittel;non\n\
+               Le Grenier;association;grenier@exemple.fr;Golbey;oui\n";
+    run_import(&app, csv.as_bytes()).await.expect("import");
+    let sent = claim::invite(&app.ctx, None, None).await.expect("invite");
+    assert_eq!(sent.invited, 2);
+    for (email, username, kind, directory_kind) in [
+        ("lea@exemple.fr", "lea_martin", "individual", "artiste"),
+        ("grenier@exemple.fr", "le_grenier", "structure", "lieu"),
+    ] {
+        let text = received_text_to(&app.ctx, email).await;
+        let link = link_in(&text, claim::CLAIM_PATH);
+        let token = link.trim_start_matches(claim::CLAIM_PATH);
+        let account = claim::claim(&app.ctx, token, username, PASSWORD)
+            .await
+            .expect("claim");
+        assert_eq!(account.kind, kind);
+        assert_eq!(account.directory_kind, directory_kind);
+        let again = claim::claim(&app.ctx, token, "autre_nom", PASSWORD).await;
+        assert_eq!(
+            again.err().map(|e| e.kind),
+            Some(culturecnous::error::ErrorKind::Gone)
+        );
+    }
+}

@@ -1835,6 +1835,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Several towns have this name: add the département, e.g. “Saint-Amand (62)”, or give the INSEE code.",
     ),
     (
+        "communes.field_hint",
+        "Le nom de la commune, par exemple « Épinal » ; ajoutez le département si plusieurs communes portent ce nom : « Charmes (21) ».",
+        "The town's name, e.g. “Épinal”; add the département when several towns have this name: “Charmes (21)”.",
+    ),
+    (
         "field.alert_mail.unknown",
         "Choisissez : à chaque annonce, quotidien, hebdomadaire ou jamais.",
         "Choose: for each announcement, daily, weekly or never.",

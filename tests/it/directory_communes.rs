@@ -333,3 +333,270 @@ async fn communes_typed_before_the_official_list_are_matched_once() {
         Backfilled::default()
     );
 }
+
+/// The stored account of `username`.
+async fn account_of(app: &TestApp, username: &str) -> culturecnous::db::accounts::DbAccount {
+    let mut conn = app.ctx.conn().await.expect("conn");
+    accounts::table
+        .filter(accounts::username.eq(username))
+        .select(culturecnous::db::accounts::DbAccount::as_select())
+        .first(&mut conn)
+        .await
+        .expect("account")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_settings_form_edits_the_directory_fields_and_the_profile_shows_them() {
+    let app = TestApp::new().await;
+    app.create_user("cie", "member").await;
+    let browser = Browser::logged_in(&app, "cie").await;
+    let form = browser.get("/parametres/profil").await;
+    assert_eq!(form.status, StatusCode::OK);
+    for needle in [
+        r#"<select id="f-directory_kind" name="directory_kind">"#,
+        r#"name="discipline" value="théâtre""#,
+        r#"list="communes-list""#,
+        r#"<option value="Épinal"></option>"#,
+        r#"id="f-postal_code""#,
+        r#"id="f-latitude""#,
+        r#"id="f-links""#,
+        r#"id="f-directory_hidden""#,
+    ] {
+        assert!(form.body.contains(needle), "{needle}");
+    }
+    let token = csrf_in(&form.body);
+    let fields = |commune: &'static str, postal: &'static str, lat: &'static str| {
+        vec![
+            Part::text("csrf_token", token.clone()),
+            Part::text("display_name", "Compagnie du Rhin"),
+            Part::text("directory_kind", "compagnie"),
+            Part::text("discipline", "théâtre"),
+            Part::text("discipline", "marionnette"),
+            Part::text("disciplines", "Théâtre d'objets, THÉÂTRE"),
+            Part::text("commune", commune),
+            Part::text("postal_code", postal),
+            Part::text("address", "12 rue Thiers"),
+            Part::text("latitude", lat),
+            Part::text("longitude", "6.95"),
+            Part::text("phone", "03 29 00 00 00"),
+            Part::text("contact_email", "contact@cie.example"),
+            Part::text(
+                "links",
+                "https://billetterie.example/cie\r\nhttps://video.example/@cie",
+            ),
+            Part::text("directory_hidden", "on"),
+        ]
+    };
+    // Every rule at once: the postal code is not the commune's, latitude out of range, a
+    // link that is no web address; nothing is written.
+    let mut bad = fields("Épinal", "88100", "91");
+    bad.push(Part::text("links", "javascript:alert(1)"));
+    let r = browser.post_multipart("/parametres/profil", bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    for field in ["postal_code", "latitude", "links"] {
+        assert!(
+            r.body.contains(&format!(r##"href="#f-{field}""##)),
+            "{field}"
+        );
+    }
+    assert!(
+        r.body.contains(r#"value="12 rue Thiers""#),
+        "the values typed stay"
+    );
+    let untouched = account_of(&app, "cie").await;
+    assert_eq!(untouched.commune_code, None);
+    assert!(!untouched.directory_hidden && untouched.links.is_empty());
+
+    let r = browser
+        .post_multipart(
+            "/parametres/profil",
+            fields("st die des vosges", "88100", "48,28"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let a = account_of(&app, "cie").await;
+    assert_eq!(a.directory_kind, "compagnie");
+    assert_eq!(
+        a.disciplines,
+        vec!["théâtre", "marionnette", "Théâtre d'objets"]
+    );
+    assert_eq!(a.commune, "Saint-Dié-des-Vosges");
+    assert_eq!(a.commune_code.as_deref(), Some("88413"));
+    assert_eq!(a.postal_code, "88100");
+    assert_eq!((a.latitude, a.longitude), (Some(48.28), Some(6.95)));
+    assert_eq!(a.phone, "03 29 00 00 00");
+    assert_eq!(a.contact_email, "contact@cie.example");
+    assert_eq!(
+        a.links,
+        vec![
+            "https://billetterie.example/cie",
+            "https://video.example/@cie"
+        ]
+    );
+    assert!(a.directory_hidden);
+
+    // The form shows it back: the ticked suggestions, the others, the commune by name.
+    let form = browser.get("/parametres/profil").await;
+    assert!(form.body.contains(r#"value="marionnette" checked"#));
+    assert!(
+        form.body
+            .contains(r#"name="disciplines" value="Théâtre d&#39;objets""#)
+            || form
+                .body
+                .contains(r#"name="disciplines" value="Théâtre d&#x27;objets""#)
+    );
+    assert!(
+        form.body
+            .contains(r#"name="commune" value="Saint-Dié-des-Vosges""#)
+    );
+    assert!(form.body.contains(r#"id="f-directory_hidden" name="directory_hidden" value="on" aria-describedby="f-directory_hidden-hint" checked"#));
+
+    // The public profile shows the directory facts.
+    let page = app.get_html("/users/cie").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for needle in [
+        r#"<dd class="p-category">Compagnie</dd>"#,
+        r#"<span class="p-postal-code">88100</span> <span class="p-locality">Saint-Dié-des-Vosges</span>"#,
+        "12 rue Thiers",
+        r#"href="tel:0329000000""#,
+        r#"href="mailto:contact@cie.example""#,
+        r#"href="https://video.example/@cie""#,
+        "marionnette",
+    ] {
+        assert!(page.body.contains(needle), "{needle}: {}", page.body);
+    }
+
+    // Unticking the box lists the member again; coordinates may be cleared together.
+    let mut again = fields("Saint-Dié-des-Vosges", "", "");
+    again.retain(|p| !matches!(p, Part::Text(n, _) if *n == "directory_hidden"));
+    again.push(Part::text("longitude", ""));
+    let r = browser.post_multipart("/parametres/profil", again).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let a = account_of(&app, "cie").await;
+    assert!(!a.directory_hidden);
+    assert_eq!((a.latitude, a.longitude), (None, None));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_profile_api_reads_and_patches_with_the_same_rules() {
+    let app = TestApp::new().await;
+    let t = member(&app, "biblio").await;
+    let r = api(&app, Method::GET, "/api/v1/profile", &t, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["username"], "biblio");
+    assert!(r.json()["commune"].is_null());
+    assert!(r.json()["latitude"].is_null());
+
+    let r = api(
+        &app,
+        Method::PATCH,
+        "/api/v1/profile",
+        &t,
+        Some(json!({
+            "directory_kind": "Bibliothèque / médiathèque",
+            "disciplines": ["lecture publique", "conte"],
+            "commune": "88160",
+            "postal_code": "88000",
+            "latitude": 48.17,
+            "longitude": 6.45,
+            "contact_email": "mediatheque@epinal.example",
+            "links": ["https://catalogue.example/"],
+        })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let p = r.json();
+    assert_eq!(p["directory_kind"], "bibliotheque");
+    assert_eq!(p["commune"]["code"], "88160");
+    assert_eq!(p["commune"]["name"], "Épinal");
+    assert_eq!(p["latitude"], 48.17);
+    assert_eq!(p["links"], json!(["https://catalogue.example/"]));
+
+    // A partial edit keeps the rest.
+    let r = api(
+        &app,
+        Method::PATCH,
+        "/api/v1/profile",
+        &t,
+        Some(json!({"phone": "+33 3 29 00 00 00", "directory_hidden": true})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let a = account_of(&app, "biblio").await;
+    assert_eq!(a.commune_code.as_deref(), Some("88160"));
+    assert_eq!(a.disciplines, vec!["lecture publique", "conte"]);
+    assert!(a.directory_hidden);
+    assert_eq!(a.phone, "+33 3 29 00 00 00");
+
+    // Each rule, each with its field; nothing written.
+    for (body, fields) in [
+        (json!({"latitude": null}), vec!["latitude"]),
+        (json!({"longitude": 200.0}), vec!["longitude"]),
+        (
+            json!({"latitude": -91.0, "longitude": 0.0}),
+            vec!["latitude"],
+        ),
+        (json!({"postal_code": "88100"}), vec!["postal_code"]),
+        (json!({"commune": "Golbey"}), vec!["postal_code"]),
+        (json!({"postal_code": "8800"}), vec!["postal_code"]),
+        (json!({"commune": "Atlantide"}), vec!["commune"]),
+        (json!({"directory_kind": "fusée"}), vec!["directory_kind"]),
+        (json!({"links": ["ftp://a.example"]}), vec!["links"]),
+        (
+            json!({"links": (0..6).map(|i| format!("https://{i}.example")).collect::<Vec<_>>()}),
+            vec!["links"],
+        ),
+        (json!({"contact_email": "nope"}), vec!["contact_email"]),
+        (
+            json!({"phone": "call me", "website": "javascript:x"}),
+            vec!["website", "phone"],
+        ),
+    ] {
+        let r = api(
+            &app,
+            Method::PATCH,
+            "/api/v1/profile",
+            &t,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
+        let mut got = error_fields(&r);
+        got.sort();
+        let mut want: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+        want.sort();
+        assert_eq!(got, want, "{body}");
+    }
+    let after = account_of(&app, "biblio").await;
+    assert_eq!(after.latitude, Some(48.17));
+    assert_eq!(after.postal_code, "88000");
+    assert_eq!(after.commune_code.as_deref(), Some("88160"));
+
+    // Both coordinates cleared together, the commune removed with its postal code.
+    let r = api(
+        &app,
+        Method::PATCH,
+        "/api/v1/profile",
+        &t,
+        Some(json!({"latitude": null, "longitude": null, "commune": "", "postal_code": ""})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.json()["commune"].is_null() && r.json()["longitude"].is_null());
+    // An unknown field is refused, named.
+    let r = api(
+        &app,
+        Method::PATCH,
+        "/api/v1/profile",
+        &t,
+        Some(json!({"colour": "red"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(error_fields(&r), vec!["colour".to_string()]);
+}

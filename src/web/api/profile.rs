@@ -222,10 +222,10 @@ async fn http_get_profile(user: ApiUser) -> ApiJson<Profile> {
     request_body = ProfilePatch,
     responses(
         (status = 200, description = "The profile as saved", body = Profile),
-        (status = 400, description = "The body is not JSON, or has an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Suspended account", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field breaks a rule: unknown `directory_kind`, unknown or ambiguous `commune`, `postal_code` malformed or not the commune's, `latitude`/`longitude` out of range or only one of them, `phone`, `contact_email`, `website` or `links` malformed, too many `links` or `disciplines`, text too long", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule: unknown `directory_kind`, unknown or ambiguous `commune`, `postal_code` malformed or not the commune's, `latitude`/`longitude` out of range or only one of them, `phone`, `contact_email`, `website` or `links` malformed, too many `links` or `disciplines`, text too long, a field this edit does not know", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn http_patch_profile(

@@ -214,6 +214,16 @@ async fn the_list_filters_on_the_commune_by_code_or_by_name() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains(r##"href="#f-commune""##), "{}", r.body);
     assert!(r.body.contains(r#"value="Atlantide""#));
+
+    // The feeds read it the same way; a wrong commune says so instead of listing everything.
+    let r = app
+        .get("/annonces/rss.xml?commune=st%20die%20des%20vosges", "*/*")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("À Saint-Dié") && !r.body.contains("À Épinal"));
+    let r = app.get("/annonces/rss.xml?commune=Atlantide", "*/*").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("commune"), "{}", r.body);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -599,4 +609,51 @@ async fn the_profile_api_reads_and_patches_with_the_same_rules() {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(error_fields(&r), vec!["colour".to_string()]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_announcement_form_offers_the_communes_and_names_a_wrong_one() {
+    let app = TestApp::new().await;
+    app.create_user("alice", "member").await;
+    let browser = Browser::logged_in(&app, "alice").await;
+    let form = browser.get("/annonces/nouvelle").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(r#"list="communes-list""#));
+    assert!(
+        form.body
+            .contains(r#"<option value="Saint-Dié-des-Vosges"></option>"#)
+    );
+    let csrf = csrf_in(&form.body);
+    let send = |commune: &'static str| {
+        let csrf = csrf.clone();
+        let browser = &browser;
+        async move {
+            browser
+                .post_form(
+                    "/annonces/nouvelle",
+                    &[
+                        ("csrf_token", csrf.as_str()),
+                        ("title", "Résidence d'été"),
+                        ("body", "Trois semaines."),
+                        ("kind", "residence"),
+                        ("commune", commune),
+                    ],
+                )
+                .await
+        }
+    };
+    let r = send("Atlantide").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains(r##"href="#f-commune""##), "{}", r.body);
+    assert!(r.body.contains(r#"value="Atlantide""#));
+    assert_eq!(rows_in(&app, "posts").await, 0);
+    let r = send("golbey").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mut conn = app.ctx.conn().await.expect("conn");
+    let stored: (String, Option<String>) = posts::table
+        .select((posts::commune, posts::commune_code))
+        .first(&mut conn)
+        .await
+        .expect("post");
+    assert_eq!(stored, ("Golbey".to_string(), Some("88209".to_string())));
 }

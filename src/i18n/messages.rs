@@ -1835,6 +1835,113 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Several towns have this name: add the département, e.g. “Saint-Amand (62)”, or give the INSEE code.",
     ),
     (
+        "field.directory_kind.unknown",
+        "Choisissez un type dans la liste.",
+        "Choose a kind from the list.",
+    ),
+    (
+        "field.postal_code.invalid",
+        "Un code postal a cinq chiffres, par exemple 88000.",
+        "A postal code has five digits, e.g. 88000.",
+    ),
+    (
+        "field.postal_code.not_of_commune",
+        "Ce code postal n'est pas celui de la commune indiquée.",
+        "This postal code is not the town's.",
+    ),
+    (
+        "field.coordinate.invalid",
+        "Écrivez un nombre en degrés décimaux, par exemple 48.17.",
+        "Write a number in decimal degrees, e.g. 48.17.",
+    ),
+    (
+        "field.coordinate.range",
+        "Hors limites : la latitude va de -90 à 90, la longitude de -180 à 180.",
+        "Out of range: latitude goes from -90 to 90, longitude from -180 to 180.",
+    ),
+    (
+        "field.coordinates.both",
+        "Donnez la latitude et la longitude, ou aucune des deux.",
+        "Give both latitude and longitude, or neither.",
+    ),
+    (
+        "field.phone.invalid",
+        "Un numéro de téléphone : des chiffres, espaces, points ou tirets, un « + » au début.",
+        "A phone number: digits, spaces, dots or hyphens, a “+” at the start.",
+    ),
+    (
+        "field.links.too_many",
+        "Cinq liens au plus.",
+        "Five links at most.",
+    ),
+    (
+        "field.links.invalid",
+        "Chaque lien, un par ligne, commence par https:// ou http://.",
+        "Each link, one per line, starts with https:// or http://.",
+    ),
+    ("field_label.directory_kind", "Type", "Kind"),
+    (
+        "field_label.other_disciplines",
+        "Autres disciplines",
+        "Other disciplines",
+    ),
+    ("field_label.postal_code", "Code postal", "Postal code"),
+    ("field_label.address", "Adresse", "Address"),
+    ("field_label.latitude", "Latitude", "Latitude"),
+    ("field_label.longitude", "Longitude", "Longitude"),
+    ("field_label.phone", "Téléphone public", "Public phone"),
+    (
+        "field_label.contact_email",
+        "Adresse e-mail de contact publique",
+        "Public contact e-mail",
+    ),
+    ("field_label.links", "Autres liens", "Other links"),
+    (
+        "field_label.directory_hidden",
+        "Ne pas apparaître dans l'annuaire",
+        "Do not appear in the directory",
+    ),
+    (
+        "settings.directory_legend",
+        "Dans l'annuaire",
+        "In the directory",
+    ),
+    (
+        "settings.directory_intro",
+        "Ce que l'annuaire des acteurs culturels montre de vous.",
+        "What the directory of cultural actors shows about you.",
+    ),
+    (
+        "settings.address_hint",
+        "Publique : indiquez-la seulement si vous recevez du public.",
+        "Public: give it only if you welcome the public.",
+    ),
+    (
+        "settings.coordinates_hint",
+        "Facultatives, en degrés décimaux (par exemple 48.17 et 6.45) : l'endroit précis de votre activité.",
+        "Optional, in decimal degrees (e.g. 48.17 and 6.45): the precise place of your activity.",
+    ),
+    (
+        "settings.public_hint",
+        "Visible de tous dans l'annuaire et sur votre profil.",
+        "Shown to everyone in the directory and on your profile.",
+    ),
+    (
+        "settings.links_hint",
+        "Réseaux sociaux, billetterie… un lien par ligne, cinq au plus.",
+        "Social networks, ticketing… one link per line, five at most.",
+    ),
+    (
+        "settings.directory_hidden_hint",
+        "Votre profil reste public, mais n'est ni listé ni trouvé par la recherche de l'annuaire.",
+        "Your profile stays public, but is neither listed nor found by the directory search.",
+    ),
+    (
+        "communes.field_hint",
+        "Le nom de la commune, par exemple « Épinal » ; ajoutez le département si plusieurs communes portent ce nom : « Charmes (21) ».",
+        "The town's name, e.g. “Épinal”; add the département when several towns have this name: “Charmes (21)”.",
+    ),
+    (
         "field.alert_mail.unknown",
         "Choisissez : à chaque annonce, quotidien, hebdomadaire ou jamais.",
         "Choose: for each announcement, daily, weekly or never.",

@@ -726,7 +726,7 @@ async fn pages_fit_a_phone_and_the_menu_folds() {
             "body": "Une résidence de trois semaines, avec un lien très long : \
                      https://culture.example/residences/2027/appel-a-candidatures-theatre-danse-marionnettes",
             "kind": "residence",
-            "commune": "Saint-Martin-de-Belleville",
+            "commune": "Saint-Pierre-de-Belleville",
         }))
         .send()
         .await

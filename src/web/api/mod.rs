@@ -28,6 +28,7 @@ pub mod moderation_followup;
 pub mod notifications;
 pub mod openapi;
 pub mod posts;
+pub mod profile;
 pub mod reactions;
 pub mod reports;
 pub mod rules;
@@ -42,6 +43,7 @@ pub fn api_routes() -> Router {
     Router::new()
         .merge(openapi::routes())
         .merge(me::routes())
+        .merge(profile::routes())
         .merge(account::routes())
         .merge(follows::routes())
         .merge(tokens::routes())

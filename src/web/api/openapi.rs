@@ -100,6 +100,7 @@ struct BaseApi;
 pub fn document() -> openapi::OpenApi {
     BaseApi::openapi()
         .merge_from(api::me::MeApi::openapi())
+        .merge_from(api::profile::ProfileApi::openapi())
         .merge_from(api::account::AccountApi::openapi())
         .merge_from(api::follows::FollowsApi::openapi())
         .merge_from(api::tokens::TokensApi::openapi())

@@ -3558,4 +3558,390 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("channel.all", "Toutes les annonces", "All announcements"),
     ("channel.home_title", "Sur le fédivers", "On the fediverse"),
+    // Venues (issue 11, item 2).
+    (
+        "nav.venues",
+        "Lieux",
+        "Venues",
+    ),
+    (
+        "field.capacity.range",
+        "Une jauge est un nombre entier entre 0 et 1 000 000.",
+        "A capacity is a whole number between 0 and 1,000,000.",
+    ),
+    (
+        "field.coordinates.both",
+        "Indiquez la latitude et la longitude, ou aucune des deux.",
+        "Give both latitude and longitude, or neither.",
+    ),
+    (
+        "field.latitude.range",
+        "La latitude est comprise entre -90 et 90.",
+        "Latitude is between -90 and 90.",
+    ),
+    (
+        "field.longitude.range",
+        "La longitude est comprise entre -180 et 180.",
+        "Longitude is between -180 and 180.",
+    ),
+    (
+        "field.number.invalid",
+        "Ce n'est pas un nombre.",
+        "This is not a number.",
+    ),
+    (
+        "field.phone.invalid",
+        "Ce numéro de téléphone n'est pas valide (chiffres, espaces, +, points, tirets).",
+        "This phone number is not valid (digits, spaces, +, dots, hyphens).",
+    ),
+    (
+        "field.photo_alt.required",
+        "Décrivez la photo pour les personnes qui ne la voient pas.",
+        "Describe the photo for people who cannot see it.",
+    ),
+    (
+        "field.photos.too_many",
+        "Ce lieu a déjà le nombre maximal de photos.",
+        "This venue already has the largest number of photos.",
+    ),
+    (
+        "field.postal_code.not_of_commune",
+        "Ce code postal n'est pas celui de la commune indiquée.",
+        "This postal code is not one of the commune's.",
+    ),
+    (
+        "flash.venue_created",
+        "Le lieu est créé.",
+        "The venue was created.",
+    ),
+    (
+        "flash.venue_saved",
+        "Le lieu est enregistré.",
+        "The venue was saved.",
+    ),
+    (
+        "flash.venue_deleted",
+        "Le lieu est supprimé.",
+        "The venue was deleted.",
+    ),
+    (
+        "flash.venue_manager_added",
+        "La personne gère désormais ce lieu.",
+        "That member now manages this venue.",
+    ),
+    (
+        "flash.venue_manager_removed",
+        "La personne ne gère plus ce lieu.",
+        "That member no longer manages this venue.",
+    ),
+    (
+        "flash.venue_manager_unknown",
+        "Aucun membre ne porte cet identifiant.",
+        "No member has that username.",
+    ),
+    (
+        "flash.venue_photo_added",
+        "La photo est ajoutée.",
+        "The photo was added.",
+    ),
+    (
+        "flash.venue_photo_refused",
+        "Photo refusée : une image PNG, JPEG, GIF ou WebP, pas trop lourde, avec sa description.",
+        "Photo refused: a PNG, JPEG, GIF or WebP image, not too large, with its description.",
+    ),
+    (
+        "flash.venue_photo_removed",
+        "La photo est retirée.",
+        "The photo was removed.",
+    ),
+    (
+        "venue.kind",
+        "Lieu",
+        "Venue",
+    ),
+    (
+        "venue.people",
+        "personnes",
+        "people",
+    ),
+    (
+        "venue.step_free_access",
+        "Accès PMR (sans marche)",
+        "Step-free access",
+    ),
+    (
+        "venue.hearing_loop",
+        "Boucle magnétique",
+        "Hearing loop",
+    ),
+    (
+        "venue.field.name",
+        "Nom du lieu",
+        "Venue name",
+    ),
+    (
+        "venue.field.description",
+        "Présentation",
+        "Description",
+    ),
+    (
+        "venue.field.address",
+        "Adresse",
+        "Address",
+    ),
+    (
+        "venue.field.postal_code",
+        "Code postal",
+        "Postal code",
+    ),
+    (
+        "venue.field.latitude",
+        "Latitude",
+        "Latitude",
+    ),
+    (
+        "venue.field.longitude",
+        "Longitude",
+        "Longitude",
+    ),
+    (
+        "venue.field.capacity",
+        "Jauge",
+        "Capacity",
+    ),
+    (
+        "venue.field.spaces",
+        "Espaces",
+        "Spaces",
+    ),
+    (
+        "venue.field.equipment",
+        "Équipement technique",
+        "Technical equipment",
+    ),
+    (
+        "venue.field.conditions",
+        "Conditions d'accueil",
+        "Conditions of use",
+    ),
+    (
+        "venue.field.accessibility",
+        "Accessibilité",
+        "Accessibility",
+    ),
+    (
+        "venue.field.accessibility_notes",
+        "Précisions sur l'accessibilité",
+        "Accessibility notes",
+    ),
+    (
+        "venue.field.contact_email",
+        "E-mail de contact",
+        "Contact e-mail",
+    ),
+    (
+        "venue.field.contact_phone",
+        "Téléphone",
+        "Phone",
+    ),
+    (
+        "venues.title",
+        "Lieux",
+        "Venues",
+    ),
+    (
+        "venues.intro",
+        "Les lieux de pratique artistique du territoire : salles, ateliers, scènes, espaces à partager.",
+        "The territory's places of artistic practice: halls, workshops, stages, spaces to share.",
+    ),
+    (
+        "venues.add",
+        "Ajouter un lieu",
+        "Add a venue",
+    ),
+    (
+        "venues.filters",
+        "Filtrer les lieux",
+        "Filter venues",
+    ),
+    (
+        "venues.near",
+        "Près de la commune",
+        "Near the town",
+    ),
+    (
+        "venues.near_hint",
+        "Les lieux sont alors classés du plus proche au plus éloigné.",
+        "Venues are then sorted from the nearest.",
+    ),
+    (
+        "venues.discipline",
+        "Discipline",
+        "Discipline",
+    ),
+    (
+        "venues.min_capacity",
+        "Jauge minimale",
+        "Minimum capacity",
+    ),
+    (
+        "venues.apply_filters",
+        "Filtrer",
+        "Filter",
+    ),
+    (
+        "venues.results",
+        "Lieux trouvés",
+        "Venues found",
+    ),
+    (
+        "venues.none",
+        "Aucun lieu ne correspond.",
+        "No venue matches.",
+    ),
+    (
+        "venues.pages",
+        "Pages de résultats",
+        "Result pages",
+    ),
+    (
+        "venues.previous",
+        "Page précédente",
+        "Previous page",
+    ),
+    (
+        "venues.next",
+        "Page suivante",
+        "Next page",
+    ),
+    (
+        "venues.new_title",
+        "Ajouter un lieu",
+        "Add a venue",
+    ),
+    (
+        "venues.edit_title",
+        "Modifier le lieu",
+        "Edit the venue",
+    ),
+    (
+        "venues.markdown_hint",
+        "Mise en forme Markdown possible.",
+        "Markdown formatting allowed.",
+    ),
+    (
+        "venues.coordinates_hint",
+        "Facultatif : en degrés décimaux (ex. 48.1725 et 6.4511). Sans eux, le centre de la commune sert pour les distances.",
+        "Optional: decimal degrees (e.g. 48.1725 and 6.4511). Without them, the commune's centre is used for distances.",
+    ),
+    (
+        "venues.disciplines_hint",
+        "Séparées par des virgules.",
+        "Separated by commas.",
+    ),
+    (
+        "venues.suggested",
+        "Suggestions :",
+        "Suggestions:",
+    ),
+    (
+        "venues.save",
+        "Enregistrer",
+        "Save",
+    ),
+    (
+        "venues.follow_hint",
+        "Suivre depuis Mastodon ou le fédivers :",
+        "Follow from Mastodon or the fediverse:",
+    ),
+    (
+        "venues.hidden_notice",
+        "Ce lieu a été masqué par la modération : seules les personnes qui le gèrent le voient.",
+        "This venue was hidden by the moderators: only its managers see it.",
+    ),
+    (
+        "venues.edit",
+        "Modifier le lieu",
+        "Edit the venue",
+    ),
+    (
+        "venues.coordinates",
+        "Coordonnées",
+        "Coordinates",
+    ),
+    (
+        "venues.yes",
+        "oui",
+        "yes",
+    ),
+    (
+        "venues.no",
+        "non",
+        "no",
+    ),
+    (
+        "venues.managers",
+        "Gestion du lieu",
+        "Managed by",
+    ),
+    (
+        "venues.manager_add_label",
+        "Identifiant du membre à ajouter",
+        "Username of the member to add",
+    ),
+    (
+        "venues.manager_add",
+        "Ajouter comme gestionnaire",
+        "Add as manager",
+    ),
+    (
+        "venues.manager_remove",
+        "Retirer",
+        "Remove",
+    ),
+    (
+        "venues.photo_add_title",
+        "Ajouter une photo",
+        "Add a photo",
+    ),
+    (
+        "venues.photo_file",
+        "Image (PNG, JPEG, GIF ou WebP)",
+        "Image (PNG, JPEG, GIF or WebP)",
+    ),
+    (
+        "venues.photo_alt",
+        "Description de l'image (texte alternatif)",
+        "Image description (alt text)",
+    ),
+    (
+        "venues.photo_add",
+        "Ajouter la photo",
+        "Add the photo",
+    ),
+    (
+        "venues.photo_remove",
+        "Retirer la photo",
+        "Remove the photo",
+    ),
+    (
+        "venues.delete_title",
+        "Supprimer le lieu",
+        "Delete the venue",
+    ),
+    (
+        "venues.delete",
+        "Supprimer définitivement ce lieu",
+        "Delete this venue for good",
+    ),
+    (
+        "venues.announcements",
+        "Annonces du lieu",
+        "The venue's announcements",
+    ),
+    (
+        "venues.no_announcements",
+        "Ce lieu n'a pas encore publié d'annonce.",
+        "This venue has not published any announcement yet.",
+    ),
 ];

@@ -62,7 +62,10 @@ pub fn routes() -> Router {
             "/venues/{slug}/gestionnaires/retirer",
             post(http_post_remove_manager),
         )
-        .route("/venues/{slug}/photos", post(http_post_photo))
+        .route(
+            "/venues/{slug}/photos",
+            post(http_post_photo).layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024)),
+        )
         .route(
             "/venues/{slug}/photos/{id}/supprimer",
             post(http_post_delete_photo),

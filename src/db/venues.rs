@@ -242,7 +242,11 @@ pub async fn manager_account_ids(
         .select(venue_managers::account_id)
         .load(conn)
         .await?;
-    ids.extend(others.into_iter().filter(|id| *id != venue.owner_account_id));
+    ids.extend(
+        others
+            .into_iter()
+            .filter(|id| *id != venue.owner_account_id),
+    );
     Ok(ids)
 }
 

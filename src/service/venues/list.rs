@@ -61,8 +61,7 @@ impl VenuePage {
 pub fn position(venue: &DbVenue) -> Option<(f64, f64)> {
     match (venue.latitude, venue.longitude) {
         (Some(lat), Some(lon)) => Some((lat, lon)),
-        _ => communes::by_code(&venue.commune_code)
-            .and_then(|c| Some((c.latitude?, c.longitude?))),
+        _ => communes::by_code(&venue.commune_code).and_then(|c| Some((c.latitude?, c.longitude?))),
     }
 }
 

@@ -208,7 +208,12 @@ pub fn validate(ctx: &AppContext, input: &VenueInput) -> AppResult<VenueFields> 
         errors.add("accessibility_notes", "field.too_long");
     }
     let mut disciplines: Vec<String> = Vec::new();
-    for d in input.disciplines.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
+    for d in input
+        .disciplines
+        .iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+    {
         if too_long(d, MAX_DISCIPLINE_LEN) {
             errors.add("disciplines", "field.disciplines.too_long");
             break;
@@ -298,7 +303,11 @@ pub fn slugify(name: &str) -> String {
 
 /// The first free slug among `base`, `base-2`, `base-3`…: free of every local actor's username
 /// (the venue's actor username is its slug), of venue slugs and of reserved names.
-async fn free_slug(ctx: &AppContext, conn: &mut AsyncPgConnection, base: &str) -> AppResult<String> {
+async fn free_slug(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    base: &str,
+) -> AppResult<String> {
     for n in 1..10_000 {
         let candidate = if n == 1 {
             base.to_string()
@@ -308,7 +317,9 @@ async fn free_slug(ctx: &AppContext, conn: &mut AsyncPgConnection, base: &str) -
         if is_reserved(&candidate, &ctx.config.instance.page_actor) {
             continue;
         }
-        if db::actors::local_by_username(conn, &candidate).await?.is_none()
+        if db::actors::local_by_username(conn, &candidate)
+            .await?
+            .is_none()
             && db::venues::by_slug(conn, &candidate).await?.is_none()
         {
             return Ok(candidate);
@@ -388,7 +399,10 @@ fn slug_conflict(e: diesel::result::Error) -> AppError {
         diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
-        ) => AppError::new(ErrorKind::Conflict, "a venue of that name was just created; retry"),
+        ) => AppError::new(
+            ErrorKind::Conflict,
+            "a venue of that name was just created; retry",
+        ),
         e => e.into(),
     }
 }
@@ -573,7 +587,9 @@ pub async fn add_manager(
     conn.transaction::<(), AppError, _>(async |conn| {
         let venue = managed_for_update(conn, id, account).await?;
         if venue.owner_account_id != account.id {
-            return Err(AppError::forbidden("only the venue's owner manages its managers"));
+            return Err(AppError::forbidden(
+                "only the venue's owner manages its managers",
+            ));
         }
         let member = db::venues::member_by_username(conn, username)
             .await?
@@ -602,7 +618,9 @@ pub async fn remove_manager(
             .await?
             .ok_or_else(|| AppError::field("username", "field.actor.unknown"))?;
         if venue.owner_account_id != account.id && member.id != account.id {
-            return Err(AppError::forbidden("only the venue's owner manages its managers"));
+            return Err(AppError::forbidden(
+                "only the venue's owner manages its managers",
+            ));
         }
         if !db::venues::remove_manager(conn, venue.id, member.id).await? {
             return Err(AppError::field("username", "field.actor.not_member"));
@@ -624,12 +642,18 @@ mod tests {
 
     #[test]
     fn slugs_drop_accents_and_join_words() {
-        assert_eq!(slugify("Théâtre de la Rose des Vents"), "theatre-de-la-rose-des-vents");
+        assert_eq!(
+            slugify("Théâtre de la Rose des Vents"),
+            "theatre-de-la-rose-des-vents"
+        );
         assert_eq!(slugify("  L'Œuvre  — Épinal!! "), "l-oeuvre-epinal");
         assert_eq!(slugify("A"), "lieu-a");
         assert_eq!(slugify("!!!"), "lieu");
         let long = slugify(&"abc ".repeat(40));
-        assert!(long.len() <= MAX_SLUG_BASE && !long.ends_with('-'), "{long}");
+        assert!(
+            long.len() <= MAX_SLUG_BASE && !long.ends_with('-'),
+            "{long}"
+        );
     }
 
     #[test]

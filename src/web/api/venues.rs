@@ -67,7 +67,10 @@ pub fn routes() -> Router {
                 .patch(http_patch_venue)
                 .delete(http_delete_venue),
         )
-        .route("/api/v1/venues/{id}/managers", post(http_post_venue_manager))
+        .route(
+            "/api/v1/venues/{id}/managers",
+            post(http_post_venue_manager),
+        )
         .route(
             "/api/v1/venues/{id}/managers/{username}",
             delete(http_delete_venue_manager),
@@ -583,7 +586,13 @@ async fn http_post_venue_manager(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ManagerRequest>,
 ) -> AppResult<StatusCode> {
-    venues::add_manager(data.app_data(), &user.account, parse_id(&id)?, &body.username).await?;
+    venues::add_manager(
+        data.app_data(),
+        &user.account,
+        parse_id(&id)?,
+        &body.username,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

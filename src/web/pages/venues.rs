@@ -20,8 +20,7 @@ use crate::{
         venues::{
             self, VenueInput,
             list::{self, ListFilters, VenuePage},
-            photos,
-            split_disciplines,
+            photos, split_disciplines,
         },
     },
     web::{
@@ -50,7 +49,10 @@ use serde::Deserialize;
 pub fn routes() -> Router {
     Router::new()
         .route("/lieux", get(http_get_venues))
-        .route("/lieux/nouveau", get(http_get_new_venue).post(http_post_new_venue))
+        .route(
+            "/lieux/nouveau",
+            get(http_get_new_venue).post(http_post_new_venue),
+        )
         .route("/venues/{slug}", get(http_get_venue))
         .route(
             "/venues/{slug}/modifier",
@@ -117,8 +119,16 @@ impl VenueForm {
             spaces: input.spaces,
             equipment: input.equipment,
             conditions: input.conditions,
-            step_free_access: if input.step_free_access { "on".into() } else { String::new() },
-            hearing_loop: if input.hearing_loop { "on".into() } else { String::new() },
+            step_free_access: if input.step_free_access {
+                "on".into()
+            } else {
+                String::new()
+            },
+            hearing_loop: if input.hearing_loop {
+                "on".into()
+            } else {
+                String::new()
+            },
             accessibility_notes: input.accessibility_notes,
             disciplines: input.disciplines.join(", "),
             contact_email: input.contact_email,
@@ -597,13 +607,19 @@ async fn http_post_photo(
     let ctx = data.app_data();
     let venue = managed(ctx, &slug, &user).await?;
     let path = venues::venue_path(&venue.slug);
-    match photos::add(ctx, &user.account, venue.id, &submission.file, &submission.alt).await {
+    match photos::add(
+        ctx,
+        &user.account,
+        venue.id,
+        &submission.file,
+        &submission.alt,
+    )
+    .await
+    {
         Ok(_) => Ok(redirect_with_flash(ctx, &path, "flash.venue_photo_added")),
-        Err(e) if e.kind == ErrorKind::Validation => Ok(redirect_with_flash(
-            ctx,
-            &path,
-            "flash.venue_photo_refused",
-        )),
+        Err(e) if e.kind == ErrorKind::Validation => {
+            Ok(redirect_with_flash(ctx, &path, "flash.venue_photo_refused"))
+        }
         Err(e) => Err(e),
     }
 }
@@ -704,8 +720,14 @@ async fn render_venue(
     drop(conn);
     let description = SafeHtml::from_trusted_storage(venue.description_html.clone());
     let path = venues::venue_path(&venue.slug);
-    let head = HeadMeta::page(ctx, "profile", &venue.name, &plain_text(description.as_str()), &path)
-        .with_activity_json(&actor.ap_id);
+    let head = HeadMeta::page(
+        ctx,
+        "profile",
+        &venue.name,
+        &plain_text(description.as_str()),
+        &path,
+    )
+    .with_activity_json(&actor.ap_id);
     let latest = news::latest(
         ctx,
         lang,
@@ -713,8 +735,7 @@ async fn render_venue(
         VENUE_LATEST,
     )
     .await?;
-    let website = if venue.website.starts_with("https://") || venue.website.starts_with("http://")
-    {
+    let website = if venue.website.starts_with("https://") || venue.website.starts_with("http://") {
         venue.website.as_str()
     } else {
         ""

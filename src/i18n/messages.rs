@@ -3800,4 +3800,14 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Ce lieu n'a pas encore publié d'annonce.",
         "This venue has not published any announcement yet.",
     ),
+    (
+        "field.as_venue.not_manager",
+        "Vous ne gérez pas ce lieu : vous ne pouvez pas publier en son nom.",
+        "You do not manage this venue: you cannot publish as it.",
+    ),
+    (
+        "field.as_venue.with_page",
+        "Publiez au nom du lieu ou de la page du département, pas des deux.",
+        "Publish as the venue or as the département page, not both.",
+    ),
 ];

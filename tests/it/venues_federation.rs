@@ -264,3 +264,75 @@ async fn editing_sends_an_update_and_deleting_a_delete_to_followers() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manager_publishes_a_residency_call_as_the_venue() {
+    let app = TestApp::new().await;
+    let (t, _) = setup(&app).await;
+    app.create_user("bob", "member").await;
+    let actor = {
+        let mut conn = app.ctx.conn().await.expect("conn");
+        db::actors::by_ap_id(&mut conn, VENUE)
+            .await
+            .expect("query")
+            .expect("actor")
+    };
+    remote_follower(&app, "remote.example", "dora", &actor).await;
+    let call = json!({
+        "title": "Appel à résidence 2027",
+        "body": "Deux semaines au plateau, logement compris.",
+        "kind": "residence",
+        "as_venue": "theatre-du-peuple",
+    });
+    // Someone who does not manage it may not.
+    let tb = token(&app, "bob").await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/announcements",
+        &tb,
+        Some(call.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(crate::helpers::error_fields(&r), vec!["as_venue"]);
+    let mut with_page = call.clone();
+    with_page["as_page"] = json!(true);
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/announcements",
+        &t,
+        Some(with_page),
+    )
+    .await;
+    assert_eq!(crate::helpers::error_fields(&r), vec!["as_venue"]);
+    assert!(queued(&app, "Create").await.is_empty());
+    let created = create(&app, &t, "/api/v1/announcements", call).await;
+    let creates = queued(&app, "Create").await;
+    assert_eq!(creates.len(), 1);
+    let (create_activity, inboxes) = &creates[0];
+    assert_eq!(create_activity["actor"], VENUE);
+    assert_eq!(create_activity["object"]["attributedTo"], VENUE);
+    assert_eq!(create_activity["object"]["id"], created["ap_id"]);
+    assert!(
+        inboxes.contains(&"http://remote.example/inbox".to_string()),
+        "{inboxes:?}"
+    );
+    // The member who published still edits it; the venue's page lists it.
+    let r = api(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/announcements/{}", created["id"]),
+        &t,
+        Some(json!({"title": "Appel à résidence 2027 (prolongé)"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let page = app.get_html("/venues/theatre-du-peuple").await;
+    assert!(
+        page.body.contains("Appel à résidence 2027 (prolongé)"),
+        "{}",
+        page.body
+    );
+}

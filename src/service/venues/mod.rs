@@ -630,6 +630,24 @@ pub async fn remove_manager(
     .await
 }
 
+/// The actor of venue `slug` for a post `account` publishes as it: only its managers may
+/// (a field error on `as_venue` otherwise, as for a venue that does not exist).
+pub async fn publishing_actor(
+    conn: &mut AsyncPgConnection,
+    account: &DbAccount,
+    slug: &str,
+) -> AppResult<DbActor> {
+    let venue = db::venues::by_slug(conn, slug)
+        .await?
+        .filter(|v| v.deleted_at.is_none() && v.hidden_at.is_none());
+    match venue {
+        Some(venue) if db::venues::is_manager(conn, &venue, account.id).await? => {
+            Ok(db::actors::by_id(conn, venue.actor_id).await?)
+        }
+        _ => Err(AppError::field("as_venue", "field.as_venue.not_manager")),
+    }
+}
+
 /// The venues `account` manages (what it may publish as).
 pub async fn managed_by(ctx: &AppContext, account: &DbAccount) -> AppResult<Vec<DbVenue>> {
     let mut conn = ctx.conn().await?;

@@ -14,6 +14,8 @@ pub(super) struct PostForm {
     disciplines: String,
     commune: String,
     as_page: Option<String>,
+    /// A venue's slug the member manages (API `as_venue`); empty: as the member.
+    as_venue: String,
     draft: Option<String>,
     cover_image_alt: String,
     remove_cover_image: Option<String>,
@@ -33,6 +35,7 @@ impl PostForm {
             disciplines: post.disciplines.join(", "),
             commune: post.commune.clone(),
             as_page: post.as_page.then(|| "on".into()),
+            as_venue: String::new(),
             draft: post.draft.then(|| "on".into()),
             cover_image_alt: post.cover_image_alt.clone().unwrap_or_default(),
             remove_cover_image: None,
@@ -50,6 +53,7 @@ impl PostForm {
             disciplines: vec![self.disciplines.clone()],
             commune: self.commune.clone(),
             as_page: self.as_page.is_some(),
+            as_venue: self.as_venue.clone(),
             draft: self.draft.is_some(),
             cover: match cover {
                 _ if self.remove_cover_image.is_some() => CoverChange::Remove,
@@ -70,6 +74,7 @@ impl PostForm {
             "disciplines" => self.disciplines = value,
             "commune" => self.commune = value,
             "as_page" => self.as_page = Some(value),
+            "as_venue" => self.as_venue = value,
             "draft" => self.draft = Some(value),
             "cover_image_alt" => self.cover_image_alt = value,
             "remove_cover_image" => self.remove_cover_image = Some(value),

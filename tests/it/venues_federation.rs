@@ -336,3 +336,83 @@ async fn a_manager_publishes_a_residency_call_as_the_venue() {
         page.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reported_venue_is_hidden_then_deleted_by_a_moderator() {
+    let app = TestApp::new().await;
+    let (_, id) = setup(&app).await;
+    app.create_user("bob", "member").await;
+    app.create_user("modo", "moderator").await;
+    let (tb, tm) = (token(&app, "bob").await, token(&app, "modo").await);
+    let report = |who: String| {
+        let app = &app;
+        async move {
+            let r = api(
+                app,
+                Method::POST,
+                "/api/v1/reports",
+                &who,
+                Some(json!({"target": VENUE, "reason": "spam", "comment": "Faux lieu."})),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.json()["id"].as_i64().expect("id")
+        }
+    };
+    let first = report(tb.clone()).await;
+    {
+        let mut conn = app.ctx.conn().await.expect("conn");
+        let targets: Vec<(String, Option<i64>, Option<i64>, serde_json::Value)> =
+            culturecnous::db::schema::report_targets::table
+                .filter(culturecnous::db::schema::report_targets::report_id.eq(first))
+                .select((
+                    culturecnous::db::schema::report_targets::kind,
+                    culturecnous::db::schema::report_targets::venue_id,
+                    culturecnous::db::schema::report_targets::actor_id,
+                    culturecnous::db::schema::report_targets::snapshot,
+                ))
+                .load(&mut conn)
+                .await
+                .expect("targets");
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].0, "venue");
+        assert_eq!(targets[0].1, Some(id));
+        assert!(targets[0].2.is_some());
+        assert_eq!(targets[0].3["title"], "Théâtre du Peuple");
+    }
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/admin/reports/{first}/resolve"),
+        &tm,
+        Some(json!({"action": "hide"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        app.get_html("/venues/theatre-du-peuple").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let listed = api(&app, Method::GET, "/api/v1/venues", &tb, None)
+        .await
+        .json();
+    assert_eq!(listed["total"], 0);
+    // Then deleted: a Delete of its actor, and it is gone.
+    let second = report(tb).await;
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/admin/reports/{second}/resolve"),
+        &tm,
+        Some(json!({"action": "delete"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        app.get("/venues/theatre-du-peuple", AP).await.status,
+        StatusCode::GONE
+    );
+    let deletes = queued(&app, "Delete").await;
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].0["object"], VENUE);
+}

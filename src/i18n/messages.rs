@@ -3810,4 +3810,6 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Publiez au nom du lieu ou de la page du département, pas des deux.",
         "Publish as the venue or as the département page, not both.",
     ),
+    ("posts.as_venue", "Publier au nom de", "Publish as"),
+    ("posts.as_myself", "Moi-même", "Myself"),
 ];

@@ -591,3 +591,77 @@ async fn photos_need_an_alt_text_and_become_the_actor_icon() {
         .json();
     assert!(doc.get("icon").is_none(), "{doc}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_announcement_form_offers_the_managed_venues() {
+    let app = TestApp::new().await;
+    let account = app.create_user("alice", "member").await;
+    let t = token(&app, "alice").await;
+    venue(&app, &t, json!({"name": "Le Préau", "commune": "Épinal"})).await;
+    let alice = Browser::with_session(&app, &account).await;
+    let form = alice.get("/annonces/nouvelle").await;
+    assert!(form.body.contains("name=\"as_venue\""), "{}", form.body);
+    assert!(
+        form.body
+            .contains("<option value=\"le-preau\">Le Préau</option>")
+    );
+    // Blog posts are the member's own: no choice there.
+    assert!(
+        !alice
+            .get("/articles/nouveau")
+            .await
+            .body
+            .contains("as_venue")
+    );
+    let r = alice
+        .submit_form(
+            "/annonces/nouvelle",
+            &[
+                ("title", "Résidence au Préau"),
+                ("body", "Une semaine de plateau."),
+                ("kind", "residence"),
+                ("as_venue", "le-preau"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mut conn = app.ctx.conn().await.expect("conn");
+    let actor = db::actors::local_by_username(&mut conn, "le-preau")
+        .await
+        .expect("query")
+        .expect("venue actor");
+    let posts: Vec<String> = {
+        use culturecnous::db::schema::posts;
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        posts::table
+            .filter(posts::author_actor_id.eq(actor.id))
+            .select(posts::title)
+            .load(&mut conn)
+            .await
+            .expect("posts")
+    };
+    assert_eq!(posts, vec!["Résidence au Préau".to_string()]);
+    // Someone else's venue is refused next to the field.
+    let other = app.create_user("bob", "member").await;
+    let bob = Browser::with_session(&app, &other).await;
+    assert!(
+        !bob.get("/annonces/nouvelle")
+            .await
+            .body
+            .contains("as_venue")
+    );
+    let r = bob
+        .submit_form(
+            "/annonces/nouvelle",
+            &[
+                ("title", "Usurpation"),
+                ("body", "x"),
+                ("kind", "residence"),
+                ("as_venue", "le-preau"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Vous ne gérez pas ce lieu"), "{}", r.body);
+}

@@ -188,6 +188,9 @@ pub(super) struct FormPage<'a> {
     errors: FormState,
     kinds: Vec<KindOption>,
     may_publish_as_page: bool,
+    /// The venues the member manages, which a new announcement may be published as:
+    /// (slug, name).
+    venues: Vec<(String, String)>,
     /// The stored cover (site-relative URL) when editing a post that has one.
     cover_url: Option<String>,
     /// The cover size limit, in the page's words.
@@ -216,7 +219,7 @@ pub(super) fn kinds(lang: Lang) -> Vec<KindOption> {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn form_page(
+pub(super) async fn form_page(
     ctx: &AppContext,
     lang: Lang,
     user: &CurrentUser,
@@ -232,9 +235,19 @@ pub(super) fn form_page(
         (Category::Announcement, None) => "/annonces/nouvelle".to_string(),
         (c, Some(p)) => format!("{}/{}/modifier", base_path(c), p.id),
     };
+    let venues = if category == Category::Announcement && editing.is_none() {
+        crate::service::venues::managed_by(ctx, &user.account)
+            .await?
+            .into_iter()
+            .map(|v| (v.slug, v.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     render_status(
         status,
         &FormPage {
+            venues,
             lang,
             csrf: csrf.value(),
             is_announcement: category == Category::Announcement,
@@ -286,6 +299,7 @@ pub(super) async fn http_get_new<S: Section>(
         FormState::new(lang),
         StatusCode::OK,
     )
+    .await
 }
 
 pub(super) fn redirect_with_flash(ctx: &AppContext, to: &str, key: &'static str) -> Response {
@@ -312,17 +326,20 @@ pub(super) async fn http_post_new<S: Section>(
             };
             Ok(redirect_with_flash(ctx, &page_url(&post), key))
         }
-        Err(e) if e.kind == ErrorKind::Validation => form_page(
-            ctx,
-            lang,
-            &user,
-            &csrf,
-            S::CATEGORY,
-            None,
-            form,
-            FormState::from_error(lang, &e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(e) if e.kind == ErrorKind::Validation => {
+            form_page(
+                ctx,
+                lang,
+                &user,
+                &csrf,
+                S::CATEGORY,
+                None,
+                form,
+                FormState::from_error(lang, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }
@@ -363,6 +380,7 @@ pub(super) async fn http_get_edit<S: Section>(
         FormState::new(lang),
         StatusCode::OK,
     )
+    .await
 }
 
 pub(super) async fn http_post_edit<S: Section>(
@@ -383,17 +401,20 @@ pub(super) async fn http_post_edit<S: Section>(
             &page_url(&updated),
             "flash.post_updated",
         )),
-        Err(e) if e.kind == ErrorKind::Validation => form_page(
-            ctx,
-            lang,
-            &user,
-            &csrf,
-            S::CATEGORY,
-            Some(&post),
-            form,
-            FormState::from_error(lang, &e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(e) if e.kind == ErrorKind::Validation => {
+            form_page(
+                ctx,
+                lang,
+                &user,
+                &csrf,
+                S::CATEGORY,
+                Some(&post),
+                form,
+                FormState::from_error(lang, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }

@@ -176,7 +176,7 @@ async fn a_remote_follow_is_accepted_and_the_managers_are_told() {
     );
     // The followers collection counts and lists it.
     let followers = app
-        .get(&format!("/venues/theatre-du-peuple/followers?page=1"), AP)
+        .get("/venues/theatre-du-peuple/followers?page=1", AP)
         .await;
     assert_eq!(followers.status, StatusCode::OK, "{}", followers.body);
     assert_eq!(followers.json()["totalItems"], 1);

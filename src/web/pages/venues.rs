@@ -363,6 +363,7 @@ struct FormPage<'a> {
     suggested: &'static [&'static str],
 }
 
+#[allow(clippy::too_many_arguments)]
 fn form_page(
     ctx: &AppContext,
     lang: Lang,

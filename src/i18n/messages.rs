@@ -3812,4 +3812,9 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("posts.as_venue", "Publier au nom de", "Publish as"),
     ("posts.as_myself", "Moi-même", "Myself"),
+    (
+        "notifications.text.follow_venue",
+        "{actor} suit désormais le lieu « {title} »",
+        "{actor} now follows the venue “{title}”",
+    ),
 ];

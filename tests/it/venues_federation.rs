@@ -174,6 +174,14 @@ async fn a_remote_follow_is_accepted_and_the_managers_are_told() {
         rows.iter().all(|(k, v)| k == "follow" && *v == Some(id)),
         "{rows:?}"
     );
+    let listed = api(&app, Method::GET, "/api/v1/notifications", &t, None)
+        .await
+        .json();
+    let text = listed["items"][0]["text"]
+        .as_str()
+        .expect("text")
+        .to_string();
+    assert!(text.contains("Théâtre du Peuple"), "{listed}");
     // The followers collection counts and lists it.
     let followers = app
         .get("/venues/theatre-du-peuple/followers?page=1", AP)

@@ -122,6 +122,14 @@ async fn the_venue_is_an_organization_with_a_place_found_by_webfinger() {
             "{jrd}"
         );
     }
+    // Its username is no member's: `/users/{slug}` leads to the venue's page, and serves no
+    // second document.
+    let r = app.get_html("/users/theatre-du-peuple").await;
+    assert_eq!(r.header("location"), Some("/venues/theatre-du-peuple"));
+    assert_eq!(
+        app.get("/users/theatre-du-peuple", AP).await.status,
+        StatusCode::NOT_FOUND
+    );
     // Unknown venues: 404 everywhere.
     assert_eq!(
         app.get("/venues/nulle-part", AP).await.status,

@@ -1046,3 +1046,113 @@ async fn a_forwarded_report_reaches_the_authors_server_which_deletes_the_announc
     })
     .await;
 }
+
+/// A member of B follows a venue of A (an `Organization` at `/venues/{slug}`, found by
+/// WebFinger); A's manager edits the venue (B receives the `Update`) and publishes a
+/// residency call as the venue (B receives the `Create` from the venue's actor).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_member_follows_a_venue_and_receives_its_update_and_residency_call() {
+    let (a, b) = tokio::join!(Instance::in_process("A"), Instance::in_process("B"));
+    let (alice, bob) = tokio::join!(a.create_user("alice"), b.create_user("bob"));
+    let created = a
+        .api_post(
+            &alice.token,
+            "/api/v1/venues",
+            &json!({
+                "name": "La Grange",
+                "commune": "Épinal",
+                "address": "2 rue des Prés",
+                "latitude": 48.17, "longitude": 6.45,
+                "capacity": 120,
+            }),
+        )
+        .await
+        .success("alice creates a venue");
+    let venue = field(&created, "ap_id");
+    let venue_id = created["id"].as_i64().expect("id");
+    assert!(venue.ends_with("/venues/la-grange"), "{venue}");
+
+    // B's member follows the venue by handle.
+    b.follow(&bob, &a.handle("la-grange")).await;
+    settle(&[&a, &b], "bob's follow of the venue accepted", || async {
+        let on_a = a.follow_state(&bob.ap_id, &venue).await;
+        let on_b = b.follow_state(&bob.ap_id, &venue).await;
+        if on_a.as_deref() == Some("accepted") && on_b.as_deref() == Some("accepted") {
+            Ok(())
+        } else {
+            Err(format!("on A: {on_a:?}, on B: {on_b:?}"))
+        }
+    })
+    .await;
+    let cached = b.actor(&venue).await.expect("B cached the venue's actor");
+    assert_eq!(cached.kind, "Organization");
+    assert_eq!(cached.name, "La Grange");
+
+    // The manager edits the venue: B's copy follows.
+    a.api_patch(
+        &alice.token,
+        &format!("/api/v1/venues/{venue_id}"),
+        &json!({"name": "La Grange aux Concerts", "commune": "Gérardmer"}),
+    )
+    .await
+    .success("alice edits the venue");
+    let update = new_update(&a, &venue, 0).await;
+    settle(&[&a, &b], "the venue's new name on B", || async {
+        let cached = b.actor(&venue).await.ok_or("the venue is not cached")?;
+        if cached.name == "La Grange aux Concerts" {
+            Ok(())
+        } else {
+            Err(format!("B has {:?}", cached.name))
+        }
+    })
+    .await;
+    assert_eq!(b.received_count(&update).await, 1, "B recorded the Update");
+    // What B received names the new place.
+    let document = a
+        .get_activity_json(&venue)
+        .await
+        .success("the venue's document");
+    assert_eq!(
+        document["location"]["address"]["addressLocality"], "Gérardmer",
+        "{document}"
+    );
+
+    // A residency call published as the venue reaches B, from the venue's actor.
+    let call = a
+        .api_post(
+            &alice.token,
+            "/api/v1/announcements",
+            &json!({
+                "title": "Résidence d'automne à la Grange",
+                "body": "Trois semaines de plateau pour une compagnie.",
+                "kind": "residence",
+                "as_venue": "la-grange",
+            }),
+        )
+        .await
+        .success("alice publishes as the venue");
+    let announcement = field(&call, "ap_id");
+    let stored = settle(
+        &[&a, &b],
+        "B to store the venue's residency call",
+        || async {
+            b.stored_post(&announcement)
+                .await
+                .ok_or_else(|| "not stored yet".to_string())
+        },
+    )
+    .await;
+    assert_eq!(stored.category, "announcement");
+    let author = b.actor(&venue).await.expect("the venue on B");
+    let row = {
+        let mut conn = b.ctx().conn().await.expect("connection");
+        culturecnous::db::posts::by_ap_id(&mut conn, &announcement)
+            .await
+            .expect("query")
+            .expect("the announcement on B")
+    };
+    assert_eq!(
+        row.author_actor_id, author.id,
+        "the venue is the author on B"
+    );
+}

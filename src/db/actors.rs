@@ -179,6 +179,15 @@ pub async fn update_profile(
         .map(|_| ())
 }
 
+/// Removes the icon of actor `id` (a venue whose last photo went).
+pub async fn clear_icon(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+    diesel::update(actors::table.find(id))
+        .set(actors::icon_url.eq(None::<String>))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// Sets the name and summary of actor `id` unless they are already these; `true` when the row
 /// changed (of several processes starting at once, one sees `true`).
 pub async fn set_name_and_summary_if_changed(

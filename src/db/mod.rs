@@ -29,6 +29,7 @@ pub mod reports;
 pub mod rules;
 pub mod schema;
 pub mod sessions;
+pub mod venues;
 
 pub use diesel_async::AsyncPgConnection as Conn;
 

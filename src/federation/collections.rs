@@ -114,8 +114,20 @@ pub async fn network(
     which: Network,
     query: &PageQuery,
 ) -> AppResult<Response> {
-    let page = query.page()?;
     let (actor, hidden) = owner(data, username).await?;
+    network_of(data, &actor, hidden, which, query).await
+}
+
+/// The followers or following collection of `actor` (a member, or a venue: see
+/// `federation::venues`); `hidden`: counts only.
+pub async fn network_of(
+    data: &Data,
+    actor: &DbActor,
+    hidden: bool,
+    which: Network,
+    query: &PageQuery,
+) -> AppResult<Response> {
+    let page = query.page()?;
     let mut conn = data.app_data().conn().await?;
     let (id, total) = match which {
         Network::Followers => (

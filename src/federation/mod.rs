@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod routes;
 pub mod signatures;
 pub mod untrusted;
+pub mod venues;
 pub mod webfinger;
 pub mod workers;
 

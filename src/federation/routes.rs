@@ -53,7 +53,8 @@ pub fn routes() -> Router {
             get(nodeinfo::http_get_nodeinfo_links),
         )
         .route("/nodeinfo/2.1", get(nodeinfo::http_get_nodeinfo))
-        .layer(Extension(inbox_state))
+        .layer(Extension(inbox_state.clone()))
+        .merge(super::venues::routes(inbox_state))
 }
 
 /// The document side of `/users/{username}`: a local actor's document (410 once deleted or

@@ -91,6 +91,12 @@ async fn discoverable(conn: &mut db::Conn, actor: &DbActor) -> AppResult<bool> {
     {
         return Ok(false);
     }
+    // A venue hidden by the moderators is not found either.
+    if let Some(venue) = db::venues::by_actor_id(conn, actor.id).await?
+        && (venue.hidden_at.is_some() || venue.deleted_at.is_some())
+    {
+        return Ok(false);
+    }
     Ok(true)
 }
 

@@ -27,3 +27,4 @@ pub mod rate_limit;
 pub mod reactions;
 pub mod sessions;
 pub mod tokens;
+pub mod venues;

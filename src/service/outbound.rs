@@ -127,6 +127,9 @@ pub enum OutboundEvent {
     ReportOutcomeSent { report: Box<DbReport> },
     /// A local account was suspended: `Delete` of its actor to every server that knows it.
     AccountSuspended { actor: Box<DbActor> },
+    /// A venue was deleted (by its managers or a moderator): `Delete` of its actor to every
+    /// server that knows it.
+    VenueDeleted { actor: Box<DbActor> },
     /// A suspension was lifted: `Update` of the actor, so servers that kept it show it again.
     AccountRestored { actor: Box<DbActor> },
 }

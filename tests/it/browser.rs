@@ -1049,3 +1049,108 @@ async fn a_listed_actor_claims_the_entry_through_the_mailed_invitation() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// Logged in: creates a venue through the form from `/lieux` and lands on its page, which
+/// shows the facts typed and how to follow it from Mastodon.
+async fn create_a_venue(client: &Client, base: &str) {
+    client
+        .goto(&format!("{base}/connexion"))
+        .await
+        .expect("open /connexion");
+    fill(client, "input[name='login']", "lieux_vosges").await;
+    fill(client, "input[name='password']", "un mot de passe solide").await;
+    click(client, "form[action='/connexion'] button[type='submit']").await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("form[action='/deconnexion']"))
+        .await
+        .expect("the member is logged in");
+    client
+        .goto(&format!("{base}/lieux"))
+        .await
+        .expect("open /lieux");
+    click(client, "a[href='/lieux/nouveau']").await;
+    wait_for_path(client, "/lieux/nouveau").await;
+    fill(client, "input[name='name']", "Salle Polyvalente des Prés").await;
+    fill(client, "input[name='commune']", "Gérardmer").await;
+    fill(client, "input[name='capacity']", "250").await;
+    fill(
+        client,
+        "textarea[name='equipment']",
+        "Une **console** son et douze projecteurs.",
+    )
+    .await;
+    click(client, "input[name='step_free_access']").await;
+    click(
+        client,
+        "form[action='/lieux/nouveau'] button[type='submit']",
+    )
+    .await;
+    wait_for_path(client, "/venues/salle-polyvalente-des-pres").await;
+    assert_eq!(text_of(client, "h1").await, "Salle Polyvalente des Prés");
+    let page = text_of(client, "article").await;
+    assert!(page.contains("Gérardmer"), "{page}");
+    assert!(page.contains("250 personnes"), "{page}");
+    assert!(
+        page.contains("@salle-polyvalente-des-pres@localhost"),
+        "{page}"
+    );
+    assert!(page.contains("Accès PMR (sans marche) : oui"), "{page}");
+    client
+        .find(Locator::Css(".prose strong"))
+        .await
+        .expect("the equipment's Markdown is rendered");
+    // The list shows it.
+    client
+        .goto(&format!("{base}/lieux"))
+        .await
+        .expect("open /lieux");
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::LinkText("Salle Polyvalente des Prés"))
+        .await
+        .expect("the venue is listed on /lieux");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_creates_a_venue_and_sees_its_page() {
+    use culturecnous::service::accounts::{NewAccountInput, create_account};
+
+    let driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+    create_account(
+        &instance.ctx,
+        NewAccountInput {
+            username: "lieux_vosges".into(),
+            email: "lieux@example.org".into(),
+            password: "un mot de passe solide".into(),
+            kind: "structure".into(),
+            role: "member".into(),
+            display_name: "Lieux des Vosges".into(),
+        },
+    )
+    .await
+    .expect("member");
+    let client = driver.client().await;
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move { create_a_venue(&client, &base).await })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

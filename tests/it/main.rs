@@ -46,4 +46,6 @@ mod sink;
 mod smtp_server;
 mod ssrf;
 mod unsubscribe;
+mod venues_api;
+mod venues_federation;
 mod web_accounts;

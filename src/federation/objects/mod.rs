@@ -5,6 +5,7 @@ pub mod comment;
 pub mod counts;
 pub mod note;
 pub mod person;
+pub mod venue;
 
 use serde_json::{Value, json};
 use url::Url;

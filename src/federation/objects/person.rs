@@ -84,7 +84,7 @@ pub struct Image {
     pub media_type: Option<String>,
 }
 
-fn image_type() -> String {
+pub(crate) fn image_type() -> String {
     "Image".to_string()
 }
 
@@ -183,6 +183,27 @@ pub struct Person {
         deserialize_with = "deserialize_skip_error"
     )]
     pub updated: Option<DateTime<Utc>>,
+    /// A venue's header picture (its first photo); see `objects::venue`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "deserialize_icon"
+    )]
+    pub image: Option<Image>,
+    /// Where a venue is: a `Place` (see `objects::venue`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "deserialize_skip_error"
+    )]
+    pub location: Option<super::venue::Place>,
+    /// Profile fields as Mastodon shows them (`PropertyValue`s).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::venue::deserialize_attachments"
+    )]
+    pub attachment: Vec<super::venue::PropertyValue>,
 }
 
 /// `icon` is an Image, a list of Images (PeerTube: several sizes) or junk: keep the last
@@ -370,11 +391,14 @@ pub fn local_person(actor: DbActor) -> AppResult<Person> {
         manually_approves_followers: Some(actor.manually_approves_followers),
         published: Some(actor.published),
         updated: Some(actor.updated_at),
+        image: None,
+        location: None,
+        attachment: Vec::new(),
         id: actor.ap_url.into(),
     })
 }
 
-fn guess_media_type(url: &str) -> Option<String> {
+pub(crate) fn guess_media_type(url: &str) -> Option<String> {
     let lower = url.to_ascii_lowercase();
     let ext = lower.rsplit('.').next()?;
     Some(

@@ -12,7 +12,7 @@ use crate::{
             update::Update,
         },
         delivery::followers_inboxes,
-        objects::{actor_context, person::actor_document},
+        objects::venue::local_actor_parts,
     },
 };
 use activitypub_federation::{protocol::context::WithContext, traits::Actor};
@@ -123,10 +123,11 @@ pub(super) async fn actor_update(
     actor: &DbActor,
     inboxes: Vec<Url>,
 ) -> AppResult<()> {
-    let document = actor_document(actor.clone())?;
+    // A venue's document carries its place and facts.
+    let (document, context) = local_actor_parts(ctx, conn, actor.clone()).await?;
     let id = new_activity_id(ctx)?;
-    let update = Update::new(id.clone(), actor, serde_json::to_value(document.inner())?)?;
-    let json = serde_json::to_value(WithContext::new(update, actor_context()))
+    let update = Update::new(id.clone(), actor, serde_json::to_value(&document)?)?;
+    let json = serde_json::to_value(WithContext::new(update, context))
         .map_err(|e| AppError::internal(format!("serialise Update: {e}")))?;
     Outgoing {
         id,

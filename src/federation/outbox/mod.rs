@@ -146,7 +146,7 @@ impl Outbox for FederationOutbox {
             OutboundEvent::ReportOutcomeSent { report } => {
                 moderation::outcome(ctx, conn, &report).await
             }
-            OutboundEvent::AccountSuspended { actor } => {
+            OutboundEvent::AccountSuspended { actor } | OutboundEvent::VenueDeleted { actor } => {
                 moderation::actor_deleted(ctx, conn, &actor).await
             }
             OutboundEvent::AccountRestored { actor } => {

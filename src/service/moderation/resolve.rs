@@ -252,6 +252,7 @@ impl Decision<'_> {
                 target: target.ap_id.clone(),
                 post_id: target.post_id,
                 comment_id: target.comment_id,
+                venue_id: target.venue_id,
                 details: serde_json::json!({ "kind": target.kind }),
                 ..self.entry()
             },
@@ -264,7 +265,7 @@ impl Decision<'_> {
 fn content_targets(targets: &[DbReportTarget]) -> AppResult<Vec<&DbReportTarget>> {
     let content: Vec<&DbReportTarget> = targets
         .iter()
-        .filter(|t| t.post_id.is_some() || t.comment_id.is_some())
+        .filter(|t| t.post_id.is_some() || t.comment_id.is_some() || t.venue_id.is_some())
         .collect();
     if content.is_empty() {
         // An account is not hidden nor deleted: suspend it (local) or block it (remote).
@@ -287,6 +288,12 @@ async fn hide(
             db::comments::set_hidden(conn, id, now)
                 .await?
                 .author_actor_id
+        } else if let Some(id) = target.venue_id {
+            // A venue's "author" is its owner: the statement of reasons goes to them.
+            let venue = db::venues::set_hidden(conn, id, now).await?;
+            db::accounts::by_id(conn, venue.owner_account_id)
+                .await?
+                .actor_id
         } else {
             continue;
         };
@@ -323,6 +330,17 @@ async fn remove(
                 comments::remove(ctx, conn, comment).await?;
             }
             author
+        } else if let Some(id) = target.venue_id {
+            let Some(venue) = db::venues::by_id_for_update(conn, id).await? else {
+                continue;
+            };
+            if venue.deleted_at.is_none() {
+                // Its photo files stay on disk (the rows go): only disk space is at stake.
+                crate::service::venues::remove(ctx, conn, &venue).await?;
+            }
+            db::accounts::by_id(conn, venue.owner_account_id)
+                .await?
+                .actor_id
         } else {
             continue;
         };

@@ -135,6 +135,11 @@ pub async fn find(ctx: &AppContext, conn: &mut Conn, url: &Url) -> AppResult<Opt
             .await
             .optional()?;
         if let Some(actor) = actor {
+            if actor.local
+                && let Some(venue) = db::venues::by_actor_id(conn, actor.id).await?
+            {
+                return venue_target(conn, actor, venue, now).await.map(Some);
+            }
             let page = actor.url.clone().unwrap_or_else(|| actor.ap_id.clone());
             return Ok(Some(Target {
                 kind: TargetKind::Actor,
@@ -198,6 +203,37 @@ pub async fn find(ctx: &AppContext, conn: &mut Conn, url: &Url) -> AppResult<Opt
         }
     }
     Ok(None)
+}
+
+/// A venue: its actor, with its owner as the author (the one a decision is addressed to).
+async fn venue_target(
+    conn: &mut Conn,
+    actor: db::actors::DbActor,
+    venue: db::venues::DbVenue,
+    now: Option<DateTime<Utc>>,
+) -> AppResult<Target> {
+    let owner = db::accounts::by_id(conn, venue.owner_account_id).await?;
+    let owner_actor = db::actors::by_id(conn, owner.actor_id).await?;
+    Ok(Target {
+        kind: TargetKind::Venue,
+        ap_id: actor.ap_id.clone(),
+        actor_id: Some(actor.id),
+        post_id: None,
+        comment_id: None,
+        venue_id: Some(venue.id),
+        offer_id: None,
+        author_actor_id: owner_actor.id,
+        local: true,
+        snapshot: Snapshot {
+            title: venue.name.clone(),
+            html: venue.description_html.clone(),
+            author_name: owner_actor.name.clone(),
+            author_ap_id: owner_actor.ap_id.clone(),
+            url: actor.ap_id.clone(),
+            published_at: Some(venue.created_at),
+            captured_at: now,
+        },
+    })
 }
 
 async fn comment_target(

@@ -275,17 +275,26 @@ pub async fn followed(
     if follower_id == followee_id {
         return Ok(());
     }
+    let kind = if pending {
+        NotificationKind::FollowRequest
+    } else {
+        NotificationKind::Follow
+    };
     let Some((_, account_id)) = members_of_actors(conn, &[followee_id])
         .await?
         .into_iter()
         .next()
     else {
+        // A venue's new follower: its managers hear of it, the venue named.
+        if let Some(venue) = crate::db::venues::by_actor_id(conn, followee_id).await? {
+            for manager in crate::db::venues::manager_account_ids(conn, &venue).await? {
+                let mut e = event(manager, kind, follower_id);
+                e.venue_id = Some(venue.id);
+                e.dedupe_key = Some(follow_key(kind, follower_id, followee_id));
+                record(ctx, conn, e).await?;
+            }
+        }
         return Ok(());
-    };
-    let kind = if pending {
-        NotificationKind::FollowRequest
-    } else {
-        NotificationKind::Follow
     };
     let mut e = event(account_id, kind, follower_id);
     e.dedupe_key = Some(follow_key(kind, follower_id, followee_id));

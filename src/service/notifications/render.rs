@@ -322,7 +322,19 @@ pub async fn describe_grouped(
             .as_ref()
             .map(|(n, _)| n.clone())
             .unwrap_or_else(|| lang.t("notifications.someone").to_string());
-        let text = sentence(lang, kind, &actor_name, &shown_title, on_comment, *others);
+        let mut text = sentence(lang, kind, &actor_name, &shown_title, on_comment, *others);
+        // A venue's follower: its managers read which venue.
+        if matches!(
+            kind,
+            NotificationKind::Follow | NotificationKind::FollowRequest
+        ) && let Some(venue_id) = row.venue_id
+            && let Some(venue) = crate::db::venues::by_id(conn, venue_id).await?
+        {
+            text = lang
+                .t("notifications.text.follow_venue")
+                .replace("{actor}", &actor_name)
+                .replace("{title}", &venue.name);
+        }
         let object_url = match kind {
             NotificationKind::Follow | NotificationKind::FollowRequest => {
                 actor_pair.as_ref().map(|(_, u)| u.clone())

@@ -45,15 +45,23 @@ use cover_files::{removing_on_error, write_new_cover};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use validation::{CoverPlan, check};
 
-/// The actor a post goes out as: the member's own, or the département page for staff.
+/// The actor a post goes out as: the member's own, the département page for staff, or a
+/// venue the member manages.
 async fn publishing_actor(
     ctx: &AppContext,
     conn: &mut AsyncPgConnection,
     account: &DbAccount,
     as_page: bool,
+    as_venue: &str,
 ) -> AppResult<DbActor> {
     if account.suspended_at.is_some() {
         return Err(AppError::forbidden("account suspended"));
+    }
+    if !as_venue.trim().is_empty() {
+        if as_page {
+            return Err(AppError::field("as_venue", "field.as_venue.with_page"));
+        }
+        return crate::service::venues::publishing_actor(conn, account, as_venue.trim()).await;
     }
     if as_page {
         if !is_staff(account) {
@@ -123,7 +131,8 @@ pub async fn create(
     let result = async {
         let mut conn = ctx.conn().await?;
         conn.transaction::<DbPost, AppError, _>(async |conn| {
-            let author = publishing_actor(ctx, conn, account, input.as_page).await?;
+            let author =
+                publishing_actor(ctx, conn, account, input.as_page, &input.as_venue).await?;
             let id = db::posts::next_id(conn).await?;
             let now = Utc::now();
             let post = db::posts::insert(
@@ -234,6 +243,8 @@ pub async fn edit(
             None => post.commune.clone(),
         }),
         as_page: post.as_page,
+        // The author never changes on an edit.
+        as_venue: String::new(),
         draft: post.draft,
         cover: patch.cover,
         cover_alt: patch.cover_alt.or_else(|| post.cover_image_alt.clone()),

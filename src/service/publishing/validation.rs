@@ -49,6 +49,9 @@ pub struct PostInput {
     pub commune: String,
     /// Publish as the département page (staff and admins only).
     pub as_page: bool,
+    /// Publish as this venue (its slug): only its managers may (see `service::venues`).
+    /// Empty: as the member (or the page).
+    pub as_venue: String,
     /// Keep it unpublished: not federated, shown to its author only.
     pub draft: bool,
     pub cover: CoverChange,

@@ -33,6 +33,7 @@ pub mod reactions;
 pub mod reports;
 pub mod rules;
 pub mod tokens;
+pub mod venues;
 
 pub use auth::ApiUser;
 pub use json::ApiJson;
@@ -62,4 +63,5 @@ pub fn api_routes() -> Router {
         .merge(reports::routes())
         .merge(moderation_decisions::routes())
         .merge(moderation_followup::routes())
+        .merge(venues::routes())
 }

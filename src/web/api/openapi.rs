@@ -92,6 +92,7 @@ impl Modify for BearerScheme {
         (name = "notifications", description = "The notification centre and notification preferences"),
         (name = "alerts", description = "Saved filters notifying new announcements"),
         (name = "moderation", description = "Reports to the instance's moderators"),
+        (name = "venues", description = "Venues (places of artistic practice, each followable from the fediverse), their managers and photos"),
     )
 )]
 struct BaseApi;
@@ -119,6 +120,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::reports::ReportsApi::openapi())
         .merge_from(api::moderation_decisions::ModerationDecisionsApi::openapi())
         .merge_from(api::moderation_followup::ModerationFollowupApi::openapi())
+        .merge_from(api::venues::VenuesApi::openapi())
 }
 
 pub fn routes() -> Router {

@@ -141,6 +141,10 @@ pub struct NewAnnouncementRequest {
     pub commune: Option<String>,
     #[serde(default)]
     pub as_page: bool,
+    /// Publish as this venue (its slug), which the caller manages: the venue's actor is the
+    /// author and its followers receive it.
+    #[serde(default)]
+    pub as_venue: Option<String>,
     #[serde(default)]
     pub draft: bool,
 }
@@ -529,6 +533,7 @@ async fn http_post_announcement(
         disciplines: body.disciplines.unwrap_or_default(),
         commune: body.commune.unwrap_or_default(),
         as_page: body.as_page,
+        as_venue: body.as_venue.unwrap_or_default(),
         draft: body.draft,
         ..Default::default()
     };

@@ -23,6 +23,7 @@ pub fn routes() -> Router {
     Router::new()
         .route("/media/avatars/{file}", get(http_get_avatar))
         .route("/media/covers/{file}", get(http_get_cover))
+        .route("/media/photos/{file}", get(http_get_photo))
 }
 
 async fn http_get_avatar(data: Data, Path(file): Path<String>) -> AppResult<Response> {
@@ -37,6 +38,18 @@ async fn http_get_cover(data: Data, Path(file): Path<String>) -> AppResult<Respo
         return Err(AppError::not_found());
     }
     serve_image(covers::cover_dir(data.app_data()), &file).await
+}
+
+/// A venue's photo (`service::venues::photos`).
+async fn http_get_photo(data: Data, Path(file): Path<String>) -> AppResult<Response> {
+    if !crate::service::venues::photos::is_photo_file_name(&file) {
+        return Err(AppError::not_found());
+    }
+    serve_image(
+        crate::service::venues::photos::photo_dir(data.app_data()),
+        &file,
+    )
+    .await
 }
 
 /// `file` (a checked name) from `dir`, typed by its extension.

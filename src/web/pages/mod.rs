@@ -33,6 +33,7 @@ pub mod settings;
 pub mod timeline;
 pub mod tokens;
 pub mod unsubscribe;
+pub mod venues;
 
 use crate::{
     error::{AppError, AppResult},
@@ -80,6 +81,7 @@ pub fn routes() -> Router {
         .merge(notifications::routes())
         .merge(reports::routes())
         .merge(moderation_decisions::routes())
+        .merge(venues::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -291,6 +291,13 @@ pub async fn render_profile(
     if let Some(actor) = actor.as_ref().filter(|a| is_channel(ctx, a)) {
         return render_channel(ctx, lang, actor).await;
     }
+    // A venue's actor has its own page.
+    if let Some(actor) = actor
+        .as_ref()
+        .filter(|a| a.ap_url.path().starts_with("/venues/"))
+    {
+        return Ok(Redirect::to(actor.ap_url.path()).into_response());
+    }
     match actor {
         Some(actor)
             if actor.username != INSTANCE_ACTOR_USERNAME

@@ -14,6 +14,8 @@ pub(super) struct PostForm {
     disciplines: String,
     commune: String,
     as_page: Option<String>,
+    /// A venue's slug the member manages (API `as_venue`); empty: as the member.
+    as_venue: String,
     draft: Option<String>,
     cover_image_alt: String,
     remove_cover_image: Option<String>,
@@ -36,6 +38,7 @@ impl PostForm {
                 None => post.commune.clone(),
             },
             as_page: post.as_page.then(|| "on".into()),
+            as_venue: String::new(),
             draft: post.draft.then(|| "on".into()),
             cover_image_alt: post.cover_image_alt.clone().unwrap_or_default(),
             remove_cover_image: None,
@@ -53,6 +56,7 @@ impl PostForm {
             disciplines: vec![self.disciplines.clone()],
             commune: self.commune.clone(),
             as_page: self.as_page.is_some(),
+            as_venue: self.as_venue.clone(),
             draft: self.draft.is_some(),
             cover: match cover {
                 _ if self.remove_cover_image.is_some() => CoverChange::Remove,
@@ -73,6 +77,7 @@ impl PostForm {
             "disciplines" => self.disciplines = value,
             "commune" => self.commune = value,
             "as_page" => self.as_page = Some(value),
+            "as_venue" => self.as_venue = value,
             "draft" => self.draft = Some(value),
             "cover_image_alt" => self.cover_image_alt = value,
             "remove_cover_image" => self.remove_cover_image = Some(value),
@@ -186,6 +191,9 @@ pub(super) struct FormPage<'a> {
     errors: FormState,
     kinds: Vec<KindOption>,
     may_publish_as_page: bool,
+    /// The venues the member manages, which a new announcement may be published as:
+    /// (slug, name).
+    venues: Vec<(String, String)>,
     /// The stored cover (site-relative URL) when editing a post that has one.
     cover_url: Option<String>,
     /// The cover size limit, in the page's words.
@@ -216,7 +224,7 @@ pub(super) fn kinds(lang: Lang) -> Vec<KindOption> {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn form_page(
+pub(super) async fn form_page(
     ctx: &AppContext,
     lang: Lang,
     user: &CurrentUser,
@@ -232,9 +240,19 @@ pub(super) fn form_page(
         (Category::Announcement, None) => "/annonces/nouvelle".to_string(),
         (c, Some(p)) => format!("{}/{}/modifier", base_path(c), p.id),
     };
+    let venues = if category == Category::Announcement && editing.is_none() {
+        crate::service::venues::managed_by(ctx, &user.account)
+            .await?
+            .into_iter()
+            .map(|v| (v.slug, v.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     render_status(
         status,
         &FormPage {
+            venues,
             lang,
             csrf: csrf.value(),
             is_announcement: category == Category::Announcement,
@@ -291,6 +309,7 @@ pub(super) async fn http_get_new<S: Section>(
         FormState::new(lang),
         StatusCode::OK,
     )
+    .await
 }
 
 pub(super) fn redirect_with_flash(ctx: &AppContext, to: &str, key: &'static str) -> Response {
@@ -317,17 +336,20 @@ pub(super) async fn http_post_new<S: Section>(
             };
             Ok(redirect_with_flash(ctx, &page_url(&post), key))
         }
-        Err(e) if e.kind == ErrorKind::Validation => form_page(
-            ctx,
-            lang,
-            &user,
-            &csrf,
-            S::CATEGORY,
-            None,
-            form,
-            FormState::from_error(lang, &e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(e) if e.kind == ErrorKind::Validation => {
+            form_page(
+                ctx,
+                lang,
+                &user,
+                &csrf,
+                S::CATEGORY,
+                None,
+                form,
+                FormState::from_error(lang, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }
@@ -368,6 +390,7 @@ pub(super) async fn http_get_edit<S: Section>(
         FormState::new(lang),
         StatusCode::OK,
     )
+    .await
 }
 
 pub(super) async fn http_post_edit<S: Section>(
@@ -388,17 +411,20 @@ pub(super) async fn http_post_edit<S: Section>(
             &page_url(&updated),
             "flash.post_updated",
         )),
-        Err(e) if e.kind == ErrorKind::Validation => form_page(
-            ctx,
-            lang,
-            &user,
-            &csrf,
-            S::CATEGORY,
-            Some(&post),
-            form,
-            FormState::from_error(lang, &e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(e) if e.kind == ErrorKind::Validation => {
+            form_page(
+                ctx,
+                lang,
+                &user,
+                &csrf,
+                S::CATEGORY,
+                Some(&post),
+                form,
+                FormState::from_error(lang, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }

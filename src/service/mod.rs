@@ -26,4 +26,5 @@ pub mod publishing;
 pub mod rate_limit;
 pub mod reactions;
 pub mod sessions;
+pub mod sharing;
 pub mod tokens;

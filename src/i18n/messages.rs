@@ -3616,6 +3616,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("sharing.not_yours", "Cette offre n'est pas la vôtre.", "This offer is not yours."),
     ("sharing.announcement.terms", "Conditions :", "Terms:"),
     ("sharing.announcement.link", "Voir l'offre et demander un prêt", "See the offer and ask to borrow"),
+    ("sharing.filter.invalid", "Valeur inconnue pour ce filtre.", "Unknown value for this filter."),
     ("sharing.filter.submit", "Filtrer", "Filter"),
     ("sharing.filter.all", "Toutes", "All"),
     ("sharing.filter.near", "Près de (commune)", "Near (commune)"),

@@ -25,6 +25,7 @@ pub mod me;
 pub mod moderation_decisions;
 pub mod moderation_followup;
 pub mod notifications;
+pub mod offers;
 pub mod openapi;
 pub mod posts;
 pub mod reactions;
@@ -58,4 +59,5 @@ pub fn api_routes() -> Router {
         .merge(reports::routes())
         .merge(moderation_decisions::routes())
         .merge(moderation_followup::routes())
+        .merge(offers::routes())
 }

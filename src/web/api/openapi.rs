@@ -92,6 +92,7 @@ impl Modify for BearerScheme {
         (name = "notifications", description = "The notification centre and notification preferences"),
         (name = "alerts", description = "Saved filters notifying new announcements"),
         (name = "moderation", description = "Reports to the instance's moderators"),
+        (name = "sharing", description = "Offers of equipment and spaces, and loan requests"),
     )
 )]
 struct BaseApi;
@@ -117,6 +118,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::reports::ReportsApi::openapi())
         .merge_from(api::moderation_decisions::ModerationDecisionsApi::openapi())
         .merge_from(api::moderation_followup::ModerationFollowupApi::openapi())
+        .merge_from(api::offers::OffersApi::openapi())
 }
 
 pub fn routes() -> Router {

@@ -40,6 +40,7 @@ mod publishing;
 mod rate_limits;
 mod reactions;
 mod several_servers;
+mod sharing_api;
 mod sink;
 mod smtp_server;
 mod ssrf;

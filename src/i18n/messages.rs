@@ -3560,6 +3560,12 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("channel.home_title", "Sur le fédivers", "On the fediverse"),
     // Sharing ("mutualisation"): offers of equipment and spaces, loan requests.
     ("nav.sharing", "Mutualisation", "Sharing"),
+    ("flash.offer_saved", "Offre enregistrée.", "Offer saved."),
+    ("flash.offer_closed", "Offre close.", "Offer closed."),
+    ("flash.offer_reopened", "Offre rouverte.", "Offer reopened."),
+    ("flash.offer_deleted", "Offre supprimée.", "Offer deleted."),
+    ("flash.loan_requested", "Demande de prêt envoyée.", "Loan request sent."),
+    ("flash.loan_answered", "C'est noté.", "Done."),
     ("sharing.title", "Mutualisation : matériel et lieux", "Sharing: equipment and spaces"),
     ("sharing.intro", "Du matériel et des lieux que les membres prêtent, louent ou échangent.", "Equipment and spaces members lend, rent or swap."),
     ("sharing.new", "Proposer du matériel ou un lieu", "Offer equipment or a space"),

@@ -30,16 +30,6 @@ pub fn is_photo_file_name(name: &str) -> bool {
         && ["png", "jpg", "gif", "webp"].contains(&ext)
 }
 
-/// The content type of a stored photo, from its extension.
-pub fn media_type(name: &str) -> &'static str {
-    match name.rsplit_once('.').map(|(_, e)| e) {
-        Some("png") => "image/png",
-        Some("jpg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        _ => "image/webp",
-    }
-}
-
 /// Adds a photo to the member's offer: an image recognised from its bytes, with its text
 /// alternative (both fields reported at once).
 pub async fn add(

@@ -28,6 +28,7 @@ pub mod profile;
 pub mod reactions;
 pub mod reports;
 pub mod settings;
+pub mod sharing;
 pub mod timeline;
 pub mod tokens;
 pub mod unsubscribe;
@@ -76,6 +77,7 @@ pub fn routes() -> Router {
         .merge(notifications::routes())
         .merge(reports::routes())
         .merge(moderation_decisions::routes())
+        .merge(sharing::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -252,6 +252,7 @@ impl Decision<'_> {
                 target: target.ap_id.clone(),
                 post_id: target.post_id,
                 comment_id: target.comment_id,
+                offer_id: target.offer_id,
                 details: serde_json::json!({ "kind": target.kind }),
                 ..self.entry()
             },
@@ -264,7 +265,7 @@ impl Decision<'_> {
 fn content_targets(targets: &[DbReportTarget]) -> AppResult<Vec<&DbReportTarget>> {
     let content: Vec<&DbReportTarget> = targets
         .iter()
-        .filter(|t| t.post_id.is_some() || t.comment_id.is_some())
+        .filter(|t| t.post_id.is_some() || t.comment_id.is_some() || t.offer_id.is_some())
         .collect();
     if content.is_empty() {
         // An account is not hidden nor deleted: suspend it (local) or block it (remote).
@@ -287,6 +288,11 @@ async fn hide(
             db::comments::set_hidden(conn, id, now)
                 .await?
                 .author_actor_id
+        } else if let Some(id) = target.offer_id {
+            match crate::service::sharing::hide_in(conn, id).await? {
+                Some(author) => author,
+                None => continue,
+            }
         } else {
             continue;
         };
@@ -323,6 +329,11 @@ async fn remove(
                 comments::remove(ctx, conn, comment).await?;
             }
             author
+        } else if let Some(id) = target.offer_id {
+            match crate::service::sharing::remove_by_moderator(ctx, conn, id).await? {
+                Some(author) => author,
+                None => continue,
+            }
         } else {
             continue;
         };

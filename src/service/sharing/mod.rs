@@ -604,16 +604,40 @@ pub async fn remove_in(
     Ok(db::offers::delete_photos(conn, offer.id).await?)
 }
 
-/// Hides `offer` in the caller's transaction (a moderator): no longer listed, its page 404
-/// for everyone but its owner, its announcement deleted.
-pub async fn hide_in(
+/// Hides an offer in the caller's transaction (a moderator): no longer listed, its page 404
+/// for everyone but its owner (who sees the notice) and the moderators; its announcement is
+/// hidden too. Returns the owner's actor, `None` when the offer is gone.
+pub async fn hide_in(conn: &mut AsyncPgConnection, offer_id: i64) -> AppResult<Option<i64>> {
+    let Some(offer) = db::offers::by_id_for_update(conn, offer_id).await? else {
+        return Ok(None);
+    };
+    let now = Some(Utc::now());
+    db::offers::set_hidden(conn, offer.id, now).await?;
+    if let Some(post_id) = offer.post_id {
+        db::posts::set_hidden(conn, post_id, now).await?;
+    }
+    Ok(Some(db::accounts::by_id(conn, offer.account_id).await?.actor_id))
+}
+
+/// Deletes an offer in the caller's transaction (a moderator): its announcement is deleted
+/// (`Delete` federates). Its photos stay on disk but are no longer served (a deleted offer's
+/// photos never are). Returns the owner's actor, `None` when the offer is gone.
+pub async fn remove_by_moderator(
     ctx: &AppContext,
     conn: &mut AsyncPgConnection,
-    offer: DbOffer,
-) -> AppResult<DbOffer> {
-    let owner = db::accounts::by_id(conn, offer.account_id).await?;
-    let hidden = db::offers::set_hidden(conn, offer.id, Some(Utc::now())).await?;
-    sync_announcement(ctx, conn, &owner, hidden, None).await
+    offer_id: i64,
+) -> AppResult<Option<i64>> {
+    let Some(offer) = db::offers::by_id_for_update(conn, offer_id).await? else {
+        return Ok(None);
+    };
+    let owner = db::accounts::by_id(conn, offer.account_id).await?.actor_id;
+    if offer.deleted_at.is_none() {
+        if let Some(post_id) = offer.post_id {
+            remove_announcement(ctx, conn, post_id).await?;
+        }
+        db::offers::mark_deleted(conn, offer.id, Utc::now()).await?;
+    }
+    Ok(Some(owner))
 }
 
 /// Whether `viewer` may see the offer at all.

@@ -304,7 +304,7 @@ async fn members_only_offers_are_hidden_from_visitors() {
     assert!(!page.body.contains("Projecteurs réservés"));
     let page = app.get_html(&format!("/mutualisation/{id}")).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
-    let browser = Browser::logged_in(&app, "bob").await;
+    let browser = Browser::with_session(&app, &bob).await;
     let page = browser.get("/mutualisation").await;
     assert!(page.body.contains("Projecteurs réservés"), "{}", page.body);
 }

@@ -188,7 +188,7 @@ async fn an_offer_photo_needs_its_alt_text() {
     let r = alice
         .submit_form(
             "/mutualisation/nouvelle",
-            &[("title", "Costumes"), ("category", "costumes"), ("terms", "free"), ("commune", "Épinal")],
+            &[("title", "Costumes"), ("category", "costumes"), ("terms", "free"), ("commune", "Épinal"), ("public", "on")],
         )
         .await;
     let id = offer_id_in(r.header("location").expect("location"));

@@ -219,7 +219,10 @@ pub async fn delete_photo(
 }
 
 /// Deletes every photo of the offer; returns their file names.
-pub async fn delete_photos(conn: &mut AsyncPgConnection, offer_id: i64) -> QueryResult<Vec<String>> {
+pub async fn delete_photos(
+    conn: &mut AsyncPgConnection,
+    offer_id: i64,
+) -> QueryResult<Vec<String>> {
     diesel::delete(photos::table.filter(photos::offer_id.eq(offer_id)))
         .returning(photos::path)
         .get_results(conn)

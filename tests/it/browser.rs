@@ -1017,7 +1017,11 @@ async fn a_member_borrows_an_offer(client: &Client, base: &str, offer_id: i64) {
         .await
         .expect("set the dates");
     fill(client, "#f-message", "Pour notre tournée d'été").await;
-    click(client, &format!("form[action='{offer_path}/demander'] button[type='submit']")).await;
+    click(
+        client,
+        &format!("form[action='{offer_path}/demander'] button[type='submit']"),
+    )
+    .await;
     wait_for_path(client, "/mutualisation/demandes").await;
     let state = text_of(client, ".loan-state").await;
     assert_eq!(state, "En attente");

@@ -66,18 +66,31 @@ fn day(offset: i64) -> String {
         .to_string()
 }
 
-async fn ask(app: &TestApp, token: &str, offer: i64, from: i64, to: i64) -> crate::common::TestResponse {
+async fn ask(
+    app: &TestApp,
+    token: &str,
+    offer: i64,
+    from: i64,
+    to: i64,
+) -> crate::common::TestResponse {
     api(
         app,
         Method::POST,
         &format!("/api/v1/offers/{offer}/requests"),
         token,
-        Some(json!({"starts_on": day(from), "ends_on": day(to), "message": "Pour notre spectacle"})),
+        Some(
+            json!({"starts_on": day(from), "ends_on": day(to), "message": "Pour notre spectacle"}),
+        ),
     )
     .await
 }
 
-async fn decide(app: &TestApp, token: &str, loan: i64, action: &str) -> crate::common::TestResponse {
+async fn decide(
+    app: &TestApp,
+    token: &str,
+    loan: i64,
+    action: &str,
+) -> crate::common::TestResponse {
     api(
         app,
         Method::POST,
@@ -154,7 +167,10 @@ async fn a_public_offer_federates_as_an_announcement_updated_and_deleted_with_it
 
     let created = new_offer(&app, &token, offer_body()).await;
     let id = created["id"].as_i64().expect("id");
-    assert_eq!(path_of(created["url"].as_str().expect("url")), format!("/mutualisation/{id}"));
+    assert_eq!(
+        path_of(created["url"].as_str().expect("url")),
+        format!("/mutualisation/{id}")
+    );
     let post = post_of(&app, id).await.expect("an announcement");
     assert_eq!(
         path_of(created["post_url"].as_str().expect("post_url")),
@@ -163,10 +179,19 @@ async fn a_public_offer_federates_as_an_announcement_updated_and_deleted_with_it
     assert_eq!(post.title, "Console son 16 pistes");
     assert_eq!(post.kind.as_deref(), Some("pret_materiel"));
     assert_eq!(post.account_id, Some(alice.id));
-    assert!(post.body_markdown.contains("Yamaha"), "{}", post.body_markdown);
-    assert!(post.body_markdown.contains("Gratuit — Contre un café"), "{}", post.body_markdown);
     assert!(
-        post.body_markdown.contains(&format!("{LOCAL}/mutualisation/{id}")),
+        post.body_markdown.contains("Yamaha"),
+        "{}",
+        post.body_markdown
+    );
+    assert!(
+        post.body_markdown.contains("Gratuit — Contre un café"),
+        "{}",
+        post.body_markdown
+    );
+    assert!(
+        post.body_markdown
+            .contains(&format!("{LOCAL}/mutualisation/{id}")),
         "{}",
         post.body_markdown
     );
@@ -252,9 +277,23 @@ async fn a_public_offer_federates_as_an_announcement_updated_and_deleted_with_it
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    let r = api(&app, Method::DELETE, &format!("/api/v1/offers/{id}"), &token, None).await;
+    let r = api(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/offers/{id}"),
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let r = api(&app, Method::GET, &format!("/api/v1/offers/{id}"), &token, None).await;
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/offers/{id}"),
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
@@ -265,7 +304,9 @@ async fn a_space_is_announced_as_a_place_to_share() {
     let mut body = offer_body();
     body["category"] = json!("salle");
     body["title"] = json!("Salle de répétition");
-    let id = new_offer(&app, &token, body).await["id"].as_i64().expect("id");
+    let id = new_offer(&app, &token, body).await["id"]
+        .as_i64()
+        .expect("id");
     let post = post_of(&app, id).await.expect("announcement");
     assert_eq!(post.kind.as_deref(), Some("mise_a_disposition_lieu"));
 }
@@ -278,8 +319,13 @@ async fn members_only_offers_are_hidden_from_visitors() {
     let mut body = offer_body();
     body["public"] = json!(false);
     body["title"] = json!("Projecteurs réservés");
-    let id = new_offer(&app, &token, body).await["id"].as_i64().expect("id");
-    assert!(post_of(&app, id).await.is_none(), "members-only: no announcement");
+    let id = new_offer(&app, &token, body).await["id"]
+        .as_i64()
+        .expect("id");
+    assert!(
+        post_of(&app, id).await.is_none(),
+        "members-only: no announcement"
+    );
     assert_eq!(rows_in(&app, "posts").await, 0);
 
     assert!(sharing::visible(&app.ctx, None, id).await.is_err());
@@ -288,7 +334,13 @@ async fn members_only_offers_are_hidden_from_visitors() {
         page: 1,
         ..Default::default()
     };
-    assert_eq!(sharing::list(&app.ctx, None, &filter).await.expect("list").total, 0);
+    assert_eq!(
+        sharing::list(&app.ctx, None, &filter)
+            .await
+            .expect("list")
+            .total,
+        0
+    );
     assert_eq!(
         sharing::list(&app.ctx, Some(&bob), &filter)
             .await
@@ -334,11 +386,25 @@ async fn the_list_filters_and_sorts_by_distance() {
             .map(|i| i["title"].as_str().expect("title").to_string())
             .collect()
     };
-    let r = api(&app, Method::GET, "/api/v1/offers?category=son", &bob_token, None).await;
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/offers?category=son",
+        &bob_token,
+        None,
+    )
+    .await;
     let mut found = titles(&r.json());
     found.sort();
     assert_eq!(found, ["Enceintes", "Micros"]);
-    let r = api(&app, Method::GET, "/api/v1/offers?terms=paid", &bob_token, None).await;
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/offers?terms=paid",
+        &bob_token,
+        None,
+    )
+    .await;
     assert_eq!(titles(&r.json()), ["Gradins"]);
     let r = api(
         &app,
@@ -359,7 +425,12 @@ async fn the_list_filters_and_sorts_by_distance() {
     )
     .await;
     let json = r.json();
-    assert_eq!(titles(&json), ["Micros", "Enceintes", "Gradins"], "{}", r.body);
+    assert_eq!(
+        titles(&json),
+        ["Micros", "Enceintes", "Gradins"],
+        "{}",
+        r.body
+    );
     let km: Vec<f64> = json["items"]
         .as_array()
         .expect("items")
@@ -367,7 +438,14 @@ async fn the_list_filters_and_sorts_by_distance() {
         .map(|i| i["distance_km"].as_f64().expect("km"))
         .collect();
     assert!(km[0] < 1.0 && km[1] > 10.0 && km[2] > km[1], "{km:?}");
-    let r = api(&app, Method::GET, "/api/v1/offers?category=piano", &bob_token, None).await;
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/offers?category=piano",
+        &bob_token,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&r), ["category"]);
 }
@@ -378,7 +456,9 @@ async fn loan_requests_follow_the_rules() {
     let (_alice, token) = member(&app, "alice").await;
     let (_bob, bob_token) = member(&app, "bob").await;
     let (_carol, carol_token) = member(&app, "carol").await;
-    let id = new_offer(&app, &token, offer_body()).await["id"].as_i64().expect("id");
+    let id = new_offer(&app, &token, offer_body()).await["id"]
+        .as_i64()
+        .expect("id");
 
     // In the past; the end before the start; one's own offer.
     let r = ask(&app, &bob_token, id, -1, 2).await;
@@ -401,16 +481,31 @@ async fn loan_requests_follow_the_rules() {
 
     // Only the owner answers: the requester 403, a stranger 404.
     let (_dan, dan_token) = member(&app, "dan").await;
-    assert_eq!(decide(&app, &bob_token, bob_loan, "accept").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(decide(&app, &dan_token, bob_loan, "accept").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(decide(&app, &dan_token, bob_loan, "cancel").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(decide(&app, &token, bob_loan, "cancel").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        decide(&app, &bob_token, bob_loan, "accept").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        decide(&app, &dan_token, bob_loan, "accept").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        decide(&app, &dan_token, bob_loan, "cancel").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        decide(&app, &token, bob_loan, "cancel").await.status,
+        StatusCode::FORBIDDEN
+    );
 
     let r = decide(&app, &token, bob_loan, "accept").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["state"], "accepted");
     assert_eq!(r.json()["answer"], "Avec plaisir");
-    assert_eq!(decide(&app, &token, bob_loan, "decline").await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        decide(&app, &token, bob_loan, "decline").await.status,
+        StatusCode::CONFLICT
+    );
 
     // Carol's overlapping request can no longer be accepted; a new one is refused at once,
     // naming the dates taken.
@@ -429,14 +524,27 @@ async fn loan_requests_follow_the_rules() {
     let r = decide(&app, &token, carol_loan, "decline").await;
     assert_eq!(r.json()["state"], "declined");
     // The offer shows the dates taken.
-    let r = api(&app, Method::GET, &format!("/api/v1/offers/{id}"), &carol_token, None).await;
-    assert_eq!(r.json()["taken"], json!([{"starts_on": day(10), "ends_on": day(12)}]));
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/offers/{id}"),
+        &carol_token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.json()["taken"],
+        json!([{"starts_on": day(10), "ends_on": day(12)}])
+    );
 
     // Bob cancels his accepted loan before it starts; the dates are free again.
     let r = decide(&app, &bob_token, bob_loan, "cancel").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["state"], "cancelled");
-    assert_eq!(ask(&app, &carol_token, id, 11, 11).await.status, StatusCode::CREATED);
+    assert_eq!(
+        ask(&app, &carol_token, id, 11, 11).await.status,
+        StatusCode::CREATED
+    );
 
     // History: Bob's sent requests, Alice's received ones.
     let r = api(&app, Method::GET, "/api/v1/loan-requests", &bob_token, None).await;
@@ -445,7 +553,12 @@ async fn loan_requests_follow_the_rules() {
     assert_eq!(json["sent"][0]["owner"], "alice");
     assert_eq!(json["received"], json!([]));
     let r = api(&app, Method::GET, "/api/v1/loan-requests", &token, None).await;
-    assert_eq!(r.json()["received"].as_array().map(Vec::len), Some(3), "{}", r.body);
+    assert_eq!(
+        r.json()["received"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        r.body
+    );
 
     // A closed offer takes no request.
     api(
@@ -456,7 +569,10 @@ async fn loan_requests_follow_the_rules() {
         Some(json!({"closed": true})),
     )
     .await;
-    assert_eq!(ask(&app, &carol_token, id, 20, 21).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        ask(&app, &carol_token, id, 20, 21).await.status,
+        StatusCode::CONFLICT
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -465,9 +581,15 @@ async fn of_two_concurrent_overlapping_accepts_exactly_one_wins() {
     let (_alice, token) = member(&app, "alice").await;
     let (_bob, bob_token) = member(&app, "bob").await;
     let (_carol, carol_token) = member(&app, "carol").await;
-    let id = new_offer(&app, &token, offer_body()).await["id"].as_i64().expect("id");
-    let a = ask(&app, &bob_token, id, 3, 6).await.json()["id"].as_i64().expect("id");
-    let b = ask(&app, &carol_token, id, 5, 8).await.json()["id"].as_i64().expect("id");
+    let id = new_offer(&app, &token, offer_body()).await["id"]
+        .as_i64()
+        .expect("id");
+    let a = ask(&app, &bob_token, id, 3, 6).await.json()["id"]
+        .as_i64()
+        .expect("id");
+    let b = ask(&app, &carol_token, id, 5, 8).await.json()["id"]
+        .as_i64()
+        .expect("id");
     let (ra, rb) = tokio::join!(
         decide(&app, &token, a, "accept"),
         decide(&app, &token, b, "accept")
@@ -475,7 +597,12 @@ async fn of_two_concurrent_overlapping_accepts_exactly_one_wins() {
     let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
     statuses.sort();
     assert_eq!(statuses[0], 200, "{} / {}", ra.body, rb.body);
-    assert!([409, 422].contains(&statuses[1]), "{} / {}", ra.body, rb.body);
+    assert!(
+        [409, 422].contains(&statuses[1]),
+        "{} / {}",
+        ra.body,
+        rb.body
+    );
     let mut conn = app.ctx.conn().await.expect("conn");
     let accepted: i64 = loan_requests::table
         .filter(loan_requests::state.eq("accepted"))
@@ -491,8 +618,12 @@ async fn both_sides_are_notified_and_mailed() {
     let app = new_app().await;
     let (alice, token) = member(&app, "alice").await;
     let (bob, bob_token) = member(&app, "bob").await;
-    let id = new_offer(&app, &token, offer_body()).await["id"].as_i64().expect("id");
-    let loan = ask(&app, &bob_token, id, 2, 3).await.json()["id"].as_i64().expect("id");
+    let id = new_offer(&app, &token, offer_body()).await["id"]
+        .as_i64()
+        .expect("id");
+    let loan = ask(&app, &bob_token, id, 2, 3).await.json()["id"]
+        .as_i64()
+        .expect("id");
 
     let mut conn = app.ctx.conn().await.expect("conn");
     let to_alice: Vec<(String, Option<i64>, String)> = notifications::table
@@ -507,11 +638,22 @@ async fn both_sides_are_notified_and_mailed() {
         .expect("notifications");
     assert_eq!(
         to_alice,
-        [("loan_request".to_string(), Some(loan), "instant".to_string())]
+        [(
+            "loan_request".to_string(),
+            Some(loan),
+            "instant".to_string()
+        )]
     );
     let mail = latest_mail_to(&app, "alice@example.org").await;
-    assert_eq!(mail.subject, "bob demande à emprunter « Console son 16 pistes »");
-    assert!(mail.text_body.contains("/mutualisation/demandes"), "{}", mail.text_body);
+    assert_eq!(
+        mail.subject,
+        "bob demande à emprunter « Console son 16 pistes »"
+    );
+    assert!(
+        mail.text_body.contains("/mutualisation/demandes"),
+        "{}",
+        mail.text_body
+    );
     // In the centre, through the API.
     let r = api(&app, Method::GET, "/api/v1/notifications", &token, None).await;
     assert_eq!(r.json()["items"][0]["type"], "loan_request", "{}", r.body);
@@ -533,7 +675,9 @@ async fn both_sides_are_notified_and_mailed() {
         mail.subject,
         "alice a refusé votre demande de prêt pour « Console son 16 pistes »"
     );
-    let loan2 = ask(&app, &bob_token, id, 4, 5).await.json()["id"].as_i64().expect("id");
+    let loan2 = ask(&app, &bob_token, id, 4, 5).await.json()["id"]
+        .as_i64()
+        .expect("id");
     decide(&app, &token, loan2, "accept").await;
     let mail = latest_mail_to(&app, "bob@example.org").await;
     assert_eq!(

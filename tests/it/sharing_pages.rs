@@ -61,19 +61,34 @@ async fn an_offer_is_published_by_its_form_and_asked_for_from_its_page() {
     // The nav links to the list, which links to the form.
     let home = alice.get("/mutualisation").await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.contains(r#"<a href="/mutualisation" aria-current="page">Mutualisation</a>"#), "{}", home.body);
+    assert!(
+        home.body
+            .contains(r#"<a href="/mutualisation" aria-current="page">Mutualisation</a>"#),
+        "{}",
+        home.body
+    );
     assert!(home.body.contains("/mutualisation/nouvelle"));
 
     // Every field error at once, values kept.
     let r = alice
         .submit_form(
             "/mutualisation/nouvelle",
-            &[("title", ""), ("category", "piano"), ("terms", "free"), ("commune", ""), ("latitude", "48,1")],
+            &[
+                ("title", ""),
+                ("category", "piano"),
+                ("terms", "free"),
+                ("commune", ""),
+                ("latitude", "48,1"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     for field in ["title", "category", "commune", "longitude"] {
-        assert!(r.body.contains(&format!("id=\"f-{field}-error\"")), "{field}: {}", r.body);
+        assert!(
+            r.body.contains(&format!("id=\"f-{field}-error\"")),
+            "{field}: {}",
+            r.body
+        );
     }
     assert_eq!(rows_in(&app, "offers").await, 0);
 
@@ -97,11 +112,18 @@ async fn an_offer_is_published_by_its_form_and_asked_for_from_its_page() {
     let page = alice.get(&location).await;
     assert!(page.body.contains("Praticables de scène"));
     assert!(page.body.contains("<em>Samia</em>"), "{}", page.body);
-    assert!(page.body.contains("Échange — Un coup de main au montage"), "{}", page.body);
+    assert!(
+        page.body.contains("Échange — Un coup de main au montage"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains(&format!("/mutualisation/{id}/modifier")));
     let offer = {
         let mut conn = app.ctx.conn().await.expect("conn");
-        db::offers::by_id(&mut conn, id).await.expect("q").expect("offer")
+        db::offers::by_id(&mut conn, id)
+            .await
+            .expect("q")
+            .expect("offer")
     };
     assert!(offer.post_id.is_some(), "public: an announcement");
 
@@ -118,7 +140,11 @@ async fn an_offer_is_published_by_its_form_and_asked_for_from_its_page() {
     let r = bob
         .submit_form(
             &format!("/mutualisation/{id}/demander"),
-            &[("starts_on", &day(-3)), ("ends_on", &day(2)), ("message", "")],
+            &[
+                ("starts_on", &day(-3)),
+                ("ends_on", &day(2)),
+                ("message", ""),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -126,7 +152,11 @@ async fn an_offer_is_published_by_its_form_and_asked_for_from_its_page() {
     let r = bob
         .submit_form(
             &format!("/mutualisation/{id}/demander"),
-            &[("starts_on", &day(3)), ("ends_on", &day(4)), ("message", "Pour le festival")],
+            &[
+                ("starts_on", &day(3)),
+                ("ends_on", &day(4)),
+                ("message", "Pour le festival"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -138,7 +168,11 @@ async fn an_offer_is_published_by_its_form_and_asked_for_from_its_page() {
 
     // Alice accepts from her history; the dates show as taken on the offer page.
     let history = alice.get("/mutualisation/demandes").await;
-    assert!(history.body.contains("Pour le festival"), "{}", history.body);
+    assert!(
+        history.body.contains("Pour le festival"),
+        "{}",
+        history.body
+    );
     let loan_id = {
         use culturecnous::db::schema::loan_requests;
         use diesel::prelude::*;
@@ -152,7 +186,10 @@ async fn an_offer_is_published_by_its_form_and_asked_for_from_its_page() {
     };
     // Bob cannot accept his own request.
     let r = bob
-        .submit_form(&format!("/mutualisation/demandes/{loan_id}/accepter"), &[("answer", "")])
+        .submit_form(
+            &format!("/mutualisation/demandes/{loan_id}/accepter"),
+            &[("answer", "")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = alice
@@ -166,14 +203,26 @@ async fn an_offer_is_published_by_its_form_and_asked_for_from_its_page() {
     assert!(history.body.contains("Acceptée"));
     assert!(history.body.contains("Rendez-vous au hangar"));
     let page = bob.get(&location).await;
-    assert!(page.body.contains(&format!("<time datetime=\"{}\">", day(3))), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("<time datetime=\"{}\">", day(3))),
+        "{}",
+        page.body
+    );
 
     // Alice closes it: no loan form any more; the list hides it unless asked.
-    let r = alice.submit_form(&format!("/mutualisation/{id}/etat/clore"), &[]).await;
+    let r = alice
+        .submit_form(&format!("/mutualisation/{id}/etat/clore"), &[])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(!bob.get(&location).await.body.contains("Demander un prêt"));
     assert!(!bob.get("/mutualisation").await.body.contains("Praticables"));
-    assert!(bob.get("/mutualisation?closed=on").await.body.contains("Praticables"));
+    assert!(
+        bob.get("/mutualisation?closed=on")
+            .await
+            .body
+            .contains("Praticables")
+    );
     // English through the language setting.
     let english = bob.get("/mutualisation/demandes").await;
     assert_eq!(english.status, StatusCode::OK);
@@ -188,7 +237,13 @@ async fn an_offer_photo_needs_its_alt_text() {
     let r = alice
         .submit_form(
             "/mutualisation/nouvelle",
-            &[("title", "Costumes"), ("category", "costumes"), ("terms", "free"), ("commune", "Épinal"), ("public", "on")],
+            &[
+                ("title", "Costumes"),
+                ("category", "costumes"),
+                ("terms", "free"),
+                ("commune", "Épinal"),
+                ("public", "on"),
+            ],
         )
         .await;
     let id = offer_id_in(r.header("location").expect("location"));
@@ -196,7 +251,10 @@ async fn an_offer_photo_needs_its_alt_text() {
     let r = alice
         .submit_multipart(
             &format!("/mutualisation/{id}/photos"),
-            vec![Part::png("photo", "a.png", png.clone()), Part::text("photo_alt", " ")],
+            vec![
+                Part::png("photo", "a.png", png.clone()),
+                Part::text("photo_alt", " "),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -204,12 +262,19 @@ async fn an_offer_photo_needs_its_alt_text() {
     let r = alice
         .submit_multipart(
             &format!("/mutualisation/{id}/photos"),
-            vec![Part::png("photo", "a.png", png), Part::text("photo_alt", "Robes du XIXe siècle")],
+            vec![
+                Part::png("photo", "a.png", png),
+                Part::text("photo_alt", "Robes du XIXe siècle"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = app.get_html(&format!("/mutualisation/{id}")).await;
-    assert!(page.body.contains("alt=\"Robes du XIXe siècle\""), "{}", page.body);
+    assert!(
+        page.body.contains("alt=\"Robes du XIXe siècle\""),
+        "{}",
+        page.body
+    );
     let start = page.body.find("/mutualisation/photos/").expect("photo url");
     let end = start + page.body[start..].find('"').expect("end");
     let photo = app.get_html(&page.body[start..end]).await;
@@ -271,21 +336,38 @@ async fn a_reported_offer_is_hidden_then_deleted_by_a_moderator() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let offer = {
         let mut conn = app.ctx.conn().await.expect("conn");
-        db::offers::by_id(&mut conn, id).await.expect("q").expect("offer")
+        db::offers::by_id(&mut conn, id)
+            .await
+            .expect("q")
+            .expect("offer")
     };
     assert!(offer.hidden_at.is_some());
     let post = post_row(&app, offer.post_id.expect("announcement")).await;
     assert!(post.hidden_at.is_some(), "its announcement is hidden too");
     // Others find nothing; the owner sees it with the notice.
-    let r = api(&app, Method::GET, &format!("/api/v1/offers/{id}"), &bob, None).await;
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/offers/{id}"),
+        &bob,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get_html(&format!("/mutualisation/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get_html(&format!("/mutualisation/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = api(&app, Method::GET, "/api/v1/offers", &bob, None).await;
     assert_eq!(r.json()["total"], 0);
     let owner = session(&app, "alice").await;
     let own = owner.get(&format!("/mutualisation/{id}")).await;
     assert_eq!(own.status, StatusCode::OK);
-    assert!(own.body.contains("masquée par la modération"), "{}", own.body);
+    assert!(
+        own.body.contains("masquée par la modération"),
+        "{}",
+        own.body
+    );
 
     // A second report, resolved by deletion: the announcement's Delete federates.
     let r = api(
@@ -308,5 +390,8 @@ async fn a_reported_offer_is_hidden_then_deleted_by_a_moderator() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(post_row(&app, post.id).await.deleted_at.is_some());
     assert_eq!(queued(&app, "Delete").await.len(), 1);
-    assert_eq!(owner.get(&format!("/mutualisation/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        owner.get(&format!("/mutualisation/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }

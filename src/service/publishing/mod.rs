@@ -117,7 +117,10 @@ pub async fn create(
     let result = async {
         let mut conn = ctx.conn().await?;
         conn.transaction::<DbPost, AppError, _>(async |conn| {
-            insert_checked(ctx, conn, account, category, &input, checked, body_html, &extras).await
+            insert_checked(
+                ctx, conn, account, category, &input, checked, body_html, &extras,
+            )
+            .await
         })
         .await
     }

@@ -6,9 +6,7 @@
 use super::{can_see, closed_error};
 use crate::{
     context::AppContext,
-    db::{
-        self, accounts::DbAccount, loan_requests::DbLoanRequest, offers::DbOffer,
-    },
+    db::{self, accounts::DbAccount, loan_requests::DbLoanRequest, offers::DbOffer},
     error::{AppError, AppResult, ErrorKind, FieldErrors},
     service::{
         notifications::{self, Event, NotificationKind},
@@ -85,7 +83,10 @@ fn taken_text(taken: &[DbLoanRequest]) -> String {
 /// 422 naming the dates already taken.
 fn overlap_error(taken: &[DbLoanRequest]) -> AppError {
     let mut e = AppError::field("starts_on", "sharing.loan.overlap");
-    e.detail = format!("these dates overlap an accepted loan: {}", taken_text(taken));
+    e.detail = format!(
+        "these dates overlap an accepted loan: {}",
+        taken_text(taken)
+    );
     e
 }
 
@@ -260,15 +261,10 @@ pub async fn decide(
         } else {
             LoanState::Declined
         };
-        let decided = db::loan_requests::set_state(
-            conn,
-            loan.id,
-            state.as_str(),
-            Some(&answer),
-            true,
-        )
-        .await
-        .map_err(overlap_race)?;
+        let decided =
+            db::loan_requests::set_state(conn, loan.id, state.as_str(), Some(&answer), true)
+                .await
+                .map_err(overlap_race)?;
         notifications::record(
             ctx,
             conn,
@@ -296,17 +292,16 @@ pub async fn cancel(ctx: &AppContext, account: &DbAccount, id: i64) -> AppResult
                 .with_message("sharing.loan.requester_only"));
         }
         if !cancellable(&loan) {
-            return Err(AppError::new(ErrorKind::Conflict, "this request can no longer be cancelled")
-                .with_message("sharing.loan.not_cancellable"));
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "this request can no longer be cancelled",
+            )
+            .with_message("sharing.loan.not_cancellable"));
         }
-        Ok(db::loan_requests::set_state(
-            conn,
-            loan.id,
-            LoanState::Cancelled.as_str(),
-            None,
-            false,
+        Ok(
+            db::loan_requests::set_state(conn, loan.id, LoanState::Cancelled.as_str(), None, false)
+                .await?,
         )
-        .await?)
     })
     .await
 }
@@ -342,11 +337,7 @@ pub async fn history(
             .await?
             .ok_or_else(AppError::not_found)?;
         let other = db::accounts::by_id(&mut conn, loan.requester_account_id).await?;
-        out_received.push(LoanView {
-            loan,
-            offer,
-            other,
-        });
+        out_received.push(LoanView { loan, offer, other });
     }
     Ok((out_sent, out_received))
 }
@@ -354,13 +345,11 @@ pub async fn history(
 /// The date ranges accepted loans take, from today on.
 pub async fn taken(ctx: &AppContext, offer_id: i64) -> AppResult<Vec<(NaiveDate, NaiveDate)>> {
     let mut conn = ctx.conn().await?;
-    Ok(
-        db::loan_requests::taken_from(&mut conn, offer_id, today())
-            .await?
-            .into_iter()
-            .map(|l| (l.starts_on, l.ends_on))
-            .collect(),
-    )
+    Ok(db::loan_requests::taken_from(&mut conn, offer_id, today())
+        .await?
+        .into_iter()
+        .map(|l| (l.starts_on, l.ends_on))
+        .collect())
 }
 
 /// Whether the requester may still cancel the request (the pages show the button).

@@ -478,7 +478,11 @@ async fn remove_announcement(
 }
 
 /// Publishes a new offer (and, when public, its announcement).
-pub async fn create(ctx: &AppContext, account: &DbAccount, input: OfferInput) -> AppResult<DbOffer> {
+pub async fn create(
+    ctx: &AppContext,
+    account: &DbAccount,
+    input: OfferInput,
+) -> AppResult<DbOffer> {
     ensure_can_publish(ctx, account)?;
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbOffer, AppError, _>(async |conn| {
@@ -504,8 +508,9 @@ pub(crate) async fn owned_for_update(
         if !can_see(Some(account), &offer) {
             return Err(AppError::not_found());
         }
-        return Err(AppError::forbidden("this is someone else's offer")
-            .with_message("sharing.not_yours"));
+        return Err(
+            AppError::forbidden("this is someone else's offer").with_message("sharing.not_yours")
+        );
     }
     Ok(offer)
 }
@@ -527,7 +532,10 @@ pub async fn edit_partial(
     id: i64,
     patch: OfferPatch,
 ) -> AppResult<DbOffer> {
-    edit_with(ctx, account, id, |offer| OfferInput::of(offer).patched(patch)).await
+    edit_with(ctx, account, id, |offer| {
+        OfferInput::of(offer).patched(patch)
+    })
+    .await
 }
 
 async fn edit_with(
@@ -569,8 +577,7 @@ pub async fn set_closed(
         if offer.closed_at.is_some() == closed {
             return Ok(offer);
         }
-        let updated =
-            db::offers::set_closed(conn, offer.id, closed.then(Utc::now)).await?;
+        let updated = db::offers::set_closed(conn, offer.id, closed.then(Utc::now)).await?;
         sync_announcement(ctx, conn, account, updated, None).await
     })
     .await
@@ -616,7 +623,9 @@ pub async fn hide_in(conn: &mut AsyncPgConnection, offer_id: i64) -> AppResult<O
     if let Some(post_id) = offer.post_id {
         db::posts::set_hidden(conn, post_id, now).await?;
     }
-    Ok(Some(db::accounts::by_id(conn, offer.account_id).await?.actor_id))
+    Ok(Some(
+        db::accounts::by_id(conn, offer.account_id).await?.actor_id,
+    ))
 }
 
 /// Deletes an offer in the caller's transaction (a moderator): its announcement is deleted
@@ -653,11 +662,7 @@ pub fn can_see(viewer: Option<&DbAccount>, offer: &DbOffer) -> bool {
 }
 
 /// An offer as `viewer` may see it, else 404.
-pub async fn visible(
-    ctx: &AppContext,
-    viewer: Option<&DbAccount>,
-    id: i64,
-) -> AppResult<DbOffer> {
+pub async fn visible(ctx: &AppContext, viewer: Option<&DbAccount>, id: i64) -> AppResult<DbOffer> {
     let mut conn = ctx.conn().await?;
     db::offers::by_id(&mut conn, id)
         .await?

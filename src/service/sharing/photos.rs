@@ -26,7 +26,9 @@ pub fn is_photo_file_name(name: &str) -> bool {
         return false;
     };
     !stem.is_empty()
-        && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && ["png", "jpg", "gif", "webp"].contains(&ext)
 }
 

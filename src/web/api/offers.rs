@@ -66,7 +66,10 @@ pub fn routes() -> Router {
                 .patch(http_patch_offer)
                 .delete(http_delete_offer),
         )
-        .route("/api/v1/offers/{id}/requests", post(http_post_offer_request))
+        .route(
+            "/api/v1/offers/{id}/requests",
+            post(http_post_offer_request),
+        )
         .route("/api/v1/loan-requests", get(http_get_loan_requests))
         .route(
             "/api/v1/loan-requests/{id}/accept",
@@ -341,7 +344,9 @@ async fn full_detail(ctx: &AppContext, offer: &DbOffer) -> AppResult<OfferDetail
         photos
             .into_iter()
             .map(|p| PhotoDetail {
-                url: ctx.urls.absolute(&format!("/mutualisation/photos/{}", p.path)),
+                url: ctx
+                    .urls
+                    .absolute(&format!("/mutualisation/photos/{}", p.path)),
                 alt: p.alt,
             })
             .collect(),
@@ -654,12 +659,7 @@ async fn http_post_offer_request(
     ))
 }
 
-async fn loan_detail(
-    ctx: &AppContext,
-    view: loans::LoanView,
-    sent: bool,
-    me: &str,
-) -> LoanDetail {
+async fn loan_detail(ctx: &AppContext, view: loans::LoanView, sent: bool, me: &str) -> LoanDetail {
     let (requester, owner) = if sent {
         (me.to_string(), view.other.username)
     } else {

@@ -55,7 +55,10 @@ pub fn routes() -> Router {
             "/mutualisation/{id}/modifier",
             get(http_get_edit_offer).post(http_post_edit_offer),
         )
-        .route("/mutualisation/{id}/etat/{action}", post(http_post_offer_state))
+        .route(
+            "/mutualisation/{id}/etat/{action}",
+            post(http_post_offer_state),
+        )
         .route("/mutualisation/{id}/demander", post(http_post_loan_request))
         .route(
             "/mutualisation/{id}/photos",
@@ -121,7 +124,9 @@ fn category_label(lang: Lang, code: &str) -> &'static str {
 }
 
 fn terms_label(lang: Lang, code: &str) -> &'static str {
-    Terms::parse(code).map(|t| lang.t(t.label_key())).unwrap_or("")
+    Terms::parse(code)
+        .map(|t| lang.t(t.label_key()))
+        .unwrap_or("")
 }
 
 fn commune_name(code: &str) -> String {
@@ -235,7 +240,13 @@ async fn http_get_offers(
                 .iter()
                 .map(|l| row(lang, &l.offer, l.distance_km))
                 .collect();
-            (FormState::new(lang), StatusCode::OK, found.total, offers, filter.page)
+            (
+                FormState::new(lang),
+                StatusCode::OK,
+                found.total,
+                offers,
+                filter.page,
+            )
         }
         Err(e) if e.kind == ErrorKind::Validation => (
             FormState::from_error(lang, &e),
@@ -457,8 +468,9 @@ async fn http_post_new_offer(
 async fn own_offer(ctx: &AppContext, account: &DbAccount, id: i64) -> AppResult<DbOffer> {
     let offer = sharing::visible(ctx, Some(account), id).await?;
     if offer.account_id != account.id {
-        return Err(AppError::forbidden("this is someone else's offer")
-            .with_message("sharing.not_yours"));
+        return Err(
+            AppError::forbidden("this is someone else's offer").with_message("sharing.not_yours")
+        );
     }
     Ok(offer)
 }
@@ -534,15 +546,27 @@ async fn http_post_offer_state(
     match action.as_str() {
         "clore" => {
             sharing::set_closed(ctx, &user.account, id, true).await?;
-            Ok(redirect_with_flash(ctx, &sharing::page_path(id), "flash.offer_closed"))
+            Ok(redirect_with_flash(
+                ctx,
+                &sharing::page_path(id),
+                "flash.offer_closed",
+            ))
         }
         "rouvrir" => {
             sharing::set_closed(ctx, &user.account, id, false).await?;
-            Ok(redirect_with_flash(ctx, &sharing::page_path(id), "flash.offer_reopened"))
+            Ok(redirect_with_flash(
+                ctx,
+                &sharing::page_path(id),
+                "flash.offer_reopened",
+            ))
         }
         "supprimer" => {
             sharing::delete(ctx, &user.account, id).await?;
-            Ok(redirect_with_flash(ctx, "/mutualisation", "flash.offer_deleted"))
+            Ok(redirect_with_flash(
+                ctx,
+                "/mutualisation",
+                "flash.offer_deleted",
+            ))
         }
         _ => Err(AppError::not_found()),
     }
@@ -867,7 +891,12 @@ async fn http_post_photo(
         .map_err(|e| AppError::bad_request(e.body_text()))?
     {
         match field.name().unwrap_or("") {
-            "csrf_token" => token = field.text().await.map_err(|e| AppError::bad_request(e.body_text()))?,
+            "csrf_token" => {
+                token = field
+                    .text()
+                    .await
+                    .map_err(|e| AppError::bad_request(e.body_text()))?
+            }
             "photo" => {
                 bytes = field
                     .bytes()
@@ -875,7 +904,12 @@ async fn http_post_photo(
                     .map_err(|e| AppError::bad_request(e.body_text()))?
                     .to_vec()
             }
-            "photo_alt" => alt = field.text().await.map_err(|e| AppError::bad_request(e.body_text()))?,
+            "photo_alt" => {
+                alt = field
+                    .text()
+                    .await
+                    .map_err(|e| AppError::bad_request(e.body_text()))?
+            }
             _ => {}
         }
     }

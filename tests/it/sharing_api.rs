@@ -692,3 +692,67 @@ async fn both_sides_are_notified_and_mailed() {
         .expect("count");
     assert_eq!(count, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn photos_are_added_with_their_alt_text_and_removed() {
+    let app = new_app().await;
+    let (_alice, token) = member(&app, "alice").await;
+    let (_bob, bob_token) = member(&app, "bob").await;
+    let id = new_offer(&app, &token, offer_body()).await["id"]
+        .as_i64()
+        .expect("id");
+    let png = b"\x89PNG\r\n\x1a\n0000000000000000".to_vec();
+    let uri = format!("/api/v1/offers/{id}/photos");
+    let send = async |token: &str, alt: &str, bytes: Vec<u8>| {
+        let body = multipart(vec![
+            Part::png("file", "a.png", bytes),
+            Part::text("alt", alt),
+        ]);
+        call(&app, Method::POST, &uri, Some(token), Some(body)).await
+    };
+    let r = send(&token, "", b"not an image".to_vec()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let mut fields = error_fields(&r);
+    fields.sort();
+    assert_eq!(fields, ["alt", "file"]);
+    assert_eq!(
+        send(&bob_token, "Console", png.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = send(&token, "La console vue de face", png).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let photo = r.json()["id"].as_i64().expect("id");
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/offers/{id}"),
+        &bob_token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.json()["photos"][0]["alt"],
+        "La console vue de face",
+        "{}",
+        r.body
+    );
+    let url = r.json()["photos"][0]["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    assert_eq!(app.get_html(&path_of(&url)).await.status, StatusCode::OK);
+    let r = api(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/offers/{id}/photos/{photo}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(
+        app.get_html(&path_of(&url)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(rows_in(&app, "photos").await, 0);
+}

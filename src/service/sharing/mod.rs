@@ -194,9 +194,8 @@ impl OfferInput {
             category: offer.category.clone(),
             terms: offer.terms.clone(),
             terms_details: offer.terms_details.clone(),
-            commune: communes::by_code(&offer.commune_code)
-                .map(|c| c.name.to_string())
-                .unwrap_or_else(|| offer.commune_code.clone()),
+            // The INSEE code: a name may be shared by communes of other départements.
+            commune: offer.commune_code.clone(),
             latitude: offer.latitude.map(|v| v.to_string()).unwrap_or_default(),
             longitude: offer.longitude.map(|v| v.to_string()).unwrap_or_default(),
             venue_id: offer.venue_id.map(|v| v.to_string()).unwrap_or_default(),

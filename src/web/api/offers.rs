@@ -18,7 +18,7 @@ use crate::{
 use axum::{
     Router,
     body::Bytes,
-    extract::{Path, Query},
+    extract::{DefaultBodyLimit, Multipart, Path, Query},
     http::StatusCode,
     routing::{get, post},
 };
@@ -39,6 +39,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         http_post_loan_accept,
         http_post_loan_decline,
         http_post_loan_cancel,
+        http_post_offer_photo,
+        http_delete_offer_photo,
     ),
     components(schemas(
         NewOfferRequest,
@@ -47,6 +49,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         OfferDetail,
         OfferList,
         PhotoDetail,
+        PhotoUpload,
         DateRange,
         NewLoanRequest,
         LoanCreated,
@@ -69,6 +72,14 @@ pub fn routes() -> Router {
         .route(
             "/api/v1/offers/{id}/requests",
             post(http_post_offer_request),
+        )
+        .route(
+            "/api/v1/offers/{id}/photos",
+            post(http_post_offer_photo).layer(DefaultBodyLimit::max(PHOTO_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/offers/{id}/photos/{photo}",
+            axum::routing::delete(http_delete_offer_photo),
         )
         .route("/api/v1/loan-requests", get(http_get_loan_requests))
         .route(
@@ -150,6 +161,7 @@ pub struct OfferCreated {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PhotoDetail {
+    pub id: i64,
     pub url: String,
     pub alt: String,
 }
@@ -344,6 +356,7 @@ async fn full_detail(ctx: &AppContext, offer: &DbOffer) -> AppResult<OfferDetail
         photos
             .into_iter()
             .map(|p| PhotoDetail {
+                id: p.id,
                 url: ctx
                     .urls
                     .absolute(&format!("/mutualisation/photos/{}", p.path)),
@@ -815,4 +828,123 @@ async fn http_post_loan_cancel(
     let ctx = data.app_data();
     let loan = loans::cancel(ctx, &user.account, parse_id(&id)?).await?;
     decided(ctx, loan).await
+}
+
+/// Body limit of a photo upload: the largest image accepted, plus the alt text and framing.
+const PHOTO_BODY_LIMIT: usize = crate::config::MAX_COVER_KB as usize * 1024 + 64 * 1024;
+
+/// The multipart body of a photo upload (OpenAPI description only).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PhotoUpload {
+    /// PNG, JPEG, GIF or WebP (recognised by its bytes), within `storage.max_cover_kb`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The text alternative (required).
+    alt: String,
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(crate::error::ErrorKind::PayloadTooLarge, e.body_text())
+    } else {
+        AppError::bad_request(format!("multipart: {e}"))
+    }
+}
+
+/// Adds a photo to the caller's offer (at most 8).
+#[utoipa::path(
+    post,
+    path = "/api/v1/offers/{id}/photos",
+    tag = "sharing",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Offer id")),
+    request_body(content = PhotoUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored", body = PhotoDetail),
+        (status = 400, description = "Not a multipart body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Someone else's offer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such offer", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over the route limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`file` missing, not an image or too large; `alt` missing; too many photos", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn http_post_offer_photo(
+    data: Data,
+    user: ApiUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> AppResult<(StatusCode, ApiJson<PhotoDetail>)> {
+    let ctx = data.app_data();
+    let id = parse_id(&id)?;
+    let mut multipart =
+        multipart.map_err(|_| AppError::bad_request("expected a multipart/form-data body"))?;
+    let (mut file, mut alt) = (Vec::new(), String::new());
+    // One byte over the largest limit is enough to know a file is too big.
+    let cap = crate::config::MAX_COVER_KB as usize * 1024 + 1;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    let room = cap.saturating_sub(file.len());
+                    file.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+            }
+            "alt" => alt = field.text().await.map_err(multipart_error)?,
+            _ => {}
+        }
+    }
+    let photo = sharing::photos::add(ctx, &user.account, id, &file, &alt)
+        .await
+        .map_err(|mut e| {
+            for f in &mut e.fields {
+                f.field = match f.field.as_str() {
+                    "photo" => "file".into(),
+                    "photo_alt" => "alt".into(),
+                    other => other.into(),
+                };
+            }
+            e
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(PhotoDetail {
+            id: photo.id,
+            url: ctx
+                .urls
+                .absolute(&format!("/mutualisation/photos/{}", photo.path)),
+            alt: photo.alt,
+        }),
+    ))
+}
+
+/// Removes a photo of the caller's offer.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/offers/{id}/photos/{photo}",
+    tag = "sharing",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Offer id"),
+        ("photo" = i64, Path, description = "Photo id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Someone else's offer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such offer or photo", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn http_delete_offer_photo(
+    data: Data,
+    user: ApiUser,
+    Path((id, photo)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    sharing::photos::remove(
+        data.app_data(),
+        &user.account,
+        parse_id(&id)?,
+        parse_id(&photo)?,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -309,14 +309,26 @@ impl OfferForm {
         }
     }
 
-    fn of(input: OfferInput) -> OfferForm {
+    /// The stored offer in its form: the commune by its name when the name alone finds it,
+    /// else by its INSEE code.
+    fn of(ctx: &AppContext, input: OfferInput) -> OfferForm {
+        let departement = &ctx.config.instance.departement;
+        let commune = communes::by_code(&input.commune)
+            .filter(|c| {
+                communes::parse_field(c.name, departement)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|found| found.code == c.code)
+            })
+            .map(|c| c.name.to_string())
+            .unwrap_or(input.commune);
         OfferForm {
+            commune,
             title: input.title,
             description: input.description,
             category: input.category,
             terms: input.terms,
             terms_details: input.terms_details,
-            commune: input.commune,
             latitude: input.latitude,
             longitude: input.longitude,
             venue_id: input.venue_id,
@@ -484,7 +496,7 @@ async fn http_get_edit_offer(
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     let offer = own_offer(ctx, &user.account, parse_id(&id)?).await?;
-    let form = OfferForm::of(OfferInput::of(&offer));
+    let form = OfferForm::of(ctx, OfferInput::of(&offer));
     form_page(
         ctx,
         lang,
@@ -844,28 +856,30 @@ async fn http_post_loan_action(
     ))
 }
 
-async fn http_get_photo(data: Data, Path(file): Path<String>) -> AppResult<Response> {
+async fn http_get_photo(
+    data: Data,
+    MaybeUser(user): MaybeUser,
+    Path(file): Path<String>,
+) -> AppResult<Response> {
     if !photos::is_photo_file_name(&file) {
         return Err(AppError::not_found());
     }
     // Only photos of offers the visitor may see are served.
     let ctx = data.app_data();
     let mut conn = ctx.conn().await?;
-    let offer_public = {
+    let offer: Option<DbOffer> = {
         use crate::db::schema::{offers, photos as photo_rows};
         use diesel::prelude::*;
         use diesel_async::RunQueryDsl;
         photo_rows::table
             .inner_join(offers::table)
             .filter(photo_rows::path.eq(&file))
-            .filter(offers::deleted_at.is_null())
-            .filter(offers::hidden_at.is_null())
-            .select(offers::id)
-            .first::<i64>(&mut conn)
+            .select(DbOffer::as_select())
+            .first(&mut conn)
             .await
             .optional()?
     };
-    if offer_public.is_none() {
+    if !offer.is_some_and(|o| sharing::can_see(user.as_ref().map(|u| &u.account), &o)) {
         return Err(AppError::not_found());
     }
     crate::web::pages::media::serve_image(photos::photo_dir(ctx), &file).await
@@ -922,7 +936,7 @@ async fn http_post_photo(
         )),
         Err(e) if e.kind == ErrorKind::Validation => {
             let offer = own_offer(ctx, &user.account, id).await?;
-            let form = OfferForm::of(OfferInput::of(&offer));
+            let form = OfferForm::of(ctx, OfferInput::of(&offer));
             form_page(
                 ctx,
                 lang,

@@ -11,6 +11,7 @@
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
 pub mod account;
+pub mod admin_directory;
 pub mod admin_domains;
 pub mod admin_mails;
 pub mod admin_report_forward;
@@ -55,6 +56,7 @@ pub fn api_routes() -> Router {
         .merge(admin_sanctions::routes())
         .merge(alerts::routes())
         .merge(admin_domains::routes())
+        .merge(admin_directory::routes())
         .merge(rules::routes())
         .merge(reports::routes())
         .merge(moderation_decisions::routes())

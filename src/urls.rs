@@ -21,6 +21,9 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// The page listing a member's loan requests, sent and received.
+pub const LOAN_REQUESTS_PATH: &str = "/mutualisation/demandes";
+
 /// A report's page in the moderators' view.
 pub fn admin_report_path(id: i64) -> String {
     format!("/admin/signalements/{id}")

@@ -26,5 +26,6 @@ pub mod publishing;
 pub mod rate_limit;
 pub mod reactions;
 pub mod sessions;
+pub mod sharing;
 pub mod tokens;
 pub mod venues;

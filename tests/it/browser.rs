@@ -1154,3 +1154,141 @@ async fn a_member_creates_a_venue_and_sees_its_page() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// The borrower logs in, opens the offer, asks for dates; the owner logs in, accepts from the
+/// history, and the request shows as accepted.
+async fn a_member_borrows_an_offer(client: &Client, base: &str, offer_id: i64) {
+    let password = "un mot de passe solide";
+    let log_in = async |login: &str| {
+        client
+            .goto(&format!("{base}/connexion"))
+            .await
+            .expect("open /connexion");
+        fill(client, "input[name='login']", login).await;
+        fill(client, "input[name='password']", password).await;
+        click(client, "form[action='/connexion'] button[type='submit']").await;
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("form[action='/deconnexion']"))
+            .await
+            .expect("logged in");
+    };
+    log_in("compagnie_route").await;
+    // Through the nav link and the list.
+    click(client, "a[href='/mutualisation']").await;
+    wait_for_path(client, "/mutualisation").await;
+    let offer_path = format!("/mutualisation/{offer_id}");
+    click(client, &format!("a[href='{offer_path}']")).await;
+    wait_for_path(client, &offer_path).await;
+    let today = chrono::Utc::now().date_naive();
+    let starts = (today + chrono::Duration::days(7)).to_string();
+    let ends = (today + chrono::Duration::days(9)).to_string();
+    // Date inputs take typed text in the browser's locale: set their value directly.
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#f-starts_on"))
+        .await
+        .expect("the loan form");
+    client
+        .execute(
+            "document.querySelector('#f-starts_on').value = arguments[0];
+             document.querySelector('#f-ends_on').value = arguments[1];",
+            vec![starts.clone().into(), ends.clone().into()],
+        )
+        .await
+        .expect("set the dates");
+    fill(client, "#f-message", "Pour notre tournée d'été").await;
+    click(
+        client,
+        &format!("form[action='{offer_path}/demander'] button[type='submit']"),
+    )
+    .await;
+    wait_for_path(client, "/mutualisation/demandes").await;
+    let state = text_of(client, ".loan-state").await;
+    assert_eq!(state, "En attente");
+    click(client, "form[action='/deconnexion'] button[type='submit']").await;
+    wait_for_path(client, "/").await;
+
+    log_in("atelier_son").await;
+    client
+        .goto(&format!("{base}/mutualisation/demandes"))
+        .await
+        .expect("open the history");
+    fill(client, "input[name='answer']", "Avec plaisir").await;
+    click(client, "form[action$='/accepter'] button[type='submit']").await;
+    let flash = text_of(client, ".flash").await;
+    assert!(flash.contains("C'est noté"), "{flash}");
+    let state = text_of(client, ".loan-state").await;
+    assert_eq!(state, "Acceptée");
+    // The offer shows the dates as taken.
+    client
+        .goto(&format!("{base}{offer_path}"))
+        .await
+        .expect("open the offer");
+    let taken = text_of(client, ".taken-dates").await;
+    assert!(taken.contains(&starts) && taken.contains(&ends), "{taken}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_asks_to_borrow_an_offer_and_the_owner_accepts() {
+    use culturecnous::service::{
+        accounts::{NewAccountInput, create_account},
+        sharing::{self, OfferInput},
+    };
+
+    let driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+    let ctx = instance.ctx.clone();
+    let account = |username: &str| NewAccountInput {
+        username: username.into(),
+        email: format!("{username}@example.org"),
+        password: "un mot de passe solide".into(),
+        kind: "structure".into(),
+        role: "member".into(),
+        display_name: username.into(),
+    };
+    let owner = create_account(&ctx, account("atelier_son"))
+        .await
+        .expect("owner");
+    create_account(&ctx, account("compagnie_route"))
+        .await
+        .expect("borrower");
+    let offer = sharing::create(
+        &ctx,
+        &owner,
+        OfferInput {
+            title: "Table de mixage".into(),
+            description: "Avec son flight case.".into(),
+            category: "son".into(),
+            terms: "free".into(),
+            commune: "Épinal".into(),
+            public: true,
+            ..OfferInput::default()
+        },
+    )
+    .await
+    .expect("offer");
+
+    let client = driver.client().await;
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move { a_member_borrows_an_offer(&client, &base, offer.id).await })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -42,6 +42,8 @@ mod publishing;
 mod rate_limits;
 mod reactions;
 mod several_servers;
+mod sharing_api;
+mod sharing_pages;
 mod sink;
 mod smtp_server;
 mod ssrf;

@@ -667,7 +667,8 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
         json!({"reply": "instant", "mention": "instant", "follow": "centre",
                "follow_request": "centre", "like": "centre", "boost": "centre",
                "announcement": "centre", "report_outcome": "instant",
-               "moderation_decision": "instant"})
+               "moderation_decision": "instant", "loan_request": "instant",
+               "loan_answer": "instant"})
     );
 
     let post = publish(&app, &alice, "Atelier d'écriture", "Du texte.").await;

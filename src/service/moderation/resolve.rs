@@ -253,6 +253,7 @@ impl Decision<'_> {
                 post_id: target.post_id,
                 comment_id: target.comment_id,
                 venue_id: target.venue_id,
+                offer_id: target.offer_id,
                 details: serde_json::json!({ "kind": target.kind }),
                 ..self.entry()
             },
@@ -265,7 +266,12 @@ impl Decision<'_> {
 fn content_targets(targets: &[DbReportTarget]) -> AppResult<Vec<&DbReportTarget>> {
     let content: Vec<&DbReportTarget> = targets
         .iter()
-        .filter(|t| t.post_id.is_some() || t.comment_id.is_some() || t.venue_id.is_some())
+        .filter(|t| {
+            t.post_id.is_some()
+                || t.comment_id.is_some()
+                || t.venue_id.is_some()
+                || t.offer_id.is_some()
+        })
         .collect();
     if content.is_empty() {
         // An account is not hidden nor deleted: suspend it (local) or block it (remote).
@@ -294,6 +300,11 @@ async fn hide(
             db::accounts::by_id(conn, venue.owner_account_id)
                 .await?
                 .actor_id
+        } else if let Some(id) = target.offer_id {
+            match crate::service::sharing::hide_in(conn, id).await? {
+                Some(author) => author,
+                None => continue,
+            }
         } else {
             continue;
         };
@@ -341,6 +352,11 @@ async fn remove(
             db::accounts::by_id(conn, venue.owner_account_id)
                 .await?
                 .actor_id
+        } else if let Some(id) = target.offer_id {
+            match crate::service::sharing::remove_by_moderator(ctx, conn, id).await? {
+                Some(author) => author,
+                None => continue,
+            }
         } else {
             continue;
         };

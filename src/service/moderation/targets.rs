@@ -127,6 +127,9 @@ pub async fn find(ctx: &AppContext, conn: &mut Conn, url: &Url) -> AppResult<Opt
     {
         return comment_target(ctx, conn, comment, now).await.map(Some);
     }
+    if let Some(target) = offer_target(ctx, conn, url, now).await? {
+        return Ok(Some(target));
+    }
     for id in candidate_ids(ctx, url) {
         let actor: Option<db::actors::DbActor> = actors::table
             .filter(actors::ap_id.eq(&id).or(actors::url.eq(&id)))
@@ -270,6 +273,57 @@ async fn comment_target(
             captured_at: now,
         },
     })
+}
+
+/// An offer of the sharing directory, named by its page (`/mutualisation/{id}`): offers are
+/// not ActivityPub objects, so their page address is their id here.
+async fn offer_target(
+    ctx: &AppContext,
+    conn: &mut Conn,
+    url: &Url,
+    now: Option<DateTime<Utc>>,
+) -> AppResult<Option<Target>> {
+    if !url.as_str().starts_with(ctx.urls.base()) {
+        return Ok(None);
+    }
+    let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
+    let ["mutualisation", id] = segments.as_slice() else {
+        return Ok(None);
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    let Some(offer) = db::offers::by_id(conn, id)
+        .await?
+        .filter(|o| o.deleted_at.is_none())
+    else {
+        return Ok(None);
+    };
+    let owner = db::accounts::by_id(conn, offer.account_id).await?;
+    let author = db::actors::by_id(conn, owner.actor_id).await?;
+    let page = ctx
+        .urls
+        .absolute(&crate::service::sharing::page_path(offer.id));
+    Ok(Some(Target {
+        kind: TargetKind::Offer,
+        ap_id: page.clone(),
+        actor_id: None,
+        post_id: None,
+        comment_id: None,
+        venue_id: None,
+        offer_id: Some(offer.id),
+        author_actor_id: author.id,
+        local: true,
+        snapshot: Snapshot {
+            title: offer.title.clone(),
+            html: offer.description_html.clone(),
+            author_name: author.name.clone(),
+            author_ap_id: author.ap_id.clone(),
+            url: page,
+            published_at: Some(offer.created_at),
+            captured_at: now,
+        },
+    }))
 }
 
 fn absolute(ctx: &AppContext, url: String) -> String {

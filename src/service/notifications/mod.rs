@@ -54,6 +54,10 @@ pub enum NotificationKind {
     ModerationDecision,
     /// An author appealed a decision (moderators and admins).
     Appeal,
+    /// A member asks to borrow one of the member's offers.
+    LoanRequest,
+    /// The owner accepted or declined the member's loan request.
+    LoanAnswer,
 }
 
 impl NotificationKind {
@@ -69,6 +73,8 @@ impl NotificationKind {
         NotificationKind::ReportOutcome,
         NotificationKind::ModerationDecision,
         NotificationKind::Appeal,
+        NotificationKind::LoanRequest,
+        NotificationKind::LoanAnswer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,6 +90,8 @@ impl NotificationKind {
             NotificationKind::ReportOutcome => "report_outcome",
             NotificationKind::ModerationDecision => "moderation_decision",
             NotificationKind::Appeal => "appeal",
+            NotificationKind::LoanRequest => "loan_request",
+            NotificationKind::LoanAnswer => "loan_answer",
         }
     }
 
@@ -112,7 +120,9 @@ impl NotificationKind {
             | NotificationKind::Report
             | NotificationKind::ReportOutcome
             | NotificationKind::ModerationDecision
-            | NotificationKind::Appeal => Delivery::Instant,
+            | NotificationKind::Appeal
+            | NotificationKind::LoanRequest
+            | NotificationKind::LoanAnswer => Delivery::Instant,
             _ => Delivery::Centre,
         }
     }

@@ -9,7 +9,7 @@ use crate::{
     db::{
         self,
         notifications::{DbNotification, MailRecipient},
-        schema::{actors, comments, moderation_actions, posts, reports},
+        schema::{actors, comments, loan_requests, moderation_actions, offers, posts, reports},
     },
     error::AppResult,
     i18n::Lang,
@@ -83,8 +83,17 @@ struct ActionInfo {
     action: String,
 }
 
+/// A loan request: the offer's title and whether it was accepted.
+#[derive(Queryable)]
+struct LoanInfo {
+    id: i64,
+    state: String,
+    title: String,
+}
+
 /// What the rendering of a batch of rows needs, loaded in one query per table.
 struct Loaded {
+    loans: HashMap<i64, LoanInfo>,
     actors: HashMap<i64, ActorInfo>,
     posts: HashMap<i64, PostInfo>,
     comments: HashMap<i64, CommentInfo>,
@@ -98,7 +107,9 @@ async fn load(conn: &mut AsyncPgConnection, rows: &[&DbNotification]) -> AppResu
     let mut comment_ids: Vec<i64> = rows.iter().filter_map(|r| r.comment_id).collect();
     let mut report_ids: Vec<i64> = rows.iter().filter_map(|r| r.report_id).collect();
     let mut action_ids: Vec<i64> = rows.iter().filter_map(|r| r.moderation_action_id).collect();
+    let mut loan_ids: Vec<i64> = rows.iter().filter_map(|r| r.loan_request_id).collect();
     for ids in [
+        &mut loan_ids,
         &mut actor_ids,
         &mut post_ids,
         &mut comment_ids,
@@ -167,7 +178,18 @@ async fn load(conn: &mut AsyncPgConnection, rows: &[&DbNotification]) -> AppResu
             .load(conn)
             .await?
     };
+    let loans: Vec<LoanInfo> = if loan_ids.is_empty() {
+        Vec::new()
+    } else {
+        loan_requests::table
+            .inner_join(offers::table)
+            .filter(loan_requests::id.eq_any(&loan_ids))
+            .select((loan_requests::id, loan_requests::state, offers::title))
+            .load(conn)
+            .await?
+    };
     Ok(Loaded {
+        loans: loans.into_iter().map(|l| (l.id, l)).collect(),
         actors: actors.into_iter().map(|a| (a.id, a)).collect(),
         posts: posts.into_iter().map(|p| (p.id, p)).collect(),
         comments: comments.into_iter().map(|c| (c.id, c)).collect(),
@@ -234,6 +256,10 @@ fn sentence(
         (NotificationKind::ReportOutcome, _, _) => "notifications.text.report_outcome",
         (NotificationKind::ModerationDecision, _, _) => "notifications.text.moderation_decision",
         (NotificationKind::Appeal, _, _) => "notifications.text.appeal",
+        (NotificationKind::LoanRequest, _, _) => "notifications.text.loan_request",
+        // The answer: accepted (`on_comment` is false) or declined (true).
+        (NotificationKind::LoanAnswer, false, _) => "notifications.text.loan_accepted",
+        (NotificationKind::LoanAnswer, true, _) => "notifications.text.loan_declined",
     };
     lang.t(key)
         .replace("{actor}", actor)
@@ -298,6 +324,10 @@ pub async fn describe_grouped(
             NotificationKind::ModerationDecision | NotificationKind::Appeal => action
                 .and_then(|a| crate::service::moderation::ActionKind::parse(&a.action))
                 .map(|a| lang.t(a.label_key()).to_string()),
+            NotificationKind::LoanRequest | NotificationKind::LoanAnswer => row
+                .loan_request_id
+                .and_then(|id| loaded.loans.get(&id))
+                .map(|l| l.title.clone()),
             _ => None,
         };
         let title = moderation_title.or(title);
@@ -316,6 +346,11 @@ pub async fn describe_grouped(
         let on_comment = match kind {
             NotificationKind::Reply => comment.is_some_and(|c| c.parent_id.is_some()),
             NotificationKind::Mention | NotificationKind::Like => comment.is_some(),
+            // The sentence of an answer: declined rather than accepted.
+            NotificationKind::LoanAnswer => row
+                .loan_request_id
+                .and_then(|id| loaded.loans.get(&id))
+                .is_some_and(|l| l.state != "accepted"),
             _ => false,
         };
         let actor_name = actor_pair
@@ -354,6 +389,9 @@ pub async fn describe_grouped(
                 .moderation_action_id
                 .map(|id| ctx.urls.absolute(&crate::urls::decision_path(id))),
             NotificationKind::ReportOutcome => None,
+            NotificationKind::LoanRequest | NotificationKind::LoanAnswer => {
+                Some(ctx.urls.absolute(crate::urls::LOAN_REQUESTS_PATH))
+            }
             _ => match (row.comment_id, post) {
                 (Some(id), _) if comment.is_some() => {
                     Some(ctx.urls.absolute(&format!("/comments/{id}")))

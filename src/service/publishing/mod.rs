@@ -121,7 +121,8 @@ pub async fn create(
         covers::max_cover_bytes(ctx),
         &ctx.config.instance.departement,
     )?;
-    let (body_html, found) = mentions::resolve_and_link(data, checked.body_html, &[]).await?;
+    let (body_html, found) =
+        mentions::resolve_and_link(data, checked.body_html.clone(), &[]).await?;
     let written = write_new_cover(ctx, &checked.cover).await?;
     let extras = PostExtras {
         cover_image_path: written.as_ref().map(|w| w.rel.clone()),
@@ -131,52 +132,158 @@ pub async fn create(
     let result = async {
         let mut conn = ctx.conn().await?;
         conn.transaction::<DbPost, AppError, _>(async |conn| {
-            let author =
-                publishing_actor(ctx, conn, account, input.as_page, &input.as_venue).await?;
-            let id = db::posts::next_id(conn).await?;
-            let now = Utc::now();
-            let post = db::posts::insert(
-                conn,
-                &NewPost {
-                    id,
-                    category: category.as_str().into(),
-                    ap_id: ap_id(ctx, category, id),
-                    author_actor_id: author.id,
-                    account_id: Some(account.id),
-                    as_page: input.as_page,
-                    title: checked.title,
-                    slug: checked.slug,
-                    summary: checked.summary,
-                    body_markdown: checked.body_markdown,
-                    body_html: body_html.into_string(),
-                    hashtags: checked.hashtags,
-                    kind: checked.kind.map(|k| k.as_str().to_string()),
-                    deadline: checked.deadline,
-                    disciplines: checked.disciplines,
-                    commune: checked.commune,
-                    commune_code: checked.commune_code,
-                    draft: input.draft,
-                    published_at: (!input.draft).then_some(now),
-                },
+            insert_checked(
+                ctx, conn, account, category, &input, checked, body_html, &extras,
             )
-            .await?;
-            let post = db::posts::set_extras(conn, post.id, &extras).await?;
-            if !post.draft {
-                let event = OutboundEvent::PostPublished {
-                    post: Box::new(post.clone()),
-                    author: Box::new(author),
-                };
-                outbound::record(ctx, conn, event).await?;
-                boost_on_channel(ctx, conn, &post).await?;
-                alerts::on_published(ctx, conn, &post).await?;
-            }
-            notifications::events::post_written(ctx, conn, &post, &mentioned_hrefs(&post)).await?;
-            Ok(post)
+            .await
         })
         .await
     }
     .await;
     removing_on_error(&written, result).await
+}
+
+/// Writes a checked new post and, when it is not a draft, records its publication (event,
+/// channel boost, alerts) in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn insert_checked(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    account: &DbAccount,
+    category: Category,
+    input: &PostInput,
+    checked: validation::Checked,
+    body_html: crate::sanitize::SafeHtml,
+    extras: &PostExtras,
+) -> AppResult<DbPost> {
+    let author = publishing_actor(ctx, conn, account, input.as_page, &input.as_venue).await?;
+    let id = db::posts::next_id(conn).await?;
+    let now = Utc::now();
+    let post = db::posts::insert(
+        conn,
+        &NewPost {
+            id,
+            category: category.as_str().into(),
+            ap_id: ap_id(ctx, category, id),
+            author_actor_id: author.id,
+            account_id: Some(account.id),
+            as_page: input.as_page,
+            title: checked.title,
+            slug: checked.slug,
+            summary: checked.summary,
+            body_markdown: checked.body_markdown,
+            body_html: body_html.into_string(),
+            hashtags: checked.hashtags,
+            kind: checked.kind.map(|k| k.as_str().to_string()),
+            deadline: checked.deadline,
+            disciplines: checked.disciplines,
+            commune: checked.commune,
+            commune_code: checked.commune_code,
+            draft: input.draft,
+            published_at: (!input.draft).then_some(now),
+        },
+    )
+    .await?;
+    let post = db::posts::set_extras(conn, post.id, extras).await?;
+    if !post.draft {
+        let event = OutboundEvent::PostPublished {
+            post: Box::new(post.clone()),
+            author: Box::new(author),
+        };
+        outbound::record(ctx, conn, event).await?;
+        boost_on_channel(ctx, conn, &post).await?;
+        alerts::on_published(ctx, conn, &post).await?;
+    }
+    notifications::events::post_written(ctx, conn, &post, &mentioned_hrefs(&post)).await?;
+    Ok(post)
+}
+
+/// Publishes an announcement in the caller's transaction, for a domain function that owns
+/// its life (a public sharing offer): the same checks, rows, event, channel boost and alerts
+/// as [`create`], without a cover and without looking mentions up (no network inside a
+/// transaction). The input must not be a draft.
+pub async fn create_announcement_in(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    account: &DbAccount,
+    input: PostInput,
+) -> AppResult<DbPost> {
+    ensure_can_publish(ctx, account)?;
+    let checked = check(
+        Category::Announcement,
+        &input,
+        None,
+        false,
+        0,
+        &ctx.config.instance.departement,
+    )?;
+    let body_html = checked.body_html.clone();
+    let extras = PostExtras {
+        cover_image_path: None,
+        cover_image_alt: None,
+        mentions: mentions::to_json(&[]),
+    };
+    insert_checked(
+        ctx,
+        conn,
+        account,
+        Category::Announcement,
+        &input,
+        checked,
+        body_html,
+        &extras,
+    )
+    .await
+}
+
+/// Rewrites a published announcement in the caller's transaction (see
+/// [`create_announcement_in`]) and records `PostUpdated`, so `Update` federates.
+pub async fn edit_announcement_in(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    post_id: i64,
+    input: PostInput,
+) -> AppResult<DbPost> {
+    let locked = db::posts::by_id_for_update(conn, post_id)
+        .await?
+        .filter(|p| p.deleted_at.is_none() && p.is_announcement())
+        .ok_or_else(AppError::not_found)?;
+    let checked = check(
+        Category::Announcement,
+        &input,
+        locked.deadline,
+        false,
+        0,
+        &ctx.config.instance.departement,
+    )?;
+    let updated = db::posts::update(
+        conn,
+        locked.id,
+        &PostChanges {
+            title: checked.title,
+            slug: checked.slug,
+            summary: checked.summary,
+            body_markdown: checked.body_markdown,
+            body_html: checked.body_html.into_string(),
+            hashtags: checked.hashtags,
+            kind: checked.kind.map(|k| k.as_str().to_string()),
+            deadline: checked.deadline,
+            disciplines: checked.disciplines,
+            commune: checked.commune,
+            commune_code: checked.commune_code,
+            updated_at: Utc::now(),
+        },
+    )
+    .await?;
+    if !updated.draft {
+        let author = db::actors::by_id(conn, updated.author_actor_id).await?;
+        let event = OutboundEvent::PostUpdated {
+            post: Box::new(updated.clone()),
+            author: Box::new(author),
+        };
+        outbound::record(ctx, conn, event).await?;
+    }
+    Ok(updated)
 }
 
 /// Loads a post of `category` that `account` may change, locked for the transaction.

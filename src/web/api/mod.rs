@@ -26,6 +26,7 @@ pub mod me;
 pub mod moderation_decisions;
 pub mod moderation_followup;
 pub mod notifications;
+pub mod offers;
 pub mod openapi;
 pub mod posts;
 pub mod profile;
@@ -64,4 +65,5 @@ pub fn api_routes() -> Router {
         .merge(moderation_decisions::routes())
         .merge(moderation_followup::routes())
         .merge(venues::routes())
+        .merge(offers::routes())
 }

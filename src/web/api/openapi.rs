@@ -93,6 +93,7 @@ impl Modify for BearerScheme {
         (name = "alerts", description = "Saved filters notifying new announcements"),
         (name = "moderation", description = "Reports to the instance's moderators"),
         (name = "venues", description = "Venues (places of artistic practice, each followable from the fediverse), their managers and photos"),
+        (name = "sharing", description = "Offers of equipment and spaces, and loan requests"),
     )
 )]
 struct BaseApi;
@@ -121,6 +122,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::moderation_decisions::ModerationDecisionsApi::openapi())
         .merge_from(api::moderation_followup::ModerationFollowupApi::openapi())
         .merge_from(api::venues::VenuesApi::openapi())
+        .merge_from(api::offers::OffersApi::openapi())
 }
 
 pub fn routes() -> Router {

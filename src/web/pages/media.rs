@@ -53,7 +53,7 @@ async fn http_get_photo(data: Data, Path(file): Path<String>) -> AppResult<Respo
 }
 
 /// `file` (a checked name) from `dir`, typed by its extension.
-async fn serve_image(dir: PathBuf, file: &str) -> AppResult<Response> {
+pub(crate) async fn serve_image(dir: PathBuf, file: &str) -> AppResult<Response> {
     let kind = file
         .rsplit_once('.')
         .and_then(|(_, ext)| ImageType::from_extension(ext))

@@ -30,6 +30,7 @@ pub mod profile;
 pub mod reactions;
 pub mod reports;
 pub mod settings;
+pub mod sharing;
 pub mod timeline;
 pub mod tokens;
 pub mod unsubscribe;
@@ -82,6 +83,7 @@ pub fn routes() -> Router {
         .merge(reports::routes())
         .merge(moderation_decisions::routes())
         .merge(venues::routes())
+        .merge(sharing::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -231,6 +231,8 @@ fn kind_label(kind: NotificationKind) -> &'static str {
         NotificationKind::ReportOutcome => "notifications.kind.report_outcome",
         NotificationKind::ModerationDecision => "notifications.kind.moderation_decision",
         NotificationKind::Appeal => "notifications.kind.appeal",
+        NotificationKind::LoanRequest => "notifications.kind.loan_request",
+        NotificationKind::LoanAnswer => "notifications.kind.loan_answer",
     }
 }
 

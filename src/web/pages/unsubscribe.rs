@@ -43,6 +43,8 @@ pub fn scope_key(scope: Scope) -> &'static str {
             NotificationKind::Announcement => "unsubscribe.scope.announcement",
             NotificationKind::Report => "unsubscribe.scope.report",
             NotificationKind::ReportOutcome => "unsubscribe.scope.report_outcome",
+            NotificationKind::LoanRequest => "unsubscribe.scope.loan_request",
+            NotificationKind::LoanAnswer => "unsubscribe.scope.loan_answer",
             NotificationKind::ModerationDecision | NotificationKind::Appeal => {
                 "unsubscribe.scope.other"
             }

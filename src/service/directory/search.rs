@@ -1,0 +1,660 @@
+//! The one directory search, shared by the page `/annuaire` and `GET /api/v1/directory`:
+//! members (accounts with their actor), venues, sharing offers and the département's listed
+//! entries nobody claimed yet, in one ranked, filtered, paginated list.
+//!
+//! Matching: French full text over each table's trigger-maintained `search_doc` (the
+//! `french_unaccent` configuration: "theatre" finds "Théâtre", "danses" finds "danse"), or
+//! trigram word similarity of the normalised query with `search_name` for typos
+//! ("médiatèque" finds "Médiathèque…"). Both are served by the GIN indexes of the tables.
+//! User text never reaches tsquery syntax: it is cleaned to words, then read by
+//! `websearch_to_tsquery`, which accepts any string.
+//!
+//! Never listed: members who hide themselves, suspended accounts and sanctioned actors,
+//! system actors (the instance actor, the announcement channel and the département's page
+//! have no account, so they are not members of the directory), deleted or hidden venues and
+//! offers, members-only offers to visitors, closed offers unless asked, claimed entries
+//! (their account shows instead).
+
+use crate::{
+    context::AppContext,
+    db::{accounts::DbAccount, actors::sanctioned_sql},
+    error::{AppError, AppResult, FieldError},
+    service::{
+        communes::{self, Commune},
+        directory::DirectoryKind,
+    },
+};
+use diesel::{
+    QueryableByName,
+    pg::Pg,
+    query_builder::{BoxedSqlQuery, SqlQuery},
+    sql_types::{Array, BigInt, Bool, Double, Nullable, Text},
+};
+use diesel_async::RunQueryDsl;
+
+/// Results per page.
+pub const PER_PAGE: i64 = 20;
+/// Longest query kept (characters); longer ones are cut, never refused.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Largest radius accepted (km).
+pub const MAX_RADIUS_KM: f64 = 1000.0;
+/// Trigram word similarity a name must reach to match a typo (`pg_trgm`'s default for `<%`).
+const TYPO_THRESHOLD: f64 = 0.6;
+
+/// What a result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitType {
+    Member,
+    Venue,
+    Offer,
+}
+
+impl HitType {
+    pub const ALL: [HitType; 3] = [HitType::Member, HitType::Venue, HitType::Offer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HitType::Member => "member",
+            HitType::Venue => "venue",
+            HitType::Offer => "offer",
+        }
+    }
+
+    /// The code, or the French word people may type.
+    pub fn parse(s: &str) -> Option<HitType> {
+        match communes::normalize(s).as_str() {
+            "member" | "membre" | "membres" => Some(HitType::Member),
+            "venue" | "lieu" | "lieux" => Some(HitType::Venue),
+            "offer" | "offre" | "offres" | "mutualisation" => Some(HitType::Offer),
+            _ => None,
+        }
+    }
+
+    /// i18n key of its name.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            HitType::Member => "directory.type.member",
+            HitType::Venue => "directory.type.venue",
+            HitType::Offer => "directory.type.offer",
+        }
+    }
+}
+
+/// The search as the query string carries it (page and API alike); every field is text so
+/// that nonsense is reported by name instead of failing to parse.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SearchParams {
+    pub q: Option<String>,
+    #[serde(rename = "type")]
+    pub hit_type: Option<String>,
+    pub kind: Option<String>,
+    pub discipline: Option<String>,
+    pub commune: Option<String>,
+    pub near: Option<String>,
+    pub radius: Option<String>,
+    /// `true`/`1`/`oui`: closed offers too.
+    pub closed: Option<String>,
+    pub page: Option<String>,
+}
+
+/// A checked search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    /// The cleaned words ("" = browse everything).
+    pub q: String,
+    pub hit_type: Option<HitType>,
+    pub kind: Option<DirectoryKind>,
+    pub discipline: Option<String>,
+    pub commune: Option<&'static Commune>,
+    /// Sort by distance from this commune's centre.
+    pub near: Option<&'static Commune>,
+    pub radius_km: Option<f64>,
+    pub include_closed: bool,
+    /// 1-based.
+    pub page: i64,
+}
+
+fn clean_opt(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The query as it is searched: at most [`MAX_QUERY_CHARS`] characters, every character that
+/// is not a letter, a digit or an apostrophe inside a word read as a space (so `&|!():*'\`,
+/// quotes and minus signs are never operators), words separated by one space.
+pub fn clean_query(q: &str) -> String {
+    let cut: String = q.chars().take(MAX_QUERY_CHARS).collect();
+    let spaced: String = cut
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl SearchParams {
+    /// Checks every field, reporting all the ones at fault at once (422 naming them).
+    /// `departement` is the configured one (communes of the same name elsewhere lose).
+    pub fn check(&self, departement: &str) -> AppResult<SearchQuery> {
+        let mut errors = Vec::new();
+        let mut field = |name: &str, key: &'static str| {
+            errors.push(FieldError {
+                field: name.to_string(),
+                message_key: key,
+            })
+        };
+        let hit_type = match clean_opt(&self.hit_type) {
+            Some(t) => HitType::parse(t).or_else(|| {
+                field("type", "field.directory_type.unknown");
+                None
+            }),
+            None => None,
+        };
+        let kind = match clean_opt(&self.kind) {
+            Some(k) => DirectoryKind::parse(k).or_else(|| {
+                field("kind", "field.directory_kind.unknown");
+                None
+            }),
+            None => None,
+        };
+        let discipline = clean_opt(&self.discipline)
+            .map(|d| d.chars().take(100).collect::<String>())
+            .filter(|d| !communes::normalize(d).is_empty());
+        let mut commune_of = |name: &str, value: &Option<String>| {
+            match communes::parse_field(value.as_deref().unwrap_or(""), departement) {
+                Ok(c) => c,
+                Err(key) => {
+                    field(name, key);
+                    None
+                }
+            }
+        };
+        let commune = commune_of("commune", &self.commune);
+        let near = commune_of("near", &self.near);
+        if near.is_some_and(|c| c.latitude.is_none() || c.longitude.is_none()) {
+            field("near", "field.directory_near.no_centre");
+        }
+        let radius_km = match clean_opt(&self.radius) {
+            Some(r) => match r.replace(',', ".").parse::<f64>() {
+                Ok(r) if r.is_finite() && r > 0.0 && r <= MAX_RADIUS_KM => Some(r),
+                _ => {
+                    field("radius", "field.directory_radius.invalid");
+                    None
+                }
+            },
+            None => None,
+        };
+        if radius_km.is_some() && near.is_none() && clean_opt(&self.near).is_none() {
+            field("near", "field.directory_near.required_with_radius");
+        }
+        if !errors.is_empty() {
+            return Err(AppError::fields(errors));
+        }
+        let include_closed = matches!(
+            clean_opt(&self.closed).map(str::to_lowercase).as_deref(),
+            Some("true" | "1" | "oui" | "on" | "yes")
+        );
+        let page = clean_opt(&self.page)
+            .and_then(|p| p.parse::<i64>().ok())
+            .filter(|p| (1..=10_000).contains(p))
+            .unwrap_or(1);
+        Ok(SearchQuery {
+            q: clean_query(self.q.as_deref().unwrap_or("")),
+            hit_type,
+            kind,
+            discipline,
+            commune,
+            near,
+            radius_km,
+            include_closed,
+            page,
+        })
+    }
+}
+
+/// One result.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub hit_type: HitType,
+    /// Account, venue, offer or entry id (by `hit_type` and `claimed`).
+    pub id: i64,
+    pub name: String,
+    /// Path of its page on this instance.
+    pub path: String,
+    /// Its ActivityPub id (members and venues).
+    pub ap_id: Option<String>,
+    pub commune_code: Option<String>,
+    pub commune_name: Option<String>,
+    /// None for offers.
+    pub kind: Option<DirectoryKind>,
+    /// Offers' category code (son, lumiere…).
+    pub category: Option<String>,
+    pub disciplines: Vec<String>,
+    /// Distance from the `near` commune, when sorting by distance.
+    pub distance_km: Option<f64>,
+    /// False for an entry the département listed that nobody claimed yet.
+    pub claimed: bool,
+    /// Its own coordinates, else its commune's centre.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// One page of results.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub items: Vec<Hit>,
+}
+
+impl SearchPage {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    typ: String,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    ap_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    commune_code: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    commune_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    kind: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    category: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
+    disciplines: Vec<String>,
+    #[diesel(sql_type = Nullable<Double>)]
+    lat: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    lon: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    distance_km: Option<f64>,
+    #[diesel(sql_type = Bool)]
+    claimed: bool,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// A value bound to the query.
+enum Param {
+    Text(String),
+    Double(f64),
+    BigInt(i64),
+}
+
+/// The SQL text and its bound values; `$n` placeholders are handed out in order, so only
+/// the conditions in use appear in the statement (better plans than `$n IS NULL OR …`).
+#[derive(Default)]
+struct Sql {
+    params: Vec<Param>,
+}
+
+impl Sql {
+    fn bind(&mut self, p: Param) -> String {
+        self.params.push(p);
+        format!("${}", self.params.len())
+    }
+
+    fn query(self, text: String) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+        let mut query = diesel::sql_query(text).into_boxed::<Pg>();
+        for p in self.params {
+            query = match p {
+                Param::Text(v) => query.bind::<Text, _>(v),
+                Param::Double(v) => query.bind::<Double, _>(v),
+                Param::BigInt(v) => query.bind::<BigInt, _>(v),
+            };
+        }
+        query
+    }
+}
+
+/// Which rows of one table answer the query, and how well: the match condition (empty when
+/// browsing) and the rank expression.
+struct Matching {
+    /// `$n` of the cleaned query, and `$m` of its `cc_search_name`.
+    q: Option<(String, String)>,
+}
+
+impl Matching {
+    fn condition(&self, alias: &str) -> String {
+        match &self.q {
+            Some((q, n)) => format!(
+                " AND ({alias}.search_doc @@ websearch_to_tsquery('french_unaccent', {q}) \
+                 OR {n} <% {alias}.search_name)"
+            ),
+            None => String::new(),
+        }
+    }
+
+    /// Full-text rank (name words weigh most) plus trigram likeness of the name, plus one
+    /// when the name itself matches, so that name matches come first.
+    fn rank(&self, alias: &str) -> String {
+        match &self.q {
+            Some((q, n)) => format!(
+                "(ts_rank_cd({alias}.search_doc, websearch_to_tsquery('french_unaccent', {q}))::float8 \
+                 + word_similarity({n}, {alias}.search_name)::float8 \
+                 + CASE WHEN to_tsvector('french_unaccent', {alias}.search_name) \
+                        @@ websearch_to_tsquery('french_unaccent', {q}) \
+                      OR word_similarity({n}, {alias}.search_name) >= {TYPO_THRESHOLD} \
+                   THEN 1 ELSE 0 END)"
+            ),
+            None => "0::float8".to_string(),
+        }
+    }
+}
+
+/// Condition on a `disciplines` column: one of them is `$d` without case or accents.
+fn discipline_condition(column: &str, d: &str) -> String {
+    format!(
+        " AND EXISTS (SELECT 1 FROM unnest({column}) d_ WHERE cc_search_name(d_) = cc_search_name({d}))"
+    )
+}
+
+/// Searches the directory for `viewer` (None: an anonymous visitor, who sees public offers
+/// only). The same function serves the page, the API and the benchmark.
+pub async fn search(
+    ctx: &AppContext,
+    viewer: Option<&DbAccount>,
+    query: &SearchQuery,
+) -> AppResult<SearchPage> {
+    let mut sql = Sql::default();
+    let matching = Matching {
+        q: (!query.q.is_empty()).then(|| {
+            let q = sql.bind(Param::Text(query.q.clone()));
+            (q.clone(), format!("cc_search_name({q})"))
+        }),
+    };
+    let kind = query.kind.map(|k| sql.bind(Param::Text(k.as_str().into())));
+    let discipline = query
+        .discipline
+        .as_ref()
+        .map(|d| sql.bind(Param::Text(d.clone())));
+    let commune = query
+        .commune
+        .map(|c| sql.bind(Param::Text(c.code.to_string())));
+    let wants = |t: HitType| query.hit_type.is_none_or(|h| h == t);
+    let member_viewer = viewer.is_some_and(|v| v.suspended_at.is_none());
+
+    let mut branches = Vec::new();
+    // Members: accounts listed in the directory, with their actor.
+    if wants(HitType::Member) {
+        let mut w = format!(
+            "NOT a.directory_hidden AND a.suspended_at IS NULL AND ac.deleted_at IS NULL \
+             AND NOT {}{}",
+            sanctioned_sql("a.actor_id"),
+            matching.condition("a")
+        );
+        if let Some(k) = &kind {
+            w.push_str(&format!(" AND a.directory_kind = {k}"));
+        }
+        if let Some(d) = &discipline {
+            w.push_str(&discipline_condition("a.disciplines", d));
+        }
+        if let Some(c) = &commune {
+            w.push_str(&format!(" AND a.commune_code = {c}"));
+        }
+        branches.push(format!(
+            "SELECT 'member'::text AS typ, a.id, coalesce(nullif(a.display_name, ''), a.username) AS name, \
+             a.search_name, a.username AS key, ac.ap_id, a.commune_code, a.directory_kind AS kind, \
+             NULL::text AS category, a.disciplines, a.latitude AS lat, a.longitude AS lon, \
+             true AS claimed, {rank} AS rank \
+             FROM accounts a JOIN actors ac ON ac.id = a.actor_id WHERE {w}",
+            rank = matching.rank("a"),
+        ));
+    }
+    // Venues count as kind `lieu`.
+    if wants(HitType::Venue) && query.kind.is_none_or(|k| k == DirectoryKind::Lieu) {
+        let mut w = format!(
+            "v.deleted_at IS NULL AND v.hidden_at IS NULL AND va.deleted_at IS NULL \
+             AND NOT {} AND NOT {}{}",
+            sanctioned_sql("v.actor_id"),
+            sanctioned_sql("(SELECT o_.actor_id FROM accounts o_ WHERE o_.id = v.owner_account_id)"),
+            matching.condition("v")
+        );
+        if let Some(d) = &discipline {
+            w.push_str(&discipline_condition("v.disciplines", d));
+        }
+        if let Some(c) = &commune {
+            w.push_str(&format!(" AND v.commune_code = {c}"));
+        }
+        branches.push(format!(
+            "SELECT 'venue'::text, v.id, v.name, v.search_name, v.slug, va.ap_id, v.commune_code, \
+             'lieu'::text, NULL::text, v.disciplines, v.latitude, v.longitude, true, {rank} \
+             FROM venues v JOIN actors va ON va.id = v.actor_id WHERE {w}",
+            rank = matching.rank("v"),
+        ));
+    }
+    // Offers have neither kind nor disciplines: a filter on those leaves them out.
+    if wants(HitType::Offer) && query.kind.is_none() && discipline.is_none() {
+        let mut w = format!(
+            "o.deleted_at IS NULL AND o.hidden_at IS NULL \
+             AND NOT {}{}",
+            sanctioned_sql("(SELECT oa_.actor_id FROM accounts oa_ WHERE oa_.id = o.account_id)"),
+            matching.condition("o")
+        );
+        if !query.include_closed {
+            w.push_str(" AND o.closed_at IS NULL");
+        }
+        if !member_viewer {
+            w.push_str(" AND o.public");
+        }
+        if let Some(c) = &commune {
+            w.push_str(&format!(" AND o.commune_code = {c}"));
+        }
+        branches.push(format!(
+            "SELECT 'offer'::text, o.id, o.title, o.search_name, o.id::text, NULL::text, \
+             o.commune_code, NULL::text, o.category, '{{}}'::text[], o.latitude, o.longitude, true, {rank} \
+             FROM offers o WHERE {w}",
+            rank = matching.rank("o"),
+        ));
+    }
+    // Entries the département listed that nobody claimed: members, or venues when `is_venue`.
+    if query.hit_type != Some(HitType::Offer) {
+        let mut w = format!("e.claimed_at IS NULL{}", matching.condition("e"));
+        match query.hit_type {
+            Some(HitType::Member) => w.push_str(" AND NOT e.is_venue"),
+            Some(HitType::Venue) => w.push_str(" AND e.is_venue"),
+            _ => {}
+        }
+        if let Some(k) = &kind {
+            if query.kind == Some(DirectoryKind::Lieu) {
+                w.push_str(&format!(" AND (e.kind = {k} OR e.is_venue)"));
+            } else {
+                w.push_str(&format!(" AND e.kind = {k}"));
+            }
+        }
+        if let Some(d) = &discipline {
+            w.push_str(&discipline_condition("e.disciplines", d));
+        }
+        if let Some(c) = &commune {
+            w.push_str(&format!(" AND e.commune_code = {c}"));
+        }
+        branches.push(format!(
+            "SELECT CASE WHEN e.is_venue THEN 'venue' ELSE 'member' END, e.id, e.name, e.search_name, \
+             e.id::text, NULL::text, e.commune_code, e.kind, NULL::text, e.disciplines, \
+             e.latitude, e.longitude, false, {rank} \
+             FROM directory_entries e WHERE {w}",
+            rank = matching.rank("e"),
+        ));
+    }
+    if branches.is_empty() {
+        return Ok(SearchPage {
+            total: 0,
+            page: query.page,
+            per_page: PER_PAGE,
+            items: Vec::new(),
+        });
+    }
+
+    let (distance, distance_filter, order) = match query.near {
+        Some(near) => {
+            let (Some(lat), Some(lon)) = (near.latitude, near.longitude) else {
+                return Err(AppError::field("near", "field.directory_near.no_centre"));
+            };
+            let lat = sql.bind(Param::Double(lat));
+            let lon = sql.bind(Param::Double(lon));
+            let distance = format!(
+                "2 * 6371 * asin(least(1, sqrt(\
+                   power(sin(radians(l.lat - {lat}) / 2), 2) \
+                   + cos(radians({lat})) * cos(radians(l.lat)) \
+                     * power(sin(radians(l.lon - {lon}) / 2), 2))))"
+            );
+            let mut filter = " WHERE l.lat IS NOT NULL AND l.lon IS NOT NULL".to_string();
+            if let Some(r) = query.radius_km {
+                let r = sql.bind(Param::Double(r));
+                filter.push_str(&format!(" AND {distance} <= {r}"));
+            }
+            (distance, filter, "distance_km, rank DESC, search_name, typ, id")
+        }
+        None => (
+            "NULL::float8".to_string(),
+            String::new(),
+            if matching.q.is_some() {
+                "rank DESC, search_name, typ, id"
+            } else {
+                "search_name, typ, id"
+            },
+        ),
+    };
+    let limit = sql.bind(Param::BigInt(PER_PAGE));
+    let offset = sql.bind(Param::BigInt((query.page - 1) * PER_PAGE));
+    let located = format!(
+        "WITH hits AS ({union}), \
+         located AS (SELECT h.*, c.name AS commune_name, \
+             coalesce(h.lat, c.latitude) AS clat, coalesce(h.lon, c.longitude) AS clon \
+           FROM hits h LEFT JOIN communes c ON c.code = h.commune_code), \
+         l AS (SELECT typ, id, name, search_name, key, ap_id, commune_code, commune_name, kind, \
+             category, disciplines, clat AS lat, clon AS lon, claimed, rank FROM located)",
+        union = branches.join(" UNION ALL "),
+    );
+    let text = format!(
+        "{located} \
+         SELECT l.*, {distance} AS distance_km, count(*) OVER () AS total \
+         FROM l{distance_filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+    );
+    let count_text = format!("{located} SELECT count(*) AS total FROM l{distance_filter}");
+    let count_params: Vec<Param> = sql
+        .params
+        .iter()
+        .take(sql.params.len() - 2)
+        .map(|p| match p {
+            Param::Text(v) => Param::Text(v.clone()),
+            Param::Double(v) => Param::Double(*v),
+            Param::BigInt(v) => Param::BigInt(*v),
+        })
+        .collect();
+    let mut conn = ctx.conn().await?;
+    let rows: Vec<Row> = sql.query(text).load(&mut conn).await?;
+    let total = match rows.iter().next() {
+        Some(r) => r.total,
+        // Past the last page: the count still tells how many there are.
+        None if query.page > 1 => {
+            Sql {
+                params: count_params,
+            }
+            .query(count_text)
+            .get_result::<Count>(&mut conn)
+            .await?
+            .total
+        }
+        None => 0,
+    };
+    let items = rows.into_iter().map(hit).collect();
+    Ok(SearchPage {
+        total,
+        page: query.page,
+        per_page: PER_PAGE,
+        items,
+    })
+}
+
+fn hit(r: Row) -> Hit {
+    let hit_type = match r.typ.as_str() {
+        "venue" => HitType::Venue,
+        "offer" => HitType::Offer,
+        _ => HitType::Member,
+    };
+    let path = match (hit_type, r.claimed) {
+        (_, false) => format!("/annuaire/fiches/{}", r.id),
+        (HitType::Member, true) => format!("/users/{}", r.key),
+        (HitType::Venue, true) => format!("/venues/{}", r.key),
+        (HitType::Offer, true) => format!("/mutualisation/{}", r.id),
+    };
+    Hit {
+        hit_type,
+        id: r.id,
+        name: r.name,
+        path,
+        ap_id: r.ap_id,
+        commune_code: r.commune_code,
+        commune_name: r.commune_name,
+        kind: r.kind.as_deref().and_then(DirectoryKind::parse),
+        category: r.category,
+        disciplines: r.disciplines,
+        distance_km: r.distance_km,
+        claimed: r.claimed,
+        latitude: r.lat,
+        longitude: r.lon,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_cleaned_to_words_and_capped() {
+        assert_eq!(clean_query("  &|!():*'\\ "), "");
+        assert_eq!(clean_query("l'atelier & co!"), "l atelier co");
+        assert_eq!(clean_query("Théâtre -danse \"cirque\""), "Théâtre danse cirque");
+        let long = "a".repeat(1000);
+        assert_eq!(clean_query(&long).len(), MAX_QUERY_CHARS);
+    }
+
+    #[test]
+    fn fields_at_fault_are_all_named() {
+        let params = SearchParams {
+            hit_type: Some("banane".into()),
+            kind: Some("xyz".into()),
+            commune: Some("Nulle-Part-Sur-Rien".into()),
+            radius: Some("-3".into()),
+            ..Default::default()
+        };
+        let err = params.check("88").expect_err("refused");
+        for f in ["type", "kind", "commune", "radius"] {
+            assert!(err.detail.contains(f), "{f} in {}", err.detail);
+        }
+        let ok = SearchParams {
+            hit_type: Some("lieux".into()),
+            near: Some("Épinal".into()),
+            radius: Some("12,5".into()),
+            page: Some("abc".into()),
+            ..Default::default()
+        }
+        .check("88")
+        .expect("accepted");
+        assert_eq!(ok.hit_type, Some(HitType::Venue));
+        assert_eq!(ok.near.map(|c| c.code), Some("88160"));
+        assert_eq!(ok.radius_km, Some(12.5));
+        assert_eq!(ok.page, 1);
+    }
+}

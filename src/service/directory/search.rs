@@ -617,6 +617,70 @@ fn hit(r: Row) -> Hit {
     }
 }
 
+/// A listed entry as its public page shows it (never its e-mail address).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ListedEntry {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Array<Text>)]
+    pub disciplines: Vec<String>,
+    #[diesel(sql_type = Text)]
+    pub phone: String,
+    #[diesel(sql_type = Text)]
+    pub address: String,
+    #[diesel(sql_type = Text)]
+    pub postal_code: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub commune_code: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub website: String,
+    #[diesel(sql_type = Bool)]
+    pub is_venue: bool,
+    #[diesel(sql_type = Bool)]
+    pub claimed: bool,
+    /// The account that claimed it, when it still exists and is not suspended.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub claimed_by_username: Option<String>,
+}
+
+impl ListedEntry {
+    pub fn directory_kind(&self) -> Option<DirectoryKind> {
+        DirectoryKind::parse(&self.kind)
+    }
+
+    pub fn commune(&self) -> Option<&'static Commune> {
+        self.commune_code.as_deref().and_then(communes::by_code)
+    }
+}
+
+/// Entry `id` of the département's list, claimed or not (the page sends claimed ones to
+/// their account).
+pub async fn listed_entry(ctx: &AppContext, id: i64) -> AppResult<Option<ListedEntry>> {
+    let mut conn = ctx.conn().await?;
+    let entry = diesel::sql_query(
+        "SELECT e.id, e.name, e.kind, e.disciplines, e.phone, e.address, e.postal_code, \
+                e.commune_code, e.website, e.is_venue, e.claimed_at IS NOT NULL AS claimed, \
+                a.username AS claimed_by_username \
+         FROM directory_entries e \
+         LEFT JOIN accounts a ON a.id = e.account_id AND a.suspended_at IS NULL \
+              AND NOT a.directory_hidden \
+         WHERE e.id = $1",
+    )
+    .bind::<BigInt, _>(id)
+    .get_result::<ListedEntry>(&mut conn)
+    .await
+    .map(Some)
+    .or_else(|e| match e {
+        diesel::result::Error::NotFound => Ok(None),
+        e => Err(e),
+    })?;
+    Ok(entry)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ pub mod admin_sanctions;
 pub mod alerts;
 pub mod auth;
 pub mod comments;
+pub mod directory;
 pub mod follows;
 pub mod json;
 pub mod me;
@@ -58,4 +59,5 @@ pub fn api_routes() -> Router {
         .merge(reports::routes())
         .merge(moderation_decisions::routes())
         .merge(moderation_followup::routes())
+        .merge(directory::routes())
 }

@@ -117,6 +117,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::reports::ReportsApi::openapi())
         .merge_from(api::moderation_decisions::ModerationDecisionsApi::openapi())
         .merge_from(api::moderation_followup::ModerationFollowupApi::openapi())
+        .merge_from(api::directory::DirectoryApi::openapi())
 }
 
 pub fn routes() -> Router {

@@ -13,6 +13,7 @@ pub mod admin_rules;
 pub mod admin_sanctions;
 pub mod alerts;
 pub mod comments;
+pub mod directory;
 pub mod feeds;
 pub mod follows;
 pub mod forms;
@@ -76,6 +77,7 @@ pub fn routes() -> Router {
         .merge(notifications::routes())
         .merge(reports::routes())
         .merge(moderation_decisions::routes())
+        .merge(directory::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -18,6 +18,7 @@ mod config_cli;
 mod covers_mentions;
 mod delivery;
 mod directory_foundation;
+mod directory_search;
 mod domain_blocks;
 mod fault_tolerance;
 mod federation_actors;

@@ -437,8 +437,9 @@ pub async fn search(
             w.push_str(&format!(" AND v.commune_code = {c}"));
         }
         branches.push(format!(
-            "SELECT 'venue'::text, v.id, v.name, v.search_name, v.slug, va.ap_id, v.commune_code, \
-             'lieu'::text, NULL::text, v.disciplines, v.latitude, v.longitude, true, {rank} \
+            "SELECT 'venue'::text AS typ, v.id, v.name, v.search_name, v.slug AS key, va.ap_id, \
+             v.commune_code, 'lieu'::text AS kind, NULL::text AS category, v.disciplines, \
+             v.latitude AS lat, v.longitude AS lon, true AS claimed, {rank} AS rank \
              FROM venues v JOIN actors va ON va.id = v.actor_id WHERE {w}",
             rank = matching.rank("v"),
         ));
@@ -461,8 +462,10 @@ pub async fn search(
             w.push_str(&format!(" AND o.commune_code = {c}"));
         }
         branches.push(format!(
-            "SELECT 'offer'::text, o.id, o.title, o.search_name, o.id::text, NULL::text, \
-             o.commune_code, NULL::text, o.category, '{{}}'::text[], o.latitude, o.longitude, true, {rank} \
+            "SELECT 'offer'::text AS typ, o.id, o.title AS name, o.search_name, o.id::text AS key, \
+             NULL::text AS ap_id, o.commune_code, NULL::text AS kind, o.category, \
+             '{{}}'::text[] AS disciplines, o.latitude AS lat, o.longitude AS lon, true AS claimed, \
+             {rank} AS rank \
              FROM offers o WHERE {w}",
             rank = matching.rank("o"),
         ));
@@ -489,9 +492,10 @@ pub async fn search(
             w.push_str(&format!(" AND e.commune_code = {c}"));
         }
         branches.push(format!(
-            "SELECT CASE WHEN e.is_venue THEN 'venue' ELSE 'member' END, e.id, e.name, e.search_name, \
-             e.id::text, NULL::text, e.commune_code, e.kind, NULL::text, e.disciplines, \
-             e.latitude, e.longitude, false, {rank} \
+            "SELECT CASE WHEN e.is_venue THEN 'venue' ELSE 'member' END AS typ, e.id, e.name, \
+             e.search_name, e.id::text AS key, NULL::text AS ap_id, e.commune_code, e.kind, \
+             NULL::text AS category, e.disciplines, e.latitude AS lat, e.longitude AS lon, \
+             false AS claimed, {rank} AS rank \
              FROM directory_entries e WHERE {w}",
             rank = matching.rank("e"),
         ));

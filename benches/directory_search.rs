@@ -11,7 +11,7 @@
 use culturecnous::{
     context::AppContext,
     db,
-    service::directory::search::{SearchParams, search},
+    service::directory::search::{SearchParams, explain, search},
     testing::TestDatabases,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -231,6 +231,23 @@ async fn run(dbs: &'static TestDatabases) -> anyhow::Result<()> {
             ms(percentile(&times, 0.99))
         );
         all.extend(times);
+    }
+    for (label, query) in [
+        ("browse everything", ""),
+        ("accents: theatre", "q=theatre"),
+        ("near", "near=Remiremont"),
+    ] {
+        let params: SearchParams = serde_urlencoded::from_str(query)?;
+        let checked = params
+            .check(&departement)
+            .map_err(|e| anyhow::anyhow!("{label}: {e:?}"))?;
+        println!("plan of {label}:");
+        for line in explain(&ctx, None, &checked)
+            .await
+            .map_err(|e| anyhow::anyhow!("{label}: {e:?}"))?
+        {
+            println!("    {line}");
+        }
     }
     all.sort();
     println!(

@@ -17,7 +17,7 @@
 
 use crate::{
     context::AppContext,
-    db::{accounts::DbAccount, actors::sanctioned_sql},
+    db::accounts::DbAccount,
     error::{AppError, AppResult, FieldError},
     service::{
         communes::{self, Commune},
@@ -129,7 +129,29 @@ pub fn clean_query(q: &str) -> String {
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .collect();
-    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+    // A word said twice adds nothing to the search, only work.
+    let mut seen = std::collections::HashSet::new();
+    spaced
+        .split_whitespace()
+        .filter(|w| seen.insert(w.to_lowercase()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The part of the query compared by trigrams: names are short, and a long query would
+/// make the trigram index read most of its lists.
+fn typo_part(q: &str) -> String {
+    let mut out = String::new();
+    for word in q.split(' ').take(4) {
+        if out.chars().count() + word.chars().count() > 60 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 impl SearchParams {
@@ -295,10 +317,10 @@ struct Count {
 }
 
 /// A value bound to the query.
+#[derive(Clone)]
 enum Param {
     Text(String),
     Double(f64),
-    BigInt(i64),
 }
 
 /// The SQL text and its bound values; `$n` placeholders are handed out in order, so only
@@ -320,7 +342,6 @@ impl Sql {
             query = match p {
                 Param::Text(v) => query.bind::<Text, _>(v),
                 Param::Double(v) => query.bind::<Double, _>(v),
-                Param::BigInt(v) => query.bind::<BigInt, _>(v),
             };
         }
         query
@@ -346,13 +367,14 @@ impl Matching {
     }
 
     /// Full-text rank (name words weigh most) plus trigram likeness of the name, plus one
-    /// when the name itself matches, so that name matches come first.
+    /// when the name itself matches (its words carry weight A in `search_doc`, or it is
+    /// like the query), so that name matches come first.
     fn rank(&self, alias: &str) -> String {
         match &self.q {
             Some((q, n)) => format!(
                 "(ts_rank_cd({alias}.search_doc, websearch_to_tsquery('french_unaccent', {q}))::float8 \
                  + word_similarity({n}, {alias}.search_name)::float8 \
-                 + CASE WHEN to_tsvector('french_unaccent', {alias}.search_name) \
+                 + CASE WHEN ts_filter({alias}.search_doc, '{{a}}') \
                         @@ websearch_to_tsquery('french_unaccent', {q}) \
                       OR word_similarity({n}, {alias}.search_name) >= {TYPO_THRESHOLD} \
                    THEN 1 ELSE 0 END)"
@@ -362,10 +384,27 @@ impl Matching {
     }
 }
 
-/// Condition on a `disciplines` column: one of them is `$d` without case or accents.
-fn discipline_condition(column: &str, d: &str) -> String {
+/// SQL condition: actor `column` is deleted or blocked by the moderators.
+fn gone(column: &str) -> String {
     format!(
-        " AND EXISTS (SELECT 1 FROM unnest({column}) d_ WHERE cc_search_name(d_) = cc_search_name({d}))"
+        "EXISTS (SELECT 1 FROM actors x_ WHERE x_.id = {column} \
+         AND (x_.deleted_at IS NOT NULL OR x_.blocked_at IS NOT NULL))"
+    )
+}
+
+/// SQL condition: account `column` is suspended.
+fn suspended(column: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM accounts s_ WHERE s_.id = {column} AND s_.suspended_at IS NOT NULL)")
+}
+
+/// Condition on the `disciplines` of `alias`: one of them is `$d` without case or accents.
+/// Disciplines are words of `search_doc` (weight B), so its GIN index finds the candidates
+/// and the exact comparison runs on those only.
+fn discipline_condition(alias: &str, d: &str) -> String {
+    format!(
+        " AND {alias}.search_doc @@ phraseto_tsquery('french_unaccent', {d}) \
+         AND EXISTS (SELECT 1 FROM unnest({alias}.disciplines) d_ \
+                     WHERE cc_search_name(d_) = cc_search_name({d}))"
     )
 }
 
@@ -376,11 +415,85 @@ pub async fn search(
     viewer: Option<&DbAccount>,
     query: &SearchQuery,
 ) -> AppResult<SearchPage> {
+    let Some(statement) = statement(viewer, query)? else {
+        return Ok(SearchPage {
+            total: 0,
+            page: query.page,
+            per_page: PER_PAGE,
+            items: Vec::new(),
+        });
+    };
+    let mut conn = ctx.conn().await?;
+    let rows: Vec<Row> = Sql {
+        params: statement.params.clone(),
+    }
+    .query(statement.text)
+    .load(&mut conn)
+    .await?;
+    let total = match rows.iter().next() {
+        Some(r) if !statement.browsing => r.total,
+        // Browsing, or past the last page: the count tells how many there are.
+        None if query.page == 1 && !statement.browsing => 0,
+        _ => {
+            Sql {
+                params: statement.params,
+            }
+            .query(statement.count_text)
+            .get_result::<Count>(&mut conn)
+            .await?
+            .total
+        }
+    };
+    let items = rows.into_iter().map(hit).collect();
+    Ok(SearchPage {
+        total,
+        page: query.page,
+        per_page: PER_PAGE,
+        items,
+    })
+}
+
+/// The query plan of a search with its timings (`EXPLAIN ANALYZE`), for the benchmark.
+pub async fn explain(
+    ctx: &AppContext,
+    viewer: Option<&DbAccount>,
+    query: &SearchQuery,
+) -> AppResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct PlanLine {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let Some(statement) = statement(viewer, query)? else {
+        return Ok(Vec::new());
+    };
+    let mut conn = ctx.conn().await?;
+    let lines: Vec<PlanLine> = Sql {
+        params: statement.params,
+    }
+    .query(format!("EXPLAIN ANALYZE {}", statement.text))
+    .load(&mut conn)
+    .await?;
+    Ok(lines.into_iter().map(|l| l.line).collect())
+}
+
+/// The SQL of a search: the page, the count, their bound values.
+struct Statement {
+    text: String,
+    count_text: String,
+    params: Vec<Param>,
+    /// No query and no distance: the page query does not count.
+    browsing: bool,
+}
+
+/// Builds the search's SQL; None when no table can answer (an offer with a kind…).
+fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Option<Statement>> {
     let mut sql = Sql::default();
     let matching = Matching {
         q: (!query.q.is_empty()).then(|| {
             let q = sql.bind(Param::Text(query.q.clone()));
-            (q.clone(), format!("cc_search_name({q})"))
+            let typo = sql.bind(Param::Text(typo_part(&query.q)));
+            (q, format!("cc_search_name({typo})"))
         }),
     };
     let kind = query.kind.map(|k| sql.bind(Param::Text(k.as_str().into())));
@@ -395,61 +508,62 @@ pub async fn search(
     let member_viewer = viewer.is_some_and(|v| v.suspended_at.is_none());
 
     let mut branches = Vec::new();
+    // "Sanctioned" is what `db::actors::sanctioned_sql` checks (the actor blocked, or its
+    // account suspended), written as anti-joins against the few sanctioned rows (partial
+    // indexes): joining every actor would cost more than the rest of the search. The
+    // owner of a venue or an offer is a local account: suspension is its sanction.
     // Members: accounts listed in the directory, with their actor.
     if wants(HitType::Member) {
         let mut w = format!(
-            "NOT a.directory_hidden AND a.suspended_at IS NULL AND ac.deleted_at IS NULL \
-             AND NOT {}{}",
-            sanctioned_sql("a.actor_id"),
+            "NOT a.directory_hidden AND a.suspended_at IS NULL AND NOT {}{}",
+            gone("a.actor_id"),
             matching.condition("a")
         );
         if let Some(k) = &kind {
             w.push_str(&format!(" AND a.directory_kind = {k}"));
         }
         if let Some(d) = &discipline {
-            w.push_str(&discipline_condition("a.disciplines", d));
+            w.push_str(&discipline_condition("a", d));
         }
         if let Some(c) = &commune {
             w.push_str(&format!(" AND a.commune_code = {c}"));
         }
         branches.push(format!(
             "SELECT 'member'::text AS typ, a.id, coalesce(nullif(a.display_name, ''), a.username) AS name, \
-             a.search_name, a.username AS key, ac.ap_id, a.commune_code, a.directory_kind AS kind, \
+             a.search_name, a.username AS key, a.actor_id, a.commune_code, a.directory_kind AS kind, \
              NULL::text AS category, a.disciplines, a.latitude AS lat, a.longitude AS lon, \
              true AS claimed, {rank} AS rank \
-             FROM accounts a JOIN actors ac ON ac.id = a.actor_id WHERE {w}",
+             FROM accounts a WHERE {w}",
             rank = matching.rank("a"),
         ));
     }
     // Venues count as kind `lieu`.
     if wants(HitType::Venue) && query.kind.is_none_or(|k| k == DirectoryKind::Lieu) {
         let mut w = format!(
-            "v.deleted_at IS NULL AND v.hidden_at IS NULL AND va.deleted_at IS NULL \
-             AND NOT {} AND NOT {}{}",
-            sanctioned_sql("v.actor_id"),
-            sanctioned_sql("(SELECT o_.actor_id FROM accounts o_ WHERE o_.id = v.owner_account_id)"),
+            "v.deleted_at IS NULL AND v.hidden_at IS NULL AND NOT {} AND NOT {}{}",
+            gone("v.actor_id"),
+            suspended("v.owner_account_id"),
             matching.condition("v")
         );
         if let Some(d) = &discipline {
-            w.push_str(&discipline_condition("v.disciplines", d));
+            w.push_str(&discipline_condition("v", d));
         }
         if let Some(c) = &commune {
             w.push_str(&format!(" AND v.commune_code = {c}"));
         }
         branches.push(format!(
-            "SELECT 'venue'::text AS typ, v.id, v.name, v.search_name, v.slug AS key, va.ap_id, \
+            "SELECT 'venue'::text AS typ, v.id, v.name, v.search_name, v.slug AS key, v.actor_id, \
              v.commune_code, 'lieu'::text AS kind, NULL::text AS category, v.disciplines, \
              v.latitude AS lat, v.longitude AS lon, true AS claimed, {rank} AS rank \
-             FROM venues v JOIN actors va ON va.id = v.actor_id WHERE {w}",
+             FROM venues v WHERE {w}",
             rank = matching.rank("v"),
         ));
     }
     // Offers have neither kind nor disciplines: a filter on those leaves them out.
     if wants(HitType::Offer) && query.kind.is_none() && discipline.is_none() {
         let mut w = format!(
-            "o.deleted_at IS NULL AND o.hidden_at IS NULL \
-             AND NOT {}{}",
-            sanctioned_sql("(SELECT oa_.actor_id FROM accounts oa_ WHERE oa_.id = o.account_id)"),
+            "o.deleted_at IS NULL AND o.hidden_at IS NULL AND NOT {}{}",
+            suspended("o.account_id"),
             matching.condition("o")
         );
         if !query.include_closed {
@@ -463,7 +577,7 @@ pub async fn search(
         }
         branches.push(format!(
             "SELECT 'offer'::text AS typ, o.id, o.title AS name, o.search_name, o.id::text AS key, \
-             NULL::text AS ap_id, o.commune_code, NULL::text AS kind, o.category, \
+             NULL::int8 AS actor_id, o.commune_code, NULL::text AS kind, o.category, \
              '{{}}'::text[] AS disciplines, o.latitude AS lat, o.longitude AS lon, true AS claimed, \
              {rank} AS rank \
              FROM offers o WHERE {w}",
@@ -486,14 +600,14 @@ pub async fn search(
             }
         }
         if let Some(d) = &discipline {
-            w.push_str(&discipline_condition("e.disciplines", d));
+            w.push_str(&discipline_condition("e", d));
         }
         if let Some(c) = &commune {
             w.push_str(&format!(" AND e.commune_code = {c}"));
         }
         branches.push(format!(
             "SELECT CASE WHEN e.is_venue THEN 'venue' ELSE 'member' END AS typ, e.id, e.name, \
-             e.search_name, e.id::text AS key, NULL::text AS ap_id, e.commune_code, e.kind, \
+             e.search_name, e.id::text AS key, NULL::int8 AS actor_id, e.commune_code, e.kind, \
              NULL::text AS category, e.disciplines, e.latitude AS lat, e.longitude AS lon, \
              false AS claimed, {rank} AS rank \
              FROM directory_entries e WHERE {w}",
@@ -501,15 +615,17 @@ pub async fn search(
         ));
     }
     if branches.is_empty() {
-        return Ok(SearchPage {
-            total: 0,
-            page: query.page,
-            per_page: PER_PAGE,
-            items: Vec::new(),
-        });
+        return Ok(None);
     }
 
-    let (distance, distance_filter, order) = match query.near {
+    let offset = (query.page - 1) * PER_PAGE;
+    let union = branches.join(" UNION ALL ");
+    // Each kind of row is joined to its commune only once on the page, except when sorting
+    // by distance (every result needs its position then).
+    let page_columns = "p.typ, p.id, p.name, p.search_name, p.key, pa.ap_id, p.commune_code, \
+        c.name AS commune_name, p.kind, p.category, p.disciplines, \
+        coalesce(p.lat, c.latitude) AS lat, coalesce(p.lon, c.longitude) AS lon, p.claimed, p.rank";
+    let (text, count_text) = match query.near {
         Some(near) => {
             let (Some(lat), Some(lon)) = (near.latitude, near.longitude) else {
                 return Err(AppError::field("near", "field.directory_near.no_centre"));
@@ -522,73 +638,68 @@ pub async fn search(
                    + cos(radians({lat})) * cos(radians(l.lat)) \
                      * power(sin(radians(l.lon - {lon}) / 2), 2))))"
             );
-            let mut filter = " WHERE l.lat IS NOT NULL AND l.lon IS NOT NULL".to_string();
-            if let Some(r) = query.radius_km {
-                let r = sql.bind(Param::Double(r));
-                filter.push_str(&format!(" AND {distance} <= {r}"));
-            }
-            (distance, filter, "distance_km, rank DESC, search_name, typ, id")
+            let radius = match query.radius_km {
+                Some(r) => format!(" WHERE d.distance_km <= {}", sql.bind(Param::Double(r))),
+                None => String::new(),
+            };
+            let with = format!(
+                "WITH p AS ({union}), \
+                 l AS (SELECT {page_columns} FROM p LEFT JOIN communes c ON c.code = p.commune_code \
+                       LEFT JOIN actors pa ON pa.id = p.actor_id), \
+                 d AS (SELECT l.*, {distance} AS distance_km FROM l \
+                       WHERE l.lat IS NOT NULL AND l.lon IS NOT NULL)"
+            );
+            (
+                format!(
+                    "{with} SELECT d.*, count(*) OVER () AS total FROM d{radius} \
+                     ORDER BY d.distance_km, d.rank DESC, d.search_name, d.typ, d.id \
+                     LIMIT {PER_PAGE} OFFSET {offset}"
+                ),
+                format!("{with} SELECT count(*) AS total FROM d{radius}"),
+            )
         }
-        None => (
-            "NULL::float8".to_string(),
-            String::new(),
-            if matching.q.is_some() {
-                "rank DESC, search_name, typ, id"
+        None => {
+            let (hits, order, total) = if matching.q.is_some() {
+                // Every match is ranked; the count comes with the page.
+                (
+                    union.clone(),
+                    "rank DESC, search_name, typ, id",
+                    "count(*) OVER ()",
+                )
             } else {
-                "search_name, typ, id"
-            },
-        ),
-    };
-    let limit = sql.bind(Param::BigInt(PER_PAGE));
-    let offset = sql.bind(Param::BigInt((query.page - 1) * PER_PAGE));
-    let located = format!(
-        "WITH hits AS ({union}), \
-         located AS (SELECT h.*, c.name AS commune_name, \
-             coalesce(h.lat, c.latitude) AS clat, coalesce(h.lon, c.longitude) AS clon \
-           FROM hits h LEFT JOIN communes c ON c.code = h.commune_code), \
-         l AS (SELECT typ, id, name, search_name, key, ap_id, commune_code, commune_name, kind, \
-             category, disciplines, clat AS lat, clon AS lon, claimed, rank FROM located)",
-        union = branches.join(" UNION ALL "),
-    );
-    let text = format!(
-        "{located} \
-         SELECT l.*, {distance} AS distance_km, count(*) OVER () AS total \
-         FROM l{distance_filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
-    );
-    let count_text = format!("{located} SELECT count(*) AS total FROM l{distance_filter}");
-    let count_params: Vec<Param> = sql
-        .params
-        .iter()
-        .take(sql.params.len() - 2)
-        .map(|p| match p {
-            Param::Text(v) => Param::Text(v.clone()),
-            Param::Double(v) => Param::Double(*v),
-            Param::BigInt(v) => Param::BigInt(*v),
-        })
-        .collect();
-    let mut conn = ctx.conn().await?;
-    let rows: Vec<Row> = sql.query(text).load(&mut conn).await?;
-    let total = match rows.iter().next() {
-        Some(r) => r.total,
-        // Past the last page: the count still tells how many there are.
-        None if query.page > 1 => {
-            Sql {
-                params: count_params,
-            }
-            .query(count_text)
-            .get_result::<Count>(&mut conn)
-            .await?
-            .total
+                // Browsing: each table gives only its first rows in name order (an index
+                // scan), the count is a separate, cheaper query.
+                let keep = offset + PER_PAGE;
+                (
+                    branches
+                        .iter()
+                        .map(|b| format!("({b} ORDER BY search_name, typ, id LIMIT {keep})"))
+                        .collect::<Vec<_>>()
+                        .join(" UNION ALL "),
+                    "search_name, typ, id",
+                    "0::int8",
+                )
+            };
+            (
+                format!(
+                    "WITH h AS ({hits}), \
+                     p AS (SELECT h.*, {total} AS total FROM h ORDER BY {order} \
+                           LIMIT {PER_PAGE} OFFSET {offset}) \
+                     SELECT {page_columns}, NULL::float8 AS distance_km, p.total \
+                     FROM p LEFT JOIN communes c ON c.code = p.commune_code \
+                     LEFT JOIN actors pa ON pa.id = p.actor_id \
+                     ORDER BY {order}"
+                ),
+                format!("WITH h AS ({union}) SELECT count(*) AS total FROM h"),
+            )
         }
-        None => 0,
     };
-    let items = rows.into_iter().map(hit).collect();
-    Ok(SearchPage {
-        total,
-        page: query.page,
-        per_page: PER_PAGE,
-        items,
-    })
+    Ok(Some(Statement {
+        text,
+        count_text,
+        params: sql.params,
+        browsing: matching.q.is_none() && query.near.is_none(),
+    }))
 }
 
 fn hit(r: Row) -> Hit {

@@ -30,7 +30,7 @@ use diesel::{
     query_builder::{BoxedSqlQuery, SqlQuery},
     sql_types::{Array, BigInt, Bool, Double, Nullable, Text},
 };
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
 /// Results per page.
 pub const PER_PAGE: i64 = 20;
@@ -424,26 +424,33 @@ pub async fn search(
         });
     };
     let mut conn = ctx.conn().await?;
-    let rows: Vec<Row> = Sql {
-        params: statement.params.clone(),
-    }
-    .query(statement.text)
-    .load(&mut conn)
-    .await?;
-    let total = match rows.iter().next() {
-        Some(r) if !statement.browsing => r.total,
-        // Browsing, or past the last page: the count tells how many there are.
-        None if query.page == 1 && !statement.browsing => 0,
-        _ => {
-            Sql {
-                params: statement.params,
+    let page = query.page;
+    let (rows, total) = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            plan_settings(conn, &statement).await?;
+            let rows: Vec<Row> = Sql {
+                params: statement.params.clone(),
             }
-            .query(statement.count_text)
-            .get_result::<Count>(&mut conn)
-            .await?
-            .total
-        }
-    };
+            .query(statement.text.clone())
+            .load(conn)
+            .await?;
+            let total = match rows.iter().next() {
+                Some(r) if !statement.browsing => r.total,
+                // Browsing, or past the last page: the count tells how many there are.
+                None if page == 1 && !statement.browsing => 0,
+                _ => {
+                    Sql {
+                        params: statement.params.clone(),
+                    }
+                    .query(statement.count_text.clone())
+                    .get_result::<Count>(conn)
+                    .await?
+                    .total
+                }
+            };
+            Ok((rows, total))
+        })
+        .await?;
     let items = rows.into_iter().map(hit).collect();
     Ok(SearchPage {
         total,
@@ -468,13 +475,36 @@ pub async fn explain(
         return Ok(Vec::new());
     };
     let mut conn = ctx.conn().await?;
-    let lines: Vec<PlanLine> = Sql {
-        params: statement.params,
-    }
-    .query(format!("EXPLAIN ANALYZE {}", statement.text))
-    .load(&mut conn)
-    .await?;
+    let lines = conn
+        .transaction::<Vec<PlanLine>, AppError, _>(async |conn| {
+            plan_settings(conn, &statement).await?;
+            Ok(Sql {
+                params: statement.params.clone(),
+            }
+            .query(format!("EXPLAIN ANALYZE {}", statement.text))
+            .load(conn)
+            .await?)
+        })
+        .await?;
     Ok(lines.into_iter().map(|l| l.line).collect())
+}
+
+/// Planner settings for this transaction. Parallel workers cost more than they save on
+/// a few thousand rows. With words to match, the planner underrates the per-row cost of
+/// trigram likeness and may scan whole tables; the GIN indexes are always the better way.
+async fn plan_settings(
+    conn: &mut diesel_async::AsyncPgConnection,
+    statement: &Statement,
+) -> AppResult<()> {
+    diesel::sql_query("SET LOCAL max_parallel_workers_per_gather = 0")
+        .execute(conn)
+        .await?;
+    if statement.matching {
+        diesel::sql_query("SET LOCAL enable_seqscan = off")
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The SQL of a search: the page, the count, their bound values.
@@ -484,6 +514,8 @@ struct Statement {
     params: Vec<Param>,
     /// No query and no distance: the page query does not count.
     browsing: bool,
+    /// Words to match.
+    matching: bool,
 }
 
 /// Builds the search's SQL; None when no table can answer (an offer with a kind…).
@@ -634,28 +666,34 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
             let lon = sql.bind(Param::Double(lon));
             let distance = format!(
                 "2 * 6371 * asin(least(1, sqrt(\
-                   power(sin(radians(l.lat - {lat}) / 2), 2) \
-                   + cos(radians({lat})) * cos(radians(l.lat)) \
-                     * power(sin(radians(l.lon - {lon}) / 2), 2))))"
+                   power(sin(radians(l.clat - {lat}) / 2), 2) \
+                   + cos(radians({lat})) * cos(radians(l.clat)) \
+                     * power(sin(radians(l.clon - {lon}) / 2), 2))))"
             );
             let radius = match query.radius_km {
-                Some(r) => format!(" WHERE d.distance_km <= {}", sql.bind(Param::Double(r))),
+                Some(r) => format!(" WHERE d0.distance_km <= {}", sql.bind(Param::Double(r))),
                 None => String::new(),
             };
             let with = format!(
                 "WITH p AS ({union}), \
-                 l AS (SELECT {page_columns} FROM p LEFT JOIN communes c ON c.code = p.commune_code \
-                       LEFT JOIN actors pa ON pa.id = p.actor_id), \
-                 d AS (SELECT l.*, {distance} AS distance_km FROM l \
-                       WHERE l.lat IS NOT NULL AND l.lon IS NOT NULL)"
+                 l AS (SELECT p.*, c.name AS commune_name, \
+                         coalesce(p.lat, c.latitude) AS clat, coalesce(p.lon, c.longitude) AS clon \
+                       FROM p LEFT JOIN communes c ON c.code = p.commune_code), \
+                 d0 AS (SELECT l.*, {distance} AS distance_km FROM l \
+                       WHERE l.clat IS NOT NULL AND l.clon IS NOT NULL), \
+                 d AS MATERIALIZED (SELECT * FROM d0{radius})"
             );
             (
+                // The count as a scalar subquery keeps the sort a top-N one.
                 format!(
-                    "{with} SELECT d.*, count(*) OVER () AS total FROM d{radius} \
+                    "{with} SELECT d.typ, d.id, d.name, d.key, pa.ap_id, d.commune_code, \
+                       d.commune_name, d.kind, d.category, d.disciplines, d.clat AS lat, \
+                       d.clon AS lon, d.claimed, d.distance_km, (SELECT count(*) FROM d) AS total \
+                     FROM d LEFT JOIN actors pa ON pa.id = d.actor_id \
                      ORDER BY d.distance_km, d.rank DESC, d.search_name, d.typ, d.id \
                      LIMIT {PER_PAGE} OFFSET {offset}"
                 ),
-                format!("{with} SELECT count(*) AS total FROM d{radius}"),
+                format!("{with} SELECT count(*) AS total FROM d"),
             )
         }
         None => {
@@ -699,6 +737,7 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
         count_text,
         params: sql.params,
         browsing: matching.q.is_none() && query.near.is_none(),
+        matching: matching.q.is_some(),
     }))
 }
 

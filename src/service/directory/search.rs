@@ -384,17 +384,19 @@ impl Matching {
     }
 }
 
-/// SQL condition: actor `column` is deleted or blocked by the moderators.
+/// SQL condition: actor `column` is deleted or blocked by the moderators. `IN` (a hashed
+/// subplan over the few such rows) rather than `EXISTS` (a join that would decide how the
+/// main table is read).
 fn gone(column: &str) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM actors x_ WHERE x_.id = {column} \
-         AND (x_.deleted_at IS NOT NULL OR x_.blocked_at IS NOT NULL))"
+        "{column} IN (SELECT x_.id FROM actors x_ \
+         WHERE x_.deleted_at IS NOT NULL OR x_.blocked_at IS NOT NULL)"
     )
 }
 
-/// SQL condition: account `column` is suspended.
+/// SQL condition: account `column` is suspended (see [`gone`]).
 fn suspended(column: &str) -> String {
-    format!("EXISTS (SELECT 1 FROM accounts s_ WHERE s_.id = {column} AND s_.suspended_at IS NOT NULL)")
+    format!("{column} IN (SELECT s_.id FROM accounts s_ WHERE s_.suspended_at IS NOT NULL)")
 }
 
 /// Condition on the `disciplines` of `alias`: one of them is `$d` without case or accents.
@@ -541,7 +543,7 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
 
     let mut branches = Vec::new();
     // "Sanctioned" is what `db::actors::sanctioned_sql` checks (the actor blocked, or its
-    // account suspended), written as anti-joins against the few sanctioned rows (partial
+    // account suspended), written as filters against the few sanctioned rows (partial
     // indexes): joining every actor would cost more than the rest of the search. The
     // owner of a venue or an offer is a local account: suspension is its sanction.
     // Members: accounts listed in the directory, with their actor.

@@ -162,7 +162,7 @@ SELECT (SELECT id FROM accounts WHERE username = 'membre' || (1 + (g * 41) % 100
        (ARRAY['free', 'paid', 'exchange'])[1 + g % 3],
        w.c88[1 + (g * 29) % array_length(w.c88, 1)],
        g % 4 <> 0,
-       CASE WHEN g % 10 = 0 THEN now() END
+       CASE WHEN g % 10 = 3 THEN now() END
 FROM generate_series(1, 5000) g, bench_words w;
 
 INSERT INTO directory_entries (name, kind, disciplines, commune_code, is_venue)
@@ -172,11 +172,11 @@ SELECT CASE WHEN g % 4 = 0 THEN 'Médiathèque ' ELSE w.heads[1 + g % 15] || ' '
        w.c88[1 + (g * 19) % array_length(w.c88, 1)], g % 6 = 0
 FROM generate_series(1, 800) g, bench_words w;
 
-ANALYZE accounts;
-ANALYZE actors;
-ANALYZE venues;
-ANALYZE offers;
-ANALYZE directory_entries;
+VACUUM ANALYZE accounts;
+VACUUM ANALYZE actors;
+VACUUM ANALYZE venues;
+VACUUM ANALYZE offers;
+VACUUM ANALYZE directory_entries;
 "#;
 
 async fn run(dbs: &'static TestDatabases) -> anyhow::Result<()> {

@@ -278,6 +278,10 @@ async fn hidden_suspended_claimed_and_system_actors_are_never_listed() {
         names(&r.json()),
         ["Console réservée aux membres", "Console son seize pistes"]
     );
+    assert_eq!(
+        names(&api(&app, "type=offer&q=consoles").await),
+        ["Console son seize pistes"]
+    );
     let closed = names(&api(&app, "type=offer&closed=true").await);
     assert_eq!(
         closed,

@@ -678,9 +678,10 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
             };
             let with = format!(
                 "WITH p AS ({union}), \
-                 l AS (SELECT p.*, c.name AS commune_name, \
+                 l AS (SELECT p.*, \
                          coalesce(p.lat, c.latitude) AS clat, coalesce(p.lon, c.longitude) AS clon \
-                       FROM p LEFT JOIN communes c ON c.code = p.commune_code), \
+                       FROM p LEFT JOIN (SELECT code, latitude, longitude FROM communes) c \
+                         ON c.code = p.commune_code), \
                  d0 AS (SELECT l.*, {distance} AS distance_km FROM l \
                        WHERE l.clat IS NOT NULL AND l.clon IS NOT NULL), \
                  d AS MATERIALIZED (SELECT * FROM d0{radius})"
@@ -688,12 +689,15 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
             (
                 // The count as a scalar subquery keeps the sort a top-N one.
                 format!(
-                    "{with} SELECT d.typ, d.id, d.name, d.key, pa.ap_id, d.commune_code, \
-                       d.commune_name, d.kind, d.category, d.disciplines, d.clat AS lat, \
-                       d.clon AS lon, d.claimed, d.distance_km, (SELECT count(*) FROM d) AS total \
-                     FROM d LEFT JOIN actors pa ON pa.id = d.actor_id \
-                     ORDER BY d.distance_km, d.rank DESC, d.search_name, d.typ, d.id \
-                     LIMIT {PER_PAGE} OFFSET {offset}"
+                    "{with}, \
+                     top AS (SELECT * FROM d ORDER BY d.distance_km, d.rank DESC, d.search_name, \
+                             d.typ, d.id LIMIT {PER_PAGE} OFFSET {offset}) \
+                     SELECT t.typ, t.id, t.name, t.key, pa.ap_id, t.commune_code, \
+                       c.name AS commune_name, t.kind, t.category, t.disciplines, t.clat AS lat, \
+                       t.clon AS lon, t.claimed, t.distance_km, (SELECT count(*) FROM d) AS total \
+                     FROM top t LEFT JOIN actors pa ON pa.id = t.actor_id \
+                     LEFT JOIN communes c ON c.code = t.commune_code \
+                     ORDER BY t.distance_km, t.rank DESC, t.search_name, t.typ, t.id"
                 ),
                 format!("{with} SELECT count(*) AS total FROM d"),
             )

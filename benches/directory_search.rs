@@ -36,14 +36,26 @@ const QUERIES: &[(&str, &str)] = &[
     ("kind filter", "kind=compagnie"),
     ("kind + query", "kind=bibliotheque&q=lecture"),
     ("discipline filter", "discipline=arts+visuels"),
-    ("discipline + query", "discipline=Th%C3%A9%C3%A2tre&q=ombres"),
+    (
+        "discipline + query",
+        "discipline=Th%C3%A9%C3%A2tre&q=ombres",
+    ),
     ("commune filter", "commune=%C3%89pinal"),
-    ("commune + type", "commune=Saint-Di%C3%A9-des-Vosges&type=venue"),
+    (
+        "commune + type",
+        "commune=Saint-Di%C3%A9-des-Vosges&type=venue",
+    ),
     ("near", "near=Remiremont"),
     ("near + radius", "near=G%C3%A9rardmer&radius=15"),
-    ("near + radius + query", "near=%C3%89pinal&radius=30&q=salle"),
+    (
+        "near + radius + query",
+        "near=%C3%89pinal&radius=30&q=salle",
+    ),
     ("offers: console", "type=offer&q=console"),
-    ("tsquery characters", "q=%26%7C%21%28%29%3A%2A%27%5C+theatre"),
+    (
+        "tsquery characters",
+        "q=%26%7C%21%28%29%3A%2A%27%5C+theatre",
+    ),
     ("1 000 characters", "LONG"),
     ("deep page", "page=40"),
 ];
@@ -194,7 +206,11 @@ async fn run(dbs: &'static TestDatabases) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let mut conn = AsyncPgConnection::establish(&config.database.url).await?;
-    for statement in GENERATE.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+    for statement in GENERATE
+        .split(";\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         exec(&mut conn, statement).await?;
     }
     println!(
@@ -204,9 +220,16 @@ async fn run(dbs: &'static TestDatabases) -> anyhow::Result<()> {
 
     let long = format!("q={}", "th%C3%A9%C3%A2tre+".repeat(125));
     let mut all = Vec::with_capacity(QUERIES.len() * ROUNDS);
-    println!("{:<24} {:>8} {:>10} {:>10}", "query", "results", "p50", "p99");
+    println!(
+        "{:<24} {:>8} {:>10} {:>10}",
+        "query", "results", "p50", "p99"
+    );
     for (label, query) in QUERIES {
-        let query = if *query == "LONG" { long.as_str() } else { query };
+        let query = if *query == "LONG" {
+            long.as_str()
+        } else {
+            query
+        };
         let params: SearchParams = serde_urlencoded::from_str(query)?;
         let checked = params
             .check(&departement)

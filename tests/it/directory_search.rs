@@ -141,9 +141,30 @@ async fn seeded() -> TestApp {
         "UPDATE venues SET hidden_at = now() WHERE slug = 'salle-masquee'",
     )
     .await;
-    offer(&app, alice, "Console son seize pistes", "88383", "true, NULL").await;
-    offer(&app, alice, "Console réservée aux membres", "88383", "false, NULL").await;
-    offer(&app, alice, "Console prêtée puis rendue", "88383", "true, now()").await;
+    offer(
+        &app,
+        alice,
+        "Console son seize pistes",
+        "88383",
+        "true, NULL",
+    )
+    .await;
+    offer(
+        &app,
+        alice,
+        "Console réservée aux membres",
+        "88383",
+        "false, NULL",
+    )
+    .await;
+    offer(
+        &app,
+        alice,
+        "Console prêtée puis rendue",
+        "88383",
+        "true, now()",
+    )
+    .await;
     entry(
         &app,
         "Médiathèque intercommunale de Saint-Dié",
@@ -192,7 +213,10 @@ async fn french_words_accents_plurals_and_typos_are_forgiven() {
     assert_eq!(theatre, ["Compagnie du Théâtre des Ombres"], "{theatre:?}");
     // "danses" finds the member whose discipline is "Danse" and the venue named "danses".
     let danses = names(&api(&app, "q=danses").await);
-    assert!(danses.contains(&"Ballet des Vosges".to_string()), "{danses:?}");
+    assert!(
+        danses.contains(&"Ballet des Vosges".to_string()),
+        "{danses:?}"
+    );
     assert!(
         danses.contains(&"Salle des danses de Gérardmer".to_string()),
         "{danses:?}"
@@ -242,7 +266,10 @@ async fn hidden_suspended_claimed_and_system_actors_are_never_listed() {
         "Console réservée aux membres",
         "Console prêtée puis rendue",
     ] {
-        assert!(!listed.contains(&absent.to_string()), "{absent}: {listed:?}");
+        assert!(
+            !listed.contains(&absent.to_string()),
+            "{absent}: {listed:?}"
+        );
     }
     // The instance actor, the announcement channel and the département's page have no account.
     assert_eq!(all["total"], 5, "{listed:?}");
@@ -288,14 +315,7 @@ async fn hidden_suspended_claimed_and_system_actors_are_never_listed() {
         ["Console prêtée puis rendue", "Console son seize pistes"]
     );
     // A bad token is refused rather than ignored.
-    let r = call(
-        &app,
-        Method::GET,
-        "/api/v1/directory",
-        Some("nope"),
-        None,
-    )
-    .await;
+    let r = call(&app, Method::GET, "/api/v1/directory", Some("nope"), None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -339,7 +359,10 @@ async fn filters_by_type_kind_discipline_and_commune() {
             "Médiathèque intercommunale de Saint-Dié"
         ]
     );
-    assert_eq!(by_commune["items"][0]["commune"], "Saint-Dié-des-Vosges (88)");
+    assert_eq!(
+        by_commune["items"][0]["commune"],
+        "Saint-Dié-des-Vosges (88)"
+    );
     assert_eq!(by_commune["items"][0]["commune_code"], "88413");
     // Unknown values are named.
     for (query, field) in [
@@ -514,7 +537,10 @@ async fn the_page_and_the_api_agree_and_the_listed_entry_has_its_page() {
             let url = item["url"].as_str().unwrap_or("");
             let path = crate::helpers::path_of(url);
             assert!(
-                body.contains(&format!("<a href=\"{path}\">{}</a>", item["name"].as_str().unwrap_or(""))),
+                body.contains(&format!(
+                    "<a href=\"{path}\">{}</a>",
+                    item["name"].as_str().unwrap_or("")
+                )),
                 "{query}: {path}"
             );
         }
@@ -527,9 +553,15 @@ async fn the_page_and_the_api_agree_and_the_listed_entry_has_its_page() {
     }
     let page = app.get_html("/annuaire").await;
     assert!(page.body.contains("Fiche non revendiquée"));
-    assert!(page.body.contains("href=\"/annuaire\" aria-current=\"page\""));
+    assert!(
+        page.body
+            .contains("href=\"/annuaire\" aria-current=\"page\"")
+    );
     assert!(page.body.contains("href=\"/users/alice\""));
-    assert!(page.body.contains("href=\"/venues/salle-des-fetes-gerardmer\""));
+    assert!(
+        page.body
+            .contains("href=\"/venues/salle-des-fetes-gerardmer\"")
+    );
     assert!(page.body.contains("href=\"/mutualisation/"));
     // The listed entry's page: public details, never the e-mail address.
     let v = api(&app, "q=mediatheque").await;
@@ -554,12 +586,11 @@ async fn the_page_and_the_api_agree_and_the_listed_entry_has_its_page() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         id: i64,
     }
-    let claimed: Id = diesel::sql_query(
-        "SELECT id FROM directory_entries WHERE claimed_at IS NOT NULL",
-    )
-    .get_result(&mut conn)
-    .await
-    .expect("claimed");
+    let claimed: Id =
+        diesel::sql_query("SELECT id FROM directory_entries WHERE claimed_at IS NOT NULL")
+            .get_result(&mut conn)
+            .await
+            .expect("claimed");
     let r = app
         .get_html(&format!("/annuaire/fiches/{}", claimed.id))
         .await;

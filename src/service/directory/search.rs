@@ -182,13 +182,14 @@ impl SearchParams {
         let discipline = clean_opt(&self.discipline)
             .map(|d| d.chars().take(100).collect::<String>())
             .filter(|d| !communes::normalize(d).is_empty());
-        let mut commune_of = |name: &str, value: &Option<String>| {
-            match communes::parse_field(value.as_deref().unwrap_or(""), departement) {
-                Ok(c) => c,
-                Err(key) => {
-                    field(name, key);
-                    None
-                }
+        let mut commune_of = |name: &str, value: &Option<String>| match communes::parse_field(
+            value.as_deref().unwrap_or(""),
+            departement,
+        ) {
+            Ok(c) => c,
+            Err(key) => {
+                field(name, key);
+                None
             }
         };
         let commune = commune_of("commune", &self.commune);
@@ -436,7 +437,7 @@ pub async fn search(
             .query(statement.text.clone())
             .load(conn)
             .await?;
-            let total = match rows.iter().next() {
+            let total = match <[Row]>::first(&rows) {
                 Some(r) if !statement.browsing => r.total,
                 // Browsing, or past the last page: the count tells how many there are.
                 None if page == 1 && !statement.browsing => 0,
@@ -849,7 +850,10 @@ mod tests {
     fn queries_are_cleaned_to_words_and_capped() {
         assert_eq!(clean_query("  &|!():*'\\ "), "");
         assert_eq!(clean_query("l'atelier & co!"), "l atelier co");
-        assert_eq!(clean_query("Théâtre -danse \"cirque\""), "Théâtre danse cirque");
+        assert_eq!(
+            clean_query("Théâtre -danse \"cirque\""),
+            "Théâtre danse cirque"
+        );
         let long = "a".repeat(1000);
         assert_eq!(clean_query(&long).len(), MAX_QUERY_CHARS);
     }

@@ -77,9 +77,10 @@ fn card(lang: Lang, hit: &Hit) -> Card {
             .map(Commune::label)
             .or_else(|| hit.commune_name.clone()),
         disciplines: hit.disciplines.join(", "),
-        distance: hit
-            .distance_km
-            .map(|km| lang.t("directory.distance").replace("{km}", &format_km(lang, km))),
+        distance: hit.distance_km.map(|km| {
+            lang.t("directory.distance")
+                .replace("{km}", &format_km(lang, km))
+        }),
         claimed: hit.claimed,
     }
 }
@@ -294,8 +295,7 @@ async fn http_get_entry(
         .collect::<Vec<_>>()
         .join(", ");
     // Only web addresses become links.
-    let website = if entry.website.starts_with("https://") || entry.website.starts_with("http://")
-    {
+    let website = if entry.website.starts_with("https://") || entry.website.starts_with("http://") {
         entry.website.clone()
     } else {
         String::new()

@@ -3012,11 +3012,6 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Position des résultats de cette page autour de la commune choisie (au centre).",
         "Where this page's results lie around the chosen town (in the centre).",
     ),
-    (
-        "directory.category",
-        "Catégorie de matériel",
-        "Equipment category",
-    ),
     ("directory.entry.website", "Site web", "Website"),
     ("directory.entry.phone", "Téléphone", "Phone"),
     ("directory.entry.commune", "Commune", "Town"),

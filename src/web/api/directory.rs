@@ -136,13 +136,13 @@ fn item(ctx: &crate::context::AppContext, hit: Hit) -> DirectoryItem {
     }
 }
 
-/// Searches the directory (no token needed).
+/// Searches the directory. No token needed; with one (`Authorization: Bearer <token>`),
+/// members also see members-only offers, and an unknown token is refused (401).
 #[utoipa::path(
     get,
     path = "/api/v1/directory",
     tag = "directory",
     params(DirectoryQuery),
-    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of results, best first (nearest first with `near`)", body = DirectoryPage),
         (status = 401, description = "A token was sent but is unknown or revoked", body = Problem, content_type = "application/problem+json"),

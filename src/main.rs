@@ -53,7 +53,50 @@ enum Command {
         #[command(subcommand)]
         command: InstanceCommand,
     },
+    /// The directory of the territory's cultural actors.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
 }
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Bulk-import the actors the département already knows as unclaimed directory entries.
+    #[command(long_about = IMPORT_HELP)]
+    Import {
+        /// The CSV file (UTF-8 or Windows-1252/Latin-1; separator `;` or `,`).
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// Check every row and tell what would be created, updated or skipped; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+const IMPORT_HELP: &str = "Bulk-import the actors the département already knows as unclaimed \
+directory entries, which an administrator can then invite to claim (/admin/annuaire).
+
+The first line names the columns (in any order; case and accents ignored; unknown columns \
+are ignored and listed):
+  name         required; the structure's or artist's name
+  kind         compagnie, association, bibliotheque, ecole_de_musique, etablissement_scolaire,
+               ehpad_medico_social, collectivite, artiste, lieu, autre (\"École de musique\",
+               \"EHPAD\"… are understood); empty: autre (lieu when is_venue)
+  disciplines  separated by , ; or |  (e.g. \"théâtre|danse\")
+  email        the address claim invitations are sent to
+  phone, address
+  postal_code  5 digits
+  commune      the commune's name (\"St-Dié-des-Vosges\" is understood) or INSEE code;
+               commune or postal_code is required
+  website      http(s) address
+  latitude, longitude   decimal degrees, both or neither
+  is_venue     oui/non, true/false, 1/0, x
+
+Re-running a file updates the entries it already created (same e-mail, else same name in \
+the same commune) instead of duplicating them; entries already claimed are left alone. \
+Bad rows are skipped and listed with their line and reason; the exit status is 0 unless the \
+file cannot be read or lacks the required columns.";
 
 #[derive(Subcommand)]
 enum DomainCommand {
@@ -241,6 +284,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await
         }
         Command::Domain { command } => domain_command(command, config).await,
+        Command::Directory {
+            command: DirectoryCommand::Import { file, dry_run },
+        } => directory_import(config, file, dry_run).await,
         Command::Instance {
             command: InstanceCommand::MoveUrl { new_url },
         } => {
@@ -325,6 +371,48 @@ async fn domain_command(command: DomainCommand, config: Config) -> anyhow::Resul
                 }
             }
         }
+        Ok(())
+    })
+    .await
+}
+
+/// `directory import`: the report on standard output, progress on standard error.
+async fn directory_import(config: Config, file: PathBuf, dry_run: bool) -> anyhow::Result<()> {
+    use service::directory::import::{self, ImportOptions};
+    let input = std::fs::File::open(&file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    with_database(config, |ctx| async move {
+        let mut progress = |rows: u64| eprintln!("{rows} lignes lues…");
+        let report = import::import(&ctx, input, ImportOptions { dry_run }, &mut progress)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        for s in &report.skipped_lines {
+            println!("ligne {} ignorée : {}", s.line, s.reason);
+        }
+        if report.encoding != "utf-8" {
+            println!(
+                "le fichier n'était pas en UTF-8 : lu comme {} (Latin-1)",
+                report.encoding
+            );
+        }
+        if !report.ignored_columns.is_empty() {
+            println!(
+                "colonnes inconnues ignorées : {}",
+                report.ignored_columns.join(", ")
+            );
+        }
+        println!(
+            "{}{} lignes lues : {} fiches créées, {} mises à jour, {} lignes ignorées",
+            if report.dry_run {
+                "(essai, rien n'est écrit) "
+            } else {
+                ""
+            },
+            report.rows,
+            report.created,
+            report.updated,
+            report.skipped
+        );
         Ok(())
     })
     .await

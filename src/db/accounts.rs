@@ -76,6 +76,35 @@ pub struct ProfileChanges {
     pub hide_network: bool,
 }
 
+/// What the member directory shows of a member (`service::profile`). `None` coordinates or
+/// commune clear them.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = accounts, treat_none_as_null = true)]
+pub struct DirectoryChanges {
+    pub directory_kind: String,
+    pub commune_code: Option<String>,
+    pub postal_code: String,
+    pub address: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub phone: String,
+    pub contact_email: String,
+    pub links: Vec<String>,
+    pub directory_hidden: bool,
+}
+
+pub async fn update_directory(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    changes: &DirectoryChanges,
+) -> QueryResult<DbAccount> {
+    diesel::update(accounts::table.find(id))
+        .set(changes)
+        .returning(DbAccount::as_returning())
+        .get_result(conn)
+        .await
+}
+
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewAccount) -> QueryResult<DbAccount> {
     diesel::insert_into(accounts::table)
         .values(new)

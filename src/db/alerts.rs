@@ -96,7 +96,7 @@ pub struct Announcement<'a> {
     pub kind: Option<&'a str>,
     /// Lower case.
     pub disciplines: &'a [String],
-    /// The INSEE codes its free-text commune may designate.
+    /// The INSEE code of its commune (`posts.commune_code`), when it has one.
     pub communes: &'a [String],
 }
 

@@ -58,10 +58,13 @@ pub async fn run_migrations(pool: &DbPool) -> anyhow::Result<usize> {
     let mut conn = harness.into_inner();
     // Reference data is loaded under the same lock, once the tables exist.
     let applied = match applied {
-        Ok(n) => super::reference::sync(&mut conn)
-            .await
-            .map(|_| n)
-            .map_err(|e| anyhow::anyhow!("loading the communes: {e}")),
+        Ok(n) => match super::reference::sync(&mut conn).await {
+            Ok(_) => super::reference::backfill_commune_codes(&mut conn)
+                .await
+                .map(|_| n)
+                .map_err(|e| anyhow::anyhow!("matching the communes typed before: {e}")),
+            Err(e) => Err(anyhow::anyhow!("loading the communes: {e}")),
+        },
         Err(e) => Err(e),
     };
     let unlocked = diesel::sql_query(MIGRATION_UNLOCK_SQL)

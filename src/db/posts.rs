@@ -85,6 +85,7 @@ pub struct NewPost {
     pub deadline: Option<NaiveDate>,
     pub disciplines: Vec<String>,
     pub commune: String,
+    pub commune_code: Option<String>,
     pub draft: bool,
     pub published_at: Option<DateTime<Utc>>,
 }
@@ -103,6 +104,7 @@ pub struct PostChanges {
     pub deadline: Option<NaiveDate>,
     pub disciplines: Vec<String>,
     pub commune: String,
+    pub commune_code: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -321,7 +323,7 @@ pub struct AnnouncementFilter {
     pub kind: Option<String>,
     /// Matched without regard to case.
     pub discipline: Option<String>,
-    /// Matched without regard to case.
+    /// INSEE code of the commune (`posts.commune_code`).
     pub commune: Option<String>,
     /// `Some(true)`: deadline not passed (or none); `Some(false)`: closed.
     pub open: Option<bool>,
@@ -353,11 +355,7 @@ fn announcements_query<'a>(
         );
     }
     if let Some(commune) = &filter.commune {
-        query = query.filter(
-            sql::<Bool>("lower(posts.commune) = lower(")
-                .bind::<Text, _>(commune.clone())
-                .sql(")"),
-        );
+        query = query.filter(posts::commune_code.eq(commune));
     }
     match filter.open {
         Some(true) => {

@@ -203,14 +203,18 @@ pub struct NewAccountInput {
 }
 
 /// How an account comes to exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Origin {
+#[derive(Debug, Clone, Copy)]
+enum Origin<'a> {
     /// Made by an administrator (`culturecnous user create`) or a tool: the address is taken
     /// as confirmed, no mail is sent.
     Administrative,
     /// Made by its owner on the sign-up page: unconfirmed, and the confirmation link is queued
     /// in the same transaction.
     Registration,
+    /// Made by the actor of a directory entry the département listed, through the link of
+    /// its claim invitation: the address the invitation reached is taken as confirmed, and
+    /// the entry and invitation are taken over in the same transaction.
+    Claim(&'a crate::service::directory::claim::ClaimTarget),
 }
 
 /// Creates an account on an administrator's word (`culturecnous user create`, scripts, tests):
@@ -224,6 +228,16 @@ pub async fn create_account(ctx: &AppContext, input: NewAccountInput) -> AppResu
 /// publish while `accounts.require_confirmation` is on (see [`ensure_can_publish`]).
 pub async fn register(ctx: &AppContext, input: NewAccountInput) -> AppResult<DbAccount> {
     create(ctx, input, Origin::Registration).await
+}
+
+/// Claim of a listed directory entry: creates the account (address confirmed) and takes the
+/// entry over, in one transaction; see [`crate::service::directory::claim`].
+pub async fn create_claiming(
+    ctx: &AppContext,
+    input: NewAccountInput,
+    target: &crate::service::directory::claim::ClaimTarget,
+) -> AppResult<DbAccount> {
+    create(ctx, input, Origin::Claim(target)).await
 }
 
 /// The one rule on who may publish posts, announcements and comments: not a suspended
@@ -245,7 +259,11 @@ pub fn ensure_can_publish(ctx: &AppContext, account: &DbAccount) -> AppResult<()
 
 /// Creates an account and its actor (with a fresh RSA-2048 key pair) in one transaction.
 /// Every broken rule is reported at once, field by field; nothing is written on error.
-async fn create(ctx: &AppContext, input: NewAccountInput, origin: Origin) -> AppResult<DbAccount> {
+async fn create(
+    ctx: &AppContext,
+    input: NewAccountInput,
+    origin: Origin<'_>,
+) -> AppResult<DbAccount> {
     let username = normalize_username(&input.username);
     let email = input.email.trim().to_string();
     let display_name = input.display_name.trim().to_string();
@@ -323,6 +341,11 @@ async fn create(ctx: &AppContext, input: NewAccountInput, origin: Origin) -> App
                 Origin::Registration => {
                     account_links::queue_confirmation(conn, ctx, &account).await?;
                     Ok(account)
+                }
+                Origin::Claim(target) => {
+                    db::account_tokens::confirm_account_email(conn, account.id).await?;
+                    crate::service::directory::claim::take_over(conn, &account, target).await?;
+                    Ok(db::accounts::by_id(conn, account.id).await?)
                 }
             }
         })

@@ -21,7 +21,7 @@ use crate::{
     },
     error::{AppError, AppResult, FieldErrors},
     service::{
-        communes::{self, Commune, Resolved},
+        communes::{self, Commune},
         notifications::{self, NotificationKind},
         profile::parse_disciplines,
         publishing::{AnnouncementKind, MAX_DISCIPLINE_CHARS, MAX_DISCIPLINES},
@@ -112,8 +112,10 @@ fn clean(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// Checks a filter; every broken rule is reported at once, each with its field.
-fn check(account_id: i64, input: &AlertInput) -> AppResult<NewAlert> {
+/// Checks a filter; every broken rule is reported at once, each with its field. The commune
+/// is read as every commune field is (`communes::parse_field`, namesakes taken in
+/// `departement`).
+fn check(account_id: i64, input: &AlertInput, departement: &str) -> AppResult<NewAlert> {
     let mut errors = FieldErrors::default();
     let kind = match clean(&input.kind) {
         Some(k) => match AnnouncementKind::parse(k) {
@@ -141,20 +143,14 @@ fn check(account_id: i64, input: &AlertInput) -> AppResult<NewAlert> {
     {
         errors.add("disciplines", "field.too_long");
     }
-    let commune = match clean(&input.commune) {
-        Some(c) => match communes::resolve(c) {
-            Resolved::Found(c) => Some(c.code.to_string()),
-            Resolved::Ambiguous(_) => {
-                errors.add("commune", "field.commune.ambiguous");
+    let commune =
+        match communes::parse_field(clean(&input.commune).unwrap_or_default(), departement) {
+            Ok(c) => c.map(|c| c.code.to_string()),
+            Err(key) => {
+                errors.add("commune", key);
                 None
             }
-            Resolved::Unknown => {
-                errors.add("commune", "field.commune.unknown");
-                None
-            }
-        },
-        None => None,
-    };
+        };
     let mail = match AlertMail::parse(&input.mail) {
         Some(m) => m,
         None => {
@@ -187,7 +183,7 @@ fn same_filter(existing: &DbAlert, new: &NewAlert) -> bool {
 
 /// Saves a filter for the member; the same filter twice is refused.
 pub async fn create(ctx: &AppContext, account: &DbAccount, input: &AlertInput) -> AppResult<Alert> {
-    let new = check(account.id, input)?;
+    let new = check(account.id, input, &ctx.config.instance.departement)?;
     let mut conn = ctx.conn().await?;
     let alert = conn
         .transaction::<DbAlert, AppError, _>(async |conn| {
@@ -237,10 +233,8 @@ pub async fn record_matches(
         return Ok(Vec::new());
     }
     let disciplines: Vec<String> = post.disciplines.iter().map(|d| d.to_lowercase()).collect();
-    let codes: Vec<String> = communes::codes_for_text(&post.commune)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    // The commune as the publishing flow resolved it from the official list.
+    let codes: Vec<String> = post.commune_code.iter().cloned().collect();
     let matched = db::alerts::record_matches(
         conn,
         &db::alerts::Announcement {
@@ -284,7 +278,7 @@ mod tests {
 
     #[test]
     fn a_good_filter_is_resolved() {
-        let new = check(7, &input("residence", "epinal", "daily")).expect("valid");
+        let new = check(7, &input("residence", "epinal", "daily"), "88").expect("valid");
         assert_eq!(new.kind.as_deref(), Some("residence"));
         assert_eq!(new.commune.as_deref(), Some("88160"));
         assert_eq!(new.disciplines, vec!["théâtre", "danse"]);
@@ -295,6 +289,7 @@ mod tests {
                 mail: "none".into(),
                 ..AlertInput::default()
             },
+            "88",
         )
         .expect("the empty filter is every announcement");
         assert_eq!((empty.kind, empty.commune), (None, None));
@@ -302,10 +297,14 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named() {
-        let err = check(7, &input("concert", "Atlantis", "hourly")).expect_err("invalid");
+        let err = check(7, &input("concert", "Atlantis", "hourly"), "88").expect_err("invalid");
         let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["kind", "commune", "mail"]);
-        let err = check(7, &input("emploi", "Saint-Amand", "instant")).expect_err("ambiguous");
+        let err =
+            check(7, &input("emploi", "Saint-Amand", "instant"), "88").expect_err("ambiguous");
         assert_eq!(err.fields[0].message_key, "field.commune.ambiguous");
+        // A name shared with other départements is the configured département's.
+        let new = check(7, &input("emploi", "charmes", "none"), "88").expect("valid");
+        assert_eq!(new.commune.as_deref(), Some("88090"));
     }
 }

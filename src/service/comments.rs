@@ -639,6 +639,7 @@ pub async fn receive_update(
                         deadline: None,
                         disciplines: Vec::new(),
                         commune: String::new(),
+                        commune_code: None,
                         updated_at: now,
                     },
                 )

@@ -1,5 +1,7 @@
 //! Profile editing: display name, bio (Markdown, sanitised once into `bio_html`), disciplines,
-//! commune, website, language, network visibility and avatar.
+//! website, language, network visibility and avatar, and what the member directory shows:
+//! kind, commune (from the official list) and postal code, address, coordinates, public phone
+//! and e-mail, extra links, and whether to be listed at all.
 //!
 //! Every field is checked before anything is written; the avatar file is written before the
 //! transaction and removed again if the transaction fails, and the old avatar is removed only
@@ -9,12 +11,12 @@ use crate::{
     context::AppContext,
     db::{
         self,
-        accounts::{DbAccount, ProfileChanges},
+        accounts::{DbAccount, DirectoryChanges, ProfileChanges},
     },
     error::{AppError, AppResult, FieldErrors},
     i18n::Lang,
     sanitize::SafeHtml,
-    service::{follows, tokens},
+    service::{accounts::email_looks_valid, communes, directory::DirectoryKind, follows, tokens},
 };
 use diesel_async::AsyncConnection;
 use std::path::{Path, PathBuf};
@@ -25,6 +27,11 @@ pub const MAX_COMMUNE: usize = 100;
 pub const MAX_WEBSITE: usize = 300;
 pub const MAX_DISCIPLINES: usize = 15;
 pub const MAX_DISCIPLINE_LEN: usize = 40;
+pub const MAX_ADDRESS: usize = 300;
+pub const MAX_PHONE: usize = 40;
+pub const MAX_CONTACT_EMAIL: usize = 254;
+/// Extra public links besides the website.
+pub const MAX_LINKS: usize = 5;
 /// Avatars are small pictures: 2 MiB at most, less if `storage.max_upload_mb` says so.
 pub const MAX_AVATAR_BYTES: usize = 2 * 1024 * 1024;
 /// Folder under the media folder, and prefix of `accounts.avatar_path`.
@@ -42,19 +49,49 @@ pub struct ProfileInput {
     /// `fr`, `en`, or empty for the instance default.
     pub language: String,
     pub hide_network: bool,
+    /// A `DirectoryKind` code (spreadsheet words forgiven).
+    pub directory_kind: String,
+    /// Five characters, one of the commune's postal codes when a commune is given.
+    pub postal_code: String,
+    pub address: String,
+    /// Decimal degrees (WGS 84), both or neither; a decimal comma is read as a point.
+    pub latitude: String,
+    pub longitude: String,
+    /// Public phone number shown in the directory.
+    pub phone: String,
+    /// Public contact address shown in the directory (not the login address).
+    pub contact_email: String,
+    /// Extra links, one per line, `http(s)` only.
+    pub links: String,
+    /// Not listed in the directory nor its search.
+    pub directory_hidden: bool,
 }
 
 impl ProfileInput {
-    /// The form as the account currently stands, to pre-fill it.
-    pub fn from_account(account: &DbAccount) -> Self {
+    /// The form as the account currently stands, to pre-fill it; `departement` (the
+    /// configured one) decides how the commune is written so that it reads back the same.
+    pub fn from_account(account: &DbAccount, departement: &str) -> Self {
+        let coordinate = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         Self {
             display_name: account.display_name.clone(),
             bio: account.bio_markdown.clone(),
             disciplines: account.disciplines.join(", "),
-            commune: account.commune.clone(),
+            commune: match &account.commune_code {
+                Some(code) => communes::field_value(Some(code), departement),
+                None => account.commune.clone(),
+            },
             website: account.website.clone(),
             language: account.language.clone().unwrap_or_default(),
             hide_network: account.hide_network,
+            directory_kind: account.directory_kind.clone(),
+            postal_code: account.postal_code.clone(),
+            address: account.address.clone(),
+            latitude: coordinate(account.latitude),
+            longitude: coordinate(account.longitude),
+            phone: account.phone.clone(),
+            contact_email: account.contact_email.clone(),
+            links: account.links.join("\n"),
+            directory_hidden: account.directory_hidden,
         }
     }
 }
@@ -180,9 +217,159 @@ fn website_ok(website: &str) -> bool {
     }
 }
 
+/// Whether a postal code is well formed: five characters, digits (Corsica's `2A`/`2B`
+/// allowed in second place, as the table's check does).
+fn postal_code_ok(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5
+        && b[0].is_ascii_digit()
+        && (b[1].is_ascii_digit() || b[1] == b'A' || b[1] == b'B')
+        && b[2..].iter().all(u8::is_ascii_digit)
+}
+
+/// A phone number as people write it: digits, spaces, dots, hyphens, parentheses, a
+/// leading `+`; at least six digits.
+fn phone_ok(phone: &str) -> bool {
+    phone
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || " .-()".contains(c) || (c == '+' && i == 0))
+        && phone.chars().filter(char::is_ascii_digit).count() >= 6
+}
+
+/// Reads one coordinate: `None` when empty, `Err` when not a finite number.
+fn parse_coordinate(input: &str) -> Result<Option<f64>, ()> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    match input.replace(',', ".").parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        _ => Err(()),
+    }
+}
+
+/// The coordinates, both or neither, each in its range; errors go to `errors` by field.
+fn check_coordinates(input: &ProfileInput, errors: &mut FieldErrors) -> (Option<f64>, Option<f64>) {
+    let mut read = |field: &str, text: &str, max: f64| match parse_coordinate(text) {
+        Ok(Some(v)) if v.abs() <= max => Some(Some(v)),
+        Ok(Some(_)) => {
+            errors.add(field, "field.coordinate.range");
+            None
+        }
+        Ok(None) => Some(None),
+        Err(()) => {
+            errors.add(field, "field.coordinate.invalid");
+            None
+        }
+    };
+    let latitude = read("latitude", &input.latitude, 90.0);
+    let longitude = read("longitude", &input.longitude, 180.0);
+    match (latitude, longitude) {
+        (Some(Some(lat)), Some(Some(lon))) => (Some(lat), Some(lon)),
+        (Some(Some(_)), Some(None)) => {
+            errors.add("longitude", "field.coordinates.both");
+            (None, None)
+        }
+        (Some(None), Some(Some(_))) => {
+            errors.add("latitude", "field.coordinates.both");
+            (None, None)
+        }
+        _ => (None, None),
+    }
+}
+
+/// The directory fields of the form, checked; errors go to `errors` by field. Returns the
+/// changes and the commune's name (for `accounts.commune`, which pages show).
+fn check_directory(
+    input: &ProfileInput,
+    departement: &str,
+    errors: &mut FieldErrors,
+) -> (DirectoryChanges, String) {
+    let directory_kind = match DirectoryKind::parse(&input.directory_kind) {
+        Some(k) => k.as_str().to_string(),
+        None => {
+            errors.add("directory_kind", "field.directory_kind.unknown");
+            String::new()
+        }
+    };
+    let typed = one_line(&input.commune);
+    let commune = if typed.chars().count() > MAX_COMMUNE {
+        errors.add("commune", "field.too_long");
+        None
+    } else {
+        match communes::parse_field(&typed, departement) {
+            Ok(c) => c,
+            Err(key) => {
+                errors.add("commune", key);
+                None
+            }
+        }
+    };
+    let postal_code = one_line(&input.postal_code).to_ascii_uppercase();
+    if !postal_code.is_empty() {
+        if !postal_code_ok(&postal_code) {
+            errors.add("postal_code", "field.postal_code.invalid");
+        } else if let Some(c) = commune
+            && !c.postal_codes.is_empty()
+            && !c.postal_codes.split(' ').any(|p| p == postal_code)
+        {
+            errors.add("postal_code", "field.postal_code.not_of_commune");
+        }
+    }
+    let address = one_line(&input.address);
+    if address.chars().count() > MAX_ADDRESS {
+        errors.add("address", "field.too_long");
+    }
+    let (latitude, longitude) = check_coordinates(input, errors);
+    let phone = one_line(&input.phone);
+    if phone.chars().count() > MAX_PHONE {
+        errors.add("phone", "field.too_long");
+    } else if !phone.is_empty() && !phone_ok(&phone) {
+        errors.add("phone", "field.phone.invalid");
+    }
+    let contact_email = one_line(&input.contact_email);
+    if contact_email.chars().count() > MAX_CONTACT_EMAIL {
+        errors.add("contact_email", "field.too_long");
+    } else if !contact_email.is_empty() && !email_looks_valid(&contact_email) {
+        errors.add("contact_email", "field.email.invalid");
+    }
+    let mut links: Vec<String> = Vec::new();
+    for line in input.links.lines().map(one_line).filter(|l| !l.is_empty()) {
+        if !links.contains(&line) {
+            links.push(line);
+        }
+    }
+    if links.len() > MAX_LINKS {
+        errors.add("links", "field.links.too_many");
+    } else if links
+        .iter()
+        .any(|l| l.chars().count() > MAX_WEBSITE || !website_ok(l))
+    {
+        errors.add("links", "field.links.invalid");
+    }
+    let name = commune.map(|c| c.name.to_string()).unwrap_or_default();
+    (
+        DirectoryChanges {
+            directory_kind,
+            commune_code: commune.map(|c| c.code.to_string()),
+            postal_code,
+            address,
+            latitude,
+            longitude,
+            phone,
+            contact_email,
+            links,
+            directory_hidden: input.directory_hidden,
+        },
+        name,
+    )
+}
+
 /// Validated, ready-to-write values.
 struct Checked {
     changes: ProfileChanges,
+    directory: DirectoryChanges,
     avatar: Option<(Vec<u8>, ImageType)>,
 }
 
@@ -205,10 +392,8 @@ fn check(ctx: &AppContext, input: &ProfileInput, avatar: Option<Vec<u8>>) -> App
     {
         errors.add("disciplines", "field.disciplines.too_long");
     }
-    let commune = one_line(&input.commune);
-    if commune.chars().count() > MAX_COMMUNE {
-        errors.add("commune", "field.too_long");
-    }
+    let (directory, commune) =
+        check_directory(input, &ctx.config.instance.departement, &mut errors);
     let website = one_line(&input.website);
     if website.chars().count() > MAX_WEBSITE {
         errors.add("website", "field.too_long");
@@ -253,6 +438,7 @@ fn check(ctx: &AppContext, input: &ProfileInput, avatar: Option<Vec<u8>>) -> App
             language,
             hide_network: input.hide_network,
         },
+        directory,
         avatar,
     })
 }
@@ -275,12 +461,14 @@ pub async fn update_profile(
         .as_ref()
         .map(|(rel, _)| ctx.urls.absolute(&format!("/media/{rel}")));
     let changes = checked.changes;
+    let directory = checked.directory;
     let account_id = account.id;
     let actor_id = account.actor_id;
     let result = async {
         let mut conn = ctx.conn().await?;
         conn.transaction::<DbAccount, AppError, _>(async |conn| {
-            let mut updated = db::accounts::update_profile(conn, account_id, &changes).await?;
+            db::accounts::update_profile(conn, account_id, &changes).await?;
+            let mut updated = db::accounts::update_directory(conn, account_id, &directory).await?;
             if let Some(path) = &new_avatar_path {
                 updated = db::accounts::set_avatar(conn, account_id, Some(path)).await?;
             }
@@ -398,6 +586,99 @@ mod tests {
             vec!["Théâtre", "danse", "Musique"]
         );
         assert!(parse_disciplines(" , ").is_empty());
+    }
+
+    fn directory_errors(input: &ProfileInput) -> Vec<(String, &'static str)> {
+        let mut errors = FieldErrors::default();
+        check_directory(input, "88", &mut errors);
+        match errors.into_result() {
+            Ok(()) => Vec::new(),
+            Err(e) => e
+                .fields
+                .into_iter()
+                .map(|f| (f.field, f.message_key))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn directory_fields_follow_their_rules() {
+        let good = ProfileInput {
+            directory_kind: "Compagnie de théâtre".into(),
+            commune: "st die des vosges".into(),
+            postal_code: "88100".into(),
+            latitude: "48,28".into(),
+            longitude: "6.95".into(),
+            phone: "+33 3 29 00 00 00".into(),
+            contact_email: "contact@cie.example".into(),
+            links: "https://a.example\n\n https://b.example \nhttps://a.example".into(),
+            ..Default::default()
+        };
+        assert_eq!(directory_errors(&good), vec![]);
+        let mut errors = FieldErrors::default();
+        let (changes, name) = check_directory(&good, "88", &mut errors);
+        assert_eq!(name, "Saint-Dié-des-Vosges");
+        assert_eq!(changes.directory_kind, "compagnie");
+        assert_eq!(changes.commune_code.as_deref(), Some("88413"));
+        assert_eq!(changes.latitude, Some(48.28));
+        assert_eq!(
+            changes.links,
+            vec!["https://a.example", "https://b.example"]
+        );
+
+        let bad = ProfileInput {
+            directory_kind: "vaisseau spatial".into(),
+            commune: "Épinal".into(),
+            postal_code: "88100".into(),
+            latitude: "95".into(),
+            longitude: "".into(),
+            phone: "appelez-moi".into(),
+            contact_email: "pas une adresse".into(),
+            links: "javascript:alert(1)".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            directory_errors(&bad),
+            vec![
+                ("directory_kind".to_string(), "field.directory_kind.unknown"),
+                (
+                    "postal_code".to_string(),
+                    "field.postal_code.not_of_commune"
+                ),
+                ("latitude".to_string(), "field.coordinate.range"),
+                ("phone".to_string(), "field.phone.invalid"),
+                ("contact_email".to_string(), "field.email.invalid"),
+                ("links".to_string(), "field.links.invalid"),
+            ]
+        );
+        let half = ProfileInput {
+            directory_kind: "autre".into(),
+            longitude: "6.4".into(),
+            postal_code: "8800".into(),
+            links: (0..6).map(|i| format!("https://{i}.example\n")).collect(),
+            ..Default::default()
+        };
+        assert_eq!(
+            directory_errors(&half),
+            vec![
+                ("postal_code".to_string(), "field.postal_code.invalid"),
+                ("latitude".to_string(), "field.coordinates.both"),
+                ("links".to_string(), "field.links.too_many"),
+            ]
+        );
+        let not_a_number = ProfileInput {
+            directory_kind: "artiste".into(),
+            latitude: "nord".into(),
+            longitude: "200".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            directory_errors(&not_a_number),
+            vec![
+                ("latitude".to_string(), "field.coordinate.invalid"),
+                ("longitude".to_string(), "field.coordinate.range"),
+            ]
+        );
     }
 
     #[test]

@@ -726,7 +726,7 @@ async fn pages_fit_a_phone_and_the_menu_folds() {
             "body": "Une résidence de trois semaines, avec un lien très long : \
                      https://culture.example/residences/2027/appel-a-candidatures-theatre-danse-marionnettes",
             "kind": "residence",
-            "commune": "Saint-Martin-de-Belleville",
+            "commune": "Saint-Pierre-de-Belleville",
         }))
         .send()
         .await
@@ -962,6 +962,84 @@ async fn a_moderator_redirects_a_report_and_the_author_sees_why() {
     let journey = {
         let client = client.clone();
         tokio::spawn(async move { moderator_redirects_a_report(&client, &base, report_id).await })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// The actor of an entry the département imported follows the invitation's link, keeps the
+/// suggested username, chooses a password, accepts the rules and lands logged in on the
+/// account's profile.
+async fn claim_a_listed_entry(client: &Client, base: &str, ctx: &AppContext) {
+    let mail = crate::helpers::received_text_to(ctx, "bonjour@lespetitsriens.example").await;
+    let link = mail_link(&mail, &format!("{base}/annuaire/revendiquer/"));
+    client.goto(&link).await.expect("open the claim link");
+    let entry = text_of(client, "#fiche").await;
+    assert!(entry.contains("Les Petits Riens"), "{entry}");
+    let suggested = client
+        .find(Locator::Css("input[name='username']"))
+        .await
+        .expect("username field")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(suggested.as_deref(), Some("les_petits_riens"));
+    fill(
+        client,
+        "input[name='password']",
+        "une phrase de passe à moi",
+    )
+    .await;
+    click(client, "input[name='accept_rules']").await;
+    let path = &link[base.len()..];
+    click(
+        client,
+        &format!("form[action='{path}'] button[type='submit']"),
+    )
+    .await;
+    wait_for_path(client, "/users/les_petits_riens").await;
+    client
+        .find(Locator::Css("form[action='/deconnexion']"))
+        .await
+        .expect("logged in by the claim");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listed_actor_claims_the_entry_through_the_mailed_invitation() {
+    let driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+    let ctx = instance.ctx.clone();
+    let csv = "name;kind;email;commune\nLes Petits Riens;compagnie;bonjour@lespetitsriens.example;Épinal\n";
+    culturecnous::service::directory::import::import(
+        &ctx,
+        std::io::Cursor::new(csv.as_bytes().to_vec()),
+        Default::default(),
+        &mut |_| {},
+    )
+    .await
+    .expect("import");
+    let sent = culturecnous::service::directory::claim::invite(&ctx, None, None)
+        .await
+        .expect("invite");
+    assert_eq!(sent.invited, 1);
+
+    let client = driver.client().await;
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move { claim_a_listed_entry(&client, &base, &ctx).await })
     };
     let outcome = journey.await;
     let _ = client.close().await;

@@ -188,6 +188,55 @@ pub async fn sync(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
     Ok(true)
 }
 
+/// Gives a commune code to the rows of `{table}` (posts, accounts) whose free-text commune,
+/// typed before communes came from the official list, names exactly one commune: its INSEE
+/// code, "Name (dep)", or a name (compared as `cc_search_name` does: case, accents, hyphens,
+/// "St"/"Saint" forgiven) that a single commune in France bears. The text becomes the
+/// commune's official name. Three hash joins, one per way of naming a commune, so the cost
+/// is one pass over the rows still without a code.
+const BACKFILL_SQL: &str = r"
+WITH todo AS (
+    SELECT id, commune,
+           upper(substring(commune from '\(\s*([0-9A-Za-z]{2,3})\s*\)\s*$')) AS dep,
+           regexp_replace(commune, '\(\s*[0-9A-Za-z]{2,3}\s*\)\s*$', '') AS name_part
+    FROM {table}
+    WHERE commune_code IS NULL AND btrim(commune) <> ''
+), candidates AS (
+    SELECT t.id, c.code FROM todo t JOIN communes c ON c.code = upper(btrim(t.commune))
+    UNION
+    SELECT t.id, c.code FROM todo t JOIN communes c ON c.search_name = cc_search_name(t.commune)
+    UNION
+    SELECT t.id, c.code FROM todo t
+    JOIN communes c ON c.departement = t.dep AND c.search_name = cc_search_name(t.name_part)
+    WHERE t.dep IS NOT NULL
+), matched AS (
+    SELECT id, min(code) AS code FROM candidates GROUP BY id HAVING count(*) = 1
+)
+UPDATE {table} r SET commune_code = m.code, commune = c.name
+FROM matched m JOIN communes c ON c.code = m.code
+WHERE r.id = m.id";
+
+/// What [`backfill_commune_codes`] matched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backfilled {
+    pub posts: usize,
+    pub accounts: usize,
+}
+
+/// Matches the free-text communes of posts and accounts written before the official list
+/// (see [`BACKFILL_SQL`]); runs after [`sync`] at every start, so rows an older binary wrote
+/// meanwhile are matched too. Idempotent: a row matched has its code and is not read again;
+/// a text that names no single commune stays as it was typed.
+pub async fn backfill_commune_codes(conn: &mut AsyncPgConnection) -> QueryResult<Backfilled> {
+    let posts = diesel::sql_query(BACKFILL_SQL.replace("{table}", "posts"))
+        .execute(conn)
+        .await?;
+    let accounts = diesel::sql_query(BACKFILL_SQL.replace("{table}", "accounts"))
+        .execute(conn)
+        .await?;
+    Ok(Backfilled { posts, accounts })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

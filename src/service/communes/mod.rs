@@ -247,6 +247,20 @@ pub fn parse_field(
     }
 }
 
+/// What a form shows for a stored commune code so that [`parse_field`] reads it back as the
+/// same commune: its name, or "Name (dep)" when the name alone would designate another one
+/// (or several); empty for no commune. An unknown code is shown as it is.
+pub fn field_value(code: Option<&str>, departement: &str) -> String {
+    let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+        return String::new();
+    };
+    match by_code(code) {
+        Some(c) if parse_field(c.name, departement) == Ok(Some(c)) => c.name.to_string(),
+        Some(c) => c.label(),
+        None => code.to_string(),
+    }
+}
+
 /// The département a postal code belongs to, as far as its first digits tell (`88000` →
 /// `88`; Corsica's `20xxx` and overseas `97x` need more than the code: `None` for Corsica).
 fn departement_of_postal_code(postal_code: &str) -> Option<String> {
@@ -337,6 +351,21 @@ mod tests {
         );
         assert_eq!(parse_field("Charmes", "75"), Err("field.commune.ambiguous"));
         assert_eq!(parse_field("Atlantide", "88"), Err("field.commune.unknown"));
+    }
+
+    #[test]
+    fn field_values_read_back_as_the_same_commune() {
+        assert_eq!(field_value(None, "88"), "");
+        assert_eq!(field_value(Some("88090"), "88"), "Charmes");
+        assert_eq!(field_value(Some("21146"), "88"), "Charmes (21)");
+        for code in ["88090", "21146", "88413", "62735"] {
+            let shown = field_value(Some(code), "88");
+            assert_eq!(
+                parse_field(&shown, "88").map(|c| c.map(|c| c.code)),
+                Ok(Some(code)),
+                "{shown}"
+            );
+        }
     }
 
     #[test]

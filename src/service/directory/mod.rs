@@ -3,6 +3,8 @@
 //! had an account (bulk import, claim invitations). This module holds the vocabulary they
 //! share; search, import and claim live in their own files below.
 
+pub mod claim;
+pub mod import;
 pub mod search;
 
 /// What kind of actor a directory entry is (DESIGN §6: the `kind` filter of

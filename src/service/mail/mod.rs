@@ -40,6 +40,8 @@ pub enum MailCategory {
     ModerationDecision,
     /// The outcome of a visitor's report, to the address they left.
     ReportOutcome,
+    /// The link that lets a listed directory entry's actor claim it.
+    ClaimInvitation,
 }
 
 impl MailCategory {
@@ -53,6 +55,7 @@ impl MailCategory {
             MailCategory::Digest => "digest",
             MailCategory::ModerationDecision => "moderation_decision",
             MailCategory::ReportOutcome => "report_outcome",
+            MailCategory::ClaimInvitation => "claim_invitation",
         }
     }
 

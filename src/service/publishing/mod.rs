@@ -36,7 +36,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     service::{
         accounts::{ensure_can_publish, is_staff},
-        alerts, covers, mentions, notifications,
+        alerts, communes, covers, mentions, notifications,
         outbound::{self, OutboundEvent},
     },
 };
@@ -105,7 +105,14 @@ pub async fn create(
 ) -> AppResult<DbPost> {
     let ctx = data.app_data();
     ensure_can_publish(ctx, account)?;
-    let checked = check(category, &input, None, false, covers::max_cover_bytes(ctx))?;
+    let checked = check(
+        category,
+        &input,
+        None,
+        false,
+        covers::max_cover_bytes(ctx),
+        &ctx.config.instance.departement,
+    )?;
     let (body_html, found) = mentions::resolve_and_link(data, checked.body_html, &[]).await?;
     let written = write_new_cover(ctx, &checked.cover).await?;
     let extras = PostExtras {
@@ -138,6 +145,7 @@ pub async fn create(
                     deadline: checked.deadline,
                     disciplines: checked.disciplines,
                     commune: checked.commune,
+                    commune_code: checked.commune_code,
                     draft: input.draft,
                     published_at: (!input.draft).then_some(now),
                 },
@@ -219,7 +227,12 @@ pub async fn edit(
         disciplines: patch
             .disciplines
             .unwrap_or_else(|| post.disciplines.clone()),
-        commune: patch.commune.unwrap_or_else(|| post.commune.clone()),
+        // The stored commune, as the form shows it (its code resolves to itself); a commune
+        // typed before the official list and never matched stays as it was typed.
+        commune: patch.commune.unwrap_or_else(|| match &post.commune_code {
+            Some(code) => communes::field_value(Some(code), &ctx.config.instance.departement),
+            None => post.commune.clone(),
+        }),
         as_page: post.as_page,
         draft: post.draft,
         cover: patch.cover,
@@ -232,6 +245,7 @@ pub async fn edit(
         post.deadline,
         has_cover,
         covers::max_cover_bytes(ctx),
+        &ctx.config.instance.departement,
     )?;
     let known = mentions::stored(&post);
     let (body_html, found) = if checked.body_markdown == post.body_markdown {
@@ -271,6 +285,7 @@ pub async fn edit(
                     deadline: checked.deadline,
                     disciplines: checked.disciplines,
                     commune: checked.commune,
+                    commune_code: checked.commune_code,
                     updated_at: Utc::now(),
                 },
             )

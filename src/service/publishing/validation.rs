@@ -9,6 +9,7 @@ use crate::{
     error::{AppResult, FieldErrors},
     sanitize::SafeHtml,
     service::{
+        communes,
         covers::{self, MAX_ALT_CHARS},
         profile::{ImageType, parse_disciplines},
     },
@@ -44,6 +45,7 @@ pub struct PostInput {
     /// `YYYY-MM-DD` (a full RFC 3339 date-time is accepted too); empty = none.
     pub deadline: String,
     pub disciplines: Vec<String>,
+    /// A commune as [`communes::parse_field`] reads it: an INSEE code, a name or "Name (88)".
     pub commune: String,
     /// Publish as the département page (staff and admins only).
     pub as_page: bool,
@@ -96,7 +98,9 @@ pub(super) struct Checked {
     pub(super) kind: Option<AnnouncementKind>,
     pub(super) deadline: Option<NaiveDate>,
     pub(super) disciplines: Vec<String>,
+    /// The commune's official name (empty for none) and its INSEE code.
     pub(super) commune: String,
+    pub(super) commune_code: Option<String>,
     pub(super) cover: CoverPlan,
 }
 
@@ -152,13 +156,15 @@ pub fn today() -> NaiveDate {
 
 /// Every rule of issue 4 "Bad input and limits", all reported at once. `previous_deadline`
 /// lets an edit keep a deadline that has passed since (only a new past deadline is refused);
-/// `has_cover` says whether a cover is stored; `max_cover` is the image size limit in bytes.
+/// `has_cover` says whether a cover is stored; `max_cover` is the image size limit in bytes;
+/// `departement` (the configured one) decides between communes of the same name.
 pub(super) fn check(
     category: Category,
     input: &PostInput,
     previous_deadline: Option<NaiveDate>,
     has_cover: bool,
     max_cover: usize,
+    departement: &str,
 ) -> AppResult<Checked> {
     let mut errors = FieldErrors::default();
     let title = one_line(&input.title);
@@ -178,8 +184,8 @@ pub(super) fn check(
     if summary.chars().count() > MAX_SUMMARY_CHARS {
         errors.add("summary", "field.too_long");
     }
-    let (mut kind, mut deadline, mut disciplines, mut commune) =
-        (None, None, Vec::new(), String::new());
+    let (mut kind, mut deadline, mut disciplines, mut commune, mut commune_code) =
+        (None, None, Vec::new(), String::new(), None);
     if category == Category::Announcement {
         if input.kind.trim().is_empty() {
             errors.add("kind", "field.required");
@@ -213,9 +219,18 @@ pub(super) fn check(
         {
             errors.add("disciplines", "field.too_long");
         }
-        commune = one_line(&input.commune);
-        if commune.chars().count() > MAX_COMMUNE_CHARS {
+        let typed = one_line(&input.commune);
+        if typed.chars().count() > MAX_COMMUNE_CHARS {
             errors.add("commune", "field.too_long");
+        } else {
+            match communes::parse_field(&typed, departement) {
+                Ok(Some(c)) => {
+                    commune = c.name.to_string();
+                    commune_code = Some(c.code.to_string());
+                }
+                Ok(None) => {}
+                Err(key) => errors.add("commune", key),
+            }
         }
     }
     let cover_alt = one_line(input.cover_alt.as_deref().unwrap_or_default());
@@ -269,6 +284,7 @@ pub(super) fn check(
         deadline,
         disciplines,
         commune,
+        commune_code,
         cover,
     })
 }
@@ -286,7 +302,8 @@ mod tests {
             deadline: "2001-01-01".into(),
             ..Default::default()
         };
-        let e = check(Category::Announcement, &input, None, false, 1024).expect_err("refused");
+        let e =
+            check(Category::Announcement, &input, None, false, 1024, "88").expect_err("refused");
         let fields: Vec<_> = e
             .fields
             .iter()
@@ -312,7 +329,8 @@ mod tests {
             deadline: "31/12/2099".into(),
             ..Default::default()
         };
-        let e = check(Category::Announcement, &bad_date, None, false, 1024).expect_err("refused");
+        let e =
+            check(Category::Announcement, &bad_date, None, false, 1024, "88").expect_err("refused");
         assert_eq!(e.fields[0].message_key, "field.deadline.invalid");
         // An edit may keep a deadline that passed since.
         let past = NaiveDate::from_ymd_opt(2001, 1, 1).expect("date");
@@ -320,6 +338,28 @@ mod tests {
             deadline: "2001-01-01".into(),
             ..bad_date
         };
-        check(Category::Announcement, &keep, Some(past), false, 1024).expect("kept");
+        check(Category::Announcement, &keep, Some(past), false, 1024, "88").expect("kept");
+    }
+
+    #[test]
+    fn the_commune_comes_from_the_official_list() {
+        let input = PostInput {
+            title: "t".into(),
+            body: "b".into(),
+            kind: "emploi".into(),
+            commune: "st die des vosges".into(),
+            ..Default::default()
+        };
+        let c = check(Category::Announcement, &input, None, false, 1024, "88").expect("valid");
+        assert_eq!(c.commune, "Saint-Dié-des-Vosges");
+        assert_eq!(c.commune_code.as_deref(), Some("88413"));
+        let unknown = PostInput {
+            commune: "Atlantide".into(),
+            ..input
+        };
+        let e =
+            check(Category::Announcement, &unknown, None, false, 1024, "88").expect_err("refused");
+        assert_eq!(e.fields[0].field, "commune");
+        assert_eq!(e.fields[0].message_key, "field.commune.unknown");
     }
 }

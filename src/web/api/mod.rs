@@ -11,6 +11,7 @@
 //!   `AppError`s, rendered as `application/problem+json` by `web::errors`.
 
 pub mod account;
+pub mod admin_directory;
 pub mod admin_domains;
 pub mod admin_mails;
 pub mod admin_report_forward;
@@ -28,6 +29,7 @@ pub mod moderation_followup;
 pub mod notifications;
 pub mod openapi;
 pub mod posts;
+pub mod profile;
 pub mod reactions;
 pub mod reports;
 pub mod rules;
@@ -42,6 +44,7 @@ pub fn api_routes() -> Router {
     Router::new()
         .merge(openapi::routes())
         .merge(me::routes())
+        .merge(profile::routes())
         .merge(account::routes())
         .merge(follows::routes())
         .merge(tokens::routes())
@@ -55,6 +58,7 @@ pub fn api_routes() -> Router {
         .merge(admin_sanctions::routes())
         .merge(alerts::routes())
         .merge(admin_domains::routes())
+        .merge(admin_directory::routes())
         .merge(rules::routes())
         .merge(reports::routes())
         .merge(moderation_decisions::routes())

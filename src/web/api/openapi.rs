@@ -100,6 +100,7 @@ struct BaseApi;
 pub fn document() -> openapi::OpenApi {
     BaseApi::openapi()
         .merge_from(api::me::MeApi::openapi())
+        .merge_from(api::profile::ProfileApi::openapi())
         .merge_from(api::account::AccountApi::openapi())
         .merge_from(api::follows::FollowsApi::openapi())
         .merge_from(api::tokens::TokensApi::openapi())
@@ -113,6 +114,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::admin_sanctions::AdminSanctionsApi::openapi())
         .merge_from(api::alerts::AlertsApi::openapi())
         .merge_from(api::admin_domains::AdminDomainsApi::openapi())
+        .merge_from(api::admin_directory::AdminDirectoryApi::openapi())
         .merge_from(api::rules::RulesApi::openapi())
         .merge_from(api::reports::ReportsApi::openapi())
         .merge_from(api::moderation_decisions::ModerationDecisionsApi::openapi())

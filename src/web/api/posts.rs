@@ -133,7 +133,11 @@ pub struct NewAnnouncementRequest {
     pub deadline: Option<String>,
     #[serde(default)]
     pub disciplines: Option<Vec<String>>,
+    /// The commune: its INSEE code (`88413`), its name (`Saint-Dié-des-Vosges`, "St" and
+    /// accents forgiven) or "Name (88)" when several communes share the name; a name is taken
+    /// in the configured département first. Unknown or ambiguous: 422 naming `commune`.
     #[serde(default)]
+    #[schema(example = "Saint-Dié-des-Vosges")]
     pub commune: Option<String>,
     #[serde(default)]
     pub as_page: bool,
@@ -160,6 +164,7 @@ pub struct PostPatchRequest {
     #[schema(value_type = Option<String>)]
     pub deadline: Option<Option<String>>,
     pub disciplines: Option<Vec<String>>,
+    /// Announcements only: an INSEE code, a name or "Name (88)"; `""` removes it.
     pub commune: Option<String>,
 }
 
@@ -210,7 +215,11 @@ pub struct PostDetail {
     /// The deadline has passed ("clos").
     pub closed: bool,
     pub disciplines: Vec<String>,
+    /// The commune's official name (empty for none).
     pub commune: String,
+    /// The commune's INSEE code, or `null`.
+    #[schema(example = "88413")]
+    pub commune_code: Option<String>,
     /// The cover image, or `null`.
     pub cover_image: Option<CoverImage>,
     /// Likes, local and remote (in the answer of `GET …/{id}` only).
@@ -255,6 +264,7 @@ fn detail(ctx: &AppContext, post: &DbPost, author: &DbActor) -> PostDetail {
         closed: post.is_closed(today()),
         disciplines: post.disciplines.clone(),
         commune: post.commune.clone(),
+        commune_code: post.commune_code.clone(),
         cover_image: cover_of(ctx, post),
         likes: None,
         boosts: None,
@@ -277,7 +287,8 @@ pub struct AnnouncementQuery {
     pub kind: Option<String>,
     /// A discipline (case-insensitive).
     pub discipline: Option<String>,
-    /// A commune (case-insensitive).
+    /// A commune: INSEE code, name or "Name (88)" (as when publishing); the announcements
+    /// of that commune. Unknown or ambiguous: 422 naming `commune`.
     pub commune: Option<String>,
     /// `true`: deadline not passed; `false`: closed.
     pub open: Option<String>,
@@ -502,7 +513,7 @@ async fn http_post_publish_post(
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`as_page` without the staff role, or the address awaits confirmation (`accounts.require_confirmation`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Empty title, unknown kind, deadline in the past…", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty title, unknown kind, deadline in the past, unknown or ambiguous `commune`…", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn http_post_announcement(
@@ -534,7 +545,7 @@ async fn http_post_announcement(
     responses(
         (status = 200, description = "One page of announcements", body = AnnouncementList),
         (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown kind", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown kind, unknown or ambiguous `commune`", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn http_get_announcements(
@@ -550,7 +561,7 @@ async fn http_get_announcements(
         open: query.open,
         page: None,
     };
-    let filter = list.filter()?;
+    let filter = list.filter(&ctx.config.instance.departement)?;
     let page = query
         .page
         .as_deref()

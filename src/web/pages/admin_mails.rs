@@ -39,6 +39,7 @@ pub fn category_key(category: &str) -> &'static str {
         "email_changed" => "admin.mails.category.email_changed",
         "notification" => "admin.mails.category.notification",
         "digest" => "admin.mails.category.digest",
+        "claim_invitation" => "admin.mails.category.claim_invitation",
         _ => "admin.mails.category.other",
     }
 }

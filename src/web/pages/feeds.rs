@@ -517,9 +517,23 @@ async fn announcements(
     let ctx = data.app_data();
     let lang = ctx.default_lang;
     // A feed URL is typed once into a reader: a wrong kind must say so, not fall back to all.
-    let filter = query.filter().map_err(|e| {
+    let departement = &ctx.config.instance.departement;
+    let filter = query.filter(departement).map_err(|e| {
         if e.kind != ErrorKind::Validation {
             return e;
+        }
+        if !e.fields.iter().any(|f| f.field == "kind") {
+            // Only the commune is wrong.
+            let wanted = query.commune.as_deref().unwrap_or_default().trim();
+            let key = e
+                .fields
+                .first()
+                .map_or("field.commune.unknown", |f| f.message_key);
+            let mut bad =
+                AppError::bad_request(format!("commune: {wanted:?} names no single commune"))
+                    .with_message(key);
+            bad.fields = e.fields;
+            return bad;
         }
         let wanted = query.kind.as_deref().unwrap_or_default().trim();
         let known: Vec<&str> = AnnouncementKind::ALL.iter().map(|k| k.as_str()).collect();

@@ -4,6 +4,7 @@ pub mod about;
 pub mod account_links;
 pub mod accounts;
 pub mod admin;
+pub mod admin_directory;
 pub mod admin_domains;
 pub mod admin_federation;
 pub mod admin_mails;
@@ -14,6 +15,7 @@ pub mod admin_sanctions;
 pub mod alerts;
 pub mod comments;
 pub mod directory;
+pub mod directory_claim;
 pub mod feeds;
 pub mod follows;
 pub mod forms;
@@ -60,6 +62,8 @@ pub fn routes() -> Router {
         .merge(admin_mails::routes())
         .merge(admin_reports::routes())
         .merge(admin_domains::routes())
+        .merge(admin_directory::routes())
+        .merge(directory_claim::routes())
         .merge(admin_rules::routes())
         .merge(about::routes())
         .merge(admin_report_forward::routes())

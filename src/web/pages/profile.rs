@@ -72,6 +72,61 @@ struct ProfilePage<'a> {
     blog_url: String,
     /// The latest posts and announcements published as this actor.
     latest: Vec<NewsItem>,
+    /// What the member directory shows of a member (none for the page actors).
+    directory: Option<DirectoryFacts>,
+}
+
+impl ProfilePage<'_> {
+    fn has_directory_facts(&self) -> bool {
+        self.directory.as_ref().is_some_and(|d| !d.is_empty())
+    }
+}
+
+/// A member's directory kind, postal code, address and public contacts.
+struct DirectoryFacts {
+    kind_label: &'static str,
+    postal_code: String,
+    address: String,
+    phone: String,
+    /// `tel:` form of the phone (digits and a leading `+`).
+    phone_href: String,
+    contact_email: String,
+    /// Only `http(s)` links.
+    links: Vec<String>,
+}
+
+impl DirectoryFacts {
+    fn of(lang: Lang, account: &crate::db::accounts::DbAccount) -> Self {
+        let kind_label = crate::service::directory::DirectoryKind::parse(&account.directory_kind)
+            .map_or("", |k| lang.t(k.label_key()));
+        DirectoryFacts {
+            kind_label,
+            postal_code: account.postal_code.clone(),
+            address: account.address.clone(),
+            phone: account.phone.clone(),
+            phone_href: account
+                .phone
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect(),
+            contact_email: account.contact_email.clone(),
+            links: account
+                .links
+                .iter()
+                .map(|l| safe_link(l))
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.kind_label.is_empty()
+            && self.address.is_empty()
+            && self.phone.is_empty()
+            && self.contact_email.is_empty()
+            && self.links.is_empty()
+    }
 }
 
 /// Posts and announcements listed on a profile.
@@ -229,6 +284,7 @@ pub async fn render_profile(
             head,
             blog_url,
             latest,
+            directory: Some(DirectoryFacts::of(lang, account)),
         });
     }
     // A local actor without an account: the announcement channel, or the département's page.
@@ -265,6 +321,7 @@ pub async fn render_profile(
                 head,
                 blog_url,
                 latest,
+                directory: None,
             })
         }
         _ => Err(AppError::not_found()),

@@ -4,7 +4,10 @@ use crate::{
     error::{AppError, AppResult, ErrorKind},
     federation::Data,
     i18n::Lang,
-    service::profile::{self, ProfileInput, max_avatar_bytes},
+    service::{
+        directory::{DirectoryKind, SUGGESTED_DISCIPLINES},
+        profile::{self, ProfileInput, max_avatar_bytes},
+    },
     web::{
         auth::CurrentUser,
         csrf::{self, CsrfToken},
@@ -54,6 +57,49 @@ struct ProfileSettingsPage<'a> {
     avatar_url: Option<String>,
     /// The avatar size limit, in the page's words ("2 Mo").
     max_avatar: String,
+    /// The directory kinds, the chosen one selected.
+    kinds: Vec<Choice>,
+    /// The suggested disciplines as checkboxes; the member's others in a text field.
+    suggested: Vec<Choice>,
+    other_disciplines: String,
+    /// The communes of the configured département, offered in the commune field.
+    communes: Vec<&'static crate::service::communes::Commune>,
+}
+
+/// An option of a select or a checkbox.
+struct Choice {
+    value: &'static str,
+    label: String,
+    selected: bool,
+}
+
+/// A discipline as compared with the suggestions: no case, no accents.
+fn discipline_key(d: &str) -> String {
+    crate::service::communes::normalize(d)
+}
+
+/// The suggested disciplines the member has (checked), and the others, comma-separated.
+fn discipline_choices(disciplines: &str) -> (Vec<Choice>, String) {
+    let mine = profile::parse_disciplines(disciplines);
+    let suggested = SUGGESTED_DISCIPLINES
+        .iter()
+        .map(|&s| Choice {
+            value: s,
+            label: s.to_string(),
+            selected: mine.iter().any(|d| discipline_key(d) == discipline_key(s)),
+        })
+        .collect();
+    let others = mine
+        .iter()
+        .filter(|d| {
+            !SUGGESTED_DISCIPLINES
+                .iter()
+                .any(|s| discipline_key(s) == discipline_key(d))
+        })
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    (suggested, others)
 }
 
 fn max_avatar_text(lang: Lang, bytes: usize) -> String {
@@ -73,7 +119,10 @@ fn page<'a>(
     form: &'a ProfileInput,
     errors: FormState,
     max_bytes: usize,
+    departement: &str,
 ) -> ProfileSettingsPage<'a> {
+    let (suggested, other_disciplines) = discipline_choices(&form.disciplines);
+    let chosen = DirectoryKind::parse(&form.directory_kind);
     ProfileSettingsPage {
         lang,
         csrf,
@@ -82,6 +131,17 @@ fn page<'a>(
         errors,
         avatar_url: profile::avatar_path_url(&user.account),
         max_avatar: max_avatar_text(lang, max_bytes),
+        kinds: DirectoryKind::ALL
+            .iter()
+            .map(|&k| Choice {
+                value: k.as_str(),
+                label: lang.t(k.label_key()).to_string(),
+                selected: Some(k) == chosen,
+            })
+            .collect(),
+        suggested,
+        other_disciplines,
+        communes: crate::service::communes::in_departement(departement),
     }
 }
 
@@ -92,7 +152,8 @@ async fn http_get_profile_settings(
     csrf: CsrfToken,
 ) -> AppResult<Response> {
     let ctx = data.app_data();
-    let form = ProfileInput::from_account(&user.account);
+    let departement = &ctx.config.instance.departement;
+    let form = ProfileInput::from_account(&user.account, departement);
     render(&page(
         lang,
         csrf.value(),
@@ -100,6 +161,7 @@ async fn http_get_profile_settings(
         &form,
         FormState::new(lang),
         max_avatar_bytes(ctx),
+        departement,
     ))
 }
 
@@ -125,6 +187,11 @@ async fn read_form(
 ) -> AppResult<Submitted> {
     let mut out = Submitted::default();
     let mut hide_network = false;
+    let mut directory_hidden = false;
+    // The suggested disciplines ticked (`discipline`, repeated) join the others typed
+    // (`disciplines`) when the form carries either.
+    let mut ticked: Vec<String> = Vec::new();
+    let mut disciplines_sent = false;
     loop {
         let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -167,9 +234,27 @@ async fn read_form(
             "commune" => Some(&mut input.commune),
             "website" => Some(&mut input.website),
             "language" => Some(&mut input.language),
+            "directory_kind" => Some(&mut input.directory_kind),
+            "postal_code" => Some(&mut input.postal_code),
+            "address" => Some(&mut input.address),
+            "latitude" => Some(&mut input.latitude),
+            "longitude" => Some(&mut input.longitude),
+            "phone" => Some(&mut input.phone),
+            "contact_email" => Some(&mut input.contact_email),
+            "links" => Some(&mut input.links),
             _ => None,
         };
-        let is_known = target.is_some() || name == csrf::FIELD || name == "hide_network";
+        if name == "disciplines" {
+            disciplines_sent = true;
+        }
+        let is_known = target.is_some()
+            || [
+                csrf::FIELD,
+                "hide_network",
+                "directory_hidden",
+                "discipline",
+            ]
+            .contains(&name.as_str());
         if !is_known {
             continue;
         }
@@ -184,10 +269,22 @@ async fn read_form(
         match target {
             Some(slot) => *slot = text,
             None if name == csrf::FIELD => out.csrf_token = Some(text),
+            None if name == "discipline" => ticked.push(text),
+            None if name == "directory_hidden" => directory_hidden = !text.is_empty(),
             None => hide_network = !text.is_empty(),
         }
     }
     input.hide_network = hide_network;
+    input.directory_hidden = directory_hidden;
+    if disciplines_sent || !ticked.is_empty() {
+        let others = if disciplines_sent {
+            std::mem::take(&mut input.disciplines)
+        } else {
+            discipline_choices(&input.disciplines).1
+        };
+        ticked.push(others);
+        input.disciplines = ticked.join(", ");
+    }
     Ok(out)
 }
 
@@ -202,8 +299,9 @@ async fn http_post_profile_settings(
     // Not a multipart body: not our form.
     let mut multipart = multipart.map_err(|_| csrf::rejected())?;
     let max = max_avatar_bytes(ctx);
+    let departement = &ctx.config.instance.departement;
     // Fields the body does not carry keep their current value.
-    let mut input = ProfileInput::from_account(&user.account);
+    let mut input = ProfileInput::from_account(&user.account, departement);
     let submitted = read_form(&mut multipart, &mut input, max).await?;
 
     if let Some(field) = submitted.cut_off_in {
@@ -216,7 +314,7 @@ async fn http_post_profile_settings(
         }
         return render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &page(lang, csrf.value(), &user, &input, errors, max),
+            &page(lang, csrf.value(), &user, &input, errors, max, departement),
         );
     }
     csrf.verify(submitted.csrf_token.as_deref())?;
@@ -235,6 +333,7 @@ async fn http_post_profile_settings(
                 &input,
                 FormState::from_error(lang, &e),
                 max,
+                departement,
             ),
         ),
         Err(e) => Err(e),

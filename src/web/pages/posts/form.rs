@@ -20,7 +20,7 @@ pub(super) struct PostForm {
 }
 
 impl PostForm {
-    fn from_post(post: &DbPost) -> Self {
+    fn from_post(post: &DbPost, departement: &str) -> Self {
         PostForm {
             title: post.title.clone(),
             summary: post.summary.clone(),
@@ -31,7 +31,10 @@ impl PostForm {
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
             disciplines: post.disciplines.join(", "),
-            commune: post.commune.clone(),
+            commune: match &post.commune_code {
+                Some(code) => crate::service::communes::field_value(Some(code), departement),
+                None => post.commune.clone(),
+            },
             as_page: post.as_page.then(|| "on".into()),
             draft: post.draft.then(|| "on".into()),
             cover_image_alt: post.cover_image_alt.clone().unwrap_or_default(),
@@ -187,6 +190,8 @@ pub(super) struct FormPage<'a> {
     cover_url: Option<String>,
     /// The cover size limit, in the page's words.
     max_cover: String,
+    /// The communes of the configured département, offered in the commune field.
+    communes: Vec<&'static crate::service::communes::Commune>,
 }
 
 impl FormPage<'_> {
@@ -243,6 +248,11 @@ pub(super) fn form_page(
                 .and_then(|p| p.cover_image_path.as_deref())
                 .and_then(covers::cover_path_url),
             max_cover: size_text(lang, covers::max_cover_bytes(ctx)),
+            communes: if category == Category::Announcement {
+                crate::service::communes::in_departement(&ctx.config.instance.departement)
+            } else {
+                Vec::new()
+            },
         },
     )
 }
@@ -354,7 +364,7 @@ pub(super) async fn http_get_edit<S: Section>(
         &csrf,
         S::CATEGORY,
         Some(&post),
-        PostForm::from_post(&post),
+        PostForm::from_post(&post, &data.app_data().config.instance.departement),
         FormState::new(lang),
         StatusCode::OK,
     )

@@ -119,23 +119,38 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// The database filter; an unknown kind is a field error.
-    pub fn filter(&self) -> AppResult<AnnouncementFilter> {
+    /// The database filter; an unknown kind, an unknown or ambiguous commune are field errors
+    /// (all reported). The commune is read by `communes::parse_field` (a name, "Name (88)" or
+    /// an INSEE code; `departement` decides between namesakes) and filtered on by its code.
+    pub fn filter(&self, departement: &str) -> AppResult<AnnouncementFilter> {
         let clean = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
         };
+        let mut errors = crate::error::FieldErrors::default();
         let kind = match clean(&self.kind) {
-            Some(k) => Some(
-                AnnouncementKind::parse(&k)
-                    .ok_or_else(|| AppError::field("kind", "field.announcement_kind.unknown"))?
-                    .as_str()
-                    .to_string(),
-            ),
+            Some(k) => match AnnouncementKind::parse(&k) {
+                Some(k) => Some(k.as_str().to_string()),
+                None => {
+                    errors.add("kind", "field.announcement_kind.unknown");
+                    None
+                }
+            },
             None => None,
         };
+        let commune = match crate::service::communes::parse_field(
+            self.commune.as_deref().unwrap_or_default(),
+            departement,
+        ) {
+            Ok(c) => c.map(|c| c.code.to_string()),
+            Err(key) => {
+                errors.add("commune", key);
+                None
+            }
+        };
+        errors.into_result()?;
         let open = match clean(&self.open).as_deref() {
             Some("true" | "1" | "ouvertes") => Some(true),
             Some("false" | "0" | "closes") => Some(false),
@@ -144,7 +159,7 @@ impl ListQuery {
         Ok(AnnouncementFilter {
             kind,
             discipline: clean(&self.discipline),
-            commune: clean(&self.commune),
+            commune,
             open,
         })
     }
@@ -168,6 +183,8 @@ pub(super) struct ListPage {
     reaction_labels: std::collections::HashMap<String, String>,
     pagination: Pagination,
     errors: FormState,
+    /// The communes of the configured département, offered in the commune filter.
+    communes: Vec<&'static crate::service::communes::Commune>,
     /// `@annonces@host`, the fediverse channel of every new announcement.
     channel_handle: String,
     /// The « M'alerter pour cette recherche » form: the CSRF token (members only), the mail
@@ -186,7 +203,8 @@ pub(super) async fn http_get_announcements(
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     let page = page_number(query.page.as_deref());
-    let (filter, errors) = match query.filter() {
+    let departement = &ctx.config.instance.departement;
+    let (filter, errors) = match query.filter(departement) {
         Ok(f) => (f, FormState::new(lang)),
         Err(e) if e.kind == ErrorKind::Validation => (
             AnnouncementFilter::default(),
@@ -222,7 +240,12 @@ pub(super) async fn http_get_announcements(
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let kind = filter.kind.clone().unwrap_or_default();
     let discipline = filter.discipline.clone().unwrap_or_default();
-    let commune = filter.commune.clone().unwrap_or_default();
+    // The commune as the member reads it (its name); what they typed when it was refused.
+    let commune = match &filter.commune {
+        Some(code) => crate::service::communes::field_value(Some(code), departement),
+        None if !errors.is_empty() => query.commune.clone().unwrap_or_default(),
+        None => String::new(),
+    };
     let link = |n: i64| {
         format!(
             "/annonces?kind={}&discipline={}&commune={}&open={}&page={n}",
@@ -283,6 +306,7 @@ pub(super) async fn http_get_announcements(
             reaction_labels,
             pagination,
             errors,
+            communes: crate::service::communes::in_departement(departement),
             channel_handle: crate::service::actors::channel_handle(ctx),
             alert_csrf: if user.is_some() {
                 csrf.value().to_string()

@@ -3145,11 +3145,6 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Unknown type: choose member, venue or offer.",
     ),
     (
-        "field.directory_kind.unknown",
-        "Catégorie inconnue : choisissez-en une dans la liste.",
-        "Unknown category: choose one from the list.",
-    ),
-    (
         "field.directory_radius.invalid",
         "Le rayon doit être un nombre de kilomètres entre 0 et 1000.",
         "The radius must be a number of kilometres between 0 and 1000.",

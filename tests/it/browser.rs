@@ -1292,3 +1292,60 @@ async fn a_member_asks_to_borrow_an_offer_and_the_owner_accepts() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// The directory: a visitor types a name with a typo, submits the search, and opens the
+/// listed entry the results show.
+async fn search_the_directory_with_a_typo(client: &Client, base: &str) {
+    client
+        .goto(&format!("{base}/annuaire"))
+        .await
+        .expect("directory");
+    fill(client, "#f-q", "médiatèque").await;
+    click(client, "form.directory-search button[type=submit]").await;
+    let heading = text_of(client, "#results-title").await;
+    assert_eq!(heading, "1 résultat", "{heading}");
+    click(client, ".directory-card h3 a").await;
+    let title = text_of(client, "h1").await;
+    assert!(title.contains("Médiathèque de la Vologne"), "{title}");
+    let hint = text_of(client, ".claim-hint").await;
+    assert!(hint.contains("Demandez votre invitation"), "{hint}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visitor_finds_a_listed_entry_despite_a_typo() {
+    use diesel_async::RunQueryDsl;
+
+    let driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+    let mut conn = instance.ctx.conn().await.expect("conn");
+    diesel::sql_query(
+        "INSERT INTO directory_entries (name, kind, disciplines, commune_code) VALUES \
+         ('Médiathèque de la Vologne', 'bibliotheque', '{lecture publique}', '88160'), \
+         ('Compagnie des Myrtilles', 'compagnie', '{théâtre}', '88196')",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("entries");
+    drop(conn);
+
+    let client = driver.client().await;
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move { search_the_directory_with_a_typo(&client, &base).await })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -20,6 +20,7 @@ mod delivery;
 mod directory_communes;
 mod directory_foundation;
 mod directory_import;
+mod directory_search;
 mod domain_blocks;
 mod fault_tolerance;
 mod federation_actors;

@@ -5,6 +5,7 @@
 
 pub mod claim;
 pub mod import;
+pub mod search;
 
 /// What kind of actor a directory entry is (DESIGN §6: the `kind` filter of
 /// `GET /api/v1/directory` and the import's `kind` column use these codes).

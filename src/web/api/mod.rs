@@ -20,6 +20,7 @@ pub mod admin_sanctions;
 pub mod alerts;
 pub mod auth;
 pub mod comments;
+pub mod directory;
 pub mod follows;
 pub mod json;
 pub mod me;
@@ -66,4 +67,5 @@ pub fn api_routes() -> Router {
         .merge(moderation_followup::routes())
         .merge(venues::routes())
         .merge(offers::routes())
+        .merge(directory::routes())
 }

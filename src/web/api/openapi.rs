@@ -123,6 +123,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::moderation_followup::ModerationFollowupApi::openapi())
         .merge_from(api::venues::VenuesApi::openapi())
         .merge_from(api::offers::OffersApi::openapi())
+        .merge_from(api::directory::DirectoryApi::openapi())
 }
 
 pub fn routes() -> Router {

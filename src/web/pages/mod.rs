@@ -14,6 +14,7 @@ pub mod admin_rules;
 pub mod admin_sanctions;
 pub mod alerts;
 pub mod comments;
+pub mod directory;
 pub mod directory_claim;
 pub mod feeds;
 pub mod follows;
@@ -84,6 +85,7 @@ pub fn routes() -> Router {
         .merge(moderation_decisions::routes())
         .merge(venues::routes())
         .merge(sharing::routes())
+        .merge(directory::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

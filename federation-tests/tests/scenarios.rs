@@ -23,7 +23,7 @@ async fn change_profile(instance: &Instance, username: &str, display_name: &str,
     let input = ProfileInput {
         display_name: display_name.into(),
         bio: bio.into(),
-        ..ProfileInput::from_account(&account)
+        ..ProfileInput::from_account(&account, &ctx.config.instance.departement)
     };
     update_profile(ctx, &account, &input, None)
         .await

@@ -344,7 +344,8 @@ async fn create(
                 }
                 Origin::Claim(target) => {
                     db::account_tokens::confirm_account_email(conn, account.id).await?;
-                    crate::service::directory::claim::take_over(conn, &account, target).await?;
+                    crate::service::directory::claim::take_over(ctx, conn, &account, target)
+                        .await?;
                     Ok(db::accounts::by_id(conn, account.id).await?)
                 }
             }

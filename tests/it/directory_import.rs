@@ -714,6 +714,28 @@ async fn an_artist_claims_a_person_account_and_a_venue_a_structure_of_kind_lieu(
             .expect("claim");
         assert_eq!(account.kind, kind);
         assert_eq!(account.directory_kind, directory_kind);
+        // The venue entry became a venue the new account manages, with its actor.
+        let mut conn = app.ctx.conn().await.expect("conn");
+        let managed = culturecnous::db::venues::managed_by(&mut conn, account.id)
+            .await
+            .expect("venues");
+        if directory_kind == "lieu" {
+            assert_eq!(managed.len(), 1, "{managed:?}");
+            let venue = &managed[0];
+            assert_eq!(venue.name, "Le Grenier");
+            assert_eq!(venue.slug, "le-grenier");
+            assert_eq!(venue.contact_email, email);
+            let actor = culturecnous::db::actors::by_id(&mut conn, venue.actor_id)
+                .await
+                .expect("venue actor");
+            assert_eq!(actor.kind, "Organization");
+            let r = app.get_html("/venues/le-grenier").await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(r.body.contains("Le Grenier"));
+        } else {
+            assert!(managed.is_empty(), "{managed:?}");
+        }
+        drop(conn);
         let again = claim::claim(&app.ctx, token, "autre_nom", PASSWORD).await;
         assert_eq!(
             again.err().map(|e| e.kind),

@@ -5,8 +5,8 @@
 //! directory fields from the entry), marks the entry claimed and the invitation used, in one
 //! transaction (`service::accounts::create_claiming`).
 //!
-//! An entry marked `is_venue` becomes an account of directory kind `lieu`; making the venue
-//! actor itself is left to the venue code.
+//! An entry marked `is_venue` becomes an account of directory kind `lieu` and, in the same
+//! transaction, a venue (with its actor) that the account manages.
 
 use crate::{
     context::AppContext,
@@ -16,7 +16,7 @@ use crate::{
         accounts::{self, NewAccountInput},
         communes,
         mail::{self, MailBody, MailCategory, OutgoingMail},
-        tokens,
+        tokens, venues,
     },
 };
 use chrono::{DateTime, Utc};
@@ -394,6 +394,8 @@ fn invitation_mail(ctx: &AppContext, name: &str, to: &str, secret: &str) -> Outg
 pub struct ClaimTarget {
     pub token_hash: String,
     pub entry: Entry,
+    /// The venue made with the account when the entry `is_venue` (checked beforehand).
+    pub venue: Option<venues::PreparedVenue>,
 }
 
 #[derive(QueryableByName)]
@@ -436,7 +438,11 @@ pub async fn lookup(ctx: &AppContext, token: &str) -> AppResult<ClaimTarget> {
     if entry.claimed_at.is_some() {
         return Err(gone());
     }
-    Ok(ClaimTarget { token_hash, entry })
+    Ok(ClaimTarget {
+        token_hash,
+        entry,
+        venue: None,
+    })
 }
 
 fn gone() -> AppError {
@@ -473,7 +479,10 @@ pub async fn claim(
     username: &str,
     password: &str,
 ) -> AppResult<DbAccount> {
-    let target = lookup(ctx, token).await?;
+    let mut target = lookup(ctx, token).await?;
+    if target.entry.is_venue {
+        target.venue = Some(venues::prepare(ctx, &venue_input(&target.entry)).await?);
+    }
     let kind = crate::service::directory::DirectoryKind::parse(&target.entry.kind);
     let individual = kind == Some(crate::service::directory::DirectoryKind::Artiste);
     let input = NewAccountInput {
@@ -492,10 +501,29 @@ pub async fn claim(
     accounts::create_claiming(ctx, input, &target).await
 }
 
+/// The venue of a listed entry marked `is_venue`, from what the département knew of it.
+fn venue_input(e: &Entry) -> venues::VenueInput {
+    venues::VenueInput {
+        name: e.name.chars().take(150).collect(),
+        address: e.address.clone(),
+        commune: e.commune_code.clone().unwrap_or_default(),
+        postal_code: e.postal_code.clone(),
+        latitude: e.latitude,
+        longitude: e.longitude,
+        disciplines: e.disciplines.clone(),
+        contact_email: e.email.clone(),
+        contact_phone: e.phone.clone(),
+        website: e.website.clone(),
+        ..Default::default()
+    }
+}
+
 /// Inside the account's creation transaction: uses the invitation, marks the entry claimed
-/// and copies its directory fields onto the account. A second use racing this one finds the
-/// invitation used and rolls back.
+/// and copies its directory fields onto the account; an entry marked `is_venue` also becomes
+/// a venue the new account manages (its actor included). A second use racing this one finds
+/// the invitation used and rolls back.
 pub async fn take_over(
+    ctx: &AppContext,
     conn: &mut AsyncPgConnection,
     account: &DbAccount,
     target: &ClaimTarget,
@@ -545,6 +573,14 @@ pub async fn take_over(
     .bind::<Array<Text>, _>(&links)
     .execute(conn)
     .await?;
+    if let Some(prepared) = &target.venue {
+        let venue = venues::insert_prepared(ctx, conn, account.id, prepared).await?;
+        diesel::sql_query("UPDATE directory_entries SET venue_id = $2 WHERE id = $1")
+            .bind::<BigInt, _>(e.id)
+            .bind::<BigInt, _>(venue.id)
+            .execute(conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -372,23 +372,49 @@ fn may_create(owner: &DbAccount) -> AppResult<()> {
     Ok(())
 }
 
-/// Creates a venue managed by `owner`, with its actor. The claim flow of the import calls it
-/// too.
+/// A venue checked and given its key pair, ready to be written inside a transaction that
+/// does more (the claim of a listed entry creates the account and its venue at once).
+#[derive(Debug, Clone)]
+pub struct PreparedVenue {
+    fields: VenueFields,
+    keypair: activitypub_federation::http_signatures::Keypair,
+}
+
+/// Checks `input` and generates the venue actor's key pair (slow: kept out of transactions).
+pub async fn prepare(ctx: &AppContext, input: &VenueInput) -> AppResult<PreparedVenue> {
+    let fields = validate(ctx, input)?;
+    let keypair = generate_keypair().await?;
+    Ok(PreparedVenue { fields, keypair })
+}
+
+/// Writes a prepared venue and its actor, managed by account `owner_id`, in the caller's
+/// transaction.
+pub async fn insert_prepared(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    owner_id: i64,
+    prepared: &PreparedVenue,
+) -> AppResult<DbVenue> {
+    let fields = &prepared.fields;
+    let slug = free_slug(ctx, conn, &slugify(&fields.name)).await?;
+    let actor = db::actors::insert(
+        conn,
+        &new_venue_actor(ctx, &slug, fields, prepared.keypair.clone()),
+    )
+    .await
+    .map_err(slug_conflict)?;
+    db::venues::insert(conn, actor.id, &slug, owner_id, fields)
+        .await
+        .map_err(slug_conflict)
+}
+
+/// Creates a venue managed by `owner`, with its actor.
 pub async fn create(ctx: &AppContext, owner: &DbAccount, input: VenueInput) -> AppResult<DbVenue> {
     may_create(owner)?;
-    let fields = validate(ctx, &input)?;
-    let keypair = generate_keypair().await?;
-    let base = slugify(&fields.name);
+    let prepared = prepare(ctx, &input).await?;
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbVenue, AppError, _>(async |conn| {
-        let slug = free_slug(ctx, conn, &base).await?;
-        let actor = db::actors::insert(conn, &new_venue_actor(ctx, &slug, &fields, keypair))
-            .await
-            .map_err(slug_conflict)?;
-        let venue = db::venues::insert(conn, actor.id, &slug, owner.id, &fields)
-            .await
-            .map_err(slug_conflict)?;
-        Ok(venue)
+        insert_prepared(ctx, conn, owner.id, &prepared).await
     })
     .await
 }

@@ -118,7 +118,9 @@ struct TextColumn {
     data_type: String,
 }
 
-/// The text and JSON columns of the tables of the current schema.
+/// The text and JSON columns of the tables of the current schema, except generated ones
+/// (computed from the others, they cannot be written) and the reference data (communes,
+/// EPCIs: no address of ours in them).
 async fn text_columns(conn: &mut AsyncPgConnection) -> QueryResult<Vec<TextColumn>> {
     diesel::sql_query(
         "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, \
@@ -128,6 +130,8 @@ async fn text_columns(conn: &mut AsyncPgConnection) -> QueryResult<Vec<TextColum
            ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
          WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
            AND c.data_type IN ('text', 'character varying', 'jsonb', 'json') \
+           AND c.is_generated = 'NEVER' \
+           AND c.table_name NOT IN ('communes', 'epcis', 'reference_data') \
          ORDER BY c.table_name, c.ordinal_position",
     )
     .load(conn)

@@ -4312,11 +4312,6 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "A capacity is a whole number between 0 and 1,000,000.",
     ),
     (
-        "field.coordinates.both",
-        "Indiquez la latitude et la longitude, ou aucune des deux.",
-        "Give both latitude and longitude, or neither.",
-    ),
-    (
         "field.latitude.range",
         "La latitude est comprise entre -90 et 90.",
         "Latitude is between -90 and 90.",
@@ -4332,11 +4327,6 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "This is not a number.",
     ),
     (
-        "field.phone.invalid",
-        "Ce numéro de téléphone n'est pas valide (chiffres, espaces, +, points, tirets).",
-        "This phone number is not valid (digits, spaces, +, dots, hyphens).",
-    ),
-    (
         "field.photo_alt.required",
         "Décrivez la photo pour les personnes qui ne la voient pas.",
         "Describe the photo for people who cannot see it.",
@@ -4345,11 +4335,6 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "field.photos.too_many",
         "Ce lieu a déjà le nombre maximal de photos.",
         "This venue already has the largest number of photos.",
-    ),
-    (
-        "field.postal_code.not_of_commune",
-        "Ce code postal n'est pas celui de la commune indiquée.",
-        "This postal code is not one of the commune's.",
     ),
     (
         "flash.venue_created",

@@ -21,6 +21,7 @@ pub mod moderation;
 pub mod network;
 pub mod notifications;
 pub mod outbound;
+pub mod photos;
 pub mod profile;
 pub mod publishing;
 pub mod rate_limit;

@@ -6,31 +6,14 @@ use super::owned_for_update;
 use crate::{
     context::AppContext,
     db::{self, accounts::DbAccount, offers::DbPhoto},
-    error::{AppError, AppResult, FieldErrors},
-    service::{covers, profile::ImageType, tokens},
+    error::{AppError, AppResult},
+    service::{covers, photos},
 };
 use diesel_async::AsyncConnection;
-use std::path::PathBuf;
 
 /// Photos per offer.
 pub const MAX_PHOTOS: usize = 8;
-pub const MAX_ALT_CHARS: usize = 500;
-
-pub fn photo_dir(ctx: &AppContext) -> PathBuf {
-    ctx.config.storage.data_dir.join("photos")
-}
-
-/// Whether `name` is a file name [`add`] could have written: the only names served.
-pub fn is_photo_file_name(name: &str) -> bool {
-    let Some((stem, ext)) = name.rsplit_once('.') else {
-        return false;
-    };
-    !stem.is_empty()
-        && stem
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && ["png", "jpg", "gif", "webp"].contains(&ext)
-}
+pub use crate::service::photos::{MAX_ALT_CHARS, is_photo_file_name, photo_dir, remove_files};
 
 /// Adds a photo to the member's offer: an image recognised from its bytes, with its text
 /// alternative (both fields reported at once).
@@ -41,27 +24,18 @@ pub async fn add(
     bytes: &[u8],
     alt: &str,
 ) -> AppResult<DbPhoto> {
-    let mut errors = FieldErrors::default();
-    let alt = alt.split_whitespace().collect::<Vec<_>>().join(" ");
-    if alt.is_empty() {
-        errors.add("photo_alt", "sharing.field.photo_alt");
-    } else if alt.chars().count() > MAX_ALT_CHARS {
-        errors.add("photo_alt", "field.too_long");
-    }
-    let kind: Option<ImageType> = match covers::check_image(bytes, covers::max_cover_bytes(ctx)) {
-        Ok(kind) => Some(kind),
-        Err(key) => {
-            errors.add("photo", key);
-            None
-        }
-    };
-    errors.into_result()?;
-    let kind = kind.ok_or_else(|| AppError::internal("checked photo without its type"))?;
-    let dir = photo_dir(ctx);
-    tokio::fs::create_dir_all(&dir).await?;
-    let name = format!("{}.{}", tokens::new_secret(), kind.extension());
-    let path = dir.join(&name);
-    tokio::fs::write(&path, bytes).await?;
+    let stored = photos::store(
+        ctx,
+        bytes,
+        alt,
+        covers::max_cover_bytes(ctx),
+        photos::Fields {
+            file: "photo",
+            alt: "photo_alt",
+            alt_required: "sharing.field.photo_alt",
+        },
+    )
+    .await?;
     let mut conn = ctx.conn().await?;
     let result = conn
         .transaction::<DbPhoto, AppError, _>(async |conn| {
@@ -71,11 +45,14 @@ pub async fn add(
                 return Err(AppError::field("photo", "sharing.field.too_many_photos"));
             }
             let position = existing.iter().map(|p| p.position + 1).max().unwrap_or(0);
-            Ok(db::offers::insert_photo(conn, offer.id, &name, &alt, position).await?)
+            Ok(
+                db::offers::insert_photo(conn, offer.id, &stored.name, &stored.alt, position)
+                    .await?,
+            )
         })
         .await;
     if result.is_err() {
-        let _ = tokio::fs::remove_file(&path).await;
+        photos::discard(&stored).await;
     }
     result
 }
@@ -98,16 +75,4 @@ pub async fn remove(
         .await?;
     remove_files(ctx, &[file]).await;
     Ok(())
-}
-
-/// Removes stored photo files (after their rows are gone).
-pub async fn remove_files(ctx: &AppContext, files: &[String]) {
-    let dir = photo_dir(ctx);
-    for name in files.iter().filter(|n| is_photo_file_name(n)) {
-        if let Err(e) = tokio::fs::remove_file(dir.join(name)).await
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!("could not remove photo {name}: {e}");
-        }
-    }
 }

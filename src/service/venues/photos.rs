@@ -5,30 +5,15 @@
 use crate::{
     context::AppContext,
     db::{self, accounts::DbAccount, venues::DbPhoto},
-    error::{AppError, AppResult, FieldErrors},
-    service::{
-        covers::{check_image, remove_file},
-        profile::{ImageType, is_avatar_file_name},
-        tokens,
-    },
+    error::{AppError, AppResult},
+    service::{photos, profile::ImageType},
 };
 use diesel_async::AsyncConnection;
-use std::path::PathBuf;
 
-/// Longest alternative text (the table allows 500).
-pub const MAX_ALT_CHARS: usize = 500;
+pub use crate::service::photos::{MAX_ALT_CHARS, is_photo_file_name, photo_dir};
+
 /// Photos per venue.
 pub const MAX_PHOTOS: usize = 12;
-
-pub fn photo_dir(ctx: &AppContext) -> PathBuf {
-    ctx.config.storage.data_dir.join("photos")
-}
-
-/// Whether `name` is a file name this module could have generated (random part + image
-/// extension): the only names served from, or deleted in, the photo folder.
-pub fn is_photo_file_name(name: &str) -> bool {
-    is_avatar_file_name(name)
-}
 
 /// The site-relative URL of a stored photo.
 pub fn photo_path_url(file: &str) -> String {
@@ -56,27 +41,18 @@ pub async fn add(
     bytes: &[u8],
     alt: &str,
 ) -> AppResult<DbPhoto> {
-    let alt = alt.trim();
-    let mut errors = FieldErrors::default();
-    if alt.is_empty() {
-        errors.add("alt", "field.photo_alt.required");
-    } else if alt.chars().count() > MAX_ALT_CHARS {
-        errors.add("alt", "field.too_long");
-    }
-    let kind = match check_image(bytes, ctx.config.max_upload_bytes()) {
-        Ok(kind) => Some(kind),
-        Err(key) => {
-            errors.add("file", key);
-            None
-        }
-    };
-    errors.into_result()?;
-    let kind = kind.ok_or_else(|| AppError::internal("image checked above"))?;
-    let dir = photo_dir(ctx);
-    tokio::fs::create_dir_all(&dir).await?;
-    let name = format!("{}.{}", tokens::new_secret(), kind.extension());
-    let path = dir.join(&name);
-    tokio::fs::write(&path, bytes).await?;
+    let stored = photos::store(
+        ctx,
+        bytes,
+        alt,
+        ctx.config.max_upload_bytes(),
+        photos::Fields {
+            file: "file",
+            alt: "alt",
+            alt_required: "field.photo_alt.required",
+        },
+    )
+    .await?;
     let mut conn = ctx.conn().await?;
     let result = conn
         .transaction::<DbPhoto, AppError, _>(async |conn| {
@@ -84,13 +60,13 @@ pub async fn add(
             if db::venues::photos(conn, venue.id).await?.len() >= MAX_PHOTOS {
                 return Err(AppError::field("file", "field.photos.too_many"));
             }
-            let photo = db::venues::insert_photo(conn, venue.id, &name, alt).await?;
+            let photo = db::venues::insert_photo(conn, venue.id, &stored.name, &stored.alt).await?;
             super::federate_update(ctx, conn, &venue).await?;
             Ok(photo)
         })
         .await;
     if result.is_err() {
-        remove_file(&path).await;
+        photos::discard(&stored).await;
     }
     result
 }
@@ -118,11 +94,7 @@ pub async fn remove(
 }
 
 /// Removes the files of photos whose rows are gone.
-pub async fn remove_files(ctx: &AppContext, photos: &[DbPhoto]) {
-    let dir = photo_dir(ctx);
-    for photo in photos {
-        if is_photo_file_name(&photo.path) {
-            remove_file(&dir.join(&photo.path)).await;
-        }
-    }
+pub async fn remove_files(ctx: &AppContext, removed: &[DbPhoto]) {
+    let files: Vec<String> = removed.iter().map(|p| p.path.clone()).collect();
+    photos::remove_files(ctx, &files).await;
 }

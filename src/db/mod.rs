@@ -21,6 +21,7 @@ pub mod mails;
 pub mod moderation_actions;
 pub mod notifications;
 pub mod offers;
+pub mod photos;
 pub mod pool;
 pub mod postgres;
 pub mod posts;

@@ -160,18 +160,7 @@ pub async fn set_hidden(
         .await
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
-#[diesel(table_name = photos)]
-pub struct DbPhoto {
-    pub id: i64,
-    pub venue_id: Option<i64>,
-    pub offer_id: Option<i64>,
-    /// File name under `<data_dir>/photos`.
-    pub path: String,
-    pub alt: String,
-    pub position: i32,
-    pub created_at: DateTime<Utc>,
-}
+pub use super::photos::DbPhoto;
 
 pub async fn insert_photo(
     conn: &mut AsyncPgConnection,

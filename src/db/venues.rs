@@ -271,17 +271,7 @@ pub async fn managed_by(
         .await
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
-#[diesel(table_name = photos)]
-pub struct DbPhoto {
-    pub id: i64,
-    pub venue_id: Option<i64>,
-    pub offer_id: Option<i64>,
-    pub path: String,
-    pub alt: String,
-    pub position: i32,
-    pub created_at: DateTime<Utc>,
-}
+pub use super::photos::DbPhoto;
 
 pub async fn photos(conn: &mut AsyncPgConnection, venue_id: i64) -> QueryResult<Vec<DbPhoto>> {
     photos::table

@@ -273,6 +273,18 @@ pub async fn managed_by(
 
 pub use super::photos::DbPhoto;
 
+/// Whether `file` is the stored name of a venue's photo (offers' photos share the folder but
+/// are served, with their own visibility rule, by the sharing pages).
+pub async fn is_venue_photo(conn: &mut AsyncPgConnection, file: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        photos::table
+            .filter(photos::path.eq(file))
+            .filter(photos::venue_id.is_not_null()),
+    ))
+    .get_result(conn)
+    .await
+}
+
 pub async fn photos(conn: &mut AsyncPgConnection, venue_id: i64) -> QueryResult<Vec<DbPhoto>> {
     photos::table
         .filter(photos::venue_id.eq(venue_id))

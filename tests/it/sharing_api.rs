@@ -741,6 +741,13 @@ async fn photos_are_added_with_their_alt_text_and_removed() {
         .expect("url")
         .to_string();
     assert_eq!(app.get_html(&path_of(&url)).await.status, StatusCode::OK);
+    // The venues' photo route shares the folder but never serves an offer's photo (it
+    // would bypass the offer's visibility).
+    let file = url.rsplit('/').next().expect("file name");
+    assert_eq!(
+        app.get_html(&format!("/media/photos/{file}")).await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = api(
         &app,
         Method::DELETE,

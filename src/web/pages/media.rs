@@ -40,16 +40,21 @@ async fn http_get_cover(data: Data, Path(file): Path<String>) -> AppResult<Respo
     serve_image(covers::cover_dir(data.app_data()), &file).await
 }
 
-/// A venue's photo (`service::venues::photos`).
+/// A venue's photo (`service::venues::photos`). The folder also holds offers' photos, which
+/// only `/mutualisation/photos/…` serves (a members-only offer's photo is not public).
 async fn http_get_photo(data: Data, Path(file): Path<String>) -> AppResult<Response> {
     if !crate::service::venues::photos::is_photo_file_name(&file) {
         return Err(AppError::not_found());
     }
-    serve_image(
-        crate::service::venues::photos::photo_dir(data.app_data()),
-        &file,
-    )
-    .await
+    let ctx = data.app_data();
+    let venue_photo = {
+        let mut conn = ctx.conn().await?;
+        crate::db::venues::is_venue_photo(&mut conn, &file).await?
+    };
+    if !venue_photo {
+        return Err(AppError::not_found());
+    }
+    serve_image(crate::service::venues::photos::photo_dir(ctx), &file).await
 }
 
 /// `file` (a checked name) from `dir`, typed by its extension.

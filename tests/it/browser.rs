@@ -184,15 +184,21 @@ impl Drop for Driver {
 
 /// Waits until the page's path is `path`.
 async fn wait_for_path(client: &Client, path: &str) {
+    wait_for_url(client, path, |url| url.path() == path).await;
+}
+
+/// Waits until the browser's address satisfies `arrived`: a click that navigates returns before
+/// the next page is there, and reading an element the old page also has would race.
+async fn wait_for_url(client: &Client, what: &str, arrived: impl Fn(&Url) -> bool) {
     let deadline = Instant::now() + WAIT;
     loop {
         let url = client.current_url().await.expect("current URL");
-        if url.path() == path {
+        if arrived(&url) {
             return;
         }
         if Instant::now() > deadline {
             let source = client.source().await.unwrap_or_default();
-            panic!("expected to reach {path}, still on {url}:\n{source}");
+            panic!("expected to reach {what}, still on {url}:\n{source}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -1302,9 +1308,18 @@ async fn search_the_directory_with_a_typo(client: &Client, base: &str) {
         .expect("directory");
     fill(client, "#f-q", "médiatèque").await;
     click(client, "form.directory-search button[type=submit]").await;
+    // The page before the search already has a results heading: wait for the new one.
+    wait_for_url(client, "the search results", |url| {
+        url.query_pairs().any(|(k, v)| k == "q" && v == "médiatèque")
+    })
+    .await;
     let heading = text_of(client, "#results-title").await;
     assert_eq!(heading, "1 résultat", "{heading}");
     click(client, ".directory-card h3 a").await;
+    wait_for_url(client, "the entry's page", |url| {
+        url.path().starts_with("/annuaire/fiches/")
+    })
+    .await;
     let title = text_of(client, "h1").await;
     assert!(title.contains("Médiathèque de la Vologne"), "{title}");
     let hint = text_of(client, ".claim-hint").await;

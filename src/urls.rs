@@ -35,6 +35,17 @@ pub fn decision_path(id: i64) -> String {
     format!("/decisions/{id}")
 }
 
+/// A workspace's pages (members only), in French like every page path: the activity page
+/// and its sections. `section` is "" for the activity page, else `discussion`, `documents`,
+/// `reunions`, `membres` or `parametres`.
+pub fn workspace_page(id: &uuid::Uuid, section: &str) -> String {
+    if section.is_empty() {
+        format!("/espaces/{id}")
+    } else {
+        format!("/espaces/{id}/{section}")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Urls {
     base: String,
@@ -95,6 +106,19 @@ impl Urls {
     }
     pub fn avatar(&self, file_name: &str) -> String {
         format!("{}/media/avatars/{file_name}", self.base)
+    }
+
+    /// A workspace's `Group` actor; its objects live under it (`/messages/{uuid}`,
+    /// `/documents/{uuid}`, `/meetings/{uuid}`, …), served to signed member fetches only.
+    pub fn workspace(&self, id: &uuid::Uuid) -> String {
+        format!("{}/workspaces/{id}", self.base)
+    }
+    pub fn workspace_inbox(&self, id: &uuid::Uuid) -> String {
+        format!("{}/workspaces/{id}/inbox", self.base)
+    }
+    /// An object of a workspace: `kind` is `messages`, `documents`, `versions` or `meetings`.
+    pub fn workspace_object(&self, id: &uuid::Uuid, kind: &str, object: &uuid::Uuid) -> String {
+        format!("{}/workspaces/{id}/{kind}/{object}", self.base)
     }
 }
 

@@ -33,6 +33,10 @@ pub mod rules;
 pub mod schema;
 pub mod sessions;
 pub mod venues;
+pub mod workspace_documents;
+pub mod workspace_meetings;
+pub mod workspace_messages;
+pub mod workspaces;
 
 pub use diesel_async::AsyncPgConnection as Conn;
 

@@ -32,6 +32,13 @@ pub struct DbNotification {
     pub loan_request_id: Option<i64>,
     /// The venue it is about (a new follower, for its managers).
     pub venue_id: Option<i64>,
+    /// The workspace it is about, and within it the message, document, meeting or
+    /// invitation.
+    pub workspace_id: Option<uuid::Uuid>,
+    pub workspace_message_id: Option<uuid::Uuid>,
+    pub workspace_document_id: Option<uuid::Uuid>,
+    pub workspace_meeting_id: Option<uuid::Uuid>,
+    pub workspace_invitation_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -50,6 +57,11 @@ pub struct NewNotification {
     pub moderation_action_id: Option<i64>,
     pub loan_request_id: Option<i64>,
     pub venue_id: Option<i64>,
+    pub workspace_id: Option<uuid::Uuid>,
+    pub workspace_message_id: Option<uuid::Uuid>,
+    pub workspace_document_id: Option<uuid::Uuid>,
+    pub workspace_meeting_id: Option<uuid::Uuid>,
+    pub workspace_invitation_id: Option<uuid::Uuid>,
 }
 
 /// Records notifications; a row whose `(account_id, dedupe_key)` exists already is skipped.

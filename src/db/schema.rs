@@ -381,6 +381,11 @@ diesel::table! {
         moderation_action_id -> Nullable<Int8>,
         loan_request_id -> Nullable<Int8>,
         venue_id -> Nullable<Int8>,
+        workspace_id -> Nullable<Uuid>,
+        workspace_message_id -> Nullable<Uuid>,
+        workspace_document_id -> Nullable<Uuid>,
+        workspace_meeting_id -> Nullable<Uuid>,
+        workspace_invitation_id -> Nullable<Uuid>,
     }
 }
 
@@ -592,6 +597,166 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_feeds (account_id) {
+        account_id -> Int8,
+        token_hash -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    workspace_document_versions (id) {
+        id -> Uuid,
+        document_id -> Uuid,
+        version -> Int4,
+        ap_id -> Text,
+        uploaded_by_actor_id -> Nullable<Int8>,
+        storage_key -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        content_type -> Text,
+        size_bytes -> Int8,
+        sha256 -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    workspace_documents (id) {
+        id -> Uuid,
+        workspace_id -> Uuid,
+        folder_id -> Nullable<Uuid>,
+        name -> Text,
+        ap_id -> Text,
+        created_by_actor_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    workspace_folders (id) {
+        id -> Uuid,
+        workspace_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        name -> Text,
+        created_by_actor_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    workspace_invitations (id) {
+        id -> Uuid,
+        workspace_id -> Uuid,
+        invited_by_actor_id -> Int8,
+        actor_id -> Nullable<Int8>,
+        email -> Nullable<Text>,
+        token_hash -> Nullable<Text>,
+        role -> Text,
+        message -> Text,
+        ap_id -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        answered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    workspace_join_requests (id) {
+        id -> Uuid,
+        workspace_id -> Uuid,
+        actor_id -> Int8,
+        message -> Text,
+        ap_id -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        answered_at -> Nullable<Timestamptz>,
+        answered_by_actor_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    workspace_meeting_attendees (meeting_id, actor_id) {
+        meeting_id -> Uuid,
+        actor_id -> Int8,
+    }
+}
+
+diesel::table! {
+    workspace_meetings (id) {
+        id -> Uuid,
+        workspace_id -> Uuid,
+        ap_id -> Text,
+        organizer_actor_id -> Nullable<Int8>,
+        title -> Text,
+        agenda_markdown -> Text,
+        agenda_html -> Text,
+        starts_at -> Timestamptz,
+        duration_minutes -> Int4,
+        room_name -> Nullable<Text>,
+        video_url -> Nullable<Text>,
+        notes_markdown -> Text,
+        notes_html -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    workspace_members (workspace_id, actor_id) {
+        workspace_id -> Uuid,
+        actor_id -> Int8,
+        role -> Text,
+        joined_at -> Timestamptz,
+        last_read_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    workspace_message_mentions (message_id, actor_id) {
+        message_id -> Uuid,
+        actor_id -> Int8,
+    }
+}
+
+diesel::table! {
+    workspace_messages (id) {
+        id -> Uuid,
+        seq -> Int8,
+        workspace_id -> Uuid,
+        author_actor_id -> Int8,
+        ap_id -> Text,
+        body_markdown -> Text,
+        body_html -> Text,
+        in_reply_to_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        edited_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    workspaces (id) {
+        id -> Uuid,
+        actor_id -> Int8,
+        local -> Bool,
+        name -> Text,
+        description_markdown -> Text,
+        description_html -> Text,
+        disciplines -> Array<Text>,
+        commune_code -> Nullable<Text>,
+        listed -> Bool,
+        created_by_account_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(account_tokens -> accounts (account_id));
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(accounts -> communes (commune_code));
@@ -640,6 +805,23 @@ diesel::joinable!(venue_managers -> venues (venue_id));
 diesel::joinable!(venues -> actors (actor_id));
 diesel::joinable!(venues -> communes (commune_code));
 
+diesel::joinable!(calendar_feeds -> accounts (account_id));
+diesel::joinable!(workspace_document_versions -> workspace_documents (document_id));
+diesel::joinable!(workspace_documents -> workspace_folders (folder_id));
+diesel::joinable!(workspace_documents -> workspaces (workspace_id));
+diesel::joinable!(workspace_folders -> workspaces (workspace_id));
+diesel::joinable!(workspace_meeting_attendees -> actors (actor_id));
+diesel::joinable!(workspace_meeting_attendees -> workspace_meetings (meeting_id));
+diesel::joinable!(workspace_meetings -> workspaces (workspace_id));
+diesel::joinable!(workspace_members -> actors (actor_id));
+diesel::joinable!(workspace_members -> workspaces (workspace_id));
+diesel::joinable!(workspace_message_mentions -> actors (actor_id));
+diesel::joinable!(workspace_message_mentions -> workspace_messages (message_id));
+diesel::joinable!(workspace_messages -> actors (author_actor_id));
+diesel::joinable!(workspace_messages -> workspaces (workspace_id));
+diesel::joinable!(workspaces -> actors (actor_id));
+diesel::joinable!(workspaces -> communes (commune_code));
+
 diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     accounts,
@@ -678,4 +860,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     venue_managers,
     venues,
+    calendar_feeds,
+    workspace_document_versions,
+    workspace_documents,
+    workspace_folders,
+    workspace_invitations,
+    workspace_join_requests,
+    workspace_meeting_attendees,
+    workspace_meetings,
+    workspace_members,
+    workspace_message_mentions,
+    workspace_messages,
+    workspaces,
 );

@@ -18,6 +18,7 @@ pub mod untrusted;
 pub mod venues;
 pub mod webfinger;
 pub mod workers;
+pub mod workspaces;
 
 use crate::context::AppContext;
 use axum::Router;

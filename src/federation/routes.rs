@@ -54,7 +54,8 @@ pub fn routes() -> Router {
         )
         .route("/nodeinfo/2.1", get(nodeinfo::http_get_nodeinfo))
         .layer(Extension(inbox_state.clone()))
-        .merge(super::venues::routes(inbox_state))
+        .merge(super::venues::routes(inbox_state.clone()))
+        .merge(super::workspaces::routes(inbox_state))
 }
 
 /// The document side of `/users/{username}`: a local actor's document (410 once deleted or

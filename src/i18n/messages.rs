@@ -4094,6 +4094,141 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "les réponses à vos demandes de prêt",
         "answers to your loan requests",
     ),
+    ("workspaces.title", "Espaces projet", "Project workspaces"),
+    ("workspaces.role.owner", "Propriétaire", "Owner"),
+    ("workspaces.role.coordinator", "Coordination", "Coordinator"),
+    ("workspaces.role.member", "Membre", "Member"),
+    (
+        "workspaces.nav.label",
+        "Rubriques de l’espace",
+        "Workspace sections",
+    ),
+    ("workspaces.nav.activity", "Activité", "Activity"),
+    ("workspaces.nav.chat", "Discussion", "Chat"),
+    ("workspaces.nav.documents", "Documents", "Documents"),
+    ("workspaces.nav.meetings", "Réunions", "Meetings"),
+    ("workspaces.nav.members", "Membres", "Members"),
+    ("workspaces.nav.settings", "Paramètres", "Settings"),
+    (
+        "workspaces.nav.unread",
+        "messages non lus",
+        "unread messages",
+    ),
+    (
+        "workspaces.archived_notice",
+        "Cet espace est archivé : on peut le consulter, plus le modifier.",
+        "This workspace is archived: it can be read, no longer changed.",
+    ),
+    (
+        "workspaces.remote_notice",
+        "Cet espace est hébergé sur un autre serveur : vous voyez ce qu’il vous a transmis.",
+        "This workspace is hosted on another server: you see what it sent you.",
+    ),
+    (
+        "notifications.kind.workspace_invitation",
+        "Invitations à un espace projet",
+        "Invitations to a project workspace",
+    ),
+    (
+        "notifications.text.workspace_invitation",
+        "{actor} vous invite dans l’espace projet « {title} »",
+        "{actor} invites you to the project workspace “{title}”",
+    ),
+    (
+        "unsubscribe.scope.workspace_invitation",
+        "les invitations à un espace projet",
+        "invitations to a project workspace",
+    ),
+    (
+        "notifications.kind.workspace_join_request",
+        "Demandes pour rejoindre mes espaces",
+        "Requests to join my workspaces",
+    ),
+    (
+        "notifications.text.workspace_join_request",
+        "{actor} demande à rejoindre l’espace projet « {title} »",
+        "{actor} asks to join the project workspace “{title}”",
+    ),
+    (
+        "unsubscribe.scope.workspace_join_request",
+        "les demandes pour rejoindre vos espaces",
+        "requests to join your workspaces",
+    ),
+    (
+        "notifications.kind.workspace_mention",
+        "Mentions dans les discussions d’espace",
+        "Mentions in workspace chats",
+    ),
+    (
+        "notifications.text.workspace_mention",
+        "{actor} vous a mentionné dans la discussion de « {title} »",
+        "{actor} mentioned you in the chat of “{title}”",
+    ),
+    (
+        "unsubscribe.scope.workspace_mention",
+        "les mentions dans les discussions d’espace",
+        "mentions in workspace chats",
+    ),
+    (
+        "notifications.kind.workspace_document",
+        "Nouveaux documents de mes espaces",
+        "New documents in my workspaces",
+    ),
+    (
+        "notifications.text.workspace_document",
+        "{actor} a déposé un document dans « {title} »",
+        "{actor} uploaded a document to “{title}”",
+    ),
+    (
+        "unsubscribe.scope.workspace_document",
+        "les nouveaux documents de vos espaces",
+        "new documents in your workspaces",
+    ),
+    (
+        "notifications.kind.workspace_meeting",
+        "Réunions de mes espaces",
+        "Meetings of my workspaces",
+    ),
+    (
+        "notifications.text.workspace_meeting",
+        "{actor} a programmé ou modifié une réunion dans « {title} »",
+        "{actor} scheduled or changed a meeting in “{title}”",
+    ),
+    (
+        "unsubscribe.scope.workspace_meeting",
+        "les réunions de vos espaces",
+        "meetings of your workspaces",
+    ),
+    (
+        "notifications.kind.workspace_membership",
+        "Ma participation aux espaces",
+        "My workspace memberships",
+    ),
+    (
+        "notifications.text.workspace_membership",
+        "Votre participation à l’espace « {title} » a changé",
+        "Your membership of the workspace “{title}” changed",
+    ),
+    (
+        "unsubscribe.scope.workspace_membership",
+        "les changements de votre participation aux espaces",
+        "changes to your workspace memberships",
+    ),
+    (
+        "notifications.kind.project",
+        "Nouveaux projets (alertes)",
+        "New projects (alerts)",
+    ),
+    (
+        "notifications.text.project",
+        "Nouveau projet qui correspond à votre alerte : « {title} »",
+        "New project matching your alert: “{title}”",
+    ),
+    (
+        "unsubscribe.scope.project",
+        "les alertes sur les nouveaux projets",
+        "alerts on new projects",
+    ),
     // Directory import and claim invitations (issue 11, item 5).
     (
         "field.import.unreadable",

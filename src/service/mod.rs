@@ -30,3 +30,4 @@ pub mod sessions;
 pub mod sharing;
 pub mod tokens;
 pub mod venues;
+pub mod workspaces;

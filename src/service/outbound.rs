@@ -16,6 +16,10 @@ use crate::{
         comments::DbComment,
         posts::DbPost,
         reports::{DbReport, DbReportTarget},
+        workspace_documents::{DbWorkspaceDocument, DbWorkspaceDocumentVersion},
+        workspace_meetings::DbWorkspaceMeeting,
+        workspace_messages::DbWorkspaceMessage,
+        workspaces::{DbWorkspace, DbWorkspaceInvitation},
     },
     error::AppResult,
     service::{mentions::Mention, reactions::ReactionKind},
@@ -132,6 +136,89 @@ pub enum OutboundEvent {
     VenueDeleted { actor: Box<DbActor> },
     /// A suspension was lifted: `Update` of the actor, so servers that kept it show it again.
     AccountRestored { actor: Box<DbActor> },
+
+    // --- Workspaces (issue 12). Their content goes to the personal inboxes of the remote
+    // members only (never as:Public, never a followers collection, never a shared inbox):
+    // for a workspace of ours, to its remote members; for a remote workspace one of our
+    // members belongs to, to the workspace's own inbox, which relays it.
+    /// A workspace of ours invited a remote actor (`invitation.actor_id`): `Invite` from the
+    /// workspace, `ap_id` stored on the invitation.
+    WorkspaceInvited {
+        workspace: Box<DbWorkspace>,
+        invitation: Box<DbWorkspaceInvitation>,
+        invitee: Box<DbActor>,
+    },
+    /// Our member answered the invitation of a remote workspace: `Accept` or `Reject` of
+    /// the `Invite`, to the workspace.
+    WorkspaceInvitationAnswered {
+        workspace: Box<DbWorkspace>,
+        invitation: Box<DbWorkspaceInvitation>,
+        member: Box<DbActor>,
+        accepted: bool,
+    },
+    /// Our member left a remote workspace: `Leave` to the workspace.
+    WorkspaceLeft {
+        workspace: Box<DbWorkspace>,
+        member: Box<DbActor>,
+    },
+    /// A workspace of ours removed a remote member: `Remove` to that member (the last thing
+    /// they receive from it).
+    WorkspaceMemberRemoved {
+        workspace: Box<DbWorkspace>,
+        member: Box<DbActor>,
+    },
+    /// A workspace of ours changed (name, description, archive, roles): `Update` of the
+    /// `Group` to its remote members.
+    WorkspaceUpdated { workspace: Box<DbWorkspace> },
+    /// A chat message was posted (`Create(Note)`), edited (`Update`) or deleted (`Delete`).
+    /// Recorded for our members' messages, and by a workspace of ours for a remote member's
+    /// message it relays to the other remote members.
+    WorkspaceMessagePosted {
+        workspace: Box<DbWorkspace>,
+        message: Box<DbWorkspaceMessage>,
+        author: Box<DbActor>,
+    },
+    WorkspaceMessageEdited {
+        workspace: Box<DbWorkspace>,
+        message: Box<DbWorkspaceMessage>,
+        author: Box<DbActor>,
+    },
+    WorkspaceMessageDeleted {
+        workspace: Box<DbWorkspace>,
+        message: Box<DbWorkspaceMessage>,
+        author: Box<DbActor>,
+    },
+    /// A document version was uploaded to a workspace of ours: `Create(Document)` whose
+    /// `url` needs a signed fetch by a member.
+    WorkspaceDocumentAdded {
+        workspace: Box<DbWorkspace>,
+        document: Box<DbWorkspaceDocument>,
+        version: Box<DbWorkspaceDocumentVersion>,
+        uploader: Box<DbActor>,
+    },
+    /// A document of a workspace of ours was deleted: `Delete` of the `Document`.
+    WorkspaceDocumentDeleted {
+        workspace: Box<DbWorkspace>,
+        document: Box<DbWorkspaceDocument>,
+        actor: Box<DbActor>,
+    },
+    /// A meeting of a workspace of ours was scheduled (`Create(Event)`), changed or had its
+    /// minutes written (`Update(Event)`), or was cancelled (`Delete`).
+    WorkspaceMeetingScheduled {
+        workspace: Box<DbWorkspace>,
+        meeting: Box<DbWorkspaceMeeting>,
+        organizer: Box<DbActor>,
+    },
+    WorkspaceMeetingUpdated {
+        workspace: Box<DbWorkspace>,
+        meeting: Box<DbWorkspaceMeeting>,
+        actor: Box<DbActor>,
+    },
+    WorkspaceMeetingCancelled {
+        workspace: Box<DbWorkspace>,
+        meeting: Box<DbWorkspaceMeeting>,
+        actor: Box<DbActor>,
+    },
 }
 
 /// Turns outbound events into activities and deliveries. Implemented by `federation`;

@@ -515,6 +515,11 @@ async fn pending(app: &TestApp, author_token: &str, account: i64, delivery: &str
             moderation_action_id: None,
             loan_request_id: None,
             venue_id: None,
+            workspace_id: None,
+            workspace_message_id: None,
+            workspace_document_id: None,
+            workspace_meeting_id: None,
+            workspace_invitation_id: None,
         }],
     )
     .await

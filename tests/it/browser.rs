@@ -1310,7 +1310,8 @@ async fn search_the_directory_with_a_typo(client: &Client, base: &str) {
     click(client, "form.directory-search button[type=submit]").await;
     // The page before the search already has a results heading: wait for the new one.
     wait_for_url(client, "the search results", |url| {
-        url.query_pairs().any(|(k, v)| k == "q" && v == "médiatèque")
+        url.query_pairs()
+            .any(|(k, v)| k == "q" && v == "médiatèque")
     })
     .await;
     let heading = text_of(client, "#results-title").await;

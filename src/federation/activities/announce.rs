@@ -100,6 +100,15 @@ impl Activity for Announce {
     }
 
     async fn receive(self, data: &Data) -> AppResult<()> {
+        if self.object.is_object() {
+            // A workspace relaying what one of its members posted.
+            let sender = self.actor.dereference(data).await?;
+            if crate::federation::workspaces::inbound::route_announce(data, &sender, &self.object)
+                .await?
+            {
+                return Ok(());
+            }
+        }
         let kind = ReactionKind::Announce;
         reaction::receive(data, kind, &self.id, &self.actor, &self.object).await
     }

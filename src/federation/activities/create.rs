@@ -15,6 +15,7 @@ use crate::{
         Data,
         activities::type_of,
         objects::comment::{ACCEPTED_TYPES, is_accepted_type, parse_note},
+        workspaces::inbound::{self as workspace_inbound, Action},
     },
     service,
     urls::{host_port, same_origin},
@@ -135,6 +136,13 @@ impl Create {
     /// [`Activity::receive`] with the activity's actor already read (by the inbox, which
     /// checked the signature with its key).
     pub async fn receive_from(self, actor: DbActor, data: &Data) -> AppResult<()> {
+        // Workspace content goes to its workspace and nowhere else.
+        if self.object.is_object()
+            && workspace_inbound::route(data, Action::Create, &self.id, &actor, &self.object)
+                .await?
+        {
+            return Ok(());
+        }
         let fetched = match self.reference()? {
             Some(url) => match fetch_reference(data, self.actor.inner(), &url).await? {
                 Some(object) => Some(object),

@@ -70,6 +70,22 @@ impl Activity for Delete {
                 return Ok(());
             };
             let actor = self.actor.dereference(data).await?;
+            // Workspace content goes to its workspace and nowhere else.
+            let object = match &self.object {
+                Value::String(id) => serde_json::json!({ "id": id }),
+                other => other.clone(),
+            };
+            if crate::federation::workspaces::inbound::route(
+                data,
+                crate::federation::workspaces::inbound::Action::Delete,
+                &self.id,
+                &actor,
+                &object,
+            )
+            .await?
+            {
+                return Ok(());
+            }
             return service::comments::receive_delete(
                 data.app_data(),
                 &self.id,

@@ -100,6 +100,21 @@ impl Activity for Update {
 
     async fn receive(self, data: &Data) -> AppResult<()> {
         let Some(person) = self.actor_document()? else {
+            if self.object.is_object() {
+                // Workspace content goes to its workspace and nowhere else.
+                let actor = self.actor.dereference(data).await?;
+                if crate::federation::workspaces::inbound::route(
+                    data,
+                    crate::federation::workspaces::inbound::Action::Update,
+                    &self.id,
+                    &actor,
+                    &self.object,
+                )
+                .await?
+                {
+                    return Ok(());
+                }
+            }
             // An edited Note/Article: a comment or a remote post we keep (by its author only).
             if self.object.is_object()
                 && type_of(&self.object).is_some_and(|t| {

@@ -18,6 +18,7 @@ use crate::{
     federation::{
         activities::create_or_update::CreateOrUpdateType,
         delivery::{OutgoingActivity, enqueue},
+        workspaces,
     },
     service::outbound::{OutboundEvent, Outbox},
 };
@@ -151,6 +152,27 @@ impl Outbox for FederationOutbox {
             }
             OutboundEvent::AccountRestored { actor } => {
                 moderation::actor_restored(ctx, conn, &actor).await
+            }
+            event @ (OutboundEvent::WorkspaceInvited { .. }
+            | OutboundEvent::WorkspaceInvitationAnswered { .. }
+            | OutboundEvent::WorkspaceLeft { .. }
+            | OutboundEvent::WorkspaceMemberRemoved { .. }
+            | OutboundEvent::WorkspaceUpdated { .. }) => {
+                workspaces::membership::record(ctx, conn, event).await
+            }
+            event @ (OutboundEvent::WorkspaceMessagePosted { .. }
+            | OutboundEvent::WorkspaceMessageEdited { .. }
+            | OutboundEvent::WorkspaceMessageDeleted { .. }) => {
+                workspaces::chat::record(ctx, conn, event).await
+            }
+            event @ (OutboundEvent::WorkspaceDocumentAdded { .. }
+            | OutboundEvent::WorkspaceDocumentDeleted { .. }) => {
+                workspaces::documents::record(ctx, conn, event).await
+            }
+            event @ (OutboundEvent::WorkspaceMeetingScheduled { .. }
+            | OutboundEvent::WorkspaceMeetingUpdated { .. }
+            | OutboundEvent::WorkspaceMeetingCancelled { .. }) => {
+                workspaces::meetings::record(ctx, conn, event).await
             }
         }
     }

@@ -237,6 +237,7 @@ pub async fn appeal(
                 moderation_action_id: Some(id),
                 loan_request_id: None,
                 venue_id: None,
+                workspace: Default::default(),
             },
         )
         .await?;

@@ -227,6 +227,7 @@ async fn notify_moderators(ctx: &AppContext, conn: &mut Conn, report: &DbReport)
             moderation_action_id: None,
             loan_request_id: None,
             venue_id: None,
+            workspace: Default::default(),
         },
     )
     .await

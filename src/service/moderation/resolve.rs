@@ -428,6 +428,7 @@ pub(super) async fn notify_affected(
             moderation_action_id: Some(entry.id),
             loan_request_id: None,
             venue_id: None,
+            workspace: Default::default(),
         },
     )
     .await?;
@@ -454,6 +455,7 @@ async fn tell_reporter(ctx: &AppContext, conn: &mut Conn, report: &DbReport) -> 
                 moderation_action_id: None,
                 loan_request_id: None,
                 venue_id: None,
+                workspace: Default::default(),
             },
         )
         .await?;

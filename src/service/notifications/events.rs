@@ -96,6 +96,7 @@ fn event(account_id: i64, kind: NotificationKind, actor_id: i64) -> Event {
         moderation_action_id: None,
         loan_request_id: None,
         venue_id: None,
+        workspace: Default::default(),
     }
 }
 

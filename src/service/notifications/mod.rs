@@ -58,6 +58,20 @@ pub enum NotificationKind {
     LoanRequest,
     /// The owner accepted or declined the member's loan request.
     LoanAnswer,
+    /// An invitation to join a workspace (a local or remote one).
+    WorkspaceInvitation,
+    /// Someone asks to join a listed workspace the member coordinates.
+    WorkspaceJoinRequest,
+    /// Someone mentioned the member in a workspace's chat.
+    WorkspaceMention,
+    /// A new document or version in one of the member's workspaces.
+    WorkspaceDocument,
+    /// A meeting scheduled, changed or cancelled in one of the member's workspaces.
+    WorkspaceMeeting,
+    /// The member's membership changed: join request answered, removed, role changed, ownership transferred, workspace archived.
+    WorkspaceMembership,
+    /// A new listed workspace (project) matches one of the member's alerts.
+    Project,
 }
 
 impl NotificationKind {
@@ -75,6 +89,13 @@ impl NotificationKind {
         NotificationKind::Appeal,
         NotificationKind::LoanRequest,
         NotificationKind::LoanAnswer,
+        NotificationKind::WorkspaceInvitation,
+        NotificationKind::WorkspaceJoinRequest,
+        NotificationKind::WorkspaceMention,
+        NotificationKind::WorkspaceDocument,
+        NotificationKind::WorkspaceMeeting,
+        NotificationKind::WorkspaceMembership,
+        NotificationKind::Project,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +113,13 @@ impl NotificationKind {
             NotificationKind::Appeal => "appeal",
             NotificationKind::LoanRequest => "loan_request",
             NotificationKind::LoanAnswer => "loan_answer",
+            NotificationKind::WorkspaceInvitation => "workspace_invitation",
+            NotificationKind::WorkspaceJoinRequest => "workspace_join_request",
+            NotificationKind::WorkspaceMention => "workspace_mention",
+            NotificationKind::WorkspaceDocument => "workspace_document",
+            NotificationKind::WorkspaceMeeting => "workspace_meeting",
+            NotificationKind::WorkspaceMembership => "workspace_membership",
+            NotificationKind::Project => "project",
         }
     }
 
@@ -122,7 +150,11 @@ impl NotificationKind {
             | NotificationKind::ModerationDecision
             | NotificationKind::Appeal
             | NotificationKind::LoanRequest
-            | NotificationKind::LoanAnswer => Delivery::Instant,
+            | NotificationKind::LoanAnswer
+            | NotificationKind::WorkspaceInvitation
+            | NotificationKind::WorkspaceJoinRequest
+            | NotificationKind::WorkspaceMention
+            | NotificationKind::WorkspaceMeeting => Delivery::Instant,
             _ => Delivery::Centre,
         }
     }
@@ -197,6 +229,18 @@ pub struct Event {
     pub loan_request_id: Option<i64>,
     /// The venue it is about (a new follower, for its managers).
     pub venue_id: Option<i64>,
+    /// The workspace it is about, and what in it.
+    pub workspace: WorkspaceRefs,
+}
+
+/// What in a workspace a notification is about (all empty for anything else).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkspaceRefs {
+    pub workspace_id: Option<uuid::Uuid>,
+    pub message_id: Option<uuid::Uuid>,
+    pub document_id: Option<uuid::Uuid>,
+    pub meeting_id: Option<uuid::Uuid>,
+    pub invitation_id: Option<uuid::Uuid>,
 }
 
 /// The member's choice for each type (defaults where they never chose).
@@ -270,6 +314,11 @@ pub async fn record(
         moderation_action_id: event.moderation_action_id,
         loan_request_id: event.loan_request_id,
         venue_id: event.venue_id,
+        workspace_id: event.workspace.workspace_id,
+        workspace_message_id: event.workspace.message_id,
+        workspace_document_id: event.workspace.document_id,
+        workspace_meeting_id: event.workspace.meeting_id,
+        workspace_invitation_id: event.workspace.invitation_id,
     };
     let written = db::notifications::insert_many(conn, &[row]).await?;
     queue_instant_mails(ctx, conn, &written).await?;

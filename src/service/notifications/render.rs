@@ -260,6 +260,15 @@ fn sentence(
         // The answer: accepted (`on_comment` is false) or declined (true).
         (NotificationKind::LoanAnswer, false, _) => "notifications.text.loan_accepted",
         (NotificationKind::LoanAnswer, true, _) => "notifications.text.loan_declined",
+        (NotificationKind::WorkspaceInvitation, _, _) => "notifications.text.workspace_invitation",
+        (NotificationKind::WorkspaceJoinRequest, _, _) => {
+            "notifications.text.workspace_join_request"
+        }
+        (NotificationKind::WorkspaceMention, _, _) => "notifications.text.workspace_mention",
+        (NotificationKind::WorkspaceDocument, _, _) => "notifications.text.workspace_document",
+        (NotificationKind::WorkspaceMeeting, _, _) => "notifications.text.workspace_meeting",
+        (NotificationKind::WorkspaceMembership, _, _) => "notifications.text.workspace_membership",
+        (NotificationKind::Project, _, _) => "notifications.text.project",
     };
     lang.t(key)
         .replace("{actor}", actor)

@@ -193,6 +193,7 @@ fn loan_event(account_id: i64, kind: NotificationKind, actor_id: i64, loan_id: i
         moderation_action_id: None,
         loan_request_id: Some(loan_id),
         venue_id: None,
+        workspace: Default::default(),
     }
 }
 

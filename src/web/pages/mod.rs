@@ -36,6 +36,7 @@ pub mod timeline;
 pub mod tokens;
 pub mod unsubscribe;
 pub mod venues;
+pub mod workspace_nav;
 
 use crate::{
     error::{AppError, AppResult},

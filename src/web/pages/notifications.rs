@@ -233,6 +233,13 @@ fn kind_label(kind: NotificationKind) -> &'static str {
         NotificationKind::Appeal => "notifications.kind.appeal",
         NotificationKind::LoanRequest => "notifications.kind.loan_request",
         NotificationKind::LoanAnswer => "notifications.kind.loan_answer",
+        NotificationKind::WorkspaceInvitation => "notifications.kind.workspace_invitation",
+        NotificationKind::WorkspaceJoinRequest => "notifications.kind.workspace_join_request",
+        NotificationKind::WorkspaceMention => "notifications.kind.workspace_mention",
+        NotificationKind::WorkspaceDocument => "notifications.kind.workspace_document",
+        NotificationKind::WorkspaceMeeting => "notifications.kind.workspace_meeting",
+        NotificationKind::WorkspaceMembership => "notifications.kind.workspace_membership",
+        NotificationKind::Project => "notifications.kind.project",
     }
 }
 

@@ -45,6 +45,13 @@ pub fn scope_key(scope: Scope) -> &'static str {
             NotificationKind::ReportOutcome => "unsubscribe.scope.report_outcome",
             NotificationKind::LoanRequest => "unsubscribe.scope.loan_request",
             NotificationKind::LoanAnswer => "unsubscribe.scope.loan_answer",
+            NotificationKind::WorkspaceInvitation => "unsubscribe.scope.workspace_invitation",
+            NotificationKind::WorkspaceJoinRequest => "unsubscribe.scope.workspace_join_request",
+            NotificationKind::WorkspaceMention => "unsubscribe.scope.workspace_mention",
+            NotificationKind::WorkspaceDocument => "unsubscribe.scope.workspace_document",
+            NotificationKind::WorkspaceMeeting => "unsubscribe.scope.workspace_meeting",
+            NotificationKind::WorkspaceMembership => "unsubscribe.scope.workspace_membership",
+            NotificationKind::Project => "unsubscribe.scope.project",
             NotificationKind::ModerationDecision | NotificationKind::Appeal => {
                 "unsubscribe.scope.other"
             }

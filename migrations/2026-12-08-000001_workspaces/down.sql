@@ -1,0 +1,19 @@
+DROP INDEX notifications_workspace;
+ALTER TABLE notifications
+    DROP COLUMN workspace_invitation_id,
+    DROP COLUMN workspace_meeting_id,
+    DROP COLUMN workspace_document_id,
+    DROP COLUMN workspace_message_id,
+    DROP COLUMN workspace_id;
+DROP TABLE calendar_feeds;
+DROP TABLE workspace_meeting_attendees;
+DROP TABLE workspace_meetings;
+DROP TABLE workspace_document_versions;
+DROP TABLE workspace_documents;
+DROP TABLE workspace_folders;
+DROP TABLE workspace_message_mentions;
+DROP TABLE workspace_messages;
+DROP TABLE workspace_join_requests;
+DROP TABLE workspace_invitations;
+DROP TABLE workspace_members;
+DROP TABLE workspaces;

@@ -4683,4 +4683,264 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "{actor} suit désormais le lieu « {title} »",
         "{actor} now follows the venue “{title}”",
     ),
+    (
+        "nav.workspaces",
+        "Espaces",
+        "Workspaces",
+    ),
+    (
+        "flash.workspace_created",
+        "L’espace projet est créé.",
+        "The project workspace was created.",
+    ),
+    (
+        "flash.workspace_saved",
+        "Espace projet enregistré.",
+        "Project workspace saved.",
+    ),
+    (
+        "flash.workspace_archived",
+        "L’espace projet est archivé : il reste lisible, plus modifiable.",
+        "The project workspace is archived: it can still be read, no longer changed.",
+    ),
+    (
+        "flash.workspace_unarchived",
+        "L’espace projet est de nouveau actif.",
+        "The project workspace is active again.",
+    ),
+    (
+        "flash.workspace_transferred",
+        "La propriété de l’espace est transmise. Vous restez coordinateur ou coordinatrice.",
+        "Ownership of the workspace was handed over. You stay a coordinator.",
+    ),
+    (
+        "workspaces.intro",
+        "Un espace projet réunit des partenaires autour d’un projet commun : discussion, documents et réunions, visibles de ses seuls membres, y compris sur d’autres serveurs.",
+        "A project workspace brings partners together around a shared project: chat, documents and meetings, seen by its members only, on other servers too.",
+    ),
+    (
+        "workspaces.create",
+        "Créer un espace projet",
+        "Create a project workspace",
+    ),
+    (
+        "workspaces.mine",
+        "Mes espaces",
+        "My workspaces",
+    ),
+    (
+        "workspaces.mine_none",
+        "Vous ne faites partie d’aucun espace projet pour l’instant.",
+        "You are not a member of any project workspace yet.",
+    ),
+    (
+        "workspaces.my_role",
+        "Mon rôle :",
+        "My role:",
+    ),
+    (
+        "workspaces.members_count",
+        "membre(s)",
+        "member(s)",
+    ),
+    (
+        "workspaces.archived",
+        "archivé",
+        "archived",
+    ),
+    (
+        "workspaces.remote",
+        "hébergé sur un autre serveur",
+        "hosted on another server",
+    ),
+    (
+        "workspaces.open_projects",
+        "Projets ouverts",
+        "Open projects",
+    ),
+    (
+        "workspaces.open_projects_intro",
+        "Ces projets sont présentés publiquement par leurs membres : vous pouvez demander à les rejoindre.",
+        "These projects are presented publicly by their members: you can ask to join them.",
+    ),
+    (
+        "workspaces.open_projects_none",
+        "Aucun projet ouvert pour l’instant.",
+        "No open project for now.",
+    ),
+    (
+        "workspaces.ask_to_join",
+        "Demander à rejoindre",
+        "Ask to join",
+    ),
+    (
+        "workspaces.new_title",
+        "Nouvel espace projet",
+        "New project workspace",
+    ),
+    (
+        "workspaces.new_intro",
+        "Vous en serez propriétaire. Vous inviterez ensuite vos partenaires, d’ici ou d’autres serveurs.",
+        "You will be its owner. You will then invite your partners, from here or from other servers.",
+    ),
+    (
+        "workspaces.field.name",
+        "Nom du projet",
+        "Project name",
+    ),
+    (
+        "workspaces.field.description",
+        "Description",
+        "Description",
+    ),
+    (
+        "workspaces.field.listed",
+        "Présenter ce projet publiquement (nom et description seulement)",
+        "Present this project publicly (name and description only)",
+    ),
+    (
+        "workspaces.listed_hint",
+        "Les membres de la plateforme le voient dans « Projets ouverts » et peuvent demander à le rejoindre ; leurs alertes « nouveau projet » les préviennent. Le reste de l’espace reste privé.",
+        "Members of the platform see it under “Open projects” and may ask to join; their “new project” alerts tell them. The rest of the workspace stays private.",
+    ),
+    (
+        "workspaces.commune_hint",
+        "Facultatif : la commune où le projet a lieu.",
+        "Optional: the commune where the project takes place.",
+    ),
+    (
+        "workspaces.field.name_invalid",
+        "Le nom ne peut pas contenir de caractères de contrôle.",
+        "The name cannot contain control characters.",
+    ),
+    (
+        "workspaces.field.already_owner",
+        "Vous êtes déjà propriétaire de cet espace.",
+        "You already own this workspace.",
+    ),
+    (
+        "workspaces.field.not_local_member",
+        "Choisissez un membre de l’espace inscrit sur cette plateforme.",
+        "Choose a member of the workspace with an account on this platform.",
+    ),
+    (
+        "workspaces.is_listed",
+        "Ce projet est présenté publiquement (nom et description).",
+        "This project is presented publicly (name and description).",
+    ),
+    (
+        "workspaces.is_unlisted",
+        "Ce projet n’est visible que de ses membres.",
+        "This project is seen by its members only.",
+    ),
+    (
+        "workspaces.activity.messages",
+        "Derniers messages",
+        "Latest messages",
+    ),
+    (
+        "workspaces.activity.no_messages",
+        "Pas encore de message.",
+        "No message yet.",
+    ),
+    (
+        "workspaces.activity.message_deleted",
+        "message supprimé",
+        "message deleted",
+    ),
+    (
+        "workspaces.activity.to_chat",
+        "Aller à la discussion",
+        "Go to the chat",
+    ),
+    (
+        "workspaces.activity.documents",
+        "Derniers documents",
+        "Latest documents",
+    ),
+    (
+        "workspaces.activity.no_documents",
+        "Pas encore de document.",
+        "No document yet.",
+    ),
+    (
+        "workspaces.activity.to_documents",
+        "Tous les documents",
+        "All documents",
+    ),
+    (
+        "workspaces.activity.meetings",
+        "Réunions",
+        "Meetings",
+    ),
+    (
+        "workspaces.activity.no_meetings",
+        "Pas de réunion prévue.",
+        "No meeting scheduled.",
+    ),
+    (
+        "workspaces.activity.cancelled",
+        "annulée",
+        "cancelled",
+    ),
+    (
+        "workspaces.activity.to_meetings",
+        "Toutes les réunions",
+        "All meetings",
+    ),
+    (
+        "workspaces.save",
+        "Enregistrer",
+        "Save",
+    ),
+    (
+        "workspaces.settings.edit",
+        "Nom, description et présentation",
+        "Name, description and listing",
+    ),
+    (
+        "workspaces.settings.transfer",
+        "Transmettre la propriété",
+        "Hand over ownership",
+    ),
+    (
+        "workspaces.settings.transfer_intro",
+        "Le nouveau ou la nouvelle propriétaire doit être membre de l’espace et inscrit sur cette plateforme. Vous resterez coordinateur ou coordinatrice.",
+        "The new owner must be a member of the workspace with an account on this platform. You will stay a coordinator.",
+    ),
+    (
+        "workspaces.settings.no_successor",
+        "Aucun autre membre de l’espace n’est inscrit sur cette plateforme.",
+        "No other member of the workspace has an account on this platform.",
+    ),
+    (
+        "workspaces.settings.new_owner",
+        "Nouveau ou nouvelle propriétaire",
+        "New owner",
+    ),
+    (
+        "workspaces.settings.transfer_button",
+        "Transmettre la propriété",
+        "Hand over ownership",
+    ),
+    (
+        "workspaces.settings.archive",
+        "Archiver",
+        "Archive",
+    ),
+    (
+        "workspaces.settings.archive_intro",
+        "Un espace archivé reste lisible par ses membres, mais plus personne ne peut y écrire.",
+        "An archived workspace can still be read by its members, but nobody can write in it any more.",
+    ),
+    (
+        "workspaces.settings.archive_button",
+        "Archiver l’espace",
+        "Archive the workspace",
+    ),
+    (
+        "workspaces.settings.unarchive_button",
+        "Réactiver l’espace",
+        "Reactivate the workspace",
+    ),
 ];

@@ -467,6 +467,23 @@ pub async fn transfer_ownership(
     .await
 }
 
+/// The actor of the local member `username` (`@` and spaces allowed around it), for a
+/// transfer of ownership; a field error on `to` when there is none.
+pub async fn local_actor_id(ctx: &AppContext, username: &str) -> AppResult<i64> {
+    let username = username.trim().trim_start_matches('@');
+    if username.is_empty() {
+        return Err(AppError::field("to", "field.required"));
+    }
+    let mut conn = ctx.conn().await?;
+    let account = match db::actors::local_by_username(&mut conn, username).await? {
+        Some(actor) => db::accounts::by_actor_id(&mut conn, actor.id).await?,
+        None => None,
+    };
+    account
+        .map(|a| a.actor_id)
+        .ok_or_else(|| AppError::field("to", "workspaces.field.not_local_member"))
+}
+
 async fn set_role(
     conn: &mut AsyncPgConnection,
     workspace_id: Uuid,

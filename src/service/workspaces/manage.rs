@@ -64,7 +64,7 @@ impl WorkspaceInput {
                 .commune_code
                 .as_deref()
                 .and_then(communes::by_code)
-                .map(|c| c.name.to_string())
+                .map(|c| c.label())
                 .unwrap_or_default(),
             listed: w.listed,
         }

@@ -340,6 +340,12 @@ pub async fn describe_grouped(
             _ => None,
         };
         let title = moderation_title.or(title);
+        // Workspaces: the "title" is the workspace's name.
+        let workspace = match row.workspace_id {
+            Some(id) => crate::db::workspaces::by_id(conn, id).await?,
+            None => None,
+        };
+        let title = workspace.as_ref().map(|w| w.name.clone()).or(title);
         let shown_title = title.clone().unwrap_or_else(|| {
             lang.t(
                 if post.is_some_and(|p| p.category == crate::db::posts::CATEGORY_ANNOUNCEMENT) {
@@ -401,6 +407,19 @@ pub async fn describe_grouped(
             NotificationKind::LoanRequest | NotificationKind::LoanAnswer => {
                 Some(ctx.urls.absolute(crate::urls::LOAN_REQUESTS_PATH))
             }
+            // A new project: the list of open projects (its page is for members only).
+            NotificationKind::Project => Some(ctx.urls.absolute("/espaces")),
+            _ if workspace.is_some() => workspace.as_ref().map(|w| {
+                let section = match kind {
+                    NotificationKind::WorkspaceMention => "discussion",
+                    NotificationKind::WorkspaceDocument => "documents",
+                    NotificationKind::WorkspaceMeeting => "reunions",
+                    NotificationKind::WorkspaceJoinRequest => "membres",
+                    _ => "",
+                };
+                ctx.urls
+                    .absolute(&crate::urls::workspace_page(&w.id, section))
+            }),
             _ => match (row.comment_id, post) {
                 (Some(id), _) if comment.is_some() => {
                     Some(ctx.urls.absolute(&format!("/comments/{id}")))

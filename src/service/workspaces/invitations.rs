@@ -222,13 +222,15 @@ pub async fn invite(
                     return Err(conflict(&format!(
                         "{} is already a member of this workspace",
                         handle_of(ctx, &actor)
-                    )));
+                    ))
+                    .with_message("workspace_members.error.already_in"));
                 }
                 if pending_for_actor(conn, workspace.id, actor.id).await? {
                     return Err(conflict(&format!(
                         "{} already has a pending invitation to this workspace",
                         handle_of(ctx, &actor)
-                    )));
+                    ))
+                    .with_message("workspace_members.error.already_invited"));
                 }
                 let ap_id = if actor.local {
                     None
@@ -297,7 +299,8 @@ pub async fn invite(
                 if already {
                     return Err(conflict(&format!(
                         "{email} already has a pending invitation to this workspace"
-                    )));
+                    ))
+                    .with_message("workspace_members.error.already_invited"));
                 }
                 let secret = tokens::new_secret();
                 let invitation: DbWorkspaceInvitation =

@@ -36,6 +36,7 @@ pub mod timeline;
 pub mod tokens;
 pub mod unsubscribe;
 pub mod venues;
+pub mod workspace_members;
 pub mod workspace_nav;
 
 use crate::{
@@ -87,6 +88,7 @@ pub fn routes() -> Router {
         .merge(venues::routes())
         .merge(sharing::routes())
         .merge(directory::routes())
+        .merge(workspace_members::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -53,3 +53,4 @@ mod venues_api;
 mod venues_federation;
 mod web_accounts;
 mod workspaces_core;
+mod workspaces_members;

@@ -42,6 +42,8 @@ pub enum MailCategory {
     ReportOutcome,
     /// The link that lets a listed directory entry's actor claim it.
     ClaimInvitation,
+    /// The link of an invitation to a project workspace, to an address with no account.
+    WorkspaceInvitation,
 }
 
 impl MailCategory {
@@ -56,6 +58,7 @@ impl MailCategory {
             MailCategory::ModerationDecision => "moderation_decision",
             MailCategory::ReportOutcome => "report_outcome",
             MailCategory::ClaimInvitation => "claim_invitation",
+            MailCategory::WorkspaceInvitation => "workspace_invitation",
         }
     }
 

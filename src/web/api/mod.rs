@@ -37,6 +37,7 @@ pub mod rules;
 pub mod tokens;
 pub mod venues;
 pub mod workspaces;
+pub mod workspace_members;
 
 pub use auth::ApiUser;
 pub use json::ApiJson;
@@ -70,4 +71,5 @@ pub fn api_routes() -> Router {
         .merge(offers::routes())
         .merge(directory::routes())
         .merge(workspaces::routes())
+        .merge(workspace_members::routes())
 }

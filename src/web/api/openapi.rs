@@ -95,6 +95,7 @@ impl Modify for BearerScheme {
         (name = "venues", description = "Venues (places of artistic practice, each followable from the fediverse), their managers and photos"),
         (name = "sharing", description = "Offers of equipment and spaces, and loan requests"),
         (name = "workspaces", description = "Private project workspaces: create, edit, archive, transfer ownership"),
+        (name = "workspace members", description = "Members of project workspaces: invitations, roles, join requests, leaving"),
     )
 )]
 struct BaseApi;
@@ -126,6 +127,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::offers::OffersApi::openapi())
         .merge_from(api::directory::DirectoryApi::openapi())
         .merge_from(api::workspaces::WorkspacesApi::openapi())
+        .merge_from(api::workspace_members::WorkspaceMembersApi::openapi())
 }
 
 pub fn routes() -> Router {

@@ -40,6 +40,7 @@ pub fn category_key(category: &str) -> &'static str {
         "notification" => "admin.mails.category.notification",
         "digest" => "admin.mails.category.digest",
         "claim_invitation" => "admin.mails.category.claim_invitation",
+        "workspace_invitation" => "admin.mails.category.workspace_invitation",
         _ => "admin.mails.category.other",
     }
 }

@@ -36,6 +36,7 @@ pub mod timeline;
 pub mod tokens;
 pub mod unsubscribe;
 pub mod venues;
+pub mod workspace_members;
 pub mod workspace_nav;
 pub mod workspaces;
 
@@ -89,6 +90,7 @@ pub fn routes() -> Router {
         .merge(sharing::routes())
         .merge(directory::routes())
         .merge(workspaces::routes())
+        .merge(workspace_members::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -4775,11 +4775,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "{actor} suit désormais le lieu « {title} »",
         "{actor} now follows the venue “{title}”",
     ),
-    (
-        "nav.workspaces",
-        "Espaces",
-        "Workspaces",
-    ),
+    ("nav.workspaces", "Espaces", "Workspaces"),
     (
         "flash.workspace_created",
         "L’espace projet est créé.",
@@ -4815,31 +4811,15 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Créer un espace projet",
         "Create a project workspace",
     ),
-    (
-        "workspaces.mine",
-        "Mes espaces",
-        "My workspaces",
-    ),
+    ("workspaces.mine", "Mes espaces", "My workspaces"),
     (
         "workspaces.mine_none",
         "Vous ne faites partie d’aucun espace projet pour l’instant.",
         "You are not a member of any project workspace yet.",
     ),
-    (
-        "workspaces.my_role",
-        "Mon rôle :",
-        "My role:",
-    ),
-    (
-        "workspaces.members_count",
-        "membre(s)",
-        "member(s)",
-    ),
-    (
-        "workspaces.archived",
-        "archivé",
-        "archived",
-    ),
+    ("workspaces.my_role", "Mon rôle :", "My role:"),
+    ("workspaces.members_count", "membre(s)", "member(s)"),
+    ("workspaces.archived", "archivé", "archived"),
     (
         "workspaces.remote",
         "hébergé sur un autre serveur",
@@ -4875,16 +4855,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Vous en serez propriétaire. Vous inviterez ensuite vos partenaires, d’ici ou d’autres serveurs.",
         "You will be its owner. You will then invite your partners, from here or from other servers.",
     ),
-    (
-        "workspaces.field.name",
-        "Nom du projet",
-        "Project name",
-    ),
-    (
-        "workspaces.field.description",
-        "Description",
-        "Description",
-    ),
+    ("workspaces.field.name", "Nom du projet", "Project name"),
+    ("workspaces.field.description", "Description", "Description"),
     (
         "workspaces.field.listed",
         "Présenter ce projet publiquement (nom et description seulement)",
@@ -4960,31 +4932,19 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Tous les documents",
         "All documents",
     ),
-    (
-        "workspaces.activity.meetings",
-        "Réunions",
-        "Meetings",
-    ),
+    ("workspaces.activity.meetings", "Réunions", "Meetings"),
     (
         "workspaces.activity.no_meetings",
         "Pas de réunion prévue.",
         "No meeting scheduled.",
     ),
-    (
-        "workspaces.activity.cancelled",
-        "annulée",
-        "cancelled",
-    ),
+    ("workspaces.activity.cancelled", "annulée", "cancelled"),
     (
         "workspaces.activity.to_meetings",
         "Toutes les réunions",
         "All meetings",
     ),
-    (
-        "workspaces.save",
-        "Enregistrer",
-        "Save",
-    ),
+    ("workspaces.save", "Enregistrer", "Save"),
     (
         "workspaces.settings.edit",
         "Nom, description et présentation",
@@ -5015,11 +4975,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Transmettre la propriété",
         "Hand over ownership",
     ),
-    (
-        "workspaces.settings.archive",
-        "Archiver",
-        "Archive",
-    ),
+    ("workspaces.settings.archive", "Archiver", "Archive"),
     (
         "workspaces.settings.archive_intro",
         "Un espace archivé reste lisible par ses membres, mais plus personne ne peut y écrire.",

@@ -112,7 +112,9 @@ async fn creating_by_page_or_api_makes_a_private_group_owned_by_its_creator() {
     assert!(w.description_html.contains("<strong>ateliers</strong>"));
     assert!(!w.description_html.contains("<script"));
     assert_eq!(w.created_by_account_id, Some(lea.id));
-    let group = db::actors::by_id(&mut conn, w.actor_id).await.expect("actor");
+    let group = db::actors::by_id(&mut conn, w.actor_id)
+        .await
+        .expect("actor");
     assert_eq!(group.kind, "Group");
     assert!(group.local);
     assert_eq!(group.username, id.to_string());
@@ -174,7 +176,10 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing() {
         (json!({"name": "   "}), "name"),
         (json!({"name": "x".repeat(151)}), "name"),
         (json!({"name": "Projet", "commune": "Atlantis"}), "commune"),
-        (json!({"name": "Projet", "description": "d".repeat(10_001)}), "description"),
+        (
+            json!({"name": "Projet", "description": "d".repeat(10_001)}),
+            "description",
+        ),
     ] {
         let r = api(
             &app,
@@ -184,7 +189,12 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing() {
             Some(body.clone()),
         )
         .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
         assert_eq!(error_fields(&r), vec![field.to_string()], "{body}");
     }
     // Every broken rule at once.
@@ -214,10 +224,18 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing() {
             &[("name", ""), ("commune", "Atlantis"), ("listed", "on")],
         )
         .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("href=\"#f-name\""), "{}", page.body);
     assert!(page.body.contains("href=\"#f-commune\""), "{}", page.body);
-    assert!(page.body.contains("value=\"Atlantis\""), "the form keeps what was typed");
+    assert!(
+        page.body.contains("value=\"Atlantis\""),
+        "the form keeps what was typed"
+    );
 
     assert_eq!(rows_in(&app, "workspaces").await, workspaces_before);
     assert_eq!(rows_in(&app, "workspace_members").await, 0);
@@ -248,7 +266,12 @@ async fn outsiders_and_visitors_get_the_same_404_as_an_unknown_workspace() {
         for who in [&oscar, &visitor] {
             let known = who.get(&format!("/espaces/{id}{section}")).await;
             let missing = who.get(&format!("/espaces/{unknown}{section}")).await;
-            assert_eq!(known.status, StatusCode::NOT_FOUND, "{section}: {}", known.body);
+            assert_eq!(
+                known.status,
+                StatusCode::NOT_FOUND,
+                "{section}: {}",
+                known.body
+            );
             assert_eq!(missing.status, StatusCode::NOT_FOUND);
             assert!(!known.body.contains("Projet secret"));
             assert_eq!(
@@ -288,7 +311,12 @@ async fn outsiders_and_visitors_get_the_same_404_as_an_unknown_workspace() {
             body,
         )
         .await;
-        assert_eq!(known.status, StatusCode::NOT_FOUND, "{method} {suffix}: {}", known.body);
+        assert_eq!(
+            known.status,
+            StatusCode::NOT_FOUND,
+            "{method} {suffix}: {}",
+            known.body
+        );
         assert_eq!(problem(&known), problem(&missing), "{method} {suffix}");
     }
     // Nothing changed.
@@ -320,7 +348,14 @@ async fn roles_decide_who_edits_archives_and_transfers() {
     let r = api(&app, Method::GET, &path, &nina_token, None).await;
     assert_eq!(r.json()["role"], "member");
     assert_eq!(r.json()["members"], 3);
-    let r = api(&app, Method::PATCH, &path, &nina_token, Some(json!({"name": "À moi"}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &path,
+        &nina_token,
+        Some(json!({"name": "À moi"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let nina_browser = Browser::logged_in(&app, "nina").await;
     let settings = nina_browser.get(&format!("/espaces/{id}/parametres")).await;
@@ -336,7 +371,14 @@ async fn roles_decide_who_edits_archives_and_transfers() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["name"], "Résidence 2027");
-    let r = api(&app, Method::PATCH, &path, &marc_token, Some(json!({"name": ""}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &path,
+        &marc_token,
+        Some(json!({"name": ""})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&r), vec!["name"]);
     {
@@ -367,7 +409,14 @@ async fn roles_decide_who_edits_archives_and_transfers() {
 
     // Only the owner archives and transfers.
     for suffix in ["/archive", "/unarchive"] {
-        let r = api(&app, Method::POST, &format!("{path}{suffix}"), &marc_token, None).await;
+        let r = api(
+            &app,
+            Method::POST,
+            &format!("{path}{suffix}"),
+            &marc_token,
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{suffix}: {}", r.body);
     }
     let r = api(
@@ -389,7 +438,12 @@ async fn roles_decide_who_edits_archives_and_transfers() {
             Some(json!({"to": to})),
         )
         .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{to}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{to}: {}",
+            r.body
+        );
         assert_eq!(error_fields(&r), vec!["to"], "{to}");
     }
     assert_eq!(role_of(&app, id, &lea).await.as_deref(), Some("owner"));
@@ -403,7 +457,10 @@ async fn roles_decide_who_edits_archives_and_transfers() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["role"], "coordinator");
-    assert_eq!(role_of(&app, id, &lea).await.as_deref(), Some("coordinator"));
+    assert_eq!(
+        role_of(&app, id, &lea).await.as_deref(),
+        Some("coordinator")
+    );
     assert_eq!(role_of(&app, id, &nina).await.as_deref(), Some("owner"));
     {
         let mut conn = app.ctx.conn().await.expect("conn");
@@ -416,18 +473,46 @@ async fn roles_decide_who_edits_archives_and_transfers() {
         assert_eq!(told, vec![("workspace_membership".to_string(), Some(id))]);
     }
     // The old owner no longer archives; the new one does.
-    let r = api(&app, Method::POST, &format!("{path}/archive"), &lea_token, None).await;
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("{path}/archive"),
+        &lea_token,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = api(&app, Method::POST, &format!("{path}/archive"), &nina_token, None).await;
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("{path}/archive"),
+        &nina_token,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["archived"], true);
 
     // Archived: read-only, for everyone.
     let r = api(&app, Method::GET, &path, &marc_token, None).await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = api(&app, Method::PATCH, &path, &marc_token, Some(json!({"name": "Encore"}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &path,
+        &marc_token,
+        Some(json!({"name": "Encore"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    let r = api(&app, Method::PATCH, &path, &nina_token, Some(json!({"listed": true}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &path,
+        &nina_token,
+        Some(json!({"listed": true})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let r = api(
         &app,
@@ -438,19 +523,37 @@ async fn roles_decide_who_edits_archives_and_transfers() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    let r = api(&app, Method::POST, &format!("{path}/archive"), &nina_token, None).await;
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("{path}/archive"),
+        &nina_token,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     let page = marc_browser.get(&format!("/espaces/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("archivé"), "{}", page.body);
     // The owner brings it back, by the page this time.
     let nina_settings = nina_browser.get(&format!("/espaces/{id}/parametres")).await;
-    assert!(nina_settings.body.contains(&format!("/espaces/{id}/desarchiver")));
+    assert!(
+        nina_settings
+            .body
+            .contains(&format!("/espaces/{id}/desarchiver"))
+    );
     let r = nina_browser
         .submit_form(&format!("/espaces/{id}/desarchiver"), &[])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let r = api(&app, Method::PATCH, &path, &marc_token, Some(json!({"name": "Encore"}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &path,
+        &marc_token,
+        Some(json!({"name": "Encore"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // An outsider still learns nothing.
     let r = api(&app, Method::GET, &path, &oscar_token, None).await;
@@ -472,8 +575,14 @@ async fn listed_workspaces_notify_matching_alerts_and_unlisted_ones_nobody() {
             .expect("confirm");
     }
     for (token, body) in [
-        (&marc_token, json!({"disciplines": ["théâtre"], "mail": "instant"})),
-        (&paul_token, json!({"disciplines": ["musique"], "mail": "none"})),
+        (
+            &marc_token,
+            json!({"disciplines": ["théâtre"], "mail": "instant"}),
+        ),
+        (
+            &paul_token,
+            json!({"disciplines": ["musique"], "mail": "none"}),
+        ),
         (&zoe_token, json!({"commune": "Gérardmer", "mail": "none"})),
         // The creator's own alert matches everything, yet she is not told of her project.
         (&lea_token, json!({"mail": "instant"})),
@@ -504,18 +613,35 @@ async fn listed_workspaces_notify_matching_alerts_and_unlisted_ones_nobody() {
     );
     assert_eq!(mails_to(&app, "marc@example.org").await, marc_mails + 1);
     assert_eq!(mails_to(&app, "lea@example.org").await, 0);
-    let page = Browser::logged_in(&app, "marc").await.get("/notifications").await;
+    let page = Browser::logged_in(&app, "marc")
+        .await
+        .get("/notifications")
+        .await;
     assert!(page.body.contains("Résidence ouverte"), "{}", page.body);
 
     // Listing the discreet one later tells its matching members, once.
     let path = format!("/api/v1/workspaces/{hidden}");
-    let r = api(&app, Method::PATCH, &path, &lea_token, Some(json!({"listed": true}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &path,
+        &lea_token,
+        Some(json!({"listed": true})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let after = project_notifications(&app).await;
     assert_eq!(after.len(), 2, "{after:?}");
     assert!(after.contains(&(marc.id, Some(hidden))));
     for listed in [false, true] {
-        api(&app, Method::PATCH, &path, &lea_token, Some(json!({"listed": listed}))).await;
+        api(
+            &app,
+            Method::PATCH,
+            &path,
+            &lea_token,
+            Some(json!({"listed": listed})),
+        )
+        .await;
     }
     assert_eq!(project_notifications(&app).await.len(), 2);
     assert!(
@@ -562,7 +688,10 @@ async fn the_list_shows_my_workspaces_and_open_projects_by_name_and_description_
     assert!(page.body.contains("Projets ouverts"));
     assert!(page.body.contains("Résidence ouverte"));
     assert!(page.body.contains("<strong>partagé</strong>"));
-    assert!(page.body.contains(&format!("href=\"/espaces/{listed}/rejoindre\"")));
+    assert!(
+        page.body
+            .contains(&format!("href=\"/espaces/{listed}/rejoindre\""))
+    );
     assert!(page.body.contains("Demander à rejoindre"));
     // Not its page, its disciplines nor its commune; nothing of unlisted or archived ones.
     assert!(!page.body.contains(&format!("href=\"/espaces/{listed}\"")));
@@ -595,7 +724,11 @@ async fn the_activity_page_shows_latest_messages_documents_and_meetings() {
     let id = new_workspace(&app, &lea_token, json!({"name": "Résidence"})).await;
     let browser = Browser::logged_in(&app, "lea").await;
     let empty = browser.get(&format!("/espaces/{id}")).await;
-    assert!(empty.body.contains("Pas encore de message."), "{}", empty.body);
+    assert!(
+        empty.body.contains("Pas encore de message."),
+        "{}",
+        empty.body
+    );
 
     let mut conn = app.ctx.conn().await.expect("conn");
     for (body, deleted) in [("Bonjour à **toutes**", false), ("Oups, erreur", true)] {
@@ -647,6 +780,9 @@ async fn the_activity_page_shows_latest_messages_documents_and_meetings() {
     assert!(page.body.contains("programme.pdf"));
     assert!(page.body.contains("Réunion de lancement"));
     for section in ["discussion", "documents", "reunions"] {
-        assert!(page.body.contains(&format!("href=\"/espaces/{id}/{section}\"")));
+        assert!(
+            page.body
+                .contains(&format!("href=\"/espaces/{id}/{section}\""))
+        );
     }
 }

@@ -394,11 +394,7 @@ pub async fn archive(ctx: &AppContext, account: &DbAccount, id: Uuid) -> AppResu
 }
 
 /// Brings an archived workspace back (its owner only).
-pub async fn unarchive(
-    ctx: &AppContext,
-    account: &DbAccount,
-    id: Uuid,
-) -> AppResult<DbWorkspace> {
+pub async fn unarchive(ctx: &AppContext, account: &DbAccount, id: Uuid) -> AppResult<DbWorkspace> {
     set_archived(ctx, account, id, false).await
 }
 
@@ -519,7 +515,10 @@ pub async fn mine(conn: &mut AsyncPgConnection, actor_id: i64) -> AppResult<Vec<
             workspace_members::role,
             workspace_members::last_read_seq,
         ))
-        .order((workspaces::archived_at.is_not_null(), workspaces::updated_at.desc()))
+        .order((
+            workspaces::archived_at.is_not_null(),
+            workspaces::updated_at.desc(),
+        ))
         .load(conn)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -643,7 +642,11 @@ mod tests {
         assert_eq!(fields.name, "Résidence");
         assert_eq!(fields.commune_code.as_deref(), Some("88160"));
         assert_eq!(fields.disciplines, vec!["Théâtre", "danse"]);
-        assert!(fields.description_html.contains("<strong>ateliers</strong>"));
+        assert!(
+            fields
+                .description_html
+                .contains("<strong>ateliers</strong>")
+        );
         assert!(!fields.description_html.contains("script"));
         let name = "x".repeat(150);
         assert!(

@@ -314,11 +314,14 @@ async fn http_get_workspace(
         return Err(AppError::not_found());
     };
     let mut conn = ctx.conn().await?;
-    let (access, Activity {
-        messages,
-        documents,
-        meetings,
-    }) = activity::activity(&mut conn, id, user.account.actor_id).await?;
+    let (
+        access,
+        Activity {
+            messages,
+            documents,
+            meetings,
+        },
+    ) = activity::activity(&mut conn, id, user.account.actor_id).await?;
     let wsnav = WorkspaceNav::load(&mut conn, &access, "").await?;
     let w = &access.workspace;
     render(&ShowPage {
@@ -557,8 +560,7 @@ async fn http_post_transfer(
             "flash.workspace_transferred",
         )),
         Err(e) if e.kind == ErrorKind::Validation => {
-            let form =
-                WorkspaceForm::from_input(WorkspaceInput::from_workspace(&access.workspace));
+            let form = WorkspaceForm::from_input(WorkspaceInput::from_workspace(&access.workspace));
             settings_page(
                 ctx,
                 lang,

@@ -173,7 +173,10 @@ struct WebfingerQuery {
     resource: String,
 }
 
-async fn fake_webfinger(State(state): State<FakeState>, Query(q): Query<WebfingerQuery>) -> Response {
+async fn fake_webfinger(
+    State(state): State<FakeState>,
+    Query(q): Query<WebfingerQuery>,
+) -> Response {
     let base = state.base.lock().expect("lock").clone();
     let user = q
         .resource
@@ -275,7 +278,13 @@ async fn a_member_invited_by_username_accepts_and_becomes_a_member() {
     let alice_token = token(&app, "alice").await;
     let bob_token = token(&app, "bob").await;
 
-    let r = invite(&app, &alice_token, id, json!({"target": "@bob", "message": "Bienvenue !"})).await;
+    let r = invite(
+        &app,
+        &alice_token,
+        id,
+        json!({"target": "@bob", "message": "Bienvenue !"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let invitation = r.json();
     assert_eq!(invitation["status"], "pending");
@@ -293,10 +302,20 @@ async fn a_member_invited_by_username_accepts_and_becomes_a_member() {
     assert!(again.body.contains("already has a pending invitation"));
 
     // Bob sees it, and nobody else may answer it.
-    let mine = api(&app, Method::GET, "/api/v1/workspace-invitations", &bob_token, None).await;
+    let mine = api(
+        &app,
+        Method::GET,
+        "/api/v1/workspace-invitations",
+        &bob_token,
+        None,
+    )
+    .await;
     assert_eq!(mine.status, StatusCode::OK);
     assert_eq!(mine.json()["items"][0]["id"], invitation["id"]);
-    assert_eq!(mine.json()["items"][0]["workspace_name"], "Résidence au Fil de l'eau");
+    assert_eq!(
+        mine.json()["items"][0]["workspace_name"],
+        "Résidence au Fil de l'eau"
+    );
     let accept = format!(
         "/api/v1/workspace-invitations/{}/accept",
         invitation["id"].as_str().expect("id")
@@ -316,11 +335,19 @@ async fn a_member_invited_by_username_accepts_and_becomes_a_member() {
     let items = list.json()["items"].as_array().expect("items").clone();
     let roles: Vec<(&str, &str)> = items
         .iter()
-        .map(|m| (m["handle"].as_str().expect("h"), m["role"].as_str().expect("r")))
+        .map(|m| {
+            (
+                m["handle"].as_str().expect("h"),
+                m["role"].as_str().expect("r"),
+            )
+        })
         .collect();
     assert_eq!(
         roles,
-        vec![("alice@localhost:8080", "owner"), ("bob@localhost:8080", "member")]
+        vec![
+            ("alice@localhost:8080", "owner"),
+            ("bob@localhost:8080", "member")
+        ]
     );
     // The owner heard of the newcomer.
     let alice = db_account(&app, "alice").await;
@@ -373,13 +400,30 @@ async fn only_coordinators_invite_and_strangers_see_nothing() {
 
     let r = invite(&app, &carol, id, json!({"target": "erin"})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    for (method, body) in [(Method::GET, None), (Method::POST, Some(json!({"target": "erin"})))] {
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::POST, Some(json!({"target": "erin"}))),
+    ] {
         let r = api(&app, method, &members_path(id), &dave, body).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     }
-    let r = api(&app, Method::GET, &members_path(Uuid::new_v4()), &dave, None).await;
+    let r = api(
+        &app,
+        Method::GET,
+        &members_path(Uuid::new_v4()),
+        &dave,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = api(&app, Method::GET, "/api/v1/workspaces/pas-un-uuid/members", &dave, None).await;
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/workspaces/pas-un-uuid/members",
+        &dave,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // Bad input names its field.
@@ -388,17 +432,38 @@ async fn only_coordinators_invite_and_strangers_see_nothing() {
         (json!({"target": ""}), "target"),
         (json!({"target": "erin", "role": "owner"}), "role"),
         (json!({"target": "erin", "role": "chef"}), "role"),
-        (json!({"target": "erin", "message": "x".repeat(2001)}), "message"),
+        (
+            json!({"target": "erin", "message": "x".repeat(2001)}),
+            "message",
+        ),
     ] {
         let r = invite(&app, &alice, id, body.clone()).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.body);
-        assert_eq!(crate::helpers::error_fields(&r), vec![field.to_string()], "{body}");
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
+        assert_eq!(
+            crate::helpers::error_fields(&r),
+            vec![field.to_string()],
+            "{body}"
+        );
     }
-    assert_eq!(crate::helpers::rows_in(&app, "workspace_invitations").await, 0);
+    assert_eq!(
+        crate::helpers::rows_in(&app, "workspace_invitations").await,
+        0
+    );
 
     // A coordinator may invite, with the coordinator role too.
     add_member(&app, id, local_actor(&app, "dave").await.id, "coordinator").await;
-    let r = invite(&app, &dave, id, json!({"target": "erin", "role": "coordinator"})).await;
+    let r = invite(
+        &app,
+        &dave,
+        id,
+        json!({"target": "erin", "role": "coordinator"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.json()["role"], "coordinator");
 }
@@ -414,7 +479,9 @@ async fn expired_and_withdrawn_invitations_are_refused() {
     let bob = token(&app, "bob").await;
     let carol = token(&app, "carol").await;
 
-    let first = invite(&app, &alice, id, json!({"target": "bob"})).await.json();
+    let first = invite(&app, &alice, id, json!({"target": "bob"}))
+        .await
+        .json();
     let first_id: Uuid = first["id"].as_str().expect("id").parse().expect("uuid");
     let mut conn = app.ctx.conn().await.expect("conn");
     diesel::update(workspace_invitations::table.find(first_id))
@@ -433,13 +500,18 @@ async fn expired_and_withdrawn_invitations_are_refused() {
     .await;
     assert_eq!(r.status, StatusCode::GONE, "{}", r.body);
     assert!(r.body.contains("expired"));
-    assert_eq!(role_of(&app, id, local_actor(&app, "bob").await.id).await, None);
+    assert_eq!(
+        role_of(&app, id, local_actor(&app, "bob").await.id).await,
+        None
+    );
     // Expired, it no longer blocks a new invitation.
     let r = invite(&app, &alice, id, json!({"target": "bob"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 
     // Withdrawn by a coordinator: the invitee can no longer accept it.
-    let second = invite(&app, &alice, id, json!({"target": "carol"})).await.json();
+    let second = invite(&app, &alice, id, json!({"target": "carol"}))
+        .await
+        .json();
     let second_id = second["id"].as_str().expect("id");
     let r = api(
         &app,
@@ -459,10 +531,15 @@ async fn expired_and_withdrawn_invitations_are_refused() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    assert_eq!(role_of(&app, id, local_actor(&app, "carol").await.id).await, None);
+    assert_eq!(
+        role_of(&app, id, local_actor(&app, "carol").await.id).await,
+        None
+    );
 
     // Declined: no member, the answer recorded.
-    let third = invite(&app, &alice, id, json!({"target": "carol"})).await.json();
+    let third = invite(&app, &alice, id, json!({"target": "carol"}))
+        .await
+        .json();
     let r = api(
         &app,
         Method::POST,
@@ -476,7 +553,10 @@ async fn expired_and_withdrawn_invitations_are_refused() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["status"], "declined");
-    assert_eq!(role_of(&app, id, local_actor(&app, "carol").await.id).await, None);
+    assert_eq!(
+        role_of(&app, id, local_actor(&app, "carol").await.id).await,
+        None
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -490,7 +570,13 @@ async fn the_mailed_link_signs_a_newcomer_up_and_joins() {
     let alice = token(&app, "alice").await;
     // `.invalid` never resolves: no server answers for it, so this is an address.
     let address = "nouvelle@compagnie.invalid";
-    let r = invite(&app, &alice, id, json!({"target": address, "role": "coordinator"})).await;
+    let r = invite(
+        &app,
+        &alice,
+        id,
+        json!({"target": address, "role": "coordinator"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.json()["target"], address);
 
@@ -516,7 +602,10 @@ async fn the_mailed_link_signs_a_newcomer_up_and_joins() {
     let page = browser.get(&link).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("Chorale des Hauts"));
-    assert!(page.body.contains(&format!("/connexion?next={}", crate::helpers::enc(&link))));
+    assert!(
+        page.body
+            .contains(&format!("/connexion?next={}", crate::helpers::enc(&link)))
+    );
     let csrf = csrf_in(&page.body);
     let r = browser
         .post_form(
@@ -533,9 +622,15 @@ async fn the_mailed_link_signs_a_newcomer_up_and_joins() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(r.header("location"), Some(format!("/espaces/{id}/membres").as_str()));
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/espaces/{id}/membres").as_str())
+    );
     let newcomer = local_actor(&app, "nouvelle").await;
-    assert_eq!(role_of(&app, id, newcomer.id).await.as_deref(), Some("coordinator"));
+    assert_eq!(
+        role_of(&app, id, newcomer.id).await.as_deref(),
+        Some("coordinator")
+    );
     // Logged in: the members page is theirs now.
     let page = browser.get(&format!("/espaces/{id}/membres")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -571,7 +666,10 @@ async fn the_mailed_link_opened_logged_in_joins_with_that_account() {
     let r = bob.submit_form(&link, &[("action", "accept")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let bob_actor = local_actor(&app, "bob").await;
-    assert_eq!(role_of(&app, id, bob_actor.id).await.as_deref(), Some("member"));
+    assert_eq!(
+        role_of(&app, id, bob_actor.id).await.as_deref(),
+        Some("member")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -587,14 +685,29 @@ async fn a_fediverse_handle_gets_one_invite_in_its_personal_inbox() {
     let chloe = remote.add_actor("chloe");
 
     // Unknown on that server: 422 naming the field.
-    let r = invite(&app, &alice, id, json!({"target": format!("@personne@{}", remote.host)})).await;
+    let r = invite(
+        &app,
+        &alice,
+        id,
+        json!({"target": format!("@personne@{}", remote.host)}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(crate::helpers::error_fields(&r), vec!["target".to_string()]);
 
-    let r = invite(&app, &alice, id, json!({"target": format!("chloe@{}", remote.host)})).await;
+    let r = invite(
+        &app,
+        &alice,
+        id,
+        json!({"target": format!("chloe@{}", remote.host)}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let invitation = r.json();
-    let invite_id = invitation["ap_id"].as_str().expect("an Invite id").to_string();
+    let invite_id = invitation["ap_id"]
+        .as_str()
+        .expect("an Invite id")
+        .to_string();
     assert_eq!(invitation["status"], "pending");
 
     let invites = queued(&app, "Invite").await;
@@ -603,16 +716,27 @@ async fn a_fediverse_handle_gets_one_invite_in_its_personal_inbox() {
     assert_eq!(activity["id"], invite_id.as_str());
     assert_eq!(activity["object"], chloe.as_str());
     assert_eq!(activity["to"], json!([chloe]));
-    assert!(activity.get("cc").is_none_or(|cc| cc.as_array().is_some_and(|a| a.is_empty())));
+    assert!(
+        activity
+            .get("cc")
+            .is_none_or(|cc| cc.as_array().is_some_and(|a| a.is_empty()))
+    );
     assert_eq!(inboxes, &vec![format!("{chloe}/inbox")]);
 
     // Her server accepts (the inbox calls the domain function): she is a member.
     let chloe_actor = actor_by_ap_id(&app, &chloe).await;
-    let invitation_id: Uuid = invitation["id"].as_str().expect("id").parse().expect("uuid");
+    let invitation_id: Uuid = invitation["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
     invitations::answer(&app.ctx, invitation_id, &chloe_actor, true)
         .await
         .expect("accepted");
-    assert_eq!(role_of(&app, id, chloe_actor.id).await.as_deref(), Some("member"));
+    assert_eq!(
+        role_of(&app, id, chloe_actor.id).await.as_deref(),
+        Some("member")
+    );
 }
 
 async fn actor_by_ap_id(app: &TestApp, ap_id: &str) -> DbActor {
@@ -633,7 +757,10 @@ async fn a_removed_remote_member_gets_a_remove_and_nothing_after() {
     add_member(&app, id, rosa.id, "member").await;
     add_member(&app, id, theo.id, "member").await;
     let mut conn = app.ctx.conn().await.expect("conn");
-    let ws = db::workspaces::by_id(&mut conn, id).await.expect("q").expect("ws");
+    let ws = db::workspaces::by_id(&mut conn, id)
+        .await
+        .expect("q")
+        .expect("ws");
     let before = audience::of(&mut conn, &ws, None).await.expect("audience");
     assert_eq!(before.inboxes.len(), 2);
     drop(conn);
@@ -674,8 +801,17 @@ async fn a_remote_member_leaving_is_dropped_and_our_member_leaves_a_remote_works
     members::leave(&app.ctx, id, &rosa).await.expect("left");
     assert_eq!(role_of(&app, id, rosa.id).await, None);
     let mut conn = app.ctx.conn().await.expect("conn");
-    let ws = db::workspaces::by_id(&mut conn, id).await.expect("q").expect("ws");
-    assert!(audience::of(&mut conn, &ws, None).await.expect("a").inboxes.is_empty());
+    let ws = db::workspaces::by_id(&mut conn, id)
+        .await
+        .expect("q")
+        .expect("ws");
+    assert!(
+        audience::of(&mut conn, &ws, None)
+            .await
+            .expect("a")
+            .inboxes
+            .is_empty()
+    );
     drop(conn);
 
     // Bob is invited by a remote workspace, accepts, then leaves.
@@ -695,8 +831,18 @@ async fn a_remote_member_leaving_is_dropped_and_our_member_leaves_a_remote_works
         .expect("received invitation");
     drop(conn);
     let bob_token = token(&app, "bob").await;
-    let mine = api(&app, Method::GET, "/api/v1/workspace-invitations", &bob_token, None).await;
-    assert_eq!(mine.json()["items"][0]["workspace_name"], "Résidence ailleurs");
+    let mine = api(
+        &app,
+        Method::GET,
+        "/api/v1/workspace-invitations",
+        &bob_token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        mine.json()["items"][0]["workspace_name"],
+        "Résidence ailleurs"
+    );
     let r = api(
         &app,
         Method::POST,
@@ -706,7 +852,10 @@ async fn a_remote_member_leaving_is_dropped_and_our_member_leaves_a_remote_works
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(role_of(&app, remote_id, bob.id).await.as_deref(), Some("member"));
+    assert_eq!(
+        role_of(&app, remote_id, bob.id).await.as_deref(),
+        Some("member")
+    );
     let accepts = queued(&app, "Accept").await;
     assert_eq!(accepts.len(), 1, "{accepts:?}");
     assert_eq!(accepts[0].1, vec![group.inbox_url.clone()]);
@@ -749,16 +898,51 @@ async fn roles_removal_and_leaving_follow_the_rules() {
     let member = |a: &DbActor| format!("{}/{}", members_path(id), a.id);
 
     // The owner names Carol coordinator; nobody else changes roles; no second owner.
-    let r = api(&app, Method::PATCH, &member(&carol), &alice, Some(json!({"role": "coordinator"}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &member(&carol),
+        &alice,
+        Some(json!({"role": "coordinator"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["role"], "coordinator");
-    let r = api(&app, Method::PATCH, &member(&dave), &carol_t, Some(json!({"role": "coordinator"}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &member(&dave),
+        &carol_t,
+        Some(json!({"role": "coordinator"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = api(&app, Method::PATCH, &member(&dave), &alice, Some(json!({"role": "owner"}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &member(&dave),
+        &alice,
+        Some(json!({"role": "owner"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = api(&app, Method::PATCH, &member(&alice_actor), &alice, Some(json!({"role": "member"}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &member(&alice_actor),
+        &alice,
+        Some(json!({"role": "member"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    let r = api(&app, Method::PATCH, &format!("{}/999999", members_path(id)), &alice, Some(json!({"role": "member"}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &format!("{}/999999", members_path(id)),
+        &alice,
+        Some(json!({"role": "member"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // A member removes nobody; a coordinator removes a member but not the owner nor another
@@ -767,11 +951,21 @@ async fn roles_removal_and_leaving_follow_the_rules() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = api(&app, Method::DELETE, &member(&alice_actor), &carol_t, None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = api(&app, Method::PATCH, &member(&dave), &alice, Some(json!({"role": "coordinator"}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &member(&dave),
+        &alice,
+        Some(json!({"role": "coordinator"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     let r = api(&app, Method::DELETE, &member(&dave), &carol_t, None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(role_of(&app, id, dave.id).await.as_deref(), Some("coordinator"));
+    assert_eq!(
+        role_of(&app, id, dave.id).await.as_deref(),
+        Some("coordinator")
+    );
     let r = api(&app, Method::DELETE, &member(&erin), &carol_t, None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(role_of(&app, id, erin.id).await, None);
@@ -793,7 +987,10 @@ async fn roles_removal_and_leaving_follow_the_rules() {
     let r = api(&app, Method::POST, &leave, &alice, None).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("transfer the ownership"));
-    assert_eq!(role_of(&app, id, alice_actor.id).await.as_deref(), Some("owner"));
+    assert_eq!(
+        role_of(&app, id, alice_actor.id).await.as_deref(),
+        Some("owner")
+    );
     let r = api(&app, Method::POST, &leave, &carol_t, None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(role_of(&app, id, carol.id).await, None);
@@ -817,7 +1014,10 @@ async fn archived_workspaces_take_no_invitation() {
     let alice = token(&app, "alice").await;
     let r = invite(&app, &alice, id, json!({"target": "bob"})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    assert_eq!(crate::helpers::rows_in(&app, "workspace_invitations").await, 0);
+    assert_eq!(
+        crate::helpers::rows_in(&app, "workspace_invitations").await,
+        0
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -843,7 +1043,14 @@ async fn join_requests_to_listed_workspaces() {
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let ask = format!("/api/v1/workspaces/{listed}/join-requests");
-    let r = api(&app, Method::POST, &ask, &dave, Some(json!({"message": "Je joue du violon"}))).await;
+    let r = api(
+        &app,
+        Method::POST,
+        &ask,
+        &dave,
+        Some(json!({"message": "Je joue du violon"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let request_id = r.json()["id"].as_str().expect("id").to_string();
     let r = api(&app, Method::POST, &ask, &dave, Some(json!({}))).await;
@@ -862,7 +1069,10 @@ async fn join_requests_to_listed_workspaces() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["status"], "accepted");
     let dave_actor = local_actor(&app, "dave").await;
-    assert_eq!(role_of(&app, listed, dave_actor.id).await.as_deref(), Some("member"));
+    assert_eq!(
+        role_of(&app, listed, dave_actor.id).await.as_deref(),
+        Some("member")
+    );
     let r = api(&app, Method::POST, &accept, &alice, None).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     // A member does not ask again.
@@ -913,14 +1123,20 @@ async fn the_members_page_shows_members_and_forms_by_role() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("rosa@remote.example"));
     assert!(page.body.contains("identifiant fédivers"));
-    assert!(page.body.contains(&format!("action=\"/espaces/{id}/membres/inviter\"")));
+    assert!(
+        page.body
+            .contains(&format!("action=\"/espaces/{id}/membres/inviter\""))
+    );
 
     // A plain member sees the list and the leave form, no invitation form.
     let bob = as_member(&app, "bob").await;
     let page = bob.get(&path).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("/membres/inviter"));
-    assert!(page.body.contains(&format!("action=\"/espaces/{id}/quitter\"")));
+    assert!(
+        page.body
+            .contains(&format!("action=\"/espaces/{id}/quitter\""))
+    );
     // A stranger and an anonymous visitor learn nothing.
     let dave = as_member(&app, "dave").await;
     assert_eq!(dave.get(&path).await.status, StatusCode::NOT_FOUND);
@@ -939,7 +1155,10 @@ async fn the_members_page_shows_members_and_forms_by_role() {
     assert!(page.body.contains("dave@localhost:8080"));
     let list = dave.get("/espaces/invitations").await;
     assert_eq!(list.status, StatusCode::OK);
-    assert!(list.body.contains("Résidence au Fil de l&#39;eau") || list.body.contains("Résidence au Fil de l&#x27;eau"));
+    assert!(
+        list.body.contains("Résidence au Fil de l&#39;eau")
+            || list.body.contains("Résidence au Fil de l&#x27;eau")
+    );
     let invitation_id: Uuid = {
         let mut conn = app.ctx.conn().await.expect("conn");
         workspace_invitations::table
@@ -956,7 +1175,9 @@ async fn the_members_page_shows_members_and_forms_by_role() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.header("location"), Some(path.as_str()));
     assert_eq!(
-        role_of(&app, id, local_actor(&app, "dave").await.id).await.as_deref(),
+        role_of(&app, id, local_actor(&app, "dave").await.id)
+            .await
+            .as_deref(),
         Some("member")
     );
 
@@ -971,7 +1192,9 @@ async fn the_members_page_shows_members_and_forms_by_role() {
     assert!(r.body.contains("f-target"));
 
     // Bob leaves from the page.
-    let r = bob.submit_form(&format!("/espaces/{id}/quitter"), &[]).await;
+    let r = bob
+        .submit_form(&format!("/espaces/{id}/quitter"), &[])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(bob.get(&path).await.status, StatusCode::NOT_FOUND);
 }
@@ -985,7 +1208,9 @@ async fn the_join_page_of_a_listed_workspace_sends_a_request() {
     let hidden = workspace(&app, "alice", "Projet discret", false).await;
     let dave = as_member(&app, "dave").await;
     assert_eq!(
-        dave.get(&format!("/espaces/{hidden}/rejoindre")).await.status,
+        dave.get(&format!("/espaces/{hidden}/rejoindre"))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     let path = format!("/espaces/{listed}/rejoindre");
@@ -994,7 +1219,10 @@ async fn the_join_page_of_a_listed_workspace_sends_a_request() {
     assert!(page.body.contains("Projet ouvert"));
     let r = dave.submit_form(&path, &[("message", "Bonjour !")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(crate::helpers::rows_in(&app, "workspace_join_requests").await, 1);
+    assert_eq!(
+        crate::helpers::rows_in(&app, "workspace_join_requests").await,
+        1
+    );
 
     // The owner answers from the members page.
     let alice = as_member(&app, "alice").await;
@@ -1016,7 +1244,9 @@ async fn the_join_page_of_a_listed_workspace_sends_a_request() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(
-        role_of(&app, listed, local_actor(&app, "dave").await.id).await.as_deref(),
+        role_of(&app, listed, local_actor(&app, "dave").await.id)
+            .await
+            .as_deref(),
         Some("member")
     );
 }

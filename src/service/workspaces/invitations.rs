@@ -71,8 +71,15 @@ fn conflict(detail: &str) -> AppError {
 
 fn check_message(message: &str) -> AppResult<String> {
     let message = message.trim();
-    if message.chars().count() > MESSAGE_MAX || message.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(AppError::field("message", "workspace_members.field.message"));
+    if message.chars().count() > MESSAGE_MAX
+        || message
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(AppError::field(
+            "message",
+            "workspace_members.field.message",
+        ));
     }
     Ok(message.to_string())
 }
@@ -95,7 +102,9 @@ async fn resolve(data: &Data, target: &str) -> AppResult<Invitee> {
     if target.is_empty() {
         return Err(AppError::field("target", "field.required"));
     }
-    if target.len() > follows::MAX_TARGET_LEN || target.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if target.len() > follows::MAX_TARGET_LEN
+        || target.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(AppError::field("target", "workspace_members.field.target"));
     }
     let forced_handle = target.starts_with('@');
@@ -107,7 +116,10 @@ async fn resolve(data: &Data, target: &str) -> AppResult<Invitee> {
             Some(actor) if actor.deleted_at.is_none() && actor.kind != "Application" => {
                 local_member(&mut conn, actor).await
             }
-            _ => Err(AppError::field("target", "workspace_members.field.unknown_user")),
+            _ => Err(AppError::field(
+                "target",
+                "workspace_members.field.unknown_user",
+            )),
         };
     };
     let local_domain = ctx.config.domain().to_ascii_lowercase();
@@ -117,7 +129,10 @@ async fn resolve(data: &Data, target: &str) -> AppResult<Invitee> {
             Some(actor) if actor.deleted_at.is_none() && actor.kind != "Application" => {
                 local_member(&mut conn, actor).await
             }
-            _ => Err(AppError::field("target", "workspace_members.field.unknown_user")),
+            _ => Err(AppError::field(
+                "target",
+                "workspace_members.field.unknown_user",
+            )),
         };
     }
     if !forced_handle {
@@ -130,8 +145,12 @@ async fn resolve(data: &Data, target: &str) -> AppResult<Invitee> {
     }
     {
         let mut conn = ctx.conn().await?;
-        crate::service::domain_blocks::refuse_rejected(&mut conn, &host.to_ascii_lowercase(), "target")
-            .await?;
+        crate::service::domain_blocks::refuse_rejected(
+            &mut conn,
+            &host.to_ascii_lowercase(),
+            "target",
+        )
+        .await?;
     }
     match follows::resolve_target(data, &format!("{user}@{host}")).await {
         Ok(actor) if actor.local => {
@@ -144,7 +163,10 @@ async fn resolve(data: &Data, target: &str) -> AppResult<Invitee> {
         Ok(actor) => Ok(Invitee::Remote(actor)),
         Err(e) if e.kind == ErrorKind::Unavailable => Err(e),
         Err(_) if !forced_handle && email_looks_valid(bare) => Ok(Invitee::Email(bare.to_string())),
-        Err(_) => Err(AppError::field("target", "workspace_members.field.unknown_handle")),
+        Err(_) => Err(AppError::field(
+            "target",
+            "workspace_members.field.unknown_handle",
+        )),
     }
 }
 
@@ -152,7 +174,10 @@ async fn resolve(data: &Data, target: &str) -> AppResult<Invitee> {
 async fn local_member(conn: &mut AsyncPgConnection, actor: DbActor) -> AppResult<Invitee> {
     match db::accounts::by_actor_id(conn, actor.id).await? {
         Some(account) if account.suspended_at.is_none() => Ok(Invitee::Local(actor)),
-        _ => Err(AppError::field("target", "workspace_members.field.unknown_user")),
+        _ => Err(AppError::field(
+            "target",
+            "workspace_members.field.unknown_user",
+        )),
     }
 }
 
@@ -218,7 +243,10 @@ pub async fn invite(
         expire_old(conn, workspace.id).await?;
         match invitee {
             Invitee::Local(actor) | Invitee::Remote(actor) => {
-                if db::workspaces::member(conn, workspace.id, actor.id).await?.is_some() {
+                if db::workspaces::member(conn, workspace.id, actor.id)
+                    .await?
+                    .is_some()
+                {
                     return Err(conflict(&format!(
                         "{} is already a member of this workspace",
                         handle_of(ctx, &actor)
@@ -608,7 +636,9 @@ pub async fn accept_by_token(
 ) -> AppResult<(DbWorkspaceInvitation, DbWorkspace)> {
     let (found, workspace) = by_token(ctx, secret).await?;
     if workspace.is_archived() {
-        return Err(conflict("this workspace is archived: it takes no new members"));
+        return Err(conflict(
+            "this workspace is archived: it takes no new members",
+        ));
     }
     let mut conn = ctx.conn().await?;
     let invitation = conn
@@ -758,7 +788,10 @@ pub async fn request_to_join(
                 "this workspace is archived: it takes no new members",
             ));
         }
-        if db::workspaces::member(conn, workspace.id, actor.id).await?.is_some() {
+        if db::workspaces::member(conn, workspace.id, actor.id)
+            .await?
+            .is_some()
+        {
             return Err(conflict("you are already a member of this workspace")
                 .with_message("workspace_members.error.already_member"));
         }
@@ -841,7 +874,13 @@ pub async fn answer_join_request(
                 .await?;
         let requester = db::actors::by_id(conn, request.actor_id).await?;
         if accept {
-            add_member(conn, access.workspace.id, requester.id, Role::Member.as_str()).await?;
+            add_member(
+                conn,
+                access.workspace.id,
+                requester.id,
+                Role::Member.as_str(),
+            )
+            .await?;
             if requester.local {
                 if let Some(account) = db::accounts::by_actor_id(conn, requester.id).await? {
                     notify(

@@ -124,16 +124,22 @@ pub async fn change_role(
             )
             .with_message("workspace_members.error.owner_role"));
         }
-        let updated: DbWorkspaceMember = diesel::update(
-            workspace_members::table.find((access.workspace.id, actor_id)),
-        )
-        .set(workspace_members::role.eq(role.as_str()))
-        .returning(DbWorkspaceMember::as_returning())
-        .get_result(conn)
-        .await?;
+        let updated: DbWorkspaceMember =
+            diesel::update(workspace_members::table.find((access.workspace.id, actor_id)))
+                .set(workspace_members::role.eq(role.as_str()))
+                .returning(DbWorkspaceMember::as_returning())
+                .get_result(conn)
+                .await?;
         if current != role {
             let actor = db::actors::by_id(conn, actor_id).await?;
-            notify_local(ctx, conn, &actor, access.member.actor_id, access.workspace.id).await?;
+            notify_local(
+                ctx,
+                conn,
+                &actor,
+                access.member.actor_id,
+                access.workspace.id,
+            )
+            .await?;
             if access.workspace.local {
                 outbound::record(
                     ctx,
@@ -163,8 +169,10 @@ pub async fn remove(ctx: &AppContext, access: &Access, actor_id: i64) -> AppResu
         ));
     }
     if actor_id == access.member.actor_id {
-        return Err(conflict("to go, leave the workspace rather than remove yourself")
-            .with_message("workspace_members.error.remove_self"));
+        return Err(
+            conflict("to go, leave the workspace rather than remove yourself")
+                .with_message("workspace_members.error.remove_self"),
+        );
     }
     let mut conn = ctx.conn().await?;
     conn.transaction::<(), AppError, _>(async |conn| {
@@ -174,17 +182,22 @@ pub async fn remove(ctx: &AppContext, access: &Access, actor_id: i64) -> AppResu
                 .with_message("workspace_members.error.remove_owner"));
         }
         if role >= access.role {
-            return Err(AppError::forbidden(
-                "only the owner removes a coordinator",
-            )
-            .with_message("workspace_members.error.remove_coordinator"));
+            return Err(AppError::forbidden("only the owner removes a coordinator")
+                .with_message("workspace_members.error.remove_coordinator"));
         }
         diesel::delete(workspace_members::table.find((access.workspace.id, actor_id)))
             .execute(conn)
             .await?;
         let actor = db::actors::by_id(conn, actor_id).await?;
         if actor.local {
-            notify_local(ctx, conn, &actor, access.member.actor_id, access.workspace.id).await?;
+            notify_local(
+                ctx,
+                conn,
+                &actor,
+                access.member.actor_id,
+                access.workspace.id,
+            )
+            .await?;
         } else {
             outbound::record(
                 ctx,

@@ -346,9 +346,13 @@ async fn http_patch_member(
 ) -> AppResult<ApiJson<MemberView>> {
     let ctx = data.app_data();
     let access = workspaces::access(ctx, parse_uuid(&id)?, user.account.actor_id).await?;
-    let member =
-        members::change_role(ctx, &access, parse_actor_id(&actor_id)?, parse_role(&body.role)?)
-            .await?;
+    let member = members::change_role(
+        ctx,
+        &access,
+        parse_actor_id(&actor_id)?,
+        parse_role(&body.role)?,
+    )
+    .await?;
     let mut conn = ctx.conn().await?;
     let actor = db::actors::by_id(&mut conn, member.actor_id).await?;
     Ok(ApiJson(member_view(ctx, member, actor)))

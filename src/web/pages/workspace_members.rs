@@ -54,7 +54,10 @@ pub fn routes() -> Router {
             "/espaces/{id}/membres/demandes/{request_id}",
             post(http_post_join_answer),
         )
-        .route("/espaces/{id}/membres/{actor_id}/role", post(http_post_role))
+        .route(
+            "/espaces/{id}/membres/{actor_id}/role",
+            post(http_post_role),
+        )
         .route(
             "/espaces/{id}/membres/{actor_id}/retirer",
             post(http_post_remove),
@@ -177,7 +180,10 @@ async fn members_page(
                 local: a.local,
                 is_me,
                 can_change_role: manage && access.role == Role::Owner && role != Role::Owner,
-                can_remove: manage && !is_me && role < access.role && access.role >= Role::Coordinator,
+                can_remove: manage
+                    && !is_me
+                    && role < access.role
+                    && access.role >= Role::Coordinator,
             }
         })
         .collect();
@@ -648,7 +654,9 @@ async fn http_post_join_link(
         return Err(AppError::unauthorized());
     }
     if !ctx.config.registration.open {
-        return Err(AppError::forbidden("registration is closed on this instance"));
+        return Err(AppError::forbidden(
+            "registration is closed on this instance",
+        ));
     }
     // The link must still be good before an account is made for it.
     invitations::by_token(ctx, &token).await?;
@@ -772,12 +780,14 @@ async fn http_post_join_request(
         )),
         Err(e) if e.kind == ErrorKind::Validation || e.kind == ErrorKind::Conflict => {
             let (status, errors) = if e.kind == ErrorKind::Validation {
-                (StatusCode::UNPROCESSABLE_ENTITY, FormState::from_error(lang, &e))
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    FormState::from_error(lang, &e),
+                )
             } else {
                 (
                     StatusCode::CONFLICT,
-                    FormState::new(lang)
-                        .with_general(e.message_key.unwrap_or("error.conflict")),
+                    FormState::new(lang).with_general(e.message_key.unwrap_or("error.conflict")),
                 )
             };
             render_status(

@@ -85,8 +85,8 @@ async fn create_workspace(instance: &Instance, owner: &User, name: &str) -> Uuid
     id
 }
 
-/// The three instances and their members, B's member already in A's workspace:
-/// `(a, b, c, alice, bob, carol, workspace on A, its mirror's id on B)`.
+/// The three instances and their members, B's member already in A's workspace (`workspace`
+/// on A; `mirror`, its id on B).
 struct Joined {
     a: Instance,
     b: Instance,

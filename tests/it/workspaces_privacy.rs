@@ -110,7 +110,11 @@ pub async fn add_member(app: &TestApp, workspace: &DbWorkspace, actor: &DbActor,
 }
 
 /// A pending invitation of `invitee` to `workspace`, with an `Invite` id when remote.
-async fn invite(app: &TestApp, workspace: &DbWorkspace, invitee: &DbActor) -> DbWorkspaceInvitation {
+async fn invite(
+    app: &TestApp,
+    workspace: &DbWorkspace,
+    invitee: &DbActor,
+) -> DbWorkspaceInvitation {
     let mut conn = app.ctx.conn().await.expect("conn");
     diesel::insert_into(workspace_invitations::table)
         .values((
@@ -261,8 +265,14 @@ async fn the_group_is_served_to_members_only_and_404s_like_an_unknown_id() {
     // our Invite with this document); nobody else on other servers.
     let invitee = remote_actor(&app, "http://fans.example:4321", "paula", 1).await;
     let instance = remote_actor(&app, "http://fans.example:4321", "instance", 2).await;
-    assert_eq!(fetch_as(&app, &path, &invitee).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(fetch_as(&app, &path, &instance).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        fetch_as(&app, &path, &invitee).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        fetch_as(&app, &path, &instance).await.0,
+        StatusCode::NOT_FOUND
+    );
     invite(&app, &w, &invitee.actor).await;
     assert_eq!(fetch_as(&app, &path, &invitee).await.0, StatusCode::OK);
     assert_eq!(fetch_as(&app, &path, &instance).await.0, StatusCode::OK);
@@ -338,7 +348,11 @@ async fn webfinger_nodeinfo_outboxes_feeds_and_activities_never_show_the_workspa
     // Not served at /activities/{id}, not in any outbox.
     for (ap_id, _) in &rows {
         let path = ap_id.strip_prefix(BASE).expect("ours");
-        assert_eq!(app.get(path, AP).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            app.get(path, AP).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
         assert_eq!(
             fetch_as(&app, path, &r1).await.0,
             StatusCode::NOT_FOUND,
@@ -371,7 +385,11 @@ async fn webfinger_nodeinfo_outboxes_feeds_and_activities_never_show_the_workspa
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{resource}");
     }
     // Feeds do not name it.
-    for feed in ["/actualites/rss.xml", "/annonces/atom.xml", "/blog/m1/rss.xml"] {
+    for feed in [
+        "/actualites/rss.xml",
+        "/annonces/atom.xml",
+        "/blog/m1/rss.xml",
+    ] {
         let r = app.get(feed, "*/*").await;
         assert_eq!(r.status, StatusCode::OK, "{feed}");
         assert!(!r.body.contains("Résidence secrète"), "{feed}");
@@ -626,7 +644,10 @@ async fn a_remote_workspace_invites_updates_and_removes_our_member() {
     assert_eq!(invitation.invited_by_actor_id, group.actor.id);
     assert_eq!(invitation.status, "pending");
     assert_eq!(invitation.message, "Venez vite");
-    assert_eq!(invitation.ap_id.as_deref(), Some(invite_json["id"].as_str().expect("id")));
+    assert_eq!(
+        invitation.ap_id.as_deref(),
+        Some(invite_json["id"].as_str().expect("id"))
+    );
     assert_eq!(
         notification_kinds(&app, mirror.id).await,
         vec!["workspace_invitation".to_string()]
@@ -765,11 +786,23 @@ async fn after_a_remote_member_leaves_nothing_more_is_delivered_to_them() {
     };
     // An outsider's Leave changes nothing.
     assert_eq!(
-        post_to(&app, &format!("/workspaces/{}/inbox", w.id), &x, &leave(&x, 1)).await,
+        post_to(
+            &app,
+            &format!("/workspaces/{}/inbox", w.id),
+            &x,
+            &leave(&x, 1)
+        )
+        .await,
         StatusCode::ACCEPTED
     );
     assert_eq!(
-        post_to(&app, &format!("/workspaces/{}/inbox", w.id), &r1, &leave(&r1, 1)).await,
+        post_to(
+            &app,
+            &format!("/workspaces/{}/inbox", w.id),
+            &r1,
+            &leave(&r1, 1)
+        )
+        .await,
         StatusCode::ACCEPTED
     );
     let mut conn = app.ctx.conn().await.expect("conn");

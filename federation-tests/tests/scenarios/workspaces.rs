@@ -144,7 +144,10 @@ async fn invite_and_join() -> Joined {
         match items.first() {
             Some(item) => Ok((
                 item["id"].as_str().unwrap_or_default().to_string(),
-                item["workspace_id"].as_str().unwrap_or_default().to_string(),
+                item["workspace_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
             )),
             None => Err(format!("no invitation yet: {list}")),
         }
@@ -171,7 +174,10 @@ async fn invite_and_join() -> Joined {
     );
     settle(&[&a, &b], "bob a member of A's workspace", || async {
         let members = a
-            .api_get(&alice.token, &format!("/api/v1/workspaces/{workspace}/members"))
+            .api_get(
+                &alice.token,
+                &format!("/api/v1/workspaces/{workspace}/members"),
+            )
             .await
             .success("members on A");
         if members.to_string().contains(&bob.ap_id) {
@@ -213,7 +219,11 @@ async fn assert_c_holds_no_workspace_content(c: &Instance) {
             .await
             .expect("count"),
     ];
-    assert_eq!(counts, vec![0, 0, 0], "C must never receive workspace content");
+    assert_eq!(
+        counts,
+        vec![0, 0, 0],
+        "C must never receive workspace content"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -302,7 +312,11 @@ async fn messages_and_documents_reach_the_remote_member_until_they_leave() {
     let on_b = |section: &str| format!("/api/v1/workspaces/{mirror}/{section}");
     // A message and a document from A reach B.
     let posted = a
-        .api_post(&alice.token, &on_a("messages"), &json!({"body": "Bonjour le foyer"}))
+        .api_post(
+            &alice.token,
+            &on_a("messages"),
+            &json!({"body": "Bonjour le foyer"}),
+        )
         .await;
     assert!(posted.status.is_success(), "post on A: {}", posted.body);
     let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -310,8 +324,7 @@ async fn messages_and_documents_reach_the_remote_member_until_they_leave() {
     settle(&[a, b], "the message and the document on B", || async {
         let messages = b.api_get(&bob.token, &on_b("messages")).await;
         let documents = b.api_get(&bob.token, &on_b("documents")).await;
-        if messages.body.contains("Bonjour le foyer") && documents.body.contains("programme.pdf")
-        {
+        if messages.body.contains("Bonjour le foyer") && documents.body.contains("programme.pdf") {
             Ok(())
         } else {
             Err(format!(
@@ -323,7 +336,11 @@ async fn messages_and_documents_reach_the_remote_member_until_they_leave() {
     .await;
     // B's member answers in the chat; A shows the reply.
     let reply = b
-        .api_post(&bob.token, &on_b("messages"), &json!({"body": "Merci, à bientôt"}))
+        .api_post(
+            &bob.token,
+            &on_b("messages"),
+            &json!({"body": "Merci, à bientôt"}),
+        )
         .await;
     assert!(reply.status.is_success(), "reply on B: {}", reply.body);
     settle(&[a, b], "bob's reply on A", || async {
@@ -349,7 +366,11 @@ async fn messages_and_documents_reach_the_remote_member_until_they_leave() {
     })
     .await;
     let later = a
-        .api_post(&alice.token, &on_a("messages"), &json!({"body": "Après le départ"}))
+        .api_post(
+            &alice.token,
+            &on_a("messages"),
+            &json!({"body": "Après le départ"}),
+        )
         .await
         .success("post after bob left");
     if let Some(ap_id) = later["ap_id"].as_str() {

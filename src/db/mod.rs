@@ -34,6 +34,7 @@ pub mod schema;
 pub mod sessions;
 pub mod venues;
 pub mod workspace_documents;
+pub mod workspace_federation;
 pub mod workspace_meetings;
 pub mod workspace_messages;
 pub mod workspaces;

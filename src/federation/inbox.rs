@@ -29,8 +29,9 @@ use crate::{
         Data,
         activities::{
             accept::Accept, announce::Announce, check_origins, create::Create, delete::Delete,
-            flag::Flag, follow::Follow, id_of, like::Like, other::Other, reject::Reject, type_of,
-            undo::Undo, update::Update,
+            flag::Flag, follow::Follow, id_of, invite::Invite, join::Join, leave::Leave,
+            like::Like, other::Other, reject::Reject, remove::Remove, type_of, undo::Undo,
+            update::Update,
         },
         http_client::SsrfUrlVerifier,
         inbound_signature,
@@ -90,6 +91,10 @@ pub enum InboxActivity {
     Like(Like),
     Announce(Announce),
     Flag(Flag),
+    Invite(Invite),
+    Join(Join),
+    Leave(Leave),
+    Remove(Remove),
     Other(Other),
 }
 
@@ -124,6 +129,10 @@ impl InboxActivity {
             Some("Like") => serde_json::from_value(value).map(InboxActivity::Like),
             Some("Announce") => serde_json::from_value(value).map(InboxActivity::Announce),
             Some("Flag") => serde_json::from_value(value).map(InboxActivity::Flag),
+            Some("Invite") => serde_json::from_value(value).map(InboxActivity::Invite),
+            Some("Join") => serde_json::from_value(value).map(InboxActivity::Join),
+            Some("Leave") => serde_json::from_value(value).map(InboxActivity::Leave),
+            Some("Remove") => serde_json::from_value(value).map(InboxActivity::Remove),
             _ => serde_json::from_value(value).map(InboxActivity::Other),
         }
     }
@@ -155,6 +164,10 @@ impl Activity for InboxActivity {
             InboxActivity::Like(a) => a.id(),
             InboxActivity::Announce(a) => a.id(),
             InboxActivity::Flag(a) => a.id(),
+            InboxActivity::Invite(a) => a.id(),
+            InboxActivity::Join(a) => a.id(),
+            InboxActivity::Leave(a) => a.id(),
+            InboxActivity::Remove(a) => a.id(),
             InboxActivity::Other(a) => a.id(),
         }
     }
@@ -171,6 +184,10 @@ impl Activity for InboxActivity {
             InboxActivity::Like(a) => a.actor(),
             InboxActivity::Announce(a) => a.actor(),
             InboxActivity::Flag(a) => a.actor(),
+            InboxActivity::Invite(a) => a.actor(),
+            InboxActivity::Join(a) => a.actor(),
+            InboxActivity::Leave(a) => a.actor(),
+            InboxActivity::Remove(a) => a.actor(),
             InboxActivity::Other(a) => a.actor(),
         }
     }
@@ -187,6 +204,10 @@ impl Activity for InboxActivity {
             InboxActivity::Like(a) => a.verify(data).await,
             InboxActivity::Announce(a) => a.verify(data).await,
             InboxActivity::Flag(a) => a.verify(data).await,
+            InboxActivity::Invite(a) => a.verify(data).await,
+            InboxActivity::Join(a) => a.verify(data).await,
+            InboxActivity::Leave(a) => a.verify(data).await,
+            InboxActivity::Remove(a) => a.verify(data).await,
             InboxActivity::Other(a) => a.verify(data).await,
         }
     }
@@ -203,6 +224,10 @@ impl Activity for InboxActivity {
             InboxActivity::Like(a) => a.receive(data).await,
             InboxActivity::Announce(a) => a.receive(data).await,
             InboxActivity::Flag(a) => a.receive(data).await,
+            InboxActivity::Invite(a) => a.receive(data).await,
+            InboxActivity::Join(a) => a.receive(data).await,
+            InboxActivity::Leave(a) => a.receive(data).await,
+            InboxActivity::Remove(a) => a.receive(data).await,
             InboxActivity::Other(a) => a.receive(data).await,
         }
     }

@@ -236,6 +236,14 @@ async fn decide(conn: &mut AsyncPgConnection, target: &DbActor) -> AppResult<Fol
     if target.kind == "Application" || target.deleted_at.is_some() {
         return Ok(FollowState::Rejected);
     }
+    // A workspace's Group has members, never followers.
+    if target.kind == "Group"
+        && db::workspaces::by_actor_id(conn, target.id)
+            .await?
+            .is_some()
+    {
+        return Ok(FollowState::Rejected);
+    }
     if let Some(account) = db::accounts::by_actor_id(conn, target.id).await?
         && account.suspended_at.is_some()
     {

@@ -54,3 +54,4 @@ mod venues_federation;
 mod web_accounts;
 mod workspaces_core;
 mod workspaces_members;
+mod workspaces_privacy;

@@ -67,6 +67,20 @@ impl Activity for Accept {
     }
 
     async fn receive(self, data: &Data) -> AppResult<()> {
+        // The answer to one of our workspaces' invitations (the Invite by id or embedded).
+        if crate::federation::activities::answers_invite(&self.object) {
+            let actor = self.actor.dereference(data).await?;
+            if crate::federation::workspaces::membership::receive_invite_answer(
+                data,
+                &self.object,
+                &actor,
+                true,
+            )
+            .await?
+            {
+                return Ok(());
+            }
+        }
         receive_follow_answer(data, &self.id, &self.object, self.actor.inner(), true).await
     }
 }

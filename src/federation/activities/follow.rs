@@ -75,6 +75,16 @@ impl Activity for Follow {
         if target.deleted_at.is_some() {
             return Ok(());
         }
+        {
+            // A workspace has no followers: the Follow is dropped as if the workspace did not
+            // exist (a Reject would tell an outsider that it does).
+            let mut conn = data.app_data().conn().await?;
+            if crate::federation::workspaces::membership::is_workspace_group(&mut conn, &target)
+                .await?
+            {
+                return Ok(());
+            }
+        }
         let follower = self.actor.dereference(data).await?;
         service::follows::accept_inbound_follow(data.app_data(), &follower, &target, &self.id)
             .await?;

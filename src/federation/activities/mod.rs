@@ -9,10 +9,14 @@ pub mod create_or_update;
 pub mod delete;
 pub mod flag;
 pub mod follow;
+pub mod invite;
+pub mod join;
+pub mod leave;
 pub mod like;
 pub mod other;
 pub mod reaction;
 pub mod reject;
+pub mod remove;
 pub mod undo;
 pub mod update;
 
@@ -102,6 +106,12 @@ async fn verify_follow_answer(data: &Data, object: &Value, answering: &Url) -> A
         service::follows::find_outbound_follow(&mut conn, &reference, answering).await?;
     }
     Ok(())
+}
+
+/// Whether the object of an Accept or Reject may be one of our `Invite`s: an embedded
+/// `Invite`, or a bare id (a Follow's id looks the same: the caller looks it up).
+pub fn answers_invite(object: &Value) -> bool {
+    object.is_string() || type_of(object) == Some("Invite")
 }
 
 /// `receive()` of Accept (`accepted`) and Reject.

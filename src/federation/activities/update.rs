@@ -129,7 +129,14 @@ impl Activity for Update {
             return Ok(());
         };
         let new = person.into_new_remote_actor()?;
-        service::follows::update_remote_actor(data.app_data(), &self.id, &new).await
+        let group = new.kind == "Group";
+        service::follows::update_remote_actor(data.app_data(), &self.id, &new).await?;
+        if group {
+            // A remote workspace one of our members belongs to: its mirror follows.
+            crate::federation::workspaces::membership::receive_group_update(data, &self.object)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod manage;
 pub mod meetings;
 pub mod members;
+pub mod mirror;
 
 use crate::{
     context::AppContext,

@@ -71,6 +71,16 @@ pub struct StorageConfig {
     pub max_upload_mb: u64,
     /// Largest cover image of a post or announcement, in kibibytes (capped by `max_upload_mb`).
     pub max_cover_kb: u64,
+    /// Where workspace documents are kept: `local` (`<data_dir>/files`) or `s3`.
+    pub backend: String,
+    /// `s3` backend: bucket, region, endpoint of an S3-compatible service (empty for AWS),
+    /// credentials, and whether a plain-http endpoint is allowed.
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_endpoint: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: String,
+    pub s3_allow_http: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -170,6 +180,13 @@ impl Default for StorageConfig {
             data_dir: PathBuf::from("./data"),
             max_upload_mb: 25,
             max_cover_kb: DEFAULT_MAX_COVER_KB,
+            backend: "local".into(),
+            s3_bucket: String::new(),
+            s3_region: String::new(),
+            s3_endpoint: String::new(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
+            s3_allow_http: false,
         }
     }
 }
@@ -461,6 +478,7 @@ impl Config {
                 format!("must be between 1 and {MAX_COVER_KB}"),
             ));
         }
+        self.validate_storage_backend()?;
         self.validate_mail()?;
         if !self.moderation.redirect_url.is_empty() {
             let ok = Url::parse(&self.moderation.redirect_url)
@@ -481,6 +499,51 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    fn validate_storage_backend(&self) -> Result<(), ConfigError> {
+        let s = &self.storage;
+        match s.backend.as_str() {
+            "local" => Ok(()),
+            "s3" => {
+                for (key, value) in [
+                    ("storage.s3_bucket", &s.s3_bucket),
+                    ("storage.s3_region", &s.s3_region),
+                    ("storage.s3_access_key_id", &s.s3_access_key_id),
+                    ("storage.s3_secret_access_key", &s.s3_secret_access_key),
+                ] {
+                    if value.trim().is_empty() {
+                        return Err(ConfigError::invalid(
+                            key,
+                            "",
+                            "must be set when storage.backend = \"s3\"",
+                        ));
+                    }
+                }
+                if !s.s3_endpoint.is_empty() {
+                    let ok = Url::parse(&s.s3_endpoint).is_ok_and(|u| {
+                        u.host().is_some()
+                            && (u.scheme() == "https" || (u.scheme() == "http" && s.s3_allow_http))
+                    });
+                    if !ok {
+                        return Err(ConfigError::invalid(
+                            "storage.s3_endpoint",
+                            &s.s3_endpoint,
+                            "must be an https:// URL (http:// only with storage.s3_allow_http = true)",
+                        ));
+                    }
+                }
+                if let Err(e) = crate::service::storage::check(s) {
+                    return Err(ConfigError::invalid("storage.backend", "s3", e));
+                }
+                Ok(())
+            }
+            other => Err(ConfigError::invalid(
+                "storage.backend",
+                other,
+                "must be \"local\" or \"s3\"",
+            )),
+        }
     }
 
     fn validate_mail(&self) -> Result<(), ConfigError> {

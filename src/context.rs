@@ -40,6 +40,8 @@ pub struct Inner {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// This process's copy of the domain blocks (inbox, outbound client).
     pub blocks: crate::service::domain_blocks::BlockCache,
+    /// Where workspace documents are stored (`storage.backend`), built once.
+    pub storage: crate::service::storage::Storage,
 }
 
 impl Deref for AppContext {
@@ -72,6 +74,7 @@ impl AppContext {
         // Validated with the configuration: an invalid entry never gets this far.
         let trusted_proxies =
             crate::client_addr::parse_cidrs(&config.http.trusted_proxies).unwrap_or_default();
+        let storage = crate::service::storage::Storage::from_config(&config.storage);
         AppContext(Arc::new(Inner {
             config,
             pool,
@@ -82,6 +85,7 @@ impl AppContext {
             network,
             trusted_proxies,
             blocks: Default::default(),
+            storage,
         }))
     }
 

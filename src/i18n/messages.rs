@@ -4124,6 +4124,57 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Cet espace est hébergé sur un autre serveur : vous voyez ce qu’il vous a transmis.",
         "This workspace is hosted on another server: you see what it sent you.",
     ),
+    // Workspace documents.
+    (
+        "workspace_documents.file.empty",
+        "Le fichier est vide (0 octet) : choisissez un autre fichier.",
+        "The file is empty (0 bytes): choose another file.",
+    ),
+    (
+        "workspace_documents.file.too_large",
+        "Le fichier dépasse la taille maximale acceptée par ce serveur.",
+        "The file is larger than this server accepts.",
+    ),
+    (
+        "workspace_documents.file.executable",
+        "Ce fichier est un programme : les programmes ne peuvent pas être déposés, quel que soit leur nom.",
+        "This file is a program: programs cannot be uploaded, whatever their name.",
+    ),
+    (
+        "workspace_documents.file.mismatch",
+        "Le contenu du fichier ne correspond pas à son extension (par exemple un « .pdf » qui n’est pas un PDF).",
+        "The file's content does not match its extension (for example a “.pdf” that is not a PDF).",
+    ),
+    (
+        "workspace_documents.file.not_allowed",
+        "Ce type de fichier n’est pas accepté : documents bureautiques, PDF, images, sons, vidéos, archives et textes seulement.",
+        "This type of file is not accepted: office documents, PDF, images, audio, video, archives and text only.",
+    ),
+    (
+        "workspace_documents.name.path",
+        "Le nom du fichier ne peut pas contenir de chemin (« / », « \\ » ou « .. ») : renommez-le.",
+        "The file name cannot contain a path (“/”, “\\” or “..”): rename it.",
+    ),
+    (
+        "workspace_documents.name.control",
+        "Le nom contient des caractères invisibles non autorisés : renommez-le.",
+        "The name contains invisible characters that are not allowed: rename it.",
+    ),
+    (
+        "workspace_documents.folder.unknown",
+        "Ce dossier n’existe pas dans l’espace.",
+        "This folder does not exist in the workspace.",
+    ),
+    (
+        "workspace_documents.folder.taken",
+        "Un dossier porte déjà ce nom à cet endroit.",
+        "A folder with this name is already there.",
+    ),
+    (
+        "workspace_documents.folder.not_empty",
+        "Ce dossier n’est pas vide : cochez la confirmation pour le supprimer avec son contenu.",
+        "This folder is not empty: tick the confirmation to delete it with its content.",
+    ),
     (
         "notifications.kind.workspace_invitation",
         "Invitations à un espace projet",

@@ -28,6 +28,7 @@ pub mod rate_limit;
 pub mod reactions;
 pub mod sessions;
 pub mod sharing;
+pub mod storage;
 pub mod tokens;
 pub mod venues;
 pub mod workspaces;

@@ -40,6 +40,8 @@ pub struct Inner {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// This process's copy of the domain blocks (inbox, outbound client).
     pub blocks: crate::service::domain_blocks::BlockCache,
+    /// This process's live chat channels (see `service::workspaces::chat::hub`).
+    pub chat_hub: crate::service::workspaces::chat::hub::Hub,
 }
 
 impl Deref for AppContext {
@@ -82,6 +84,7 @@ impl AppContext {
             network,
             trusted_proxies,
             blocks: Default::default(),
+            chat_hub: Default::default(),
         }))
     }
 

@@ -36,6 +36,7 @@ pub mod reports;
 pub mod rules;
 pub mod tokens;
 pub mod venues;
+pub mod workspace_messages;
 
 pub use auth::ApiUser;
 pub use json::ApiJson;
@@ -66,6 +67,7 @@ pub fn api_routes() -> Router {
         .merge(moderation_decisions::routes())
         .merge(moderation_followup::routes())
         .merge(venues::routes())
+        .merge(workspace_messages::routes())
         .merge(offers::routes())
         .merge(directory::routes())
 }

@@ -94,6 +94,7 @@ impl Modify for BearerScheme {
         (name = "moderation", description = "Reports to the instance's moderators"),
         (name = "venues", description = "Venues (places of artistic practice, each followable from the fediverse), their managers and photos"),
         (name = "sharing", description = "Offers of equipment and spaces, and loan requests"),
+        (name = "workspaces", description = "Private project workspaces: members only, 404 to anyone else"),
     )
 )]
 struct BaseApi;
@@ -124,6 +125,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::venues::VenuesApi::openapi())
         .merge_from(api::offers::OffersApi::openapi())
         .merge_from(api::directory::DirectoryApi::openapi())
+        .merge_from(api::workspace_messages::WorkspaceMessagesApi::openapi())
 }
 
 pub fn routes() -> Router {

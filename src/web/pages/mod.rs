@@ -36,6 +36,7 @@ pub mod timeline;
 pub mod tokens;
 pub mod unsubscribe;
 pub mod venues;
+pub mod workspace_chat;
 pub mod workspace_nav;
 
 use crate::{
@@ -54,6 +55,7 @@ use axum::{
 pub fn routes() -> Router {
     Router::new()
         .merge(home::routes())
+        .merge(workspace_chat::routes())
         .merge(accounts::routes())
         .merge(account_links::routes())
         .merge(settings::routes())

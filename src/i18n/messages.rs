@@ -4729,6 +4729,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "The message you answer does not exist in this workspace.",
     ),
     (
+        "workspace_chat.error.up_to",
+        "Indiquez un numéro de message positif.",
+        "Give a positive message number.",
+    ),
+    (
         "workspace_chat.error.edit",
         "Le message n’a pas été modifié.",
         "The message was not changed.",

@@ -340,6 +340,14 @@ pub async fn describe_grouped(
             _ => None,
         };
         let title = moderation_title.or(title);
+        // A mention in a workspace's chat: the workspace's name.
+        let title = match (kind, row.workspace_id) {
+            (NotificationKind::WorkspaceMention, Some(id)) => crate::db::workspaces::by_id(conn, id)
+                .await?
+                .map(|w| w.name)
+                .or(title),
+            _ => title,
+        };
         let shown_title = title.clone().unwrap_or_else(|| {
             lang.t(
                 if post.is_some_and(|p| p.category == crate::db::posts::CATEGORY_ANNOUNCEMENT) {
@@ -401,6 +409,14 @@ pub async fn describe_grouped(
             NotificationKind::LoanRequest | NotificationKind::LoanAnswer => {
                 Some(ctx.urls.absolute(crate::urls::LOAN_REQUESTS_PATH))
             }
+            // The message in the chat page (its ActivityPub id needs a member's signature).
+            NotificationKind::WorkspaceMention => row.workspace_id.map(|w| {
+                let page = crate::urls::workspace_page(&w, "discussion");
+                match row.workspace_message_id {
+                    Some(m) => ctx.urls.absolute(&format!("{page}#m-{m}")),
+                    None => ctx.urls.absolute(&page),
+                }
+            }),
             _ => match (row.comment_id, post) {
                 (Some(id), _) if comment.is_some() => {
                     Some(ctx.urls.absolute(&format!("/comments/{id}")))

@@ -303,7 +303,7 @@ async fn http_post_workspace_messages_read(
 ) -> AppResult<ApiJson<ReadAnswer>> {
     let access = access_of(&data, &user, id).await?;
     if body.up_to.is_some_and(|n| n < 0) {
-        return Err(AppError::field("up_to", "field.invalid"));
+        return Err(AppError::field("up_to", "workspace_chat.error.up_to"));
     }
     let unread = chat::mark_read(data.app_data(), &access, body.up_to).await?;
     Ok(ApiJson(ReadAnswer { unread }))

@@ -10,7 +10,7 @@ use crate::{
     i18n::Lang,
     service::workspaces::{
         self, Access, Role,
-        chat::{self, Body, MessageView},
+        chat::{self, Body, MessageView, hub::Subscription},
     },
     urls::workspace_page,
     web::{
@@ -336,10 +336,14 @@ async fn http_get_chat_socket(
         return AppError::forbidden("the chat opens from this site only").into_response();
     }
     match upgrade {
-        Ok(upgrade) => upgrade
-            .max_message_size(MAX_FRAME_BYTES)
-            .max_frame_size(MAX_FRAME_BYTES)
-            .on_upgrade(move |socket| run_socket(ctx, access, lang, socket)),
+        Ok(upgrade) => {
+            // Subscribed before answering: nothing posted after the handshake is missed.
+            let subscription = ctx.chat_hub.subscribe(access.workspace.id);
+            upgrade
+                .max_message_size(MAX_FRAME_BYTES)
+                .max_frame_size(MAX_FRAME_BYTES)
+                .on_upgrade(move |socket| run_socket(ctx, access, lang, subscription, socket))
+        }
         Err(rejection) => rejection.into_response(),
     }
 }
@@ -359,8 +363,13 @@ fn error_frame(lang: Lang, error: &AppError) -> String {
     .to_string()
 }
 
-async fn run_socket(ctx: AppContext, access: Access, lang: Lang, mut socket: WebSocket) {
-    let mut subscription = ctx.chat_hub.subscribe(access.workspace.id);
+async fn run_socket(
+    ctx: AppContext,
+    access: Access,
+    lang: Lang,
+    mut subscription: Subscription,
+    mut socket: WebSocket,
+) {
     let mut recheck = tokio::time::interval(RECHECK_EVERY);
     recheck.tick().await;
     loop {

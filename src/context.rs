@@ -42,6 +42,8 @@ pub struct Inner {
     pub blocks: crate::service::domain_blocks::BlockCache,
     /// Where workspace documents are stored (`storage.backend`), built once.
     pub storage: crate::service::storage::Storage,
+    /// This process's live chat channels (see `service::workspaces::chat::hub`).
+    pub chat_hub: crate::service::workspaces::chat::hub::Hub,
 }
 
 impl Deref for AppContext {
@@ -86,6 +88,7 @@ impl AppContext {
             trusted_proxies,
             blocks: Default::default(),
             storage,
+            chat_hub: Default::default(),
         }))
     }
 

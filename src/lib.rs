@@ -167,6 +167,11 @@ async fn start_on_database(
             .map_err(|e| anyhow::anyhow!("starting the mail worker: {e}"))?,
     );
     background.push(service::digest::spawn(&ctx, shutdown_rx.clone()));
+    background.push(tokio::spawn(service::workspaces::chat::hub::listen(
+        ctx.pool.clone(),
+        ctx.chat_hub.clone(),
+        shutdown_rx.clone(),
+    )));
     let router = app(ctx.clone(), federation.clone());
     let local_addr = listener.local_addr()?;
     let mut rx = shutdown_rx;

@@ -11,6 +11,7 @@ use axum::{
 use std::sync::LazyLock;
 
 const STYLE_CSS: &str = include_str!("../../templates/assets/style.css");
+const CHAT_JS: &str = include_str!("../../templates/assets/chat.js");
 
 struct Asset {
     name: &'static str,
@@ -18,11 +19,18 @@ struct Asset {
     body: &'static str,
 }
 
-const ASSETS: &[Asset] = &[Asset {
-    name: "style.css",
-    content_type: "text/css; charset=utf-8",
-    body: STYLE_CSS,
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "style.css",
+        content_type: "text/css; charset=utf-8",
+        body: STYLE_CSS,
+    },
+    Asset {
+        name: "chat.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: CHAT_JS,
+    },
+];
 
 /// Short content hash, used as `?v=` in links so a new release is never served stale.
 pub fn version(name: &str) -> &'static str {

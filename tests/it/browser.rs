@@ -1365,3 +1365,148 @@ async fn a_visitor_finds_a_listed_entry_despite_a_typo() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// Logs `username` in through the login form.
+async fn log_in(client: &Client, base: &str, username: &str) {
+    client
+        .goto(&format!("{base}/connexion"))
+        .await
+        .expect("open /connexion");
+    fill(client, "input[name='login']", username).await;
+    fill(client, "input[name='password']", "un mot de passe solide").await;
+    click(client, "form[action='/connexion'] button[type='submit']").await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("form[action='/deconnexion']"))
+        .await
+        .expect("the member is logged in");
+}
+
+/// Opens the chat and waits until its live connection is up.
+async fn open_chat(client: &Client, base: &str, path: &str) {
+    client
+        .goto(&format!("{base}{path}"))
+        .await
+        .expect("open the chat");
+    wait_for_path(client, path).await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#chat-messages[data-live='true']"))
+        .await
+        .expect("the chat connects live");
+}
+
+/// Bob keeps the chat open; Ana writes; the message appears on Bob's page without a reload.
+async fn two_members_chat(ana: &Client, bob: &Client, base: &str, path: &str) {
+    log_in(bob, base, "bob_chat").await;
+    open_chat(bob, base, path).await;
+    // Set on this very page: still there afterwards means the page never reloaded.
+    bob.execute("window.stillTheSamePage = true; return null;", vec![])
+        .await
+        .expect("mark the page");
+    log_in(ana, base, "ana_chat").await;
+    open_chat(ana, base, path).await;
+    fill(ana, "#f-body", "Le décor arrive **lundi**").await;
+    click(ana, "#chat-form button[type='submit']").await;
+
+    let message = bob
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//ol[@id='chat-messages']/li[contains(., 'Le décor arrive')]",
+        ))
+        .await
+        .expect("the message appears on Bob's page");
+    let text = message.text().await.expect("text");
+    assert!(text.contains("ana_chat") && text.contains("lundi"), "{text}");
+    let bold = bob
+        .find(Locator::Css("#chat-messages li strong"))
+        .await
+        .expect("Markdown rendered")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(bold, "lundi");
+    let same = bob
+        .execute("return window.stillTheSamePage === true;", vec![])
+        .await
+        .expect("read the mark");
+    assert_eq!(same, serde_json::Value::Bool(true), "Bob's page reloaded");
+    // Announced to screen readers in the polite live region.
+    let announced = bob
+        .find(Locator::Css("#chat-live"))
+        .await
+        .expect("live region")
+        .prop("textContent")
+        .await
+        .expect("text");
+    assert!(announced.is_some_and(|t| t.contains("lundi")));
+    // Ana's page shows it too, and her form is empty again, ready for the next one.
+    ana.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//ol[@id='chat-messages']/li[contains(., 'Le décor arrive')]",
+        ))
+        .await
+        .expect("the message appears on Ana's page");
+    let left = ana
+        .find(Locator::Css("#f-body"))
+        .await
+        .expect("form")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(left.as_deref(), Some(""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_members_chat_in_real_time_in_two_browsers() {
+    use culturecnous::service::accounts::{NewAccountInput, create_account};
+
+    let ana_driver = Driver::start();
+    let bob_driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+    let ws = crate::workspaces_chat::workspace(&instance.ctx, "Résidence au foyer").await;
+    for username in ["ana_chat", "bob_chat"] {
+        let account = create_account(
+            &instance.ctx,
+            NewAccountInput {
+                username: username.into(),
+                email: format!("{username}@example.org"),
+                password: "un mot de passe solide".into(),
+                kind: "individual".into(),
+                role: "member".into(),
+                display_name: username.into(),
+            },
+        )
+        .await
+        .expect("member");
+        crate::workspaces_chat::add_member(&instance.ctx, ws, account.actor_id, "member").await;
+    }
+    let path = format!("/espaces/{ws}/discussion");
+    let ana = ana_driver.client().await;
+    let bob = bob_driver.client().await;
+    let journey = {
+        let (ana, bob) = (ana.clone(), bob.clone());
+        tokio::spawn(async move { two_members_chat(&ana, &bob, &base, &path).await })
+    };
+    let outcome = journey.await;
+    let _ = ana.close().await;
+    let _ = bob.close().await;
+    instance.shutdown().await;
+    drop(ana_driver);
+    drop(bob_driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

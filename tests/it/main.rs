@@ -55,3 +55,4 @@ mod web_accounts;
 mod workspaces_core;
 mod workspaces_members;
 mod workspaces_privacy;
+mod workspaces_chat;

@@ -38,6 +38,7 @@ pub mod tokens;
 pub mod venues;
 pub mod workspaces;
 pub mod workspace_members;
+pub mod workspace_messages;
 
 pub use auth::ApiUser;
 pub use json::ApiJson;
@@ -68,6 +69,7 @@ pub fn api_routes() -> Router {
         .merge(moderation_decisions::routes())
         .merge(moderation_followup::routes())
         .merge(venues::routes())
+        .merge(workspace_messages::routes())
         .merge(offers::routes())
         .merge(directory::routes())
         .merge(workspaces::routes())

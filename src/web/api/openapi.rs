@@ -96,6 +96,7 @@ impl Modify for BearerScheme {
         (name = "sharing", description = "Offers of equipment and spaces, and loan requests"),
         (name = "workspaces", description = "Private project workspaces: create, edit, archive, transfer ownership"),
         (name = "workspace members", description = "Members of project workspaces: invitations, roles, join requests, leaving"),
+        (name = "workspaces", description = "Private project workspaces: members only, 404 to anyone else"),
     )
 )]
 struct BaseApi;
@@ -128,6 +129,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::directory::DirectoryApi::openapi())
         .merge_from(api::workspaces::WorkspacesApi::openapi())
         .merge_from(api::workspace_members::WorkspaceMembersApi::openapi())
+        .merge_from(api::workspace_messages::WorkspaceMessagesApi::openapi())
 }
 
 pub fn routes() -> Router {

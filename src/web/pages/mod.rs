@@ -37,6 +37,7 @@ pub mod tokens;
 pub mod unsubscribe;
 pub mod venues;
 pub mod workspace_members;
+pub mod workspace_chat;
 pub mod workspace_nav;
 pub mod workspaces;
 
@@ -56,6 +57,7 @@ use axum::{
 pub fn routes() -> Router {
     Router::new()
         .merge(home::routes())
+        .merge(workspace_chat::routes())
         .merge(accounts::routes())
         .merge(account_links::routes())
         .merge(settings::routes())

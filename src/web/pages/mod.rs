@@ -37,6 +37,7 @@ pub mod tokens;
 pub mod unsubscribe;
 pub mod venues;
 pub mod workspace_nav;
+pub mod workspace_meetings;
 
 use crate::{
     error::{AppError, AppResult},
@@ -87,6 +88,7 @@ pub fn routes() -> Router {
         .merge(venues::routes())
         .merge(sharing::routes())
         .merge(directory::routes())
+        .merge(workspace_meetings::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

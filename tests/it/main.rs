@@ -52,3 +52,4 @@ mod unsubscribe;
 mod venues_api;
 mod venues_federation;
 mod web_accounts;
+mod workspaces_meetings;

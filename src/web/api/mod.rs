@@ -36,6 +36,7 @@ pub mod reports;
 pub mod rules;
 pub mod tokens;
 pub mod venues;
+pub mod workspace_meetings;
 
 pub use auth::ApiUser;
 pub use json::ApiJson;
@@ -68,4 +69,5 @@ pub fn api_routes() -> Router {
         .merge(venues::routes())
         .merge(offers::routes())
         .merge(directory::routes())
+        .merge(workspace_meetings::routes())
 }

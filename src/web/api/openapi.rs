@@ -124,6 +124,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::venues::VenuesApi::openapi())
         .merge_from(api::offers::OffersApi::openapi())
         .merge_from(api::directory::DirectoryApi::openapi())
+        .merge_from(api::workspace_meetings::WorkspaceMeetingsApi::openapi())
 }
 
 pub fn routes() -> Router {

@@ -22,7 +22,7 @@ use culturecnous::db::{
 };
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use icalendar::{Calendar, Component, EventLike};
+use icalendar::{Calendar, Component};
 use rsa::Pkcs1v15Sign;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -405,9 +405,10 @@ async fn personal_feed_lists_only_the_members_meetings() {
     let browser = Browser::with_session(&app, &account).await;
     let page = browser.submit_form("/calendrier", &[]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let start = page.body.find(&format!("{LOCAL}/calendrier/")).expect("new address");
-    let end = start + page.body[start..].find(".ics").expect("suffix") + 4;
-    let new_feed = path_of(&page.body[start..end]);
+    let body = unescape(&page.body);
+    let start = body.find(&format!("{LOCAL}/calendrier/")).expect("new address");
+    let end = start + body[start..].find(".ics").expect("suffix") + 4;
+    let new_feed = path_of(&body[start..end]);
     assert_ne!(new_feed, feed);
     assert_eq!(app.get(&feed, "text/calendar").await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&new_feed, "text/calendar").await.status, StatusCode::OK);

@@ -31,6 +31,7 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub mail: MailConfig,
     pub moderation: ModerationConfig,
+    pub meetings: MeetingsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -142,6 +143,45 @@ pub struct ModerationConfig {
     /// Where the "redirect" decision sends the author of an off-topic item (e.g. the events
     /// agenda for show listings). Empty: the decision only says the item does not belong here.
     pub redirect_url: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeetingsConfig {
+    /// Prefix of the video-room links of workspace meetings (a self-hosted Jitsi or
+    /// BigBlueButton): the room name is appended to it, so it ends with `/` or `=`. Empty: no
+    /// link is made, the organiser gives one.
+    pub video_base_url: String,
+}
+
+impl MeetingsConfig {
+    /// Why `url` cannot prefix room names, if it cannot.
+    fn check_video_base_url(url: &str) -> Result<(), &'static str> {
+        if url.is_empty() {
+            return Ok(());
+        }
+        let Ok(parsed) = Url::parse(url) else {
+            return Err("must be an https URL, e.g. https://visio.example/");
+        };
+        let local = matches!(
+            parsed.host_str(),
+            Some("localhost" | "127.0.0.1" | "[::1]")
+        );
+        match parsed.scheme() {
+            "https" => {}
+            "http" if local => {}
+            _ => return Err("must be an https URL (http only for localhost)"),
+        }
+        if parsed.host().is_none() || parsed.fragment().is_some() {
+            return Err("must be an https URL with a host and no fragment");
+        }
+        if !(url.ends_with('/') || url.ends_with('=')) {
+            return Err(
+                "must end where the room name is appended: with / (https://visio.example/) or = (…?room=)",
+            );
+        }
+        Ok(())
+    }
 }
 
 impl Default for InstanceConfig {
@@ -490,6 +530,13 @@ impl Config {
                     "must be an http(s) URL, e.g. https://agenda.example/",
                 ));
             }
+        }
+        if let Err(reason) = MeetingsConfig::check_video_base_url(&self.meetings.video_base_url) {
+            return Err(ConfigError::invalid(
+                "meetings.video_base_url",
+                &self.meetings.video_base_url,
+                reason,
+            ));
         }
         if !(1..=256).contains(&self.federation.delivery_workers) {
             return Err(ConfigError::invalid(
@@ -886,6 +933,30 @@ mod tests {
         let err = Config::load_from(Some(&path), env(&[])).expect_err("scheme");
         assert!(err.to_string().contains("instance.url"), "{err}");
         std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn video_base_url_must_be_an_https_prefix() {
+        let key = "CULTURECNOUS__MEETINGS__VIDEO_BASE_URL";
+        for bad in [
+            "meet.example/",
+            "http://meet.example/",
+            "ftp://meet.example/",
+            "https://meet.example/room",
+            "https://meet.example/#x=",
+        ] {
+            let err = Config::load_from(None, env(&[(key, bad)])).expect_err(bad);
+            assert!(err.to_string().contains("meetings.video_base_url"), "{err}");
+        }
+        for good in [
+            "",
+            "https://meet.example/",
+            "https://bbb.example/join?room=",
+            "http://localhost:8000/",
+        ] {
+            let c = Config::load_from(None, env(&[(key, good)])).expect(good);
+            assert_eq!(c.meetings.video_base_url, good);
+        }
     }
 
     #[test]

@@ -703,6 +703,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         cancelled_at -> Nullable<Timestamptz>,
+        sequence -> Int4,
     }
 }
 

@@ -5339,5 +5339,315 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "workspace_chat.error.edit",
         "Le message n’a pas été modifié.",
         "The message was not changed.",
+    // Workspace meetings (issue 12).
+    (
+        "workspace_meetings.title",
+        "Réunions",
+        "Meetings",
+    ),
+    (
+        "workspace_meetings.upcoming",
+        "Prochaines réunions",
+        "Upcoming meetings",
+    ),
+    (
+        "workspace_meetings.none_upcoming",
+        "Aucune réunion prévue.",
+        "No meeting planned.",
+    ),
+    (
+        "workspace_meetings.minutes",
+        "min",
+        "min",
+    ),
+    (
+        "workspace_meetings.cancelled_badge",
+        "annulée",
+        "cancelled",
+    ),
+    (
+        "workspace_meetings.paris_time",
+        "Les heures sont celles de Paris.",
+        "Times are Paris time.",
+    ),
+    (
+        "workspace_meetings.paris_time_short",
+        "heure de Paris",
+        "Paris time",
+    ),
+    (
+        "workspace_meetings.past",
+        "Réunions passées",
+        "Past meetings",
+    ),
+    (
+        "workspace_meetings.none_past",
+        "Aucune réunion passée.",
+        "No past meeting.",
+    ),
+    (
+        "workspace_meetings.schedule",
+        "Programmer une réunion",
+        "Schedule a meeting",
+    ),
+    (
+        "workspace_meetings.video_explained",
+        "Chaque réunion reçoit un lien de visioconférence que seuls les participants connaissent.",
+        "Each meeting gets a video-call link only its attendees know.",
+    ),
+    (
+        "workspace_meetings.no_video_explained",
+        "Ce site ne crée pas de lien de visioconférence : l'organisateur donnera le lien de la réunion, par exemple dans l'ordre du jour.",
+        "This site does not create video-call links: the organiser will give the meeting's link, for instance in the agenda.",
+    ),
+    (
+        "workspace_meetings.schedule_submit",
+        "Programmer la réunion",
+        "Schedule the meeting",
+    ),
+    (
+        "workspace_meetings.feed.title",
+        "Mon agenda des réunions",
+        "My meetings calendar",
+    ),
+    (
+        "workspace_meetings.feed.explained",
+        "Une adresse secrète à ajouter à votre agenda (Thunderbird, Outlook, téléphone…) : il affichera toutes vos réunions, dans tous vos espaces projet.",
+        "A secret address to add to your calendar program (Thunderbird, Outlook, phone…): it shows all your meetings, in all your project spaces.",
+    ),
+    (
+        "workspace_meetings.feed.exists",
+        "Vous avez déjà une adresse d'agenda. En demander une nouvelle désactive l'ancienne.",
+        "You already have a calendar address. Asking for a new one disables the old one.",
+    ),
+    (
+        "workspace_meetings.feed.reset",
+        "Obtenir une nouvelle adresse",
+        "Get a new address",
+    ),
+    (
+        "workspace_meetings.feed.create",
+        "Obtenir l'adresse de mon agenda",
+        "Get my calendar's address",
+    ),
+    (
+        "workspace_meetings.feed.shown_once",
+        "Voici l'adresse de votre agenda. Copiez-la maintenant : elle ne sera plus affichée. Ne la partagez pas, elle donne accès à vos réunions.",
+        "Here is your calendar's address. Copy it now: it will not be shown again. Do not share it: it gives access to your meetings.",
+    ),
+    (
+        "workspace_meetings.feed.url_label",
+        "Adresse de l'agenda",
+        "Calendar address",
+    ),
+    (
+        "workspace_meetings.feed.url_hint",
+        "Sélectionnez le texte pour le copier, puis ajoutez-le dans votre agenda comme « agenda en ligne » ou « abonnement ».",
+        "Select the text to copy it, then add it to your calendar program as an “online calendar” or “subscription”.",
+    ),
+    (
+        "workspace_meetings.feed.back",
+        "Retour à mes espaces projet",
+        "Back to my project spaces",
+    ),
+    (
+        "workspace_meetings.cancelled_notice",
+        "Cette réunion est annulée.",
+        "This meeting is cancelled.",
+    ),
+    (
+        "workspace_meetings.cancelled_error",
+        "Cette réunion est annulée : elle ne peut plus être modifiée.",
+        "This meeting is cancelled: it can no longer be changed.",
+    ),
+    (
+        "workspace_meetings.starts",
+        "Début",
+        "Starts",
+    ),
+    (
+        "workspace_meetings.ends",
+        "Fin",
+        "Ends",
+    ),
+    (
+        "workspace_meetings.organizer",
+        "Organisée par",
+        "Organised by",
+    ),
+    (
+        "workspace_meetings.attendees",
+        "Participants",
+        "Attendees",
+    ),
+    (
+        "workspace_meetings.video",
+        "Visioconférence",
+        "Video call",
+    ),
+    (
+        "workspace_meetings.join",
+        "Rejoindre la réunion",
+        "Join the meeting",
+    ),
+    (
+        "workspace_meetings.no_video",
+        "L'organisateur donnera le lien de la réunion.",
+        "The organiser will give the meeting's link.",
+    ),
+    (
+        "workspace_meetings.ics",
+        "Ajouter à mon agenda (fichier .ics)",
+        "Add to my calendar (.ics file)",
+    ),
+    (
+        "workspace_meetings.agenda",
+        "Ordre du jour",
+        "Agenda",
+    ),
+    (
+        "workspace_meetings.no_agenda",
+        "Pas d'ordre du jour.",
+        "No agenda.",
+    ),
+    (
+        "workspace_meetings.notes",
+        "Compte rendu",
+        "Minutes",
+    ),
+    (
+        "workspace_meetings.notes_later",
+        "Le compte rendu pourra être écrit une fois la réunion commencée.",
+        "The minutes can be written once the meeting has started.",
+    ),
+    (
+        "workspace_meetings.no_notes",
+        "Pas encore de compte rendu.",
+        "No minutes yet.",
+    ),
+    (
+        "workspace_meetings.notes_submit",
+        "Enregistrer le compte rendu",
+        "Save the minutes",
+    ),
+    (
+        "workspace_meetings.edit",
+        "Modifier la réunion",
+        "Change the meeting",
+    ),
+    (
+        "workspace_meetings.edit_submit",
+        "Enregistrer les modifications",
+        "Save the changes",
+    ),
+    (
+        "workspace_meetings.cancel",
+        "Annuler la réunion",
+        "Cancel the meeting",
+    ),
+    (
+        "workspace_meetings.back",
+        "Toutes les réunions",
+        "All meetings",
+    ),
+    (
+        "workspace_meetings.field.title",
+        "Titre",
+        "Title",
+    ),
+    (
+        "workspace_meetings.field.starts_at_label",
+        "Date et heure de début",
+        "Start date and time",
+    ),
+    (
+        "workspace_meetings.field.starts_at_hint",
+        "Heure de Paris, par exemple 2027-01-14T14:30.",
+        "Paris time, e.g. 2027-01-14T14:30.",
+    ),
+    (
+        "workspace_meetings.field.duration_label",
+        "Durée en minutes",
+        "Duration in minutes",
+    ),
+    (
+        "workspace_meetings.field.duration_hint",
+        "De 5 à 1440 minutes (24 heures).",
+        "From 5 to 1440 minutes (24 hours).",
+    ),
+    (
+        "workspace_meetings.field.agenda",
+        "Ordre du jour",
+        "Agenda",
+    ),
+    (
+        "workspace_meetings.field.agenda_hint",
+        "Facultatif. Mise en forme Markdown possible.",
+        "Optional. Markdown formatting allowed.",
+    ),
+    (
+        "workspace_meetings.field.attendees_label",
+        "Participants",
+        "Attendees",
+    ),
+    (
+        "workspace_meetings.field.attendees_hint",
+        "Les membres invités à la réunion ; vous en faites partie.",
+        "The members invited to the meeting; you are one of them.",
+    ),
+    (
+        "workspace_meetings.field.notes",
+        "Compte rendu",
+        "Minutes",
+    ),
+    (
+        "workspace_meetings.field.notes_hint",
+        "Mise en forme Markdown possible.",
+        "Markdown formatting allowed.",
+    ),
+    (
+        "workspace_meetings.field.starts_at",
+        "Indiquez une date et une heure valides (heure de Paris).",
+        "Give a valid date and time (Paris time).",
+    ),
+    (
+        "workspace_meetings.field.past",
+        "Cette date est déjà passée : choisissez un moment à venir.",
+        "This time has passed: choose one to come.",
+    ),
+    (
+        "workspace_meetings.field.duration",
+        "Indiquez une durée de 5 à 1440 minutes.",
+        "Give a duration from 5 to 1440 minutes.",
+    ),
+    (
+        "workspace_meetings.field.attendees",
+        "Les participants doivent être membres de l'espace.",
+        "Attendees must be members of the space.",
+    ),
+    (
+        "workspace_meetings.field.notes_early",
+        "Le compte rendu s'écrit une fois la réunion commencée.",
+        "The minutes are written once the meeting has started.",
+    ),
+    (
+        "flash.workspace_meetings.scheduled",
+        "La réunion est programmée ; les participants sont prévenus.",
+        "The meeting is scheduled; the attendees are told.",
+    ),
+    (
+        "flash.workspace_meetings.updated",
+        "La réunion est modifiée ; les participants sont prévenus.",
+        "The meeting is changed; the attendees are told.",
+    ),
+    (
+        "flash.workspace_meetings.notes_saved",
+        "Le compte rendu est enregistré.",
+        "The minutes are saved.",
+    ),
+    (
+        "flash.workspace_meetings.cancelled",
+        "La réunion est annulée ; les participants sont prévenus.",
+        "The meeting is cancelled; the attendees are told.",
     ),
 ];

@@ -56,3 +56,4 @@ mod workspaces_core;
 mod workspaces_members;
 mod workspaces_privacy;
 mod workspaces_chat;
+mod workspaces_meetings;

@@ -130,6 +130,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::workspaces::WorkspacesApi::openapi())
         .merge_from(api::workspace_members::WorkspaceMembersApi::openapi())
         .merge_from(api::workspace_messages::WorkspaceMessagesApi::openapi())
+        .merge_from(api::workspace_meetings::WorkspaceMeetingsApi::openapi())
 }
 
 pub fn routes() -> Router {

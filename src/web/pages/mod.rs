@@ -40,6 +40,7 @@ pub mod workspace_members;
 pub mod workspace_chat;
 pub mod workspace_nav;
 pub mod workspaces;
+pub mod workspace_meetings;
 
 use crate::{
     error::{AppError, AppResult},
@@ -93,6 +94,7 @@ pub fn routes() -> Router {
         .merge(directory::routes())
         .merge(workspaces::routes())
         .merge(workspace_members::routes())
+        .merge(workspace_meetings::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -1,0 +1,1 @@
+ALTER TABLE workspace_meetings DROP COLUMN sequence;

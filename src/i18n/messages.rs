@@ -5285,6 +5285,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "workspaces.settings.unarchive_button",
         "Réactiver l’espace",
         "Reactivate the workspace",
+    ),
     // Workspace chat (issue 12).
     ("workspace_chat.title", "Discussion", "Chat"),
     (
@@ -5339,6 +5340,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "workspace_chat.error.edit",
         "Le message n’a pas été modifié.",
         "The message was not changed.",
+    ),
     // Workspace meetings (issue 12).
     (
         "workspace_meetings.title",

@@ -266,9 +266,11 @@ impl<'a> Browser<'a> {
 
     /// A browser logged in as `username` (password [`PASSWORD`]) through the login form.
     pub async fn logged_in(app: &'a TestApp, username: &str) -> Self {
-        let b = Self::new(app);
+        let mut b = Self::new(app);
         let r = b.login(username, PASSWORD).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        // The session's CSRF token, for `submit_form`.
+        b.csrf = b.csrf("/notifications").await;
         b
     }
 

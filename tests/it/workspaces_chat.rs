@@ -262,11 +262,11 @@ async fn an_outsider_gets_404_on_every_url() {
         (Method::DELETE, one.clone(), None),
         (Method::POST, read.clone(), Some(json!({}))),
     ] {
-        let r = api(app, method.clone(), &uri, &s.oscar, body).await;
+        let r = api(app, method.clone(), &uri, &s.oscar, body.clone()).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {uri}: {}", r.body);
         // Exactly the answer for a workspace that does not exist.
         let missing = uri.replace(&s.ws.to_string(), &Uuid::new_v4().to_string());
-        let r2 = api(app, method.clone(), &missing, &s.ana, None).await;
+        let r2 = api(app, method.clone(), &missing, &s.ana, body).await;
         assert_eq!(r2.status, StatusCode::NOT_FOUND);
     }
     let browser = browser(app, "oscar").await;

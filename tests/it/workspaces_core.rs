@@ -216,7 +216,7 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing() {
         Some(json!({"name": "Projet", "owner": "x"})),
     )
     .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
 
     let page = browser
         .submit_form(

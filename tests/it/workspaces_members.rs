@@ -714,7 +714,8 @@ async fn a_fediverse_handle_gets_one_invite_in_its_personal_inbox() {
     assert_eq!(invites.len(), 1, "{invites:?}");
     let (activity, inboxes) = &invites[0];
     assert_eq!(activity["id"], invite_id.as_str());
-    assert_eq!(activity["object"], chloe.as_str());
+    // The workspace invites chloe to itself (AS2: actor invites `target` to `object`).
+    assert_eq!(activity["target"], chloe.as_str());
     assert_eq!(activity["to"], json!([chloe]));
     assert!(
         activity

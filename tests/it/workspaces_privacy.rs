@@ -193,9 +193,9 @@ struct World {
 }
 
 async fn world(app: &TestApp) -> World {
-    app.create_user("m1", "member").await;
-    app.create_user("o", "member").await;
-    let m1 = crate::helpers::local_actor(app, "m1").await;
+    app.create_user("membre1", "member").await;
+    app.create_user("outsider", "member").await;
+    let m1 = crate::helpers::local_actor(app, "membre1").await;
     let w = create_workspace(app, "Résidence secrète", &m1).await;
     let r1 = remote_actor(app, "http://remote.example:1234", "r1", 0).await;
     add_member(app, &w, &r1.actor, "member").await;
@@ -359,7 +359,7 @@ async fn webfinger_nodeinfo_outboxes_feeds_and_activities_never_show_the_workspa
             "{path} to a member"
         );
     }
-    for outbox in ["/users/m1/outbox?page=1", "/actor/outbox?page=1"] {
+    for outbox in ["/users/membre1/outbox?page=1", "/actor/outbox?page=1"] {
         let r = app.get(outbox, AP).await;
         assert_eq!(r.status, StatusCode::OK, "{outbox}");
         assert_eq!(r.json()["orderedItems"], json!([]), "{outbox}");
@@ -367,7 +367,7 @@ async fn webfinger_nodeinfo_outboxes_feeds_and_activities_never_show_the_workspa
             assert!(!r.body.contains(ap_id.as_str()), "{outbox}");
         }
     }
-    let totals = app.get("/users/m1/outbox", AP).await.json();
+    let totals = app.get("/users/membre1/outbox", AP).await.json();
     assert_eq!(totals["totalItems"], 0);
     // NodeInfo counts nothing of it.
     assert_eq!(
@@ -388,7 +388,7 @@ async fn webfinger_nodeinfo_outboxes_feeds_and_activities_never_show_the_workspa
     for feed in [
         "/actualites/rss.xml",
         "/annonces/atom.xml",
-        "/blog/m1/rss.xml",
+        "/blog/membre1/rss.xml",
     ] {
         let r = app.get(feed, "*/*").await;
         assert_eq!(r.status, StatusCode::OK, "{feed}");
@@ -521,7 +521,7 @@ async fn a_follow_of_the_workspace_is_dropped_and_stores_nothing() {
     assert!(queued(&app, "Accept").await.is_empty());
     assert!(queued(&app, "Reject").await.is_empty());
     // A local member cannot follow it either.
-    let o = crate::helpers::local_actor(&app, "o").await;
+    let o = crate::helpers::local_actor(&app, "outsider").await;
     let state = culturecnous::service::follows::accept_inbound_follow(
         &app.ctx,
         &o,
@@ -600,8 +600,8 @@ async fn notification_kinds(app: &TestApp, workspace: Uuid) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remote_workspace_invites_updates_and_removes_our_member() {
     let app = TestApp::new().await;
-    app.create_user("m1", "member").await;
-    let m1 = crate::helpers::local_actor(&app, "m1").await;
+    app.create_user("membre1", "member").await;
+    let m1 = crate::helpers::local_actor(&app, "membre1").await;
     let group = remote_group(&app).await;
     let invite_json = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -614,12 +614,12 @@ async fn a_remote_workspace_invites_updates_and_removes_our_member() {
         "content": "<p>Venez <b>vite</b></p>",
     });
     assert_eq!(
-        post_to(&app, "/users/m1/inbox", &group, &invite_json).await,
+        post_to(&app, "/users/membre1/inbox", &group, &invite_json).await,
         StatusCode::ACCEPTED
     );
     // Replayed: nothing more.
     assert_eq!(
-        post_to(&app, "/users/m1/inbox", &group, &invite_json).await,
+        post_to(&app, "/users/membre1/inbox", &group, &invite_json).await,
         StatusCode::ACCEPTED
     );
     let mut conn = app.ctx.conn().await.expect("conn");
@@ -714,7 +714,7 @@ async fn a_remote_workspace_invites_updates_and_removes_our_member() {
         },
     });
     assert_eq!(
-        post_to(&app, "/users/m1/inbox", &group, &update).await,
+        post_to(&app, "/users/membre1/inbox", &group, &update).await,
         StatusCode::ACCEPTED
     );
     let mirror: DbWorkspace = workspaces::table
@@ -737,7 +737,7 @@ async fn a_remote_workspace_invites_updates_and_removes_our_member() {
         })
     };
     assert_eq!(
-        post_to(&app, "/users/m1/inbox", &r1, &{
+        post_to(&app, "/users/membre1/inbox", &r1, &{
             let mut by_r1 = remove(9, &m1.ap_id);
             by_r1["id"] = json!("http://erin.example:4321/activities/remove-9");
             by_r1["actor"] = json!(r1.id());
@@ -753,7 +753,7 @@ async fn a_remote_workspace_invites_updates_and_removes_our_member() {
             .is_some()
     );
     assert_eq!(
-        post_to(&app, "/users/m1/inbox", &group, &remove(1, &m1.ap_id)).await,
+        post_to(&app, "/users/membre1/inbox", &group, &remove(1, &m1.ap_id)).await,
         StatusCode::ACCEPTED
     );
     assert!(

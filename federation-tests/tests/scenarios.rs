@@ -2,6 +2,7 @@
 //! Instances are in-process unless the scenario is about the process itself (kill, restart);
 //! the Fedify peer is a third-party implementation.
 
+#[path = "scenarios/workspaces.rs"]
 mod workspaces;
 
 use culturecnous::{

@@ -39,6 +39,7 @@ pub mod venues;
 pub mod workspaces;
 pub mod workspace_members;
 pub mod workspace_messages;
+pub mod workspace_documents;
 pub mod workspace_meetings;
 
 pub use auth::ApiUser;
@@ -76,4 +77,5 @@ pub fn api_routes() -> Router {
         .merge(workspaces::routes())
         .merge(workspace_members::routes())
         .merge(workspace_meetings::routes())
+        .merge(workspace_documents::routes())
 }

@@ -131,6 +131,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::workspace_members::WorkspaceMembersApi::openapi())
         .merge_from(api::workspace_messages::WorkspaceMessagesApi::openapi())
         .merge_from(api::workspace_meetings::WorkspaceMeetingsApi::openapi())
+        .merge_from(api::workspace_documents::WorkspaceDocumentsApi::openapi())
 }
 
 pub fn routes() -> Router {

@@ -141,7 +141,7 @@ async fn invite_and_join() -> Joined {
             .await
             .success("bob's invitations");
         let items = list["items"].as_array().cloned().unwrap_or_default();
-        match items.first() {
+        match items.as_slice().first() {
             Some(item) => Ok((
                 item["id"].as_str().unwrap_or_default().to_string(),
                 item["workspace_id"]

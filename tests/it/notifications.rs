@@ -668,7 +668,11 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
                "follow_request": "centre", "like": "centre", "boost": "centre",
                "announcement": "centre", "report_outcome": "instant",
                "moderation_decision": "instant", "loan_request": "instant",
-               "loan_answer": "instant"})
+               "loan_answer": "instant",
+               "workspace_invitation": "instant", "workspace_join_request": "instant",
+               "workspace_mention": "instant", "workspace_document": "centre",
+               "workspace_meeting": "instant", "workspace_membership": "centre",
+               "project": "centre"})
     );
 
     let post = publish(&app, &alice, "Atelier d'écriture", "Du texte.").await;

@@ -133,7 +133,10 @@ impl NotificationKind {
     /// Act asks that it be given): no other choice.
     pub fn choices(self) -> &'static [Delivery] {
         match self {
-            NotificationKind::Announcement => &[Delivery::Centre, Delivery::Off],
+            // Whether a matching announcement or project is mailed is chosen per alert.
+            NotificationKind::Announcement | NotificationKind::Project => {
+                &[Delivery::Centre, Delivery::Off]
+            }
             NotificationKind::ModerationDecision => &[Delivery::Instant],
             _ => Delivery::ALL,
         }

@@ -5304,14 +5304,26 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "No messages yet. Write the first one!",
     ),
     ("workspace_chat.edited", "(modifié)", "(edited)"),
-    ("workspace_chat.deleted", "Message supprimé.", "Message deleted."),
+    (
+        "workspace_chat.deleted",
+        "Message supprimé.",
+        "Message deleted.",
+    ),
     ("workspace_chat.in_reply_to", "En réponse à", "In reply to"),
     ("workspace_chat.reply", "Répondre", "Reply"),
     ("workspace_chat.edit", "Modifier", "Edit"),
-    ("workspace_chat.edit_label", "Nouveau texte du message", "New text of the message"),
+    (
+        "workspace_chat.edit_label",
+        "Nouveau texte du message",
+        "New text of the message",
+    ),
     ("workspace_chat.save", "Enregistrer", "Save"),
     ("workspace_chat.delete", "Supprimer", "Delete"),
-    ("workspace_chat.form_title", "Écrire un message", "Write a message"),
+    (
+        "workspace_chat.form_title",
+        "Écrire un message",
+        "Write a message",
+    ),
     ("workspace_chat.body_label", "Votre message", "Your message"),
     (
         "workspace_chat.body_hint",
@@ -5320,7 +5332,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("workspace_chat.send", "Envoyer", "Send"),
     ("workspace_chat.replying_to", "En réponse à", "Replying to"),
-    ("workspace_chat.cancel_reply", "Ne plus répondre", "Cancel the reply"),
+    (
+        "workspace_chat.cancel_reply",
+        "Ne plus répondre",
+        "Cancel the reply",
+    ),
     (
         "workspace_chat.error.too_long",
         "Le message dépasse 10 000 caractères : raccourcissez-le ou coupez-le en plusieurs messages.",
@@ -5342,11 +5358,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "The message was not changed.",
     ),
     // Workspace meetings (issue 12).
-    (
-        "workspace_meetings.title",
-        "Réunions",
-        "Meetings",
-    ),
+    ("workspace_meetings.title", "Réunions", "Meetings"),
     (
         "workspace_meetings.upcoming",
         "Prochaines réunions",
@@ -5357,16 +5369,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Aucune réunion prévue.",
         "No meeting planned.",
     ),
-    (
-        "workspace_meetings.minutes",
-        "min",
-        "min",
-    ),
-    (
-        "workspace_meetings.cancelled_badge",
-        "annulée",
-        "cancelled",
-    ),
+    ("workspace_meetings.minutes", "min", "min"),
+    ("workspace_meetings.cancelled_badge", "annulée", "cancelled"),
     (
         "workspace_meetings.paris_time",
         "Les heures sont celles de Paris.",
@@ -5462,31 +5466,15 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Cette réunion est annulée : elle ne peut plus être modifiée.",
         "This meeting is cancelled: it can no longer be changed.",
     ),
-    (
-        "workspace_meetings.starts",
-        "Début",
-        "Starts",
-    ),
-    (
-        "workspace_meetings.ends",
-        "Fin",
-        "Ends",
-    ),
+    ("workspace_meetings.starts", "Début", "Starts"),
+    ("workspace_meetings.ends", "Fin", "Ends"),
     (
         "workspace_meetings.organizer",
         "Organisée par",
         "Organised by",
     ),
-    (
-        "workspace_meetings.attendees",
-        "Participants",
-        "Attendees",
-    ),
-    (
-        "workspace_meetings.video",
-        "Visioconférence",
-        "Video call",
-    ),
+    ("workspace_meetings.attendees", "Participants", "Attendees"),
+    ("workspace_meetings.video", "Visioconférence", "Video call"),
     (
         "workspace_meetings.join",
         "Rejoindre la réunion",
@@ -5502,21 +5490,13 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Ajouter à mon agenda (fichier .ics)",
         "Add to my calendar (.ics file)",
     ),
-    (
-        "workspace_meetings.agenda",
-        "Ordre du jour",
-        "Agenda",
-    ),
+    ("workspace_meetings.agenda", "Ordre du jour", "Agenda"),
     (
         "workspace_meetings.no_agenda",
         "Pas d'ordre du jour.",
         "No agenda.",
     ),
-    (
-        "workspace_meetings.notes",
-        "Compte rendu",
-        "Minutes",
-    ),
+    ("workspace_meetings.notes", "Compte rendu", "Minutes"),
     (
         "workspace_meetings.notes_later",
         "Le compte rendu pourra être écrit une fois la réunion commencée.",
@@ -5552,11 +5532,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Toutes les réunions",
         "All meetings",
     ),
-    (
-        "workspace_meetings.field.title",
-        "Titre",
-        "Title",
-    ),
+    ("workspace_meetings.field.title", "Titre", "Title"),
     (
         "workspace_meetings.field.starts_at_label",
         "Date et heure de début",
@@ -5577,11 +5553,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "De 5 à 1440 minutes (24 heures).",
         "From 5 to 1440 minutes (24 hours).",
     ),
-    (
-        "workspace_meetings.field.agenda",
-        "Ordre du jour",
-        "Agenda",
-    ),
+    ("workspace_meetings.field.agenda", "Ordre du jour", "Agenda"),
     (
         "workspace_meetings.field.agenda_hint",
         "Facultatif. Mise en forme Markdown possible.",
@@ -5597,11 +5569,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Les membres invités à la réunion ; vous en faites partie.",
         "The members invited to the meeting; you are one of them.",
     ),
-    (
-        "workspace_meetings.field.notes",
-        "Compte rendu",
-        "Minutes",
-    ),
+    ("workspace_meetings.field.notes", "Compte rendu", "Minutes"),
     (
         "workspace_meetings.field.notes_hint",
         "Mise en forme Markdown possible.",

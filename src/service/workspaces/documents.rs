@@ -548,16 +548,15 @@ pub fn check_upload(ctx: &AppContext, upload: &Upload) -> AppResult<(String, &'s
     Ok((name, content_type))
 }
 
-/// 413 naming the limit.
+/// 413 naming the field `file` and the limit.
 pub fn too_large(ctx: &AppContext) -> AppError {
-    AppError::new(
-        ErrorKind::PayloadTooLarge,
-        format!(
-            "files are limited to {} MB (storage.max_upload_mb)",
-            ctx.config.storage.max_upload_mb
-        ),
-    )
-    .with_message("workspace_documents.file.too_large")
+    let mut error = AppError::field("file", "workspace_documents.file.too_large");
+    error.kind = ErrorKind::PayloadTooLarge;
+    error.detail = format!(
+        "file: larger than {} MB (storage.max_upload_mb)",
+        ctx.config.storage.max_upload_mb
+    );
+    error.with_message("workspace_documents.file.too_large")
 }
 
 /// Adds a file: a new document, or version n+1 of the live document of the same name in the

@@ -36,11 +36,11 @@ pub mod timeline;
 pub mod tokens;
 pub mod unsubscribe;
 pub mod venues;
-pub mod workspace_members;
 pub mod workspace_chat;
+pub mod workspace_meetings;
+pub mod workspace_members;
 pub mod workspace_nav;
 pub mod workspaces;
-pub mod workspace_meetings;
 
 use crate::{
     error::{AppError, AppResult},

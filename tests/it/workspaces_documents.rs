@@ -373,3 +373,102 @@ async fn only_the_uploader_or_a_coordinator_deletes() {
     .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
 }
+
+#[tokio::test]
+async fn pages_list_upload_show_and_delete() {
+    let app = new_app(2).await;
+    let (lea, _) = user(&app, "lea").await;
+    let ws = workspace(&app, &lea).await;
+    let browser = Browser::with_session(&app, &lea).await;
+    let list = format!("/espaces/{ws}/documents");
+
+    let page = browser.get(&list).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("enctype=\"multipart/form-data\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("name=\"csrf_token\""));
+
+    // A new folder, then a PNG uploaded into it through the page form.
+    let r = browser
+        .submit_form(
+            &format!("{list}/dossiers"),
+            &[("name", "Affiches"), ("parent", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let folder_page = r.header("location").expect("location").to_string();
+    let folder = folder_page
+        .split("dossier=")
+        .nth(1)
+        .expect("folder id")
+        .to_string();
+    let png = crate::covers_mentions::png(4, 0);
+    let r = browser
+        .submit_multipart(
+            &folder_page,
+            vec![
+                Part::text("folder", folder.clone()),
+                Part::png("file", "affiche.png", png.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let doc_page = r.header("location").expect("location").to_string();
+    assert_eq!(counts(&app).await, (1, 1));
+
+    let page = browser.get(&folder_page).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("affiche.png"), "{}", page.body);
+    assert!(page.body.contains("Affiches"));
+    let top = browser.get(&list).await;
+    assert!(
+        top.body.contains(&format!("?dossier={folder}")),
+        "{}",
+        top.body
+    );
+    assert!(!top.body.contains("affiche.png"), "only in its folder");
+
+    let page = browser.get(&doc_page).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(&format!("{doc_page}/versions/1/apercu")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("{doc_page}/versions/1\"")));
+    let preview = browser.get(&format!("{doc_page}/versions/1/apercu")).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert_eq!(preview.header("content-type"), Some("image/png"));
+    assert_eq!(preview.header("x-content-type-options"), Some("nosniff"));
+    let download = browser.get(&format!("{doc_page}/versions/1")).await;
+    assert!(
+        download
+            .header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment"))
+    );
+
+    // A refused upload shows the form again, naming the file, nothing written.
+    let r = browser
+        .submit_multipart(&list, vec![Part::png("file", "vide.pdf", Vec::new())])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("f-file-error"), "{}", r.body);
+    assert_eq!(counts(&app).await, (1, 1));
+
+    // Without the CSRF token: refused, nothing written.
+    let r = browser
+        .post_multipart(&list, vec![Part::png("file", "autre.png", png.clone())])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(counts(&app).await, (1, 1));
+
+    let r = browser
+        .submit_form(&format!("{doc_page}/supprimer"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(browser.get(&doc_page).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(stored_files(&app), 0);
+}

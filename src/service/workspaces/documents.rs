@@ -355,7 +355,7 @@ pub async fn folder_view(
             (f.clone(), path)
         })
         .collect();
-    all_folders.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    all_folders.sort_by_key(|a| a.1.to_lowercase());
     let documents =
         db::workspace_documents::live_in_folder(&mut conn, workspace_id, folder_id).await?;
     let documents = listed(&mut conn, documents).await?;
@@ -381,7 +381,7 @@ pub async fn all_documents(
     let mut docs = db::workspace_documents::live_in_folder(&mut conn, workspace_id, None).await?;
     let ids: Vec<Uuid> = folders.iter().map(|f| f.id).collect();
     docs.extend(db::workspace_documents::live_in_folders(&mut conn, &ids).await?);
-    docs.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    docs.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
     listed(&mut conn, docs).await
 }
 

@@ -163,7 +163,10 @@ async fn run() {
         .expect("token");
 
     // A warm-up request, then the memory before any socket.
-    let http = reqwest::Client::builder().no_proxy().build().expect("client");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
     let post_url = format!("{}/api/v1/workspaces/{ws}/messages", serve.base_url());
     let r = http
         .get(&post_url)
@@ -181,9 +184,10 @@ async fn run() {
         let mut request = format!("ws://localhost:{}/espaces/{ws}/discussion/ws", serve.port)
             .into_client_request()
             .expect("request");
-        request
-            .headers_mut()
-            .insert("cookie", format!("session={session}").parse().expect("cookie"));
+        request.headers_mut().insert(
+            "cookie",
+            format!("session={session}").parse().expect("cookie"),
+        );
         let (socket, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("socket");
@@ -215,11 +219,17 @@ async fn run() {
             .send()
             .await
             .expect("post");
-        assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap_or_default());
+        assert_eq!(
+            r.status().as_u16(),
+            201,
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
         let mut received = 0;
         let mut last = at;
         while received < CONNECTIONS {
-            let Ok(Some((m, when))) = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await
+            let Ok(Some((m, when))) =
+                tokio::time::timeout(Duration::from_secs(30), rx.recv()).await
             else {
                 panic!(
                     "message {n}: only {received} of {CONNECTIONS} sockets got it. Log:\n{}",

@@ -163,10 +163,7 @@ impl MeetingsConfig {
         let Ok(parsed) = Url::parse(url) else {
             return Err("must be an https URL, e.g. https://visio.example/");
         };
-        let local = matches!(
-            parsed.host_str(),
-            Some("localhost" | "127.0.0.1" | "[::1]")
-        );
+        let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
         match parsed.scheme() {
             "https" => {}
             "http" if local => {}

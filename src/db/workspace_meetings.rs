@@ -247,7 +247,9 @@ pub async fn local_attendee_accounts(
     meeting_id: Uuid,
 ) -> QueryResult<Vec<(i64, i64)>> {
     workspace_meeting_attendees::table
-        .inner_join(accounts::table.on(accounts::actor_id.eq(workspace_meeting_attendees::actor_id)))
+        .inner_join(
+            accounts::table.on(accounts::actor_id.eq(workspace_meeting_attendees::actor_id)),
+        )
         .filter(workspace_meeting_attendees::meeting_id.eq(meeting_id))
         .select((accounts::id, accounts::actor_id))
         .load(conn)

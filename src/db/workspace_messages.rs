@@ -51,7 +51,10 @@ pub async fn insert(
         .optional()
 }
 
-pub async fn by_id(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<DbWorkspaceMessage>> {
+pub async fn by_id(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<DbWorkspaceMessage>> {
     workspace_messages::table
         .find(id)
         .select(DbWorkspaceMessage::as_select())

@@ -4170,6 +4170,94 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Un dossier porte déjà ce nom à cet endroit.",
         "A folder with this name is already there.",
     ),
+    ("workspace_documents.title", "Documents", "Documents"),
+    (
+        "workspace_documents.root",
+        "Tous les documents",
+        "All documents",
+    ),
+    (
+        "workspace_documents.where",
+        "Dossier affiché",
+        "Folder shown",
+    ),
+    ("workspace_documents.folders", "Dossiers", "Folders"),
+    (
+        "workspace_documents.none",
+        "Aucun document ici pour l’instant.",
+        "No documents here yet.",
+    ),
+    ("workspace_documents.name", "Nom", "Name"),
+    ("workspace_documents.version", "Version", "Version"),
+    ("workspace_documents.size", "Taille", "Size"),
+    ("workspace_documents.uploader", "Déposé par", "Uploaded by"),
+    ("workspace_documents.date", "Date", "Date"),
+    (
+        "workspace_documents.upload",
+        "Déposer un fichier",
+        "Upload a file",
+    ),
+    (
+        "workspace_documents.upload_explained",
+        "Documents bureautiques, PDF, images, sons, vidéos, archives ou textes ; taille maximale :",
+        "Office documents, PDF, images, audio, video, archives or text; largest size:",
+    ),
+    ("workspace_documents.folder", "Dossier", "Folder"),
+    ("workspace_documents.file", "Fichier", "File"),
+    (
+        "workspace_documents.same_name",
+        "Un fichier du même nom dans le même dossier devient sa nouvelle version ; les anciennes restent disponibles.",
+        "A file with the same name in the same folder becomes its new version; the old ones stay available.",
+    ),
+    ("workspace_documents.upload_submit", "Déposer", "Upload"),
+    (
+        "workspace_documents.new_folder",
+        "Nouveau dossier",
+        "New folder",
+    ),
+    (
+        "workspace_documents.folder_name",
+        "Nom du dossier",
+        "Folder name",
+    ),
+    (
+        "workspace_documents.new_folder_submit",
+        "Créer le dossier",
+        "Create the folder",
+    ),
+    ("workspace_documents.versions", "Versions", "Versions"),
+    ("workspace_documents.download", "Télécharger", "Download"),
+    ("workspace_documents.preview_of", "Aperçu de", "Preview of"),
+    (
+        "workspace_documents.delete",
+        "Supprimer ce document",
+        "Delete this document",
+    ),
+    (
+        "workspace_documents.delete_explained",
+        "Toutes ses versions seront supprimées pour tous les membres.",
+        "All its versions will be deleted for every member.",
+    ),
+    (
+        "workspace_documents.delete_submit",
+        "Supprimer le document",
+        "Delete the document",
+    ),
+    (
+        "flash.workspace_documents.uploaded",
+        "Le fichier est déposé ; les membres sont prévenus.",
+        "The file is uploaded; the members are told.",
+    ),
+    (
+        "flash.workspace_documents.folder_created",
+        "Le dossier est créé.",
+        "The folder is created.",
+    ),
+    (
+        "flash.workspace_documents.deleted",
+        "Le document est supprimé.",
+        "The document is deleted.",
+    ),
     (
         "workspace_documents.folder.not_empty",
         "Ce dossier n’est pas vide : cochez la confirmation pour le supprimer avec son contenu.",
@@ -5304,14 +5392,26 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "No messages yet. Write the first one!",
     ),
     ("workspace_chat.edited", "(modifié)", "(edited)"),
-    ("workspace_chat.deleted", "Message supprimé.", "Message deleted."),
+    (
+        "workspace_chat.deleted",
+        "Message supprimé.",
+        "Message deleted.",
+    ),
     ("workspace_chat.in_reply_to", "En réponse à", "In reply to"),
     ("workspace_chat.reply", "Répondre", "Reply"),
     ("workspace_chat.edit", "Modifier", "Edit"),
-    ("workspace_chat.edit_label", "Nouveau texte du message", "New text of the message"),
+    (
+        "workspace_chat.edit_label",
+        "Nouveau texte du message",
+        "New text of the message",
+    ),
     ("workspace_chat.save", "Enregistrer", "Save"),
     ("workspace_chat.delete", "Supprimer", "Delete"),
-    ("workspace_chat.form_title", "Écrire un message", "Write a message"),
+    (
+        "workspace_chat.form_title",
+        "Écrire un message",
+        "Write a message",
+    ),
     ("workspace_chat.body_label", "Votre message", "Your message"),
     (
         "workspace_chat.body_hint",
@@ -5320,7 +5420,11 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("workspace_chat.send", "Envoyer", "Send"),
     ("workspace_chat.replying_to", "En réponse à", "Replying to"),
-    ("workspace_chat.cancel_reply", "Ne plus répondre", "Cancel the reply"),
+    (
+        "workspace_chat.cancel_reply",
+        "Ne plus répondre",
+        "Cancel the reply",
+    ),
     (
         "workspace_chat.error.too_long",
         "Le message dépasse 10 000 caractères : raccourcissez-le ou coupez-le en plusieurs messages.",
@@ -5342,11 +5446,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "The message was not changed.",
     ),
     // Workspace meetings (issue 12).
-    (
-        "workspace_meetings.title",
-        "Réunions",
-        "Meetings",
-    ),
+    ("workspace_meetings.title", "Réunions", "Meetings"),
     (
         "workspace_meetings.upcoming",
         "Prochaines réunions",
@@ -5357,16 +5457,8 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Aucune réunion prévue.",
         "No meeting planned.",
     ),
-    (
-        "workspace_meetings.minutes",
-        "min",
-        "min",
-    ),
-    (
-        "workspace_meetings.cancelled_badge",
-        "annulée",
-        "cancelled",
-    ),
+    ("workspace_meetings.minutes", "min", "min"),
+    ("workspace_meetings.cancelled_badge", "annulée", "cancelled"),
     (
         "workspace_meetings.paris_time",
         "Les heures sont celles de Paris.",
@@ -5462,31 +5554,15 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Cette réunion est annulée : elle ne peut plus être modifiée.",
         "This meeting is cancelled: it can no longer be changed.",
     ),
-    (
-        "workspace_meetings.starts",
-        "Début",
-        "Starts",
-    ),
-    (
-        "workspace_meetings.ends",
-        "Fin",
-        "Ends",
-    ),
+    ("workspace_meetings.starts", "Début", "Starts"),
+    ("workspace_meetings.ends", "Fin", "Ends"),
     (
         "workspace_meetings.organizer",
         "Organisée par",
         "Organised by",
     ),
-    (
-        "workspace_meetings.attendees",
-        "Participants",
-        "Attendees",
-    ),
-    (
-        "workspace_meetings.video",
-        "Visioconférence",
-        "Video call",
-    ),
+    ("workspace_meetings.attendees", "Participants", "Attendees"),
+    ("workspace_meetings.video", "Visioconférence", "Video call"),
     (
         "workspace_meetings.join",
         "Rejoindre la réunion",
@@ -5502,21 +5578,13 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Ajouter à mon agenda (fichier .ics)",
         "Add to my calendar (.ics file)",
     ),
-    (
-        "workspace_meetings.agenda",
-        "Ordre du jour",
-        "Agenda",
-    ),
+    ("workspace_meetings.agenda", "Ordre du jour", "Agenda"),
     (
         "workspace_meetings.no_agenda",
         "Pas d'ordre du jour.",
         "No agenda.",
     ),
-    (
-        "workspace_meetings.notes",
-        "Compte rendu",
-        "Minutes",
-    ),
+    ("workspace_meetings.notes", "Compte rendu", "Minutes"),
     (
         "workspace_meetings.notes_later",
         "Le compte rendu pourra être écrit une fois la réunion commencée.",
@@ -5552,11 +5620,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Toutes les réunions",
         "All meetings",
     ),
-    (
-        "workspace_meetings.field.title",
-        "Titre",
-        "Title",
-    ),
+    ("workspace_meetings.field.title", "Titre", "Title"),
     (
         "workspace_meetings.field.starts_at_label",
         "Date et heure de début",
@@ -5577,11 +5641,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "De 5 à 1440 minutes (24 heures).",
         "From 5 to 1440 minutes (24 hours).",
     ),
-    (
-        "workspace_meetings.field.agenda",
-        "Ordre du jour",
-        "Agenda",
-    ),
+    ("workspace_meetings.field.agenda", "Ordre du jour", "Agenda"),
     (
         "workspace_meetings.field.agenda_hint",
         "Facultatif. Mise en forme Markdown possible.",
@@ -5597,11 +5657,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Les membres invités à la réunion ; vous en faites partie.",
         "The members invited to the meeting; you are one of them.",
     ),
-    (
-        "workspace_meetings.field.notes",
-        "Compte rendu",
-        "Minutes",
-    ),
+    ("workspace_meetings.field.notes", "Compte rendu", "Minutes"),
     (
         "workspace_meetings.field.notes_hint",
         "Mise en forme Markdown possible.",

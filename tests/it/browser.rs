@@ -1420,7 +1420,10 @@ async fn two_members_chat(ana: &Client, bob: &Client, base: &str, path: &str) {
         .await
         .expect("the message appears on Bob's page");
     let text = message.text().await.expect("text");
-    assert!(text.contains("ana_chat") && text.contains("lundi"), "{text}");
+    assert!(
+        text.contains("ana_chat") && text.contains("lundi"),
+        "{text}"
+    );
     let bold = bob
         .find(Locator::Css("#chat-messages li strong"))
         .await

@@ -125,7 +125,14 @@ fn messages_url(ws: Uuid) -> String {
 }
 
 async fn post_message(app: &TestApp, ws: Uuid, token: &str, body: &str) -> Value {
-    let r = api(app, Method::POST, &messages_url(ws), token, Some(json!({"body": body}))).await;
+    let r = api(
+        app,
+        Method::POST,
+        &messages_url(ws),
+        token,
+        Some(json!({"body": body})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     r.json()
 }
@@ -172,37 +179,75 @@ async fn members_post_edit_and_delete_their_own_messages_and_coordinators_modera
         posted["ap_id"]
             .as_str()
             .expect("ap_id")
-            .starts_with(&format!("http://localhost:8080/workspaces/{}/messages/", s.ws))
+            .starts_with(&format!(
+                "http://localhost:8080/workspaces/{}/messages/",
+                s.ws
+            ))
     );
     let one = format!("{}/{id}", messages_url(s.ws));
 
     // Someone else's message: neither edited nor deleted by a plain member.
-    let r = api(app, Method::PATCH, &one, &s.bob, Some(json!({"body": "non"}))).await;
+    let r = api(
+        app,
+        Method::PATCH,
+        &one,
+        &s.bob,
+        Some(json!({"body": "non"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let r = api(app, Method::DELETE, &one, &s.bob, None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 
     // The author edits it.
-    let r = api(app, Method::PATCH, &one, &s.ana, Some(json!({"body": "Bonjour *modifié*"}))).await;
+    let r = api(
+        app,
+        Method::PATCH,
+        &one,
+        &s.ana,
+        Some(json!({"body": "Bonjour *modifié*"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.json()["html"].as_str().expect("html").contains("<em>modifié</em>"));
+    assert!(
+        r.json()["html"]
+            .as_str()
+            .expect("html")
+            .contains("<em>modifié</em>")
+    );
     assert!(r.json()["edited_at"].is_string());
 
     // A coordinator deletes it; the conversation keeps its place, without its text.
     let r = api(app, Method::DELETE, &one, &s.coline, None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None).await.json();
+    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None)
+        .await
+        .json();
     assert_eq!(list["items"][0]["deleted"], json!(true));
     assert_eq!(list["items"][0]["html"], json!(""));
     // A deleted message is not edited any more.
-    let r = api(app, Method::PATCH, &one, &s.ana, Some(json!({"body": "encore"}))).await;
+    let r = api(
+        app,
+        Method::PATCH,
+        &one,
+        &s.ana,
+        Some(json!({"body": "encore"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 
     // Scripts never survive.
     let posted = post_message(app, s.ws, &s.bob, "<script>alert(1)</script>salut").await;
-    let list = api(app, Method::GET, &messages_url(s.ws), &s.ana, None).await.json();
+    let list = api(app, Method::GET, &messages_url(s.ws), &s.ana, None)
+        .await
+        .json();
     assert_eq!(list["items"][0]["id"], posted["id"]);
-    assert!(!list["items"][0]["html"].as_str().expect("html").contains("<script"));
+    assert!(
+        !list["items"][0]["html"]
+            .as_str()
+            .expect("html")
+            .contains("<script")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -210,7 +255,14 @@ async fn a_message_over_ten_thousand_characters_is_refused_and_nothing_is_stored
     let s = setup().await;
     let app = &s.app;
     for body in ["a".repeat(10_001), "   ".to_string()] {
-        let r = api(app, Method::POST, &messages_url(s.ws), &s.ana, Some(json!({"body": body}))).await;
+        let r = api(
+            app,
+            Method::POST,
+            &messages_url(s.ws),
+            &s.ana,
+            Some(json!({"body": body})),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(crate::helpers::error_fields(&r), vec!["body".to_string()]);
     }
@@ -224,7 +276,9 @@ async fn a_message_over_ten_thousand_characters_is_refused_and_nothing_is_stored
     let browser = browser(app, "bob").await;
     let path = format!("/espaces/{}/discussion", s.ws);
     let long = "b".repeat(10_001);
-    let r = browser.submit_form(&path, &[("body", &long), ("in_reply_to", "")]).await;
+    let r = browser
+        .submit_form(&path, &[("body", &long), ("in_reply_to", "")])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("10 000"), "{}", r.body);
     assert_eq!(rows_in(app, "workspace_messages").await, 1);
@@ -241,7 +295,14 @@ async fn an_archived_workspace_takes_no_message() {
             .await
             .expect("archive");
     }
-    let r = api(&s.app, Method::POST, &messages_url(s.ws), &s.ana, Some(json!({"body": "x"}))).await;
+    let r = api(
+        &s.app,
+        Method::POST,
+        &messages_url(s.ws),
+        &s.ana,
+        Some(json!({"body": "x"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert_eq!(rows_in(&s.app, "workspace_messages").await, 0);
 }
@@ -263,7 +324,12 @@ async fn an_outsider_gets_404_on_every_url() {
         (Method::POST, read.clone(), Some(json!({}))),
     ] {
         let r = api(app, method.clone(), &uri, &s.oscar, body.clone()).await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {uri}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{method} {uri}: {}",
+            r.body
+        );
         // Exactly the answer for a workspace that does not exist.
         let missing = uri.replace(&s.ws.to_string(), &Uuid::new_v4().to_string());
         let r2 = api(app, method.clone(), &missing, &s.ana, body).await;
@@ -272,7 +338,9 @@ async fn an_outsider_gets_404_on_every_url() {
     let browser = browser(app, "oscar").await;
     let page = format!("/espaces/{}/discussion", s.ws);
     assert_eq!(browser.get(&page).await.status, StatusCode::NOT_FOUND);
-    let r = browser.submit_form(&page, &[("body", "intrus"), ("in_reply_to", "")]).await;
+    let r = browser
+        .submit_form(&page, &[("body", "intrus"), ("in_reply_to", "")])
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = browser
         .submit_form(&format!("{page}/{id}/supprimer"), &[])
@@ -285,7 +353,10 @@ async fn an_outsider_gets_404_on_every_url() {
     assert_eq!(rows_in(app, "workspace_messages").await, 1);
     // The message's object URL: unsigned → 404.
     let r = app
-        .get(&format!("/workspaces/{}/messages/{id}", s.ws), crate::helpers::AP)
+        .get(
+            &format!("/workspaces/{}/messages/{id}", s.ws),
+            crate::helpers::AP,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
@@ -296,25 +367,49 @@ async fn fifty_a_page_newest_first_and_unread_counters() {
     let app = &s.app;
     let mut seqs = Vec::new();
     for n in 0..55 {
-        seqs.push(post_message(app, s.ws, &s.ana, &format!("message {n}")).await["seq"].as_i64().expect("seq"));
+        seqs.push(
+            post_message(app, s.ws, &s.ana, &format!("message {n}")).await["seq"]
+                .as_i64()
+                .expect("seq"),
+        );
     }
-    let first = api(app, Method::GET, &messages_url(s.ws), &s.bob, None).await.json();
+    let first = api(app, Method::GET, &messages_url(s.ws), &s.bob, None)
+        .await
+        .json();
     let items = first["items"].as_array().expect("items");
     assert_eq!(items.len(), 50);
     assert_eq!(items[0]["seq"].as_i64(), seqs.last().copied());
-    assert!(items[0]["html"].as_str().expect("html").contains("message 54"));
+    assert!(
+        items[0]["html"]
+            .as_str()
+            .expect("html")
+            .contains("message 54")
+    );
     assert_eq!(first["unread"], json!(55));
     // The author has nothing unread.
-    let own = api(app, Method::GET, &messages_url(s.ws), &s.ana, None).await.json();
+    let own = api(app, Method::GET, &messages_url(s.ws), &s.ana, None)
+        .await
+        .json();
     assert_eq!(own["unread"], json!(0));
 
     let before = first["next_before"].as_i64().expect("next page");
-    let second = api(app, Method::GET, &format!("{}?before={before}", messages_url(s.ws)), &s.bob, None)
-        .await
-        .json();
+    let second = api(
+        app,
+        Method::GET,
+        &format!("{}?before={before}", messages_url(s.ws)),
+        &s.bob,
+        None,
+    )
+    .await
+    .json();
     let older = second["items"].as_array().expect("items");
     assert_eq!(older.len(), 5);
-    assert!(older[4]["html"].as_str().expect("html").contains("message 0"));
+    assert!(
+        older[4]["html"]
+            .as_str()
+            .expect("html")
+            .contains("message 0")
+    );
     assert!(second["next_before"].is_null());
 
     // Reading up to the 10th message leaves 45.
@@ -329,19 +424,33 @@ async fn fifty_a_page_newest_first_and_unread_counters() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["unread"], json!(45));
     // The marker never goes back.
-    let r = api(app, Method::POST, &format!("{}/read", messages_url(s.ws)), &s.bob, Some(json!({"up_to": seqs[0]}))).await;
+    let r = api(
+        app,
+        Method::POST,
+        &format!("{}/read", messages_url(s.ws)),
+        &s.bob,
+        Some(json!({"up_to": seqs[0]})),
+    )
+    .await;
     assert_eq!(r.json()["unread"], json!(45));
 
     // The header counts them; opening the chat reads them.
     let browser = browser(app, "bob").await;
-    let activity = browser.get(&format!("/espaces/{}/discussion?before={}", s.ws, seqs[54])).await;
+    let activity = browser
+        .get(&format!("/espaces/{}/discussion?before={}", s.ws, seqs[54]))
+        .await;
     assert!(activity.body.contains(">45<"), "{}", activity.body);
     let page = browser.get(&format!("/espaces/{}/discussion", s.ws)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("message 54") && !page.body.contains("message 4<"));
     assert!(page.body.contains("aria-live=\"polite\""));
-    assert!(page.body.contains(&format!("?before={before}")), "older messages link");
-    let after = api(app, Method::GET, &messages_url(s.ws), &s.bob, None).await.json();
+    assert!(
+        page.body.contains(&format!("?before={before}")),
+        "older messages link"
+    );
+    let after = api(app, Method::GET, &messages_url(s.ws), &s.bob, None)
+        .await
+        .json();
     assert_eq!(after["unread"], json!(0));
 }
 
@@ -366,16 +475,35 @@ async fn mentioning_a_member_notifies_them_and_outsiders_cannot_be_mentioned() {
     assert_eq!(kinds.len(), 1, "{kinds:?}");
     assert_eq!(kinds[0].0, bob);
     assert_eq!(rows_in(app, "workspace_message_mentions").await, 1);
-    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None).await.json();
+    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None)
+        .await
+        .json();
     let html = list["items"][0]["html"].as_str().expect("html");
     assert!(html.contains("class=\"u-url mention\""), "{html}");
-    assert!(html.contains("@oscar"), "the outsider stays plain text: {html}");
+    assert!(
+        html.contains("@oscar"),
+        "the outsider stays plain text: {html}"
+    );
     drop(conn);
     // A replied message keeps its parent.
     let parent = list["items"][0]["id"].clone();
-    let r = api(app, Method::POST, &messages_url(s.ws), &s.bob, Some(json!({"body": "oui", "in_reply_to": parent}))).await;
+    let r = api(
+        app,
+        Method::POST,
+        &messages_url(s.ws),
+        &s.bob,
+        Some(json!({"body": "oui", "in_reply_to": parent})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let r = api(app, Method::POST, &messages_url(s.ws), &s.bob, Some(json!({"body": "oui", "in_reply_to": Uuid::new_v4()}))).await;
+    let r = api(
+        app,
+        Method::POST,
+        &messages_url(s.ws),
+        &s.bob,
+        Some(json!({"body": "oui", "in_reply_to": Uuid::new_v4()})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
 }
 
@@ -445,15 +573,30 @@ async fn a_remote_members_note_shows_in_the_chat_and_is_relayed_to_the_others() 
     let rose = remote_member(app, s.ws, "https://one.example", "rose", 0).await;
     let remi = remote_member(app, s.ws, "https://two.example", "remi", 1).await;
     let group = app.ctx.urls.workspace(&s.ws);
-    let activity = create_note(&rose, &group, 1, "<p>Bonjour depuis <b>un autre serveur</b></p>");
+    let activity = create_note(
+        &rose,
+        &group,
+        1,
+        "<p>Bonjour depuis <b>un autre serveur</b></p>",
+    );
     let status = deliver(app, &rose, &activity).await;
     assert!(status.is_success(), "{status}");
     // Received twice, stored once.
     deliver(app, &rose, &activity).await;
     assert_eq!(rows_in(app, "workspace_messages").await, 1);
-    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None).await.json();
-    assert_eq!(list["items"][0]["author_handle"], json!("@rose@one.example"));
-    assert!(list["items"][0]["html"].as_str().expect("html").contains("un autre serveur"));
+    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None)
+        .await
+        .json();
+    assert_eq!(
+        list["items"][0]["author_handle"],
+        json!("@rose@one.example")
+    );
+    assert!(
+        list["items"][0]["html"]
+            .as_str()
+            .expect("html")
+            .contains("un autre serveur")
+    );
     assert_eq!(list["unread"], json!(1));
 
     let announces = queued(app, "Announce").await;
@@ -474,8 +617,15 @@ async fn a_remote_members_note_shows_in_the_chat_and_is_relayed_to_the_others() 
     update["type"] = json!("Update");
     update["object"]["content"] = json!("<p>Corrigé</p>");
     assert!(deliver(app, &rose, &update).await.is_success());
-    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None).await.json();
-    assert!(list["items"][0]["html"].as_str().expect("html").contains("Corrigé"));
+    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None)
+        .await
+        .json();
+    assert!(
+        list["items"][0]["html"]
+            .as_str()
+            .expect("html")
+            .contains("Corrigé")
+    );
     let delete = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{note_id}/delete"),
@@ -485,7 +635,9 @@ async fn a_remote_members_note_shows_in_the_chat_and_is_relayed_to_the_others() 
         "object": note_id,
     });
     assert!(deliver(app, &rose, &delete).await.is_success());
-    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None).await.json();
+    let list = api(app, Method::GET, &messages_url(s.ws), &s.bob, None)
+        .await
+        .json();
     assert_eq!(list["items"][0]["deleted"], json!(true));
 }
 
@@ -496,7 +648,12 @@ async fn a_note_from_someone_who_is_not_a_member_is_refused_and_nothing_is_store
     remote_member(app, s.ws, "https://one.example", "rose", 0).await;
     let xavier = remote_actor(app, "https://three.example", "xavier", 2).await;
     let group = app.ctx.urls.workspace(&s.ws);
-    let status = deliver(app, &xavier, &create_note(&xavier, &group, 1, "<p>spam</p>")).await;
+    let status = deliver(
+        app,
+        &xavier,
+        &create_note(&xavier, &group, 1, "<p>spam</p>"),
+    )
+    .await;
     assert!(
         status == StatusCode::FORBIDDEN || status == StatusCode::BAD_REQUEST,
         "{status}"
@@ -529,14 +686,19 @@ async fn member_session(ctx: &AppContext, ws: Uuid, username: &str) -> String {
         .token
 }
 
-fn socket_request(port: u16, ws: Uuid, session: Option<&str>) -> tungstenite::handshake::client::Request {
+fn socket_request(
+    port: u16,
+    ws: Uuid,
+    session: Option<&str>,
+) -> tungstenite::handshake::client::Request {
     let mut request = format!("ws://localhost:{port}/espaces/{ws}/discussion/ws")
         .into_client_request()
         .expect("request");
     if let Some(token) = session {
-        request
-            .headers_mut()
-            .insert("cookie", format!("session={token}").parse().expect("cookie"));
+        request.headers_mut().insert(
+            "cookie",
+            format!("session={token}").parse().expect("cookie"),
+        );
     }
     request
 }
@@ -554,7 +716,9 @@ async fn the_socket_needs_a_member_session_and_carries_new_messages() {
         .await
         .expect("listen");
     let port = listener.local_addr().expect("address").port();
-    let config = culturecnous::testing::TestDatabases::get().config(port).await;
+    let config = culturecnous::testing::TestDatabases::get()
+        .config(port)
+        .await;
     let instance = culturecnous::start_with_listener(config, listener)
         .await
         .expect("start");
@@ -572,24 +736,32 @@ async fn the_socket_needs_a_member_session_and_carries_new_messages() {
     assert_eq!(refused_with(r), 401);
     let r = tokio_tungstenite::connect_async(socket_request(port, ws, Some(&oscar))).await;
     assert_eq!(refused_with(r), 404);
-    let r = tokio_tungstenite::connect_async(socket_request(port, Uuid::new_v4(), Some(&ana))).await;
+    let r =
+        tokio_tungstenite::connect_async(socket_request(port, Uuid::new_v4(), Some(&ana))).await;
     assert_eq!(refused_with(r), 404);
     assert_eq!(ctx.chat_hub.open_workspaces(), 0);
 
-    let (mut bob, _) = tokio_tungstenite::connect_async(socket_request(port, ws, Some(&bob_session)))
-        .await
-        .expect("bob's socket");
-    let (mut ana_socket, _) = tokio_tungstenite::connect_async(socket_request(port, ws, Some(&ana)))
-        .await
-        .expect("ana's socket");
+    let (mut bob, _) =
+        tokio_tungstenite::connect_async(socket_request(port, ws, Some(&bob_session)))
+            .await
+            .expect("bob's socket");
+    let (mut ana_socket, _) =
+        tokio_tungstenite::connect_async(socket_request(port, ws, Some(&ana)))
+            .await
+            .expect("ana's socket");
 
     // Posted through the API: bob's page receives it.
     let token = culturecnous::service::tokens::create_token(&ctx, "ana", "tests")
         .await
         .expect("token");
-    let client = reqwest::Client::builder().no_proxy().build().expect("client");
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
     let r = client
-        .post(format!("http://localhost:{port}/api/v1/workspaces/{ws}/messages"))
+        .post(format!(
+            "http://localhost:{port}/api/v1/workspaces/{ws}/messages"
+        ))
         .bearer_auth(&token)
         .json(&json!({"body": "Le décor arrive **lundi**"}))
         .send()
@@ -602,14 +774,21 @@ async fn the_socket_needs_a_member_session_and_carries_new_messages() {
     assert_eq!(frame["id"], created["id"]);
     assert_eq!(frame["seq"], created["seq"]);
     assert_eq!(frame["author"], json!("ana"));
-    assert!(frame["html"].as_str().expect("html").contains("<strong>lundi</strong>"));
+    assert!(
+        frame["html"]
+            .as_str()
+            .expect("html")
+            .contains("<strong>lundi</strong>")
+    );
     assert!(frame["created_at"].is_string());
 
     // Posted through ana's socket: too long is refused (nothing stored), then a good one.
     let before = count_messages(&ctx).await;
     ana_socket
         .send(tungstenite::Message::Text(
-            json!({"type": "post", "body": "x".repeat(10_001)}).to_string().into(),
+            json!({"type": "post", "body": "x".repeat(10_001)})
+                .to_string()
+                .into(),
         ))
         .await
         .expect("send");
@@ -624,18 +803,27 @@ async fn the_socket_needs_a_member_session_and_carries_new_messages() {
     assert_eq!(count_messages(&ctx).await, before);
     ana_socket
         .send(tungstenite::Message::Text(
-            json!({"type": "post", "body": "Et le son mardi"}).to_string().into(),
+            json!({"type": "post", "body": "Et le son mardi"})
+                .to_string()
+                .into(),
         ))
         .await
         .expect("send");
     let frame = next_json(&mut bob).await;
     assert_eq!(frame["type"], json!("message"));
-    assert!(frame["html"].as_str().expect("html").contains("Et le son mardi"));
+    assert!(
+        frame["html"]
+            .as_str()
+            .expect("html")
+            .contains("Et le son mardi")
+    );
 
     // Edited and deleted: frames of those kinds.
     let mid = created["id"].as_str().expect("id");
     let r = client
-        .patch(format!("http://localhost:{port}/api/v1/workspaces/{ws}/messages/{mid}"))
+        .patch(format!(
+            "http://localhost:{port}/api/v1/workspaces/{ws}/messages/{mid}"
+        ))
         .bearer_auth(&token)
         .json(&json!({"body": "Le décor arrive mardi"}))
         .send()
@@ -646,7 +834,9 @@ async fn the_socket_needs_a_member_session_and_carries_new_messages() {
     assert_eq!(frame["type"], json!("edited"));
     assert_eq!(frame["id"], created["id"]);
     let r = client
-        .delete(format!("http://localhost:{port}/api/v1/workspaces/{ws}/messages/{mid}"))
+        .delete(format!(
+            "http://localhost:{port}/api/v1/workspaces/{ws}/messages/{mid}"
+        ))
         .bearer_auth(&token)
         .send()
         .await

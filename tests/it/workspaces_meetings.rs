@@ -222,21 +222,48 @@ async fn api_schedules_names_bad_fields_and_makes_unguessable_rooms() {
     assert_eq!(r.json()["attendees"].as_array().map(Vec::len), Some(2));
     for (method, path, body) in [
         (Method::GET, uri.clone(), None),
-        (Method::POST, uri.clone(), Some(json!({"title": "x", "starts_at": in_days(2), "duration_minutes": 30}))),
+        (
+            Method::POST,
+            uri.clone(),
+            Some(json!({"title": "x", "starts_at": in_days(2), "duration_minutes": 30})),
+        ),
         (Method::GET, one.clone(), None),
         (Method::PATCH, one.clone(), Some(json!({"title": "y"}))),
         (Method::DELETE, one.clone(), None),
-        (Method::PUT, format!("{one}/notes"), Some(json!({"notes": "z"}))),
+        (
+            Method::PUT,
+            format!("{one}/notes"),
+            Some(json!({"notes": "z"})),
+        ),
     ] {
         let r = api(&app, method.clone(), &path, &carol_token, body).await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {}",
+            r.body
+        );
     }
     // A change bumps the revision; minutes wait for the meeting to start.
-    let r = api(&app, Method::PATCH, &one, &alice_token, Some(json!({"duration_minutes": 120}))).await;
+    let r = api(
+        &app,
+        Method::PATCH,
+        &one,
+        &alice_token,
+        Some(json!({"duration_minutes": 120})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["sequence"], 1);
     assert_eq!(r.json()["starts_at"], json!(row.starts_at));
-    let r = api(&app, Method::PUT, &format!("{one}/notes"), &alice_token, Some(json!({"notes": "RAS"}))).await;
+    let r = api(
+        &app,
+        Method::PUT,
+        &format!("{one}/notes"),
+        &alice_token,
+        Some(json!({"notes": "RAS"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(error_fields(&r), ["notes"]);
 
@@ -275,12 +302,20 @@ async fn page_schedules_and_serves_the_ics_file() {
     let list = format!("/espaces/{}/reunions", ws.id);
     let page = browser.get(&list).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("Programmer une réunion"), "{}", page.body);
+    assert!(
+        page.body.contains("Programmer une réunion"),
+        "{}",
+        page.body
+    );
 
     let r = browser
         .submit_form(
             &list,
-            &[("title", ""), ("starts_at", "14/01"), ("duration_minutes", "2000")],
+            &[
+                ("title", ""),
+                ("starts_at", "14/01"),
+                ("duration_minutes", "2000"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -324,7 +359,10 @@ async fn page_schedules_and_serves_the_ics_file() {
     let row = meeting_row(&app, id).await;
     assert_eq!(event.get_uid(), Some(row.ap_id.as_str()));
     assert_eq!(event.get_summary(), Some("Préparer les ateliers"));
-    assert_eq!(row.starts_at.to_rfc3339(), format!("{start}T13:30:00+00:00"));
+    assert_eq!(
+        row.starts_at.to_rfc3339(),
+        format!("{start}T13:30:00+00:00")
+    );
     let dtstart = event.property_value("DTSTART").expect("DTSTART");
     assert_eq!(dtstart, row.starts_at.format("%Y%m%dT%H%M%SZ").to_string());
     let dtend = event.property_value("DTEND").expect("DTEND");
@@ -336,11 +374,17 @@ async fn page_schedules_and_serves_the_ics_file() {
     app.create_user("carol", "member").await;
     let carol = Browser::logged_in(&app, "carol").await;
     for path in [list.clone(), location.clone(), format!("{location}.ics")] {
-        assert_eq!(carol.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            carol.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
 
     // Cancelled: the file says so.
-    let r = browser.submit_form(&format!("{location}/annuler"), &[]).await;
+    let r = browser
+        .submit_form(&format!("{location}/annuler"), &[])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let calendar = parse_ics(&browser.get(&format!("{location}.ics")).await.body);
     let event = calendar.events().next().expect("event");
@@ -358,23 +402,52 @@ async fn personal_feed_lists_only_the_members_meetings() {
     add_member(&app, &shared, &bob, "member").await;
     add_member(&app, &shared, &dan, "member").await;
     let bobs = workspace(&app, "Celui de Bob", &bob).await;
-    let both = create(&app, &alice_token, &meetings_uri(&shared), json!({"title": "Tous", "starts_at": in_days(2), "duration_minutes": 60})).await;
+    let both = create(
+        &app,
+        &alice_token,
+        &meetings_uri(&shared),
+        json!({"title": "Tous", "starts_at": in_days(2), "duration_minutes": 60}),
+    )
+    .await;
     let without_alice = create(&app, &bob_token, &meetings_uri(&shared), json!({"title": "Bob et Dan", "starts_at": in_days(2), "duration_minutes": 60, "attendees": ["dan"]})).await;
-    let elsewhere = create(&app, &bob_token, &meetings_uri(&bobs), json!({"title": "Ailleurs", "starts_at": in_days(5), "duration_minutes": 30})).await;
+    let elsewhere = create(
+        &app,
+        &bob_token,
+        &meetings_uri(&bobs),
+        json!({"title": "Ailleurs", "starts_at": in_days(5), "duration_minutes": 30}),
+    )
+    .await;
 
-    let r = api(&app, Method::POST, "/api/v1/calendar-feed", &alice_token, None).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/calendar-feed",
+        &alice_token,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let feed = path_of(r.json()["url"].as_str().expect("url"));
     let r = app.get(&feed, "text/calendar").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(r.header("content-type"), Some("text/calendar; charset=utf-8"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/calendar; charset=utf-8")
+    );
     let uids: Vec<String> = parse_ics(&r.body)
         .events()
         .filter_map(|e| e.get_uid().map(String::from))
         .collect();
     assert_eq!(uids, [both["ap_id"].as_str().expect("ap_id")]);
     let bob_feed = {
-        let r = api(&app, Method::POST, "/api/v1/calendar-feed", &bob_token, None).await;
+        let r = api(
+            &app,
+            Method::POST,
+            "/api/v1/calendar-feed",
+            &bob_token,
+            None,
+        )
+        .await;
         path_of(r.json()["url"].as_str().expect("url"))
     };
     let body = app.get(&bob_feed, "text/calendar").await.body;
@@ -392,7 +465,11 @@ async fn personal_feed_lists_only_the_members_meetings() {
         "/calendrier/nope.ics".to_string(),
         feed.trim_end_matches(".ics").to_string(),
     ] {
-        assert_eq!(app.get(&path, "text/calendar").await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            app.get(&path, "text/calendar").await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     // A reset (from the page) makes the old address useless.
     let account = {
@@ -406,12 +483,20 @@ async fn personal_feed_lists_only_the_members_meetings() {
     let page = browser.submit_form("/calendrier", &[]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let body = unescape(&page.body);
-    let start = body.find(&format!("{LOCAL}/calendrier/")).expect("new address");
+    let start = body
+        .find(&format!("{LOCAL}/calendrier/"))
+        .expect("new address");
     let end = start + body[start..].find(".ics").expect("suffix") + 4;
     let new_feed = path_of(&body[start..end]);
     assert_ne!(new_feed, feed);
-    assert_eq!(app.get(&feed, "text/calendar").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&new_feed, "text/calendar").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&feed, "text/calendar").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&new_feed, "text/calendar").await.status,
+        StatusCode::OK
+    );
 }
 
 /// A GET signed by `remote` (or unsigned).
@@ -474,7 +559,9 @@ async fn event_goes_to_the_remote_members_inbox_and_only_members_fetch_it() {
     assert_eq!(event["attributedTo"], alice.ap_id);
     assert_eq!(event["name"], "Point d'étape");
     assert_eq!(event["attachment"][0]["href"], m["video_url"]);
-    assert!(!activity.to_string().contains("as:Public") && !activity.to_string().contains("#Public"));
+    assert!(
+        !activity.to_string().contains("as:Public") && !activity.to_string().contains("#Public")
+    );
 
     // The Event, for a member's signed fetch only.
     let path = path_of(ap_id);
@@ -493,7 +580,14 @@ async fn event_goes_to_the_remote_members_inbox_and_only_members_fetch_it() {
 
     // Cancelled: a Delete to the same inbox only.
     let id = m["id"].as_str().expect("id");
-    let r = api(&app, Method::DELETE, &format!("{}/{id}", meetings_uri(&ws)), &alice_token, None).await;
+    let r = api(
+        &app,
+        Method::DELETE,
+        &format!("{}/{id}", meetings_uri(&ws)),
+        &alice_token,
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     let deleted = queued(&app, "Delete").await;
     let (activity, inboxes) = deleted
@@ -558,7 +652,11 @@ async fn an_event_of_a_remote_workspace_is_kept_for_our_members() {
     });
     let body = serde_json::to_vec(&create).expect("json");
     let r = app
-        .send(signed_post("/users/alice/inbox", body, &Signing::by(&group)))
+        .send(signed_post(
+            "/users/alice/inbox",
+            body,
+            &Signing::by(&group),
+        ))
         .await;
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
     let mut conn = app.ctx.conn().await.expect("conn");
@@ -575,7 +673,11 @@ async fn an_event_of_a_remote_workspace_is_kept_for_our_members() {
         stored.video_url.as_deref(),
         Some("https://visio.b.example/repetition-0123456789abcdef")
     );
-    assert!(!stored.agenda_html.contains("script"), "{}", stored.agenda_html);
+    assert!(
+        !stored.agenda_html.contains("script"),
+        "{}",
+        stored.agenda_html
+    );
     let attendees: Vec<i64> = workspace_meeting_attendees::table
         .filter(workspace_meeting_attendees::meeting_id.eq(stored.id))
         .select(workspace_meeting_attendees::actor_id)
@@ -603,7 +705,11 @@ async fn an_event_of_a_remote_workspace_is_kept_for_our_members() {
     });
     let body = serde_json::to_vec(&delete).expect("json");
     let r = app
-        .send(signed_post("/users/alice/inbox", body, &Signing::by(&group)))
+        .send(signed_post(
+            "/users/alice/inbox",
+            body,
+            &Signing::by(&group),
+        ))
         .await;
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
     let mut conn = app.ctx.conn().await.expect("conn");

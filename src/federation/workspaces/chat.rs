@@ -26,13 +26,7 @@ use crate::{
     },
 };
 use activitypub_federation::fetch::object_id::ObjectId;
-use axum::{
-    Router,
-    extract::Path,
-    http::request::Parts,
-    response::Response,
-    routing::get,
-};
+use axum::{Router, extract::Path, http::request::Parts, response::Response, routing::get};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde_json::{Value, json};
@@ -216,7 +210,10 @@ pub async fn record(
         Action::Update => format!(
             "{}#update-{}",
             message.ap_id,
-            message.edited_at.unwrap_or_else(Utc::now).timestamp_millis()
+            message
+                .edited_at
+                .unwrap_or_else(Utc::now)
+                .timestamp_millis()
         ),
         Action::Delete => format!("{}#delete", message.ap_id),
     };

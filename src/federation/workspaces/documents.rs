@@ -204,8 +204,8 @@ pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
             };
             let document = db::workspace_documents::by_ap_id(&mut conn, id.as_str()).await?;
             if let Some(document) = document {
-                let author_ok = received.relayed()
-                    || document.created_by_actor_id == Some(received.sender.id);
+                let author_ok =
+                    received.relayed() || document.created_by_actor_id == Some(received.sender.id);
                 if !author_ok {
                     return Err(AppError::forbidden("only its author deletes a document"));
                 }
@@ -241,22 +241,32 @@ pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
             }
             .ok_or_else(|| AppError::bad_request("Document without url"))?;
             // The bytes must come from the workspace's own server.
-            let group_host = Url::parse(&received.group.ap_id)?.host_str().map(String::from);
+            let group_host = Url::parse(&received.group.ap_id)?
+                .host_str()
+                .map(String::from);
             let url_parsed = Url::parse(&url)?;
             let version_host = Url::parse(version_ap_id)?.host_str().map(String::from);
-            if url_parsed.host_str().map(String::from) != group_host && url_parsed.host_str().map(String::from) != version_host {
+            if url_parsed.host_str().map(String::from) != group_host
+                && url_parsed.host_str().map(String::from) != version_host
+            {
                 return Err(AppError::bad_request("Document url on another server"));
             }
             let remote = RemoteDocument {
-                document_ap_id: field("workspaceDocument").unwrap_or(version_ap_id).to_string(),
+                document_ap_id: field("workspaceDocument")
+                    .unwrap_or(version_ap_id)
+                    .to_string(),
                 version_ap_id: version_ap_id.to_string(),
                 name: field("name").unwrap_or_default().to_string(),
                 content_type: field("mediaType").unwrap_or_default().to_string(),
                 size_bytes: object.get("size").and_then(Value::as_i64).unwrap_or(0),
                 url,
             };
-            if remote.size_bytes > i64::try_from(ctx.config.max_upload_bytes()).unwrap_or(i64::MAX) {
-                return Err(AppError::field("size", "workspace_documents.file.too_large"));
+            if remote.size_bytes > i64::try_from(ctx.config.max_upload_bytes()).unwrap_or(i64::MAX)
+            {
+                return Err(AppError::field(
+                    "size",
+                    "workspace_documents.file.too_large",
+                ));
             }
             service::receive_remote(ctx, &mut conn, received.workspace, &uploader, remote).await
         }

@@ -76,7 +76,11 @@ async fn http_get_meeting(
         (workspace, meeting)
     };
     // Only meetings this server made are served from here.
-    if meeting.ap_id != ctx.urls.workspace_object(&workspace.id, "meetings", &meeting.id) {
+    if meeting.ap_id
+        != ctx
+            .urls
+            .workspace_object(&workspace.id, "meetings", &meeting.id)
+    {
         return Err(AppError::not_found());
     }
     member_fetch(&data, &parts, &workspace).await?;
@@ -292,11 +296,9 @@ fn read_event(object: &Value) -> AppResult<RemoteEvent> {
         .map(|end| (end - starts_at).num_minutes())
         .or_else(|| text(object.get("duration")).and_then(duration_minutes))
         .unwrap_or(60);
-    let duration_minutes = i32::try_from(minutes.clamp(
-        i64::from(MIN_DURATION),
-        i64::from(MAX_DURATION),
-    ))
-    .unwrap_or(MIN_DURATION);
+    let duration_minutes =
+        i32::try_from(minutes.clamp(i64::from(MIN_DURATION), i64::from(MAX_DURATION)))
+            .unwrap_or(MIN_DURATION);
     let agenda_html = SafeHtml::clean(text(object.get("content")).unwrap_or("")).into_string();
     let agenda_markdown: String = object
         .get("source")
@@ -324,10 +326,11 @@ pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
             "meetings of a workspace hosted here are scheduled here",
         ));
     }
-    let id = id_of(received.object)
-        .ok_or_else(|| AppError::bad_request("Event without an id"))?;
+    let id = id_of(received.object).ok_or_else(|| AppError::bad_request("Event without an id"))?;
     // The object comes from the server of whoever sent it (the workspace, or the member).
-    let sender_host = Url::parse(&received.sender.ap_id)?.host_str().map(String::from);
+    let sender_host = Url::parse(&received.sender.ap_id)?
+        .host_str()
+        .map(String::from);
     if id.host_str().map(String::from) != sender_host {
         return Err(AppError::bad_request(
             "an Event's id must be on its sender's server",
@@ -339,7 +342,9 @@ pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
             .await?
             .is_none()
     {
-        return Err(AppError::forbidden("only members send a workspace's meetings"));
+        return Err(AppError::forbidden(
+            "only members send a workspace's meetings",
+        ));
     }
     let event = match received.action {
         Action::Delete => None,
@@ -435,7 +440,10 @@ mod tests {
         assert_eq!(duration_minutes("PT45M"), Some(45));
         assert_eq!(duration_minutes("P1D"), None);
         let event = json!({"attachment": [{"type": "Link", "href": "https://visio.example/r-1"}]});
-        assert_eq!(video_of(&event).as_deref(), Some("https://visio.example/r-1"));
+        assert_eq!(
+            video_of(&event).as_deref(),
+            Some("https://visio.example/r-1")
+        );
         let event = json!({"location": {"type": "VirtualLocation", "url": "javascript:alert(1)"}});
         assert_eq!(video_of(&event), None);
     }

@@ -409,13 +409,15 @@ pub async fn describe_grouped(
             }
             // A new project: the list of open projects (its page is for members only).
             NotificationKind::Project => Some(ctx.urls.absolute("/espaces")),
-            NotificationKind::WorkspaceMention if workspace.is_some() => workspace.as_ref().map(|w| {
-                let page = crate::urls::workspace_page(&w.id, "discussion");
-                match row.workspace_message_id {
-                    Some(m) => ctx.urls.absolute(&format!("{page}#m-{m}")),
-                    None => ctx.urls.absolute(&page),
-                }
-            }),
+            NotificationKind::WorkspaceMention if workspace.is_some() => {
+                workspace.as_ref().map(|w| {
+                    let page = crate::urls::workspace_page(&w.id, "discussion");
+                    match row.workspace_message_id {
+                        Some(m) => ctx.urls.absolute(&format!("{page}#m-{m}")),
+                        None => ctx.urls.absolute(&page),
+                    }
+                })
+            }
             _ if workspace.is_some() => workspace.as_ref().map(|w| {
                 let section = match kind {
                     NotificationKind::WorkspaceMention => "discussion",

@@ -241,9 +241,7 @@ pub async fn post(
             if let Body::Remote { ap_id, .. } = &body
                 && let Some(existing) = db::workspace_messages::by_ap_id(conn, ap_id).await?
             {
-                if existing.workspace_id != workspace.id
-                    || existing.author_actor_id != author_id
-                {
+                if existing.workspace_id != workspace.id || existing.author_actor_id != author_id {
                     return Err(AppError::bad_request(
                         "this message belongs to someone else",
                     ));
@@ -262,7 +260,9 @@ pub async fn post(
                     ap_id, published, ..
                 } => (
                     ap_id.clone(),
-                    published.filter(|p| *p <= Utc::now()).unwrap_or_else(Utc::now),
+                    published
+                        .filter(|p| *p <= Utc::now())
+                        .unwrap_or_else(Utc::now),
                 ),
             };
             let message = db::workspace_messages::insert(
@@ -299,8 +299,14 @@ pub async fn post(
                 },
             )
             .await?;
-            hub::notify_others(conn, &ctx.chat_hub, workspace.id, hub::Kind::Message, message.id)
-                .await?;
+            hub::notify_others(
+                conn,
+                &ctx.chat_hub,
+                workspace.id,
+                hub::Kind::Message,
+                message.id,
+            )
+            .await?;
             Ok((message, true))
         })
         .await?;
@@ -411,7 +417,8 @@ pub async fn delete(ctx: &AppContext, access: &Access, id: Uuid) -> AppResult<Db
             if message.deleted_at.is_some() {
                 return Ok(message);
             }
-            let deleted = db::workspace_messages::mark_deleted(conn, message.id, Utc::now()).await?;
+            let deleted =
+                db::workspace_messages::mark_deleted(conn, message.id, Utc::now()).await?;
             db::workspace_messages::set_mentions(conn, message.id, &[]).await?;
             let author = db::actors::by_id(conn, message.author_actor_id).await?;
             outbound::record(

@@ -355,7 +355,7 @@ pub async fn folder_view(
             (f.clone(), path)
         })
         .collect();
-    all_folders.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    all_folders.sort_by_key(|a| a.1.to_lowercase());
     let documents =
         db::workspace_documents::live_in_folder(&mut conn, workspace_id, folder_id).await?;
     let documents = listed(&mut conn, documents).await?;
@@ -381,7 +381,7 @@ pub async fn all_documents(
     let mut docs = db::workspace_documents::live_in_folder(&mut conn, workspace_id, None).await?;
     let ids: Vec<Uuid> = folders.iter().map(|f| f.id).collect();
     docs.extend(db::workspace_documents::live_in_folders(&mut conn, &ids).await?);
-    docs.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    docs.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
     listed(&mut conn, docs).await
 }
 
@@ -548,16 +548,15 @@ pub fn check_upload(ctx: &AppContext, upload: &Upload) -> AppResult<(String, &'s
     Ok((name, content_type))
 }
 
-/// 413 naming the limit.
+/// 413 naming the field `file` and the limit.
 pub fn too_large(ctx: &AppContext) -> AppError {
-    AppError::new(
-        ErrorKind::PayloadTooLarge,
-        format!(
-            "files are limited to {} MB (storage.max_upload_mb)",
-            ctx.config.storage.max_upload_mb
-        ),
-    )
-    .with_message("workspace_documents.file.too_large")
+    let mut error = AppError::field("file", "workspace_documents.file.too_large");
+    error.kind = ErrorKind::PayloadTooLarge;
+    error.detail = format!(
+        "file: larger than {} MB (storage.max_upload_mb)",
+        ctx.config.storage.max_upload_mb
+    );
+    error.with_message("workspace_documents.file.too_large")
 }
 
 /// Adds a file: a new document, or version n+1 of the live document of the same name in the

@@ -249,8 +249,8 @@ pub async fn notify_attendees(
     meeting: &DbWorkspaceMeeting,
     actor_id: Option<i64>,
 ) -> AppResult<()> {
-    for (account_id, attendee) in db::workspace_meetings::local_attendee_accounts(conn, meeting.id)
-        .await?
+    for (account_id, attendee) in
+        db::workspace_meetings::local_attendee_accounts(conn, meeting.id).await?
     {
         if Some(attendee) == actor_id {
             continue;
@@ -555,10 +555,7 @@ pub async fn get(
         .await?
         .ok_or_else(AppError::not_found)?;
     let attendees = db::workspace_meetings::attendees(&mut conn, meeting.id).await?;
-    Ok(MeetingView {
-        meeting,
-        attendees,
-    })
+    Ok(MeetingView { meeting, attendees })
 }
 
 /// The page of a meeting, relative to the site.
@@ -628,7 +625,12 @@ fn calendar_of(ctx: &AppContext, name: &str, meetings: &[DbWorkspaceMeeting]) ->
 }
 
 /// The `.ics` file of one meeting, for a member.
-pub async fn ics(ctx: &AppContext, workspace_id: Uuid, actor_id: i64, id: Uuid) -> AppResult<String> {
+pub async fn ics(
+    ctx: &AppContext,
+    workspace_id: Uuid,
+    actor_id: i64,
+    id: Uuid,
+) -> AppResult<String> {
     let view = get(ctx, workspace_id, actor_id, id).await?;
     Ok(calendar_of(
         ctx,

@@ -36,11 +36,11 @@ pub mod reports;
 pub mod rules;
 pub mod tokens;
 pub mod venues;
-pub mod workspaces;
-pub mod workspace_members;
-pub mod workspace_messages;
 pub mod workspace_documents;
 pub mod workspace_meetings;
+pub mod workspace_members;
+pub mod workspace_messages;
+pub mod workspaces;
 
 pub use auth::ApiUser;
 pub use json::ApiJson;

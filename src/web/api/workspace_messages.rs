@@ -177,7 +177,12 @@ async fn http_get_workspace_messages(
     let access = access_of(&data, &user, id).await?;
     let page = chat::page(data.app_data(), &access, query.before).await?;
     Ok(ApiJson(MessageList {
-        items: page.messages.into_iter().rev().map(MessageItem::from).collect(),
+        items: page
+            .messages
+            .into_iter()
+            .rev()
+            .map(MessageItem::from)
+            .collect(),
         next_before: page.older,
         unread: page.unread,
     }))

@@ -36,11 +36,12 @@ pub mod timeline;
 pub mod tokens;
 pub mod unsubscribe;
 pub mod venues;
-pub mod workspace_members;
 pub mod workspace_chat;
+pub mod workspace_documents;
+pub mod workspace_meetings;
+pub mod workspace_members;
 pub mod workspace_nav;
 pub mod workspaces;
-pub mod workspace_meetings;
 
 use crate::{
     error::{AppError, AppResult},
@@ -95,6 +96,7 @@ pub fn routes() -> Router {
         .merge(workspaces::routes())
         .merge(workspace_members::routes())
         .merge(workspace_meetings::routes())
+        .merge(workspace_documents::routes())
 }
 
 /// Extractor: the language of the page. The member's own preference first, then the `lang`

@@ -135,14 +135,12 @@ async fn chat_page(
         chat::mark_read(ctx, access, None).await?;
     }
     let mut conn = ctx.conn().await?;
-    let fresh = workspaces::access_as(&mut conn, access.workspace.id, access.member.actor_id).await?;
+    let fresh =
+        workspaces::access_as(&mut conn, access.workspace.id, access.member.actor_id).await?;
     let wsnav = WorkspaceNav::load(&mut conn, &fresh, "discussion").await?;
     drop(conn);
     let reply_to = match reply_to {
-        Some(id) => chat::one(ctx, access, id)
-            .await
-            .ok()
-            .filter(|m| !m.deleted),
+        Some(id) => chat::one(ctx, access, id).await.ok().filter(|m| !m.deleted),
         None => None,
     };
     let path = chat_path(&access.workspace.id);
@@ -215,7 +213,9 @@ async fn http_post_chat(
         Err(e) => Err(e),
     };
     match result {
-        Ok(message) => Ok(Redirect::to(&format!("{}#m-{}", chat_path(&id), message.id)).into_response()),
+        Ok(message) => {
+            Ok(Redirect::to(&format!("{}#m-{}", chat_path(&id), message.id)).into_response())
+        }
         Err(e) if e.kind == ErrorKind::Validation => {
             chat_page(
                 ctx,

@@ -335,8 +335,7 @@ async fn show_page(
     errors: FormState,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let view =
-        meetings::get(ctx, access.workspace.id, user.account.actor_id, meeting_id).await?;
+    let view = meetings::get(ctx, access.workspace.id, user.account.actor_id, meeting_id).await?;
     let m = &view.meeting;
     let me = user.account.actor_id;
     let organizer = match m.organizer_actor_id {
@@ -358,7 +357,10 @@ async fn show_page(
     let (form, notes_text) = match retry {
         Retry::Edit(form) => (form, m.notes_markdown.clone()),
         Retry::Notes(notes) => (MeetingForm::of(m, &view.attendees), notes),
-        Retry::None => (MeetingForm::of(m, &view.attendees), m.notes_markdown.clone()),
+        Retry::None => (
+            MeetingForm::of(m, &view.attendees),
+            m.notes_markdown.clone(),
+        ),
     };
     let choices = attendee_choices(ctx, access.workspace.id, form.attendees.as_deref()).await?;
     render_status(
@@ -399,8 +401,13 @@ async fn http_get_meeting(
     let ctx = data.app_data();
     let workspace_id = parse_uuid(&id)?;
     if let Some(meeting) = meeting.strip_suffix(".ics") {
-        let body =
-            meetings::ics(ctx, workspace_id, user.account.actor_id, parse_uuid(meeting)?).await?;
+        let body = meetings::ics(
+            ctx,
+            workspace_id,
+            user.account.actor_id,
+            parse_uuid(meeting)?,
+        )
+        .await?;
         return Ok(calendar_response(body, "reunion.ics"));
     }
     let access = workspaces::access(ctx, workspace_id, user.account.actor_id).await?;
@@ -565,9 +572,10 @@ async fn http_post_feed(
         lang,
         url: ctx.urls.absolute(&meetings::feed_path(&token)),
     })?;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(response)
 }
 

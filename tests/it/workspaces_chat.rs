@@ -726,10 +726,7 @@ async fn the_socket_needs_a_member_session_and_carries_new_messages() {
     let ws = workspace(&ctx, "Atelier").await;
     let ana = member_session(&ctx, ws, "ana").await;
     let bob_session = member_session(&ctx, ws, "bob").await;
-    let oscar = {
-        let session = member_session(&ctx, workspace(&ctx, "Autre").await, "oscar").await;
-        session
-    };
+    let oscar = member_session(&ctx, workspace(&ctx, "Autre").await, "oscar").await;
 
     // No session: refused before the upgrade. Not a member, or no such workspace: 404.
     let r = tokio_tungstenite::connect_async(socket_request(port, ws, None)).await;

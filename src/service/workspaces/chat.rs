@@ -149,7 +149,7 @@ async fn render(
             too_long_or_empty(&text)?;
             let mentioned = members
                 .into_iter()
-                .filter(|a| mentioned.iter().any(|m| *m == a.ap_id))
+                .filter(|a| mentioned.contains(&a.ap_id))
                 .collect();
             Ok(Rendered {
                 markdown: text,
@@ -409,7 +409,8 @@ pub async fn delete(ctx: &AppContext, access: &Access, id: Uuid) -> AppResult<Db
             let message = message_of(conn, &access, id).await?;
             let own = message.author_actor_id == actor_id;
             // A coordinator of a workspace hosted elsewhere is not ours to trust.
-            if !own && !(access.workspace.local && access.role >= Role::Coordinator) {
+            let moderates = access.workspace.local && access.role >= Role::Coordinator;
+            if !(own || moderates) {
                 return Err(AppError::forbidden(
                     "only its author or a coordinator deletes a message",
                 ));

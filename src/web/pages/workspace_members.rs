@@ -569,6 +569,7 @@ struct JoinLinkPage<'a> {
     rules: Vec<crate::db::rules::DbRule>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn join_link_page(
     ctx: &AppContext,
     lang: Lang,

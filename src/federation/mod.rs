@@ -75,6 +75,9 @@ pub async fn build_config(ctx: &AppContext) -> anyhow::Result<FederationConfig> 
         .http_fetch_limit(FETCHES_PER_REQUEST)
         .url_verifier(Box::new(http_client::SsrfUrlVerifier::new(allow_private)))
         .signed_fetch_actor(&instance_actor)
+        // Sign fetches as Mastodon reads them: `(request-target) host date`, no `(created)`
+        // (our own inbound check, and many servers, require the Date header).
+        .http_signature_compat(true)
         // Debug mode lets ids carry ports and plain http (test instances on localhost:PORT);
         // it is tied to the tests-only switch, like http URLs.
         .debug(allow_private)

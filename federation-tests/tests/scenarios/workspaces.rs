@@ -297,7 +297,6 @@ async fn upload(instance: &Instance, token: &str, path: &str, name: &str, bytes:
 
 /// Needs the chat and documents APIs (merged later).
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "known failure: the document reaches the remote member but the chat message does not yet; issue 12 stays open"]
 async fn messages_and_documents_reach_the_remote_member_until_they_leave() {
     let joined = invite_and_join().await;
     let Joined {

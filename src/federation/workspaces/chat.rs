@@ -282,7 +282,14 @@ async fn author_access(
     match access_as(conn, received.workspace.id, author.id).await {
         Ok(access) => Ok(access),
         Err(e) if e.kind == ErrorKind::NotFound => {
-            if !received.workspace.local && received.relayed() && !author.local {
+            // A remote workspace vouches for what it relays, and its own server for its
+            // members (our copy lists only our members).
+            let from_its_server = crate::urls::same_origin(
+                &Url::parse(&author.ap_id)?,
+                &Url::parse(&received.group.ap_id)?,
+            );
+            if !received.workspace.local && (received.relayed() || from_its_server) && !author.local
+            {
                 Ok(chat::relayed_access(received.workspace.clone(), author.id))
             } else {
                 Err(AppError::forbidden(

@@ -271,9 +271,8 @@ fn mentioned_of(object: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The access of a remote author. In a workspace of ours they must be a member (403 else);
-/// in a remote workspace we mirror (which lists only our members) the workspace's `Group`
-/// relaying the message vouches for them.
+/// The access of a remote author: their membership, or, in a remote workspace we mirror,
+/// the vouching of its server ([`Received::vouched_for`]); 403 else.
 async fn author_access(
     conn: &mut AsyncPgConnection,
     received: &Received<'_>,
@@ -281,22 +280,12 @@ async fn author_access(
 ) -> AppResult<Access> {
     match access_as(conn, received.workspace.id, author.id).await {
         Ok(access) => Ok(access),
-        Err(e) if e.kind == ErrorKind::NotFound => {
-            // A remote workspace vouches for what it relays, and its own server for its
-            // members (our copy lists only our members).
-            let from_its_server = crate::urls::same_origin(
-                &Url::parse(&author.ap_id)?,
-                &Url::parse(&received.group.ap_id)?,
-            );
-            if !received.workspace.local && (received.relayed() || from_its_server) && !author.local
-            {
-                Ok(chat::relayed_access(received.workspace.clone(), author.id))
-            } else {
-                Err(AppError::forbidden(
-                    "only members of the workspace post in its chat",
-                ))
-            }
+        Err(e) if e.kind == ErrorKind::NotFound && received.vouched_for(author) => {
+            Ok(chat::relayed_access(received.workspace.clone(), author.id))
         }
+        Err(e) if e.kind == ErrorKind::NotFound => Err(AppError::forbidden(
+            "only members of the workspace post in its chat",
+        )),
         Err(e) => Err(e),
     }
 }
@@ -305,18 +294,7 @@ async fn author_access(
 /// local member's message, with the remote actor as author (idempotent on its id).
 pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
     let ctx = data.app_data();
-    // A workspace of ours hears from its members only, each about their own messages.
-    if received.workspace.local {
-        let mut conn = ctx.conn().await?;
-        if access_as(&mut conn, received.workspace.id, received.sender.id)
-            .await
-            .is_err()
-        {
-            return Err(AppError::forbidden(
-                "only members of the workspace post in its chat",
-            ));
-        }
-    }
+    received.check_sender(&mut *ctx.conn().await?).await?;
     let object_id = id_of(received.object)
         .ok_or_else(|| AppError::bad_request("workspace message without an id"))?;
     if received.action == Action::Delete {

@@ -6,6 +6,7 @@
 //! belong to (`/workspaces/{ws}/documents/{uuid}`, the object of a `Delete`), and `url` is
 //! `/workspaces/{ws}/files/{version uuid}`, served only to a GET signed by a member.
 
+use crate::urls::same_origin;
 use crate::{
     context::AppContext,
     db::{
@@ -197,6 +198,7 @@ pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
         return Ok(());
     }
     let mut conn = ctx.conn().await?;
+    received.check_sender(&mut conn).await?;
     match received.action {
         Action::Delete => {
             let Some(id) = id_of(received.object) else {
@@ -240,14 +242,10 @@ pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
                 _ => None,
             }
             .ok_or_else(|| AppError::bad_request("Document without url"))?;
-            // The bytes must come from the workspace's own server.
-            let group_host = Url::parse(&received.group.ap_id)?
-                .host_str()
-                .map(String::from);
+            // The bytes must come from the workspace's own server (or the version's).
             let url_parsed = Url::parse(&url)?;
-            let version_host = Url::parse(version_ap_id)?.host_str().map(String::from);
-            if url_parsed.host_str().map(String::from) != group_host
-                && url_parsed.host_str().map(String::from) != version_host
+            if !same_origin(&url_parsed, &Url::parse(&received.group.ap_id)?)
+                && !same_origin(&url_parsed, &Url::parse(version_ap_id)?)
             {
                 return Err(AppError::bad_request("Document url on another server"));
             }

@@ -14,7 +14,7 @@ use crate::{
     },
 };
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use url::Url;
 
@@ -45,6 +45,35 @@ impl Received<'_> {
     /// Whether the workspace's own `Group` sent it (a relay it vouches for).
     pub fn relayed(&self) -> bool {
         self.sender.id == self.group.id
+    }
+
+    /// Whether a remote workspace's own server speaks for `actor`, who has no member row
+    /// here: our copy of a remote workspace lists only our members, so its `Group` relaying,
+    /// or an actor on the `Group`'s own server, is vouched for by that server.
+    pub fn vouched_for(&self, actor: &DbActor) -> bool {
+        if self.workspace.local || actor.local {
+            return false;
+        }
+        self.relayed()
+            || matches!(
+                (Url::parse(&actor.ap_id), Url::parse(&self.group.ap_id)),
+                (Ok(a), Ok(g)) if crate::urls::same_origin(&a, &g)
+            )
+    }
+
+    /// The one rule on who may send workspace content: the workspace's `Group` relaying, a
+    /// member of the workspace, or an actor its remote server vouches for
+    /// ([`Self::vouched_for`]). Anyone else: 403, nothing stored.
+    pub async fn check_sender(&self, conn: &mut AsyncPgConnection) -> AppResult<()> {
+        if self.relayed() || self.vouched_for(self.sender) {
+            return Ok(());
+        }
+        match db::workspaces::member(conn, self.workspace.id, self.sender.id).await? {
+            Some(_) => Ok(()),
+            None => Err(AppError::forbidden(
+                "only members of the workspace send its content",
+            )),
+        }
     }
 
     /// The object's author (`attributedTo`, else the `actor` of an `Event`'s organizer),

@@ -5,6 +5,7 @@
 //! `attributedTo` its organiser). For a remote workspace one of our members belongs to, the
 //! member signs and the workspace's inbox relays.
 
+use crate::urls::same_origin;
 use crate::{
     context::AppContext,
     db::{
@@ -328,24 +329,13 @@ pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
     }
     let id = id_of(received.object).ok_or_else(|| AppError::bad_request("Event without an id"))?;
     // The object comes from the server of whoever sent it (the workspace, or the member).
-    let sender_host = Url::parse(&received.sender.ap_id)?
-        .host_str()
-        .map(String::from);
-    if id.host_str().map(String::from) != sender_host {
+    if !same_origin(&id, &Url::parse(&received.sender.ap_id)?) {
         return Err(AppError::bad_request(
             "an Event's id must be on its sender's server",
         ));
     }
     let mut conn = ctx.conn().await?;
-    if !received.relayed()
-        && db::workspaces::member(&mut conn, received.workspace.id, received.sender.id)
-            .await?
-            .is_none()
-    {
-        return Err(AppError::forbidden(
-            "only members send a workspace's meetings",
-        ));
-    }
+    received.check_sender(&mut conn).await?;
     let event = match received.action {
         Action::Delete => None,
         _ => Some(read_event(received.object)?),

@@ -614,3 +614,49 @@ pub async fn received_text_to(ctx: &culturecnous::context::AppContext, address: 
     }
     panic!("no .eml in {} for {address}", dir.display());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Workspaces
+
+/// A workspace of ours created by `owner` through the same function as the page
+/// (`manage::create`: its private `Group` actor with keys, the owner's membership).
+pub async fn new_workspace(
+    ctx: &culturecnous::context::AppContext,
+    owner: &db::accounts::DbAccount,
+    name: &str,
+    listed: bool,
+) -> db::workspaces::DbWorkspace {
+    culturecnous::service::workspaces::manage::create(
+        ctx,
+        owner,
+        culturecnous::service::workspaces::manage::WorkspaceInput {
+            name: name.into(),
+            description: "Une résidence avec des ateliers".into(),
+            disciplines: vec!["Théâtre".into()],
+            commune: String::new(),
+            listed,
+        },
+    )
+    .await
+    .expect("workspace")
+}
+
+/// Makes `actor_id` a member of the workspace with `role` (invitations have their own tests).
+pub async fn add_workspace_member(
+    ctx: &culturecnous::context::AppContext,
+    workspace_id: uuid::Uuid,
+    actor_id: i64,
+    role: &str,
+) {
+    use culturecnous::db::schema::workspace_members;
+    let mut conn = ctx.conn().await.expect("conn");
+    diesel::insert_into(workspace_members::table)
+        .values((
+            workspace_members::workspace_id.eq(workspace_id),
+            workspace_members::actor_id.eq(actor_id),
+            workspace_members::role.eq(role),
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("member");
+}

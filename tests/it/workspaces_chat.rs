@@ -13,11 +13,9 @@ use chrono::Utc;
 use culturecnous::{
     context::AppContext,
     db::{
-        self,
         accounts::DbAccount,
-        actors::{DbActor, NewActor},
-        schema::{accounts, notifications, workspace_members, workspaces},
-        workspaces::NewWorkspace,
+        actors::DbActor,
+        schema::{accounts, notifications, workspaces},
     },
     service::accounts::{NewAccountInput, create_account},
 };
@@ -29,76 +27,32 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------------
-// Fixtures (until the core helper's create function is merged)
+// Fixtures
 
-/// A workspace of ours named `name`, with its `Group` actor (and keys).
+/// A workspace of ours named `name`, with its `Group` actor (and keys), owned by an account
+/// made for it (`owner_…`, who takes no part in the tests).
 pub async fn workspace(ctx: &AppContext, name: &str) -> Uuid {
-    let id = Uuid::new_v4();
-    let keys = culturecnous::service::actors::generate_keypair()
+    let owner = create_account(
+        ctx,
+        NewAccountInput {
+            username: format!("owner_{}", &Uuid::new_v4().simple().to_string()[..8]),
+            email: format!("owner-{}@example.org", Uuid::new_v4().simple()),
+            password: PASSWORD.into(),
+            kind: "individual".into(),
+            role: "member".into(),
+            display_name: "Hôte".into(),
+        },
+    )
+    .await
+    .expect("owner");
+    crate::helpers::new_workspace(ctx, &owner, name, false)
         .await
-        .expect("keys");
-    let ap_id = ctx.urls.workspace(&id);
-    let now = Utc::now();
-    let mut conn = ctx.conn().await.expect("conn");
-    let actor = db::actors::insert(
-        &mut conn,
-        &NewActor {
-            ap_id: ap_id.clone(),
-            kind: "Group".into(),
-            username: id.to_string(),
-            domain: ctx.config.domain(),
-            local: true,
-            name: name.into(),
-            summary_html: String::new(),
-            icon_url: None,
-            url: None,
-            inbox_url: ctx.urls.workspace_inbox(&id),
-            shared_inbox_url: None,
-            outbox_url: None,
-            followers_url: None,
-            following_url: None,
-            public_key_pem: keys.public_key,
-            private_key_pem: Some(keys.private_key),
-            manually_approves_followers: true,
-            discoverable: false,
-            published: now,
-            last_refreshed_at: now,
-        },
-    )
-    .await
-    .expect("group actor");
-    db::workspaces::insert(
-        &mut conn,
-        &NewWorkspace {
-            id,
-            actor_id: actor.id,
-            local: true,
-            name: name.into(),
-            description_markdown: String::new(),
-            description_html: String::new(),
-            disciplines: Vec::new(),
-            commune_code: None,
-            listed: false,
-            created_by_account_id: None,
-        },
-    )
-    .await
-    .expect("workspace");
-    id
+        .id
 }
 
 /// Makes `actor_id` a member of the workspace with `role`.
 pub async fn add_member(ctx: &AppContext, workspace_id: Uuid, actor_id: i64, role: &str) {
-    let mut conn = ctx.conn().await.expect("conn");
-    diesel::insert_into(workspace_members::table)
-        .values((
-            workspace_members::workspace_id.eq(workspace_id),
-            workspace_members::actor_id.eq(actor_id),
-            workspace_members::role.eq(role),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("member");
+    crate::helpers::add_workspace_member(ctx, workspace_id, actor_id, role).await;
 }
 
 async fn local_member(app: &TestApp, ws: Uuid, username: &str, role: &str) -> (DbActor, String) {
@@ -149,8 +103,11 @@ struct Setup {
 
 async fn setup() -> Setup {
     let app = TestApp::new().await;
-    let ws = workspace(&app.ctx, "Résidence au foyer").await;
-    let (_, ana) = local_member(&app, ws, "ana", "owner").await;
+    let owner = app.create_user("ana", "member").await;
+    let ws = crate::helpers::new_workspace(&app.ctx, &owner, "Résidence au foyer", false)
+        .await
+        .id;
+    let ana = token(&app, "ana").await;
     let (_, coline) = local_member(&app, ws, "coline", "coordinator").await;
     let (_, bob) = local_member(&app, ws, "bob", "member").await;
     app.create_user("oscar", "member").await;

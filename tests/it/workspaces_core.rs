@@ -41,16 +41,7 @@ async fn new_workspace(app: &TestApp, token: &str, body: Value) -> Uuid {
 
 /// Makes `account` a member of `id` with `role` (invitations are another module's).
 async fn add_member(app: &TestApp, id: Uuid, account: &DbAccount, role: &str) {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    diesel::insert_into(workspace_members::table)
-        .values((
-            workspace_members::workspace_id.eq(id),
-            workspace_members::actor_id.eq(account.actor_id),
-            workspace_members::role.eq(role),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("member");
+    crate::helpers::add_workspace_member(&app.ctx, id, account.actor_id, role).await;
 }
 
 async fn role_of(app: &TestApp, id: Uuid, account: &DbAccount) -> Option<String> {
@@ -567,6 +558,7 @@ async fn listed_workspaces_notify_matching_alerts_and_unlisted_ones_nobody() {
     let (marc, marc_token) = member(&app, "marc").await;
     let (_, paul_token) = member(&app, "paul").await;
     let (_, zoe_token) = member(&app, "zoe").await;
+    let (ines, ines_token) = member(&app, "ines").await;
     {
         let mut conn = app.ctx.conn().await.expect("conn");
         diesel::sql_query("UPDATE accounts SET email_confirmed_at = now()")
@@ -586,8 +578,9 @@ async fn listed_workspaces_notify_matching_alerts_and_unlisted_ones_nobody() {
         (&zoe_token, json!({"commune": "Gérardmer", "mail": "none"})),
         // The creator's own alert matches everything, yet she is not told of her project.
         (&lea_token, json!({"mail": "instant"})),
-        // An announcement kind is not a project.
+        // An announcement kind is not a project; the kind « projet » watches projects only.
         (&paul_token, json!({"kind": "emploi", "mail": "none"})),
+        (&ines_token, json!({"kind": "projet", "mail": "none"})),
     ] {
         create(&app, token, "/api/v1/alerts", body).await;
     }
@@ -609,7 +602,7 @@ async fn listed_workspaces_notify_matching_alerts_and_unlisted_ones_nobody() {
     .await;
     assert_eq!(
         project_notifications(&app).await,
-        vec![(marc.id, Some(listed))]
+        vec![(marc.id, Some(listed)), (ines.id, Some(listed))]
     );
     assert_eq!(mails_to(&app, "marc@example.org").await, marc_mails + 1);
     assert_eq!(mails_to(&app, "lea@example.org").await, 0);
@@ -631,8 +624,9 @@ async fn listed_workspaces_notify_matching_alerts_and_unlisted_ones_nobody() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let after = project_notifications(&app).await;
-    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after.len(), 4, "{after:?}");
     assert!(after.contains(&(marc.id, Some(hidden))));
+    assert!(after.contains(&(ines.id, Some(hidden))));
     for listed in [false, true] {
         api(
             &app,
@@ -643,7 +637,7 @@ async fn listed_workspaces_notify_matching_alerts_and_unlisted_ones_nobody() {
         )
         .await;
     }
-    assert_eq!(project_notifications(&app).await.len(), 2);
+    assert_eq!(project_notifications(&app).await.len(), 4);
     assert!(
         !project_notifications(&app)
             .await

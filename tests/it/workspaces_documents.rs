@@ -8,12 +8,9 @@ use crate::{
     helpers::{Browser, Part, call, error_fields, multipart, token},
 };
 use axum::http::{Method, StatusCode};
-use culturecnous::{
-    db::{
-        accounts::DbAccount,
-        schema::{workspace_document_versions, workspace_documents, workspace_members},
-    },
-    service::workspaces::manage::{WorkspaceInput, create},
+use culturecnous::db::{
+    accounts::DbAccount,
+    schema::{workspace_document_versions, workspace_documents},
 };
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -38,33 +35,13 @@ async fn user(app: &TestApp, name: &str) -> (DbAccount, String) {
 }
 
 async fn workspace(app: &TestApp, owner: &DbAccount) -> Uuid {
-    create(
-        &app.ctx,
-        owner,
-        WorkspaceInput {
-            name: "Résidence aux Charmilles".into(),
-            description: "Ateliers".into(),
-            disciplines: vec!["Théâtre".into()],
-            commune: String::new(),
-            listed: false,
-        },
-    )
-    .await
-    .expect("workspace")
-    .id
+    crate::helpers::new_workspace(&app.ctx, owner, "Résidence aux Charmilles", false)
+        .await
+        .id
 }
 
 async fn add_member(app: &TestApp, id: Uuid, account: &DbAccount, role: &str) {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    diesel::insert_into(workspace_members::table)
-        .values((
-            workspace_members::workspace_id.eq(id),
-            workspace_members::actor_id.eq(account.actor_id),
-            workspace_members::role.eq(role),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("member");
+    crate::helpers::add_workspace_member(&app.ctx, id, account.actor_id, role).await;
 }
 
 fn file(file_name: &str, bytes: &[u8]) -> Part<'static> {
@@ -471,4 +448,99 @@ async fn pages_list_upload_show_and_delete() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(browser.get(&doc_page).await.status, StatusCode::NOT_FOUND);
     assert_eq!(stored_files(&app), 0);
+}
+
+#[tokio::test]
+async fn folders_are_renamed_and_deleted_from_their_page() {
+    let app = new_app(2).await;
+    let (lea, _) = user(&app, "lea").await;
+    let (max, _) = user(&app, "max").await;
+    let ws = workspace(&app, &lea).await;
+    add_member(&app, ws, &max, "member").await;
+    let lea_browser = Browser::with_session(&app, &lea).await;
+    let max_browser = Browser::with_session(&app, &max).await;
+    let list = format!("/espaces/{ws}/documents");
+    let new_folder = async |name: &str, parent: &str| -> String {
+        let r = lea_browser
+            .submit_form(
+                &format!("{list}/dossiers"),
+                &[("name", name), ("parent", parent)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let location = r.header("location").expect("location").to_string();
+        location.split("dossier=").nth(1).expect("id").to_string()
+    };
+    let affiches = new_folder("Affiches", "").await;
+    let archives = new_folder("Archives", "").await;
+    let v2026 = new_folder("2026", &affiches).await;
+    let r = lea_browser
+        .submit_multipart(
+            &format!("{list}?dossier={v2026}"),
+            vec![
+                Part::text("folder", v2026.clone()),
+                Part::png("file", "affiche.png", crate::covers_mentions::png(4, 0)),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // The sub-folder's page: its breadcrumb ends on itself, with the forms of this folder.
+    let page = lea_browser.get(&format!("{list}?dossier={v2026}")).await;
+    assert!(
+        page.body
+            .contains("<span aria-current=\"page\">2026</span>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("{list}/dossiers/{v2026}/renommer"))
+    );
+
+    // Rename: a taken name is refused on the rename field, kept as typed; then renamed.
+    let rename = format!("{list}/dossiers/{affiches}/renommer");
+    let r = lea_browser
+        .submit_form(&rename, &[("name", "Archives")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("f-new-name-error"), "{}", r.body);
+    assert!(!r.body.contains("f-name-error"), "{}", r.body);
+    let r = lea_browser
+        .submit_form(&rename, &[("name", "Affiches 2026")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = lea_browser.get(&format!("{list}?dossier={affiches}")).await;
+    assert!(page.body.contains("Affiches 2026"), "{}", page.body);
+
+    // Delete: a folder with content asks for the confirmation, and a plain member may not
+    // delete others' documents with it; the owner, confirming, deletes it all.
+    let delete = format!("{list}/dossiers/{affiches}/supprimer");
+    let r = lea_browser.submit_form(&delete, &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("f-recursive-error"), "{}", r.body);
+    let r = max_browser
+        .submit_form(&delete, &[("recursive", "on")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(counts(&app).await, (1, 1));
+    let r = lea_browser
+        .submit_form(&delete, &[("recursive", "on")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.header("location"), Some(list.as_str()));
+    assert_eq!(
+        lea_browser
+            .get(&format!("{list}?dossier={v2026}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // An empty folder goes without confirmation.
+    let r = lea_browser
+        .submit_form(&format!("{list}/dossiers/{archives}/supprimer"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let top = lea_browser.get(&list).await;
+    assert!(!top.body.contains("Archives"), "{}", top.body);
 }

@@ -15,8 +15,8 @@ use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{Datelike, Duration, Utc};
 use culturecnous::db::{
     self,
-    actors::{DbActor, NewActor},
-    schema::{notifications, workspace_meeting_attendees, workspace_meetings, workspace_members},
+    actors::DbActor,
+    schema::{notifications, workspace_meeting_attendees, workspace_meetings},
     workspace_meetings::DbWorkspaceMeeting,
     workspaces::{DbWorkspace, NewWorkspace},
 };
@@ -38,75 +38,17 @@ async fn new_app() -> TestApp {
     app
 }
 
-/// A workspace of ours (its `Group` actor with keys), with its owner. Test-only until the
-/// workspace creation function is merged.
+/// A workspace of ours (its `Group` actor with keys), with its owner.
 async fn workspace(app: &TestApp, name: &str, owner: &DbActor) -> DbWorkspace {
-    let id = Uuid::new_v4();
-    let keys = culturecnous::service::actors::generate_keypair()
+    let account = db::accounts::by_actor_id(&mut *app.ctx.conn().await.expect("conn"), owner.id)
         .await
-        .expect("keys");
-    let ap_id = app.ctx.urls.workspace(&id);
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let group = db::actors::insert(
-        &mut conn,
-        &NewActor {
-            ap_id: ap_id.clone(),
-            kind: "Group".into(),
-            username: format!("ws-{}", id.simple()),
-            domain: app.ctx.config.domain(),
-            local: true,
-            name: name.into(),
-            summary_html: String::new(),
-            icon_url: None,
-            url: None,
-            inbox_url: app.ctx.urls.workspace_inbox(&id),
-            shared_inbox_url: None,
-            outbox_url: None,
-            followers_url: None,
-            following_url: None,
-            public_key_pem: keys.public_key,
-            private_key_pem: Some(keys.private_key),
-            manually_approves_followers: true,
-            discoverable: false,
-            published: Utc::now(),
-            last_refreshed_at: Utc::now(),
-        },
-    )
-    .await
-    .expect("group actor");
-    let ws = db::workspaces::insert(
-        &mut conn,
-        &NewWorkspace {
-            id,
-            actor_id: group.id,
-            local: true,
-            name: name.into(),
-            description_markdown: String::new(),
-            description_html: String::new(),
-            disciplines: Vec::new(),
-            commune_code: None,
-            listed: false,
-            created_by_account_id: None,
-        },
-    )
-    .await
-    .expect("workspace");
-    drop(conn);
-    add_member(app, &ws, owner, "owner").await;
-    ws
+        .expect("query")
+        .expect("owner account");
+    new_workspace(&app.ctx, &account, name, false).await
 }
 
 async fn add_member(app: &TestApp, ws: &DbWorkspace, actor: &DbActor, role: &str) {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    diesel::insert_into(workspace_members::table)
-        .values((
-            workspace_members::workspace_id.eq(ws.id),
-            workspace_members::actor_id.eq(actor.id),
-            workspace_members::role.eq(role),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("member");
+    add_workspace_member(&app.ctx, ws.id, actor.id, role).await;
 }
 
 async fn user(app: &TestApp, name: &str) -> (DbActor, String) {

@@ -19,8 +19,8 @@ use chrono::{Duration, Utc};
 use culturecnous::{
     db::{
         self,
-        actors::{DbActor, NewActor},
-        schema::{notifications, workspace_invitations, workspace_members},
+        actors::DbActor,
+        schema::{notifications, workspace_invitations},
         workspaces::NewWorkspace,
     },
     federation::workspaces::audience,
@@ -36,62 +36,17 @@ use std::{
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------------
-// Fixtures (until the workspace creation function is merged, workspaces are made here).
+// Fixtures
 
 /// A workspace of the instance under test owned by `owner`, with its `Group` actor.
 async fn workspace(app: &TestApp, owner: &str, name: &str, listed: bool) -> Uuid {
-    let id = Uuid::new_v4();
-    let keys = &KEYS[2];
-    let now = Utc::now();
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let actor = db::actors::insert(
-        &mut conn,
-        &NewActor {
-            ap_id: app.ctx.urls.workspace(&id),
-            kind: "Group".into(),
-            username: format!("ws_{}", id.simple()),
-            domain: app.ctx.config.domain().to_string(),
-            local: true,
-            name: name.into(),
-            summary_html: String::new(),
-            icon_url: None,
-            url: None,
-            inbox_url: app.ctx.urls.workspace_inbox(&id),
-            shared_inbox_url: None,
-            outbox_url: None,
-            followers_url: None,
-            following_url: None,
-            public_key_pem: keys.public_key.clone(),
-            private_key_pem: Some(keys.private_key.clone()),
-            manually_approves_followers: true,
-            discoverable: false,
-            published: now,
-            last_refreshed_at: now,
-        },
-    )
-    .await
-    .expect("group actor");
-    db::workspaces::insert(
-        &mut conn,
-        &NewWorkspace {
-            id,
-            actor_id: actor.id,
-            local: true,
-            name: name.into(),
-            description_markdown: "Une résidence avec des ateliers".into(),
-            description_html: "<p>Une résidence avec des ateliers</p>".into(),
-            disciplines: vec![],
-            commune_code: None,
-            listed,
-            created_by_account_id: None,
-        },
-    )
-    .await
-    .expect("workspace");
-    drop(conn);
-    let owner = local_actor(app, owner).await;
-    add_member(app, id, owner.id, "owner").await;
-    id
+    let owner = db::accounts::by_login(&mut *app.ctx.conn().await.expect("conn"), owner)
+        .await
+        .expect("query")
+        .expect("owner account");
+    crate::helpers::new_workspace(&app.ctx, &owner, name, listed)
+        .await
+        .id
 }
 
 /// A remote workspace one of our members may be invited to (the mirror row).
@@ -120,16 +75,7 @@ async fn remote_workspace(app: &TestApp, host: &str) -> (Uuid, DbActor) {
 }
 
 async fn add_member(app: &TestApp, workspace_id: Uuid, actor_id: i64, role: &str) {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    diesel::insert_into(workspace_members::table)
-        .values((
-            workspace_members::workspace_id.eq(workspace_id),
-            workspace_members::actor_id.eq(actor_id),
-            workspace_members::role.eq(role),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("member");
+    crate::helpers::add_workspace_member(&app.ctx, workspace_id, actor_id, role).await;
 }
 
 async fn role_of(app: &TestApp, workspace_id: Uuid, actor_id: i64) -> Option<String> {

@@ -148,6 +148,13 @@ pub enum OutboundEvent {
         invitation: Box<DbWorkspaceInvitation>,
         invitee: Box<DbActor>,
     },
+    /// A workspace of ours withdrew its invitation of a remote actor: `Undo(Invite)` to
+    /// that actor's personal inbox.
+    WorkspaceInvitationWithdrawn {
+        workspace: Box<DbWorkspace>,
+        invitation: Box<DbWorkspaceInvitation>,
+        invitee: Box<DbActor>,
+    },
     /// Our member answered the invitation of a remote workspace: `Accept` or `Reject` of
     /// the `Invite`, to the workspace.
     WorkspaceInvitationAnswered {

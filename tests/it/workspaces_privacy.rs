@@ -18,11 +18,10 @@ use axum::{
     http::{Method, Request, StatusCode, header},
 };
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
-use chrono::Utc;
 use culturecnous::{
     db::{
         self,
-        actors::{DbActor, NewActor},
+        actors::DbActor,
         schema::{
             activities, actors, follows, notifications, workspace_invitations, workspace_members,
             workspaces,
@@ -41,72 +40,17 @@ use uuid::Uuid;
 const AP: &str = "application/activity+json";
 const BASE: &str = "http://localhost:8080";
 
-/// A local workspace: its `Group` actor (with a key pair), its row, and `owner` as owner.
-/// Stands for `service::workspaces::manage::create` until it is merged.
+/// A local workspace owned by `owner`, made as the page makes it (`manage::create`).
 pub async fn create_workspace(app: &TestApp, name: &str, owner: &DbActor) -> DbWorkspace {
-    let id = Uuid::new_v4();
-    let keys = &KEYS[2];
-    let mut conn = app.ctx.conn().await.expect("conn");
-    let ap_id = app.ctx.urls.workspace(&id);
-    let group = db::actors::insert(
-        &mut conn,
-        &NewActor {
-            ap_id: ap_id.clone(),
-            kind: "Group".into(),
-            username: id.to_string(),
-            domain: "localhost:8080".into(),
-            local: true,
-            name: name.into(),
-            summary_html: String::new(),
-            icon_url: None,
-            url: None,
-            inbox_url: app.ctx.urls.workspace_inbox(&id),
-            shared_inbox_url: None,
-            outbox_url: None,
-            followers_url: None,
-            following_url: None,
-            public_key_pem: keys.public_key.clone(),
-            private_key_pem: Some(keys.private_key.clone()),
-            manually_approves_followers: true,
-            discoverable: false,
-            published: Utc::now(),
-            last_refreshed_at: Utc::now(),
-        },
-    )
-    .await
-    .expect("group actor");
-    let workspace = db::workspaces::insert(
-        &mut conn,
-        &NewWorkspace {
-            id,
-            actor_id: group.id,
-            local: true,
-            name: name.into(),
-            description_markdown: "Une résidence".into(),
-            description_html: "<p>Une résidence</p>".into(),
-            disciplines: Vec::new(),
-            commune_code: None,
-            listed: false,
-            created_by_account_id: None,
-        },
-    )
-    .await
-    .expect("workspace");
-    add_member(app, &workspace, owner, "owner").await;
-    workspace
+    let account = db::accounts::by_actor_id(&mut *app.ctx.conn().await.expect("conn"), owner.id)
+        .await
+        .expect("query")
+        .expect("owner account");
+    crate::helpers::new_workspace(&app.ctx, &account, name, false).await
 }
 
 pub async fn add_member(app: &TestApp, workspace: &DbWorkspace, actor: &DbActor, role: &str) {
-    let mut conn = app.ctx.conn().await.expect("conn");
-    diesel::insert_into(workspace_members::table)
-        .values((
-            workspace_members::workspace_id.eq(workspace.id),
-            workspace_members::actor_id.eq(actor.id),
-            workspace_members::role.eq(role),
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("member");
+    crate::helpers::add_workspace_member(&app.ctx, workspace.id, actor.id, role).await;
 }
 
 /// A pending invitation of `invitee` to `workspace`, with an `Invite` id when remote.
@@ -248,7 +192,7 @@ async fn the_group_is_served_to_members_only_and_404s_like_an_unknown_id() {
     assert_eq!(doc["id"], group_id);
     assert_eq!(doc["preferredUsername"], w.id.to_string());
     assert_eq!(doc["name"], "Résidence secrète");
-    assert_eq!(doc["summary"], "<p>Une résidence</p>");
+    assert_eq!(doc["summary"], "<p>Une résidence avec des ateliers</p>\n");
     assert_eq!(doc["inbox"], format!("{group_id}/inbox"));
     assert_eq!(doc["publicKey"]["owner"], group_id);
     assert_eq!(doc["manuallyApprovesFollowers"], true);
@@ -865,4 +809,102 @@ async fn a_remote_invitee_accepting_our_invite_becomes_a_member() {
             .expect("query")
             .is_some()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_withdrawn_invitation_is_undone_on_the_invitees_server_too() {
+    let app = TestApp::new().await;
+    let World { w, m1, x, r1 } = world(&app).await;
+
+    // Ours: withdrawing x's invitation sends one Undo(Invite) to x's own inbox only.
+    let invitation = invite(&app, &w, &x.actor).await;
+    let access = culturecnous::service::workspaces::access(&app.ctx, w.id, m1.id)
+        .await
+        .expect("owner access");
+    culturecnous::service::workspaces::invitations::withdraw(&app.ctx, &access, invitation.id)
+        .await
+        .expect("withdrawn");
+    let undos = queued(&app, "Undo").await;
+    assert_eq!(undos.len(), 1, "{undos:?}");
+    let (undo, inboxes) = &undos[0];
+    assert_eq!(undo["actor"], group_of(&app, &w).await.ap_id);
+    assert_eq!(undo["object"]["type"], "Invite");
+    assert_eq!(undo["object"]["id"], invitation.ap_id.clone().expect("id"));
+    assert_eq!(undo["to"], json!([x.id()]));
+    assert!(undo.get("cc").is_none());
+    assert_eq!(inboxes, &vec![x.actor.inbox_url.clone()]);
+
+    // Theirs: a remote workspace invites our member, then withdraws it.
+    let group = remote_group(&app).await;
+    let invite_json = json!({
+        "id": "http://remote.example:1234/activities/invite-9",
+        "type": "Invite",
+        "actor": group.id(),
+        "object": group.id(),
+        "target": m1.ap_id,
+        "to": [m1.ap_id],
+    });
+    let mut activity = invite_json.clone();
+    activity["@context"] = json!("https://www.w3.org/ns/activitystreams");
+    assert_eq!(
+        post_to(&app, "/users/membre1/inbox", &group, &activity).await,
+        StatusCode::ACCEPTED
+    );
+    let status = async || -> String {
+        let mut conn = app.ctx.conn().await.expect("conn");
+        workspace_invitations::table
+            .filter(workspace_invitations::ap_id.eq(invite_json["id"].as_str().expect("id")))
+            .select(workspace_invitations::status)
+            .first(&mut conn)
+            .await
+            .expect("invitation")
+    };
+    assert_eq!(status().await, "pending");
+    let undo = |n: u32, object: Value| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("http://remote.example:1234/activities/undo-{n}"),
+            "type": "Undo",
+            "actor": group.id(),
+            "object": object,
+            "to": [m1.ap_id],
+        })
+    };
+    // Someone else cannot withdraw it (an object on another origin: refused).
+    let mut forged = undo(1, invite_json.clone());
+    forged["actor"] = json!(x.id());
+    assert_eq!(
+        post_to(&app, "/users/membre1/inbox", &x, &forged).await,
+        StatusCode::BAD_REQUEST
+    );
+    // Nor can another actor of the group's own server: accepted, and nothing changes.
+    let mut forged = undo(3, invite_json["id"].clone());
+    forged["actor"] = json!(r1.id());
+    assert_eq!(
+        post_to(&app, "/users/membre1/inbox", &r1, &forged).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(status().await, "pending");
+    // The group that sent it can (here by the Invite's id alone; ours embed it).
+    assert_eq!(
+        post_to(
+            &app,
+            "/users/membre1/inbox",
+            &group,
+            &undo(2, invite_json["id"].clone())
+        )
+        .await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(status().await, "withdrawn");
+    let page = crate::helpers::Browser::logged_in(&app, "membre1")
+        .await
+        .get("/espaces/invitations")
+        .await;
+    assert!(
+        !page.body.contains("Projet d&#x27;ailleurs"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Projet d'ailleurs"), "{}", page.body);
 }

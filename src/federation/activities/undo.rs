@@ -81,6 +81,15 @@ impl Activity for Undo {
             return service::reactions::receive_undo(data.app_data(), &self.id, &actor, &reaction)
                 .await;
         }
+        if crate::federation::workspaces::membership::receive_invite_undo(
+            data,
+            self.actor.inner(),
+            &self.object,
+        )
+        .await?
+        {
+            return Ok(());
+        }
         let Some(reference) = FollowRef::from_value(&self.object) else {
             return Ok(());
         };

@@ -154,6 +154,7 @@ impl Outbox for FederationOutbox {
                 moderation::actor_restored(ctx, conn, &actor).await
             }
             event @ (OutboundEvent::WorkspaceInvited { .. }
+            | OutboundEvent::WorkspaceInvitationWithdrawn { .. }
             | OutboundEvent::WorkspaceInvitationAnswered { .. }
             | OutboundEvent::WorkspaceLeft { .. }
             | OutboundEvent::WorkspaceMemberRemoved { .. }

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `Invite {actor: Group, object: Group, target: invitee}` | our Group → the invitee's personal inbox | a pending invitation (and a mirror of the workspace) on the invitee's server |
 //! | `Accept`/`Reject {object: Invite}` | the invitee → the Group's inbox | `invitations::answer` |
+//! | `Undo {object: Invite}` | our Group → the invitee's personal inbox | the invitee's server marks the invitation withdrawn (`invitations::withdrawn_by_group`) |
 //! | `Join {object: Group}` | anyone → the Group's inbox | `invitations::request_to_join` (listed workspaces only) |
 //! | `Leave {object: Group}` | a member → the Group's inbox | `members::leave` |
 //! | `Remove {actor: Group, object: member, target: Group}` | our Group → that member only | the mirror drops our member |
@@ -207,6 +208,44 @@ pub async fn record(
                     kind: "Invite",
                     actor: &group,
                     object_ap_id: &object,
+                    json,
+                },
+                inboxes,
+            )
+            .await
+        }
+        OutboundEvent::WorkspaceInvitationWithdrawn {
+            workspace,
+            invitation,
+            invitee,
+        } => {
+            let group = db::actors::by_id(conn, workspace.actor_id).await?;
+            let invite_id = match invitation.ap_id.as_deref() {
+                Some(id) => Url::parse(id)?,
+                None => return Err(AppError::internal("a remote invitation without its id")),
+            };
+            let id = new_activity_id(ctx)?;
+            let mut invite = invite_json(&invite_id, &group, &invitee, &invitation.message);
+            if let Some(map) = invite.as_object_mut() {
+                map.remove("@context");
+            }
+            let json = json!({
+                "@context": activity_context(),
+                "id": id.as_str(),
+                "type": "Undo",
+                "actor": group.ap_id,
+                "object": invite,
+                "to": [invitee.ap_id],
+            });
+            let inboxes = vec![Url::parse(&invitee.inbox_url)?];
+            enqueue_private(
+                ctx,
+                conn,
+                PrivateActivity {
+                    id: &id,
+                    kind: "Undo",
+                    actor: &group,
+                    object_ap_id: invite_id.as_str(),
                     json,
                 },
                 inboxes,
@@ -422,6 +461,31 @@ pub async fn receive_invite(
     let message = content.map(sanitize::plain_text).unwrap_or_default();
     mirror::receive_invitation(data.app_data(), group, id, &invitee, &message).await?;
     Ok(())
+}
+
+/// An `Undo` whose object is an `Invite` (embedded, or its id when it names one of the
+/// invitations held here): `Ok(true)` when it was one, withdrawn if `actor` is the `Group`
+/// that sent it (known here since its `Invite`); `Ok(false)` when the `Undo` is about
+/// something else.
+pub async fn receive_invite_undo(data: &Data, actor: &Url, object: &Value) -> AppResult<bool> {
+    let Some(invite_id) = id_of(object) else {
+        return Ok(false);
+    };
+    let mut conn = data.app_data().conn().await?;
+    let embedded_invite = object.get("type").and_then(Value::as_str) == Some("Invite");
+    if !embedded_invite
+        && wf::invitation_by_ap_id(&mut conn, invite_id.as_str())
+            .await?
+            .is_none()
+    {
+        return Ok(false);
+    }
+    let group = db::actors::by_ap_id(&mut conn, actor.as_str()).await?;
+    drop(conn);
+    if let Some(group) = group {
+        invitations::withdrawn_by_group(data.app_data(), &group, invite_id.as_str()).await?;
+    }
+    Ok(true)
 }
 
 /// An `Accept` or `Reject` of one of our `Invite`s by its invitee: `Ok(true)` when the object

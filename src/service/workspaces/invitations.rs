@@ -597,7 +597,46 @@ pub async fn withdraw(
             return Err(conflict("this invitation is no longer pending")
                 .with_message("workspace_members.error.answered"));
         }
-        set_status(conn, invitation.id, WITHDRAWN).await
+        let withdrawn = set_status(conn, invitation.id, WITHDRAWN).await?;
+        // A remote invitee's server holds the invitation too: it is told (`Undo(Invite)`).
+        if let Some(invitee_id) = withdrawn.actor_id.filter(|_| withdrawn.ap_id.is_some()) {
+            let invitee = db::actors::by_id(conn, invitee_id).await?;
+            if !invitee.local {
+                outbound::record(
+                    ctx,
+                    conn,
+                    OutboundEvent::WorkspaceInvitationWithdrawn {
+                        workspace: Box::new(access.workspace.clone()),
+                        invitation: Box::new(withdrawn.clone()),
+                        invitee: Box::new(invitee),
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(withdrawn)
+    })
+    .await
+}
+
+/// The remote `Group` that invited one of our members withdrew its `Invite` (`Undo`): the
+/// invitation, when it is that group's and still pending, is marked withdrawn; anything
+/// else changes nothing.
+pub async fn withdrawn_by_group(
+    ctx: &AppContext,
+    group: &DbActor,
+    invite_id: &str,
+) -> AppResult<()> {
+    let mut conn = ctx.conn().await?;
+    conn.transaction::<(), AppError, _>(async |conn| {
+        let Some(invitation) = db::workspace_federation::invitation_by_ap_id(conn, invite_id)
+            .await?
+            .filter(|i| i.invited_by_actor_id == group.id && i.status == PENDING)
+        else {
+            return Ok(());
+        };
+        set_status(conn, invitation.id, WITHDRAWN).await?;
+        Ok(())
     })
     .await
 }

@@ -1750,8 +1750,13 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "alerts.every_announcement",
-        "Toutes les nouvelles annonces",
-        "Every new announcement",
+        "Toutes les nouvelles annonces et les nouveaux projets ouverts",
+        "Every new announcement and open project",
+    ),
+    (
+        "alerts.kind.project",
+        "Nouveau projet ouvert (espace projet)",
+        "New open project (project workspace)",
     ),
     ("alerts.delete", "Supprimer", "Delete"),
     ("alerts.delete_which", "l'alerte", "the alert"),
@@ -4252,6 +4257,37 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "flash.workspace_documents.folder_created",
         "Le dossier est créé.",
         "The folder is created.",
+    ),
+    (
+        "flash.workspace_documents.folder_renamed",
+        "Le dossier est renommé.",
+        "The folder is renamed.",
+    ),
+    (
+        "flash.workspace_documents.folder_deleted",
+        "Le dossier est supprimé.",
+        "The folder is deleted.",
+    ),
+    (
+        "workspace_documents.this_folder",
+        "Ce dossier",
+        "This folder",
+    ),
+    (
+        "workspace_documents.rename_label",
+        "Nouveau nom du dossier",
+        "New name of the folder",
+    ),
+    ("workspace_documents.rename_submit", "Renommer", "Rename"),
+    (
+        "workspace_documents.delete_recursive",
+        "Supprimer aussi les documents et dossiers qu’il contient (réservé aux coordinateurs)",
+        "Also delete the documents and folders it holds (coordinators only)",
+    ),
+    (
+        "workspace_documents.delete_folder_submit",
+        "Supprimer le dossier",
+        "Delete the folder",
     ),
     (
         "flash.workspace_documents.deleted",

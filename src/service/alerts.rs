@@ -1,5 +1,6 @@
 //! Announcement alerts: a member saves a filter (kind, disciplines, commune — the empty filter
-//! is "every new announcement") and, when a matching announcement is published, gets a
+//! is "every new announcement"; the kind `projet` watches new listed project workspaces
+//! instead, see `workspaces::manage`) and, when a matching announcement is published, gets a
 //! notification and, as the alert says, a mail at once or an item in the daily or weekly
 //! digest.
 //!
@@ -74,6 +75,45 @@ impl AlertMail {
     }
 }
 
+/// What an alert watches: one kind of announcement, or new listed projects (workspaces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    Announcement(AnnouncementKind),
+    Project,
+}
+
+impl AlertKind {
+    /// Every kind, in the order of the forms: the announcement kinds, then projects.
+    pub fn all() -> impl Iterator<Item = AlertKind> {
+        AnnouncementKind::ALL
+            .into_iter()
+            .map(AlertKind::Announcement)
+            .chain([AlertKind::Project])
+    }
+
+    pub fn parse(s: &str) -> Option<AlertKind> {
+        if s == db::alerts::PROJECT_KIND {
+            Some(AlertKind::Project)
+        } else {
+            AnnouncementKind::parse(s).map(AlertKind::Announcement)
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Announcement(k) => k.as_str(),
+            AlertKind::Project => db::alerts::PROJECT_KIND,
+        }
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            AlertKind::Announcement(k) => k.label_key(),
+            AlertKind::Project => "alerts.kind.project",
+        }
+    }
+}
+
 /// A filter as typed (form or API); empty strings mean "any".
 #[derive(Debug, Clone, Default)]
 pub struct AlertInput {
@@ -88,7 +128,7 @@ pub struct AlertInput {
 #[derive(Debug, Clone)]
 pub struct Alert {
     pub id: i64,
-    pub kind: Option<AnnouncementKind>,
+    pub kind: Option<AlertKind>,
     pub disciplines: Vec<String>,
     pub commune: Option<&'static Commune>,
     pub mail: AlertMail,
@@ -99,7 +139,7 @@ impl From<DbAlert> for Alert {
     fn from(a: DbAlert) -> Alert {
         Alert {
             id: a.id,
-            kind: a.kind.as_deref().and_then(AnnouncementKind::parse),
+            kind: a.kind.as_deref().and_then(AlertKind::parse),
             disciplines: a.disciplines,
             commune: a.commune.as_deref().and_then(communes::by_code),
             mail: AlertMail::parse(&a.mail).unwrap_or(AlertMail::None),
@@ -118,7 +158,7 @@ fn clean(v: &Option<String>) -> Option<&str> {
 fn check(account_id: i64, input: &AlertInput, departement: &str) -> AppResult<NewAlert> {
     let mut errors = FieldErrors::default();
     let kind = match clean(&input.kind) {
-        Some(k) => match AnnouncementKind::parse(k) {
+        Some(k) => match AlertKind::parse(k) {
             Some(k) => Some(k.as_str().to_string()),
             None => {
                 errors.add("kind", "field.announcement_kind.unknown");

@@ -45,7 +45,8 @@ pub struct AlertCommune {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertItem {
     pub id: i64,
-    /// Announcement kind, or none for every kind.
+    /// Announcement kind, `projet` for new listed project workspaces, or none for every
+    /// announcement and project.
     #[schema(example = "residence")]
     pub kind: Option<String>,
     /// Matches announcements sharing at least one of them (compared in lower case); empty:
@@ -85,7 +86,8 @@ pub struct AlertList {
 #[serde(deny_unknown_fields)]
 pub struct NewAlert {
     /// `emploi`, `appel_a_projets`, `residence`, `pret_materiel`, `mise_a_disposition_lieu`,
-    /// `benevolat`, `formation`, `autre`; absent: every kind.
+    /// `benevolat`, `formation`, `autre`, or `projet` for new listed project workspaces;
+    /// absent: every announcement and project.
     #[schema(example = "residence")]
     pub kind: Option<String>,
     /// Absent or empty: any discipline.

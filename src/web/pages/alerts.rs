@@ -8,9 +8,8 @@ use crate::{
     federation::Data,
     i18n::Lang,
     service::{
-        alerts::{self, Alert, AlertInput, AlertMail},
+        alerts::{self, Alert, AlertInput, AlertKind, AlertMail},
         communes::{self, Commune},
-        publishing::AnnouncementKind,
     },
     web::{
         auth::CurrentUser,
@@ -47,8 +46,7 @@ pub struct Choice {
 
 /// The kind choices of the forms.
 pub fn kind_choices(lang: Lang) -> Vec<Choice> {
-    AnnouncementKind::ALL
-        .into_iter()
+    AlertKind::all()
         .map(|k| Choice {
             value: k.as_str(),
             label: lang.t(k.label_key()),

@@ -44,6 +44,14 @@ pub fn routes() -> Router {
                 .layer(DefaultBodyLimit::disable()),
         )
         .route("/espaces/{id}/documents/dossiers", post(http_post_folder))
+        .route(
+            "/espaces/{id}/documents/dossiers/{folder}/renommer",
+            post(http_post_rename_folder),
+        )
+        .route(
+            "/espaces/{id}/documents/dossiers/{folder}/supprimer",
+            post(http_post_delete_folder),
+        )
         .route("/espaces/{id}/documents/{doc}", get(http_get_document))
         .route(
             "/espaces/{id}/documents/{doc}/versions/{n}",
@@ -139,7 +147,19 @@ struct ListPage {
     folders: Vec<FolderChoice>,
     max_mb: u64,
     folder_name: String,
+    /// The current folder's rename form: its action, and the name shown in it.
+    rename_action: String,
+    rename_value: String,
+    delete_folder_action: String,
     errors: FormState,
+}
+
+/// What the visitor typed in the page's forms, shown back with their errors.
+#[derive(Default)]
+struct Typed {
+    new_folder: String,
+    /// The rename form's name, when that form was sent.
+    rename: Option<String>,
 }
 
 async fn nav(ctx: &AppContext, access: &Access) -> AppResult<WorkspaceNav> {
@@ -155,7 +175,7 @@ async fn list_page(
     csrf: &CsrfToken,
     workspace_id: Uuid,
     folder_id: Option<Uuid>,
-    folder_name: String,
+    typed: Typed,
     errors: FormState,
     status: StatusCode,
 ) -> AppResult<Response> {
@@ -166,7 +186,8 @@ async fn list_page(
         url: root.clone(),
         name: lang.t("workspace_documents.root").to_string(),
     }];
-    breadcrumb.extend(view.breadcrumb.iter().map(|f| Crumb {
+    // The parents, then the folder itself (the last crumb is the current page).
+    breadcrumb.extend(view.breadcrumb.iter().chain(&view.folder).map(|f| Crumb {
         url: link(f.id),
         name: f.name.clone(),
     }));
@@ -217,7 +238,17 @@ async fn list_page(
             })
             .collect(),
         max_mb: ctx.config.storage.max_upload_mb,
-        folder_name,
+        folder_name: typed.new_folder,
+        rename_value: typed
+            .rename
+            .or_else(|| view.folder.as_ref().map(|f| f.name.clone()))
+            .unwrap_or_default(),
+        rename_action: folder_id
+            .map(|f| format!("{root}/dossiers/{f}/renommer"))
+            .unwrap_or_default(),
+        delete_folder_action: folder_id
+            .map(|f| format!("{root}/dossiers/{f}/supprimer"))
+            .unwrap_or_default(),
         errors,
     };
     render_status(status, &page)
@@ -253,7 +284,7 @@ async fn http_get_documents(
         &csrf,
         parse_uuid(&id)?,
         folder_of(&query)?,
-        String::new(),
+        Typed::default(),
         FormState::new(lang),
         StatusCode::OK,
     )
@@ -345,7 +376,7 @@ async fn http_post_upload(
                 &csrf,
                 id,
                 folder,
-                String::new(),
+                Typed::default(),
                 FormState::from_error(lang, &e),
                 status,
             )
@@ -392,9 +423,118 @@ async fn http_post_folder(
                 &csrf,
                 id,
                 parent,
-                name,
+                Typed {
+                    new_folder: name,
+                    rename: None,
+                },
                 FormState::from_error(lang, &e),
                 status,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Renames the folder: back to it with a message, or the page again with the name's error.
+async fn http_post_rename_folder(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path((id, folder)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<RenameFolderForm>,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    let (id, folder) = (parse_uuid(&id)?, parse_uuid(&folder)?);
+    match documents::rename_folder(ctx, &user.account, id, folder, &form.name).await {
+        Ok(_) => Ok(redirect_with_flash(
+            ctx,
+            &format!("{}?dossier={folder}", base(id)),
+            "flash.workspace_documents.folder_renamed",
+        )),
+        Err(mut e) if !e.fields.is_empty() => {
+            // The error belongs to the rename form's field, not the new folder's.
+            for f in &mut e.fields {
+                f.field = "new_name".into();
+            }
+            let status = e.status();
+            list_page(
+                ctx,
+                lang,
+                &user,
+                &csrf,
+                id,
+                Some(folder),
+                Typed {
+                    new_folder: String::new(),
+                    rename: Some(form.name),
+                },
+                FormState::from_error(lang, &e),
+                status,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RenameFolderForm {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteFolderForm {
+    /// The confirmation box: delete what the folder holds too.
+    #[serde(default)]
+    recursive: Option<String>,
+}
+
+/// Deletes the folder: to its parent with a message, or the page again asking to confirm
+/// when it is not empty.
+async fn http_post_delete_folder(
+    data: Data,
+    PageLang(lang): PageLang,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path((id, folder)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<DeleteFolderForm>,
+) -> AppResult<Response> {
+    let ctx = data.app_data();
+    let (id, folder) = (parse_uuid(&id)?, parse_uuid(&folder)?);
+    // Where to go afterwards: the parent (read before the folder goes).
+    let view = documents::folder_view(ctx, &user.account, id, Some(folder)).await?;
+    let parent = view
+        .breadcrumb
+        .last()
+        .map(|f| format!("{}?dossier={}", base(id), f.id))
+        .unwrap_or_else(|| base(id));
+    let recursive = form.recursive.is_some();
+    match documents::delete_folder(ctx, &user.account, id, folder, recursive).await {
+        Ok(()) => Ok(redirect_with_flash(
+            ctx,
+            &parent,
+            "flash.workspace_documents.folder_deleted",
+        )),
+        Err(e) if e.kind == ErrorKind::Conflict && e.message_key.is_some() => {
+            let mut errors = FormState::new(lang);
+            errors.add(
+                "recursive",
+                e.message_key
+                    .unwrap_or("workspace_documents.folder.not_empty"),
+            );
+            list_page(
+                ctx,
+                lang,
+                &user,
+                &csrf,
+                id,
+                Some(folder),
+                Typed::default(),
+                errors,
+                StatusCode::CONFLICT,
             )
             .await
         }

@@ -46,6 +46,9 @@ pub fn workspace_page(id: &uuid::Uuid, section: &str) -> String {
     }
 }
 
+/// Where forum threads live, whatever their category.
+pub const FORUM_THREADS_PATH: &str = "/forum/sujets";
+
 #[derive(Debug, Clone)]
 pub struct Urls {
     base: String,
@@ -115,6 +118,18 @@ impl Urls {
     }
     pub fn workspace_inbox(&self, id: &uuid::Uuid) -> String {
         format!("{}/workspaces/{id}/inbox", self.base)
+    }
+    /// A forum category's `Group` actor (and page: content negotiation serves both).
+    pub fn forum_category(&self, slug: &str) -> String {
+        format!("{}/forum/{slug}", self.base)
+    }
+    /// A part of a category's actor: `inbox`, `outbox`, `followers`, `featured`, `moderators`.
+    pub fn forum_category_part(&self, slug: &str, part: &str) -> String {
+        format!("{}/forum/{slug}/{part}", self.base)
+    }
+    /// A thread's `Page` id (its page is `{id}/{slug}`): stable when the thread moves.
+    pub fn forum_thread(&self, post_id: i64) -> String {
+        format!("{}{FORUM_THREADS_PATH}/{post_id}", self.base)
     }
     /// An object of a workspace: `kind` is `messages`, `documents`, `versions` or `meetings`.
     pub fn workspace_object(&self, id: &uuid::Uuid, kind: &str, object: &uuid::Uuid) -> String {

@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod digests;
 pub mod domain_blocks;
 pub mod follows;
+pub mod forum;
 pub mod instance_identity;
 pub mod instances;
 pub mod listen;

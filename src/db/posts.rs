@@ -1,4 +1,6 @@
-//! Blog posts and announcements: one table, told apart by `category`.
+//! Blog posts, announcements and forum threads: one table, told apart by `category`.
+//! Threads live in the forum (`db::forum`): the blog, news, timeline and announcement
+//! listings below leave them out.
 
 use super::schema::posts;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -7,6 +9,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 pub const CATEGORY_POST: &str = "post";
 pub const CATEGORY_ANNOUNCEMENT: &str = "announcement";
+/// A forum thread (`Page`), with its forum state in `forum_threads`.
+pub const CATEGORY_THREAD: &str = "thread";
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, PartialEq)]
 #[diesel(table_name = posts)]
@@ -219,6 +223,7 @@ pub async fn timeline(
         posts::table
             .filter(posts::deleted_at.is_null())
             .filter(posts::draft.eq(false))
+            .filter(posts::category.ne(CATEGORY_THREAD))
             .filter(not_withheld())
             .filter(
                 posts::author_actor_id
@@ -450,6 +455,7 @@ fn listing_query(listing: Listing) -> posts::BoxedQuery<'static, diesel::pg::Pg,
         .filter(posts::local.eq(true))
         .filter(posts::deleted_at.is_null())
         .filter(posts::draft.eq(false))
+        .filter(posts::category.ne(CATEGORY_THREAD))
         .filter(not_withheld())
         .into_boxed();
     match listing {
@@ -473,6 +479,7 @@ pub async fn list_public_with_authors(
         .filter(posts::local.eq(true))
         .filter(posts::deleted_at.is_null())
         .filter(posts::draft.eq(false))
+        .filter(posts::category.ne(CATEGORY_THREAD))
         .filter(not_withheld())
         .select((DbPost::as_select(), super::actors::DbActor::as_select()))
         .into_boxed();

@@ -248,6 +248,57 @@ diesel::table! {
 }
 
 diesel::table! {
+    forum_categories (id) {
+        id -> Int8,
+        slug -> Text,
+        actor_id -> Int8,
+        name -> Text,
+        description_markdown -> Text,
+        description_html -> Text,
+        position -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    forum_category_moderators (category_id, actor_id) {
+        category_id -> Int8,
+        actor_id -> Int8,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    forum_reads (account_id, post_id) {
+        account_id -> Int8,
+        post_id -> Int8,
+        read_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    forum_subscriptions (id) {
+        id -> Int8,
+        account_id -> Int8,
+        category_id -> Nullable<Int8>,
+        thread_post_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    forum_threads (post_id) {
+        post_id -> Int8,
+        category_id -> Int8,
+        locked_at -> Nullable<Timestamptz>,
+        pinned_at -> Nullable<Timestamptz>,
+        last_activity_at -> Timestamptz,
+        reply_count -> Int4,
+    }
+}
+
+diesel::table! {
     instance_identity (singleton) {
         singleton -> Bool,
         url -> Nullable<Text>,
@@ -759,6 +810,16 @@ diesel::table! {
 }
 
 diesel::joinable!(account_tokens -> accounts (account_id));
+diesel::joinable!(forum_categories -> actors (actor_id));
+diesel::joinable!(forum_category_moderators -> actors (actor_id));
+diesel::joinable!(forum_category_moderators -> forum_categories (category_id));
+diesel::joinable!(forum_reads -> accounts (account_id));
+diesel::joinable!(forum_reads -> posts (post_id));
+diesel::joinable!(forum_subscriptions -> accounts (account_id));
+diesel::joinable!(forum_subscriptions -> forum_categories (category_id));
+diesel::joinable!(forum_subscriptions -> posts (thread_post_id));
+diesel::joinable!(forum_threads -> forum_categories (category_id));
+diesel::joinable!(forum_threads -> posts (post_id));
 diesel::joinable!(accounts -> actors (actor_id));
 diesel::joinable!(accounts -> communes (commune_code));
 diesel::joinable!(activities -> actors (actor_id));
@@ -824,6 +885,11 @@ diesel::joinable!(workspaces -> actors (actor_id));
 diesel::joinable!(workspaces -> communes (commune_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    forum_categories,
+    forum_category_moderators,
+    forum_reads,
+    forum_subscriptions,
+    forum_threads,
     account_tokens,
     accounts,
     activities,

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod collections;
 pub mod delivery;
+pub mod forum;
 pub mod http_client;
 pub mod inbound_signature;
 pub mod inbox;

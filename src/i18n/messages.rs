@@ -4740,6 +4740,36 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "les alertes sur les nouveaux projets",
         "alerts on new projects",
     ),
+    (
+        "notifications.kind.forum_thread",
+        "Nouveaux sujets dans les catégories du forum que je suis",
+        "New threads in the forum categories I follow",
+    ),
+    (
+        "notifications.kind.forum_reply",
+        "Nouvelles réponses dans les sujets du forum que je suis",
+        "New replies in the forum threads I follow",
+    ),
+    (
+        "notifications.text.forum_thread",
+        "{actor} a ouvert un sujet dans le forum : « {title} »",
+        "{actor} started a thread in the forum: “{title}”",
+    ),
+    (
+        "notifications.text.forum_reply",
+        "{actor} a répondu dans le sujet « {title} »",
+        "{actor} replied in the thread “{title}”",
+    ),
+    (
+        "unsubscribe.scope.forum_thread",
+        "les nouveaux sujets des catégories du forum que vous suivez",
+        "new threads in the forum categories you follow",
+    ),
+    (
+        "unsubscribe.scope.forum_reply",
+        "les nouvelles réponses des sujets du forum que vous suivez",
+        "new replies in the forum threads you follow",
+    ),
     // Directory import and claim invitations (issue 11, item 5).
     (
         "field.import.unreadable",

@@ -18,6 +18,7 @@ use crate::{
     sanitize::{SafeHtml, excerpt, plain_text},
     service::{
         accounts::is_moderator,
+        forum,
         mentions::{self, Mention},
         notifications,
         outbound::{self, OutboundEvent},
@@ -173,6 +174,7 @@ pub async fn comment(
             .await?
             .filter(Parent::is_open)
             .ok_or_else(AppError::not_found)?;
+        forum::ensure_open_for_replies(conn, &parent.post).await?;
         let author = db::actors::by_id(conn, account.actor_id).await?;
         let id = db::comments::next_id(conn).await?;
         let comment = db::comments::insert(
@@ -202,6 +204,7 @@ pub async fn comment(
         outbound::record(ctx, conn, event).await?;
         let mentioned: Vec<String> = found.iter().map(|m| m.href.clone()).collect();
         notifications::events::comment_written(ctx, conn, &comment, &mentioned).await?;
+        forum::threads::reply_stored(ctx, conn, &comment, None).await?;
         Ok(comment)
     })
     .await
@@ -488,12 +491,15 @@ pub async fn receive_note(
             Some(in_reply_to) => {
                 // A reply: its parent (one query for a reply to a post), then the comment,
                 // whose unique AP id makes a Note already stored a no-op.
-                let Some(parent) = find_parent(ctx, conn, in_reply_to.as_str())
-                    .await?
-                    .filter(Parent::is_open)
-                else {
+                let Some(parent) = find_parent(ctx, conn, in_reply_to.as_str()).await? else {
                     return Ok(());
                 };
+                // A forum thread says why it takes no reply (locked, deleted); anything
+                // else closed is ignored.
+                forum::ensure_open_for_replies(conn, &parent.post).await?;
+                if !parent.is_open() {
+                    return Ok(());
+                }
                 let Some(html) = clean_content_off_thread(note).await? else {
                     return Ok(());
                 };
@@ -521,6 +527,13 @@ pub async fn receive_note(
                         conn,
                         &comment,
                         &mentioned_ids(note),
+                    )
+                    .await?;
+                    forum::threads::reply_stored(
+                        ctx,
+                        conn,
+                        &comment,
+                        Some((activity_id.as_str(), actor)),
                     )
                     .await?;
                 }

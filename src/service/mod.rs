@@ -13,6 +13,7 @@ pub mod digest;
 pub mod directory;
 pub mod domain_blocks;
 pub mod follows;
+pub mod forum;
 pub mod instance_url;
 pub mod login_limits;
 pub mod mail;

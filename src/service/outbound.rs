@@ -14,6 +14,7 @@ use crate::{
     db::{
         actors::DbActor,
         comments::DbComment,
+        forum::DbCategory,
         posts::DbPost,
         reports::{DbReport, DbReportTarget},
         workspace_documents::{DbWorkspaceDocument, DbWorkspaceDocumentVersion},
@@ -226,6 +227,55 @@ pub enum OutboundEvent {
         meeting: Box<DbWorkspaceMeeting>,
         actor: Box<DbActor>,
     },
+    // --- Forum (issue 13). A thread is a post of category `thread` and its replies are
+    // comments: `PostPublished`/`PostUpdated`/`PostDeleted` and `Comment*` of a thread are
+    // sent by `federation` through its category (FEP-1b12: the category's `Group` wraps them
+    // in `Announce` to its followers). The variants below are the forum's own.
+    /// A moderator locked or unlocked a thread: `Lock`/`Undo(Lock)` of the `Page`, announced
+    /// by the category.
+    ThreadLocked {
+        post: Box<DbPost>,
+        category: Box<DbCategory>,
+        moderator: Box<DbActor>,
+        locked: bool,
+    },
+    /// A moderator pinned or unpinned a thread: `Add`/`Remove` of the `Page` to the
+    /// category's `featured` collection, announced by the category.
+    ThreadPinned {
+        post: Box<DbPost>,
+        category: Box<DbCategory>,
+        moderator: Box<DbActor>,
+        pinned: bool,
+    },
+    /// A moderator moved a thread to another category: the new category announces it to
+    /// its followers (`Announce` of an `Update` naming the new `audience`).
+    ThreadMoved {
+        post: Box<DbPost>,
+        from: Box<DbCategory>,
+        to: Box<DbCategory>,
+        moderator: Box<DbActor>,
+    },
+    /// Another server's activity about one of our categories was accepted and applied (a
+    /// thread, a reply, an edit, a deletion, a like or its undoing): the category relays it
+    /// to its followers (`Announce` of the activity, FEP-1b12). `activity_id` is the received
+    /// activity's id, `object_ap_id` what it acted on.
+    ForumRelayed {
+        category: Box<DbCategory>,
+        kind: ForumRelayKind,
+        activity_id: String,
+        actor: Box<DbActor>,
+        object_ap_id: String,
+    },
+}
+
+/// What a relayed activity of the forum did (see [`OutboundEvent::ForumRelayed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForumRelayKind {
+    Create,
+    Update,
+    Delete,
+    Like,
+    UndoLike,
 }
 
 /// Turns outbound events into activities and deliveries. Implemented by `federation`;

@@ -170,6 +170,12 @@ impl Outbox for FederationOutbox {
             | OutboundEvent::WorkspaceDocumentDeleted { .. }) => {
                 workspaces::documents::record(ctx, conn, event).await
             }
+            event @ (OutboundEvent::ThreadLocked { .. }
+            | OutboundEvent::ThreadPinned { .. }
+            | OutboundEvent::ThreadMoved { .. }
+            | OutboundEvent::ForumRelayed { .. }) => {
+                crate::federation::forum::record(ctx, conn, event).await
+            }
             event @ (OutboundEvent::WorkspaceMeetingScheduled { .. }
             | OutboundEvent::WorkspaceMeetingUpdated { .. }
             | OutboundEvent::WorkspaceMeetingCancelled { .. }) => {

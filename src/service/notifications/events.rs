@@ -320,3 +320,69 @@ pub async fn unfollowed(
     .await?;
     Ok(())
 }
+
+/// A thread was started in a forum category (here or from another server): the members
+/// following the category hear of it, never its author.
+pub async fn forum_thread_started(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    post: &DbPost,
+    category_id: i64,
+) -> AppResult<()> {
+    let followers =
+        crate::db::forum::subscribers(conn, crate::db::forum::Followed::Category(category_id))
+            .await?;
+    for account_id in followers {
+        if Some(account_id) == post.account_id {
+            continue;
+        }
+        let mut e = event(
+            account_id,
+            NotificationKind::ForumThread,
+            post.author_actor_id,
+        );
+        e.post_id = Some(post.id);
+        e.object_ap_id = Some(post.ap_id.clone());
+        e.dedupe_key = Some(format!("forum_thread:{}", post.id));
+        record(ctx, conn, e).await?;
+    }
+    Ok(())
+}
+
+/// A reply was written in a forum thread (here or from another server): the members
+/// following the thread hear of it, except its author and whoever was already told of this
+/// reply (as the one replied to, or mentioned).
+pub async fn forum_reply_written(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    comment: &DbComment,
+) -> AppResult<()> {
+    use crate::db::schema::notifications;
+    let followers =
+        crate::db::forum::subscribers(conn, crate::db::forum::Followed::Thread(comment.post_id))
+            .await?;
+    if followers.is_empty() {
+        return Ok(());
+    }
+    let told: Vec<i64> = notifications::table
+        .filter(notifications::comment_id.eq(comment.id))
+        .select(notifications::account_id)
+        .load(conn)
+        .await?;
+    for account_id in followers {
+        if Some(account_id) == comment.account_id || told.contains(&account_id) {
+            continue;
+        }
+        let mut e = event(
+            account_id,
+            NotificationKind::ForumReply,
+            comment.author_actor_id,
+        );
+        e.post_id = Some(comment.post_id);
+        e.comment_id = Some(comment.id);
+        e.object_ap_id = Some(comment.ap_id.clone());
+        e.dedupe_key = Some(format!("forum_reply:{}", comment.id));
+        record(ctx, conn, e).await?;
+    }
+    Ok(())
+}

@@ -72,6 +72,10 @@ pub enum NotificationKind {
     WorkspaceMembership,
     /// A new listed workspace (project) matches one of the member's alerts.
     Project,
+    /// A new thread in a forum category the member follows.
+    ForumThread,
+    /// A new reply in a forum thread the member follows.
+    ForumReply,
 }
 
 impl NotificationKind {
@@ -96,6 +100,8 @@ impl NotificationKind {
         NotificationKind::WorkspaceMeeting,
         NotificationKind::WorkspaceMembership,
         NotificationKind::Project,
+        NotificationKind::ForumThread,
+        NotificationKind::ForumReply,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -120,6 +126,8 @@ impl NotificationKind {
             NotificationKind::WorkspaceMeeting => "workspace_meeting",
             NotificationKind::WorkspaceMembership => "workspace_membership",
             NotificationKind::Project => "project",
+            NotificationKind::ForumThread => "forum_thread",
+            NotificationKind::ForumReply => "forum_reply",
         }
     }
 

@@ -217,10 +217,9 @@ fn actor_profile(ctx: &AppContext, a: &ActorInfo) -> String {
 }
 
 fn post_page(ctx: &AppContext, p: &PostInfo) -> String {
-    let announcement = p.category == crate::db::posts::CATEGORY_ANNOUNCEMENT;
     absolute(
         ctx,
-        page_url_of(p.id, p.local, announcement, &p.ap_id, &p.slug),
+        page_url_of(p.id, p.local, &p.category, &p.ap_id, &p.slug),
     )
 }
 
@@ -269,6 +268,8 @@ fn sentence(
         (NotificationKind::WorkspaceMeeting, _, _) => "notifications.text.workspace_meeting",
         (NotificationKind::WorkspaceMembership, _, _) => "notifications.text.workspace_membership",
         (NotificationKind::Project, _, _) => "notifications.text.project",
+        (NotificationKind::ForumThread, _, _) => "notifications.text.forum_thread",
+        (NotificationKind::ForumReply, _, _) => "notifications.text.forum_reply",
     };
     lang.t(key)
         .replace("{actor}", actor)

@@ -1,7 +1,11 @@
 //! The addresses of a publication: its ActivityPub id, its page, a comment's anchor on it.
 
 use super::kinds::Category;
-use crate::{context::AppContext, db::posts::DbPost, error::AppResult};
+use crate::{
+    context::AppContext,
+    db::posts::{CATEGORY_ANNOUNCEMENT, CATEGORY_THREAD, DbPost},
+    error::AppResult,
+};
 use diesel_async::AsyncPgConnection;
 
 /// The AP id of a post or announcement with this row id.
@@ -14,23 +18,17 @@ pub fn ap_id(ctx: &AppContext, category: Category, id: i64) -> String {
 
 /// The slugged public page (the AP id serves the same page to browsers).
 pub fn page_url(post: &DbPost) -> String {
-    page_url_of(
-        post.id,
-        post.local,
-        post.is_announcement(),
-        &post.ap_id,
-        &post.slug,
-    )
+    page_url_of(post.id, post.local, &post.category, &post.ap_id, &post.slug)
 }
 
 /// [`page_url`] from the columns it reads, for callers that load only those.
-pub fn page_url_of(id: i64, local: bool, announcement: bool, ap_id: &str, slug: &str) -> String {
+pub fn page_url_of(id: i64, local: bool, category: &str, ap_id: &str, slug: &str) -> String {
     if !local {
         // A remote post kept here: its local page (its AP id is the remote server's).
-        let base = if announcement {
-            "/announcements"
-        } else {
-            "/posts"
+        let base = match category {
+            CATEGORY_ANNOUNCEMENT => "/announcements",
+            CATEGORY_THREAD => crate::urls::FORUM_THREADS_PATH,
+            _ => "/posts",
         };
         return format!("{base}/{id}/{slug}");
     }

@@ -240,6 +240,8 @@ fn kind_label(kind: NotificationKind) -> &'static str {
         NotificationKind::WorkspaceMeeting => "notifications.kind.workspace_meeting",
         NotificationKind::WorkspaceMembership => "notifications.kind.workspace_membership",
         NotificationKind::Project => "notifications.kind.project",
+        NotificationKind::ForumThread => "notifications.kind.forum_thread",
+        NotificationKind::ForumReply => "notifications.kind.forum_reply",
     }
 }
 

@@ -52,6 +52,8 @@ pub fn scope_key(scope: Scope) -> &'static str {
             NotificationKind::WorkspaceMeeting => "unsubscribe.scope.workspace_meeting",
             NotificationKind::WorkspaceMembership => "unsubscribe.scope.workspace_membership",
             NotificationKind::Project => "unsubscribe.scope.project",
+            NotificationKind::ForumThread => "unsubscribe.scope.forum_thread",
+            NotificationKind::ForumReply => "unsubscribe.scope.forum_reply",
             NotificationKind::ModerationDecision | NotificationKind::Appeal => {
                 "unsubscribe.scope.other"
             }

@@ -1,0 +1,12 @@
+DROP INDEX comments_search_doc;
+ALTER TABLE comments DROP COLUMN search_doc;
+DROP INDEX posts_thread_search_name;
+DROP INDEX posts_thread_search_doc;
+ALTER TABLE posts DROP COLUMN search_name, DROP COLUMN search_doc;
+DROP TABLE forum_reads;
+DROP TABLE forum_subscriptions;
+DROP TRIGGER forum_threads_replies ON comments;
+DROP FUNCTION forum_threads_count_replies();
+DROP TABLE forum_threads;
+DROP TABLE forum_category_moderators;
+DROP TABLE forum_categories;

@@ -10,3 +10,6 @@ DROP FUNCTION forum_threads_count_replies();
 DROP TABLE forum_threads;
 DROP TABLE forum_category_moderators;
 DROP TABLE forum_categories;
+DELETE FROM posts WHERE category = 'thread';
+ALTER TABLE posts DROP CONSTRAINT posts_category_check;
+ALTER TABLE posts ADD CONSTRAINT posts_category_check CHECK (category IN ('post', 'announcement'));

@@ -3,6 +3,10 @@
 -- with its forum state here; replies are `comments` of that post (`Note`s with
 -- `inReplyTo`), so likes, reports, moderation, mentions and edits work as for every reply.
 
+ALTER TABLE posts DROP CONSTRAINT posts_category_check;
+ALTER TABLE posts ADD CONSTRAINT posts_category_check
+    CHECK (category IN ('post', 'announcement', 'thread'));
+
 CREATE TABLE forum_categories (
     id BIGSERIAL PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,

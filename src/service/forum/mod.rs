@@ -11,6 +11,7 @@
 //! [`ensure_open_for_replies`] that the reply paths call.
 
 pub mod categories;
+pub mod search;
 pub mod subscriptions;
 pub mod threads;
 

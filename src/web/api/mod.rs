@@ -22,6 +22,7 @@ pub mod auth;
 pub mod comments;
 pub mod directory;
 pub mod follows;
+pub mod forum;
 pub mod json;
 pub mod me;
 pub mod moderation_decisions;
@@ -75,6 +76,7 @@ pub fn api_routes() -> Router {
         .merge(offers::routes())
         .merge(directory::routes())
         .merge(workspaces::routes())
+        .merge(forum::routes())
         .merge(workspace_members::routes())
         .merge(workspace_meetings::routes())
         .merge(workspace_documents::routes())

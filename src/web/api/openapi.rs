@@ -97,6 +97,7 @@ impl Modify for BearerScheme {
         (name = "workspaces", description = "Private project workspaces: create, edit, archive, transfer ownership"),
         (name = "workspace members", description = "Members of project workspaces: invitations, roles, join requests, leaving"),
         (name = "workspaces", description = "Private project workspaces: members only, 404 to anyone else"),
+        (name = "forum", description = "The professional forum: categories (followable Groups), threads, replies, moderation, subscriptions, search"),
     )
 )]
 struct BaseApi;
@@ -128,6 +129,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::offers::OffersApi::openapi())
         .merge_from(api::directory::DirectoryApi::openapi())
         .merge_from(api::workspaces::WorkspacesApi::openapi())
+        .merge_from(api::forum::ForumApi::openapi())
         .merge_from(api::workspace_members::WorkspaceMembersApi::openapi())
         .merge_from(api::workspace_messages::WorkspaceMessagesApi::openapi())
         .merge_from(api::workspace_meetings::WorkspaceMeetingsApi::openapi())

@@ -130,6 +130,9 @@ pub struct CommentRow {
     pub likes_label: String,
     /// The reader likes it.
     pub liked: bool,
+    pub published_at: chrono::DateTime<chrono::Utc>,
+    /// Written since the reader's last visit (forum threads mark them).
+    pub is_new: bool,
 }
 
 /// Likes of the comments of one thread: counts, and which ones the reader likes.
@@ -202,6 +205,8 @@ pub struct CommentsSection {
     /// The viewer's own comments under the post that a moderator hid: shown to them alone,
     /// with the notice and the decision.
     pub hidden_own: Vec<HiddenComment>,
+    /// Why no reply can be written (a locked forum thread): shown instead of the form.
+    pub closed: Option<String>,
 }
 
 /// One of the viewer's comments hidden by a moderator.
@@ -298,6 +303,8 @@ fn rows(
                 },
                 likes_label: likes.label(lang, &item.comment.ap_id),
                 liked: likes.liked.contains(&item.comment.ap_id),
+                published_at: item.comment.published_at,
+                is_new: false,
                 ap_id: item.comment.ap_id,
             }
         })
@@ -385,6 +392,7 @@ pub async fn section(
                 .collect::<String>()
         ),
         original,
+        closed: None,
     })
 }
 
@@ -542,6 +550,38 @@ async fn reply_page(
 #[serde(default)]
 struct ReplyQuery {
     cible: String,
+    /// Set: the form opens with the text replied to, quoted.
+    citer: String,
+}
+
+/// The Markdown quote of what `parent` says: "> **Name** a écrit :" then its text, each
+/// line behind `>`, cut at a length that stays a quote.
+async fn quote_of(ctx: &AppContext, lang: Lang, parent: &Parent) -> AppResult<String> {
+    const QUOTE_CHARS: usize = 1_000;
+    let mut conn = ctx.conn().await?;
+    let (author_id, html) = match &parent.comment {
+        Some(c) => (c.author_actor_id, c.body_html.clone()),
+        None => (parent.post.author_actor_id, parent.post.body_html.clone()),
+    };
+    let author = db::actors::by_id(&mut conn, author_id).await?;
+    let name = if author.name.trim().is_empty() {
+        author.username.clone()
+    } else {
+        author.name.clone()
+    };
+    let text = crate::sanitize::excerpt(&crate::sanitize::plain_text(&html), QUOTE_CHARS);
+    let mut quote = format!(
+        "> **{}** {}\n>\n",
+        name.replace(['*', '_', '[', ']'], ""),
+        lang.t("comments.wrote")
+    );
+    for line in text.lines() {
+        quote.push_str("> ");
+        quote.push_str(line);
+        quote.push('\n');
+    }
+    quote.push('\n');
+    Ok(quote)
 }
 
 /// The reply form, with the post or comment replied to shown above it.
@@ -552,9 +592,15 @@ async fn http_get_reply(
     csrf: CsrfToken,
     Query(query): Query<ReplyQuery>,
 ) -> AppResult<Response> {
+    let body = if query.citer.is_empty() {
+        String::new()
+    } else {
+        let parent = open_parent(data.app_data(), &query.cible).await?;
+        quote_of(data.app_data(), lang, &parent).await?
+    };
     let form = CommentForm {
         target: query.cible,
-        body: String::new(),
+        body,
     };
     reply_page(
         data.app_data(),
@@ -596,6 +642,22 @@ async fn http_post_comment(
                 form,
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        // A locked forum thread: the form again, saying why, the text kept.
+        Err(e)
+            if crate::service::forum::threads::is_reply_refusal(&e)
+                && e.kind == ErrorKind::Conflict =>
+        {
+            let status = e.status();
+            reply_page(
+                ctx,
+                lang,
+                &csrf,
+                form,
+                FormState::from_error(lang, &e),
+                status,
             )
             .await
         }

@@ -19,6 +19,9 @@ pub mod directory_claim;
 pub mod feeds;
 pub mod follows;
 pub mod forms;
+pub mod forum;
+pub mod forum_admin;
+pub mod forum_thread;
 pub mod home;
 pub mod lang;
 pub mod layout;
@@ -59,6 +62,9 @@ use axum::{
 pub fn routes() -> Router {
     Router::new()
         .merge(home::routes())
+        .merge(forum_admin::routes())
+        .merge(forum::routes())
+        .merge(forum_thread::routes())
         .merge(workspace_chat::routes())
         .merge(accounts::routes())
         .merge(account_links::routes())

@@ -4126,37 +4126,37 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ),
     // Workspace documents.
     (
-        "workspace_documents.file.empty",
+        "uploads.file.empty",
         "Le fichier est vide (0 octet) : choisissez un autre fichier.",
         "The file is empty (0 bytes): choose another file.",
     ),
     (
-        "workspace_documents.file.too_large",
+        "uploads.file.too_large",
         "Le fichier dépasse la taille maximale acceptée par ce serveur.",
         "The file is larger than this server accepts.",
     ),
     (
-        "workspace_documents.file.executable",
+        "uploads.file.executable",
         "Ce fichier est un programme : les programmes ne peuvent pas être déposés, quel que soit leur nom.",
         "This file is a program: programs cannot be uploaded, whatever their name.",
     ),
     (
-        "workspace_documents.file.mismatch",
+        "uploads.file.mismatch",
         "Le contenu du fichier ne correspond pas à son extension (par exemple un « .pdf » qui n’est pas un PDF).",
         "The file's content does not match its extension (for example a “.pdf” that is not a PDF).",
     ),
     (
-        "workspace_documents.file.not_allowed",
+        "uploads.file.not_allowed",
         "Ce type de fichier n’est pas accepté : documents bureautiques, PDF, images, sons, vidéos, archives et textes seulement.",
         "This type of file is not accepted: office documents, PDF, images, audio, video, archives and text only.",
     ),
     (
-        "workspace_documents.name.path",
+        "uploads.name.path",
         "Le nom du fichier ne peut pas contenir de chemin (« / », « \\ » ou « .. ») : renommez-le.",
         "The file name cannot contain a path (“/”, “\\” or “..”): rename it.",
     ),
     (
-        "workspace_documents.name.control",
+        "uploads.name.control",
         "Le nom contient des caractères invisibles non autorisés : renommez-le.",
         "The name contains invisible characters that are not allowed: rename it.",
     ),

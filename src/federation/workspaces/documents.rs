@@ -265,7 +265,7 @@ pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
             {
                 return Err(AppError::field(
                     "size",
-                    "workspace_documents.file.too_large",
+                    "uploads.file.too_large",
                 ));
             }
             service::receive_remote(ctx, &mut conn, received.workspace, &uploader, remote).await

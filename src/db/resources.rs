@@ -84,9 +84,11 @@ pub struct NewResourceVersion {
 /// A fresh resource id, taken before the insert so that the stored file's key and the
 /// `ap_id` can name it.
 pub async fn next_id(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    diesel::select(sql::<diesel::sql_types::BigInt>("nextval('resources_id_seq')"))
-        .get_result(conn)
-        .await
+    diesel::select(sql::<diesel::sql_types::BigInt>(
+        "nextval('resources_id_seq')",
+    ))
+    .get_result(conn)
+    .await
 }
 
 pub async fn insert(
@@ -144,7 +146,10 @@ pub async fn by_id_for_update(
         .optional()
 }
 
-pub async fn by_ap_id(conn: &mut AsyncPgConnection, ap_id: &str) -> QueryResult<Option<DbResource>> {
+pub async fn by_ap_id(
+    conn: &mut AsyncPgConnection,
+    ap_id: &str,
+) -> QueryResult<Option<DbResource>> {
     resources::table
         .filter(resources::ap_id.eq(ap_id))
         .select(DbResource::as_select())
@@ -188,10 +193,11 @@ pub async fn mark_deleted(
         .returning(DbResource::as_returning())
         .get_result(conn)
         .await?;
-    let keys = diesel::delete(resource_versions::table.filter(resource_versions::resource_id.eq(id)))
-        .returning(resource_versions::storage_key)
-        .get_results(conn)
-        .await?;
+    let keys =
+        diesel::delete(resource_versions::table.filter(resource_versions::resource_id.eq(id)))
+            .returning(resource_versions::storage_key)
+            .get_results(conn)
+            .await?;
     Ok((resource, keys))
 }
 
@@ -260,7 +266,10 @@ pub async fn list(
 }
 
 /// The newest public resources, for the feeds.
-pub async fn latest_public(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<DbResource>> {
+pub async fn latest_public(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> QueryResult<Vec<DbResource>> {
     filtered(&ListQuery::default())
         .order((resources::created_at.desc(), resources::id.desc()))
         .limit(limit)

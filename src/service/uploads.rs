@@ -198,7 +198,6 @@ pub fn check_name(raw: &str) -> Result<String, &'static str> {
     Ok(name.to_string())
 }
 
-
 /// Checks a file before anything is written: over `storage.max_upload_mb` (413), empty,
 /// its name or its content refused (422), each naming the field `file`. Returns the checked
 /// name and the content type decided by the bytes.
@@ -262,31 +261,19 @@ mod tests {
         );
         assert_eq!(detect("lisez-moi.md", b"# Titre\n"), Ok("text/markdown"));
         // An executable, whatever its name.
-        assert_eq!(
-            detect("contrat.pdf", ELF),
-            Err("uploads.file.executable")
-        );
-        assert_eq!(
-            detect("contrat.pdf", PE),
-            Err("uploads.file.executable")
-        );
+        assert_eq!(detect("contrat.pdf", ELF), Err("uploads.file.executable"));
+        assert_eq!(detect("contrat.pdf", PE), Err("uploads.file.executable"));
         assert_eq!(
             detect("script.txt", b"#!/bin/sh\nrm -rf /\n"),
             Err("uploads.file.executable")
         );
         // Content and extension disagree.
-        assert_eq!(
-            detect("photo.pdf", PNG),
-            Err("uploads.file.mismatch")
-        );
+        assert_eq!(detect("photo.pdf", PNG), Err("uploads.file.mismatch"));
         assert_eq!(
             detect("dossier.pdf", b"plain text"),
             Err("uploads.file.mismatch")
         );
-        assert_eq!(
-            detect("image.png", PDF),
-            Err("uploads.file.mismatch")
-        );
+        assert_eq!(detect("image.png", PDF), Err("uploads.file.mismatch"));
         // Types outside the list.
         assert_eq!(
             detect(
@@ -314,23 +301,11 @@ mod tests {
             check_name("  Dossier 2026.pdf "),
             Ok("Dossier 2026.pdf".into())
         );
-        assert_eq!(
-            check_name("../../etc/passwd"),
-            Err("uploads.name.path")
-        );
-        assert_eq!(
-            check_name("..\\boot.ini"),
-            Err("uploads.name.path")
-        );
+        assert_eq!(check_name("../../etc/passwd"), Err("uploads.name.path"));
+        assert_eq!(check_name("..\\boot.ini"), Err("uploads.name.path"));
         assert_eq!(check_name(".."), Err("uploads.name.path"));
-        assert_eq!(
-            check_name("a\u{0007}b.pdf"),
-            Err("uploads.name.control")
-        );
-        assert_eq!(
-            check_name("a\nb.pdf"),
-            Err("uploads.name.control")
-        );
+        assert_eq!(check_name("a\u{0007}b.pdf"), Err("uploads.name.control"));
+        assert_eq!(check_name("a\nb.pdf"), Err("uploads.name.control"));
         assert_eq!(check_name(&"x".repeat(201)), Err("field.too_long"));
         assert_eq!(check_name(""), Err("field.required"));
         assert!(is_inline_image("image/png") && !is_inline_image("image/svg+xml"));

@@ -169,7 +169,12 @@ pub(super) async fn publish(
 ) -> AppResult<()> {
     let page = page_actor(ctx, conn).await?;
     let id = new_activity_id(ctx)?;
-    let announce = Announce::new(id.clone(), &page, &Url::parse(&resource.ap_id)?, Some(author))?;
+    let announce = Announce::new(
+        id.clone(),
+        &page,
+        &Url::parse(&resource.ap_id)?,
+        Some(author),
+    )?;
     let inboxes = followers_inboxes(conn, page.id).await?;
     Outgoing {
         id,

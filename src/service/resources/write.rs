@@ -60,7 +60,9 @@ pub async fn create(
         (Ok(fields), Ok(file)) => (fields, file),
         (_, Err(e)) if e.kind != ErrorKind::Validation => return Err(e),
         (Err(a), Err(b)) => {
-            return Err(AppError::fields(a.fields.into_iter().chain(b.fields).collect()));
+            return Err(AppError::fields(
+                a.fields.into_iter().chain(b.fields).collect(),
+            ));
         }
         (Err(e), _) | (_, Err(e)) => return Err(e),
     };
@@ -108,8 +110,10 @@ pub(super) async fn changeable_for_update(
         .filter(|r| can_see(Some(account), r))
         .ok_or_else(AppError::not_found)?;
     if !can_change(account, &resource) {
-        return Err(AppError::forbidden("only its author or staff may change this resource")
-            .with_message("resources.not_yours"));
+        return Err(
+            AppError::forbidden("only its author or staff may change this resource")
+                .with_message("resources.not_yours"),
+        );
     }
     Ok(resource)
 }

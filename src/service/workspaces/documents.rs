@@ -652,10 +652,7 @@ pub async fn receive_remote(
     }
     let name = check_name(&remote.name).map_err(|key| AppError::field("name", key))?;
     if !uploads::is_accepted_type(&remote.content_type) {
-        return Err(AppError::field(
-            "mediaType",
-            "uploads.file.not_allowed",
-        ));
+        return Err(AppError::field("mediaType", "uploads.file.not_allowed"));
     }
     if remote.size_bytes <= 0 {
         return Err(AppError::field("size", "uploads.file.empty"));

@@ -64,16 +64,18 @@ pub(super) async fn withdraw(
     post: &DbPost,
 ) -> AppResult<()> {
     let channel = channel(ctx, conn).await?;
-    undo_announce(ctx, conn, &channel, &post.ap_id).await
+    undo_announce(ctx, conn, &channel, &post.ap_id, true).await
 }
 
 /// `booster` withdraws its latest `Announce` of `object_ap_id`: `Undo` of the stored
-/// activity, to its followers. Nothing when it never announced it.
+/// activity, to its followers. Nothing when it never announced it. `listed`: whether the
+/// `Undo` may show in the booster's outbox (it names the object).
 pub(super) async fn undo_announce(
     ctx: &AppContext,
     conn: &mut AsyncPgConnection,
     booster: &DbActor,
     object_ap_id: &str,
+    listed: bool,
 ) -> AppResult<()> {
     let Some(boost) =
         db::activities::latest_by_actor_about(conn, booster.id, ANNOUNCE, object_ap_id).await?
@@ -104,7 +106,7 @@ pub(super) async fn undo_announce(
         actor: booster,
         object_ap_id: boost.ap_id,
         json: with_context(undo)?,
-        public: true,
+        public: listed,
         inboxes,
     }
     .enqueue(ctx, conn)

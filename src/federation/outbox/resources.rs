@@ -257,5 +257,6 @@ pub(super) async fn withdraw(
     }
     .enqueue(ctx, conn)
     .await?;
-    undo_announce(ctx, conn, &page, &resource.ap_id).await
+    // Delivered, never listed: the resource may now be members-only, and the Undo names it.
+    undo_announce(ctx, conn, &page, &resource.ap_id, false).await
 }

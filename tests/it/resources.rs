@@ -351,6 +351,23 @@ async fn members_only_resources_are_invisible_to_visitors_on_every_url() {
     }
     let r = app.get(&format!("/ressources/{secret}"), AP).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "an ActivityPub fetch too");
+    let report_form = |id: i64| {
+        format!(
+            "/signaler?cible={}",
+            crate::helpers::enc(&format!("{LOCAL}/ressources/{id}"))
+        )
+    };
+    let r = app.get_html(&report_form(secret)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "the report form names it to members only"
+    );
+    assert!(!r.body.contains("Tarifs"));
+    assert_eq!(
+        app.get_html(&report_form(public)).await.status,
+        StatusCode::OK
+    );
     for path in [
         "/ressources",
         "/ressources?q=tarif",
@@ -467,6 +484,20 @@ async fn the_page_announces_public_resources_to_its_followers_and_withdraws_them
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].0["object"]["type"], "Article");
     assert_eq!(updates[0].1, inbox);
+    let r = api(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/resources/{id}"),
+        &t,
+        Some(json!({"body": "Mis à jour."})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        queued(&app, "Update").await.len(),
+        1,
+        "nothing changed, nothing sent"
+    );
 
     // Turned members-only: Delete by the author and the page withdraws its Announce; the
     // outbox no longer shows it.

@@ -10,7 +10,11 @@ use super::{
 };
 use crate::{
     context::AppContext,
-    db::{self, accounts::DbAccount, resources::DbResource},
+    db::{
+        self,
+        accounts::DbAccount,
+        resources::{DbResource, ResourceFields},
+    },
     error::{AppError, AppResult, ErrorKind},
     service::{
         accounts::ensure_can_publish,
@@ -149,11 +153,24 @@ async fn edit_with(
         let before = changeable_for_update(conn, account, id).await?;
         let has_file = db::resources::last_version_number(conn, before.id).await? > 0;
         let fields = check(&input(&before), has_file)?;
+        if unchanged(&before, &fields) {
+            // Nothing to write, nothing to tell other servers.
+            return Ok(before);
+        }
         let after = db::resources::update(conn, before.id, &fields).await?;
         record_change(ctx, conn, Some(&before), &after).await?;
         Ok(after)
     })
     .await
+}
+
+fn unchanged(r: &DbResource, f: &ResourceFields) -> bool {
+    r.title == f.title
+        && r.body_markdown == f.body_markdown
+        && r.link_url == f.link_url
+        && r.disciplines == f.disciplines
+        && r.theme == f.theme
+        && r.members_only == f.members_only
 }
 
 /// Puts the resource among staff's picks, listed first (or takes it out). Staff only.

@@ -12,7 +12,7 @@ use crate::{
     },
 };
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// A tiny but well-formed PDF (plain ASCII, so the response body compares as text).
 const PDF: &[u8] =

@@ -215,9 +215,14 @@ pub struct ListQuery {
 }
 
 fn filtered(query: &ListQuery) -> resources::BoxedQuery<'static, diesel::pg::Pg> {
+    // What a suspended or blocked author wrote is left out of everything public.
     let mut q = resources::table
         .filter(resources::deleted_at.is_null())
         .filter(resources::hidden_at.is_null())
+        .filter(sql::<Bool>(&format!(
+            "NOT {}",
+            super::actors::sanctioned_sql("resources.author_actor_id")
+        )))
         .into_boxed();
     if !query.include_members_only {
         q = q.filter(resources::members_only.eq(false));

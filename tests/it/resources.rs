@@ -709,4 +709,103 @@ async fn a_reported_resource_is_hidden_by_the_moderators() {
     // Other servers are told.
     assert_eq!(queued(&app, "Delete").await.len(), 1);
     assert_eq!(queued(&app, "Undo").await.len(), 1);
+
+    // What a suspended member wrote is withheld from the public.
+    let (other, _) = created(&app, &ta, "Autre fiche d'alice", false).await;
+    assert!(
+        app.get_html("/ressources")
+            .await
+            .body
+            .contains("Autre fiche")
+    );
+    {
+        use culturecnous::db::schema::accounts;
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        let mut conn = app.ctx.conn().await.expect("conn");
+        diesel::update(accounts::table.filter(accounts::username.eq("alice")))
+            .set(accounts::suspended_at.eq(diesel::dsl::now))
+            .execute(&mut conn)
+            .await
+            .expect("suspend");
+    }
+    assert!(
+        !app.get_html("/ressources")
+            .await
+            .body
+            .contains("Autre fiche")
+    );
+    assert!(
+        !app.get_html("/ressources/rss.xml")
+            .await
+            .body
+            .contains("Autre fiche")
+    );
+    assert_eq!(
+        app.get_html(&format!("/ressources/{other}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resources_pages_pass_the_mechanical_accessibility_checks() {
+    let app = new_app(5).await;
+    app.create_user("alice", "member").await;
+    app.create_user("sam", "staff").await;
+    let t = token(&app, "alice").await;
+    let (id, _) = created(&app, &t, "Guide de la diffusion", false).await;
+    let r = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/resources/{id}/versions"),
+        Some(&t),
+        Some(multipart(vec![file("guide.pdf", PDF)])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = propose(&app, &t, "Le lien utile", false, false).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    let alice = Browser::logged_in(&app, "alice").await;
+    let sam = Browser::logged_in(&app, "sam").await;
+    let mut pages = Vec::new();
+    for (who, path) in [
+        (&alice, "/ressources".to_string()),
+        (&alice, "/ressources?q=guide&theme=guide".to_string()),
+        (&alice, "/ressources/nouvelle".to_string()),
+        (&alice, format!("/ressources/{id}")),
+        (&alice, format!("/ressources/{id}/modifier")),
+        (&sam, format!("/ressources/{id}")),
+    ] {
+        pages.push((path.clone(), who.get(&path).await));
+    }
+    pages.push((
+        "/ressources?theme=poesie (errors)".to_string(),
+        alice.get("/ressources?theme=poesie").await,
+    ));
+    pages.push((
+        format!("/ressources/{id} (visitor)"),
+        app.get_html(&format!("/ressources/{id}")).await,
+    ));
+    let errors = alice
+        .submit_multipart(
+            "/ressources/nouvelle",
+            vec![
+                Part::text("title", ""),
+                Part::text("link_url", "javascript:alert(1)"),
+                file("contrat.pdf", ELF),
+            ],
+        )
+        .await;
+    assert_eq!(errors.status, StatusCode::UNPROCESSABLE_ENTITY);
+    pages.push(("/ressources/nouvelle (errors)".to_string(), errors));
+    let version_error = alice
+        .submit_multipart(
+            &format!("/ressources/{id}/versions"),
+            vec![file("guide.pdf", ELF)],
+        )
+        .await;
+    assert_eq!(version_error.status, StatusCode::UNPROCESSABLE_ENTITY);
+    pages.push((format!("/ressources/{id} (errors)"), version_error));
+    crate::accessibility::assert_accessible(&pages);
 }

@@ -2,7 +2,7 @@
 //! and downloads. The bytes live in the configured store (`service::storage`) under
 //! `resources/{resource}/{version}`; what a file may be is `service::uploads`' rule.
 
-use super::{can_see, page_path, write::changeable_for_update, write::record_change};
+use super::{page_path, visible, write::changeable_for_update, write::record_change};
 use crate::{
     context::AppContext,
     db::{
@@ -153,11 +153,8 @@ pub async fn download(
     id: i64,
     number: Option<i32>,
 ) -> AppResult<Download> {
+    let resource = visible(ctx, viewer, id).await?;
     let mut conn = ctx.conn().await?;
-    let resource = db::resources::by_id(&mut conn, id)
-        .await?
-        .filter(|r| can_see(viewer, r))
-        .ok_or_else(AppError::not_found)?;
     let number = match number {
         Some(n) => n,
         None => db::resources::last_version_number(&mut conn, resource.id).await?,

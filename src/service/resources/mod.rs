@@ -259,6 +259,12 @@ pub async fn visible(
     if !can_see(viewer, &resource) {
         return Err(AppError::not_found());
     }
+    // A suspended author's resources are withheld like the rest of what they wrote.
+    if !viewer.is_some_and(is_moderator)
+        && db::actors::is_sanctioned(&mut conn, resource.author_actor_id).await?
+    {
+        return Err(AppError::not_found());
+    }
     Ok(resource)
 }
 

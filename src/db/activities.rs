@@ -81,8 +81,8 @@ pub async fn latest_by_actor_about(
         .optional()
 }
 
-/// SQL condition on `activities`: nothing the moderators withhold — not about a hidden post
-/// or comment, not by a suspended or blocked actor. Outboxes and activity fetches use it.
+/// SQL condition on `activities`: nothing the moderators withhold — not about a hidden post,
+/// comment or resource, nor a resource now members-only, not by a suspended or blocked actor. Outboxes and activity fetches use it.
 fn not_withheld() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     use std::sync::LazyLock;
     static SQL: LazyLock<String> = LazyLock::new(|| {
@@ -92,6 +92,9 @@ fn not_withheld() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
               AND NOT EXISTS (SELECT 1 FROM comments hc_ \
                               WHERE hc_.ap_id = activities.object_ap_id \
                                 AND hc_.hidden_at IS NOT NULL) \
+              AND NOT EXISTS (SELECT 1 FROM resources hr_ \
+                              WHERE hr_.ap_id = activities.object_ap_id \
+                                AND (hr_.hidden_at IS NOT NULL OR hr_.members_only)) \
               AND NOT {})",
             super::actors::sanctioned_sql("activities.actor_id")
         )

@@ -30,6 +30,7 @@ pub mod reactions;
 pub mod received_activities;
 pub mod reference;
 pub mod reports;
+pub mod resources;
 pub mod rules;
 pub mod schema;
 pub mod sessions;

@@ -466,6 +466,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    resources (id) {
+        id -> Int8,
+        ap_id -> Text,
+        title -> Text,
+        body_markdown -> Text,
+        body_html -> Text,
+        link_url -> Nullable<Text>,
+        disciplines -> Array<Text>,
+        theme -> Text,
+        members_only -> Bool,
+        curated -> Bool,
+        author_actor_id -> Int8,
+        account_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        hidden_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    resource_versions (id) {
+        id -> Uuid,
+        resource_id -> Int8,
+        version -> Int4,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> Int8,
+        sha256 -> Text,
+        storage_key -> Text,
+        created_by_actor_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     photos (id) {
         id -> Int8,
         venue_id -> Nullable<Int8>,
@@ -884,6 +920,10 @@ diesel::joinable!(workspace_messages -> workspaces (workspace_id));
 diesel::joinable!(workspaces -> actors (actor_id));
 diesel::joinable!(workspaces -> communes (commune_code));
 
+diesel::joinable!(resource_versions -> resources (resource_id));
+diesel::joinable!(resources -> accounts (account_id));
+diesel::joinable!(resources -> actors (author_actor_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     forum_categories,
     forum_category_moderators,
@@ -923,6 +963,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_notes,
     report_targets,
     reports,
+    resource_versions,
+    resources,
     scheduled_runs,
     sessions,
     venue_managers,

@@ -17,6 +17,7 @@ use crate::{
         forum::DbCategory,
         posts::DbPost,
         reports::{DbReport, DbReportTarget},
+        resources::DbResource,
         workspace_documents::{DbWorkspaceDocument, DbWorkspaceDocumentVersion},
         workspace_meetings::DbWorkspaceMeeting,
         workspace_messages::DbWorkspaceMessage,
@@ -137,6 +138,28 @@ pub enum OutboundEvent {
     VenueDeleted { actor: Box<DbActor> },
     /// A suspension was lifted: `Update` of the actor, so servers that kept it show it again.
     AccountRestored { actor: Box<DbActor> },
+
+    // --- Resources of the library. Only public ones are ever recorded: a members-only
+    // resource produces no activity at all.
+    /// A resource became public (published public, or turned public): the département page
+    /// (`instance.page_actor`) announces it — `Announce` to as:Public and its followers.
+    ResourcePublished {
+        resource: Box<DbResource>,
+        author: Box<DbActor>,
+    },
+    /// A public resource was edited or got a new version: `Update` of its `Article`, by its
+    /// author, to those who received the page's `Announce`.
+    ResourceUpdated {
+        resource: Box<DbResource>,
+        author: Box<DbActor>,
+    },
+    /// A public resource stopped being public (deleted, hidden by the moderators, turned
+    /// members-only): `Delete` of its `Article` by its author and `Undo(Announce)` by the page,
+    /// to those who received the `Announce`.
+    ResourceWithdrawn {
+        resource: Box<DbResource>,
+        author: Box<DbActor>,
+    },
 
     // --- Workspaces (issue 12). Their content goes to the personal inboxes of the remote
     // members only (never as:Public, never a followers collection, never a shared inbox):

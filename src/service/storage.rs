@@ -1,8 +1,8 @@
-//! Where uploaded files of workspace documents are kept: a folder under `data_dir`
+//! Where uploaded files (workspace documents, resources of the library) are kept: a folder under `data_dir`
 //! (`storage.backend = "local"`, the default) or a bucket of an S3-compatible service
 //! (`"s3"`), both through the `object_store` crate. Built once at start into the context.
 //!
-//! Keys are opaque (`workspaces/{workspace}/{version}`, both UUIDs): a user's file name never
+//! Keys are opaque (`workspaces/{workspace}/{version}`, `resources/{resource}/{version}`): a user's file name never
 //! becomes part of a path.
 
 use crate::{
@@ -36,6 +36,11 @@ impl std::fmt::Debug for Storage {
 /// The key of one stored version of a workspace document.
 pub fn version_key(workspace_id: Uuid, version_id: Uuid) -> String {
     format!("workspaces/{workspace_id}/{version_id}")
+}
+
+/// The key of one stored version of a resource of the library.
+pub fn resource_key(resource_id: i64, version_id: Uuid) -> String {
+    format!("resources/{resource_id}/{version_id}")
 }
 
 impl Storage {

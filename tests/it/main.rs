@@ -43,6 +43,7 @@ mod notifications;
 mod publishing;
 mod rate_limits;
 mod reactions;
+mod resources;
 mod several_servers;
 mod sharing_api;
 mod sharing_pages;

@@ -20,7 +20,7 @@ use activitypub_federation::kinds::activity::UndoType;
 use diesel_async::AsyncPgConnection;
 use url::Url;
 
-const ANNOUNCE: &str = "Announce";
+pub(super) const ANNOUNCE: &str = "Announce";
 
 async fn channel(ctx: &AppContext, conn: &mut AsyncPgConnection) -> AppResult<DbActor> {
     actors::channel(ctx, conn)
@@ -57,17 +57,28 @@ pub(super) async fn boost(
     .await
 }
 
-/// The channel withdraws its boost of `post` (deleted): `Undo` of the stored `Announce`, to
-/// its followers. Nothing when the channel never boosted it (published before the channel
-/// existed).
+/// The channel withdraws its boost of `post` (deleted): see [`undo_announce`].
 pub(super) async fn withdraw(
     ctx: &AppContext,
     conn: &mut AsyncPgConnection,
     post: &DbPost,
 ) -> AppResult<()> {
     let channel = channel(ctx, conn).await?;
+    undo_announce(ctx, conn, &channel, &post.ap_id, true).await
+}
+
+/// `booster` withdraws its latest `Announce` of `object_ap_id`: `Undo` of the stored
+/// activity, to its followers. Nothing when it never announced it. `listed`: whether the
+/// `Undo` may show in the booster's outbox (it names the object).
+pub(super) async fn undo_announce(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    booster: &DbActor,
+    object_ap_id: &str,
+    listed: bool,
+) -> AppResult<()> {
     let Some(boost) =
-        db::activities::latest_by_actor_about(conn, channel.id, ANNOUNCE, &post.ap_id).await?
+        db::activities::latest_by_actor_about(conn, booster.id, ANNOUNCE, object_ap_id).await?
     else {
         return Ok(());
     };
@@ -84,18 +95,18 @@ pub(super) async fn withdraw(
     let undo = Undo {
         kind: UndoType::Undo,
         id: id.clone(),
-        actor: channel.ap_url.clone().into(),
+        actor: booster.ap_url.clone().into(),
         object: original,
         to,
     };
-    let inboxes = followers_inboxes(conn, channel.id).await?;
+    let inboxes = followers_inboxes(conn, booster.id).await?;
     Outgoing {
         id,
         kind: "Undo",
-        actor: &channel,
+        actor: booster,
         object_ap_id: boost.ap_id,
         json: with_context(undo)?,
-        public: true,
+        public: listed,
         inboxes,
     }
     .enqueue(ctx, conn)

@@ -8,8 +8,10 @@ mod follows;
 mod moderation;
 mod posts;
 mod reactions;
+mod resources;
 
 pub use posts::object_json;
+pub use resources::resource_document;
 
 use crate::{
     context::AppContext,
@@ -152,6 +154,15 @@ impl Outbox for FederationOutbox {
             }
             OutboundEvent::AccountRestored { actor } => {
                 moderation::actor_restored(ctx, conn, &actor).await
+            }
+            OutboundEvent::ResourcePublished { resource, author } => {
+                resources::publish(ctx, conn, &resource, &author).await
+            }
+            OutboundEvent::ResourceUpdated { resource, author } => {
+                resources::update(ctx, conn, &resource, &author).await
+            }
+            OutboundEvent::ResourceWithdrawn { resource, author } => {
+                resources::withdraw(ctx, conn, &resource, &author).await
             }
             event @ (OutboundEvent::WorkspaceInvited { .. }
             | OutboundEvent::WorkspaceInvitationWithdrawn { .. }

@@ -261,10 +261,7 @@ pub async fn receive(data: &Data, received: Received<'_>) -> AppResult<()> {
             };
             if remote.size_bytes > i64::try_from(ctx.config.max_upload_bytes()).unwrap_or(i64::MAX)
             {
-                return Err(AppError::field(
-                    "size",
-                    "workspace_documents.file.too_large",
-                ));
+                return Err(AppError::field("size", "uploads.file.too_large"));
             }
             service::receive_remote(ctx, &mut conn, received.workspace, &uploader, remote).await
         }

@@ -88,6 +88,8 @@ pub enum TargetKind {
     Venue,
     /// An offer of equipment or space to share.
     Offer,
+    /// A resource of the library (named by its ActivityPub id, its page address).
+    Resource,
 }
 
 impl TargetKind {
@@ -97,6 +99,7 @@ impl TargetKind {
         TargetKind::Comment,
         TargetKind::Venue,
         TargetKind::Offer,
+        TargetKind::Resource,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +109,7 @@ impl TargetKind {
             TargetKind::Comment => "comment",
             TargetKind::Venue => "venue",
             TargetKind::Offer => "offer",
+            TargetKind::Resource => "resource",
         }
     }
 

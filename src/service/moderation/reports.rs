@@ -182,6 +182,12 @@ pub async fn visible_to(
     if let Some(id) = target.actor_id {
         return Ok(db::actors::by_id(conn, id).await?.deleted_at.is_none());
     }
+    if target.kind == super::TargetKind::Resource {
+        // A members-only resource is named to members only, a hidden one to nobody else.
+        return Ok(db::resources::by_ap_id(conn, &target.ap_id)
+            .await?
+            .is_some_and(|r| crate::service::resources::can_see(viewer, &r)));
+    }
     Ok(true)
 }
 

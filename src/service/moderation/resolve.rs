@@ -2,7 +2,7 @@
 //! entry per affected author or object (each one that author's statement of reasons), the
 //! author notified, the reporter told the outcome — all in one transaction.
 
-use super::{ActionKind, Resolution, ResolveInput, ensure_moderator, log, sanctions};
+use super::{ActionKind, Resolution, ResolveInput, TargetKind, ensure_moderator, log, sanctions};
 use crate::{
     context::AppContext,
     db::{
@@ -52,8 +52,8 @@ pub async fn resolve(
     rule_ids.sort_unstable();
     rule_ids.dedup();
     let mut conn = ctx.conn().await?;
-    let (report, covers) = conn
-        .transaction::<(DbReport, Vec<Option<String>>), AppError, _>(async |conn| {
+    let (report, covers, files) = conn
+        .transaction::<(DbReport, Vec<Option<String>>, Vec<String>), AppError, _>(async |conn| {
             let known = db::rules::by_ids(conn, &rule_ids).await?;
             if known.len() != rule_ids.len() {
                 return Err(AppError::field("rule_ids", "field.rule.unknown"));
@@ -74,13 +74,14 @@ pub async fn resolve(
                 note: &note,
             };
             let mut covers = Vec::new();
+            let mut files = Vec::new();
             let entries = match input.action {
                 Resolution::Dismiss | Resolution::Warn => {
                     vec![decision.log_actor(conn, report.target_actor_id).await?]
                 }
-                Resolution::Hide => hide(conn, &decision, &targets).await?,
+                Resolution::Hide => hide(ctx, conn, &decision, &targets).await?,
                 Resolution::Delete | Resolution::Redirect => {
-                    remove(ctx, conn, &decision, &targets, &mut covers).await?
+                    remove(ctx, conn, &decision, &targets, &mut covers, &mut files).await?
                 }
                 Resolution::Suspend => {
                     let actor = sanctioned_actor(conn, &report, &targets, true).await?;
@@ -125,11 +126,14 @@ pub async fn resolve(
                 )
                 .await?;
             }
-            Ok((resolved, covers))
+            Ok((resolved, covers, files))
         })
         .await?;
     for cover in covers {
         publishing::remove_cover_file(ctx, cover).await;
+    }
+    for key in files {
+        ctx.storage.remove(&key).await;
     }
     Ok(report)
 }
@@ -271,6 +275,7 @@ fn content_targets(targets: &[DbReportTarget]) -> AppResult<Vec<&DbReportTarget>
                 || t.comment_id.is_some()
                 || t.venue_id.is_some()
                 || t.offer_id.is_some()
+                || t.kind == TargetKind::Resource.as_str()
         })
         .collect();
     if content.is_empty() {
@@ -281,6 +286,7 @@ fn content_targets(targets: &[DbReportTarget]) -> AppResult<Vec<&DbReportTarget>
 }
 
 async fn hide(
+    ctx: &AppContext,
     conn: &mut Conn,
     decision: &Decision<'_>,
     targets: &[DbReportTarget],
@@ -305,6 +311,11 @@ async fn hide(
                 Some(author) => author,
                 None => continue,
             }
+        } else if target.kind == TargetKind::Resource.as_str() {
+            match crate::service::resources::hide_by_moderator(ctx, conn, &target.ap_id).await? {
+                Some(author) => author,
+                None => continue,
+            }
         } else {
             continue;
         };
@@ -320,6 +331,7 @@ async fn remove(
     decision: &Decision<'_>,
     targets: &[DbReportTarget],
     covers: &mut Vec<Option<String>>,
+    files: &mut Vec<String>,
 ) -> AppResult<Vec<DbModerationAction>> {
     let mut entries = Vec::new();
     for target in content_targets(targets)? {
@@ -355,6 +367,14 @@ async fn remove(
         } else if let Some(id) = target.offer_id {
             match crate::service::sharing::remove_by_moderator(ctx, conn, id).await? {
                 Some(author) => author,
+                None => continue,
+            }
+        } else if target.kind == TargetKind::Resource.as_str() {
+            match crate::service::resources::remove_by_moderator(ctx, conn, &target.ap_id).await? {
+                Some((author, keys)) => {
+                    files.extend(keys);
+                    author
+                }
                 None => continue,
             }
         } else {

@@ -130,6 +130,9 @@ pub async fn find(ctx: &AppContext, conn: &mut Conn, url: &Url) -> AppResult<Opt
     if let Some(target) = offer_target(ctx, conn, url, now).await? {
         return Ok(Some(target));
     }
+    if let Some(target) = resource_target(ctx, conn, url, now).await? {
+        return Ok(Some(target));
+    }
     for id in candidate_ids(ctx, url) {
         let actor: Option<db::actors::DbActor> = actors::table
             .filter(actors::ap_id.eq(&id).or(actors::url.eq(&id)))
@@ -321,6 +324,53 @@ async fn offer_target(
             author_ap_id: author.ap_id.clone(),
             url: page,
             published_at: Some(offer.created_at),
+            captured_at: now,
+        },
+    }))
+}
+
+/// A resource of the library, named by its page (`/ressources/{id}`), which is its id. Only
+/// ours: resources are not received from other servers.
+async fn resource_target(
+    ctx: &AppContext,
+    conn: &mut Conn,
+    url: &Url,
+    now: Option<DateTime<Utc>>,
+) -> AppResult<Option<Target>> {
+    if !url.as_str().starts_with(ctx.urls.base()) {
+        return Ok(None);
+    }
+    let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
+    let ["ressources", id] = segments.as_slice() else {
+        return Ok(None);
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    let Some(resource) = db::resources::by_id(conn, id)
+        .await?
+        .filter(|r| r.deleted_at.is_none())
+    else {
+        return Ok(None);
+    };
+    let author = db::actors::by_id(conn, resource.author_actor_id).await?;
+    Ok(Some(Target {
+        kind: TargetKind::Resource,
+        ap_id: resource.ap_id.clone(),
+        actor_id: None,
+        post_id: None,
+        comment_id: None,
+        venue_id: None,
+        offer_id: None,
+        author_actor_id: author.id,
+        local: true,
+        snapshot: Snapshot {
+            title: resource.title.clone(),
+            html: resource.body_html.clone(),
+            author_name: author.name.clone(),
+            author_ap_id: author.ap_id.clone(),
+            url: resource.ap_id.clone(),
+            published_at: Some(resource.created_at),
             captured_at: now,
         },
     }))

@@ -34,6 +34,7 @@ pub mod posts;
 pub mod profile;
 pub mod reactions;
 pub mod reports;
+pub mod resources;
 pub mod rules;
 pub mod tokens;
 pub mod venues;
@@ -74,6 +75,7 @@ pub fn api_routes() -> Router {
         .merge(venues::routes())
         .merge(workspace_messages::routes())
         .merge(offers::routes())
+        .merge(resources::routes())
         .merge(directory::routes())
         .merge(workspaces::routes())
         .merge(forum::routes())

@@ -94,6 +94,7 @@ impl Modify for BearerScheme {
         (name = "moderation", description = "Reports to the instance's moderators"),
         (name = "venues", description = "Venues (places of artistic practice, each followable from the fediverse), their managers and photos"),
         (name = "sharing", description = "Offers of equipment and spaces, and loan requests"),
+        (name = "resources", description = "The resources library: guides, templates, legal and funding notes (files with versions, or links)"),
         (name = "workspaces", description = "Private project workspaces: create, edit, archive, transfer ownership"),
         (name = "workspace members", description = "Members of project workspaces: invitations, roles, join requests, leaving"),
         (name = "workspaces", description = "Private project workspaces: members only, 404 to anyone else"),
@@ -127,6 +128,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::moderation_followup::ModerationFollowupApi::openapi())
         .merge_from(api::venues::VenuesApi::openapi())
         .merge_from(api::offers::OffersApi::openapi())
+        .merge_from(api::resources::ResourcesApi::openapi())
         .merge_from(api::directory::DirectoryApi::openapi())
         .merge_from(api::workspaces::WorkspacesApi::openapi())
         .merge_from(api::forum::ForumApi::openapi())

@@ -6,6 +6,7 @@
 //! | Actualités (posts and announcements of everyone) | `/actualites/rss.xml` | `/actualites/atom.xml` |
 //! | a member's or the département page's blog (its posts and announcements) | `/blog/{username}/rss.xml` | `/blog/{username}/atom.xml` |
 //! | announcements, with the list's filters (`?kind=emploi&commune=…&discipline=…&open=true`) | `/annonces/rss.xml` | `/annonces/atom.xml` |
+//! | the public resources of the library (never a members-only one) | `/ressources/rss.xml` | `/ressources/atom.xml` |
 //!
 //! Each carries the 20 latest items, written in the instance's language (`instance.language`,
 //! not the visitor's: one URL, one document, so shared caches stay right). Answers are cacheable for five minutes by anyone, with an
@@ -61,6 +62,8 @@ pub fn routes() -> Router {
         .route("/blog/{username}/atom.xml", get(http_get_blog_atom))
         .route("/annonces/rss.xml", get(http_get_announcements_rss))
         .route("/annonces/atom.xml", get(http_get_announcements_atom))
+        .route("/ressources/rss.xml", get(http_get_resources_rss))
+        .route("/ressources/atom.xml", get(http_get_resources_atom))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -597,6 +600,73 @@ async fn http_get_announcements_atom(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     announcements(&data, Format::Atom, &query, &headers).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ressources
+
+/// The public resources, newest first; the latest file of each as its enclosure.
+async fn resources(data: &Data, format: Format, headers: &HeaderMap) -> AppResult<Response> {
+    use crate::service::resources::{self as library, Theme, download_path, page_path};
+    let ctx = data.app_data();
+    let lang = ctx.default_lang;
+    let rows = library::latest_public(ctx, FEED_ITEMS).await?;
+    let items: Vec<FeedItem> = rows
+        .iter()
+        .map(|(r, author, latest)| {
+            let mut categories: Vec<FeedCategory> = Theme::parse(&r.theme)
+                .map(|t| FeedCategory {
+                    term: t.as_str().to_string(),
+                    label: lang.t(t.label_key()).to_string(),
+                })
+                .into_iter()
+                .collect();
+            categories.extend(r.disciplines.iter().map(|d| FeedCategory {
+                term: d.clone(),
+                label: d.clone(),
+            }));
+            FeedItem {
+                id: r.ap_id.clone(),
+                url: ctx.urls.absolute(&page_path(r.id)),
+                title: r.title.clone(),
+                author_name: display_name(author).to_string(),
+                author_url: author.ap_id.clone(),
+                published: r.created_at,
+                updated: r.updated_at.max(r.created_at),
+                categories,
+                summary: excerpt(&crate::sanitize::plain_text(&r.body_html), 400),
+                content_html: r.body_html.clone(),
+                enclosure: latest.as_ref().map(|v| Enclosure {
+                    url: ctx.urls.absolute(&download_path(r.id, v.version)),
+                    media_type: v.content_type.clone(),
+                    length: u64::try_from(v.size_bytes).unwrap_or(0),
+                }),
+            }
+        })
+        .collect();
+    let updated = items.iter().map(|i| i.updated).max().unwrap_or_else(epoch);
+    let feed = Feed {
+        title: format!(
+            "{} · {}",
+            lang.t("resources.title"),
+            ctx.config.instance.name
+        ),
+        description: lang.t("resources.intro").to_string(),
+        page_url: ctx.urls.absolute("/ressources"),
+        self_url: ctx.urls.absolute(&format!("/ressources/{}", format.file())),
+        language: lang.code(),
+        updated,
+        items,
+    };
+    answer(format, &feed, headers)
+}
+
+async fn http_get_resources_rss(data: Data, headers: HeaderMap) -> AppResult<Response> {
+    resources(&data, Format::Rss, &headers).await
+}
+
+async fn http_get_resources_atom(data: Data, headers: HeaderMap) -> AppResult<Response> {
+    resources(&data, Format::Atom, &headers).await
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub mod posts;
 pub mod profile;
 pub mod reactions;
 pub mod reports;
+pub mod resources;
 pub mod settings;
 pub mod sharing;
 pub mod timeline;
@@ -98,6 +99,7 @@ pub fn routes() -> Router {
         .merge(moderation_decisions::routes())
         .merge(venues::routes())
         .merge(sharing::routes())
+        .merge(resources::routes())
         .merge(directory::routes())
         .merge(workspaces::routes())
         .merge(workspace_members::routes())

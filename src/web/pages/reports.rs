@@ -172,6 +172,7 @@ fn target_view(target: &Target) -> TargetView {
             TargetKind::Comment => "report.kind.comment",
             TargetKind::Venue => "report.kind.venue",
             TargetKind::Offer => "report.kind.offer",
+            TargetKind::Resource => "report.kind.resource",
         },
         title: target.snapshot.title.clone(),
         author_name: target.snapshot.author_name.clone(),

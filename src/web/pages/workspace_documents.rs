@@ -84,8 +84,8 @@ fn actor_name(actor: &DbActor) -> String {
     }
 }
 
-/// "12,3 Ko", "4,5 Mo".
-fn size(lang: Lang, bytes: i64) -> String {
+/// "12,3 Ko", "4,5 Mo" (also the sizes of the resources library).
+pub(crate) fn size(lang: Lang, bytes: i64) -> String {
     #[allow(clippy::cast_precision_loss)]
     let b = bytes as f64;
     let (value, unit) = if b < 1024.0 {

@@ -5875,6 +5875,31 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("forum.locked", "Verrouillé", "Locked"),
     ("forum.unread", "Nouveau", "New"),
     ("forum.new_reply", "nouveau", "new"),
+    (
+        "forum.field.title_required",
+        "Donnez un titre au sujet.",
+        "Give the thread a title.",
+    ),
+    (
+        "forum.field.title_too_long",
+        "Le titre dépasse 200 caractères.",
+        "The title is longer than 200 characters.",
+    ),
+    (
+        "forum.field.body_required",
+        "Écrivez le message du sujet.",
+        "Write the thread's message.",
+    ),
+    (
+        "forum.field.body_too_long",
+        "Le message dépasse 20 000 caractères.",
+        "The message is longer than 20,000 characters.",
+    ),
+    (
+        "forum.reply_quoting",
+        "Répondre en citant le sujet",
+        "Reply quoting the thread",
+    ),
     ("forum.by", "par", "by"),
     ("forum.pages_label", "Pages", "Pages"),
     ("forum.previous_page", "Page précédente", "Previous page"),

@@ -1513,3 +1513,128 @@ async fn two_members_chat_in_real_time_in_two_browsers() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// ana starts a thread from the category's page; bob opens it, replies quoting it, and the
+/// reply shows under the thread with the quote.
+async fn a_thread_and_a_quoting_reply(client: &Client, base: &str) {
+    log_in(client, base, "ana_forum").await;
+    client
+        .goto(&format!("{base}/forum"))
+        .await
+        .expect("open /forum");
+    click(client, "a[href='/forum/materiel-technique']").await;
+    wait_for_path(client, "/forum/materiel-technique").await;
+    click(client, "a[href='/forum/materiel-technique/nouveau-sujet']").await;
+    wait_for_path(client, "/forum/materiel-technique/nouveau-sujet").await;
+    fill(client, "#f-title", "Qui prête des câbles DMX ?").await;
+    fill(client, "#f-body", "Il nous faut 20 mètres pour vendredi.").await;
+    click(
+        client,
+        "form[action='/forum/materiel-technique/nouveau-sujet'] button[type='submit']",
+    )
+    .await;
+    wait_for_url(client, "the thread's page", |u| {
+        u.path().starts_with("/forum/sujets/")
+    })
+    .await;
+    let thread = client.current_url().await.expect("url").path().to_string();
+    assert_eq!(text_of(client, "h1").await, "Qui prête des câbles DMX ?");
+    click(client, "form[action='/deconnexion'] button[type='submit']").await;
+    wait_for_path(client, "/").await;
+
+    log_in(client, base, "bob_forum").await;
+    client
+        .goto(&format!("{base}{thread}"))
+        .await
+        .expect("open the thread");
+    click(client, "a[href*='citer=1']").await;
+    wait_for_path(client, "/commentaires/repondre").await;
+    let field = client
+        .find(Locator::Css("#f-body"))
+        .await
+        .expect("the reply field");
+    let prefilled = field
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert!(
+        prefilled.contains("> Il nous faut 20 mètres pour vendredi."),
+        "{prefilled}"
+    );
+    field
+        .send_keys("Nous en avons 30 mètres à prêter.")
+        .await
+        .expect("type");
+    click(client, "form[action='/commentaires'] button[type='submit']").await;
+    wait_for_url(client, "back on the thread", |u| u.path() == thread).await;
+    let reply = text_of(client, ".comment-list .comment-body").await;
+    assert!(reply.contains("Il nous faut 20 mètres"), "{reply}");
+    assert!(reply.contains("Nous en avons 30 mètres"), "{reply}");
+    client
+        .find(Locator::Css(".comment-list .comment-body blockquote"))
+        .await
+        .expect("the quote is a blockquote");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_starts_a_thread_and_another_replies_quoting_it() {
+    use culturecnous::service::accounts::{NewAccountInput, create_account};
+
+    let driver = Driver::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    let base = format!("http://localhost:{port}");
+    let mut staff = None;
+    for (username, role) in [
+        ("rachel_forum", "staff"),
+        ("ana_forum", "member"),
+        ("bob_forum", "member"),
+    ] {
+        let account = create_account(
+            &instance.ctx,
+            NewAccountInput {
+                username: username.into(),
+                email: format!("{username}@example.org"),
+                password: "un mot de passe solide".into(),
+                kind: "individual".into(),
+                role: role.into(),
+                display_name: username.into(),
+            },
+        )
+        .await
+        .expect("member");
+        if role == "staff" {
+            staff = Some(account);
+        }
+    }
+    culturecnous::service::forum::categories::create(
+        &instance.ctx,
+        &staff.expect("staff"),
+        culturecnous::service::forum::categories::CategoryInput {
+            name: "Matériel technique".into(),
+            description: "Son, lumière, scène".into(),
+            slug: String::new(),
+        },
+    )
+    .await
+    .expect("category");
+    let client = driver.client().await;
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move { a_thread_and_a_quoting_reply(&client, &base).await })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

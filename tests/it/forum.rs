@@ -755,3 +755,70 @@ async fn the_reply_form_quotes_what_it_answers_and_a_locked_thread_says_why() {
     assert!(r.body.contains("Et encore"), "the text is kept");
     assert_eq!(thread_row(app, id).await, (1, true));
 }
+
+#[tokio::test]
+async fn the_forum_pages_pass_the_mechanical_accessibility_checks() {
+    let f = forum().await;
+    let app = &f.app;
+    let created = start(
+        app,
+        &f.lea,
+        "materiel-technique",
+        "Câbles DMX",
+        "Il me faut **20 m**.",
+    )
+    .await;
+    let id = created["id"].as_i64().expect("id");
+    let ap_id = created["ap_id"].as_str().expect("ap_id").to_string();
+    reply(app, &f.marc, id, "J'en ai 30 m.").await;
+    let page = crate::helpers::path_of(created["url"].as_str().expect("url"));
+    let lea = Browser::logged_in(app, "lea").await;
+    let staff = Browser::logged_in(app, "rachel").await;
+    let mut pages = Vec::new();
+    for (what, who) in [("member", &lea), ("staff", &staff)] {
+        for path in [
+            "/forum".to_string(),
+            "/forum/materiel-technique".to_string(),
+            page.clone(),
+            "/forum/recherche?q=cables".to_string(),
+            "/forum/materiel-technique/nouveau-sujet".to_string(),
+        ] {
+            pages.push((format!("{path} ({what})"), who.get(&path).await));
+        }
+    }
+    pages.push((
+        "/forum/nouvelle-categorie".to_string(),
+        staff.get("/forum/nouvelle-categorie").await,
+    ));
+    pages.push((
+        "/forum/materiel-technique/modifier".to_string(),
+        staff.get("/forum/materiel-technique/modifier").await,
+    ));
+    pages.push((format!("{page} (visitor)"), app.get_html(&page).await));
+    pages.push((
+        "quote form".to_string(),
+        lea.get(&format!(
+            "/commentaires/repondre?cible={}&citer=1",
+            url::form_urlencoded::byte_serialize(ap_id.as_bytes()).collect::<String>()
+        ))
+        .await,
+    ));
+    pages.push((
+        "/forum/materiel-technique/nouveau-sujet (errors)".to_string(),
+        lea.submit_form(
+            "/forum/materiel-technique/nouveau-sujet",
+            &[("title", ""), ("body", "")],
+        )
+        .await,
+    ));
+    pages.push((
+        "/forum/nouvelle-categorie (errors)".to_string(),
+        staff
+            .submit_form(
+                "/forum/nouvelle-categorie",
+                &[("name", ""), ("slug", "Non !")],
+            )
+            .await,
+    ));
+    crate::accessibility::assert_accessible(&pages);
+}

@@ -49,15 +49,15 @@ fn check(input: &ThreadInput) -> AppResult<Checked> {
     let mut errors = FieldErrors::default();
     let title = input.title.split_whitespace().collect::<Vec<_>>().join(" ");
     if title.is_empty() {
-        errors.add("title", "field.required");
+        errors.add("title", "forum.field.title_required");
     } else if title.chars().count() > MAX_TITLE_CHARS {
-        errors.add("title", "field.too_long");
+        errors.add("title", "forum.field.title_too_long");
     }
     let body = input.body.replace("\r\n", "\n").trim().to_string();
     if body.is_empty() {
-        errors.add("body", "field.required");
+        errors.add("body", "forum.field.body_required");
     } else if body.chars().count() > MAX_BODY_CHARS {
-        errors.add("body", "field.too_long");
+        errors.add("body", "forum.field.body_too_long");
     }
     errors.into_result()?;
     let html = SafeHtml::from_markdown(&body);

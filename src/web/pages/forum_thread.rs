@@ -96,6 +96,8 @@ struct ThreadPage<'a> {
     logged_in: bool,
     following: bool,
     back: String,
+    /// The reply form, opened with the thread's text quoted.
+    quote_url: String,
     categories: Vec<CategoryChoice>,
     reactions: crate::web::pages::reactions::ReactionsView,
     comments: CommentsSection,
@@ -196,6 +198,10 @@ async fn show(
         logged_in: user.is_some(),
         following: shown.subscribed,
         back: page_path,
+        quote_url: format!(
+            "/commentaires/repondre?cible={}&citer=1",
+            url::form_urlencoded::byte_serialize(shown.post.ap_id.as_bytes()).collect::<String>()
+        ),
         categories,
         reactions: crate::web::pages::reactions::view_for(ctx, lang, &shown.post, viewer).await?,
         comments,

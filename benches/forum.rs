@@ -11,6 +11,8 @@
 //!
 //! Run: `cargo bench --bench forum`.
 
+mod support;
+
 use axum::{
     Router,
     body::Body,
@@ -37,7 +39,7 @@ const ROUNDS: usize = 60;
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes --bench; `cargo test --all-targets` must not run it.
-    if !std::env::args().any(|a| a == "--bench") {
+    if !support::started_by_cargo_bench() {
         println!("forum benchmark: run it with `cargo bench --bench forum`");
         return Ok(());
     }
@@ -111,11 +113,6 @@ async fn send(
     Ok(body.len())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
@@ -139,16 +136,11 @@ async fn measure(
             all.push(start.elapsed());
         }
     }
-    all.sort();
+    let count = all.len();
     println!(
-        "{label}: {} requests over {} URLs ({} bytes a round): p50 {}, p90 {}, p99 {}, max {} (target p99 < {target})",
-        all.len(),
+        "{label}: {count} requests over {} URLs ({bytes} bytes a round): {} (target p99 < {target})",
         uris.len(),
-        bytes,
-        ms(percentile(&all, 0.50)),
-        ms(percentile(&all, 0.90)),
-        ms(percentile(&all, 0.99)),
-        ms(percentile(&all, 1.0)),
+        support::Latencies::new(all).summary(),
     );
     Ok(())
 }

@@ -284,6 +284,15 @@ pub async fn delete(ctx: &AppContext, account: &DbAccount, post_id: i64) -> AppR
     .await
 }
 
+/// What a moderator switches on a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flag {
+    /// No more replies.
+    Locked,
+    /// At the top of its category, and in its `featured` collection.
+    Pinned,
+}
+
 /// A moderator locks (no more replies) or unlocks a thread.
 pub async fn set_locked(
     ctx: &AppContext,
@@ -291,29 +300,7 @@ pub async fn set_locked(
     post_id: i64,
     locked: bool,
 ) -> AppResult<DbThread> {
-    let mut conn = ctx.conn().await?;
-    conn.transaction::<DbThread, AppError, _>(async |conn| {
-        let (post, thread, category) = live_thread(conn, post_id).await?;
-        require_moderator(conn, account, &category).await?;
-        if thread.is_locked() == locked {
-            return Ok(thread);
-        }
-        let thread = db::forum::set_locked(conn, post.id, locked.then(Utc::now)).await?;
-        let moderator = db::actors::by_id(conn, account.actor_id).await?;
-        outbound::record(
-            ctx,
-            conn,
-            OutboundEvent::ThreadLocked {
-                post: Box::new(post),
-                category: Box::new(category),
-                moderator: Box::new(moderator),
-                locked,
-            },
-        )
-        .await?;
-        Ok(thread)
-    })
-    .await
+    set_flag(ctx, account, post_id, Flag::Locked, locked).await
 }
 
 /// A moderator pins a thread at the top of its category (and in its `featured` collection),
@@ -324,26 +311,51 @@ pub async fn set_pinned(
     post_id: i64,
     pinned: bool,
 ) -> AppResult<DbThread> {
+    set_flag(ctx, account, post_id, Flag::Pinned, pinned).await
+}
+
+/// Switches `flag` to `on` (nothing happens when it already is), and tells the category's
+/// followers (`ThreadLocked`, `ThreadPinned`).
+async fn set_flag(
+    ctx: &AppContext,
+    account: &DbAccount,
+    post_id: i64,
+    flag: Flag,
+    on: bool,
+) -> AppResult<DbThread> {
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbThread, AppError, _>(async |conn| {
         let (post, thread, category) = live_thread(conn, post_id).await?;
         require_moderator(conn, account, &category).await?;
-        if thread.is_pinned() == pinned {
+        let current = match flag {
+            Flag::Locked => thread.is_locked(),
+            Flag::Pinned => thread.is_pinned(),
+        };
+        if current == on {
             return Ok(thread);
         }
-        let thread = db::forum::set_pinned(conn, post.id, pinned.then(Utc::now)).await?;
-        let moderator = db::actors::by_id(conn, account.actor_id).await?;
-        outbound::record(
-            ctx,
-            conn,
-            OutboundEvent::ThreadPinned {
-                post: Box::new(post),
-                category: Box::new(category),
-                moderator: Box::new(moderator),
-                pinned,
+        let at = on.then(Utc::now);
+        let thread = match flag {
+            Flag::Locked => db::forum::set_locked(conn, post.id, at).await?,
+            Flag::Pinned => db::forum::set_pinned(conn, post.id, at).await?,
+        };
+        let (post, category) = (Box::new(post), Box::new(category));
+        let moderator = Box::new(db::actors::by_id(conn, account.actor_id).await?);
+        let event = match flag {
+            Flag::Locked => OutboundEvent::ThreadLocked {
+                post,
+                category,
+                moderator,
+                locked: on,
             },
-        )
-        .await?;
+            Flag::Pinned => OutboundEvent::ThreadPinned {
+                post,
+                category,
+                moderator,
+                pinned: on,
+            },
+        };
+        outbound::record(ctx, conn, event).await?;
         Ok(thread)
     })
     .await

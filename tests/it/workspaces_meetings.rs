@@ -40,7 +40,7 @@ async fn new_app() -> TestApp {
 
 /// A workspace of ours (its `Group` actor with keys), with its owner.
 async fn workspace(app: &TestApp, name: &str, owner: &DbActor) -> DbWorkspace {
-    let account = db::accounts::by_actor_id(&mut *app.ctx.conn().await.expect("conn"), owner.id)
+    let account = db::accounts::by_actor_id(&mut app.ctx.conn().await.expect("conn"), owner.id)
         .await
         .expect("query")
         .expect("owner account");

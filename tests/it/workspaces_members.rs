@@ -40,7 +40,7 @@ use uuid::Uuid;
 
 /// A workspace of the instance under test owned by `owner`, with its `Group` actor.
 async fn workspace(app: &TestApp, owner: &str, name: &str, listed: bool) -> Uuid {
-    let owner = db::accounts::by_login(&mut *app.ctx.conn().await.expect("conn"), owner)
+    let owner = db::accounts::by_login(&mut app.ctx.conn().await.expect("conn"), owner)
         .await
         .expect("query")
         .expect("owner account");

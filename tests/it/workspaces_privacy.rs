@@ -42,7 +42,7 @@ const BASE: &str = "http://localhost:8080";
 
 /// A local workspace owned by `owner`, made as the page makes it (`manage::create`).
 pub async fn create_workspace(app: &TestApp, name: &str, owner: &DbActor) -> DbWorkspace {
-    let account = db::accounts::by_actor_id(&mut *app.ctx.conn().await.expect("conn"), owner.id)
+    let account = db::accounts::by_actor_id(&mut app.ctx.conn().await.expect("conn"), owner.id)
         .await
         .expect("query")
         .expect("owner account");

@@ -148,7 +148,7 @@ pub async fn search(ctx: &AppContext, query: &Query) -> AppResult<Found> {
         .bind::<BigInt, _>((page - 1) * PER_PAGE)
         .load(&mut conn)
         .await?;
-    let total = rows.iter().next().map_or(0, |r: &Row| r.total);
+    let total = rows.as_slice().first().map_or(0, |r| r.total);
     let categories = db::forum::categories(&mut conn).await?;
     let mut hits = Vec::with_capacity(rows.len());
     for row in rows {

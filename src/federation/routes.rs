@@ -55,6 +55,8 @@ pub fn routes() -> Router {
         .route("/nodeinfo/2.1", get(nodeinfo::http_get_nodeinfo))
         .layer(Extension(inbox_state.clone()))
         .merge(super::venues::routes(inbox_state.clone()))
+        .merge(super::forum::routes(inbox_state.clone()))
+        .merge(super::forum::interim_document_routes())
         .merge(super::workspaces::routes(inbox_state))
 }
 

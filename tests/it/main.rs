@@ -27,6 +27,7 @@ mod federation_actors;
 mod federation_inbox;
 mod feeds;
 mod follows;
+mod forum_federation;
 mod foundation;
 mod inbound_links;
 mod inbox_mutations;

@@ -23,6 +23,7 @@ use culturecnous::{
         reactions::ReactionKind,
     },
 };
+use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 
 const AP: &str = "application/activity+json";
@@ -673,4 +674,96 @@ async fn a_moved_thread_is_announced_by_its_new_category() {
         "http://localhost:8080/forum/musique"
     );
     assert_eq!(inboxes, &vec!["http://mbin.example/inbox".to_string()]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lemmy_edits_deletes_and_community_announces_apply() {
+    let f = forum().await;
+    let create = lemmy_create_page(5, "Stage d'improvisation");
+    assert_eq!(deliver(&f.app, &f.bob, &create).await, StatusCode::ACCEPTED);
+    let before = announces(&f.app).await.len();
+
+    // Lemmy's Update of the Page (its author edits it): applied and relayed.
+    let mut page = create["object"].clone();
+    page["name"] = json!("Stage d'improvisation (complet)");
+    page["updated"] = json!("2026-11-30T12:00:00Z");
+    let update = json!({
+        "@context": ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"],
+        "actor": BOB, "to": [PUBLIC], "cc": [CATEGORY], "audience": CATEGORY,
+        "type": "Update", "id": "http://remote.example:1234/activities/update/page-5",
+        "object": page,
+    });
+    assert_eq!(deliver(&f.app, &f.bob, &update).await, StatusCode::ACCEPTED);
+    let mut conn = f.app.ctx.conn().await.expect("conn");
+    let post = db::posts::by_ap_id(&mut conn, "http://remote.example:1234/post/5")
+        .await
+        .expect("query")
+        .expect("post");
+    assert_eq!(post.title, "Stage d'improvisation (complet)");
+    let all = announces(&f.app).await;
+    assert_eq!(all.len(), before + 1);
+    assert_eq!(inner_type(&all[before].0), "Update");
+    assert_eq!(all[before].0["object"]["id"], update["id"]);
+
+    // Lemmy's Delete (the author deletes the post): applied and relayed.
+    let delete = json!({
+        "@context": ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"],
+        "actor": BOB, "to": [PUBLIC], "cc": [CATEGORY], "audience": CATEGORY,
+        "type": "Delete", "id": "http://remote.example:1234/activities/delete/page-5",
+        "object": "http://remote.example:1234/post/5",
+    });
+    assert_eq!(deliver(&f.app, &f.bob, &delete).await, StatusCode::ACCEPTED);
+    let post = db::posts::by_id(&mut conn, post.id)
+        .await
+        .expect("query")
+        .expect("post");
+    assert!(post.deleted_at.is_some());
+    let all = announces(&f.app).await;
+    assert_eq!(all.len(), before + 2);
+    assert_eq!(inner_type(&all[before + 1].0), "Delete");
+    assert_eq!(
+        all[before + 1].0["object"]["object"]["id"],
+        "http://remote.example:1234/post/5"
+    );
+
+    // A Lemmy community alice follows announces a post of its own server (Lemmy's
+    // `Announce(Create(Page))`): unwrapped and kept as a remote post.
+    let community = remote_actor(&f.app, "http://remote.example:1234", "c-main", 1).await;
+    diesel::sql_query("UPDATE actors SET kind = 'Group' WHERE id = $1")
+        .bind::<diesel::sql_types::BigInt, _>(community.actor.id)
+        .execute(&mut conn)
+        .await
+        .expect("a Group");
+    let alice_actor = crate::helpers::local_actor(&f.app, "alice").await;
+    let mut community_actor = community.actor.clone();
+    community_actor.kind = "Group".into();
+    crate::helpers::follow(&f.app, &alice_actor, &community_actor, "accepted").await;
+    let announce = json!({
+        "@context": ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"],
+        "actor": community.id(), "to": [PUBLIC],
+        "cc": [format!("{}/followers", community.id())],
+        "type": "Announce", "id": "http://remote.example:1234/activities/announce/create/9",
+        "object": {
+            "actor": BOB, "to": [PUBLIC], "cc": [community.id()], "audience": community.id(),
+            "type": "Create", "id": "http://remote.example:1234/activities/create/page-9",
+            "object": {
+                "type": "Page", "id": "http://remote.example:1234/post/9",
+                "attributedTo": BOB, "to": [community.id(), PUBLIC], "cc": [],
+                "name": "Une annonce de Lemmy",
+                "content": "<p>Bonjour la communauté.</p>", "mediaType": "text/html",
+                "audience": community.id(), "published": "2026-11-30T10:00:00Z"
+            }
+        }
+    });
+    assert_eq!(
+        deliver(&f.app, &community, &announce).await,
+        StatusCode::ACCEPTED
+    );
+    let kept = db::posts::by_ap_id(&mut conn, "http://remote.example:1234/post/9")
+        .await
+        .expect("query")
+        .expect("the announced Page is kept");
+    assert_eq!(kept.title, "Une annonce de Lemmy");
+    assert_eq!(kept.author_actor_id, f.bob.actor.id);
+    assert!(!kept.local);
 }

@@ -89,9 +89,7 @@ fn check(input: &CategoryInput, with_slug: bool) -> AppResult<Checked> {
             .collect::<String>()
             .trim_end_matches('-')
             .to_string();
-        if !typed.is_empty() && slug != typed {
-            errors.add("slug", "forum.field.slug_shape");
-        } else if slug.is_empty() && !name.is_empty() {
+        if (!typed.is_empty() && slug != typed) || (slug.is_empty() && !name.is_empty()) {
             errors.add("slug", "forum.field.slug_shape");
         } else if RESERVED_SLUGS.contains(&slug.as_str()) {
             errors.add("slug", "forum.field.slug_taken");

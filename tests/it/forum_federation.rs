@@ -202,6 +202,10 @@ async fn a_category_is_a_group_found_by_webfinger_and_followed() {
         serde_json::from_str(&culturecnous::testing::fixture("lemmy/objects/group.json"))
             .expect("lemmy group parses");
     assert_eq!(lemmy.kind, ActorType::Group);
+    let lemmy_user: Person =
+        serde_json::from_str(&culturecnous::testing::fixture("lemmy/objects/person.json"))
+            .expect("lemmy person parses");
+    assert_eq!(lemmy_user.kind, ActorType::Person);
 
     // WebFinger: `!theatre-amateur@localhost:8080` on Lemmy is this acct.
     let r = f
@@ -596,11 +600,34 @@ async fn pins_and_likes_are_announced_and_remote_moderation_is_refused() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Lemmy's UndoLockPage: refused the same way.
+    let undo_lock = json!({
+        "id": "http://remote.example:1234/activities/undo/lock-1",
+        "actor": BOB, "to": [PUBLIC], "cc": [CATEGORY], "audience": CATEGORY,
+        "type": "Undo", "object": lock,
+    });
+    let r = f
+        .app
+        .send(signed_post(
+            "/inbox",
+            serde_json::to_vec(&undo_lock).expect("json"),
+            &Signing::by(&f.bob),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let mut conn = f.app.ctx.conn().await.expect("conn");
     let thread = db::forum::thread(&mut conn, post.id)
         .await
         .expect("query")
         .expect("thread");
+    // Nothing of the refused activities was recorded (not even as received).
+    for id in [&lock["id"], &remove["id"], &undo_lock["id"]] {
+        let id = id.as_str().expect("id");
+        let fresh = db::received_activities::mark_received(&mut conn, id)
+            .await
+            .expect("query");
+        assert!(fresh, "{id} was recorded as received");
+    }
     assert!(!thread.is_locked() && thread.is_pinned());
 
     // Bob's Like (Lemmy's Vote): kept and relayed under its id, not back to his server.

@@ -233,8 +233,9 @@ async fn direct_inboxes(
     Ok(inboxes)
 }
 
-/// An activity of a local actor about a thread: stored and sent to `direct` (when the actor
-/// is ours), then announced by the category.
+/// An activity of a local actor about a thread: stored and sent to `direct`, then announced
+/// by the category. Nothing is said in the name of another server's actor: what they do
+/// reaches the category as an activity of theirs, relayed by [`relay`].
 #[allow(clippy::too_many_arguments)]
 async fn said_in_category(
     ctx: &AppContext,
@@ -246,20 +247,21 @@ async fn said_in_category(
     activity: Value,
     direct: Vec<Url>,
 ) -> AppResult<()> {
-    if actor.local {
-        let object = innermost_id(&activity);
-        store(
-            ctx,
-            conn,
-            &id,
-            kind,
-            actor,
-            &object,
-            activity.clone(),
-            direct,
-        )
-        .await?;
+    if !actor.local {
+        return Ok(());
     }
+    let object = innermost_id(&activity);
+    store(
+        ctx,
+        conn,
+        &id,
+        kind,
+        actor,
+        &object,
+        activity.clone(),
+        direct,
+    )
+    .await?;
     announce(ctx, conn, group, activity, None).await
 }
 

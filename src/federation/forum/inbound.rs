@@ -37,13 +37,17 @@ use activitypub_federation::fetch::{fetch_object_http, object_id::ObjectId};
 use serde_json::Value;
 use url::Url;
 
-/// The URLs of an addressing field (an IRI, a node, or a list of them).
+/// The http(s) URLs of an addressing field (an IRI, a node, or a list of them); `as:Public`
+/// and other compact IRIs are left out.
 fn urls_of(value: Option<&Value>) -> Vec<Url> {
-    match value {
+    let urls: Vec<Url> = match value {
         Some(Value::Array(items)) => items.iter().filter_map(id_of).collect(),
         Some(other) => id_of(other).into_iter().collect(),
         None => Vec::new(),
-    }
+    };
+    urls.into_iter()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .collect()
 }
 
 /// The `href`s of an object's `Mention` tags.
@@ -224,4 +228,30 @@ pub async fn route_announce(data: &Data, sender: &DbActor, inner: &Value) -> App
     service::comments::receive_note_relayed(data.app_data(), &activity_id, &actor, &note, true)
         .await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn addressing_and_mentions_in_their_several_shapes() {
+        let page = json!({
+            "to": ["https://a.example/c/x", "as:Public"],
+            "cc": "https://b.example/forum/y",
+            "audience": {"id": "https://b.example/forum/z", "type": "Group"},
+            "tag": {"type": "Mention", "href": "https://b.example/forum/y"}
+        });
+        assert_eq!(urls_of(page.get("to")).len(), 1, "as:Public is no URL");
+        assert_eq!(urls_of(page.get("cc")).len(), 1);
+        assert_eq!(
+            urls_of(page.get("audience")),
+            vec![Url::parse("https://b.example/forum/z").expect("url")]
+        );
+        assert_eq!(mentions_of(&page).len(), 1);
+        assert!(urls_of(None).is_empty());
+        let hashtag_only = json!({"tag": [{"type": "Hashtag", "href": "https://b.example/t"}]});
+        assert!(mentions_of(&hashtag_only).is_empty());
+    }
 }

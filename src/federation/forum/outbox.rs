@@ -670,3 +670,19 @@ pub async fn record(
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_innermost_object_of_wrapped_activities() {
+        let undo =
+            json!({"type": "Undo", "object": {"type": "Like", "object": "https://a.example/p/1"}});
+        assert_eq!(innermost_id(&undo), "https://a.example/p/1");
+        let create =
+            json!({"type": "Create", "object": {"type": "Page", "id": "https://a.example/p/2"}});
+        assert_eq!(innermost_id(&create), "https://a.example/p/2");
+        assert_eq!(innermost_id(&json!({"type": "Lock"})), "");
+    }
+}

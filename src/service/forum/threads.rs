@@ -713,3 +713,23 @@ pub fn is_reply_refusal(e: &AppError) -> bool {
             Some("forum.error.locked" | "forum.error.thread_deleted")
         )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notes_first_line_is_its_first_paragraph() {
+        let html = "<p>Qui joue samedi ?</p><p>Nous avons <b>deux</b> places.</p>";
+        assert_eq!(
+            title_from_first_line(&html_lines(html)).as_deref(),
+            Some("Qui joue samedi ?")
+        );
+        let broken = "<p>Ligne un<br>ligne deux</p>";
+        assert_eq!(
+            title_from_first_line(&html_lines(broken)).as_deref(),
+            Some("Ligne un")
+        );
+        assert_eq!(title_from_first_line(&html_lines("<p> </p>")), None);
+    }
+}

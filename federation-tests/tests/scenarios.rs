@@ -2,6 +2,8 @@
 //! Instances are in-process unless the scenario is about the process itself (kill, restart);
 //! the Fedify peer is a third-party implementation.
 
+#[path = "scenarios/forum.rs"]
+mod forum;
 #[path = "scenarios/workspaces.rs"]
 mod workspaces;
 

@@ -55,6 +55,7 @@ pub fn routes() -> Router {
         .route("/nodeinfo/2.1", get(nodeinfo::http_get_nodeinfo))
         .layer(Extension(inbox_state.clone()))
         .merge(super::venues::routes(inbox_state.clone()))
+        .merge(super::forum::routes(inbox_state.clone()))
         .merge(super::workspaces::routes(inbox_state))
 }
 

@@ -21,7 +21,7 @@ use crate::{
         forum,
         mentions::{self, Mention},
         notifications,
-        outbound::{self, OutboundEvent},
+        outbound::{self, ForumRelayKind, OutboundEvent},
         publishing::{AnnouncementKind, MAX_HASHTAGS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, slugify},
     },
     urls::same_origin,
@@ -381,7 +381,7 @@ fn mentioned_ids(note: &IncomingNote) -> Vec<String> {
 
 /// The object is the actor's own: its id on the actor's origin and, when it names one, its
 /// `attributedTo` the actor.
-fn check_author(note: &IncomingNote, actor: &DbActor) -> AppResult<()> {
+pub fn check_author(note: &IncomingNote, actor: &DbActor) -> AppResult<()> {
     let actor_url = Url::parse(&actor.ap_id)?;
     if !same_origin(&note.id, &actor_url) {
         return Err(AppError::bad_request(format!(
@@ -475,6 +475,19 @@ pub async fn receive_note(
     actor: &DbActor,
     note: &IncomingNote,
 ) -> AppResult<()> {
+    receive_note_relayed(ctx, activity_id, actor, note, false).await
+}
+
+/// [`receive_note`], for a `Create` a remote `Group` our members follow announced
+/// (`via_followed_group`): a public post is then kept although nobody here follows its
+/// author — the members follow the group it was posted in.
+pub async fn receive_note_relayed(
+    ctx: &AppContext,
+    activity_id: &Url,
+    actor: &DbActor,
+    note: &IncomingNote,
+    via_followed_group: bool,
+) -> AppResult<()> {
     check_author(note, actor)?;
     let mut conn = ctx.conn().await?;
     conn.transaction::<(), AppError, _>(async |conn| {
@@ -546,7 +559,8 @@ pub async fn receive_note(
                     .await?
                     .is_some()
                     || db::posts::by_ap_id(conn, note.id.as_str()).await?.is_some()
-                    || (!db::comments::followed_locally(conn, actor.id).await?
+                    || (!via_followed_group
+                        && !db::comments::followed_locally(conn, actor.id).await?
                         && !notifications::events::mentions_member(conn, &mentioned).await?)
                 {
                     return Ok(());
@@ -630,6 +644,16 @@ pub async fn receive_update(
                 // Members newly mentioned by the edit hear of it; nobody twice.
                 notifications::events::comment_written(ctx, conn, &updated, &mentioned_ids(note))
                     .await?;
+                forum::threads::relay_if_thread(
+                    ctx,
+                    conn,
+                    comment.post_id,
+                    ForumRelayKind::Update,
+                    activity_id.as_str(),
+                    actor,
+                    &comment.ap_id,
+                )
+                .await?;
             }
         } else if let Some(post) = db::posts::by_ap_id(conn, note.id.as_str()).await? {
             if post.local || post.author_actor_id != actor.id {
@@ -659,6 +683,16 @@ pub async fn receive_update(
                 .await?;
                 db::posts::set_content_warning(conn, post.id, note.content_warning.as_deref())
                     .await?;
+                forum::threads::relay_if_thread(
+                    ctx,
+                    conn,
+                    post.id,
+                    ForumRelayKind::Update,
+                    activity_id.as_str(),
+                    actor,
+                    &post.ap_id,
+                )
+                .await?;
             }
         }
         Ok(())
@@ -686,6 +720,16 @@ pub async fn receive_delete(
             }
             if comment.deleted_at.is_none() {
                 db::comments::mark_deleted(conn, comment.id, now).await?;
+                forum::threads::relay_if_thread(
+                    ctx,
+                    conn,
+                    comment.post_id,
+                    ForumRelayKind::Delete,
+                    activity_id.as_str(),
+                    actor,
+                    &comment.ap_id,
+                )
+                .await?;
             }
         } else if let Some(post) = db::posts::by_ap_id(conn, object_id.as_str()).await? {
             if post.local || post.author_actor_id != actor.id {
@@ -693,6 +737,16 @@ pub async fn receive_delete(
             }
             if post.deleted_at.is_none() {
                 db::posts::mark_deleted(conn, post.id, now).await?;
+                forum::threads::relay_if_thread(
+                    ctx,
+                    conn,
+                    post.id,
+                    ForumRelayKind::Delete,
+                    activity_id.as_str(),
+                    actor,
+                    &post.ap_id,
+                )
+                .await?;
             }
         }
         Ok(())

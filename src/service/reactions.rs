@@ -16,8 +16,8 @@ use crate::{
     },
     error::{AppError, AppResult},
     service::{
-        domain_blocks, notifications,
-        outbound::{self, OutboundEvent, new_activity_id},
+        domain_blocks, forum, notifications,
+        outbound::{self, ForumRelayKind, OutboundEvent, new_activity_id},
         publishing,
     },
     urls::host_port,
@@ -282,6 +282,17 @@ pub async fn receive_reaction(
         if inserted.is_some() {
             notifications::events::reacted(ctx, conn, kind.notification(), actor.id, &target.ap_id)
                 .await?;
+            if kind == ReactionKind::Like {
+                forum::threads::relay_about_object(
+                    ctx,
+                    conn,
+                    &target.ap_id,
+                    ForumRelayKind::Like,
+                    activity_id.as_str(),
+                    actor,
+                )
+                .await?;
+            }
         }
         Ok(())
     })
@@ -335,6 +346,18 @@ pub async fn receive_undo(
         }
         match referenced(conn, reference, actor).await? {
             Some(reaction) => {
+                // Relayed before the like is forgotten: its row names the Like's id.
+                if reaction.kind == LIKE {
+                    forum::threads::relay_about_object(
+                        ctx,
+                        conn,
+                        &reaction.object_ap_id,
+                        ForumRelayKind::UndoLike,
+                        activity_id.as_str(),
+                        actor,
+                    )
+                    .await?;
+                }
                 db::reactions::delete(conn, reaction.id).await?;
                 if let Some(kind) = ReactionKind::parse(&reaction.kind) {
                     notifications::events::reaction_withdrawn(

@@ -28,6 +28,7 @@ mod federation_inbox;
 mod feeds;
 mod follows;
 mod forum;
+mod forum_federation;
 mod foundation;
 mod inbound_links;
 mod inbox_mutations;

@@ -672,7 +672,7 @@ async fn preferences_decide_what_is_recorded_and_mailed() {
                "workspace_invitation": "instant", "workspace_join_request": "instant",
                "workspace_mention": "instant", "workspace_document": "centre",
                "workspace_meeting": "instant", "workspace_membership": "centre",
-               "project": "centre"})
+               "project": "centre", "forum_thread": "centre", "forum_reply": "centre"})
     );
 
     let post = publish(&app, &alice, "Atelier d'écriture", "Du texte.").await;

@@ -108,6 +108,13 @@ impl Activity for Announce {
             {
                 return Ok(());
             }
+            // A forum category elsewhere (Lemmy community, one of ours on another instance)
+            // relaying a thread or reply to its followers here.
+            if crate::federation::forum::inbound::route_announce(data, &sender, &self.object)
+                .await?
+            {
+                return Ok(());
+            }
         }
         let kind = ReactionKind::Announce;
         reaction::receive(data, kind, &self.id, &self.actor, &self.object).await

@@ -1,4 +1,5 @@
-//! Inbound `Create` of a Note, Article or Page: a reply to one of our posts, announcements or
+//! Inbound `Create` of a Note, Article or Page: a thread in one of our forum categories
+//! (see `federation::forum::inbound`); a reply to one of our posts, announcements or
 //! comments becomes a comment; a public post of an actor our members follow is kept as a
 //! remote post (see `service::comments::receive_note`). Anything else is accepted and ignored.
 //!
@@ -153,6 +154,11 @@ impl Create {
         let Some(object) = fetched.as_ref().or_else(|| self.kept_object()) else {
             return Ok(());
         };
+        // A thread started in one of our forum categories (before comments: a Page or a
+        // mentioning Note is not a reply).
+        if crate::federation::forum::inbound::route_create(data, &self.id, &actor, object).await? {
+            return Ok(());
+        }
         // A fetched object may be of any type: only those we keep go on.
         let note = parse_note(object)?;
         if !is_accepted_type(&note) {

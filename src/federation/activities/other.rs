@@ -18,6 +18,11 @@ pub struct Other {
     pub kind: Value,
     pub id: Url,
     pub actor: ObjectId<DbActor>,
+    /// Read for the forum's `Lock` and `Add` (Lemmy's moderation of a thread).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Value>,
 }
 
 #[async_trait::async_trait]
@@ -33,7 +38,14 @@ impl Activity for Other {
         self.actor.inner()
     }
 
-    async fn verify(&self, _data: &Data) -> AppResult<()> {
+    /// `Lock` and `Add` (to a category's `featured`) of one of our threads: only its
+    /// category's moderators may (see `federation::forum::inbound`).
+    async fn verify(&self, data: &Data) -> AppResult<()> {
+        crate::federation::forum::inbound::route_moderation(
+            data,
+            &serde_json::json!({"type": self.kind, "object": self.object, "target": self.target}),
+        )
+        .await?;
         Ok(())
     }
 

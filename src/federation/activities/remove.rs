@@ -1,5 +1,6 @@
 //! `Remove`: a remote workspace (`Group`) removed one of our members
-//! (`{actor: Group, object: member, target: Group}`).
+//! (`{actor: Group, object: member, target: Group}`). Unpinning one of our forum threads
+//! (`target`: a category's `featured`) is refused in `verify` (see `federation::forum`).
 
 use crate::{
     context::AppContext,
@@ -48,7 +49,13 @@ impl Activity for Remove {
         self.actor.inner()
     }
 
-    async fn verify(&self, _data: &Data) -> AppResult<()> {
+    /// `Remove` from a category's `featured` (unpinning a thread): only its moderators may.
+    async fn verify(&self, data: &Data) -> AppResult<()> {
+        crate::federation::forum::inbound::route_moderation(
+            data,
+            &serde_json::json!({"type": "Remove", "object": self.object, "target": self.target}),
+        )
+        .await?;
         Ok(())
     }
 

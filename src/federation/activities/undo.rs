@@ -63,8 +63,14 @@ impl Activity for Undo {
         self.actor.inner()
     }
 
-    /// An actor may only undo its own Follow.
+    /// An actor may only undo its own Follow (and a Lock only when it may lock).
     async fn verify(&self, data: &Data) -> AppResult<()> {
+        // `Undo(Lock)` of one of our threads: only its category's moderators may.
+        crate::federation::forum::inbound::route_moderation(
+            data,
+            &serde_json::json!({"type": "Undo", "object": self.object}),
+        )
+        .await?;
         if let Some(reference) = FollowRef::from_value(&self.object) {
             let mut conn = data.app_data().conn().await?;
             service::follows::find_inbound_follow(&mut conn, &reference, self.actor.inner())

@@ -1,30 +1,28 @@
-//! The forum's side of federation: each category is a public `Group` (FEP-1b12) that wraps
-//! every accepted activity of its threads in an `Announce` to its followers.
+//! The forum's side of federation: each category is a public `Group` (FEP-1b12) that anyone
+//! on the fediverse can follow (a community on Lemmy, Mbin, PieFed; an account on Mastodon)
+//! and that wraps every accepted activity of its threads in an `Announce` to its followers.
+//!
+//! - `objects.rs`: the `Page` of a thread, the `Note` of a reply, the `Group` of a category;
+//! - `actor.rs`: the documents ([`category_document`], [`thread_document`], which `web`'s
+//!   pages call for ActivityPub clients) and the category's inbox and collections;
+//! - `outbox.rs`: what our events become (the one [`announce`] used by every path);
+//! - `inbound.rs`: threads from other servers (`Create(Page)` addressed to a category, a
+//!   `Note` mentioning it), moderation activities from elsewhere (refused), and the
+//!   `Announce`s of a remote `Group` our members follow.
 
-use crate::{
-    context::AppContext,
-    error::{AppError, AppResult},
-    federation::Data,
-    service::outbound::OutboundEvent,
-};
-use axum::response::Response;
-use diesel_async::AsyncPgConnection;
+mod actor;
+pub mod inbound;
+mod objects;
+pub mod outbox;
 
-/// The category's `Group` document (ActivityPub clients of `/forum/{slug}`).
-pub async fn category_document(_data: &Data, _slug: &str) -> AppResult<Response> {
-    Err(AppError::not_found())
-}
+pub use actor::{category_document, routes, thread_document};
+pub use outbox::{announce, record};
 
-/// A thread's `Page` (ActivityPub clients of `/forum/sujets/{id}`).
-pub async fn thread_document(_data: &Data, _post_id: i64) -> AppResult<Response> {
-    Err(AppError::not_found())
-}
+use crate::db::{self, posts::CATEGORY_THREAD};
 
-/// The forum's own outbound events (see `service::outbound`).
-pub async fn record(
-    _ctx: &AppContext,
-    _conn: &mut AsyncPgConnection,
-    _event: OutboundEvent,
-) -> AppResult<()> {
-    Ok(())
+/// Whether the post `post_id` is a thread (for callers holding only its id).
+pub async fn is_thread_id(conn: &mut db::Conn, post_id: i64) -> crate::error::AppResult<bool> {
+    Ok(db::posts::by_id(conn, post_id)
+        .await?
+        .is_some_and(|p| p.category == CATEGORY_THREAD))
 }

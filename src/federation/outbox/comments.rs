@@ -13,6 +13,7 @@ use crate::{
             new_activity_id,
         },
         delivery::followers_inboxes,
+        forum,
         objects::comment::{comment_audience, note, stored_mentions, tombstone},
     },
     service::{comments::find_parent, mentions::Mention},
@@ -86,6 +87,18 @@ pub(super) async fn create_or_update(
     author: &DbActor,
     previously_mentioned: &[Mention],
 ) -> AppResult<()> {
+    // A reply in a forum thread is said in the thread's category (FEP-1b12).
+    if forum::is_thread_id(conn, comment.post_id).await? {
+        return forum::outbox::reply_create_or_update(
+            ctx,
+            conn,
+            kind,
+            comment,
+            author,
+            previously_mentioned,
+        )
+        .await;
+    }
     let (root, parent_author) = parent_of(ctx, conn, comment).await?;
     let mentioned = stored_mentions(comment);
     let (to, cc) = comment_audience(author, &parent_author, &mentioned)?;
@@ -121,6 +134,9 @@ pub(super) async fn delete(
     comment: &DbComment,
     author: &DbActor,
 ) -> AppResult<()> {
+    if forum::is_thread_id(conn, comment.post_id).await? {
+        return forum::outbox::reply_delete(ctx, conn, comment, author).await;
+    }
     let (root, parent_author) = parent_of(ctx, conn, comment).await?;
     let mentioned = stored_mentions(comment);
     let (to, cc) = comment_audience(author, &parent_author, &mentioned)?;

@@ -14,6 +14,7 @@ use crate::{
             new_activity_id,
         },
         delivery::followers_inboxes,
+        forum,
         objects::{
             article::{article, audience_of, tombstone},
             note::note,
@@ -82,6 +83,10 @@ pub(super) async fn create_or_update(
     post: &DbPost,
     author: &DbActor,
 ) -> AppResult<()> {
+    // A forum thread is said in its category (FEP-1b12), not on its author's blog.
+    if forum::outbox::is_thread(post) {
+        return forum::outbox::thread_create_or_update(ctx, conn, kind, post, author).await;
+    }
     let (to, cc) = audience_of(author, post)?;
     let id = new_activity_id(ctx)?;
     let counts = crate::service::reactions::counts_of(conn, &post.ap_id).await?;
@@ -117,6 +122,9 @@ pub(super) async fn delete(
     post: &DbPost,
     author: &DbActor,
 ) -> AppResult<()> {
+    if forum::outbox::is_thread(post) {
+        return forum::outbox::thread_delete(ctx, conn, post, author).await;
+    }
     let (to, cc) = audience_of(author, post)?;
     let id = new_activity_id(ctx)?;
     let activity = Delete {

@@ -9,6 +9,7 @@ use crate::{
     federation::{
         activities::{announce::Announce, like::Like, new_activity_id, undo::Undo},
         delivery::followers_inboxes,
+        forum,
     },
     service::reactions::ReactionKind,
 };
@@ -56,6 +57,10 @@ pub(super) async fn react(
     author: Option<&DbActor>,
 ) -> AppResult<()> {
     let (activity, inboxes) = outgoing(conn, kind, &id, actor, object, author).await?;
+    // A like in the forum is also announced by the category (FEP-1b12).
+    if kind == ReactionKind::Like {
+        forum::outbox::announce_if_in_category(ctx, conn, object.as_str(), &activity).await?;
+    }
     Outgoing {
         id,
         kind: kind.activity_type(),
@@ -93,6 +98,15 @@ pub(super) async fn undo(
         object: original,
         to,
     };
+    if kind == ReactionKind::Like {
+        forum::outbox::announce_if_in_category(
+            ctx,
+            conn,
+            object.as_str(),
+            &serde_json::to_value(&undo)?,
+        )
+        .await?;
+    }
     Outgoing {
         id,
         kind: "Undo",

@@ -410,6 +410,23 @@ pub fn title_from_first_line(text: &str) -> Option<String> {
     Some(title.trim().to_string()).filter(|t| !t.is_empty())
 }
 
+/// The text of `html` one line per paragraph, line break or list item (a Note's first
+/// line is the title of the thread it starts).
+fn html_lines(html: &str) -> String {
+    let mut marked = html.to_string();
+    for end in [
+        "</p>", "<br>", "<br/>", "<br />", "</li>", "</h2>", "</h3>", "</h4>",
+    ] {
+        marked = marked.replace(end, &format!("{end}\u{1}"));
+    }
+    marked
+        .split('\u{1}')
+        .map(plain_text)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A remote actor started a thread in `category`: a `Page` addressed to it (its `name` is
 /// the title) or a `Note` mentioning it (the title is its first line). Stored like a local
 /// thread, the category's followers here told, and relayed by the category to its
@@ -423,10 +440,9 @@ pub async fn receive_remote(
     note: &IncomingNote,
     html: SafeHtml,
 ) -> AppResult<Option<DbPost>> {
-    let text = plain_text(html.as_str());
     let title = if note.name.trim().is_empty() {
         if note.kind == "Note" {
-            title_from_first_line(&text)
+            title_from_first_line(&html_lines(html.as_str()))
         } else {
             None
         }
@@ -542,6 +558,26 @@ pub async fn relay_if_thread(
         Some(thread) => relay(ctx, conn, &thread, kind, activity_id, actor, object_ap_id).await,
         None => Ok(()),
     }
+}
+
+/// [`relay_if_thread`] for an activity naming its object by AP id (a like, its undoing):
+/// a thread of ours or a reply of one.
+pub async fn relay_about_object(
+    ctx: &AppContext,
+    conn: &mut AsyncPgConnection,
+    object_ap_id: &str,
+    kind: ForumRelayKind,
+    activity_id: &str,
+    actor: &DbActor,
+) -> AppResult<()> {
+    let post_id = match db::posts::by_ap_id(conn, object_ap_id).await? {
+        Some(post) => post.id,
+        None => match db::comments::by_ap_id(conn, object_ap_id).await? {
+            Some(comment) => comment.post_id,
+            None => return Ok(()),
+        },
+    };
+    relay_if_thread(ctx, conn, post_id, kind, activity_id, actor, object_ap_id).await
 }
 
 async fn relay(
@@ -688,4 +724,24 @@ pub fn is_reply_refusal(e: &AppError) -> bool {
             e.message_key,
             Some("forum.error.locked" | "forum.error.thread_deleted")
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notes_first_line_is_its_first_paragraph() {
+        let html = "<p>Qui joue samedi ?</p><p>Nous avons <b>deux</b> places.</p>";
+        assert_eq!(
+            title_from_first_line(&html_lines(html)).as_deref(),
+            Some("Qui joue samedi ?")
+        );
+        let broken = "<p>Ligne un<br>ligne deux</p>";
+        assert_eq!(
+            title_from_first_line(&html_lines(broken)).as_deref(),
+            Some("Ligne un")
+        );
+        assert_eq!(title_from_first_line(&html_lines("<p> </p>")), None);
+    }
 }

@@ -822,3 +822,39 @@ async fn the_forum_pages_pass_the_mechanical_accessibility_checks() {
     ));
     crate::accessibility::assert_accessible(&pages);
 }
+
+#[tokio::test]
+async fn threads_and_replies_are_reported_through_the_one_reporting_path() {
+    let f = forum().await;
+    let app = &f.app;
+    let created = start(
+        app,
+        &f.lea,
+        "materiel-technique",
+        "Vends matériel",
+        "Prix imbattables",
+    )
+    .await;
+    let id = created["id"].as_i64().expect("id");
+    let reply_id = reply(app, &f.marc, id, "Arnaque ?").await.json()["id"]
+        .as_i64()
+        .expect("reply id");
+    let before = rows_in(app, "reports").await;
+    // The thread by its id, and the reply by its page anchor.
+    let page = created["url"].as_str().expect("url").to_string();
+    for target in [
+        created["ap_id"].as_str().expect("ap_id").to_string(),
+        format!("{page}#comment-{reply_id}"),
+    ] {
+        let r = api(
+            app,
+            Method::POST,
+            "/api/v1/reports",
+            &f.nina,
+            Some(json!({"target": target, "reason": "spam", "comment": "Hors sujet"})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{target}: {}", r.body);
+    }
+    assert_eq!(rows_in(app, "reports").await, before + 2);
+}

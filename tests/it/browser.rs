@@ -183,6 +183,19 @@ impl Drop for Driver {
 }
 
 /// Waits until the page's path is `path`.
+/// A real instance on a free port of 127.0.0.1 (its own test database), and its base URL.
+async fn start_instance() -> (culturecnous::RunningInstance, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let config = TestDatabases::get().config(port).await;
+    let instance = culturecnous::start_with_listener(config, listener)
+        .await
+        .expect("start the instance");
+    (instance, format!("http://localhost:{port}"))
+}
+
 async fn wait_for_path(client: &Client, path: &str) {
     wait_for_url(client, path, |url| url.path() == path).await;
 }
@@ -436,15 +449,7 @@ async fn publish_an_announcement(client: &Client, base: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn member_journeys_with_chromium() {
     let driver = Driver::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    let config = TestDatabases::get().config(port).await;
-    let instance = culturecnous::start_with_listener(config, listener)
-        .await
-        .expect("start the instance");
-    let base = format!("http://localhost:{port}");
+    let (instance, base) = start_instance().await;
     let ctx = instance.ctx.clone();
 
     let client = driver.client().await;
@@ -528,15 +533,7 @@ async fn reset_a_forgotten_password(client: &Client, base: &str, ctx: &AppContex
 #[tokio::test(flavor = "multi_thread")]
 async fn forgotten_password_reset_through_the_mailed_link() {
     let driver = Driver::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    let config = TestDatabases::get().config(port).await;
-    let instance = culturecnous::start_with_listener(config, listener)
-        .await
-        .expect("start the instance");
-    let base = format!("http://localhost:{port}");
+    let (instance, base) = start_instance().await;
     let ctx = instance.ctx.clone();
     culturecnous::service::accounts::create_account(
         &ctx,
@@ -693,15 +690,7 @@ async fn the_menu_folds_on_a_phone(client: &Client, base: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn pages_fit_a_phone_and_the_menu_folds() {
     let driver = Driver::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    let config = TestDatabases::get().config(port).await;
-    let instance = culturecnous::start_with_listener(config, listener)
-        .await
-        .expect("start the instance");
-    let base = format!("http://localhost:{port}");
+    let (instance, base) = start_instance().await;
     let ctx = instance.ctx.clone();
     let username = "administration_departementale";
     let password = "un mot de passe solide";
@@ -1018,15 +1007,7 @@ async fn claim_a_listed_entry(client: &Client, base: &str, ctx: &AppContext) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_listed_actor_claims_the_entry_through_the_mailed_invitation() {
     let driver = Driver::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    let config = TestDatabases::get().config(port).await;
-    let instance = culturecnous::start_with_listener(config, listener)
-        .await
-        .expect("start the instance");
-    let base = format!("http://localhost:{port}");
+    let (instance, base) = start_instance().await;
     let ctx = instance.ctx.clone();
     let csv = "name;kind;email;commune\nLes Petits Riens;compagnie;bonjour@lespetitsriens.example;Épinal\n";
     culturecnous::service::directory::import::import(
@@ -1125,15 +1106,7 @@ async fn a_member_creates_a_venue_and_sees_its_page() {
     use culturecnous::service::accounts::{NewAccountInput, create_account};
 
     let driver = Driver::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    let config = TestDatabases::get().config(port).await;
-    let instance = culturecnous::start_with_listener(config, listener)
-        .await
-        .expect("start the instance");
-    let base = format!("http://localhost:{port}");
+    let (instance, base) = start_instance().await;
     create_account(
         &instance.ctx,
         NewAccountInput {
@@ -1245,15 +1218,7 @@ async fn a_member_asks_to_borrow_an_offer_and_the_owner_accepts() {
     };
 
     let driver = Driver::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    let config = TestDatabases::get().config(port).await;
-    let instance = culturecnous::start_with_listener(config, listener)
-        .await
-        .expect("start the instance");
-    let base = format!("http://localhost:{port}");
+    let (instance, base) = start_instance().await;
     let ctx = instance.ctx.clone();
     let account = |username: &str| NewAccountInput {
         username: username.into(),
@@ -1332,15 +1297,7 @@ async fn a_visitor_finds_a_listed_entry_despite_a_typo() {
     use diesel_async::RunQueryDsl;
 
     let driver = Driver::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    let config = TestDatabases::get().config(port).await;
-    let instance = culturecnous::start_with_listener(config, listener)
-        .await
-        .expect("start the instance");
-    let base = format!("http://localhost:{port}");
+    let (instance, base) = start_instance().await;
     let mut conn = instance.ctx.conn().await.expect("conn");
     diesel::sql_query(
         "INSERT INTO directory_entries (name, kind, disciplines, commune_code) VALUES \
@@ -1470,15 +1427,7 @@ async fn two_members_chat_in_real_time_in_two_browsers() {
 
     let ana_driver = Driver::start();
     let bob_driver = Driver::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    let config = TestDatabases::get().config(port).await;
-    let instance = culturecnous::start_with_listener(config, listener)
-        .await
-        .expect("start the instance");
-    let base = format!("http://localhost:{port}");
+    let (instance, base) = start_instance().await;
     let ws = crate::workspaces_chat::workspace(&instance.ctx, "Résidence au foyer").await;
     for username in ["ana_chat", "bob_chat"] {
         let account = create_account(
@@ -1582,15 +1531,7 @@ async fn a_member_starts_a_thread_and_another_replies_quoting_it() {
     use culturecnous::service::accounts::{NewAccountInput, create_account};
 
     let driver = Driver::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let port = listener.local_addr().expect("address").port();
-    let config = TestDatabases::get().config(port).await;
-    let instance = culturecnous::start_with_listener(config, listener)
-        .await
-        .expect("start the instance");
-    let base = format!("http://localhost:{port}");
+    let (instance, base) = start_instance().await;
     let mut staff = None;
     for (username, role) in [
         ("rachel_forum", "staff"),

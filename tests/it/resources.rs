@@ -561,6 +561,19 @@ async fn the_author_and_staff_may_change_a_resource_another_member_may_not() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Its author may edit, not curate: asking both writes nothing.
+    let r = api(
+        &app,
+        Method::PATCH,
+        &path,
+        &ta,
+        Some(json!({"title": "Titre changé", "curated": true})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let shown = api(&app, Method::GET, &path, &ta, None).await.json();
+    assert_eq!(shown["title"], "Guide d'alice");
+    assert_eq!(shown["curated"], false);
     let r = call(
         &app,
         Method::POST,

@@ -113,6 +113,8 @@ pub struct ResourcePatch {
     pub disciplines: Option<Vec<String>>,
     pub theme: Option<String>,
     pub members_only: Option<bool>,
+    /// Among staff's picks (staff only).
+    pub curated: Option<bool>,
 }
 
 impl ResourceInput {

@@ -129,39 +129,55 @@ pub async fn edit(
     id: i64,
     input: ResourceInput,
 ) -> AppResult<DbResource> {
-    edit_with(ctx, account, id, |_| input).await
+    edit_with(ctx, account, id, None, |_| input).await
 }
 
-/// Edits the fields given, keeping the others.
+/// Edits the fields given, keeping the others; `curated` (staff only) in the same
+/// transaction, so that a refused part writes nothing.
 pub async fn edit_partial(
     ctx: &AppContext,
     account: &DbAccount,
     id: i64,
     patch: ResourcePatch,
 ) -> AppResult<DbResource> {
-    edit_with(ctx, account, id, |r| ResourceInput::of(r).patched(patch)).await
+    let curated = patch.curated;
+    edit_with(ctx, account, id, curated, |r| {
+        ResourceInput::of(r).patched(patch)
+    })
+    .await
 }
 
 async fn edit_with(
     ctx: &AppContext,
     account: &DbAccount,
     id: i64,
+    curated: Option<bool>,
     input: impl FnOnce(&DbResource) -> ResourceInput + Send,
 ) -> AppResult<DbResource> {
+    if curated.is_some() && !can_curate(account) {
+        return Err(curate_forbidden());
+    }
     let mut conn = ctx.conn().await?;
     conn.transaction::<DbResource, AppError, _>(async |conn| {
         let before = changeable_for_update(conn, account, id).await?;
         let has_file = db::resources::last_version_number(conn, before.id).await? > 0;
         let fields = check(&input(&before), has_file)?;
-        if unchanged(&before, &fields) {
-            // Nothing to write, nothing to tell other servers.
-            return Ok(before);
+        let mut after = before.clone();
+        // Nothing changed: nothing to write, nothing to tell other servers.
+        if !unchanged(&before, &fields) {
+            after = db::resources::update(conn, before.id, &fields).await?;
+            record_change(ctx, conn, Some(&before), &after).await?;
         }
-        let after = db::resources::update(conn, before.id, &fields).await?;
-        record_change(ctx, conn, Some(&before), &after).await?;
+        if let Some(curated) = curated.filter(|c| *c != after.curated) {
+            after = db::resources::set_curated(conn, after.id, curated).await?;
+        }
         Ok(after)
     })
     .await
+}
+
+fn curate_forbidden() -> AppError {
+    AppError::forbidden("only staff choose the picks").with_message("resources.curate_forbidden")
 }
 
 fn unchanged(r: &DbResource, f: &ResourceFields) -> bool {
@@ -186,8 +202,7 @@ pub async fn set_curated(
         .filter(|r| can_see(Some(account), r))
         .ok_or_else(AppError::not_found)?;
     if !can_curate(account) {
-        return Err(AppError::forbidden("only staff choose the picks")
-            .with_message("resources.curate_forbidden"));
+        return Err(curate_forbidden());
     }
     Ok(db::resources::set_curated(&mut conn, resource.id, curated).await?)
 }

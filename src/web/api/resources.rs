@@ -480,7 +480,6 @@ async fn http_patch_resource(
 ) -> AppResult<ApiJson<ResourceDetail>> {
     let ctx = data.app_data();
     let id = parse_id(&id)?;
-    let curated = body.curated;
     let patch = ResourcePatch {
         title: body.title,
         body: body.body,
@@ -488,19 +487,9 @@ async fn http_patch_resource(
         disciplines: body.disciplines,
         theme: body.theme,
         members_only: body.members_only,
+        curated: body.curated,
     };
-    let has_edit = patch.title.is_some()
-        || patch.body.is_some()
-        || patch.link_url.is_some()
-        || patch.disciplines.is_some()
-        || patch.theme.is_some()
-        || patch.members_only.is_some();
-    if has_edit || curated.is_none() {
-        resources::edit_partial(ctx, &user.account, id, patch).await?;
-    }
-    if let Some(curated) = curated {
-        resources::set_curated(ctx, &user.account, id, curated).await?;
-    }
+    resources::edit_partial(ctx, &user.account, id, patch).await?;
     let view = resources::show(ctx, Some(&user.account), id).await?;
     Ok(ApiJson(detail(
         ctx,

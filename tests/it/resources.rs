@@ -298,6 +298,24 @@ async fn a_file_over_the_limit_or_a_renamed_program_is_refused_with_nothing_stor
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("href=\"#f-file\""), "{}", r.body);
+    // Over the limit: the form again, with the file's error and what was typed.
+    let r = alice
+        .submit_multipart(
+            "/ressources/nouvelle",
+            vec![
+                Part::text("title", "Trop gros pour le site"),
+                Part::text("body", "x"),
+                file("gros.pdf", &big),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(r.body.contains("href=\"#f-file\""), "{}", r.body);
+    assert!(
+        r.body.contains("value=\"Trop gros pour le site\""),
+        "{}",
+        r.body
+    );
     assert_eq!(rows_in(&app, "resources").await, 0);
     assert_eq!(rows_in(&app, "resource_versions").await, 0);
     assert_eq!(stored_files(&app), 0);

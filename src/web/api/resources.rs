@@ -313,10 +313,22 @@ fn truthy(value: &str) -> bool {
 /// before any of the file is read.
 pub async fn read_parts(
     ctx: &AppContext,
-    mut multipart: Multipart,
+    multipart: Multipart,
     csrf_token: Option<&CsrfToken>,
 ) -> AppResult<ResourceParts> {
     let mut parts = ResourceParts::default();
+    read_parts_into(ctx, multipart, csrf_token, &mut parts).await?;
+    Ok(parts)
+}
+
+/// [`read_parts`] into `parts`, which keeps what was read before a refusal (a page shows the
+/// typed fields again with the file's error).
+pub async fn read_parts_into(
+    ctx: &AppContext,
+    mut multipart: Multipart,
+    csrf_token: Option<&CsrfToken>,
+    parts: &mut ResourceParts,
+) -> AppResult<()> {
     let mut submitted: Option<String> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -359,7 +371,7 @@ pub async fn read_parts(
     if let Some(token) = csrf_token {
         token.verify(submitted.as_deref())?;
     }
-    Ok(parts)
+    Ok(())
 }
 
 /// Proposes a resource: JSON (`{title, body, link_url?, disciplines?, theme?,

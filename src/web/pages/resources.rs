@@ -17,7 +17,7 @@ use crate::{
     i18n::Lang,
     service::resources::{self, ListFilter, ResourceInput, Theme, download_path, page_path},
     web::{
-        api::resources::{download_response, read_parts},
+        api::resources::{ResourceParts, download_response, read_parts, read_parts_into},
         auth::{CurrentUser, MaybeUser},
         csrf::{self, CsrfForm, CsrfToken},
         pages::{
@@ -343,12 +343,14 @@ async fn http_post_new(
 ) -> AppResult<Response> {
     let ctx = data.app_data();
     let multipart = multipart.map_err(|_| csrf::rejected())?;
-    let (form, result) = match read_parts(ctx, multipart, Some(&csrf)).await {
-        Ok(parts) => (
+    // What was typed comes back with a refusal, a file over the limit included.
+    let mut parts = ResourceParts::default();
+    let (form, result) = match read_parts_into(ctx, multipart, Some(&csrf), &mut parts).await {
+        Ok(()) => (
             ResourceForm::of(&parts.input),
             resources::create(ctx, &user.account, parts.input, parts.file).await,
         ),
-        Err(e) => (ResourceForm::default(), Err(e)),
+        Err(e) => (ResourceForm::of(&parts.input), Err(e)),
     };
     match result {
         Ok(resource) => Ok(redirect_with_flash(

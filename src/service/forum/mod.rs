@@ -29,6 +29,21 @@ pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest body of a thread (characters).
 pub const MAX_BODY_CHARS: usize = 20_000;
 
+/// How the forum names an author: display name, else username; with their server when they
+/// are not ours.
+pub fn author_label(actor: &db::actors::DbActor) -> String {
+    let name = if actor.name.trim().is_empty() {
+        actor.username.clone()
+    } else {
+        actor.name.clone()
+    };
+    if actor.local {
+        name
+    } else {
+        format!("{name} (@{}@{})", actor.username, actor.domain)
+    }
+}
+
 /// Whether `account` moderates `category`: the instance's moderators and admins, staff, and
 /// the members staff chose for this category.
 pub async fn moderates(

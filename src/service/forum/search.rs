@@ -182,7 +182,7 @@ pub async fn search(ctx: &AppContext, query: &Query) -> AppResult<Found> {
             excerpt: excerpt(&plain_text(&row.html), EXCERPT_CHARS),
             category_slug: category.map(|c| c.slug.clone()).unwrap_or_default(),
             category_name: category.map(|c| c.name.clone()).unwrap_or_default(),
-            author: label(&author),
+            author: super::author_label(&author),
             is_reply: row.comment_id.is_some(),
             published_at: row.published_at,
             thread_id: row.post_id,
@@ -190,18 +190,4 @@ pub async fn search(ctx: &AppContext, query: &Query) -> AppResult<Found> {
         });
     }
     Ok(Found { hits, total })
-}
-
-/// An author's name: display name, else username; with their server when not ours.
-fn label(actor: &DbActor) -> String {
-    let name = if actor.name.trim().is_empty() {
-        actor.username.clone()
-    } else {
-        actor.name.clone()
-    };
-    if actor.local {
-        name
-    } else {
-        format!("{name} (@{}@{})", actor.username, actor.domain)
-    }
 }

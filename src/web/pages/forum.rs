@@ -52,20 +52,7 @@ pub fn date(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
     crate::web::pages::workspace_meetings::when(lang, at)
 }
 
-/// A name to show for an actor: its display name, else its username; with its server when
-/// it is not ours.
-pub fn actor_label(actor: &crate::db::actors::DbActor) -> String {
-    let name = if actor.name.trim().is_empty() {
-        actor.username.clone()
-    } else {
-        actor.name.clone()
-    };
-    if actor.local {
-        name
-    } else {
-        format!("{name} (@{}@{})", actor.username, actor.domain)
-    }
-}
+pub use crate::service::forum::author_label as actor_label;
 
 /// Where an actor's name links to: our profile page, or their own page elsewhere.
 pub fn actor_link(actor: &crate::db::actors::DbActor) -> String {

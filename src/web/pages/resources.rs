@@ -4,6 +4,7 @@
 //! the edit form, and the downloads. The rules live in `service::resources`, shared with
 //! `/api/v1/resources`.
 
+use crate::web::pages::sharing::Choice;
 use crate::{
     context::AppContext,
     db::{actors::DbActor, resources::DbResource},
@@ -67,12 +68,6 @@ pub fn routes() -> Router {
 
 fn parse_id(id: &str) -> AppResult<i64> {
     id.parse().map_err(|_| AppError::not_found())
-}
-
-pub struct Choice {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
 }
 
 fn theme_choices(lang: Lang, current: &str, any: bool) -> Vec<Choice> {

@@ -19,8 +19,6 @@ use axum::{
     http::{Method, Request, StatusCode, header},
 };
 use culturecnous::{
-    context::AppContext,
-    db, federation,
     service::accounts::{NewAccountInput, create_account},
     testing::TestDatabases,
 };
@@ -146,19 +144,7 @@ async fn measure(
 }
 
 async fn run(dbs: &'static TestDatabases) -> anyhow::Result<()> {
-    let mut config = dbs.config(8080).await;
-    config.database.pool_size = 8;
-    std::fs::create_dir_all(config.storage.data_dir.join("media"))?;
-    let pool = db::pool::build_pool(&config.database.url, config.database.pool_size)?;
-    let ctx = AppContext::new(config, pool);
-    culturecnous::service::instance_url::check_or_record(&ctx)
-        .await
-        .map_err(|e| anyhow::anyhow!("instance identity: {e:?}"))?;
-    culturecnous::service::actors::ensure_system_actors(&ctx)
-        .await
-        .map_err(|e| anyhow::anyhow!("system actors: {e:?}"))?;
-    let federation = federation::build_config(&ctx).await?;
-    let router = culturecnous::app(ctx.clone(), federation);
+    let (ctx, router) = support::in_process_app(dbs).await?;
 
     let account = |name: &str, role: &str| NewAccountInput {
         username: name.into(),

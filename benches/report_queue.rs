@@ -10,16 +10,15 @@
 //!
 //! Run: `cargo bench --bench report_queue`.
 
+mod support;
+
 use axum::{
     Router,
     body::Body,
     http::{Method, Request, StatusCode, header},
 };
 use culturecnous::{
-    context::AppContext,
-    db,
     error::AppError,
-    federation,
     service::{
         accounts::{NewAccountInput, create_account},
         moderation::{Reason, ReportInput, Reporter, reports::submit},
@@ -156,19 +155,7 @@ async fn measure(
 }
 
 async fn run(dbs: &'static TestDatabases) -> anyhow::Result<()> {
-    let mut config = dbs.config(8080).await;
-    config.database.pool_size = 8;
-    std::fs::create_dir_all(config.storage.data_dir.join("media"))?;
-    let pool = db::pool::build_pool(&config.database.url, config.database.pool_size)?;
-    let ctx = AppContext::new(config, pool);
-    culturecnous::service::instance_url::check_or_record(&ctx)
-        .await
-        .map_err(|e| anyhow::anyhow!("instance identity: {e:?}"))?;
-    culturecnous::service::actors::ensure_system_actors(&ctx)
-        .await
-        .map_err(|e| anyhow::anyhow!("system actors: {e:?}"))?;
-    let federation = federation::build_config(&ctx).await?;
-    let router = culturecnous::app(ctx.clone(), federation);
+    let (ctx, router) = support::in_process_app(dbs).await?;
 
     let account = |name: &str, role: &str| NewAccountInput {
         username: name.into(),

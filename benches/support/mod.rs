@@ -579,3 +579,25 @@ impl Api {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("POST {path}: {e}: {text}"))
     }
 }
+
+/// The application in process on a test database of `dbs` (instance identity and system
+/// actors recorded, as `serve` does at start): its context and its router, for benchmarks
+/// that send requests through `tower::ServiceExt` without a socket.
+pub async fn in_process_app(
+    dbs: &'static culturecnous::testing::TestDatabases,
+) -> anyhow::Result<(AppContext, axum::Router)> {
+    let mut config = dbs.config(8080).await;
+    config.database.pool_size = 8;
+    std::fs::create_dir_all(config.storage.data_dir.join("media"))?;
+    let pool = culturecnous::db::pool::build_pool(&config.database.url, config.database.pool_size)?;
+    let ctx = AppContext::new(config, pool);
+    culturecnous::service::instance_url::check_or_record(&ctx)
+        .await
+        .map_err(|e| anyhow::anyhow!("instance identity: {e:?}"))?;
+    culturecnous::service::actors::ensure_system_actors(&ctx)
+        .await
+        .map_err(|e| anyhow::anyhow!("system actors: {e:?}"))?;
+    let federation = culturecnous::federation::build_config(&ctx).await?;
+    let router = culturecnous::app(ctx.clone(), federation);
+    Ok((ctx, router))
+}

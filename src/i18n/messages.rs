@@ -1844,6 +1844,42 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
         "Choisissez un type dans la liste.",
         "Choose a kind from the list.",
     ),
+    // Territorial diagnosis: its filters.
+    (
+        "field.period.unknown",
+        "Choisissez une période : mois, trimestre, année ou dates choisies.",
+        "Choose a period: month, quarter, year or custom dates.",
+    ),
+    (
+        "field.period.end_before_start",
+        "La fin de la période est avant son début.",
+        "The period ends before it starts.",
+    ),
+    (
+        "field.period_from.invalid",
+        "Début de période illisible : AAAA-MM pour un mois, AAAA-T1 à AAAA-T4 pour un trimestre, AAAA pour une année, AAAA-MM-JJ pour des dates choisies.",
+        "Unreadable start: YYYY-MM for a month, YYYY-Q1 to YYYY-Q4 for a quarter, YYYY for a year, YYYY-MM-DD for custom dates.",
+    ),
+    (
+        "field.period_to.invalid",
+        "Fin de période illisible : une date AAAA-MM-JJ.",
+        "Unreadable end: a date YYYY-MM-DD.",
+    ),
+    (
+        "field.period_to.not_custom",
+        "Une fin de période ne se donne qu'avec des dates choisies.",
+        "An end date is given only with custom dates.",
+    ),
+    (
+        "field.discipline.too_long",
+        "Discipline trop longue (100 caractères au plus).",
+        "Discipline too long (100 characters at most).",
+    ),
+    (
+        "field.epci.unknown",
+        "Intercommunalité inconnue : donnez son code SIREN.",
+        "Unknown intercommunality: give its SIREN code.",
+    ),
     (
         "field.postal_code.invalid",
         "Un code postal a cinq chiffres, par exemple 88000.",

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod comments;
 pub mod communes;
 pub mod covers;
+pub mod diagnosis;
 pub mod digest;
 pub mod directory;
 pub mod domain_blocks;

@@ -17,6 +17,7 @@ mod comments_paging;
 mod config_cli;
 mod covers_mentions;
 mod delivery;
+mod diagnosis;
 mod directory_communes;
 mod directory_foundation;
 mod directory_import;

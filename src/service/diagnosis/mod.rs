@@ -402,7 +402,7 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
     }
 
     #[test]
@@ -450,18 +450,20 @@ mod tests {
         );
         assert_eq!(
             parse_period(Some("quarter"), Some("2026-Q5"), None)
-                .unwrap_err()
+                .expect_err("an error")
                 .0,
             "from"
         );
         assert_eq!(
             parse_period(Some("month"), Some("2026-13"), None)
-                .unwrap_err()
+                .expect_err("an error")
                 .0,
             "from"
         );
         assert_eq!(
-            parse_period(None, None, Some("demain")).unwrap_err().0,
+            parse_period(None, None, Some("demain"))
+                .expect_err("an error")
+                .0,
             "to"
         );
     }

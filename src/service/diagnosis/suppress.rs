@@ -221,8 +221,8 @@ mod tests {
         assert_eq!(cell(8, Audience::Public), Cell::Value(10));
         assert_eq!(cell(12, Audience::Public), Cell::Value(10));
         assert_eq!(cell(4, Audience::Staff), Cell::Value(4));
-        assert_eq!(serde_json::to_value(Cell::Suppressed).unwrap(), "<5");
-        assert_eq!(serde_json::to_value(Cell::Value(10)).unwrap(), 10);
+        assert_eq!(serde_json::to_value(Cell::Suppressed).expect("json"), "<5");
+        assert_eq!(serde_json::to_value(Cell::Value(10)).expect("json"), 10);
         assert_eq!(Cell::Suppressed.to_string(), "< 5");
     }
 
@@ -297,7 +297,7 @@ mod tests {
         table_.rows[2].population = Some(4_500);
         let s = table(&table_, Audience::Public);
         // 12 is shown as 10: 10 per 30 000 = 3.33… per 10 000, never 12's 4.0.
-        let rate = s.rows[0].rate_per_10k.unwrap();
+        let rate = s.rows[0].rate_per_10k.expect("rate");
         assert!((rate - 10.0 / 3.0).abs() < 1e-9, "{rate}");
         // Hidden counts (2, and 9 as its complement) have no rate either.
         assert_eq!(s.rows[1].rate_per_10k, None);

@@ -6,7 +6,10 @@
 
 use crate::{
     common::TestApp,
-    helpers::{add_workspace_member, api, create, new_workspace, token},
+    helpers::{
+        add_workspace_member, api, create, follow, local_actor, new_workspace, remote_actor_row,
+        remote_follower, token,
+    },
 };
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
@@ -703,4 +706,65 @@ async fn bad_filters_are_refused_naming_their_field() {
     .await
     .expect("good filters");
     assert_eq!(f.epci, Some(code));
+}
+
+/// Followers by server (distinct followers; a hidden member's followers for staff only) and
+/// deliveries by server (non-public activities, such as a workspace's, for staff only).
+#[tokio::test(flavor = "multi_thread")]
+async fn federation_reach_by_server() {
+    let w = world().await;
+    let app = &w.app;
+    let (cie1, cie2, library) = (
+        local_actor(app, "cie1").await,
+        local_actor(app, "cie2").await,
+        local_actor(app, "biblio").await,
+    );
+    let zoe = remote_follower(app, "masto.example", "zoe", &cie1).await;
+    follow(app, &zoe, &cie2, "accepted").await;
+    remote_follower(app, "masto.example", "yan", &library).await;
+    remote_follower(app, "lemmy.example", "xav", &cie2).await;
+    let pending = remote_actor_row(app, "pending.example", "ana", true).await;
+    follow(app, &pending, &cie1, "pending").await;
+    exec(
+        app,
+        "WITH a AS (INSERT INTO activities (ap_id, kind, actor_id, data, public) \
+           SELECT 'http://localhost:8080/activities/' || p, 'Create', actor_id, '{}', p = 'pub' \
+           FROM accounts, (VALUES ('pub'), ('priv')) v(p) WHERE username = 'cie1' RETURNING id, public) \
+         INSERT INTO deliveries (activity_id, inbox_url, domain, delivered_at) \
+         SELECT id, 'https://masto.example/inbox', 'masto.example', now() FROM a \
+         UNION ALL SELECT id, 'https://lemmy.example/inbox', 'lemmy.example', NULL FROM a WHERE public",
+    )
+    .await;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    let all = Filters::default();
+
+    let staff = figures::reach(&mut conn, &all, Audience::Staff)
+        .await
+        .expect("reach");
+    assert_eq!(
+        counts(&staff.followers),
+        [("masto.example", 2), ("lemmy.example", 1)]
+    );
+    assert_eq!(staff.followers.total, 3);
+    // Delivered only: lemmy's is still queued.
+    assert_eq!(counts(&staff.deliveries), [("masto.example", 2)]);
+
+    let public = figures::reach(&mut conn, &all, Audience::Public)
+        .await
+        .expect("reach");
+    assert_eq!(
+        counts(&public.followers),
+        [("lemmy.example", 1), ("masto.example", 1)]
+    );
+    assert_eq!(counts(&public.deliveries), [("masto.example", 1)]);
+
+    // Followers of the followed member's kind and EPCI only.
+    let f = Filters {
+        kind: Some(culturecnous::service::directory::DirectoryKind::Bibliotheque),
+        ..Filters::default()
+    };
+    let staff = figures::reach(&mut conn, &f, Audience::Staff)
+        .await
+        .expect("reach");
+    assert_eq!(counts(&staff.followers), [("masto.example", 1)]);
 }

@@ -637,3 +637,80 @@ pub async fn claim_rate(conn: &mut AsyncPgConnection, f: &Filters) -> AppResult<
     }
     Ok(rate)
 }
+
+/// Federation reach: who follows us from other servers, and what we delivered to them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReachFigures {
+    /// Distinct remote actors following at least one of our actors (accepted follows made
+    /// before the end of the period), by their server; `total` is every such follower.
+    pub followers: Table,
+    /// Deliveries that reached their inbox in the period, by server (for the public, of
+    /// public activities only: workspace traffic is no one's business).
+    pub deliveries: Table,
+}
+
+/// See [`ReachFigures`]. For the public, followers of members it may not count (hidden,
+/// suspended) or of sanctioned actors are left out. Kind, discipline and EPCI filter the
+/// followed member (our venues, workspaces, forum categories and the département's page
+/// are followed too: any such filter leaves them out); deliveries are not filtered by them.
+pub async fn reach(
+    conn: &mut AsyncPgConnection,
+    f: &Filters,
+    audience: Audience,
+) -> AppResult<ReachFigures> {
+    let mut sql = Sql::default();
+    let mut w = format!(
+        "fl.state = 'accepted' AND fr.local = false AND fe.local AND fr.deleted_at IS NULL \
+         AND {} AND {}",
+        visibility::actor(audience, "fr.id"),
+        visibility::actor(audience, "fe.id"),
+    );
+    if audience == Audience::Public {
+        w.push_str(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM accounts ha_ WHERE ha_.actor_id = fe.id AND NOT {})",
+            visibility::member(audience, "ha_")
+        ));
+    }
+    w.push_str(&sql.until_end(f, "fl.created_at"));
+    if f.kind.is_some() || f.discipline.is_some() || f.epci.is_some() {
+        let k = sql.account(f, "fa");
+        let e = sql.epci(f, "fa.commune_code");
+        w.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM accounts fa WHERE fa.actor_id = fe.id{k}{e})"
+        ));
+    }
+    let followers = table(
+        conn,
+        sql,
+        format!(
+            "WITH s AS (SELECT DISTINCT fr.id, fr.domain FROM follows fl \
+                        JOIN actors fr ON fr.id = fl.follower_id \
+                        JOIN actors fe ON fe.id = fl.followee_id WHERE {w}) \
+             SELECT s.domain AS code, s.domain AS label, count(*) AS count, \
+                    NULL::bigint AS population, sum(count(*)) OVER ()::bigint AS total \
+             FROM s GROUP BY s.domain"
+        ),
+    )
+    .await?;
+    let mut sql = Sql::default();
+    let mut w = String::from("d.delivered_at IS NOT NULL");
+    if audience == Audience::Public {
+        w.push_str(" AND act.public");
+    }
+    w.push_str(&sql.within(f, "d.delivered_at"));
+    let deliveries = table(
+        conn,
+        sql,
+        format!(
+            "SELECT d.domain AS code, d.domain AS label, count(*) AS count, \
+             NULL::bigint AS population, sum(count(*)) OVER ()::bigint AS total \
+             FROM deliveries d JOIN activities act ON act.id = d.activity_id \
+             WHERE {w} GROUP BY d.domain"
+        ),
+    )
+    .await?;
+    Ok(ReachFigures {
+        followers,
+        deliveries,
+    })
+}

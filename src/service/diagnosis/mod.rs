@@ -7,7 +7,10 @@
 //!   its field; a period ending before it starts says so), the [`Audience`], and the one
 //!   visibility rule of who is counted ([`visibility`]);
 //! - [`figures`]: one SQL aggregate (`GROUP BY`, no per-row loop) per figure, returning plain
-//!   tables of exact counts ([`Table`], [`Series`], [`ClaimRate`]);
+//!   tables of exact counts ([`Table`], [`Series`], [`ClaimRate`]): members by kind,
+//!   discipline, commune and EPCI (per 10 000 inhabitants), venues and capacity by EPCI,
+//!   offers and loans, workspaces opened and their partners, announcements and forum
+//!   activity by month, federation reach (followers and deliveries by server), claim rate;
 //! - [`suppress`]: the only place that turns exact counts into what a public reader may see
 //!   (cells below 5 shown as `< 5`, complementary suppression, rounding to 5 — see there).
 //!
@@ -31,8 +34,11 @@
 //!
 //! **Next slice** (not here): the pages `/admin/diagnostic` and `/diagnostic`, the
 //! `GET /api/v1/stats` answer (DESIGN §6), SVG charts, CSV/JSON exports with a data
-//! dictionary (`"<5"` in JSON from [`suppress::Cell`]), federation reach (followers by
-//! server, deliveries), the README section, and the benchmark.
+//! dictionary (`"<5"` in JSON from [`suppress::Cell`]), the README section, and the
+//! benchmark. The pages call [`parse_filters`], then the functions of [`figures`] with the
+//! reader's [`Audience`], then [`suppress::table`] / [`suppress::series`] /
+//! [`suppress::cell`] on every figure before showing it; labels of kinds, categories and
+//! announcement kinds are codes to translate.
 
 pub mod figures;
 pub mod suppress;

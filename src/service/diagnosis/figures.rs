@@ -607,9 +607,11 @@ pub async fn claim_rate(conn: &mut AsyncPgConnection, f: &Filters) -> AppResult<
     let claimed_until = sql.until_end(f, "e.claimed_at");
     let claimed_within = sql.within(f, "e.claimed_at");
     let m = month("e.claimed_at");
-    // One row per month with claims, plus one for the totals (month NULL).
+    // A row for each total (tagged), then one per month with claims.
     #[derive(diesel::QueryableByName)]
     struct ClaimRow {
+        #[diesel(sql_type = Text)]
+        tag: String,
         #[diesel(sql_type = Nullable<Text>)]
         month: Option<String>,
         #[diesel(sql_type = BigInt)]
@@ -617,20 +619,21 @@ pub async fn claim_rate(conn: &mut AsyncPgConnection, f: &Filters) -> AppResult<
     }
     let rows: Vec<ClaimRow> = sql
         .query(format!(
-            "SELECT NULL AS month, count(*) AS count FROM directory_entries e \
+            "SELECT 'listed' AS tag, NULL AS month, count(*) AS count FROM directory_entries e \
                WHERE {w}{listed_until} \
-             UNION ALL SELECT 'claimed', count(*) FROM directory_entries e \
+             UNION ALL SELECT 'claimed', NULL, count(*) FROM directory_entries e \
                WHERE {w} AND e.claimed_at IS NOT NULL{listed_until}{claimed_until} \
-             UNION ALL (SELECT {m}, count(*) FROM directory_entries e \
-               WHERE {w} AND e.claimed_at IS NOT NULL{claimed_within} GROUP BY 1 ORDER BY 1)"
+             UNION ALL SELECT 'month', {m}, count(*) FROM directory_entries e \
+               WHERE {w} AND e.claimed_at IS NOT NULL{claimed_within} GROUP BY 2 \
+             ORDER BY tag, month"
         ))
         .load(conn)
         .await?;
     let mut rate = ClaimRate::default();
-    for (i, r) in rows.into_iter().enumerate() {
-        match (i, r.month) {
-            (0, _) => rate.listed = r.count,
-            (1, _) => rate.claimed = r.count,
+    for r in rows {
+        match (r.tag.as_str(), r.month) {
+            ("listed", _) => rate.listed = r.count,
+            ("claimed", _) => rate.claimed = r.count,
             (_, Some(m)) => rate.by_month.push((m, r.count)),
             (_, None) => {}
         }

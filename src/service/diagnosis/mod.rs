@@ -60,7 +60,8 @@ pub enum Audience {
     Staff,
 }
 
-/// The time span the figures cover: `[start, end)` in days (UTC).
+/// The time span the figures cover: `[start, end)` in days (UTC). A custom period open at
+/// one end has `NaiveDate::MIN` or `NaiveDate::MAX` there (no condition is written for it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
     /// Since the beginning (no filter given).

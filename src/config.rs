@@ -32,6 +32,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub moderation: ModerationConfig,
     pub meetings: MeetingsConfig,
+    pub diagnosis: DiagnosisConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -152,6 +153,29 @@ pub struct MeetingsConfig {
     /// BigBlueButton): the room name is appended to it, so it ends with `/` or `=`. Empty: no
     /// link is made, the organiser gives one.
     pub video_base_url: String,
+}
+
+/// The territorial diagnosis' open data: the licence its exports carry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiagnosisConfig {
+    /// Short identifier of the licence (a data package's `licenses[].name`, e.g. `etalab-2.0`,
+    /// `ODbL-1.0`, `CC-BY-4.0`).
+    pub licence_id: String,
+    /// Its full title, shown on the pages and written in every export.
+    pub licence_title: String,
+    /// Where its text is read (http or https).
+    pub licence_url: String,
+}
+
+impl Default for DiagnosisConfig {
+    fn default() -> Self {
+        Self {
+            licence_id: "etalab-2.0".into(),
+            licence_title: "Licence Ouverte / Open Licence version 2.0".into(),
+            licence_url: "https://www.etalab.gouv.fr/licence-ouverte-open-licence/".into(),
+        }
+    }
 }
 
 impl MeetingsConfig {
@@ -533,6 +557,27 @@ impl Config {
                 "meetings.video_base_url",
                 &self.meetings.video_base_url,
                 reason,
+            ));
+        }
+        for (key, value) in [
+            ("diagnosis.licence_id", &self.diagnosis.licence_id),
+            ("diagnosis.licence_title", &self.diagnosis.licence_title),
+        ] {
+            if value.trim().is_empty() || value.chars().any(char::is_control) {
+                return Err(ConfigError::invalid(
+                    key,
+                    value,
+                    "must be a non-empty line of text (the exports carry it)",
+                ));
+            }
+        }
+        let licence_url_ok = Url::parse(&self.diagnosis.licence_url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !licence_url_ok {
+            return Err(ConfigError::invalid(
+                "diagnosis.licence_url",
+                &self.diagnosis.licence_url,
+                "must be an http(s) URL where the licence is read",
             ));
         }
         if !(1..=256).contains(&self.federation.delivery_workers) {

@@ -371,6 +371,7 @@ pub async fn session_middleware(
             username: u.account.username.clone(),
             display_name: u.account.display_name.clone(),
             moderator: u.is_moderator(),
+            staff: u.is_staff(),
             unconfirmed: service::account_links::awaits_confirmation(&ctx, &u.account),
             unread_notifications,
             open_reports,

@@ -28,12 +28,12 @@ use serde_json::json;
 const EPINAL: &str = "88160";
 const SAINT_DIE: &str = "88413";
 
-struct World {
-    app: TestApp,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
     /// SIREN codes of the EPCIs of Épinal and Saint-Dié.
-    epci_epinal: String,
-    epci_saint_die: String,
-    month: String,
+    pub(crate) epci_epinal: String,
+    pub(crate) epci_saint_die: String,
+    pub(crate) month: String,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -52,7 +52,7 @@ async fn one(app: &TestApp, sql: &str) -> One {
         .expect(sql)
 }
 
-async fn exec(app: &TestApp, sql: &str) {
+pub(crate) async fn exec(app: &TestApp, sql: &str) {
     let mut conn = app.ctx.conn().await.expect("conn");
     diesel::sql_query(sql).execute(&mut conn).await.expect(sql);
 }
@@ -95,7 +95,7 @@ async fn member(
 /// - announcements: c1 two `emploi`, d1 one `residence`;
 /// - forum: c1 starts a thread, d1 replies twice;
 /// - listed entries: four, two claimed, one of kind `association`.
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = TestApp::new().await;
     culturecnous::service::instance_url::check_or_record(&app.ctx)
         .await

@@ -18,6 +18,7 @@ mod config_cli;
 mod covers_mentions;
 mod delivery;
 mod diagnosis;
+mod diagnosis_pages;
 mod directory_communes;
 mod directory_foundation;
 mod directory_import;

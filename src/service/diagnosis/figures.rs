@@ -717,3 +717,56 @@ pub async fn reach(
         deliveries,
     })
 }
+
+/// The claim rate month by month: for each month of `months` (`YYYY-MM`, ascending), the
+/// entries listed and those of them claimed by the end of that month. Same filters as
+/// [`claim_rate`]; one statement (a `generate_series` of months joined to the entries).
+pub async fn claim_history(
+    conn: &mut AsyncPgConnection,
+    f: &Filters,
+    months: &[String],
+) -> AppResult<Vec<(String, i64, i64)>> {
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        return Ok(Vec::new());
+    };
+    let mut sql = Sql::default();
+    let mut w = String::from("TRUE");
+    if let Some(k) = f.kind {
+        let k = sql.bind(Param::Text(k.as_str().into()));
+        w.push_str(&format!(" AND e.kind = {k}"));
+    }
+    if let Some(d) = &f.discipline {
+        w.push_str(&sql.disciplines(d, "e.disciplines"));
+    }
+    w.push_str(&sql.epci(f, "e.commune_code"));
+    let first = sql.bind(Param::Text(format!("{first}-01")));
+    let last = sql.bind(Param::Text(format!("{last}-01")));
+    #[derive(diesel::QueryableByName)]
+    struct HistoryRow {
+        #[diesel(sql_type = Text)]
+        month: String,
+        #[diesel(sql_type = BigInt)]
+        listed: i64,
+        #[diesel(sql_type = BigInt)]
+        claimed: i64,
+    }
+    let rows: Vec<HistoryRow> = sql
+        .query(format!(
+            "WITH m AS (SELECT gs AS start, gs + interval '1 month' AS next \
+                        FROM generate_series({first}::date::timestamp, {last}::date::timestamp, \
+                                             interval '1 month') gs), \
+             e AS (SELECT e.created_at, e.claimed_at FROM directory_entries e WHERE {w}) \
+             SELECT to_char(m.start, 'YYYY-MM') AS month, \
+                    count(e.created_at) AS listed, \
+                    count(e.claimed_at) FILTER (WHERE e.claimed_at < m.next AT TIME ZONE 'UTC') \
+                      AS claimed \
+             FROM m LEFT JOIN e ON e.created_at < m.next AT TIME ZONE 'UTC' \
+             GROUP BY m.start ORDER BY m.start"
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.month, r.listed, r.claimed))
+        .collect())
+}

@@ -40,7 +40,9 @@
 //! [`suppress::cell`] on every figure before showing it; labels of kinds, categories and
 //! announcement kinds are codes to translate.
 
+pub mod export;
 pub mod figures;
+pub mod report;
 pub mod suppress;
 
 use crate::{

@@ -23,6 +23,8 @@ use super::{Audience, Row, Series, Table, per_10k};
 
 /// Counts below this are never shown to the public.
 pub const THRESHOLD: i64 = 5;
+/// How a suppressed count is written in JSON and CSV.
+pub const SUPPRESSED_JSON: &str = "<5";
 /// Shown public counts are multiples of this.
 pub const ROUNDING_BASE: i64 = 5;
 
@@ -57,7 +59,7 @@ impl serde::Serialize for Cell {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Cell::Value(n) => s.serialize_i64(*n),
-            Cell::Suppressed => s.serialize_str("<5"),
+            Cell::Suppressed => s.serialize_str(SUPPRESSED_JSON),
         }
     }
 }

@@ -36,6 +36,7 @@ pub mod reactions;
 pub mod reports;
 pub mod resources;
 pub mod rules;
+pub mod stats;
 pub mod tokens;
 pub mod venues;
 pub mod workspace_documents;
@@ -77,6 +78,7 @@ pub fn api_routes() -> Router {
         .merge(offers::routes())
         .merge(resources::routes())
         .merge(directory::routes())
+        .merge(stats::routes())
         .merge(workspaces::routes())
         .merge(forum::routes())
         .merge(workspace_members::routes())

@@ -130,6 +130,7 @@ pub fn document() -> openapi::OpenApi {
         .merge_from(api::offers::OffersApi::openapi())
         .merge_from(api::resources::ResourcesApi::openapi())
         .merge_from(api::directory::DirectoryApi::openapi())
+        .merge_from(api::stats::StatsApi::openapi())
         .merge_from(api::workspaces::WorkspacesApi::openapi())
         .merge_from(api::forum::ForumApi::openapi())
         .merge_from(api::workspace_members::WorkspaceMembersApi::openapi())

@@ -29,6 +29,8 @@ pub struct NavUser {
     pub username: String,
     pub display_name: String,
     pub moderator: bool,
+    /// Of the département's team (staff or admin): the diagnosis dashboard.
+    pub staff: bool,
     /// The address awaits confirmation and the instance requires it to publish (the banner).
     pub unconfirmed: bool,
     /// Unread notifications (the header's counter; 0 where no page is rendered).

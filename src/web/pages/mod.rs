@@ -14,6 +14,7 @@ pub mod admin_rules;
 pub mod admin_sanctions;
 pub mod alerts;
 pub mod comments;
+pub mod diagnosis;
 pub mod directory;
 pub mod directory_claim;
 pub mod feeds;
@@ -101,6 +102,7 @@ pub fn routes() -> Router {
         .merge(sharing::routes())
         .merge(resources::routes())
         .merge(directory::routes())
+        .merge(diagnosis::routes())
         .merge(workspaces::routes())
         .merge(workspace_members::routes())
         .merge(workspace_meetings::routes())

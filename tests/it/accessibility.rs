@@ -542,6 +542,83 @@ fn the_scanner_reports_each_kind_of_problem() {
     assert_eq!(problems(good), Vec::<String>::new());
 }
 
+/// The diagnosis pages' charts pass the scanner: several on one page (ids stay unique),
+/// hostile labels, withheld figures and an empty chart included.
+#[test]
+fn charts_pass_the_scanner() {
+    use culturecnous::web::charts::{
+        Bar, Chart, Line, Place, Value, bars, symbol_map, time_series,
+    };
+    let hostile = "<b>Théâtre</b> & \"danse\" 'rue'";
+    let kinds = Chart::new(
+        "chart-kinds",
+        "Membres par type",
+        "Les associations dominent.",
+    );
+    let months = Chart::new("chart-months", "Annonces par mois", "En hausse.");
+    let communes = Chart::new("chart-communes", "Membres par commune", "Rodez en tête.");
+    let nothing = Chart::new("chart-empty", "Abonnés par serveur", "Aucun abonné.");
+    let body = [
+        bars(
+            &kinds,
+            &[
+                Bar {
+                    label: hostile.into(),
+                    value: Value::Number(1250.0),
+                    shown: "1 250".into(),
+                },
+                Bar {
+                    label: "Lieux".into(),
+                    value: Value::Suppressed,
+                    shown: "< 5".into(),
+                },
+            ],
+        ),
+        time_series(
+            &months,
+            &["2026-01".into(), "2026-02".into(), "2026-03".into()],
+            &[
+                Line {
+                    name: hostile.into(),
+                    points: vec![Value::Number(3.0), Value::Suppressed, Value::Number(8.0)],
+                },
+                Line {
+                    name: "Emploi".into(),
+                    points: vec![Value::Number(1.0), Value::Number(2.0)],
+                },
+            ],
+        ),
+        symbol_map(
+            &communes,
+            &[
+                Place {
+                    label: "Rodez".into(),
+                    latitude: 44.35,
+                    longitude: 2.57,
+                    value: Value::Number(40.0),
+                    shown: "40".into(),
+                },
+                Place {
+                    label: hostile.into(),
+                    latitude: 44.1,
+                    longitude: 3.08,
+                    value: Value::Suppressed,
+                    shown: "< 5".into(),
+                },
+            ],
+        ),
+        bars(&nothing, &[]),
+    ]
+    .map(|svg| format!("<figure>{svg}</figure>"))
+    .join("\n");
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"fr\"><head><title>Diagnostic</title></head><body>\
+         <main><h1>Diagnostic</h1>{body}</main></body></html>"
+    );
+    assert_eq!(problems(&page), Vec::<String>::new());
+    assert_eq!(page.matches("role=\"img\"").count(), 4);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The pages
 

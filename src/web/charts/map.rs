@@ -29,7 +29,7 @@ fn nice_floor(v: f64) -> f64 {
 
 /// A proportional-symbol map: one circle per place at its coordinates (WGS84, equirectangular
 /// projection with longitudes scaled by the cosine of the mean latitude, fitted to the
-/// drawing), its area proportional to the value (non-zero values at least [`R_MIN`] in radius;
+/// drawing), its area proportional to the value (non-zero values at least 2 units in radius;
 /// zero values draw nothing). A withheld figure is a small hollow circle of fixed radius.
 /// Each circle has a `<title>` "label : shown"; a legend below gives two reference sizes and
 /// the withheld mark. Places with non-finite coordinates are left out; none left: the empty

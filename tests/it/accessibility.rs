@@ -9,7 +9,9 @@
 //! levels never jumping by more than one, unique ids, every visible form control labelled,
 //! every `img` with an `alt`, `for`/`aria-*`/`#fragment` references pointing to existing ids,
 //! `<time datetime>` parseable, no positive `tabindex`, and links or buttons that say where they
-//! go or what they do: each has a name, and one name never leads to two different places.
+//! go or what they do: each has a name, and one name never leads to two different places; every
+//! inline `<svg>` either hidden (`aria-hidden="true"`) or an image (`role="img"`) with a name and
+//! a `<title>` first.
 
 use crate::{
     common::{TestApp, TestResponse},
@@ -322,6 +324,36 @@ pub(crate) fn problems(html: &str) -> Vec<String> {
         }
     }
 
+    // Inline SVG: decorative (`aria-hidden="true"`), or an image with a name and a title.
+    for (n, t) in tags.iter().filter(|t| t.name == "svg").enumerate() {
+        if t.attr("aria-hidden") == Some("true") {
+            continue;
+        }
+        let which = format!(
+            "<svg> #{} (viewBox \"{}\")",
+            n + 1,
+            t.attr("viewbox").unwrap_or_default()
+        );
+        if t.attr("role") != Some("img") {
+            out.push(format!("{which} without role=\"img\""));
+        }
+        let labelled = t
+            .attr("aria-labelledby")
+            .is_some_and(|ids| !ids.trim().is_empty())
+            || t.attr("aria-label").is_some_and(|l| !l.trim().is_empty());
+        if !labelled {
+            out.push(format!("{which} without an accessible name"));
+        }
+        // Its first element is its <title> (what assistive technologies read first).
+        let end = html[t.end..]
+            .find("</svg")
+            .map_or(html.len(), |e| t.end + e);
+        let first = tags.iter().find(|c| c.start >= t.end);
+        if !first.is_some_and(|c| c.name == "title" && c.start < end) {
+            out.push(format!("{which} without a <title> first"));
+        }
+    }
+
     // Images: an alt, empty when decorative.
     for t in tags.iter().filter(|t| t.name == "img") {
         if !t.has("alt") {
@@ -451,6 +483,9 @@ fn the_scanner_reports_each_kind_of_problem() {
 <form method="post" action="/c/2/supprimer"><button type="submit">Supprimer</button></form>
 <form method="post" action="/r"><input type="hidden" name="object" value="o1"><button>J'aime</button></form>
 <form method="post" action="/r"><input type="hidden" name="object" value="o2"><button>J&#39;aime</button></form>
+<svg viewBox="0 0 1 1"><circle r="1"></circle></svg>
+<svg viewBox="0 0 2 2" role="img" aria-label="Graphique"><rect width="2" height="2"/><title>Tard</title></svg>
+<svg viewBox="0 0 3 3" role="presentation" aria-labelledby=" "><title>T</title></svg>
 </body></html>"##;
     let found = problems(bad).join("\n");
     for expected in [
@@ -472,6 +507,12 @@ fn the_scanner_reports_each_kind_of_problem() {
         "\"lire la suite\" names 2",
         "\"supprimer\" names 2",
         "\"j'aime\" names 2",
+        "<svg> #1 (viewBox \"0 0 1 1\") without role=\"img\"",
+        "<svg> #1 (viewBox \"0 0 1 1\") without an accessible name",
+        "<svg> #1 (viewBox \"0 0 1 1\") without a <title> first",
+        "<svg> #2 (viewBox \"0 0 2 2\") without a <title> first",
+        "<svg> #3 (viewBox \"0 0 3 3\") without role=\"img\"",
+        "<svg> #3 (viewBox \"0 0 3 3\") without an accessible name",
     ] {
         assert!(
             found.contains(expected),
@@ -479,14 +520,103 @@ fn the_scanner_reports_each_kind_of_problem() {
         );
     }
     assert!(!found.contains("ok\"> has no label"), "{found}");
+    assert!(
+        !found.contains("#2 (viewBox \"0 0 2 2\") without an"),
+        "{found}"
+    );
+    assert!(
+        !found.contains("#3 (viewBox \"0 0 3 3\") without a <title>"),
+        "{found}"
+    );
 
     let good = r##"<!DOCTYPE html><html lang="fr"><head><title>x</title></head><body>
 <a href="#main">Aller au contenu</a><main id="main"><h1>Titre</h1><h2>Section</h2><h3>Sous</h3>
 <h2>Autre</h2><label for="f-nom">Nom</label><input type="text" id="f-nom" name="nom"
  aria-describedby="f-nom-hint"><p id="f-nom-hint">Aide</p>
 <img src="/deco.png" alt=""><time datetime="2026-12-31T10:00:00+00:00">31/12/2026</time>
-<button type="submit" lang="en">English</button></main></body></html>"##;
+<button type="submit" lang="en">English</button>
+<svg aria-hidden="true" viewBox="0 0 4 4"><path d="M0 0h4"></path></svg>
+<svg role="img" aria-labelledby="g-t g-d" viewBox="0 0 5 5"><title id="g-t">Carte</title>
+<desc id="g-d">Deux lieux</desc><circle r="1"><title>Rodez</title></circle></svg>
+<svg role="img" aria-label="Icône" viewBox="0 0 6 6"><title>Icône</title></svg></main></body></html>"##;
     assert_eq!(problems(good), Vec::<String>::new());
+}
+
+/// The diagnosis pages' charts pass the scanner: several on one page (ids stay unique),
+/// hostile labels, withheld figures and an empty chart included.
+#[test]
+fn charts_pass_the_scanner() {
+    use culturecnous::web::charts::{
+        Bar, Chart, Line, Place, Value, bars, symbol_map, time_series,
+    };
+    let hostile = "<b>Théâtre</b> & \"danse\" 'rue'";
+    let kinds = Chart::new(
+        "chart-kinds",
+        "Membres par type",
+        "Les associations dominent.",
+    );
+    let months = Chart::new("chart-months", "Annonces par mois", "En hausse.");
+    let communes = Chart::new("chart-communes", "Membres par commune", "Rodez en tête.");
+    let nothing = Chart::new("chart-empty", "Abonnés par serveur", "Aucun abonné.");
+    let body = [
+        bars(
+            &kinds,
+            &[
+                Bar {
+                    label: hostile.into(),
+                    value: Value::Number(1250.0),
+                    shown: "1 250".into(),
+                },
+                Bar {
+                    label: "Lieux".into(),
+                    value: Value::Suppressed,
+                    shown: "< 5".into(),
+                },
+            ],
+        ),
+        time_series(
+            &months,
+            &["2026-01".into(), "2026-02".into(), "2026-03".into()],
+            &[
+                Line {
+                    name: hostile.into(),
+                    points: vec![Value::Number(3.0), Value::Suppressed, Value::Number(8.0)],
+                },
+                Line {
+                    name: "Emploi".into(),
+                    points: vec![Value::Number(1.0), Value::Number(2.0)],
+                },
+            ],
+        ),
+        symbol_map(
+            &communes,
+            &[
+                Place {
+                    label: "Rodez".into(),
+                    latitude: 44.35,
+                    longitude: 2.57,
+                    value: Value::Number(40.0),
+                    shown: "40".into(),
+                },
+                Place {
+                    label: hostile.into(),
+                    latitude: 44.1,
+                    longitude: 3.08,
+                    value: Value::Suppressed,
+                    shown: "< 5".into(),
+                },
+            ],
+        ),
+        bars(&nothing, &[]),
+    ]
+    .map(|svg| format!("<figure>{svg}</figure>"))
+    .join("\n");
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"fr\"><head><title>Diagnostic</title></head><body>\
+         <main><h1>Diagnostic</h1>{body}</main></body></html>"
+    );
+    assert_eq!(problems(&page), Vec::<String>::new());
+    assert_eq!(page.matches("role=\"img\"").count(), 4);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@
 //!
 //! Time series cover every month of the period (months without data count 0, shown `< 5`
 //! to the public like any small count): from the period's first month, or the first month
-//! with data when the period is open, to its last month, never past the current month.
+//! with data when the period is open, to its last month, never past the current month. A
+//! period without any data has no month: its tables are empty.
 
 use super::{
     Audience, Filters, Period, Table,
@@ -661,13 +662,18 @@ pub fn months_of(period: Period, data: &BTreeSet<String>, today: NaiveDate) -> V
         .filter(|d| *d != NaiveDate::MAX)
         .and_then(|d| d.pred_opt())
         .map(month_of);
-    let first = match (start, data.first()) {
-        (Some(s), Some(d)) if s.as_str() < d.as_str() && months_between(&s, d) > MAX_MONTHS => {
-            d.clone()
+    // A period without any data has no months: its files are empty, with their header.
+    let Some(first_data) = data.first() else {
+        return Vec::new();
+    };
+    let first = match start {
+        Some(s) if s.as_str() < first_data.as_str()
+            && months_between(&s, first_data) > MAX_MONTHS =>
+        {
+            first_data.clone()
         }
-        (Some(s), _) => s,
-        (None, Some(d)) => d.clone(),
-        (None, None) => return Vec::new(),
+        Some(s) => s,
+        None => first_data.clone(),
     };
     let mut last = end.map_or(current.clone(), |e| e.min(current));
     if let Some(d) = data.last()
@@ -973,9 +979,10 @@ mod tests {
             end: d("2026-04-01"),
         };
         assert_eq!(
-            months_of(quarter, &BTreeSet::new(), today),
+            months_of(quarter, &data, today),
             ["2026-01", "2026-02", "2026-03"]
         );
+        assert!(months_of(quarter, &BTreeSet::new(), today).is_empty());
         // A period reaching into the future stops at the current month.
         let year = Period::Range {
             start: d("2026-01-01"),

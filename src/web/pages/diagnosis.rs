@@ -81,35 +81,30 @@ pub fn licence(ctx: &AppContext) -> Licence<'_> {
 // ---------------------------------------------------------------------------------------
 // Numbers as people read them
 
-/// `n` with thousands separated: a narrow no-break space in French, a comma in English.
-pub fn format_int(lang: Lang, n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let sep = match lang {
-        Lang::Fr => "\u{202f}",
-        Lang::En => ",",
-    };
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push_str(sep);
-        }
-        out.push(c);
+/// How numbers are written in `lang` (the charts' formatters: one way for the whole page).
+fn number_format(lang: Lang) -> fn(f64) -> String {
+    match lang {
+        Lang::Fr => charts::format_fr,
+        Lang::En => charts::format_en,
     }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
-/// `x` with one decimal (a comma in French), thousands separated.
+/// `n` with thousands separated: a narrow no-break space in French, a comma in English.
+pub fn format_int(lang: Lang, n: i64) -> String {
+    number_format(lang)(n as f64)
+}
+
+/// `x` with at most one decimal (a comma in French), thousands separated.
 pub fn format_decimal(lang: Lang, x: f64) -> String {
-    let tenths = (x * 10.0).round() as i64;
-    let (whole, frac) = (tenths / 10, (tenths % 10).abs());
-    let mark = match lang {
-        Lang::Fr => ",",
-        Lang::En => ".",
-    };
-    if frac == 0 {
-        format_int(lang, whole)
-    } else {
-        format!("{}{mark}{frac}", format_int(lang, whole))
+    number_format(lang)((x * 10.0).round() / 10.0)
+}
+
+/// A chart's frame in `lang`.
+fn frame<'a>(lang: Lang, id: &'a str, title: &'a str, description: &'a str) -> Chart<'a> {
+    Chart {
+        empty: lang.t("diagnosis.chart.empty"),
+        number: number_format(lang),
+        ..Chart::new(id, title, description)
     }
 }
 
@@ -189,7 +184,7 @@ struct DiagnosisPage {
     errors: FormState,
     /// The report was built (no filter error).
     shown: bool,
-    scope: String,
+    scope: Option<Scope>,
     key_figures: Vec<KeyFigure>,
     sections: Vec<Section>,
     export_csv: String,
@@ -304,33 +299,45 @@ fn form(lang: Lang, raw: &RawFilters, epci_rows: &[(String, String)]) -> FilterF
     }
 }
 
-/// What the figures cover, in words (period and filters).
-fn scope_sentence(lang: Lang, report: &Report, epci_rows: &[(String, String)]) -> String {
+/// A day as the page shows it, with its ISO form for `<time datetime>`.
+struct DayView {
+    iso: String,
+    shown: String,
+}
+
+/// What the figures cover: the period's first and last days (none: open), then the other
+/// filters in words.
+struct Scope {
+    from: Option<DayView>,
+    to: Option<DayView>,
+    rest: String,
+}
+
+fn scope_of(lang: Lang, report: &Report, epci_rows: &[(String, String)]) -> Scope {
     let f = &report.filters;
-    let date = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
-    let mut parts = vec![match f.period {
-        diagnosis::Period::All => lang.t("diagnosis.scope.all_time").to_string(),
-        diagnosis::Period::Range { start, end } => {
-            let from = (start != chrono::NaiveDate::MIN).then(|| date(start));
-            let to = (end != chrono::NaiveDate::MAX)
-                .then(|| end.pred_opt().map(date))
-                .flatten();
-            match (from, to) {
-                (Some(a), Some(b)) => lang
-                    .t("diagnosis.scope.between")
-                    .replace("{from}", &a)
-                    .replace("{to}", &b),
-                (Some(a), None) => lang.t("diagnosis.scope.since").replace("{from}", &a),
-                (None, Some(b)) => lang.t("diagnosis.scope.until").replace("{to}", &b),
-                (None, None) => lang.t("diagnosis.scope.all_time").to_string(),
-            }
-        }
-    }];
+    let day = |d: chrono::NaiveDate| DayView {
+        iso: d.format("%Y-%m-%d").to_string(),
+        shown: d.format("%d/%m/%Y").to_string(),
+    };
+    let (from, to) = match f.period {
+        diagnosis::Period::All => (None, None),
+        diagnosis::Period::Range { start, end } => (
+            (start != chrono::NaiveDate::MIN).then(|| day(start)),
+            (end != chrono::NaiveDate::MAX)
+                .then(|| end.pred_opt().map(day))
+                .flatten(),
+        ),
+    };
+    let mut parts = Vec::new();
     if let Some(d) = &f.discipline {
         parts.push(format!("{} {d}", lang.t("diagnosis.scope.discipline")));
     }
     if let Some(k) = f.kind {
-        parts.push(format!("{} {}", lang.t("diagnosis.scope.kind"), lang.t(k.label_key())));
+        parts.push(format!(
+            "{} {}",
+            lang.t("diagnosis.scope.kind"),
+            lang.t(k.label_key())
+        ));
     }
     if let Some(e) = &f.epci {
         let name = epci_rows
@@ -339,7 +346,11 @@ fn scope_sentence(lang: Lang, report: &Report, epci_rows: &[(String, String)]) -
             .map_or(e.as_str(), |(_, n)| n.as_str());
         parts.push(format!("{} {name}", lang.t("diagnosis.scope.epci")));
     }
-    parts.join(" · ")
+    Scope {
+        from,
+        to,
+        rest: parts.iter().map(|p| format!(" · {p}")).collect(),
+    }
 }
 
 /// Column `name`'s header.
@@ -460,15 +471,8 @@ fn bar_chart(lang: Lang, report: &Report, id: DatasetId, measure: usize) -> Stri
         .collect();
     let description = describe_bars(lang, &bars, dataset.rows.len());
     let title = lang.t(id.title_key());
-    charts::bars(
-        &Chart {
-            id: &format!("chart-{}", id.slug()),
-            title,
-            description: &description,
-            empty: lang.t("diagnosis.chart.empty"),
-        },
-        &bars,
-    )
+    let chart_id = format!("chart-{}", id.slug());
+    charts::bars(&frame(lang, &chart_id, title, &description), &bars)
 }
 
 /// The text alternative of a bar chart: what it ranks, its first bars, where the rest is.
@@ -541,13 +545,9 @@ fn announcements_chart(lang: Lang, report: &Report) -> String {
 
 fn draw_series(lang: Lang, id: DatasetId, x: &[String], lines: Vec<Line>) -> String {
     let description = describe_series(lang, x, &lines);
+    let chart_id = format!("chart-{}", id.slug());
     charts::time_series(
-        &Chart {
-            id: &format!("chart-{}", id.slug()),
-            title: lang.t(id.title_key()),
-            description: &description,
-            empty: lang.t("diagnosis.chart.empty"),
-        },
+        &frame(lang, &chart_id, lang.t(id.title_key()), &description),
         x,
         &lines,
     )
@@ -647,12 +647,12 @@ async fn commune_map(
             .replace("{count}", &places.len().to_string())
     };
     Ok(charts::symbol_map(
-        &Chart {
-            id: "chart-carte-communes",
-            title: lang.t("diagnosis.chart.map_title"),
-            description: &description,
-            empty: lang.t("diagnosis.chart.empty"),
-        },
+        &frame(
+            lang,
+            "chart-carte-communes",
+            lang.t("diagnosis.chart.map_title"),
+            &description,
+        ),
         &places,
     ))
 }
@@ -731,7 +731,7 @@ async fn page(data: &Data, lang: Lang, audience: Audience, raw: RawFilters) -> A
         form,
         errors: FormState::new(lang),
         shown: false,
-        scope: String::new(),
+        scope: None,
         key_figures: Vec::new(),
         sections: Vec::new(),
         export_csv: format!("{}{query}", export::export_path(audience, "csv")),
@@ -749,7 +749,7 @@ async fn page(data: &Data, lang: Lang, audience: Audience, raw: RawFilters) -> A
     };
     let report = report::build(&mut conn, &filters, audience, lang).await?;
     page.shown = true;
-    page.scope = scope_sentence(lang, &report, &epci_rows);
+    page.scope = Some(scope_of(lang, &report, &epci_rows));
     page.key_figures = key_figures(lang, &report);
     page.sections = sections(&mut conn, lang, &report, &query).await?;
     let mut response = render_status(StatusCode::OK, &page)?;

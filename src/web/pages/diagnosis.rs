@@ -213,7 +213,10 @@ pub fn query_of(raw: &RawFilters) -> String {
 }
 
 /// The EPCIs of the configured département, by name.
-async fn epci_list(conn: &mut AsyncPgConnection, departement: &str) -> AppResult<Vec<(String, String)>> {
+async fn epci_list(
+    conn: &mut AsyncPgConnection,
+    departement: &str,
+) -> AppResult<Vec<(String, String)>> {
     Ok(epcis::table
         .filter(
             epcis::code.eq_any(
@@ -259,7 +262,10 @@ fn form(lang: Lang, raw: &RawFilters, epci_rows: &[(String, String)]) -> FilterF
         label: lang.t(key).into(),
         selected: empty,
     };
-    let mut disciplines = vec![any("diagnosis.filter.any_discipline", discipline.is_empty())];
+    let mut disciplines = vec![any(
+        "diagnosis.filter.any_discipline",
+        discipline.is_empty(),
+    )];
     let mut known = false;
     for d in SUGGESTED_DISCIPLINES {
         let selected = d.eq_ignore_ascii_case(&discipline);
@@ -353,14 +359,43 @@ fn scope_of(lang: Lang, report: &Report, epci_rows: &[(String, String)]) -> Scop
     }
 }
 
-/// Column `name`'s header.
+/// Column `name`'s header (every column of `report::DatasetId::columns` has one; a test
+/// checks it).
 fn header_of(lang: Lang, name: &str) -> String {
-    let key = format!("diagnosis.head.{name}");
-    if Lang::has(&key) {
-        lang.t(&key).into()
-    } else {
-        name.into()
-    }
+    header_key(name).map_or_else(|| name.to_string(), |k| lang.t(k).to_string())
+}
+
+fn header_key(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "code" => "diagnosis.head.code",
+        "libelle" => "diagnosis.head.libelle",
+        "mois" => "diagnosis.head.mois",
+        "code_insee" => "diagnosis.head.code_insee",
+        "commune" => "diagnosis.head.commune",
+        "siren" => "diagnosis.head.siren",
+        "epci" => "diagnosis.head.epci",
+        "serveur" => "diagnosis.head.serveur",
+        "population" => "diagnosis.head.population",
+        "membres_pour_10000_habitants" => "diagnosis.head.membres_pour_10000_habitants",
+        "membres" => "diagnosis.head.membres",
+        "lieux" => "diagnosis.head.lieux",
+        "capacite" => "diagnosis.head.capacite",
+        "offres" => "diagnosis.head.offres",
+        "prets" => "diagnosis.head.prets",
+        "partenaires" => "diagnosis.head.partenaires",
+        "annonces" => "diagnosis.head.annonces",
+        "sujets" => "diagnosis.head.sujets",
+        "reponses" => "diagnosis.head.reponses",
+        "fiches_listees" => "diagnosis.head.fiches_listees",
+        "fiches_revendiquees" => "diagnosis.head.fiches_revendiquees",
+        "taux_de_revendication" => "diagnosis.head.taux_de_revendication",
+        "abonnes" => "diagnosis.head.abonnes",
+        "envois" => "diagnosis.head.envois",
+        "indicateur" => "diagnosis.head.indicateur",
+        "valeur" => "diagnosis.head.valeur",
+        "unite" => "diagnosis.head.unite",
+        _ => return None,
+    })
 }
 
 /// The columns the page shows of a dataset: codes are left out where a label says the same.
@@ -383,7 +418,10 @@ fn table_of(lang: Lang, report: &Report, id: DatasetId) -> TableView {
     }
     let visible = visible_columns(id);
     TableView {
-        headers: visible.iter().map(|i| header_of(lang, columns[*i].name)).collect(),
+        headers: visible
+            .iter()
+            .map(|i| header_of(lang, columns[*i].name))
+            .collect(),
         numeric: visible
             .iter()
             .map(|i| columns[*i].role == Role::Measure)
@@ -669,9 +707,9 @@ async fn sections(
         let chart = match id {
             DatasetId::Summary => continue,
             DatasetId::MembersByCommune => Some(commune_map(conn, lang, report).await?),
-            DatasetId::MembersByEpci | DatasetId::MembersByKind | DatasetId::MembersByDiscipline => {
-                Some(bar_chart(lang, report, id, 2))
-            }
+            DatasetId::MembersByEpci
+            | DatasetId::MembersByKind
+            | DatasetId::MembersByDiscipline => Some(bar_chart(lang, report, id, 2)),
             DatasetId::VenuesByEpci
             | DatasetId::OffersByCategory
             | DatasetId::LoansByCategory
@@ -690,8 +728,14 @@ async fn sections(
             description: lang.t(id.description_key()),
             chart,
             table: table_of(lang, report, id),
-            csv: format!("{}{query}", export::dataset_path(report.audience, id, "csv")),
-            json: format!("{}{query}", export::dataset_path(report.audience, id, "json")),
+            csv: format!(
+                "{}{query}",
+                export::dataset_path(report.audience, id, "csv")
+            ),
+            json: format!(
+                "{}{query}",
+                export::dataset_path(report.audience, id, "json")
+            ),
         });
     }
     Ok(out)
@@ -727,7 +771,11 @@ async fn page(data: &Data, lang: Lang, audience: Audience, raw: RawFilters) -> A
     let mut page = DiagnosisPage {
         lang,
         staff,
-        action: if staff { "/admin/diagnostic" } else { "/diagnostic" },
+        action: if staff {
+            "/admin/diagnostic"
+        } else {
+            "/diagnostic"
+        },
         form,
         errors: FormState::new(lang),
         shown: false,
@@ -754,9 +802,10 @@ async fn page(data: &Data, lang: Lang, audience: Audience, raw: RawFilters) -> A
     page.sections = sections(&mut conn, lang, &report, &query).await?;
     let mut response = render_status(StatusCode::OK, &page)?;
     if staff {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
     }
     Ok(response)
 }
@@ -809,10 +858,7 @@ struct CataloguePage {
     licence_url: String,
 }
 
-async fn http_get_catalogue(
-    data: Data,
-    PageLang(lang): PageLang,
-) -> AppResult<Response> {
+async fn http_get_catalogue(data: Data, PageLang(lang): PageLang) -> AppResult<Response> {
     let ctx = data.app_data();
     let l = licence(ctx);
     let datasets = DatasetId::ALL
@@ -1028,6 +1074,15 @@ mod tests {
         assert_eq!(format_decimal(Lang::Fr, 12.34), "12,3");
         assert_eq!(format_decimal(Lang::En, 12.0), "12");
         assert_eq!(format_decimal(Lang::En, 1234.56), "1,234.6");
+    }
+
+    #[test]
+    fn every_column_has_a_header() {
+        for id in DatasetId::ALL {
+            for c in id.columns() {
+                assert!(header_key(c.name).is_some(), "{}", c.name);
+            }
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Horizontal bars.
 
 use super::svg::{FONT, GRID, SMALL_FONT, WIDTH, attr, empty, n, open, prefix, shorten, text};
-use super::{Bar, Chart, MUTED, PALETTE, nice_ticks};
+use super::{Bar, Chart, MUTED, PALETTE, ticks_for};
 use std::fmt::Write as _;
 
 /// Labels longer than this many characters are shortened with an ellipsis.
@@ -27,11 +27,7 @@ pub fn bars(chart: &Chart, bars: &[Bar]) -> String {
         return empty(chart);
     }
     let pre = prefix(chart.id);
-    let max = bars
-        .iter()
-        .filter_map(|b| b.value.drawn())
-        .fold(0.0, f64::max);
-    let ticks = nice_ticks(max, 5);
+    let ticks = ticks_for(bars.iter().filter_map(|b| b.value.drawn()), 5);
     let top_tick = ticks.last().copied().unwrap_or(1.0);
     let scale = (X1 - X0) / top_tick;
     let axis_y = TOP + bars.len() as f64 * ROW + 4.0;

@@ -4,7 +4,7 @@ use super::svg::{
     DASHES, FONT, GRID, SHAPES, SMALL_FONT, Shape, WIDTH, empty, marker, n, open, prefix, shorten,
     text, text_width,
 };
-use super::{Chart, Line, MUTED, PALETTE, nice_ticks};
+use super::{Chart, Line, MUTED, PALETTE, ticks_for};
 use std::fmt::Write as _;
 
 /// Left edge of the plot (y tick labels end just before it) and right edge.
@@ -49,10 +49,9 @@ pub fn time_series(chart: &Chart, x_labels: &[String], lines: &[Line]) -> String
     let pre = prefix(chart.id);
     let count = x_labels.len();
     let value = |line: &Line, i: usize| line.points.get(i).map(|v| v.drawn());
-    let max = lines
+    let drawn = lines
         .iter()
-        .flat_map(|l| (0..count).filter_map(move |i| value(l, i).flatten()))
-        .fold(0.0, f64::max);
+        .flat_map(|l| (0..count).filter_map(move |i| value(l, i).flatten()));
     let any_suppressed = lines
         .iter()
         .any(|l| (0..count).any(|i| value(l, i) == Some(None)));
@@ -102,7 +101,7 @@ pub fn time_series(chart: &Chart, x_labels: &[String], lines: &[Line]) -> String
     let plot_top = 8.0 + (row + 1) as f64 * LEGEND_ROW + 16.0;
     let axis_y = plot_top + PLOT_HEIGHT;
     let height = axis_y + 32.0;
-    let ticks = nice_ticks(max, 5);
+    let ticks = ticks_for(drawn, 5);
     let top_tick = ticks.last().copied().unwrap_or(1.0);
     let y_of = |v: f64| axis_y - v / top_tick * PLOT_HEIGHT;
     let (left, right) = (PLOT_LEFT + INSET, PLOT_RIGHT - INSET);

@@ -254,6 +254,16 @@ fn ticks_are_nice_and_cover_the_maximum() {
         vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
     );
     assert_eq!(nice_ticks(1.0, 5), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
+    // Counts never get a tick between two whole numbers.
+    assert_eq!(
+        ticks_for([1.0, 3.0].into_iter(), 5),
+        vec![0.0, 1.0, 2.0, 3.0]
+    );
+    assert_eq!(ticks_for([1.0].into_iter(), 5), vec![0.0, 1.0]);
+    assert_eq!(
+        ticks_for([0.5, 1.0].into_iter(), 5),
+        vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    );
     assert_eq!(nice_ticks(0.3, 3), vec![0.0, 0.1, 0.2, 0.3]);
     assert_eq!(nice_ticks(3.0, 5), vec![0.0, 1.0, 2.0, 3.0]);
     for degenerate in [0.0, -4.0, f64::NAN, f64::INFINITY] {

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod activities;
 pub mod actors;
 pub mod alerts;
+pub mod bound_sql;
 pub mod comments;
 pub mod database;
 pub mod deliveries;

@@ -4,13 +4,12 @@
 //! absent from a table counts 0; a public page shows it as `< 5` like any small count).
 
 use super::{Audience, ClaimRate, Filters, Row, Series, Table, visibility};
-use crate::error::AppResult;
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{
-    pg::Pg,
-    query_builder::{BoxedSqlQuery, SqlQuery},
-    sql_types::{BigInt, Nullable, Text, Timestamptz},
+use crate::{
+    db::bound_sql::{Param, Sql},
+    error::AppResult,
 };
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 /// Code of the row of members or objects without a known commune (or EPCI).
@@ -18,35 +17,8 @@ pub const UNKNOWN: &str = "unknown";
 /// Code of the row of partners from other servers (they have no directory kind).
 pub const REMOTE: &str = "remote";
 
-/// A value bound to the statement.
-enum Param {
-    Text(String),
-    Time(DateTime<Utc>),
-}
-
-/// The SQL conditions of the filters, with their bound values (`$n` handed out in order).
-#[derive(Default)]
-struct Sql {
-    params: Vec<Param>,
-}
-
+/// The filters' conditions, on the shared bound-SQL builder ([`Sql`]).
 impl Sql {
-    fn bind(&mut self, p: Param) -> String {
-        self.params.push(p);
-        format!("${}", self.params.len())
-    }
-
-    fn query(self, text: String) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-        let mut query = diesel::sql_query(text).into_boxed::<Pg>();
-        for p in self.params {
-            query = match p {
-                Param::Text(v) => query.bind::<Text, _>(v),
-                Param::Time(v) => query.bind::<Timestamptz, _>(v),
-            };
-        }
-        query
-    }
-
     /// ` AND` the account `a` has the filtered kind and discipline (none: nothing).
     fn account(&mut self, f: &Filters, a: &str) -> String {
         let mut w = String::new();

@@ -17,7 +17,10 @@
 
 use crate::{
     context::AppContext,
-    db::accounts::DbAccount,
+    db::{
+        accounts::DbAccount,
+        bound_sql::{Param, Sql},
+    },
     error::{AppError, AppResult, FieldError},
     service::{
         communes::{self, Commune},
@@ -26,8 +29,6 @@ use crate::{
 };
 use diesel::{
     QueryableByName,
-    pg::Pg,
-    query_builder::{BoxedSqlQuery, SqlQuery},
     sql_types::{Array, BigInt, Bool, Double, Nullable, Text},
 };
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -315,38 +316,6 @@ struct Row {
 struct Count {
     #[diesel(sql_type = BigInt)]
     total: i64,
-}
-
-/// A value bound to the query.
-#[derive(Clone)]
-enum Param {
-    Text(String),
-    Double(f64),
-}
-
-/// The SQL text and its bound values; `$n` placeholders are handed out in order, so only
-/// the conditions in use appear in the statement (better plans than `$n IS NULL OR …`).
-#[derive(Default)]
-struct Sql {
-    params: Vec<Param>,
-}
-
-impl Sql {
-    fn bind(&mut self, p: Param) -> String {
-        self.params.push(p);
-        format!("${}", self.params.len())
-    }
-
-    fn query(self, text: String) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-        let mut query = diesel::sql_query(text).into_boxed::<Pg>();
-        for p in self.params {
-            query = match p {
-                Param::Text(v) => query.bind::<Text, _>(v),
-                Param::Double(v) => query.bind::<Double, _>(v),
-            };
-        }
-        query
-    }
 }
 
 /// Which rows of one table answer the query, and how well: the match condition (empty when

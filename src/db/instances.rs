@@ -166,3 +166,34 @@ pub async fn pause(
     .await?;
     Ok(())
 }
+
+/// Every server whose accepted HTTP signature scheme is known, with that scheme.
+pub async fn signature_schemes(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, String)>> {
+    instances::table
+        .filter(instances::signature_scheme.is_not_null())
+        .select((
+            instances::domain,
+            instances::signature_scheme.assume_not_null(),
+        ))
+        .load(conn)
+        .await
+}
+
+/// Remembers that `domain` accepted the HTTP signature scheme `scheme`.
+pub async fn remember_signature_scheme(
+    conn: &mut AsyncPgConnection,
+    domain: &str,
+    scheme: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(instances::table)
+        .values((
+            instances::domain.eq(domain),
+            instances::signature_scheme.eq(scheme),
+        ))
+        .on_conflict(instances::domain)
+        .do_update()
+        .set(instances::signature_scheme.eq(scheme))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -331,6 +331,7 @@ diesel::table! {
         unreachable_since -> Nullable<Timestamptz>,
         retry_after_until -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
+        signature_scheme -> Nullable<Text>,
     }
 }
 

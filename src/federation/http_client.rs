@@ -14,11 +14,20 @@
 //! `federation.allow_private_addresses` (tests, benchmarks) only lets loopback and private
 //! addresses pass them.
 //!
+//! Outgoing requests are signed by the innermost layer, [`HttpSigner`], in the HTTP signature
+//! scheme each server accepts (draft-cavage by default, RFC 9421 for servers known to read it,
+//! with a second knock in the other scheme when a signature is refused): deliveries and the
+//! library's fetches alike, so one place decides how we sign.
+//!
 //! Redirects are not followed by the client (the library follows one itself, after checking
 //! the new URL again), environment proxies are ignored (a proxy would resolve names for us,
 //! out of the resolver's sight). Every body we read comes through the library, which stops
 //! at [`MAX_BODY_BYTES`].
 
+use crate::federation::{
+    outbound_signature::{SignAs, Signer, sign},
+    signature_scheme::SchemeMemory,
+};
 use activitypub_federation::{config::UrlVerifier, error::Error as FederationError};
 use http::Extensions;
 use reqwest::{
@@ -534,6 +543,78 @@ impl UrlVerifier for SsrfUrlVerifier {
     }
 }
 
+/// Whether an answer may mean "not this signature scheme": what Mastodon, Fedify and we
+/// answer to a signature they do not read.
+fn refused_signature(status: StatusCode) -> bool {
+    status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST
+}
+
+/// Signs outgoing requests, in the scheme the server is known to accept, and knocks twice:
+/// a request refused with 401 or 400 is signed again in the other scheme and sent once more;
+/// when that one succeeds, the server is remembered as accepting it (see
+/// `signature_scheme.rs`).
+///
+/// Which requests it signs, and as whom: a request carrying a [`SignAs`] extension as that
+/// actor (deliveries, members' fetches); any other GET as the instance actor when the client
+/// has one (the library's fetches of actors and objects, which servers in authorized-fetch
+/// mode require signed); anything else goes unsigned. Being the innermost layer, it signs
+/// exactly what is sent, after the other layers passed the request, and each knock is seen by
+/// none of them but the last one by [`ResponseProbe`].
+pub struct HttpSigner {
+    memory: Arc<SchemeMemory>,
+    fetch_signer: Option<Arc<Signer>>,
+}
+
+impl HttpSigner {
+    pub fn new(memory: Arc<SchemeMemory>, fetch_signer: Option<Arc<Signer>>) -> HttpSigner {
+        HttpSigner {
+            memory,
+            fetch_signer,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Middleware for HttpSigner {
+    async fn handle(
+        &self,
+        mut req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let signer = match extensions.get::<SignAs>() {
+            Some(SignAs(signer)) => signer.clone(),
+            None if req.method() == reqwest::Method::GET => match &self.fetch_signer {
+                Some(signer) => signer.clone(),
+                None => return next.run(req, extensions).await,
+            },
+            None => return next.run(req, extensions).await,
+        };
+        let Some(domain) = crate::urls::host_port(req.url()) else {
+            return next.run(req, extensions).await;
+        };
+        let first = self.memory.first_for(&domain.to_ascii_lowercase()).await;
+        let second_knock = req.try_clone();
+        sign(&mut req, &signer, first, SystemTime::now())
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let response = next.clone().run(req, extensions).await?;
+        let Some(mut again) = second_knock.filter(|_| refused_signature(response.status())) else {
+            return Ok(response);
+        };
+        drop(response);
+        let other = first.other();
+        sign(&mut again, &signer, other, SystemTime::now())
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let response = next.run(again, extensions).await?;
+        if response.status().is_success() {
+            self.memory
+                .remember(&domain.to_ascii_lowercase(), other)
+                .await;
+        }
+        Ok(response)
+    }
+}
+
 /// Builds the client every outbound request uses.
 pub fn build_client(allow_private: bool, user_agent: &str) -> anyhow::Result<ClientWithMiddleware> {
     Ok(ClientBuilder::new(base_client(allow_private, user_agent)?)
@@ -543,17 +624,21 @@ pub fn build_client(allow_private: bool, user_agent: &str) -> anyhow::Result<Cli
 }
 
 /// [`build_client`] plus what needs the running instance: requests to blocked domains are
-/// refused, and fetches for inbound requests are charged to their budget.
+/// refused, fetches for inbound requests are charged to their budget, and requests are signed
+/// by [`HttpSigner`] (GETs without their own signer as `fetch_signer`, when given).
 pub fn build_federation_client(
     ctx: &crate::context::AppContext,
     allow_private: bool,
     user_agent: &str,
+    fetch_signer: Option<Arc<Signer>>,
 ) -> anyhow::Result<ClientWithMiddleware> {
+    let memory = Arc::new(SchemeMemory::new(ctx.clone()));
     Ok(ClientBuilder::new(base_client(allow_private, user_agent)?)
         .with(BlockGuard { ctx: ctx.clone() })
         .with(FetchBudget)
         .with(AddressGuard { allow_private })
         .with(ResponseProbe)
+        .with(HttpSigner::new(memory, fetch_signer))
         .build())
 }
 

@@ -1,12 +1,18 @@
-//! Cryptographic check of an inbound request's HTTP signature, on the parameters that
+//! Cryptographic check of an inbound request's HTTP signature, on what
 //! [`precheck`](super::signatures::precheck) parsed: one parser decides what is signed, and
-//! the Digest it checked against the body is the only hash of the body taken.
+//! the digest it checked against the body is the only hash of the body taken. Verification
+//! runs with aws-lc-rs (`rsa_keys.rs`).
 
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::{
+    error::{AppError, AppResult, ErrorKind},
+    federation::{
+        rfc9421::{self, Target},
+        rsa_keys::{Scheme, VerifyingKey},
+        signatures::InboundSignature,
+    },
+};
 use axum::http::{HeaderMap, Method, Uri, header};
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
-use rsa::{Pkcs1v15Sign, RsaPublicKey, pkcs8::DecodePublicKey};
-use sha2::{Digest, Sha256};
 
 use super::signatures::SignatureParams;
 
@@ -67,17 +73,75 @@ pub fn verify(
     signing_string: &str,
     public_key_pem: &str,
 ) -> AppResult<()> {
-    let key = RsaPublicKey::from_public_key_pem(public_key_pem)
+    let key = VerifyingKey::from_pem(public_key_pem)
         .map_err(|_| unauthorized("the actor's public key is not a usable RSA key"))?;
+    verify_cavage(params, signing_string, &key)
+}
+
+fn verify_cavage(
+    params: &SignatureParams,
+    signing_string: &str,
+    key: &VerifyingKey,
+) -> AppResult<()> {
     let signature = BASE64
         .decode(params.signature.trim())
         .map_err(|_| unauthorized("signature is not base64"))?;
-    key.verify(
-        Pkcs1v15Sign::new::<Sha256>(),
-        &Sha256::digest(signing_string.as_bytes()),
-        &signature,
-    )
-    .map_err(|_| unauthorized("the signature does not match the actor's key"))
+    if key.verify(Scheme::Pkcs1Sha256, signing_string.as_bytes(), &signature) {
+        Ok(())
+    } else {
+        Err(unauthorized("the signature does not match the actor's key"))
+    }
+}
+
+/// Verifies a pre-checked signature of either scheme against the request with the actor's
+/// key: `target` is how the request reached us (our scheme, and `Host` or our domain).
+pub fn verify_with(
+    signature: &InboundSignature,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    target: Target<'_>,
+    key: &VerifyingKey,
+) -> AppResult<()> {
+    match signature {
+        InboundSignature::Cavage(params) => {
+            let signed = signing_string(params, method, uri, headers, target.authority)?;
+            verify_cavage(params, &signed, key)
+        }
+        InboundSignature::Rfc9421(sig) => {
+            let base = rfc9421::signature_base(sig, method, uri, target, headers)?;
+            if key.verify(sig.scheme, base.as_bytes(), &sig.signature) {
+                Ok(())
+            } else {
+                Err(unauthorized("the signature does not match the actor's key"))
+            }
+        }
+    }
+}
+
+/// [`verify_with`] the actor's key in `public_key_pem`.
+pub fn verify_request(
+    signature: &InboundSignature,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    target: Target<'_>,
+    public_key_pem: &str,
+) -> AppResult<()> {
+    let key = VerifyingKey::from_pem(public_key_pem)
+        .map_err(|_| unauthorized("the actor's public key is not a usable RSA key"))?;
+    verify_with(signature, method, uri, headers, target, &key)
+}
+
+/// How a request reached us: the scheme of our URL and our domain (the pre-check compared a
+/// present `Host` with it).
+pub fn local_target(ctx: &crate::context::AppContext) -> (&'static str, String) {
+    let scheme = if ctx.urls.base().starts_with("https:") {
+        "https"
+    } else {
+        "http"
+    };
+    (scheme, ctx.config.domain().to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -85,12 +149,13 @@ mod tests {
     use super::*;
     use crate::federation::signatures::parse_signature;
     use axum::http::HeaderValue;
-    use rsa::{RsaPrivateKey, pkcs8::EncodePublicKey};
+    use rsa::{Pkcs1v15Sign, RsaPrivateKey, pkcs8::EncodePublicKey};
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn verifies_what_was_signed_and_nothing_else() {
         let mut rng = rand::thread_rng();
-        let private = RsaPrivateKey::new(&mut rng, 1024).expect("key");
+        let private = RsaPrivateKey::new(&mut rng, 2048).expect("key");
         let pem = private
             .to_public_key()
             .to_public_key_pem(rsa::pkcs8::LineEnding::LF)

@@ -14,6 +14,7 @@
 //! | body over [`MAX_INBOX_BYTES`] | 413 |
 //! | content type other than ActivityStreams JSON | 415 |
 //! | no or malformed signature, unsigned `(request-target)`/`host`/`date`/`digest`, Date more than 1 h away, Digest mismatch, keyId not the actor's, key unknown, bad signature | 401 |
+//! | the same for RFC 9421 (`Signature-Input`): unsigned `@method`/path/host/`content-digest`, `created` or `date` outside the window, Content-Digest mismatch, more than one signature, unknown `alg` | 401 |
 //! | JSON nested deeper than [`MAX_JSON_DEPTH`], malformed, ids off the actor's origin (scheme, host and port), a local actor claimed from elsewhere | 400 |
 //! | database unavailable, processing over [`PROCESSING_TIMEOUT`] | 503 (the sender retries) |
 //! | a `Flag` whose `object` names no URL | 400 |
@@ -36,6 +37,8 @@ use crate::{
         http_client::SsrfUrlVerifier,
         inbound_signature,
         objects::is_local_url,
+        rfc9421::Target,
+        signature_scheme::{SignatureScheme, remember_in_database},
         signatures::{key_belongs_to, key_id_host, precheck},
     },
     urls::host_port,
@@ -53,7 +56,7 @@ use axum::{
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{
         Arc, Mutex, OnceLock,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -246,6 +249,8 @@ pub struct InboxState {
     verifier: OnceLock<SsrfUrlVerifier>,
     /// When each sending host was last marked alive by this process.
     alive: Mutex<HashMap<String, Instant>>,
+    /// Signing hosts this process already remembered as RFC 9421 signers.
+    rfc9421_signers: Mutex<HashSet<String>>,
 }
 
 tokio::task_local! {
@@ -292,6 +297,18 @@ impl InboxState {
         }
         alive.insert(host.to_string(), now);
         true
+    }
+
+    /// Whether `host` was not yet remembered by this process as a server signing with RFC
+    /// 9421 (it is now). Bounded like the alive marks.
+    fn signs_rfc9421_unmarked(&self, host: &str) -> bool {
+        let Ok(mut hosts) = self.rfc9421_signers.lock() else {
+            return false;
+        };
+        if hosts.len() >= ALIVE_MAX_HOSTS {
+            hosts.clear();
+        }
+        hosts.insert(host.to_string())
     }
 
     /// Starts a purge of received ids older than a week, at most once an hour per process.
@@ -528,7 +545,7 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
         ));
     }
     let bytes = crate::body::read_capped(body, MAX_INBOX_BYTES).await?;
-    let params = precheck(
+    let signature = precheck(
         &parts.method,
         &parts.headers,
         &bytes,
@@ -548,7 +565,7 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
         ));
     }
     check_origins(&value, &id, &actor)?;
-    let key_id = Url::parse(&params.key_id)
+    let key_id = Url::parse(signature.key_id())
         .map_err(|_| AppError::new(ErrorKind::Unauthorized, "keyId is not a URL"))?;
     if !key_belongs_to(&key_id, &actor) {
         return Err(AppError::new(
@@ -613,20 +630,31 @@ async fn process(data: &Data, state: &InboxState, request: Request) -> AppResult
         .check_inbound(&id)
         .await
         .map_err(|refused| AppError::forbidden(format!("activity id {id}: {refused}")))?;
-    let signed = inbound_signature::signing_string(
-        &params,
+    let (scheme, authority) = inbound_signature::local_target(ctx);
+    inbound_signature::verify_request(
+        &signature,
         &parts.method,
         &parts.uri,
         &parts.headers,
-        data.domain(),
+        Target {
+            scheme,
+            authority: &authority,
+        },
+        &signer.public_key_pem,
     )?;
-    inbound_signature::verify(&params, &signed, &signer.public_key_pem)?;
     mark_verified();
 
     let activity = InboxActivity::from_value(value)
         .map_err(|e| AppError::bad_request(format!("malformed activity: {e}")))?;
     activity.verify(data).await?;
     activity.receive_from(signer, data).await?;
+    if signature.scheme() == SignatureScheme::Rfc9421
+        && let Some(host) = host_port(&key_id)
+        && state.signs_rfc9421_unmarked(&host)
+    {
+        // A server that signs with RFC 9421 reads it: what we send it is signed so too.
+        remember_in_database(ctx, &host, SignatureScheme::Rfc9421).await;
+    }
     if let Some(domain) = host_port(&actor)
         && state.alive_unmarked(&domain)
     {

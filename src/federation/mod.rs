@@ -12,9 +12,14 @@ pub mod negotiation;
 pub mod network;
 pub mod nodeinfo;
 pub mod objects;
+pub mod outbound_signature;
 pub mod outbox;
+pub mod rfc9421;
 pub mod routes;
+pub mod rsa_keys;
+pub mod signature_scheme;
 pub mod signatures;
+pub mod structured_fields;
 pub mod untrusted;
 pub mod venues;
 pub mod webfinger;
@@ -36,12 +41,12 @@ pub fn federation_routes() -> Router {
 }
 
 /// The library configuration: our domain, the context as app data, the one outbound client
-/// (SSRF-filtering resolver, no redirects, 10 s timeout), the URL verifier, and the instance
-/// actor signing every fetch (servers in authorized-fetch mode answer only signed fetches).
+/// (SSRF-filtering resolver, no redirects, 10 s timeout, and the instance actor signing every
+/// fetch in the scheme each server reads: servers in authorized-fetch mode answer only signed
+/// fetches; see `http_client::HttpSigner`), and the URL verifier.
 /// `ensure_system_actors` must have run: the instance actor row is loaded here.
 pub async fn build_config(ctx: &AppContext) -> anyhow::Result<FederationConfig> {
     use anyhow::Context as _;
-    use rsa::pkcs8::DecodePrivateKey as _;
     let allow_private = ctx.config.federation.allow_private_addresses;
     let instance_actor = {
         let mut conn = ctx
@@ -53,17 +58,13 @@ pub async fn build_config(ctx: &AppContext) -> anyhow::Result<FederationConfig> 
             .await?
             .context("the instance actor is missing (ensure_system_actors runs first)")?
     };
-    // The builder panics on an unreadable key: check it here to fail with a message instead.
     let pem = instance_actor
         .private_key_pem
         .as_deref()
         .context("the instance actor has no private key")?;
-    rsa::RsaPrivateKey::from_pkcs8_pem(pem).context("the instance actor's private key")?;
-    let user_agent = format!(
-        "cultureCnous/{} (+{})",
-        env!("CARGO_PKG_VERSION"),
-        ctx.urls.base()
-    );
+    let fetch_signer = outbound_signature::Signer::for_actor(&instance_actor.ap_id, pem)
+        .context("the instance actor's private key")?;
+    let user_agent = user_agent(ctx);
     let config = FederationConfig::builder()
         .domain(ctx.config.domain())
         .app_data(ctx.clone())
@@ -71,14 +72,11 @@ pub async fn build_config(ctx: &AppContext) -> anyhow::Result<FederationConfig> 
             ctx,
             allow_private,
             &user_agent,
+            Some(std::sync::Arc::new(fetch_signer)),
         )?)
         .request_timeout(http_client::REQUEST_TIMEOUT)
         .http_fetch_limit(FETCHES_PER_REQUEST)
         .url_verifier(Box::new(http_client::SsrfUrlVerifier::new(allow_private)))
-        .signed_fetch_actor(&instance_actor)
-        // Sign fetches as Mastodon reads them: `(request-target) host date`, no `(created)`
-        // (our own inbound check, and many servers, require the Date header).
-        .http_signature_compat(true)
         // Debug mode lets ids carry ports and plain http (test instances on localhost:PORT);
         // it is tied to the tests-only switch, like http URLs.
         .debug(allow_private)
@@ -88,15 +86,25 @@ pub async fn build_config(ctx: &AppContext) -> anyhow::Result<FederationConfig> 
     Ok(config)
 }
 
+/// What our requests to other servers say they come from.
+pub fn user_agent(ctx: &AppContext) -> String {
+    format!(
+        "cultureCnous/{} (+{})",
+        env!("CARGO_PKG_VERSION"),
+        ctx.urls.base()
+    )
+}
+
 /// Most remote fetches one inbound request may cause (actor, object, parents…): bounds the
 /// work a hostile chain of references can make us do.
 pub const FETCHES_PER_REQUEST: u32 = 20;
 
-/// Delivery workers and periodic clean-ups; they stop when `shutdown` turns true.
+/// Delivery workers and periodic clean-ups; they stop when `shutdown` turns true. Deliveries
+/// have their own client (`delivery::delivery_client`), not the library configuration's.
 pub fn spawn_background_tasks(
     ctx: &AppContext,
-    federation: &FederationConfig,
+    _federation: &FederationConfig,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
-    workers::spawn(ctx, federation, shutdown)
+    workers::spawn(ctx, shutdown)
 }

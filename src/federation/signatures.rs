@@ -1,6 +1,12 @@
 //! Strict checks of an inbound request's HTTP signature, run before the cryptographic check
 //! (`inbound_signature.rs`) verifies it with the actor's key.
 //!
+//! Two schemes are read: draft-cavage (`Signature: keyId=…,headers=…,signature=…`, what
+//! Mastodon sends today) and RFC 9421 (`Signature-Input` + `Signature`, see `rfc9421.rs`).
+//! A request carrying `Signature-Input` is RFC 9421 and nothing else; [`precheck`] decides
+//! which, once, and returns an [`InboundSignature`]. Both share the host check and the time
+//! window ([`Window`]).
+//!
 //! A `headers=` list without `(request-target)` or `host` (a signature that can be replayed to
 //! another path or server), a `Date` far from our clock, an unsigned or wrong Digest are
 //! refused here with 401.
@@ -12,7 +18,13 @@
 //! `(expires)`) that would run out while the request is processed (the actor fetch can take
 //! seconds) is refused here too: see [`VERIFY_MARGIN`].
 
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::{
+    error::{AppError, AppResult, ErrorKind},
+    federation::{
+        rfc9421::{self, MessageSignature},
+        signature_scheme::SignatureScheme,
+    },
+};
 use axum::http::{HeaderMap, Method, header};
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use sha2::{Digest, Sha256};
@@ -140,9 +152,13 @@ fn check_values(params: &SignatureParams) -> AppResult<()> {
 
 /// `host[:port]` of the keyId, for per-domain rate limiting before any verification.
 pub fn key_id_host(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get("signature")?.to_str().ok()?;
-    let params = parse_signature(value).ok()?;
-    let url = Url::parse(&params.key_id).ok()?;
+    let key_id = if headers.contains_key("signature-input") {
+        rfc9421::parse(headers).ok()?.key_id
+    } else {
+        let value = headers.get("signature")?.to_str().ok()?;
+        parse_signature(value).ok()?.key_id
+    };
+    let url = Url::parse(&key_id).ok()?;
     crate::urls::host_port(&url).map(|h| h.to_ascii_lowercase())
 }
 
@@ -166,6 +182,84 @@ fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The accepted time window at one instant: [`MAX_CLOCK_SKEW`] either way, past dates still
+/// valid [`VERIFY_MARGIN`] later. One rule for `Date`, `created` and `expires` of both schemes.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    now_s: u64,
+}
+
+impl Window {
+    pub fn at(now: SystemTime) -> Window {
+        Window { now_s: unix(now) }
+    }
+
+    fn late_s(self) -> u64 {
+        self.now_s + VERIFY_MARGIN.as_secs()
+    }
+
+    /// The request's `Date` header, present, readable and in the window.
+    pub fn check_date_header(self, headers: &HeaderMap) -> AppResult<()> {
+        let skew = MAX_CLOCK_SKEW.as_secs();
+        let date = headers
+            .get(header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .ok_or_else(|| unauthorized("Date header missing or malformed"))?;
+        let date_s = unix(date);
+        if date_s + skew < self.late_s() {
+            return Err(unauthorized("Date header is too old"));
+        }
+        if date_s > self.now_s + skew {
+            return Err(unauthorized("Date header is in the future"));
+        }
+        Ok(())
+    }
+
+    /// A signature's creation time (`(created)`, `created`) in the window.
+    pub fn check_created(self, created: u64) -> AppResult<()> {
+        let skew = MAX_CLOCK_SKEW.as_secs();
+        if created > self.now_s + skew || created + skew < self.late_s() {
+            return Err(unauthorized(
+                "signature created time is outside the accepted window",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A signature's expiry (`(expires)`, `expires`) not about to pass.
+    pub fn check_expires(self, expires: u64) -> AppResult<()> {
+        if expires < self.late_s() {
+            return Err(unauthorized("signature has expired"));
+        }
+        Ok(())
+    }
+}
+
+/// An inbound signature that passed the pre-check, in its scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundSignature {
+    Cavage(SignatureParams),
+    Rfc9421(MessageSignature),
+}
+
+impl InboundSignature {
+    pub fn key_id(&self) -> &str {
+        match self {
+            InboundSignature::Cavage(p) => &p.key_id,
+            InboundSignature::Rfc9421(s) => &s.key_id,
+        }
+    }
+
+    /// The scheme, as remembered per server for what we send it.
+    pub fn scheme(&self) -> SignatureScheme {
+        match self {
+            InboundSignature::Cavage(_) => SignatureScheme::Cavage,
+            InboundSignature::Rfc9421(_) => SignatureScheme::Rfc9421,
+        }
+    }
 }
 
 /// Checks the `Digest` header against the body: every listed digest must be SHA-256 and match.
@@ -197,17 +291,17 @@ pub fn check_digest(headers: &HeaderMap, body: &[u8]) -> AppResult<()> {
     Ok(())
 }
 
-/// All checks that need no key: the signature names `(request-target)`, `host`, `date` and
-/// (for requests with a body) `digest`; every named header is present; `Host` is ours; the
-/// `Date` (and `(created)`/`(expires)`) are within [`MAX_CLOCK_SKEW`] of `now`; the Digest
-/// matches the body; the algorithm is one we verify. Returns the parsed parameters.
+/// All checks that need no key, in the request's scheme: RFC 9421 when it carries
+/// `Signature-Input` (see `rfc9421::precheck`), draft-cavage otherwise (see
+/// [`precheck_cavage`]). Either way `Host`, when present, must be ours, and no signature may
+/// sit in `Authorization`.
 pub fn precheck(
     method: &Method,
     headers: &HeaderMap,
     body: &[u8],
     local_domain: &str,
     now: SystemTime,
-) -> AppResult<SignatureParams> {
+) -> AppResult<InboundSignature> {
     if headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -218,6 +312,30 @@ pub fn precheck(
             "send the HTTP signature in the Signature header",
         ));
     }
+    if let Some(host) = headers.get(header::HOST) {
+        let host = host.to_str().unwrap_or_default();
+        if !host.eq_ignore_ascii_case(local_domain) {
+            return Err(unauthorized(format!(
+                "request signed for host {host}, this is {local_domain}"
+            )));
+        }
+    }
+    if headers.contains_key("signature-input") {
+        return rfc9421::precheck(method, headers, body, now).map(InboundSignature::Rfc9421);
+    }
+    precheck_cavage(method, headers, body, now).map(InboundSignature::Cavage)
+}
+
+/// The draft-cavage checks: the signature names `(request-target)`, `host`, `date` and (for
+/// requests with a body) `digest`; every named header is present; the `Date` (and
+/// `(created)`/`(expires)`) are within [`MAX_CLOCK_SKEW`] of `now`; the Digest matches the
+/// body; the algorithm is one we verify. Returns the parsed parameters.
+fn precheck_cavage(
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> AppResult<SignatureParams> {
     let mut values = headers.get_all("signature").iter();
     let value = values
         .next()
@@ -281,42 +399,13 @@ pub fn precheck(
             }
         }
     }
-    if let Some(host) = headers.get(header::HOST) {
-        let host = host.to_str().unwrap_or_default();
-        if !host.eq_ignore_ascii_case(local_domain) {
-            return Err(unauthorized(format!(
-                "request signed for host {host}, this is {local_domain}"
-            )));
-        }
+    let window = Window::at(now);
+    window.check_date_header(headers)?;
+    if let Some(created) = params.created {
+        window.check_created(created)?;
     }
-
-    let now_s = unix(now);
-    // Past dates must stay valid until the request is processed, VERIFY_MARGIN later.
-    let late_s = now_s + VERIFY_MARGIN.as_secs();
-    let skew = MAX_CLOCK_SKEW.as_secs();
-    let date = headers
-        .get(header::DATE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| httpdate::parse_http_date(v).ok())
-        .ok_or_else(|| unauthorized("Date header missing or malformed"))?;
-    let date_s = unix(date);
-    if date_s + skew < late_s {
-        return Err(unauthorized("Date header is too old"));
-    }
-    if date_s > now_s + skew {
-        return Err(unauthorized("Date header is in the future"));
-    }
-    if let Some(created) = params.created
-        && (created > now_s + skew || created + skew < late_s)
-    {
-        return Err(unauthorized(
-            "signature (created) is outside the accepted window",
-        ));
-    }
-    if let Some(expires) = params.expires
-        && expires < late_s
-    {
-        return Err(unauthorized("signature has expired"));
+    if let Some(expires) = params.expires {
+        window.check_expires(expires)?;
     }
 
     if with_body {
@@ -390,7 +479,11 @@ mod tests {
             );
             let expect = vector["expect"].as_str().expect("expect");
             if expect == "valid" {
-                let params = result.unwrap_or_else(|e| panic!("{}: {e}", vector["name"]));
+                let InboundSignature::Cavage(params) =
+                    result.unwrap_or_else(|e| panic!("{}: {e}", vector["name"]))
+                else {
+                    panic!("a draft-cavage signature");
+                };
                 assert_eq!(params.key_id, all["key_id"].as_str().expect("key"));
                 assert_eq!(params.algorithm.as_deref(), Some("rsa-sha256"));
             } else {

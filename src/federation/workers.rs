@@ -7,12 +7,9 @@ use crate::{
     context::AppContext,
     db::listen::stop_requested,
     db::{self, deliveries::ClaimedDelivery},
-    federation::{
-        FederationConfig,
-        delivery::{
-            Engine, EngineSettings, HostLimiter, InFlight, NOTIFY_CHANNEL, Outcome, RECORD_BATCH,
-            RECORD_DELAY,
-        },
+    federation::delivery::{
+        Engine, EngineSettings, HostLimiter, InFlight, NOTIFY_CHANNEL, Outcome, RECORD_BATCH,
+        RECORD_DELAY, delivery_client,
     },
 };
 use std::{sync::Arc, time::Duration};
@@ -33,11 +30,7 @@ const UNREACHABLE_EXPIRY: Duration = Duration::from_secs(14 * 24 * 3600);
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 /// Starts `federation.delivery_workers` workers, the listener and the maintenance task.
-pub fn spawn(
-    ctx: &AppContext,
-    federation: &FederationConfig,
-    shutdown: watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
+pub fn spawn(ctx: &AppContext, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let notify = Arc::new(Notify::new());
     let limiter = Arc::new(HostLimiter::default());
     let mut handles = vec![
@@ -50,10 +43,17 @@ pub fn spawn(
         )),
         tokio::spawn(maintenance(ctx.clone(), shutdown.clone())),
     ];
+    let client = match delivery_client(ctx) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!("no delivery workers: {e}");
+            return handles;
+        }
+    };
     for _ in 0..ctx.config.federation.delivery_workers {
         let engine = Engine::new(
             ctx.clone(),
-            federation,
+            client.clone(),
             limiter.clone(),
             EngineSettings::worker(),
         );

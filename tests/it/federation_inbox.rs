@@ -243,7 +243,7 @@ async fn setup() -> (TestApp, Remote) {
 const ALICE: &str = "http://localhost:8080/users/alice";
 
 /// Sends a spoiled request and checks the status and that nothing was written.
-async fn refused(app: &TestApp, request: Request<Body>, status: StatusCode) {
+pub async fn refused(app: &TestApp, request: Request<Body>, status: StatusCode) {
     let before = stored(app).await;
     let response = app.send(request).await;
     assert_eq!(response.status, status, "{}", response.body);

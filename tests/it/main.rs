@@ -32,6 +32,7 @@ mod follows;
 mod forum;
 mod forum_federation;
 mod foundation;
+mod http_signatures_rfc9421;
 mod inbound_links;
 mod inbox_mutations;
 mod instance_url;

@@ -44,6 +44,9 @@ pub struct Answer {
     pub latency: Duration,
     /// Extra header (e.g. `location`).
     pub header: Option<(String, String)>,
+    /// Answer 401 to a request not signed with RFC 9421 (`Signature-Input`), as a server
+    /// reading only HTTP Message Signatures does.
+    pub rfc9421_only: bool,
 }
 
 impl Default for Answer {
@@ -54,6 +57,7 @@ impl Default for Answer {
             body_len: 0,
             latency: Duration::ZERO,
             header: None,
+            rfc9421_only: false,
         }
     }
 }
@@ -189,6 +193,9 @@ async fn handle(State(state): State<Arc<SinkState>>, request: Request) -> Respon
     }
     let mut response = Response::new(Body::from(vec![b'x'; answer.body_len]));
     *response.status_mut() = answer.status;
+    if answer.rfc9421_only && !parts.headers.contains_key("signature-input") {
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+    }
     if let Some(retry_after) = answer.retry_after {
         response.headers_mut().insert(
             header::RETRY_AFTER,

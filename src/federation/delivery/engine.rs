@@ -4,7 +4,7 @@
 
 use super::{
     BACKOFF, DEFAULT_PAUSE, LEASE, MAX_PAUSE, PROBE_INTERVAL, SEND_DEADLINE, UNREACHABLE_AFTER,
-    classify::{Outcome, classify, error_chain, shorten},
+    classify::{Outcome, classify, shorten},
 };
 use crate::{
     context::AppContext,
@@ -14,11 +14,15 @@ use crate::{
         deliveries::{ClaimParams, ClaimedDelivery},
     },
     error::{AppError, AppResult},
-    federation::{Data, FederationConfig, http_client},
+    federation::{
+        FederationConfig,
+        http_client::{self, SsrfUrlVerifier},
+        outbound_signature::{SignAs, Signer},
+    },
 };
-use activitypub_federation::{activity_sending::SendActivityTask, traits::Activity};
+use activitypub_federation::error::Error as FederationError;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use serde::Serialize;
+use reqwest_middleware::ClientWithMiddleware;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -36,10 +40,12 @@ pub fn retry_delay(attempts_done: i32) -> Option<Duration> {
 /// Delivers every due row now (rows waiting for a retry stay waiting), and waits for rows
 /// other workers are sending at that moment. Returns how many rows were attempted. Tests call
 /// it instead of sleeping.
-pub async fn drain(ctx: &AppContext, federation: &FederationConfig) -> AppResult<usize> {
+/// `_federation` is the library configuration callers hold; deliveries no longer go through
+/// it (see [`delivery_client`]).
+pub async fn drain(ctx: &AppContext, _federation: &FederationConfig) -> AppResult<usize> {
     let engine = Engine::new(
         ctx.clone(),
-        federation,
+        delivery_client(ctx)?,
         Arc::new(HostLimiter::default()),
         EngineSettings::drain(),
     );
@@ -56,55 +62,29 @@ pub async fn drain_all_now(ctx: &AppContext, federation: &FederationConfig) -> A
     drain(ctx, federation).await
 }
 
-/// The stored JSON of an activity, handed to the library's sender as is.
+/// A stored activity, serialized once, with the key that signs it.
 pub(crate) struct StoredActivity {
-    id: Url,
-    actor: Url,
-    /// The local actor whose key signs the requests.
-    signer: Arc<DbActor>,
-    json: serde_json::Value,
+    /// The JSON sent to every inbox, as stored.
+    body: bytes::Bytes,
+    /// The activity's actor: the local actor whose key signs the requests.
+    signer: Arc<SigningActor>,
 }
 
-impl std::fmt::Debug for StoredActivity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredActivity")
-            .field("id", &self.id.as_str())
-            .field("actor", &self.actor.as_str())
-            .finish()
-    }
+/// A local actor from the engine's cache, with its private key parsed once (`None`, with the
+/// reason, when it has none that can sign).
+pub(crate) struct SigningActor {
+    signer: Result<Arc<Signer>, String>,
 }
 
-impl Serialize for StoredActivity {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
-    }
-}
-
-#[async_trait::async_trait]
-impl Activity for StoredActivity {
-    type DataType = AppContext;
-    type Error = AppError;
-
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        &self.actor
-    }
-
-    /// Stored activities are ours and only ever sent; the inbox parses what it receives into
-    /// its own types, never into this one.
-    async fn verify(&self, _data: &Data) -> Result<(), AppError> {
-        Err(AppError::bad_request(
-            "a stored outgoing activity cannot be received",
-        ))
-    }
-
-    async fn receive(self, _data: &Data) -> Result<(), AppError> {
-        Err(AppError::bad_request(
-            "a stored outgoing activity cannot be received",
-        ))
+impl SigningActor {
+    fn of(actor: &DbActor) -> SigningActor {
+        let signer = match actor.private_key_pem.as_deref() {
+            None => Err("the signing actor has no private key".to_string()),
+            Some(pem) => Signer::for_actor(&actor.ap_id, pem)
+                .map(Arc::new)
+                .map_err(|e| format!("the signing actor's key: {e}")),
+        };
+        SigningActor { signer }
     }
 }
 
@@ -177,7 +157,8 @@ impl EngineSettings {
 /// One claimed row with what is needed to send it.
 struct Job {
     row: ClaimedDelivery,
-    activity: Arc<StoredActivity>,
+    body: bytes::Bytes,
+    signer: Arc<Signer>,
 }
 
 /// Sends running in the background, with the rows they are about (to account for a panic).
@@ -231,14 +212,34 @@ impl InFlight {
     }
 }
 
+/// The client deliveries go through: the federation client (SSRF checks, blocked domains,
+/// response probe, and the signer that picks each server's scheme), without a fetch signer:
+/// every delivery names its own.
+pub(crate) fn delivery_client(ctx: &AppContext) -> AppResult<ClientWithMiddleware> {
+    http_client::build_federation_client(
+        ctx,
+        ctx.config.federation.allow_private_addresses,
+        &crate::federation::user_agent(ctx),
+        None,
+    )
+    .map_err(|e| AppError::internal(format!("delivery client: {e}")))
+}
+
 /// Claims, sends and records. Cheap to build; workers keep one each, drains build their own.
 pub(crate) struct Engine {
     ctx: AppContext,
-    data: Arc<Data>,
+    sender: Arc<Sender>,
     limiter: Arc<HostLimiter>,
     settings: EngineSettings,
     activities: Mutex<HashMap<i64, Arc<StoredActivity>>>,
-    actors: Mutex<HashMap<i64, Arc<DbActor>>>,
+    actors: Mutex<HashMap<i64, Arc<SigningActor>>>,
+}
+
+/// What a send needs besides its row: the client and the URL checks.
+struct Sender {
+    client: ClientWithMiddleware,
+    verifier: SsrfUrlVerifier,
+    allow_private: bool,
 }
 
 /// Finished sends are recorded together once this many are waiting (or nothing else runs, or
@@ -252,13 +253,18 @@ const CACHE_SIZE: usize = 256;
 impl Engine {
     pub(crate) fn new(
         ctx: AppContext,
-        federation: &FederationConfig,
+        client: ClientWithMiddleware,
         limiter: Arc<HostLimiter>,
         settings: EngineSettings,
     ) -> Self {
+        let allow_private = ctx.config.federation.allow_private_addresses;
         Self {
             ctx,
-            data: Arc::new(federation.to_request_data()),
+            sender: Arc::new(Sender {
+                client,
+                verifier: SsrfUrlVerifier::new(allow_private),
+                allow_private,
+            }),
             limiter,
             settings,
             activities: Mutex::new(HashMap::new()),
@@ -278,10 +284,10 @@ impl Engine {
         let jobs = self.claim(room).await?;
         let started = jobs.len();
         for job in jobs {
-            let data = self.data.clone();
+            let sender = self.sender.clone();
             let row = job.row.clone();
             let handle = in_flight.set.spawn(async move {
-                let outcome = send_one(&data, &job).await;
+                let outcome = send_one(&sender, &job).await;
                 (job.row, outcome)
             });
             in_flight.rows.insert(handle.id(), row);
@@ -349,43 +355,38 @@ impl Engine {
                 }
             }
         }
-        let mut unusable: HashMap<i64, String> = HashMap::new();
         for activity in db::activities::by_ids(conn, &missing).await? {
-            let actor = self.actor(conn, activity.actor_id).await?;
-            match Url::parse(&activity.ap_id) {
-                Ok(id) => {
-                    let stored = Arc::new(StoredActivity {
-                        id,
-                        actor: actor.ap_url.clone(),
-                        signer: actor,
-                        json: activity.data,
-                    });
-                    let mut cache = lock(&self.activities);
-                    if cache.len() >= CACHE_SIZE {
-                        cache.clear();
-                    }
-                    cache.insert(activity.id, stored.clone());
-                    found.insert(activity.id, stored);
-                }
-                Err(e) => {
-                    unusable.insert(activity.id, format!("invalid activity id: {e}"));
-                }
+            let signer = self.actor(conn, activity.actor_id).await?;
+            let body = match serde_json::to_vec(&activity.data) {
+                Ok(body) => body,
+                Err(e) => return Err(AppError::internal(format!("activity JSON: {e}"))),
+            };
+            let stored = Arc::new(StoredActivity {
+                body: body.into(),
+                signer,
+            });
+            let mut cache = lock(&self.activities);
+            if cache.len() >= CACHE_SIZE {
+                cache.clear();
             }
+            cache.insert(activity.id, stored.clone());
+            found.insert(activity.id, stored);
         }
         let mut jobs = Vec::with_capacity(rows.len());
         for row in rows {
             let problem = match found.get(&row.activity_id) {
-                Some(activity) if activity.signer.private_key_pem.is_some() => {
-                    jobs.push(Job {
-                        row: row.clone(),
-                        activity: activity.clone(),
-                    });
-                    continue;
-                }
-                Some(_) => "the signing actor has no private key".to_string(),
-                None => unusable
-                    .remove(&row.activity_id)
-                    .unwrap_or_else(|| "activity not found".into()),
+                Some(activity) => match &activity.signer.signer {
+                    Ok(signer) => {
+                        jobs.push(Job {
+                            row: row.clone(),
+                            body: activity.body.clone(),
+                            signer: signer.clone(),
+                        });
+                        continue;
+                    }
+                    Err(problem) => problem.clone(),
+                },
+                None => "activity not found".to_string(),
             };
             self.limiter.release(&row.domain);
             db::deliveries::mark_failed(conn, row.id, row.attempts + 1, &problem).await?;
@@ -393,11 +394,12 @@ impl Engine {
         Ok(jobs)
     }
 
-    async fn actor(&self, conn: &mut AsyncPgConnection, id: i64) -> AppResult<Arc<DbActor>> {
+    /// A local actor with its key parsed, from the cache or the database.
+    async fn actor(&self, conn: &mut AsyncPgConnection, id: i64) -> AppResult<Arc<SigningActor>> {
         if let Some(actor) = lock(&self.actors).get(&id) {
             return Ok(actor.clone());
         }
-        let actor = Arc::new(db::actors::by_id(conn, id).await?);
+        let actor = Arc::new(SigningActor::of(&db::actors::by_id(conn, id).await?));
         let mut cache = lock(&self.actors);
         if cache.len() >= CACHE_SIZE {
             cache.clear();
@@ -497,43 +499,57 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Signs and sends one row.
-async fn send_one(data: &Data, job: &Job) -> Outcome {
+/// Signs and sends one row: a POST of the stored JSON as `application/activity+json`, signed
+/// as the activity's actor by the client's signer (in the scheme the server reads), under
+/// [`SEND_DEADLINE`]; the answer's status, seen by the response probe, decides the outcome.
+async fn send_one(sender: &Sender, job: &Job) -> Outcome {
     let inbox = match Url::parse(&job.row.inbox_url) {
         Ok(url) => url,
         Err(e) => return Outcome::Refused(format!("invalid inbox URL: {e}")),
     };
-    let allow_private = data.app_data().config.federation.allow_private_addresses;
-    if let Err(refused) = http_client::check_url(&inbox, allow_private) {
+    if let Err(refused) = http_client::check_url(&inbox, sender.allow_private) {
         return Outcome::Refused(format!("not sent: {refused}"));
     }
-    let task = match SendActivityTask::prepare(
-        job.activity.as_ref(),
-        job.activity.signer.as_ref(),
-        vec![inbox],
-        data,
-    )
-    .await
-    {
-        Ok(mut tasks) if !tasks.is_empty() => tasks.swap_remove(0),
-        // The library dropped the inbox: its own checks (DNS lookup, port) failed. A DNS
-        // failure may pass, so this is retried rather than given up.
-        Ok(_) => {
-            return Outcome::Retry {
-                error:
-                    "inbox refused by URL verification (DNS lookup failed or address not allowed)"
-                        .into(),
-                host_down: true,
-            };
-        }
-        Err(e) => return Outcome::Refused(format!("cannot sign: {}", error_chain(&e))),
+    if let Err(refused) = sender.verifier.check_inbound(&inbox).await {
+        // A DNS failure may pass, so this is retried rather than given up.
+        return Outcome::Retry {
+            error: format!("inbox refused by URL verification: {refused}"),
+            host_down: true,
+        };
+    }
+    let send = async {
+        let response = sender
+            .client
+            .post(inbox)
+            .header(reqwest::header::CONTENT_TYPE, FEDERATION_CONTENT_TYPE)
+            .body(job.body.clone())
+            .with_extension(SignAs(job.signer.clone()))
+            .send()
+            .await
+            .map_err(FederationError::ReqwestMiddleware)?;
+        // Read (up to a limit) so the connection can serve the next delivery.
+        drain_body(response).await;
+        Ok::<(), FederationError>(())
     };
-    let (result, probed) = http_client::with_response_probe(tokio::time::timeout(
-        SEND_DEADLINE,
-        task.sign_and_send(data),
-    ))
-    .await;
+    let (result, probed) =
+        http_client::with_response_probe(tokio::time::timeout(SEND_DEADLINE, send)).await;
     classify(result, probed)
+}
+
+/// The content type of every delivery.
+const FEDERATION_CONTENT_TYPE: &str = "application/activity+json";
+
+/// Most of an answer's body read before the connection is given up.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+async fn drain_body(mut response: reqwest::Response) {
+    let mut read = 0;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        read += chunk.len();
+        if read > MAX_ANSWER_BYTES {
+            break;
+        }
+    }
 }
 
 /// Applies outcomes: rows first, then host health (failures before successes, so a host that

@@ -2,8 +2,9 @@
 //! turns each into an activity and calls [`enqueue`] inside the same transaction, so the
 //! domain rows and the deliveries commit (or roll back) together.
 //!
-//! Sending: rows are claimed (see `db::deliveries::claim`), signed by the library's
-//! `SendActivityTask` as the activity's actor, sent with a 10 s limit, and the answer decides
+//! Sending: rows are claimed (see `db::deliveries::claim`), POSTed through the delivery client
+//! whose signer signs them as the activity's actor (key parsed once per actor, in the scheme
+//! the server reads: `http_client::HttpSigner`), sent with a 10 s limit, and the answer decides
 //! what happens next ([`Outcome`]): delivered; retried after 1 min, 5 min, 30 min, 2 h, 6 h,
 //! 12 h, 24 h, 48 h, then given up; given up at once on a permanent 4xx; the sender marked gone
 //! on a 410 from its own inbox; the host paused on a 429. The background workers
@@ -21,7 +22,7 @@ mod report;
 
 pub use classify::{Outcome, classify};
 pub(crate) use engine::{
-    Engine, EngineSettings, HostLimiter, InFlight, RECORD_BATCH, RECORD_DELAY,
+    Engine, EngineSettings, HostLimiter, InFlight, RECORD_BATCH, RECORD_DELAY, delivery_client,
 };
 pub use engine::{drain, drain_all_now, retry_delay};
 pub use enqueue::{OutgoingActivity, enqueue, followers_inboxes, mark_alive};

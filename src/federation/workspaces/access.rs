@@ -7,6 +7,7 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         Data, inbound_signature,
+        rfc9421::Target,
         signatures::{key_belongs_to, precheck},
     },
 };
@@ -23,7 +24,7 @@ pub async fn signed_requester(data: &Data, parts: &Parts) -> Option<DbActor> {
     if !parts.headers.contains_key("signature") {
         return None;
     }
-    let params = precheck(
+    let signature = precheck(
         &parts.method,
         &parts.headers,
         &[],
@@ -31,7 +32,7 @@ pub async fn signed_requester(data: &Data, parts: &Parts) -> Option<DbActor> {
         SystemTime::now(),
     )
     .ok()?;
-    let key_id = Url::parse(&params.key_id).ok()?;
+    let key_id = Url::parse(signature.key_id()).ok()?;
     let mut owner = key_id.clone();
     owner.set_fragment(None);
     let ctx = data.app_data();
@@ -49,15 +50,19 @@ pub async fn signed_requester(data: &Data, parts: &Parts) -> Option<DbActor> {
     if actor.deleted_at.is_some() || !key_belongs_to(&key_id, &Url::parse(&actor.ap_id).ok()?) {
         return None;
     }
-    let signed = inbound_signature::signing_string(
-        &params,
+    let (scheme, authority) = inbound_signature::local_target(ctx);
+    inbound_signature::verify_request(
+        &signature,
         &parts.method,
         &parts.uri,
         &parts.headers,
-        data.domain(),
+        Target {
+            scheme,
+            authority: &authority,
+        },
+        &actor.public_key_pem,
     )
     .ok()?;
-    inbound_signature::verify(&params, &signed, &actor.public_key_pem).ok()?;
     Some(actor)
 }
 

@@ -21,6 +21,7 @@ use crate::{
         activities::id_of,
         http_client,
         objects::AS_CONTEXT,
+        outbound_signature::{SignAs, Signer},
         workspaces::{
             access,
             audience::{self, Audience, PrivateActivity, enqueue_private},
@@ -41,13 +42,10 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use bytes::Bytes;
 use diesel_async::AsyncPgConnection;
 use futures::{StreamExt, stream::BoxStream};
-use rsa::{Pkcs1v15Sign, RsaPrivateKey, pkcs8::DecodePrivateKey};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use url::Url;
 use uuid::Uuid;
 
@@ -448,41 +446,19 @@ pub async fn fetch_remote_file(
         .private_key_pem
         .as_deref()
         .ok_or_else(|| AppError::internal("a local member without a private key"))?;
-    let key = RsaPrivateKey::from_pkcs8_pem(pem)
+    let signer = Signer::for_actor(&member.ap_id, pem)
         .map_err(|e| AppError::internal(format!("member key: {e}")))?;
-    let host = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-        None => url.host_str().unwrap_or_default().to_string(),
-    };
-    let target = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
-    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
-    let signing_string = format!("(request-target): get {target}\nhost: {host}\ndate: {date}");
-    let signature = key
-        .sign(
-            Pkcs1v15Sign::new::<Sha256>(),
-            &Sha256::digest(signing_string.as_bytes()),
-        )
-        .map_err(|e| AppError::internal(format!("signing: {e}")))?;
-    let header_value = format!(
-        "keyId=\"{}#main-key\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date\",signature=\"{}\"",
-        member.ap_id,
-        BASE64.encode(signature)
-    );
-    let user_agent = format!(
-        "cultureCnous/{} (+{})",
-        env!("CARGO_PKG_VERSION"),
-        ctx.urls.base()
-    );
-    let client = http_client::build_federation_client(ctx, allow_private, &user_agent)
-        .map_err(|e| AppError::unavailable(format!("http client: {e}")))?;
+    let client = http_client::build_federation_client(
+        ctx,
+        allow_private,
+        &crate::federation::user_agent(ctx),
+        None,
+    )
+    .map_err(|e| AppError::unavailable(format!("http client: {e}")))?;
+    // Signed as the member by the client's signer, in the scheme the server reads.
     let response = client
         .get(url.clone())
-        .header("host", host)
-        .header("date", date)
-        .header("signature", header_value)
+        .with_extension(SignAs(std::sync::Arc::new(signer)))
         .send()
         .await
         .map_err(|e| AppError::unavailable(format!("fetching the document: {e}")))?;

@@ -52,7 +52,8 @@ async fn pages_show_each_reader_what_they_may_see_and_pass_the_accessibility_che
     assert!(!public.body.contains("/users/"), "no link to a member");
     for name in ["cie1", "biblio", "danseur1", "asso"] {
         assert!(
-            !public.body.contains(&format!(">{name}<")) && !public.body.contains(&format!("{name} :")),
+            !public.body.contains(&format!(">{name}<"))
+                && !public.body.contains(&format!("{name} :")),
             "{name} on the public page"
         );
     }
@@ -60,12 +61,18 @@ async fn pages_show_each_reader_what_they_may_see_and_pass_the_accessibility_che
     // the total of 9 is rounded to 10.
     assert!(public.body.contains("&lt; 5"), "withheld counts");
     assert!(
-        public.body.contains("<dd>10 <span class=\"figure-unit\">membres</span>"),
+        public
+            .body
+            .contains("<dd>10 <span class=\"figure-unit\">membres</span>"),
         "{}",
         public.body
     );
     assert!(public.body.contains("<svg"), "charts drawn");
-    assert!(public.body.contains("/diagnostic/donnees/membres-par-type.csv"));
+    assert!(
+        public
+            .body
+            .contains("/diagnostic/donnees/membres-par-type.csv")
+    );
 
     // The team's dashboard: exact counts (11 members), for staff and admins only.
     assert_eq!(
@@ -85,12 +92,17 @@ async fn pages_show_each_reader_what_they_may_see_and_pass_the_accessibility_che
     let staff = Browser::with_session(app, &account(app, "rachel").await).await;
     let dashboard = staff.get("/admin/diagnostic").await;
     assert_eq!(dashboard.status, StatusCode::OK, "{}", dashboard.body);
-    assert!(dashboard.body.contains("<dd>11 <span class=\"figure-unit\">membres</span>"));
-    assert!(dashboard.body.contains("/admin/diagnostic/donnees/membres-par-type.csv"));
-    assert_eq!(
-        dashboard.header("cache-control"),
-        Some("private, no-store")
+    assert!(
+        dashboard
+            .body
+            .contains("<dd>11 <span class=\"figure-unit\">membres</span>")
     );
+    assert!(
+        dashboard
+            .body
+            .contains("/admin/diagnostic/donnees/membres-par-type.csv")
+    );
+    assert_eq!(dashboard.header("cache-control"), Some("private, no-store"));
 
     // Filters are kept in the form and the links; an EPCI narrows the figures.
     let filtered = staff
@@ -100,12 +112,20 @@ async fn pages_show_each_reader_what_they_may_see_and_pass_the_accessibility_che
         ))
         .await;
     assert_eq!(filtered.status, StatusCode::OK);
-    assert!(filtered.body.contains("<dd>6 <span class=\"figure-unit\">membres</span>"));
+    assert!(
+        filtered
+            .body
+            .contains("<dd>6 <span class=\"figure-unit\">membres</span>")
+    );
     assert!(filtered.body.contains(&format!(
         "/admin/diagnostic/donnees/membres-par-type.csv?period=month&#38;from={}&#38;kind=compagnie&#38;epci={}",
         w.month, w.epci_epinal
     )));
-    assert!(filtered.body.contains("<option value=\"compagnie\" selected>"));
+    assert!(
+        filtered
+            .body
+            .contains("<option value=\"compagnie\" selected>")
+    );
 
     // A bad filter: 400, the page says which field, no figures.
     let bad = visitor
@@ -114,26 +134,30 @@ async fn pages_show_each_reader_what_they_may_see_and_pass_the_accessibility_che
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("href=\"#f-to\""), "{}", bad.body);
     assert!(bad.body.contains("href=\"#f-kind\""));
-    assert!(bad.body.contains("La fin de la période est avant son début."));
+    assert!(
+        bad.body
+            .contains("La fin de la période est avant son début.")
+    );
     assert!(!bad.body.contains("<svg"));
     assert!(problems(&bad.body).is_empty(), "{:?}", problems(&bad.body));
 
     let catalogue = visitor.get("/diagnostic/donnees").await;
-    assert!(catalogue.body.contains("Licence Ouverte / Open Licence version 2.0"));
+    assert!(
+        catalogue
+            .body
+            .contains("Licence Ouverte / Open Licence version 2.0")
+    );
     assert!(catalogue.body.contains("membres_pour_10000_habitants"));
     assert_accessible(&[
         ("public page".into(), public),
         ("dashboard".into(), dashboard),
         ("filtered dashboard".into(), filtered),
         ("catalogue".into(), catalogue),
-        (
-            "public page, English".into(),
-            {
-                let en = Browser::new(app);
-                en.set_cookie("lang", "en");
-                en.get("/diagnostic?period=year&from=2001").await
-            },
-        ),
+        ("public page, English".into(), {
+            let en = Browser::new(app);
+            en.set_cookie("lang", "en");
+            en.get("/diagnostic?period=year&from=2001").await
+        }),
     ]);
 }
 
@@ -144,7 +168,9 @@ async fn files_carry_the_suppression_rule_the_licence_and_a_header_even_when_emp
     let visitor = Browser::new(app);
 
     // One dataset as CSV: header, then rows; public counts withheld or rounded.
-    let csv = visitor.get("/diagnostic/donnees/membres-par-type.csv").await;
+    let csv = visitor
+        .get("/diagnostic/donnees/membres-par-type.csv")
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     assert!(
@@ -155,10 +181,16 @@ async fn files_carry_the_suppression_rule_the_licence_and_a_header_even_when_emp
     assert_eq!(rows[0], "code,libelle,membres");
     assert_eq!(csv_value(&rows, "compagnie", "membres"), "<5");
     assert_eq!(csv_value(&rows, "compagnie", "libelle"), "Compagnie");
-    assert!(!csv.body.contains("bibliotheque"), "hidden members are not counted");
+    assert!(
+        !csv.body.contains("bibliotheque"),
+        "hidden members are not counted"
+    );
 
     // The same as JSON: "<5", the licence, the dictionary.
-    let json = visitor.get("/diagnostic/donnees/membres-par-type.json").await.json();
+    let json = visitor
+        .get("/diagnostic/donnees/membres-par-type.json")
+        .await
+        .json();
     assert_eq!(json["data"][0]["membres"], "<5");
     assert_eq!(json["licenses"][0]["name"], "etalab-2.0");
     assert_eq!(json["schema"]["fields"][2]["type"], "integer");
@@ -166,7 +198,9 @@ async fn files_carry_the_suppression_rule_the_licence_and_a_header_even_when_emp
 
     // Staff files: exact counts.
     let staff = Browser::with_session(app, &account(app, "rachel").await).await;
-    let exact = staff.get("/admin/diagnostic/donnees/membres-par-type.csv").await;
+    let exact = staff
+        .get("/admin/diagnostic/donnees/membres-par-type.csv")
+        .await;
     let rows = lines(&exact);
     assert_eq!(csv_value(&rows, "compagnie", "membres"), "6");
     assert_eq!(csv_value(&rows, "bibliotheque", "membres"), "1");
@@ -190,19 +224,31 @@ async fn files_carry_the_suppression_rule_the_licence_and_a_header_even_when_emp
     let long = visitor.get("/diagnostic/export.csv").await;
     let rows = lines(&long);
     assert_eq!(rows[0], "jeu,mois,code,libelle,mesure,valeur");
-    assert!(rows.contains(&"synthese,,membres,Membres inscrits,valeur,10"), "{rows:?}");
+    assert!(
+        rows.contains(&"synthese,,membres,Membres inscrits,valeur,10"),
+        "{rows:?}"
+    );
     let whole = visitor.get("/diagnostic/export.json").await.json();
     assert_eq!(whole["resources"].as_array().map(Vec::len), Some(15));
-    assert_eq!(whole["licenses"][0]["path"], "https://www.etalab.gouv.fr/licence-ouverte-open-licence/");
+    assert_eq!(
+        whole["licenses"][0]["path"],
+        "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    );
 
     // The data package: each public CSV at its stable URL with its schema.
-    let package = visitor.get("/diagnostic/donnees/datapackage.json").await.json();
+    let package = visitor
+        .get("/diagnostic/donnees/datapackage.json")
+        .await
+        .json();
     let base = app.ctx.urls.base().to_string();
     assert_eq!(
         package["resources"][4]["path"],
         format!("{base}/diagnostic/donnees/membres-par-commune.csv")
     );
-    assert_eq!(package["resources"][4]["schema"]["missingValues"], json!(["", "<5"]));
+    assert_eq!(
+        package["resources"][4]["schema"]["missingValues"],
+        json!(["", "<5"])
+    );
 
     // Unknown files: 404; bad filters: 400 naming the field.
     for path in [
@@ -210,7 +256,11 @@ async fn files_carry_the_suppression_rule_the_licence_and_a_header_even_when_emp
         "/diagnostic/donnees/membres-par-type.xlsx",
         "/diagnostic/donnees/membres-par-type",
     ] {
-        assert_eq!(visitor.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            visitor.get(path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     let bad = app
         .get(
@@ -242,7 +292,9 @@ async fn the_stats_api_answers_the_public_and_exact_figures_to_staff_tokens() {
     );
 
     let staff = token(app, "rachel").await;
-    let s = api(app, Method::GET, "/api/v1/stats", &staff, None).await.json();
+    let s = api(app, Method::GET, "/api/v1/stats", &staff, None)
+        .await
+        .json();
     assert_eq!(s["audience"], "staff");
     assert_eq!(s["members"]["total"], 11);
     assert_eq!(s["members"]["by_kind"]["compagnie"], 6);
@@ -257,7 +309,9 @@ async fn the_stats_api_answers_the_public_and_exact_figures_to_staff_tokens() {
 
     // A member's token sees what the public sees.
     let member = token(app, "cie1").await;
-    let m = api(app, Method::GET, "/api/v1/stats", &member, None).await.json();
+    let m = api(app, Method::GET, "/api/v1/stats", &member, None)
+        .await
+        .json();
     assert_eq!(m["audience"], "public");
 
     // Filters in the query; bad ones named.

@@ -234,12 +234,7 @@ fn common(report: &Report, licence: Licence<'_>) -> Map<String, Value> {
 }
 
 /// One dataset as JSON: a Data Resource with its rows inline (`data`).
-pub fn dataset_json(
-    report: &Report,
-    id: DatasetId,
-    licence: Licence<'_>,
-    base_url: &str,
-) -> Value {
+pub fn dataset_json(report: &Report, id: DatasetId, licence: Licence<'_>, base_url: &str) -> Value {
     let mut r = resource(base_url, report.audience, id, "json");
     r.remove("path");
     r.insert("profile".into(), "tabular-data-resource".into());
@@ -357,7 +352,8 @@ mod tests {
             Datum::Number(Some(12000.0)),
             Datum::Number(None),
         ]]);
-        let csv = String::from_utf8(dataset_csv(r.dataset(DatasetId::MembersByEpci))).unwrap();
+        let csv =
+            String::from_utf8(dataset_csv(r.dataset(DatasetId::MembersByEpci))).expect("UTF-8");
         assert!(
             csv.ends_with("200000001,\"CA d'Épinal, \"\"centre\"\"\",<5,12000,\r\n"),
             "{csv}"
@@ -365,7 +361,7 @@ mod tests {
         let json = dataset_json(&r, DatasetId::MembersByEpci, LICENCE, "https://x.example");
         assert_eq!(json["data"][0]["membres"], "<5");
         assert_eq!(json["data"][0]["membres_pour_10000_habitants"], Value::Null);
-        let long = String::from_utf8(report_csv(&r)).unwrap();
+        let long = String::from_utf8(report_csv(&r)).expect("UTF-8");
         assert!(long.contains("membres-par-epci,,200000001,"), "{long}");
         assert!(long.contains(",membres,<5\r\n"), "{long}");
         assert!(long.contains(",population,12000\r\n"), "{long}");

@@ -21,10 +21,7 @@ use super::{
 use crate::{
     error::AppResult,
     i18n::Lang,
-    service::{
-        directory::DirectoryKind, publishing::AnnouncementKind,
-        sharing::OfferCategory,
-    },
+    service::{directory::DirectoryKind, publishing::AnnouncementKind, sharing::OfferCategory},
 };
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use diesel_async::AsyncPgConnection;
@@ -280,153 +277,175 @@ impl DatasetId {
     /// The data dictionary: its columns, in order.
     pub fn columns(self) -> &'static [Column] {
         match self {
-            DatasetId::Summary => const {
-                &[
-                col(
-                    "indicateur",
-                    FieldType::String,
-                    Role::Code,
-                    "diagnosis.field.indicator",
-                    None,
-                ),
-                LABEL,
-                col(
-                    "valeur",
-                    FieldType::Number,
-                    Role::Measure,
-                    "diagnosis.field.value",
-                    None,
-                ),
-                col(
-                    "unite",
-                    FieldType::String,
-                    Role::Label,
-                    "diagnosis.field.unit",
-                    None,
-                ),
-            ]
-            },
+            DatasetId::Summary => {
+                const {
+                    &[
+                        col(
+                            "indicateur",
+                            FieldType::String,
+                            Role::Code,
+                            "diagnosis.field.indicator",
+                            None,
+                        ),
+                        LABEL,
+                        col(
+                            "valeur",
+                            FieldType::Number,
+                            Role::Measure,
+                            "diagnosis.field.value",
+                            None,
+                        ),
+                        col(
+                            "unite",
+                            FieldType::String,
+                            Role::Label,
+                            "diagnosis.field.unit",
+                            None,
+                        ),
+                    ]
+                }
+            }
             DatasetId::MembersByKind => &[CODE, LABEL, MEMBERS],
             DatasetId::MembersByDiscipline => &[CODE, LABEL, MEMBERS],
             DatasetId::MembersByEpci => &[SIREN, EPCI, MEMBERS, POPULATION, MEMBER_RATE],
             DatasetId::MembersByCommune => &[INSEE, COMMUNE, MEMBERS, POPULATION, MEMBER_RATE],
-            DatasetId::VenuesByEpci => const {
-                &[
-                SIREN,
-                EPCI,
-                count("lieux", "diagnosis.field.venues", "diagnosis.unit.venues"),
-                count(
-                    "capacite",
-                    "diagnosis.field.capacity",
-                    "diagnosis.unit.seats",
-                ),
-            ]
-            },
-            DatasetId::OffersByCategory => const {
-                &[
-                CODE,
-                LABEL,
-                count("offres", "diagnosis.field.offers", "diagnosis.unit.offers"),
-            ]
-            },
-            DatasetId::LoansByCategory => const {
-                &[
-                CODE,
-                LABEL,
-                count("prets", "diagnosis.field.loans", "diagnosis.unit.loans"),
-            ]
-            },
-            DatasetId::PartnersByKind => const {
-                &[
-                CODE,
-                LABEL,
-                count(
-                    "partenaires",
-                    "diagnosis.field.partners",
-                    "diagnosis.unit.partners",
-                ),
-            ]
-            },
-            DatasetId::AnnouncementsByKind => const {
-                &[
-                    CODE,
-                    LABEL,
-                    count(
-                        "annonces",
-                        "diagnosis.field.announcements_total",
-                        "diagnosis.unit.announcements",
-                    ),
-                ]
-            },
-            DatasetId::AnnouncementsByMonth => const {
-                &[
-                MONTH,
-                CODE,
-                LABEL,
-                count(
-                    "annonces",
-                    "diagnosis.field.announcements",
-                    "diagnosis.unit.announcements",
-                ),
-            ]
-            },
-            DatasetId::ForumByMonth => const {
-                &[
-                MONTH,
-                count(
-                    "sujets",
-                    "diagnosis.field.threads",
-                    "diagnosis.unit.threads",
-                ),
-                count(
-                    "reponses",
-                    "diagnosis.field.replies",
-                    "diagnosis.unit.replies",
-                ),
-            ]
-            },
-            DatasetId::ClaimsByMonth => const {
-                &[
-                MONTH,
-                count(
-                    "fiches_listees",
-                    "diagnosis.field.listed",
-                    "diagnosis.unit.entries",
-                ),
-                count(
-                    "fiches_revendiquees",
-                    "diagnosis.field.claimed",
-                    "diagnosis.unit.entries",
-                ),
-                col(
-                    "taux_de_revendication",
-                    FieldType::Number,
-                    Role::Measure,
-                    "diagnosis.field.claim_rate",
-                    Some("diagnosis.unit.percent"),
-                ),
-            ]
-            },
-            DatasetId::FollowersByServer => const {
-                &[
-                SERVER,
-                count(
-                    "abonnes",
-                    "diagnosis.field.followers",
-                    "diagnosis.unit.accounts",
-                ),
-            ]
-            },
-            DatasetId::DeliveriesByServer => const {
-                &[
-                SERVER,
-                count(
-                    "envois",
-                    "diagnosis.field.deliveries",
-                    "diagnosis.unit.deliveries",
-                ),
-            ]
-            },
+            DatasetId::VenuesByEpci => {
+                const {
+                    &[
+                        SIREN,
+                        EPCI,
+                        count("lieux", "diagnosis.field.venues", "diagnosis.unit.venues"),
+                        count(
+                            "capacite",
+                            "diagnosis.field.capacity",
+                            "diagnosis.unit.seats",
+                        ),
+                    ]
+                }
+            }
+            DatasetId::OffersByCategory => {
+                const {
+                    &[
+                        CODE,
+                        LABEL,
+                        count("offres", "diagnosis.field.offers", "diagnosis.unit.offers"),
+                    ]
+                }
+            }
+            DatasetId::LoansByCategory => {
+                const {
+                    &[
+                        CODE,
+                        LABEL,
+                        count("prets", "diagnosis.field.loans", "diagnosis.unit.loans"),
+                    ]
+                }
+            }
+            DatasetId::PartnersByKind => {
+                const {
+                    &[
+                        CODE,
+                        LABEL,
+                        count(
+                            "partenaires",
+                            "diagnosis.field.partners",
+                            "diagnosis.unit.partners",
+                        ),
+                    ]
+                }
+            }
+            DatasetId::AnnouncementsByKind => {
+                const {
+                    &[
+                        CODE,
+                        LABEL,
+                        count(
+                            "annonces",
+                            "diagnosis.field.announcements_total",
+                            "diagnosis.unit.announcements",
+                        ),
+                    ]
+                }
+            }
+            DatasetId::AnnouncementsByMonth => {
+                const {
+                    &[
+                        MONTH,
+                        CODE,
+                        LABEL,
+                        count(
+                            "annonces",
+                            "diagnosis.field.announcements",
+                            "diagnosis.unit.announcements",
+                        ),
+                    ]
+                }
+            }
+            DatasetId::ForumByMonth => {
+                const {
+                    &[
+                        MONTH,
+                        count(
+                            "sujets",
+                            "diagnosis.field.threads",
+                            "diagnosis.unit.threads",
+                        ),
+                        count(
+                            "reponses",
+                            "diagnosis.field.replies",
+                            "diagnosis.unit.replies",
+                        ),
+                    ]
+                }
+            }
+            DatasetId::ClaimsByMonth => {
+                const {
+                    &[
+                        MONTH,
+                        count(
+                            "fiches_listees",
+                            "diagnosis.field.listed",
+                            "diagnosis.unit.entries",
+                        ),
+                        count(
+                            "fiches_revendiquees",
+                            "diagnosis.field.claimed",
+                            "diagnosis.unit.entries",
+                        ),
+                        col(
+                            "taux_de_revendication",
+                            FieldType::Number,
+                            Role::Measure,
+                            "diagnosis.field.claim_rate",
+                            Some("diagnosis.unit.percent"),
+                        ),
+                    ]
+                }
+            }
+            DatasetId::FollowersByServer => {
+                const {
+                    &[
+                        SERVER,
+                        count(
+                            "abonnes",
+                            "diagnosis.field.followers",
+                            "diagnosis.unit.accounts",
+                        ),
+                    ]
+                }
+            }
+            DatasetId::DeliveriesByServer => {
+                const {
+                    &[
+                        SERVER,
+                        count(
+                            "envois",
+                            "diagnosis.field.deliveries",
+                            "diagnosis.unit.deliveries",
+                        ),
+                    ]
+                }
+            }
         }
     }
 }
@@ -667,8 +686,8 @@ pub fn months_of(period: Period, data: &BTreeSet<String>, today: NaiveDate) -> V
         return Vec::new();
     };
     let first = match start {
-        Some(s) if s.as_str() < first_data.as_str()
-            && months_between(&s, first_data) > MAX_MONTHS =>
+        Some(s)
+            if s.as_str() < first_data.as_str() && months_between(&s, first_data) > MAX_MONTHS =>
         {
             first_data.clone()
         }
@@ -867,7 +886,10 @@ pub async fn build(
         ("annonces", Datum::Count(cell(announcements_total))),
         ("sujets_forum", Datum::Count(cell(forum_total("threads")))),
         ("reponses_forum", Datum::Count(cell(forum_total("replies")))),
-        ("abonnes_distants", Datum::Count(cell(reach.followers.total))),
+        (
+            "abonnes_distants",
+            Datum::Count(cell(reach.followers.total)),
+        ),
         ("envois", Datum::Count(cell(reach.deliveries.total))),
         ("fiches_listees", Datum::Count(listed)),
         ("fiches_revendiquees", Datum::Count(claimed)),
@@ -903,7 +925,9 @@ pub async fn build(
         let rows = match id {
             DatasetId::Summary => std::mem::take(&mut summary_rows),
             DatasetId::MembersByKind => counts_rows(lang, id, &by_kind, audience, false),
-            DatasetId::MembersByDiscipline => counts_rows(lang, id, &by_discipline, audience, false),
+            DatasetId::MembersByDiscipline => {
+                counts_rows(lang, id, &by_discipline, audience, false)
+            }
             DatasetId::MembersByEpci => counts_rows(lang, id, &by_epci, audience, true),
             DatasetId::MembersByCommune => counts_rows(lang, id, &by_commune, audience, true),
             DatasetId::VenuesByEpci => std::mem::take(&mut venue_rows),
@@ -1005,7 +1029,10 @@ mod tests {
     #[test]
     fn values_are_written_for_csv_and_json() {
         assert_eq!(Datum::Count(Cell::Suppressed).csv(), "<5");
-        assert_eq!(Datum::Count(Cell::Suppressed).json(), serde_json::json!("<5"));
+        assert_eq!(
+            Datum::Count(Cell::Suppressed).json(),
+            serde_json::json!("<5")
+        );
         assert_eq!(Datum::Count(Cell::Value(1250)).csv(), "1250");
         assert_eq!(Datum::Number(Some(12.345)).csv(), "12.35");
         assert_eq!(Datum::Number(Some(40.0)).csv(), "40");

@@ -213,7 +213,10 @@ pub fn query_of(raw: &RawFilters) -> String {
 }
 
 /// The EPCIs of the configured département, by name.
-async fn epci_list(conn: &mut AsyncPgConnection, departement: &str) -> AppResult<Vec<(String, String)>> {
+async fn epci_list(
+    conn: &mut AsyncPgConnection,
+    departement: &str,
+) -> AppResult<Vec<(String, String)>> {
     Ok(epcis::table
         .filter(
             epcis::code.eq_any(
@@ -259,7 +262,10 @@ fn form(lang: Lang, raw: &RawFilters, epci_rows: &[(String, String)]) -> FilterF
         label: lang.t(key).into(),
         selected: empty,
     };
-    let mut disciplines = vec![any("diagnosis.filter.any_discipline", discipline.is_empty())];
+    let mut disciplines = vec![any(
+        "diagnosis.filter.any_discipline",
+        discipline.is_empty(),
+    )];
     let mut known = false;
     for d in SUGGESTED_DISCIPLINES {
         let selected = d.eq_ignore_ascii_case(&discipline);
@@ -383,7 +389,10 @@ fn table_of(lang: Lang, report: &Report, id: DatasetId) -> TableView {
     }
     let visible = visible_columns(id);
     TableView {
-        headers: visible.iter().map(|i| header_of(lang, columns[*i].name)).collect(),
+        headers: visible
+            .iter()
+            .map(|i| header_of(lang, columns[*i].name))
+            .collect(),
         numeric: visible
             .iter()
             .map(|i| columns[*i].role == Role::Measure)
@@ -669,9 +678,9 @@ async fn sections(
         let chart = match id {
             DatasetId::Summary => continue,
             DatasetId::MembersByCommune => Some(commune_map(conn, lang, report).await?),
-            DatasetId::MembersByEpci | DatasetId::MembersByKind | DatasetId::MembersByDiscipline => {
-                Some(bar_chart(lang, report, id, 2))
-            }
+            DatasetId::MembersByEpci
+            | DatasetId::MembersByKind
+            | DatasetId::MembersByDiscipline => Some(bar_chart(lang, report, id, 2)),
             DatasetId::VenuesByEpci
             | DatasetId::OffersByCategory
             | DatasetId::LoansByCategory
@@ -690,8 +699,14 @@ async fn sections(
             description: lang.t(id.description_key()),
             chart,
             table: table_of(lang, report, id),
-            csv: format!("{}{query}", export::dataset_path(report.audience, id, "csv")),
-            json: format!("{}{query}", export::dataset_path(report.audience, id, "json")),
+            csv: format!(
+                "{}{query}",
+                export::dataset_path(report.audience, id, "csv")
+            ),
+            json: format!(
+                "{}{query}",
+                export::dataset_path(report.audience, id, "json")
+            ),
         });
     }
     Ok(out)
@@ -727,7 +742,11 @@ async fn page(data: &Data, lang: Lang, audience: Audience, raw: RawFilters) -> A
     let mut page = DiagnosisPage {
         lang,
         staff,
-        action: if staff { "/admin/diagnostic" } else { "/diagnostic" },
+        action: if staff {
+            "/admin/diagnostic"
+        } else {
+            "/diagnostic"
+        },
         form,
         errors: FormState::new(lang),
         shown: false,
@@ -754,9 +773,10 @@ async fn page(data: &Data, lang: Lang, audience: Audience, raw: RawFilters) -> A
     page.sections = sections(&mut conn, lang, &report, &query).await?;
     let mut response = render_status(StatusCode::OK, &page)?;
     if staff {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
     }
     Ok(response)
 }
@@ -809,10 +829,7 @@ struct CataloguePage {
     licence_url: String,
 }
 
-async fn http_get_catalogue(
-    data: Data,
-    PageLang(lang): PageLang,
-) -> AppResult<Response> {
+async fn http_get_catalogue(data: Data, PageLang(lang): PageLang) -> AppResult<Response> {
     let ctx = data.app_data();
     let l = licence(ctx);
     let datasets = DatasetId::ALL

@@ -99,6 +99,23 @@ async fn text(conn: &mut AsyncPgConnection, sql: &str) -> anyhow::Result<String>
 }
 
 #[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+async fn explain(conn: &mut AsyncPgConnection, label: &str, sql: &str) -> anyhow::Result<()> {
+    let lines: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN ANALYZE {sql}"))
+        .load(conn)
+        .await?;
+    println!("plan of {label}:");
+    for l in lines {
+        println!("    {}", l.line);
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
 struct ColumnRow {
     #[diesel(sql_type = Text)]
     name: String,
@@ -957,6 +974,33 @@ async fn run(dbs: &'static TestDatabases) -> anyhow::Result<()> {
         "report::build (public)",
         report::build(&mut conn, &f, Audience::Public, Lang::Fr)
     );
+    // The plans of the slowest figures (their statements as `figures` writes them, staff,
+    // no filter).
+    explain(
+        &mut conn,
+        "members_by_discipline",
+        "WITH m AS (SELECT a.id, a.disciplines FROM accounts a WHERE TRUE), \
+         d AS (SELECT DISTINCT m.id, x AS spelling FROM m, unnest(m.disciplines) x), \
+         s AS MATERIALIZED (SELECT u.spelling, cc_search_name(u.spelling) AS code \
+               FROM (SELECT DISTINCT spelling FROM d) u) \
+         SELECT s.code, mode() WITHIN GROUP (ORDER BY d.spelling) AS label, \
+                count(DISTINCT d.id) AS count, (SELECT count(*) FROM m) AS total \
+         FROM d JOIN s ON s.spelling = d.spelling GROUP BY s.code",
+    )
+    .await?;
+    explain(
+        &mut conn,
+        "members_by_epci",
+        "WITH m AS (SELECT a.commune_code FROM accounts a WHERE TRUE) \
+         SELECT coalesce(e.code, 'unknown') AS code, coalesce(e.name, '') AS label, \
+                g.count, ep.population, sum(g.count) OVER ()::bigint AS total \
+         FROM (SELECT c.epci_code, count(*) AS count FROM m \
+               LEFT JOIN communes c ON c.code = m.commune_code GROUP BY c.epci_code) g \
+         LEFT JOIN epcis e ON e.code = g.epci_code \
+         LEFT JOIN LATERAL (SELECT sum(pc_.population)::bigint AS population FROM communes pc_ \
+                            WHERE pc_.epci_code = e.code) ep ON e.code IS NOT NULL",
+    )
+    .await?;
     drop(conn);
 
     // The pages, under four filters.

@@ -158,14 +158,18 @@ pub async fn members_by_discipline(
 ) -> AppResult<Table> {
     let mut sql = Sql::default();
     let scope = members_scope(&mut sql, f, audience);
+    // The search form of each distinct spelling is computed once (`s`, materialized so that
+    // the planner does not fold it back into a per-row expression), not once per member: it
+    // is the costly part (accents, case, punctuation).
     let text = format!(
         "WITH m AS (SELECT a.id, a.disciplines {scope}), \
-         d AS (SELECT DISTINCT m.id, cc_search_name(x) AS code, x AS spelling \
-               FROM m, unnest(m.disciplines) x) \
-         SELECT code, mode() WITHIN GROUP (ORDER BY spelling) AS label, \
-                count(DISTINCT id) AS count, NULL::bigint AS population, \
+         d AS (SELECT DISTINCT m.id, x AS spelling FROM m, unnest(m.disciplines) x), \
+         s AS MATERIALIZED (SELECT u.spelling, cc_search_name(u.spelling) AS code \
+               FROM (SELECT DISTINCT spelling FROM d) u) \
+         SELECT s.code, mode() WITHIN GROUP (ORDER BY d.spelling) AS label, \
+                count(DISTINCT d.id) AS count, NULL::bigint AS population, \
                 (SELECT count(*) FROM m) AS total \
-         FROM d GROUP BY code"
+         FROM d JOIN s ON s.spelling = d.spelling GROUP BY s.code"
     );
     table(conn, sql, text).await
 }
@@ -190,12 +194,16 @@ pub async fn members_by_commune(
     table(conn, sql, text).await
 }
 
-/// `FROM` clause adding `e` (the EPCI, SIREN code and name) and `ep` (its population, every
-/// commune of it) to rows of `src` with a commune `column`.
-fn epci_join(src: &str, column: &str) -> String {
+/// `FROM` clause of the rows of `src` (with a commune `column`) grouped by EPCI: `g` holds
+/// each EPCI code (NULL: no commune, or a commune outside any EPCI) with `aggregates` (over
+/// `src`), `e` the EPCI (SIREN code and name) and `ep` its population (every commune of
+/// it). Grouping first looks each EPCI and its population up once, not once per row (and
+/// keeps the statement's estimated cost low enough not to be JIT-compiled).
+fn epci_groups(src: &str, column: &str, aggregates: &str) -> String {
     format!(
-        "FROM {src} LEFT JOIN communes c ON c.code = {column} \
-         LEFT JOIN epcis e ON e.code = c.epci_code \
+        "FROM (SELECT c.epci_code, {aggregates} FROM {src} \
+               LEFT JOIN communes c ON c.code = {column} GROUP BY c.epci_code) g \
+         LEFT JOIN epcis e ON e.code = g.epci_code \
          LEFT JOIN LATERAL (SELECT sum(pc_.population)::bigint AS population FROM communes pc_ \
                             WHERE pc_.epci_code = e.code) ep ON e.code IS NOT NULL"
     )
@@ -213,9 +221,8 @@ pub async fn members_by_epci(
     let text = format!(
         "WITH m AS (SELECT a.commune_code {scope}) \
          SELECT coalesce(e.code, '{UNKNOWN}') AS code, coalesce(e.name, '') AS label, \
-                count(*) AS count, ep.population, sum(count(*)) OVER ()::bigint AS total \
-         {from} GROUP BY e.code, e.name, ep.population",
-        from = epci_join("m", "m.commune_code"),
+                g.count, ep.population, sum(g.count) OVER ()::bigint AS total {from}",
+        from = epci_groups("m", "m.commune_code", "count(*) AS count"),
     );
     table(conn, sql, text).await
 }
@@ -274,10 +281,13 @@ pub async fn venues_by_epci(
         .query(format!(
             "WITH s AS (SELECT v.commune_code, v.capacity FROM venues v WHERE {w}) \
              SELECT coalesce(e.code, '{UNKNOWN}') AS code, coalesce(e.name, '') AS label, \
-                    count(*) AS count, coalesce(sum(s.capacity), 0)::bigint AS capacity, \
-                    ep.population \
-             {from} GROUP BY e.code, e.name, ep.population ORDER BY count DESC, code",
-            from = epci_join("s", "s.commune_code"),
+                    g.count, g.capacity, ep.population \
+             {from} ORDER BY count DESC, code",
+            from = epci_groups(
+                "s",
+                "s.commune_code",
+                "count(*) AS count, coalesce(sum(s.capacity), 0)::bigint AS capacity"
+            ),
         ))
         .load(conn)
         .await?;

@@ -968,11 +968,11 @@ async fn run(dbs: &'static TestDatabases) -> anyhow::Result<()> {
     );
     alone!(
         "report::build (staff)",
-        report::build(&mut conn, &f, Audience::Staff, Lang::Fr)
+        report::build(&ctx, &f, Audience::Staff, Lang::Fr)
     );
     alone!(
         "report::build (public)",
-        report::build(&mut conn, &f, Audience::Public, Lang::Fr)
+        report::build(&ctx, &f, Audience::Public, Lang::Fr)
     );
     // The plans of the slowest figures (their statements as `figures` writes them, staff,
     // no filter).

@@ -19,6 +19,7 @@ use super::{
     suppress::{self, Cell},
 };
 use crate::{
+    context::AppContext,
     error::AppResult,
     i18n::Lang,
     service::{directory::DirectoryKind, publishing::AnnouncementKind, sharing::OfferCategory},
@@ -733,24 +734,62 @@ fn percent(part: Cell, whole: Cell) -> Option<f64> {
     }
 }
 
+/// Runs `figure` on a connection of its own from the pool.
+async fn on_own_connection<T>(
+    ctx: &AppContext,
+    figure: impl AsyncFnOnce(&mut AsyncPgConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    let mut conn = ctx.conn().await?;
+    figure(&mut conn).await
+}
+
 /// Builds every dataset for `audience` (see the module header).
+///
+/// The figures are independent statements: they run at the same time, each on a connection
+/// of its own (the report takes about the time of its slowest figure rather than their
+/// sum, measured by `cargo bench --bench diagnosis`). The caller holds no connection while
+/// waiting, so concurrent reports cannot starve each other of the pool.
 pub async fn build(
-    conn: &mut AsyncPgConnection,
+    ctx: &AppContext,
     filters: &Filters,
     audience: Audience,
     lang: Lang,
 ) -> AppResult<Report> {
-    let by_kind = figures::members_by_kind(conn, filters, audience).await?;
-    let by_discipline = figures::members_by_discipline(conn, filters, audience).await?;
-    let by_epci = figures::members_by_epci(conn, filters, audience).await?;
-    let by_commune = figures::members_by_commune(conn, filters, audience).await?;
-    let venues = figures::venues_by_epci(conn, filters, audience).await?;
-    let sharing = figures::sharing(conn, filters, audience).await?;
-    let workspaces = figures::workspaces(conn, filters, audience).await?;
-    let announcements = figures::announcements_by_month(conn, filters, audience).await?;
-    let forum = figures::forum_by_month(conn, filters, audience).await?;
-    let claims = figures::claim_rate(conn, filters).await?;
-    let reach = figures::reach(conn, filters, audience).await?;
+    let f = filters;
+    let (
+        by_kind,
+        by_discipline,
+        by_epci,
+        by_commune,
+        venues,
+        sharing,
+        workspaces,
+        announcements,
+        forum,
+        claims,
+        reach,
+    ) = tokio::try_join!(
+        on_own_connection(ctx, async |c| figures::members_by_kind(c, f, audience)
+            .await),
+        on_own_connection(ctx, async |c| figures::members_by_discipline(
+            c, f, audience
+        )
+        .await),
+        on_own_connection(ctx, async |c| figures::members_by_epci(c, f, audience)
+            .await),
+        on_own_connection(ctx, async |c| figures::members_by_commune(c, f, audience)
+            .await),
+        on_own_connection(ctx, async |c| figures::venues_by_epci(c, f, audience).await),
+        on_own_connection(ctx, async |c| figures::sharing(c, f, audience).await),
+        on_own_connection(ctx, async |c| figures::workspaces(c, f, audience).await),
+        on_own_connection(ctx, async |c| figures::announcements_by_month(
+            c, f, audience
+        )
+        .await),
+        on_own_connection(ctx, async |c| figures::forum_by_month(c, f, audience).await),
+        on_own_connection(ctx, async |c| figures::claim_rate(c, f).await),
+        on_own_connection(ctx, async |c| figures::reach(c, f, audience).await),
+    )?;
 
     let generated_at = Utc::now();
     let data_months: BTreeSet<String> = announcements
@@ -761,7 +800,10 @@ pub async fn build(
         .chain(claims.by_month.iter().map(|(m, _)| m.clone()))
         .collect();
     let months = months_of(filters.period, &data_months, generated_at.date_naive());
-    let history = figures::claim_history(conn, filters, &months).await?;
+    let history = on_own_connection(ctx, async |c| {
+        figures::claim_history(c, filters, &months).await
+    })
+    .await?;
 
     let cell = |n: i64| suppress::cell(n, audience);
 

@@ -236,9 +236,8 @@ async fn http_get_stats(
         Some(u) if is_staff(&u.account) => Audience::Staff,
         _ => Audience::Public,
     };
-    let mut conn = ctx.conn().await?;
-    let filters = diagnosis::parse_filters(&mut conn, &raw).await?;
-    let report = report::build(&mut conn, &filters, audience, Lang::Fr).await?;
+    let filters = diagnosis::parse_filters(&mut *ctx.conn().await?, &raw).await?;
+    let report = report::build(ctx, &filters, audience, Lang::Fr).await?;
     let query = crate::web::pages::diagnosis::query_of(&raw);
     Ok(ApiJson(stats(&report, ctx.urls.base(), &query)))
 }

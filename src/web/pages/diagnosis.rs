@@ -795,10 +795,13 @@ async fn page(data: &Data, lang: Lang, audience: Audience, raw: RawFilters) -> A
         }
         Err(e) => return Err(e),
     };
-    let report = report::build(&mut conn, &filters, audience, lang).await?;
+    // The report takes connections of its own: give this one back meanwhile.
+    drop(conn);
+    let report = report::build(ctx, &filters, audience, lang).await?;
     page.shown = true;
     page.scope = Some(scope_of(lang, &report, &epci_rows));
     page.key_figures = key_figures(lang, &report);
+    let mut conn = ctx.conn().await?;
     page.sections = sections(&mut conn, lang, &report, &query).await?;
     let mut response = render_status(StatusCode::OK, &page)?;
     if staff {
@@ -948,9 +951,8 @@ const JSON: &str = "application/json";
 /// The report for a file: the filters read (400 naming the field), the figures built in
 /// French (the language of the files).
 async fn file_report(ctx: &AppContext, audience: Audience, raw: &RawFilters) -> AppResult<Report> {
-    let mut conn = ctx.conn().await?;
-    let filters = diagnosis::parse_filters(&mut conn, raw).await?;
-    report::build(&mut conn, &filters, audience, Lang::Fr).await
+    let filters = diagnosis::parse_filters(&mut *ctx.conn().await?, raw).await?;
+    report::build(ctx, &filters, audience, Lang::Fr).await
 }
 
 async fn dataset_file(

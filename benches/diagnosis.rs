@@ -19,11 +19,7 @@
 
 mod support;
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Method, Request, StatusCode, header},
-};
+use axum::{Router, http::Method};
 use chrono::{Datelike, Utc};
 use culturecnous::{
     i18n::Lang,
@@ -39,9 +35,7 @@ use culturecnous::{
 };
 use diesel::{QueryableByName, sql_types::Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use http_body_util::BodyExt;
 use std::time::{Duration, Instant};
-use tower::ServiceExt;
 
 const MEMBERS: i64 = 10_000;
 const VENUES: i64 = 2_000;
@@ -228,35 +222,7 @@ fn member_join(alias: &str, seed: &str) -> String {
     format!("JOIN accounts {alias} ON lower({alias}.username) = 'bm' || (({seed}) % {MEMBERS})")
 }
 
-async fn request(
-    router: &Router,
-    method: Method,
-    uri: &str,
-    auth: Option<(&'static str, &str)>,
-    body: Option<serde_json::Value>,
-) -> anyhow::Result<(StatusCode, bytes::Bytes)> {
-    let mut builder = Request::builder().method(method).uri(uri).header(
-        header::ACCEPT,
-        if uri.starts_with("/api/") {
-            "application/json"
-        } else {
-            "text/html"
-        },
-    );
-    if let Some((name, value)) = auth {
-        builder = builder.header(name, value);
-    }
-    let body = match body {
-        Some(json) => {
-            builder = builder.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = router.clone().oneshot(builder.body(body)?).await?;
-    let status = response.status();
-    Ok((status, response.into_body().collect().await?.to_bytes()))
-}
+use support::{in_process_get as send, in_process_request as request};
 
 /// `POST uri` with a JSON body as the bearer of `token`; the answer must be 200 or 201.
 async fn post(
@@ -280,18 +246,6 @@ async fn post(
         String::from_utf8_lossy(&answer)
     );
     Ok(serde_json::from_slice(&answer)?)
-}
-
-async fn send(
-    router: &Router,
-    uri: &str,
-    auth: Option<(&'static str, &str)>,
-) -> anyhow::Result<usize> {
-    let (status, body) = request(router, Method::GET, uri, auth, None).await?;
-    if status != StatusCode::OK {
-        anyhow::bail!("{uri}: {status}: {}", String::from_utf8_lossy(&body));
-    }
-    Ok(body.len())
 }
 
 fn ms(d: Duration) -> String {

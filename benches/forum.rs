@@ -15,8 +15,7 @@ mod support;
 
 use axum::{
     Router,
-    body::Body,
-    http::{Method, Request, StatusCode, header},
+    http::{Method, StatusCode},
 };
 use culturecnous::{
     service::accounts::{NewAccountInput, create_account},
@@ -24,9 +23,7 @@ use culturecnous::{
 };
 use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use http_body_util::BodyExt;
 use std::time::{Duration, Instant};
-use tower::ServiceExt;
 
 const THREADS: i64 = 2_000;
 const REPLIES: i64 = 50_000;
@@ -69,47 +66,7 @@ async fn explain(conn: &mut AsyncPgConnection, label: &str, sql: &str) -> anyhow
     Ok(())
 }
 
-async fn request(
-    router: &Router,
-    method: Method,
-    uri: &str,
-    auth: Option<(&'static str, &str)>,
-    body: Option<serde_json::Value>,
-) -> anyhow::Result<(StatusCode, bytes::Bytes)> {
-    let mut builder = Request::builder().method(method).uri(uri).header(
-        header::ACCEPT,
-        if uri.starts_with("/api/") {
-            "application/json"
-        } else {
-            "text/html"
-        },
-    );
-    if let Some((name, value)) = auth {
-        builder = builder.header(name, value);
-    }
-    let body = match body {
-        Some(json) => {
-            builder = builder.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = router.clone().oneshot(builder.body(body)?).await?;
-    let status = response.status();
-    Ok((status, response.into_body().collect().await?.to_bytes()))
-}
-
-async fn send(
-    router: &Router,
-    uri: &str,
-    auth: Option<(&'static str, &str)>,
-) -> anyhow::Result<usize> {
-    let (status, body) = request(router, Method::GET, uri, auth, None).await?;
-    if status != StatusCode::OK {
-        anyhow::bail!("{uri}: {status}: {}", String::from_utf8_lossy(&body));
-    }
-    Ok(body.len())
-}
+use support::{in_process_get as send, in_process_request as request};
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)

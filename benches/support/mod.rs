@@ -601,3 +601,58 @@ pub async fn in_process_app(
     let router = culturecnous::app(ctx.clone(), federation);
     Ok((ctx, router))
 }
+
+/// One request through the in-process router: `Accept` is JSON for `/api/` paths and HTML
+/// otherwise, `auth` one header (`authorization` or `cookie`), `body` sent as JSON. Answers
+/// the status and the whole body.
+pub async fn in_process_request(
+    router: &axum::Router,
+    method: axum::http::Method,
+    uri: &str,
+    auth: Option<(&'static str, &str)>,
+    body: Option<serde_json::Value>,
+) -> anyhow::Result<(axum::http::StatusCode, bytes::Bytes)> {
+    use axum::{body::Body, http::header};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let mut builder = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(
+            header::ACCEPT,
+            if uri.starts_with("/api/") {
+                "application/json"
+            } else {
+                "text/html"
+            },
+        );
+    if let Some((name, value)) = auth {
+        builder = builder.header(name, value);
+    }
+    let body = match body {
+        Some(json) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = router.clone().oneshot(builder.body(body)?).await?;
+    let status = response.status();
+    Ok((status, response.into_body().collect().await?.to_bytes()))
+}
+
+/// `GET uri` through the in-process router; anything but 200 is an error. Answers the body's
+/// length.
+pub async fn in_process_get(
+    router: &axum::Router,
+    uri: &str,
+    auth: Option<(&'static str, &str)>,
+) -> anyhow::Result<usize> {
+    let (status, body) =
+        in_process_request(router, axum::http::Method::GET, uri, auth, None).await?;
+    if status != axum::http::StatusCode::OK {
+        anyhow::bail!("{uri}: {status}: {}", String::from_utf8_lossy(&body));
+    }
+    Ok(body.len())
+}

@@ -306,7 +306,6 @@ mod tests {
             audience: Audience::Public,
             filters: Filters::default(),
             generated_at: chrono::Utc::now(),
-            months: Vec::new(),
             datasets: DatasetId::ALL
                 .iter()
                 .map(|id| Dataset {

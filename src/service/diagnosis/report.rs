@@ -527,8 +527,6 @@ pub struct Report {
     pub audience: Audience,
     pub filters: Filters,
     pub generated_at: DateTime<Utc>,
-    /// The months the time series cover (`YYYY-MM`, ascending).
-    pub months: Vec<String>,
     pub datasets: Vec<Dataset>,
 }
 
@@ -994,7 +992,6 @@ pub async fn build(
         audience,
         filters: filters.clone(),
         generated_at,
-        months,
         datasets,
     })
 }

@@ -175,19 +175,12 @@ fn nice_step(raw: f64) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
-/// Ticks of a value axis from 0 up to the first nice value at or above `max`, about `target`
-/// intervals, each a multiple of 1, 2 or 5 × 10^n. An empty, zero or non-finite `max` gives
-/// `[0, 1]`.
-pub fn nice_ticks(max: f64, target: usize) -> Vec<f64> {
-    nice_ticks_of(max, target)
-}
-
 /// [`nice_ticks`] for `values`: steps of at least 1 when every value is a whole number (a
 /// count of 1 or 3 has no tick at 0.2).
 pub fn ticks_for(values: impl Iterator<Item = f64> + Clone, target: usize) -> Vec<f64> {
     let max = values.clone().fold(0.0, f64::max);
     let whole = values.into_iter().all(|v| v.fract() == 0.0);
-    let ticks = nice_ticks_of(max, target);
+    let ticks = nice_ticks(max, target);
     if whole && ticks.get(1).is_some_and(|step| *step < 1.0) {
         let top = max.ceil().max(1.0) as usize;
         return (0..=top).map(|i| i as f64).collect();
@@ -195,7 +188,10 @@ pub fn ticks_for(values: impl Iterator<Item = f64> + Clone, target: usize) -> Ve
     ticks
 }
 
-fn nice_ticks_of(max: f64, target: usize) -> Vec<f64> {
+/// Ticks of a value axis from 0 up to the first nice value at or above `max`, about `target`
+/// intervals, each a multiple of 1, 2 or 5 × 10^n. An empty, zero or non-finite `max` gives
+/// `[0, 1]`.
+pub fn nice_ticks(max: f64, target: usize) -> Vec<f64> {
     if !max.is_finite() || max <= 0.0 {
         return vec![0.0, 1.0];
     }

@@ -434,6 +434,15 @@ async fn near_a_commune_sorts_by_distance_in_km_within_a_radius() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("à 0,0 km"), "{}", page.body);
     assert!(page.body.contains("<svg"), "a map of the results");
+    // Without coordinates of its own, a member stands at its commune's centre again.
+    exec(
+        &app,
+        "UPDATE accounts SET latitude = NULL, longitude = NULL WHERE username = 'alice'",
+    )
+    .await;
+    let v = api(&app, "near=Remiremont").await;
+    let alice = distance_of(&v, "Compagnie du Théâtre des Ombres");
+    assert!((15.0..25.0).contains(&alice), "Épinal's centre: {alice}");
     // Results without any position are left out when sorting by distance.
     exec(
         &app,
@@ -441,6 +450,46 @@ async fn near_a_commune_sorts_by_distance_in_km_within_a_radius() {
     )
     .await;
     assert_eq!(api(&app, "near=Remiremont").await["total"], 4);
+}
+
+fn distance_of(v: &Value, name: &str) -> f64 {
+    v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["name"] == name)
+        .and_then(|i| i["distance_km"].as_f64())
+        .unwrap_or_else(|| panic!("{name} with a distance in {v}"))
+}
+
+/// Rows placed at their commune's centre move with it when a new list of communes is loaded.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_list_of_communes_moves_the_rows_placed_by_their_commune() {
+    let app = seeded().await;
+    let before = distance_of(&api(&app, "near=Remiremont").await, "Ballet des Vosges");
+    // An older list put Saint-Dié in Marseille, and the rows there were placed by it.
+    exec(
+        &app,
+        "UPDATE communes SET latitude = 43.3, longitude = 5.4 WHERE code = '88413'",
+    )
+    .await;
+    exec(
+        &app,
+        "UPDATE accounts SET commune_code = commune_code WHERE commune_code = '88413'",
+    )
+    .await;
+    let moved = distance_of(&api(&app, "near=Remiremont").await, "Ballet des Vosges");
+    assert!(moved > 400.0, "{moved}");
+    // This build's list is loaded again at start: the rows come back with the commune.
+    exec(&app, "DELETE FROM reference_data").await;
+    let mut conn = app.ctx.conn().await.expect("conn");
+    assert!(
+        culturecnous::db::reference::sync(&mut conn)
+            .await
+            .expect("load")
+    );
+    let after = distance_of(&api(&app, "near=Remiremont").await, "Ballet des Vosges");
+    assert!((after - before).abs() < 1e-6, "{before} then {after}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -169,6 +169,7 @@ pub async fn sync(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
                 .execute(conn)
                 .await?;
         }
+        refresh_positions(conn).await?;
         diesel::insert_into(reference_data::table)
             .values((
                 reference_data::name.eq(NAME),
@@ -186,6 +187,21 @@ pub async fn sync(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
     })
     .await?;
     Ok(true)
+}
+
+/// The directory's rows placed by their commune's centre (no coordinates of their own) get
+/// their position again: the `cc_set_position` trigger reads the commune when the commune
+/// column is written.
+async fn refresh_positions(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    for table in ["accounts", "venues", "offers", "directory_entries"] {
+        diesel::sql_query(format!(
+            "UPDATE {table} SET commune_code = commune_code \
+             WHERE commune_code IS NOT NULL AND (latitude IS NULL OR longitude IS NULL)"
+        ))
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Gives a commune code to the rows of `{table}` (posts, accounts) whose free-text commune,

@@ -129,13 +129,46 @@ pub const SUGGESTED_DISCIPLINES: &[&str] = &[
     "conte",
 ];
 
+/// The mean radius of the Earth, in kilometres.
+pub const EARTH_RADIUS_KM: f64 = 6371.0;
+
 /// Great-circle distance in kilometres between two points (WGS 84 degrees).
 pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (lat1, lon1) = (a.0.to_radians(), a.1.to_radians());
     let (lat2, lon2) = (b.0.to_radians(), b.1.to_radians());
     let h = ((lat2 - lat1) / 2.0).sin().powi(2)
         + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
-    2.0 * 6371.0 * h.sqrt().asin()
+    2.0 * EARTH_RADIUS_KM * h.sqrt().asin()
+}
+
+/// A position as a point on the unit sphere, as the database stores each directory row's
+/// (`pos_x`, `pos_y`, `pos_z`, set by the `cc_set_position` trigger with the same formulas).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitPoint {
+    pub x: f64,
+    pub y: f64,
+    pub z: f64,
+}
+
+impl UnitPoint {
+    /// The point of a latitude and longitude in degrees.
+    pub fn of(latitude: f64, longitude: f64) -> UnitPoint {
+        let (lat, lon) = (latitude.to_radians(), longitude.to_radians());
+        UnitPoint {
+            x: lat.cos() * lon.cos(),
+            y: lat.cos() * lon.sin(),
+            z: lat.sin(),
+        }
+    }
+}
+
+/// The squared straight-line distance between two unit points that are `km` apart along the
+/// Earth's surface: a row lies within `km` when its squared chord to the centre is at most
+/// this.
+pub fn chord2_of_km(km: f64) -> f64 {
+    let half_angle = (km / (2.0 * EARTH_RADIUS_KM)).clamp(0.0, std::f64::consts::FRAC_PI_2);
+    let chord = 2.0 * half_angle.sin();
+    chord * chord
 }
 
 #[cfg(test)]
@@ -160,6 +193,38 @@ mod tests {
             Some(DirectoryKind::Bibliotheque)
         );
         assert_eq!(DirectoryKind::parse("garage"), None);
+    }
+
+    #[test]
+    fn squared_chords_order_like_distances_and_bound_a_radius() {
+        let centre = (48.1725, 6.4511);
+        let c = UnitPoint::of(centre.0, centre.1);
+        let chord2 = |p: (f64, f64)| {
+            let u = UnitPoint::of(p.0, p.1);
+            (u.x - c.x).powi(2) + (u.y - c.y).powi(2) + (u.z - c.z).powi(2)
+        };
+        let places = [
+            (48.2937, 6.9337),
+            (48.0, 6.0),
+            (43.3, 5.4),
+            (48.18, 6.46),
+            (51.0, 2.3),
+        ];
+        for a in places {
+            // The km read back from a chord, as the search does.
+            let km = 2.0 * EARTH_RADIUS_KM * (chord2(a).sqrt() / 2.0).min(1.0).asin();
+            assert!((km - distance_km(centre, a)).abs() < 1e-6, "{a:?}");
+            for b in places {
+                assert_eq!(
+                    chord2(a) < chord2(b),
+                    distance_km(centre, a) < distance_km(centre, b)
+                );
+            }
+        }
+        let epinal_to_saint_die = distance_km(centre, places[0]);
+        assert!(chord2(places[0]) <= chord2_of_km(epinal_to_saint_die + 0.01));
+        assert!(chord2(places[0]) > chord2_of_km(epinal_to_saint_die - 0.01));
+        assert!((chord2_of_km(1e9) - 4.0).abs() < 1e-12, "the whole sphere");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::{
     error::{AppError, AppResult, FieldError},
     service::{
         communes::{self, Commune},
-        directory::DirectoryKind,
+        directory::{DirectoryKind, EARTH_RADIUS_KM, UnitPoint, chord2_of_km},
     },
 };
 use diesel::{
@@ -536,7 +536,7 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
             "SELECT 'member'::text AS typ, a.id, coalesce(nullif(a.display_name, ''), a.username) AS name, \
              a.search_name, a.username AS key, a.actor_id, a.commune_code, a.directory_kind AS kind, \
              NULL::text AS category, a.disciplines, a.latitude AS lat, a.longitude AS lon, \
-             true AS claimed, {rank} AS rank \
+             a.pos_x AS px, a.pos_y AS py, a.pos_z AS pz, true AS claimed, {rank} AS rank \
              FROM accounts a WHERE {w}",
             rank = matching.rank("a"),
         ));
@@ -558,7 +558,8 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
         branches.push(format!(
             "SELECT 'venue'::text AS typ, v.id, v.name, v.search_name, v.slug AS key, v.actor_id, \
              v.commune_code, 'lieu'::text AS kind, NULL::text AS category, v.disciplines, \
-             v.latitude AS lat, v.longitude AS lon, true AS claimed, {rank} AS rank \
+             v.latitude AS lat, v.longitude AS lon, v.pos_x AS px, v.pos_y AS py, v.pos_z AS pz, \
+             true AS claimed, {rank} AS rank \
              FROM venues v WHERE {w}",
             rank = matching.rank("v"),
         ));
@@ -582,8 +583,8 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
         branches.push(format!(
             "SELECT 'offer'::text AS typ, o.id, o.title AS name, o.search_name, o.id::text AS key, \
              NULL::int8 AS actor_id, o.commune_code, NULL::text AS kind, o.category, \
-             '{{}}'::text[] AS disciplines, o.latitude AS lat, o.longitude AS lon, true AS claimed, \
-             {rank} AS rank \
+             '{{}}'::text[] AS disciplines, o.latitude AS lat, o.longitude AS lon, o.pos_x AS px, \
+             o.pos_y AS py, o.pos_z AS pz, true AS claimed, {rank} AS rank \
              FROM offers o WHERE {w}",
             rank = matching.rank("o"),
         ));
@@ -613,7 +614,7 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
             "SELECT CASE WHEN e.is_venue THEN 'venue' ELSE 'member' END AS typ, e.id, e.name, \
              e.search_name, e.id::text AS key, NULL::int8 AS actor_id, e.commune_code, e.kind, \
              NULL::text AS category, e.disciplines, e.latitude AS lat, e.longitude AS lon, \
-             false AS claimed, {rank} AS rank \
+             e.pos_x AS px, e.pos_y AS py, e.pos_z AS pz, false AS claimed, {rank} AS rank \
              FROM directory_entries e WHERE {w}",
             rank = matching.rank("e"),
         ));
@@ -634,40 +635,43 @@ fn statement(viewer: Option<&DbAccount>, query: &SearchQuery) -> AppResult<Optio
             let (Some(lat), Some(lon)) = (near.latitude, near.longitude) else {
                 return Err(AppError::field("near", "field.directory_near.no_centre"));
             };
-            let lat = sql.bind(Param::Double(lat));
-            let lon = sql.bind(Param::Double(lon));
-            let distance = format!(
-                "2 * 6371 * asin(least(1, sqrt(\
-                   power(sin(radians(l.clat - {lat}) / 2), 2) \
-                   + cos(radians({lat})) * cos(radians(l.clat)) \
-                     * power(sin(radians(l.clon - {lon}) / 2), 2))))"
-            );
+            // The centre as a point on the unit sphere; each row carries its own (see the
+            // migration `directory_positions`). Rows are ordered by the squared chord between
+            // the two, which orders them by distance; only the page's rows get it in km.
+            let centre = UnitPoint::of(lat, lon);
+            let x = sql.bind(Param::Double(centre.x));
+            let y = sql.bind(Param::Double(centre.y));
+            let z = sql.bind(Param::Double(centre.z));
             let radius = match query.radius_km {
-                Some(r) => format!(" WHERE d0.distance_km <= {}", sql.bind(Param::Double(r))),
+                Some(r) => format!(
+                    " AND d0.chord2 <= {}",
+                    sql.bind(Param::Double(chord2_of_km(r)))
+                ),
                 None => String::new(),
             };
             let with = format!(
                 "WITH p AS ({union}), \
-                 l AS (SELECT p.*, \
-                         coalesce(p.lat, c.latitude) AS clat, coalesce(p.lon, c.longitude) AS clon \
-                       FROM p LEFT JOIN (SELECT code, latitude, longitude FROM communes) c \
-                         ON c.code = p.commune_code), \
-                 d0 AS (SELECT l.*, {distance} AS distance_km FROM l \
-                       WHERE l.clat IS NOT NULL AND l.clon IS NOT NULL), \
-                 d AS MATERIALIZED (SELECT * FROM d0{radius})"
+                 d0 AS (SELECT p.*, (p.px - {x}) * (p.px - {x}) + (p.py - {y}) * (p.py - {y}) \
+                          + (p.pz - {z}) * (p.pz - {z}) AS chord2 FROM p), \
+                 d AS NOT MATERIALIZED (SELECT * FROM d0 WHERE d0.chord2 IS NOT NULL{radius})"
             );
             (
-                // The count as a scalar subquery keeps the sort a top-N one.
+                // The count as a scalar subquery keeps the sort a top-N one. `d` is not
+                // materialized: a store of every row (names, disciplines…) spilled to disk
+                // and cost more than reading the tables twice.
                 format!(
                     "{with}, \
-                     top AS (SELECT * FROM d ORDER BY d.distance_km, d.rank DESC, d.search_name, \
+                     top AS (SELECT * FROM d ORDER BY d.chord2, d.rank DESC, d.search_name, \
                              d.typ, d.id LIMIT {PER_PAGE} OFFSET {offset}) \
                      SELECT t.typ, t.id, t.name, t.key, pa.ap_id, t.commune_code, \
-                       c.name AS commune_name, t.kind, t.category, t.disciplines, t.clat AS lat, \
-                       t.clon AS lon, t.claimed, t.distance_km, (SELECT count(*) FROM d) AS total \
+                       c.name AS commune_name, t.kind, t.category, t.disciplines, \
+                       coalesce(t.lat, c.latitude) AS lat, coalesce(t.lon, c.longitude) AS lon, \
+                       t.claimed, {diameter} * asin(least(1, sqrt(t.chord2) / 2)) AS distance_km, \
+                       (SELECT count(*) FROM d) AS total \
                      FROM top t LEFT JOIN actors pa ON pa.id = t.actor_id \
                      LEFT JOIN communes c ON c.code = t.commune_code \
-                     ORDER BY t.distance_km, t.rank DESC, t.search_name, t.typ, t.id"
+                     ORDER BY t.chord2, t.rank DESC, t.search_name, t.typ, t.id",
+                    diameter = 2.0 * EARTH_RADIUS_KM
                 ),
                 format!("{with} SELECT count(*) AS total FROM d"),
             )

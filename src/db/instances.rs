@@ -77,7 +77,8 @@ async fn make_domain_due(conn: &mut AsyncPgConnection, domain: &str) -> QueryRes
     .await
 }
 
-/// Records that each of `domains` answered a delivery.
+/// Records that each of `domains` answered a delivery. Rows are written in domain order, so
+/// two workers recording at once wait for each other instead of deadlocking.
 pub async fn record_successes(conn: &mut AsyncPgConnection, domains: &[String]) -> QueryResult<()> {
     if domains.is_empty() {
         return Ok(());
@@ -89,7 +90,8 @@ pub async fn record_successes(conn: &mut AsyncPgConnection, domains: &[String]) 
     .load(conn)
     .await?;
     diesel::sql_query(
-        "INSERT INTO instances (domain, last_success_at) SELECT d, now() FROM unnest($1::text[]) d \
+        "INSERT INTO instances (domain, last_success_at) \
+         SELECT d, now() FROM unnest($1::text[]) d ORDER BY d \
          ON CONFLICT (domain) DO UPDATE SET last_success_at = now(), \
          first_failure_at = NULL, unreachable_since = NULL",
     )

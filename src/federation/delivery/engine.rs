@@ -139,7 +139,7 @@ pub(crate) struct EngineSettings {
 impl EngineSettings {
     pub(crate) fn worker() -> Self {
         Self {
-            max_in_flight: 16,
+            max_in_flight: 64,
             per_host: 4,
             lease: LEASE,
             probe_interval: PROBE_INTERVAL,
@@ -147,10 +147,7 @@ impl EngineSettings {
     }
 
     fn drain() -> Self {
-        Self {
-            max_in_flight: 32,
-            ..Self::worker()
-        }
+        Self::worker()
     }
 }
 
@@ -244,8 +241,13 @@ struct Sender {
 
 /// Finished sends are recorded together once this many are waiting (or nothing else runs, or
 /// [`RECORD_DELAY`] passed): one transaction for several outcomes.
-pub(crate) const RECORD_BATCH: usize = 8;
+pub(crate) const RECORD_BATCH: usize = 16;
 pub(crate) const RECORD_DELAY: Duration = Duration::from_millis(50);
+
+/// Attempts at recording a batch of outcomes, and the wait before the second one (doubled
+/// before the third).
+const RECORD_TRIES: u32 = 3;
+const RECORD_RETRY_WAIT: Duration = Duration::from_millis(100);
 
 /// Entries kept in each of the engine's small caches before they are emptied.
 const CACHE_SIZE: usize = 256;
@@ -408,10 +410,12 @@ impl Engine {
         Ok(actor)
     }
 
-    /// Whether to claim more now: when half the slots are free (or all of them), so claims
-    /// come in batches rather than one query per finished send.
+    /// Whether to claim more now: when a quarter of the slots are free (or all of them), so
+    /// claims come in batches rather than one query per finished send. Each claim ranks every
+    /// due row, so their number, not their size, is what costs.
     pub(crate) fn wants_more(&self, in_flight: &InFlight) -> bool {
-        in_flight.len() <= self.settings.max_in_flight / 2
+        let max = self.settings.max_in_flight;
+        in_flight.len() <= max - max / 4
     }
 
     pub(crate) fn room(&self, in_flight: &InFlight) -> usize {
@@ -431,14 +435,33 @@ impl Engine {
         done
     }
 
-    /// Writes the outcomes of finished sends in one transaction.
+    /// Writes the outcomes of finished sends in one transaction, tried again (up to
+    /// [`RECORD_TRIES`] times) if it fails: rows left unrecorded would be sent again once their
+    /// lease ends.
     pub(crate) async fn record(&self, done: Vec<(ClaimedDelivery, Outcome)>) -> AppResult<()> {
         if done.is_empty() {
             return Ok(());
         }
-        let mut conn = self.ctx.conn().await?;
-        conn.transaction::<_, AppError, _>(async |conn| record_outcomes(conn, &done).await)
-            .await
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let result = match self.ctx.conn().await {
+                Ok(mut conn) => {
+                    conn.transaction::<_, AppError, _>(async |conn| {
+                        record_outcomes(conn, &done).await
+                    })
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if tries < RECORD_TRIES => {
+                    tracing::info!("recording delivery outcomes failed, trying again: {e}");
+                    tokio::time::sleep(RECORD_RETRY_WAIT * tries).await;
+                }
+                result => return result,
+            }
+        }
     }
 
     /// Sends every due row, then waits for rows other workers hold and sends what became due.
@@ -608,6 +631,9 @@ async fn record_outcomes(
             alive.push(row.domain.clone());
         }
     }
+    // Host rows in one order whoever records, so concurrent batches cannot deadlock.
+    alive.sort_unstable();
+    down.sort_unstable();
     for (domain, error) in down {
         if alive.contains(&domain) {
             continue;

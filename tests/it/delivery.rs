@@ -836,3 +836,39 @@ fn delivery_timing_constants_are_consistent() {
     assert!(delivery::LEASE > delivery::SEND_DEADLINE * 2);
     assert!(delivery::SEND_DEADLINE > culturecnous::federation::http_client::REQUEST_TIMEOUT);
 }
+
+/// Two workers recording outcomes at once, for the same hosts listed in opposite orders, wait
+/// for each other instead of deadlocking (a deadlock lost a whole batch of outcomes, whose rows
+/// went out again when their lease ended).
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_recording_the_same_hosts_at_once_do_not_deadlock() {
+    let app = TestApp::new().await;
+    let domains: Vec<String> = (0..200).map(|i| format!("h{i:03}.example")).collect();
+    let reversed: Vec<String> = domains.iter().rev().cloned().collect();
+    let record = |ctx: AppContext, hosts: Vec<String>| {
+        tokio::spawn(async move {
+            let mut conn = ctx.conn().await.expect("conn");
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                db::instances::record_successes(conn, &hosts).await
+            })
+            .await
+        })
+    };
+    for round in 0..20 {
+        let one = record(app.ctx.clone(), domains.clone());
+        let other = record(app.ctx.clone(), reversed.clone());
+        for task in [one, other] {
+            task.await
+                .expect("task")
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+    }
+    let mut conn = app.ctx.conn().await.expect("conn");
+    let alive: i64 = instances::table
+        .filter(instances::last_success_at.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .await
+        .expect("count");
+    assert_eq!(alive, 200);
+}
